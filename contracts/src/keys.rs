@@ -1,0 +1,29 @@
+//! The state key layout. Every key starts with a one-word namespace and a slash; the rest is
+//! fixed-width or hex so that keys sort in a meaningful order.
+
+use huxin_types::crypto::PublicKey;
+use huxin_types::{Hash32, MemberId};
+
+pub fn member(id: &MemberId) -> Vec<u8> {
+    format!("member/{id}").into_bytes()
+}
+
+/// Which member a signing key belongs to.
+pub fn signer(key: &PublicKey) -> Vec<u8> {
+    format!("signer/{key}").into_bytes()
+}
+
+/// The last nonce a signing key used.
+pub fn nonce(key: &PublicKey) -> Vec<u8> {
+    format!("nonce/{key}").into_bytes()
+}
+
+/// The validator set in force.
+pub fn validators() -> Vec<u8> {
+    b"validators".to_vec()
+}
+
+/// Every anchor of one document hash.
+pub fn document(hash: &Hash32) -> Vec<u8> {
+    format!("document/{hash}").into_bytes()
+}

@@ -1,0 +1,59 @@
+//! Huxin's business rules, one module per domain. Pure and deterministic: a contract reads and
+//! writes the ledger only through [`KvState`], and gets the block's height and time in
+//! [`TxContext`]. No I/O, clocks, randomness or hash-map iteration decide anything here.
+//!
+//! Errors: every refusal is a [`Rejection`] with a stable [`RejectCode`] and a message naming what
+//! was expected and what came; it is recorded in the transaction's receipt.
+//!
+//! Adding a domain: add its `Action` variants in `huxin_types::tx`, a module here with an
+//! `apply` function, a row in [`permission::allowed_roles`], and a dispatch arm in [`apply`].
+
+pub mod deal;
+pub mod keys;
+pub mod permission;
+pub mod registry;
+
+use huxin_types::crypto::PublicKey;
+use huxin_types::{Action, Height, RejectCode, Rejection, TimestampMs, TxHash};
+
+pub use registry::{MemberRecord, MemberStatus};
+
+/// The ledger as a contract sees it: an ordered key-value map. The state machine implements it
+/// over the Merkle state with a per-transaction overlay, so a rejected transaction's writes are
+/// discarded.
+pub trait KvState {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>>;
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>);
+    fn delete(&mut self, key: Vec<u8>);
+}
+
+/// Everything a contract may know about the transaction it executes.
+#[derive(Clone, Debug)]
+pub struct TxContext {
+    pub height: Height,
+    pub time: TimestampMs,
+    pub tx_hash: TxHash,
+    pub signer: PublicKey,
+    pub member: MemberRecord,
+}
+
+/// Execute one admitted transaction's action. On `Err`, the caller discards every write.
+pub fn apply(ctx: &TxContext, state: &mut dyn KvState, action: &Action) -> Result<(), Rejection> {
+    permission::check(ctx.member.role, action)?;
+    match action {
+        Action::AnchorDocument(anchor) => deal::anchor(ctx, state, anchor),
+    }
+}
+
+/// Decode a stored record; a record that fails to decode is a broken invariant (only this crate
+/// writes these keys, in canonical form).
+pub(crate) fn decode_record<T: serde::Serialize + serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> T {
+    match huxin_types::codec::decode_canonical(bytes, usize::MAX) {
+        Ok(value) => value,
+        Err(e) => panic!("stored {what} record does not decode: {e}"),
+    }
+}
+
+pub(crate) fn rejection(code: RejectCode, reason: impl Into<String>) -> Rejection {
+    Rejection::new(code, reason)
+}

@@ -1,0 +1,24 @@
+//! Which roles may send which transaction kinds. Deny by default: a kind not listed for the
+//! signer's role is refused with a reason naming the role.
+
+use huxin_types::genesis::Role;
+use huxin_types::{Action, RejectCode, Rejection};
+
+/// The roles allowed to send `action`.
+pub fn allowed_roles(action: &Action) -> &'static [Role] {
+    match action {
+        Action::AnchorDocument(_) => &[Role::TradingCentre],
+    }
+}
+
+pub fn check(role: Role, action: &Action) -> Result<(), Rejection> {
+    let allowed = allowed_roles(action);
+    if allowed.contains(&role) {
+        return Ok(());
+    }
+    let names: Vec<&str> = allowed.iter().map(|r| r.as_str()).collect();
+    Err(Rejection::new(
+        RejectCode::NotPermitted,
+        format!("a {} may not send {}; allowed: {}", role.as_str(), action.kind(), names.join(", ")),
+    ))
+}

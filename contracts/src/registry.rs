@@ -1,0 +1,123 @@
+//! The membership registry: who may sign, in which role and region, and with which keys; the
+//! validator set; per-key nonces.
+//!
+//! Rules:
+//! - genesis lists the first members; a member's id comes from its first key;
+//! - only a key registered to an *active* member may sign (a suspended or removed member signs
+//!   nothing from the next block on);
+//! - each key's nonces run 1, 2, 3, …; a transaction must carry exactly the next one. A
+//!   transaction consumes its nonce whether its action is applied or rejected, so a rejected
+//!   transaction can never be replayed.
+
+use serde::{Deserialize, Serialize};
+
+use huxin_types::codec;
+use huxin_types::crypto::PublicKey;
+use huxin_types::genesis::{Genesis, Role};
+use huxin_types::{MemberId, RegionCode, RejectCode, Rejection, Uscc};
+
+use crate::{decode_record, keys, rejection, KvState};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberStatus {
+    Active,
+    Suspended,
+    Removed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRecord {
+    pub id: MemberId,
+    pub name: String,
+    pub role: Role,
+    pub region: RegionCode,
+    pub uscc: Uscc,
+    pub status: MemberStatus,
+    pub keys: Vec<PublicKey>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidatorRecord {
+    pub member: MemberId,
+    pub public_key: PublicKey,
+    pub power: u64,
+}
+
+/// The state writes that create the genesis ledger, in key order.
+pub fn genesis_writes(genesis: &Genesis) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut writes = Vec::new();
+    for m in &genesis.members {
+        let Some(id) = m.id() else { continue };
+        let record = MemberRecord {
+            id,
+            name: m.name.clone(),
+            role: m.role,
+            region: m.region,
+            uscc: m.uscc.clone(),
+            status: MemberStatus::Active,
+            keys: m.keys.clone(),
+        };
+        writes.push((keys::member(&id), codec::encode(&record)));
+        for key in &m.keys {
+            writes.push((keys::signer(key), codec::encode(&id)));
+        }
+    }
+    let validators: Vec<ValidatorRecord> = genesis
+        .validators
+        .iter()
+        .filter_map(|v| {
+            let member = genesis.members.iter().find(|m| m.name == v.member)?.id()?;
+            Some(ValidatorRecord { member, public_key: v.public_key, power: v.power })
+        })
+        .collect();
+    writes.push((keys::validators(), codec::encode(&validators)));
+    writes.sort();
+    writes
+}
+
+pub fn member(state: &dyn KvState, id: &MemberId) -> Option<MemberRecord> {
+    state.get(&keys::member(id)).map(|b| decode_record(&b, "member"))
+}
+
+pub fn validators(state: &dyn KvState) -> Vec<ValidatorRecord> {
+    state.get(&keys::validators()).map(|b| decode_record(&b, "validator set")).unwrap_or_default()
+}
+
+/// The active member that owns `key`, or why there is none.
+pub fn signer_member(state: &dyn KvState, key: &PublicKey) -> Result<MemberRecord, Rejection> {
+    let id: MemberId = state
+        .get(&keys::signer(key))
+        .map(|b| decode_record(&b, "signer"))
+        .ok_or_else(|| rejection(RejectCode::UnknownSigner, format!("key {key} is not registered to any member")))?;
+    let record = member(state, &id)
+        .ok_or_else(|| rejection(RejectCode::UnknownSigner, format!("key {key} names member {id}, which does not exist")))?;
+    if record.status != MemberStatus::Active {
+        return Err(rejection(
+            RejectCode::SignerInactive,
+            format!("member {} ({}) is {:?}; only active members may sign", record.name, record.id, record.status),
+        ));
+    }
+    Ok(record)
+}
+
+/// The last nonce `key` used (0 if none).
+pub fn last_nonce(state: &dyn KvState, key: &PublicKey) -> u64 {
+    state.get(&keys::nonce(key)).map(|b| decode_record(&b, "nonce")).unwrap_or(0)
+}
+
+/// Check that `nonce` is the next one for `key`.
+pub fn check_nonce(state: &dyn KvState, key: &PublicKey, nonce: u64) -> Result<(), Rejection> {
+    let last = last_nonce(state, key);
+    if nonce != last.saturating_add(1) {
+        return Err(rejection(
+            RejectCode::BadNonce,
+            format!("key {key} expects nonce {}, got {nonce}", last.saturating_add(1)),
+        ));
+    }
+    Ok(())
+}
+
+pub fn consume_nonce(state: &mut dyn KvState, key: &PublicKey, nonce: u64) {
+    state.put(keys::nonce(key), codec::encode(&nonce));
+}

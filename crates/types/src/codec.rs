@@ -1,0 +1,69 @@
+//! The canonical encoding: bincode 2 (standard configuration: little-endian, variable-length
+//! integers) over serde. Decoding refuses input longer than the caller's bound before allocating,
+//! refuses trailing bytes, and re-encodes to refuse any non-canonical spelling of a value.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::id::Hash32;
+
+/// Why bytes were refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("input is {got} bytes; at most {max} bytes are accepted")]
+    TooLarge { got: usize, max: usize },
+    #[error("malformed encoding: {0}")]
+    Malformed(String),
+    #[error("{trailing} trailing bytes after the value")]
+    TrailingBytes { trailing: usize },
+    #[error("the bytes decode, but are not the canonical encoding of the value")]
+    NotCanonical,
+}
+
+fn config() -> bincode::config::Configuration {
+    bincode::config::standard()
+}
+
+/// The canonical bytes of `value`.
+pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    // Serialising our own types into a Vec cannot fail: no type here has a fallible Serialize.
+    bincode::serde::encode_to_vec(value, config())
+        .expect("canonical encoding of an in-memory value cannot fail")
+}
+
+/// Decode `bytes` as a `T`, accepting only its canonical encoding and at most `max_bytes`.
+pub fn decode_canonical<T: Serialize + DeserializeOwned>(
+    bytes: &[u8],
+    max_bytes: usize,
+) -> Result<T, DecodeError> {
+    if bytes.len() > max_bytes {
+        return Err(DecodeError::TooLarge { got: bytes.len(), max: max_bytes });
+    }
+    // The bincode limit bounds every allocation the decoder makes by the input's own size.
+    let (value, read): (T, usize) = bincode::serde::decode_from_slice(
+        bytes,
+        config().with_limit::<{ crate::limits::BLOCK_BYTES_MAX + 1024 }>(),
+    )
+    .map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    if read != bytes.len() {
+        return Err(DecodeError::TrailingBytes { trailing: bytes.len() - read });
+    }
+    if encode(&value) != bytes {
+        return Err(DecodeError::NotCanonical);
+    }
+    Ok(value)
+}
+
+/// SHA-256 of a domain tag followed by `bytes`.
+pub fn hash_tagged(tag: &[u8], bytes: &[u8]) -> Hash32 {
+    let mut hasher = Sha256::new();
+    hasher.update(tag);
+    hasher.update(bytes);
+    Hash32(hasher.finalize().into())
+}
+
+/// Plain SHA-256 (documents, keys in the Merkle state).
+pub fn sha256(bytes: &[u8]) -> Hash32 {
+    Hash32(Sha256::digest(bytes).into())
+}

@@ -1,0 +1,30 @@
+//! Huxin's shared vocabulary: identifiers, transactions, blocks, genesis, and the one canonical
+//! byte form of everything that is signed or hashed.
+//!
+//! Invariants:
+//! - every signed or hashed type has exactly one byte form, produced by [`codec::encode`]
+//!   (bincode 2, standard configuration) and accepted back only by [`codec::decode_canonical`],
+//!   which refuses oversized input, trailing bytes and any non-canonical spelling;
+//! - every signature is over a domain tag followed by those bytes ([`crypto::Domain`]);
+//! - hashes are SHA-256.
+//!
+//! Errors: decoding and validation return [`codec::DecodeError`] and [`id::IdError`]; the closed
+//! set of transaction rejection codes that end up in receipts is [`receipt::RejectCode`].
+//!
+//! This crate does no I/O and reads no clock.
+
+pub mod block;
+pub mod codec;
+pub mod crypto;
+pub mod genesis;
+pub mod id;
+pub mod limits;
+pub mod receipt;
+pub mod tx;
+
+pub use block::{Block, BlockHeader};
+pub use crypto::{PublicKey, SecretKey, Signature};
+pub use genesis::Genesis;
+pub use id::{BlockHash, ChainId, Hash32, Height, MemberId, RegionCode, TimestampMs, TxHash, Uscc};
+pub use receipt::{Outcome, Receipt, RejectCode, Rejection};
+pub use tx::{Action, SignedTx, TxBody};
