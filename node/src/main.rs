@@ -1,1 +1,189 @@
-fn main() {}
+//! The `huxin` binary: keys, genesis, running a node or a local devnet, status, transactions and
+//! load generation.
+
+mod bench;
+mod config;
+mod devnet;
+mod start;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use eyre::{eyre, WrapErr};
+
+use huxin_types::tx::{AnchorDocument, DealStage, TenderRef};
+use huxin_types::{Action, Hash32, RegionCode, SecretKey};
+
+#[derive(Parser)]
+#[command(name = "huxin", version, about = "Huxin (互信): the ledger public-resource trading centres share")]
+struct Cli {
+    /// Log filter (tracing's EnvFilter syntax); RUST_LOG overrides it.
+    #[arg(long, global = true, default_value = "warn")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create an ed25519 key and print its public key.
+    Keygen {
+        /// Where to write the secret key (hex).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Genesis files.
+    Genesis {
+        #[command(subcommand)]
+        command: GenesisCommand,
+    },
+    /// Run a node from its home directory.
+    Start {
+        #[arg(long)]
+        home: PathBuf,
+    },
+    /// Run a local multi-city network: N node processes on 127.0.0.1.
+    Devnet {
+        /// Number of validators (cities), 1 to 11.
+        #[arg(long, default_value_t = 4)]
+        validators: usize,
+        /// Directory for keys, genesis, configs and data; reused when it exists.
+        #[arg(long, default_value = "devnet")]
+        dir: PathBuf,
+        /// First port; node i uses base+10i (API), +1 (consensus), +2 (gossip).
+        #[arg(long, default_value_t = 26600)]
+        base_port: u16,
+        /// Extra trading-centre keys for `huxin bench`.
+        #[arg(long, default_value_t = 64)]
+        bench_keys: usize,
+    },
+    /// Show a node's status.
+    Status {
+        #[arg(long, default_value = "http://127.0.0.1:26600")]
+        api: String,
+    },
+    /// Send a transaction.
+    Tx {
+        #[command(subcommand)]
+        command: TxCommand,
+    },
+    /// Load generator: signed anchors to every devnet node at a target rate; reports finalised
+    /// tx/s and finality latency.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum GenesisCommand {
+    /// Write genesis.json and member keys for N cities of Zhejiang.
+    New {
+        #[arg(long, default_value_t = 4)]
+        cities: usize,
+        #[arg(long, default_value = "huxin-devnet")]
+        chain_id: String,
+        #[arg(long, default_value_t = 0)]
+        bench_keys: usize,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum TxCommand {
+    /// Anchor the SHA-256 of a deal document to a tender and stage.
+    Anchor {
+        #[arg(long, default_value = "http://127.0.0.1:26600")]
+        api: String,
+        /// A trading centre's signing key file (e.g. devnet/keys/hangzhou.key).
+        #[arg(long)]
+        key: PathBuf,
+        /// Tender region (6-digit code).
+        #[arg(long)]
+        region: String,
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        section: String,
+        /// announcement, tender_document, clarification, bid, opening_record, evaluation_report,
+        /// candidate_publicity, award_notice, contract, complaint, exception, archive
+        #[arg(long)]
+        stage: String,
+        /// The document to hash (or give --hash).
+        #[arg(long, conflicts_with = "hash")]
+        file: Option<PathBuf>,
+        /// The document's SHA-256 in hex.
+        #[arg(long)]
+        hash: Option<String>,
+        #[arg(long, default_value = "")]
+        title: String,
+    },
+}
+
+fn init_logs(filter: &str) {
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| filter.to_owned());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_target(false)
+        .try_init();
+}
+
+async fn anchor(cmd: TxCommand) -> eyre::Result<()> {
+    let TxCommand::Anchor { api, key, region, project, section, stage, file, hash, title } = cmd;
+    let key = start::load_key(&key)?;
+    let document_hash = match (file, hash) {
+        (Some(path), None) => {
+            let bytes = std::fs::read(&path).wrap_err_with(|| format!("reading {}", path.display()))?;
+            Hash32::of_document(&bytes)
+        }
+        (None, Some(h)) => h.parse()?,
+        _ => return Err(eyre!("give --file or --hash")),
+    };
+    let stage: DealStage = serde_json::from_value(serde_json::Value::String(stage.clone()))
+        .map_err(|_| eyre!("unknown stage {stage:?}"))?;
+    let action = Action::AnchorDocument(AnchorDocument {
+        tender: TenderRef { region: region.parse::<RegionCode>()?, project_code: project, section_code: section },
+        stage,
+        document_hash,
+        title,
+    });
+    let client = huxin_client::Client::new(&api);
+    let hash = client.prepare_sign_submit(&key, &action).await?;
+    println!("submitted {hash}");
+    let status = client.wait_finalised(&hash, std::time::Duration::from_secs(30)).await?;
+    println!("{} at height {}: {}", status.status, status.height.unwrap_or(0), serde_json::to_string(&status.outcome)?);
+    Ok(())
+}
+
+fn main() -> eyre::Result<()> {
+    let cli = Cli::parse();
+    init_logs(&cli.log);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Keygen { out } => {
+                let key = SecretKey::generate();
+                std::fs::write(&out, format!("{}\n", key.to_hex()))?;
+                println!("{}", key.public_key());
+                Ok(())
+            }
+            Command::Genesis { command: GenesisCommand::New { cities, chain_id, bench_keys, out } } => {
+                let (genesis, keys) = devnet::generate(&chain_id, cities, bench_keys, devnet::now_ms())?;
+                devnet::write_genesis(&out, &genesis, &keys)?;
+                std::fs::create_dir_all(out.join("node_keys"))?;
+                for (i, key) in keys.nodes.iter().enumerate() {
+                    std::fs::write(out.join("node_keys").join(format!("node{i}.key")), format!("{}\n", key.to_hex()))?;
+                }
+                println!("wrote {} (genesis hash {})", out.join("genesis.json").display(), genesis.hash());
+                Ok(())
+            }
+            Command::Start { home } => start::run(&home).await,
+            Command::Devnet { validators, dir, base_port, bench_keys } => devnet::run(&dir, validators, base_port, bench_keys).await,
+            Command::Status { api } => {
+                let status: serde_json::Value = reqwest::get(format!("{api}/v1/status")).await?.json().await?;
+                println!("{}", serde_json::to_string_pretty(&status)?);
+                Ok(())
+            }
+            Command::Tx { command } => anchor(command).await,
+            Command::Bench(args) => bench::run(args).await,
+        }
+    })
+}

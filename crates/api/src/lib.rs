@@ -1,1 +1,78 @@
-//! placeholder
+//! The HTTP API (axum, JSON): status, the prepare → sign → submit flow for transactions,
+//! transaction and block lookups, signer info, and Prometheus metrics.
+//!
+//! Every error is JSON `{"error": {"code": "...", "message": "..."}}` with a stable code and a
+//! message naming what was expected and what came. Request bodies are capped at
+//! [`BODY_BYTES_MAX`]; lists are capped at [`PAGE_ITEMS_MAX`] items per page.
+//!
+//! The API reads the store directly and reaches the rest of the node through [`NodeApi`].
+
+mod error;
+mod routes;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use huxin_store::Store;
+use huxin_types::{ChainId, Rejection, SignedTx, TxHash};
+
+pub use error::ApiError;
+pub use routes::{router, BlockView, PrepareRequest, PrepareResponse, SignerView, StatusView, SubmitRequest, SubmitResponse, TxStatusView};
+
+/// Largest request body accepted.
+pub const BODY_BYTES_MAX: usize = 64 * 1024;
+/// Largest batch submission body.
+pub const BATCH_BODY_BYTES_MAX: usize = 8 * 1024 * 1024;
+/// Most transactions in one batch submission.
+pub const BATCH_TXS_MAX: usize = 1000;
+/// Most items in one page of a list.
+pub const PAGE_ITEMS_MAX: usize = 1000;
+/// Items in a page when the client does not say.
+pub const PAGE_ITEMS_DEFAULT: usize = 100;
+
+/// Why the node refused a submitted transaction.
+#[derive(Debug, Clone)]
+pub enum SubmitRefusal {
+    /// Admission rules refused it (signature, chain, signer, nonce, expiry, fields).
+    Rejected(Rejection),
+    /// Already pending.
+    Duplicate(TxHash),
+    /// Another pending transaction holds its nonce.
+    NonceTaken(String),
+    /// The mempool is full; retry later.
+    Full(String),
+    /// The node cannot take transactions now.
+    Unavailable(String),
+}
+
+/// Live facts only the running node knows.
+#[derive(Debug, Clone, Default)]
+pub struct LiveStatus {
+    pub moniker: String,
+    pub round: i64,
+    pub peers: i64,
+    pub mempool_txs: usize,
+    pub mempool_bytes: usize,
+}
+
+/// What the API needs from the node besides the store.
+pub trait NodeApi: Send + Sync + 'static {
+    fn submit(&self, tx: SignedTx) -> Result<TxHash, SubmitRefusal>;
+    fn is_pending(&self, hash: &TxHash) -> bool;
+    /// Why a transaction that was pending was dropped without being included, if it was.
+    fn dropped(&self, hash: &TxHash) -> Option<Rejection>;
+    fn live(&self) -> LiveStatus;
+    fn metrics_text(&self) -> String;
+}
+
+#[derive(Clone)]
+pub struct ApiState {
+    pub node: Arc<dyn NodeApi>,
+    pub store: Arc<Store>,
+    pub chain_id: ChainId,
+}
+
+/// Serve the API on `listener` until the task is dropped.
+pub async fn serve(listener: tokio::net::TcpListener, state: ApiState) -> std::io::Result<()> {
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>()).await
+}

@@ -1,1 +1,225 @@
-//! placeholder
+//! Rust client for a Huxin node's HTTP API: status, signer lookup, the prepare → sign → submit
+//! flow (or local signing), transaction and block lookups.
+//!
+//! Errors: [`ClientError`] — transport failures, or the node's JSON error with its stable code.
+
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use huxin_types::crypto::{Domain, SecretKey};
+use huxin_types::tx::Expiry;
+use huxin_types::{Action, BlockHash, ChainId, Height, SignedTx, TxBody, TxHash};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("request to {url} failed: {source}")]
+    Transport { url: String, source: reqwest::Error },
+    #[error("node answered {status} {code}: {message}")]
+    Api { status: u16, code: String, message: String },
+    #[error("node's answer is not the expected JSON: {0}")]
+    Decode(String),
+}
+
+impl ClientError {
+    /// The node's stable error code, if the node answered with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ClientError::Api { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+#[derive(Deserialize)]
+struct ErrorDetail {
+    code: String,
+    message: String,
+}
+
+/// Fields of `GET /v1/status` a client needs.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Status {
+    pub chain_id: ChainId,
+    pub moniker: String,
+    pub latest_height: u64,
+    pub latest_block_hash: Option<BlockHash>,
+    pub round: i64,
+    pub peers: i64,
+    pub mempool_txs: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Signer {
+    pub member_name: String,
+    pub role: String,
+    pub last_nonce: u64,
+    pub next_nonce: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Prepared {
+    pub tx_hash: TxHash,
+    pub nonce: u64,
+    pub payload: String,
+    pub sign_bytes: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TxStatus {
+    pub tx_hash: TxHash,
+    pub status: String,
+    pub height: Option<u64>,
+    pub outcome: Option<serde_json::Value>,
+    pub reason: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BlockSummary {
+    pub hash: BlockHash,
+    pub header: huxin_types::BlockHeader,
+    pub tx_count: usize,
+}
+
+#[derive(Clone)]
+pub struct Client {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Client {
+    /// A client for the node at `base` (e.g. `http://127.0.0.1:26657`).
+    pub fn new(base: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .pool_max_idle_per_host(64)
+            .build()
+            .unwrap_or_default();
+        Self { base: base.trim_end_matches('/').to_owned(), http }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    async fn answer<T: DeserializeOwned>(&self, url: String, response: Result<reqwest::Response, reqwest::Error>) -> Result<T, ClientError> {
+        let response = response.map_err(|source| ClientError::Transport { url: url.clone(), source })?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|source| ClientError::Transport { url, source })?;
+        if status.is_success() {
+            serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode(e.to_string()))
+        } else {
+            match serde_json::from_slice::<ErrorBody>(&bytes) {
+                Ok(e) => Err(ClientError::Api { status: status.as_u16(), code: e.error.code, message: e.error.message }),
+                Err(_) => Err(ClientError::Api {
+                    status: status.as_u16(),
+                    code: "unknown".into(),
+                    message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+                }),
+            }
+        }
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let url = format!("{}{path}", self.base);
+        let response = self.http.get(&url).send().await;
+        self.answer(url, response).await
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, ClientError> {
+        let url = format!("{}{path}", self.base);
+        let response = self.http.post(&url).json(body).send().await;
+        self.answer(url, response).await
+    }
+
+    pub async fn status(&self) -> Result<Status, ClientError> {
+        self.get("/v1/status").await
+    }
+
+    pub async fn signer(&self, key: &huxin_types::PublicKey) -> Result<Signer, ClientError> {
+        self.get(&format!("/v1/signers/{key}")).await
+    }
+
+    pub async fn tx(&self, hash: &TxHash) -> Result<TxStatus, ClientError> {
+        self.get(&format!("/v1/txs/{hash}")).await
+    }
+
+    pub async fn block(&self, height: u64) -> Result<BlockSummary, ClientError> {
+        self.get(&format!("/v1/blocks/{height}?tx_limit=0")).await
+    }
+
+    pub async fn latest_block(&self) -> Result<BlockSummary, ClientError> {
+        self.get("/v1/blocks/latest?tx_limit=0").await
+    }
+
+    /// Ask the node for the canonical bytes of an action (nonce and expiry filled in by default).
+    pub async fn prepare(&self, key: &SecretKey, action: &Action, nonce: Option<u64>) -> Result<Prepared, ClientError> {
+        let body = serde_json::json!({ "signer": key.public_key(), "nonce": nonce, "action": action });
+        self.post("/v1/txs/prepare", &body).await
+    }
+
+    /// Prepare on the node, sign locally, submit: the flow any language can follow.
+    pub async fn prepare_sign_submit(&self, key: &SecretKey, action: &Action) -> Result<TxHash, ClientError> {
+        let prepared = self.prepare(key, action, None).await?;
+        let payload = hex::decode(&prepared.payload).map_err(|e| ClientError::Decode(e.to_string()))?;
+        let signature = key.sign(Domain::Tx, &payload);
+        let body = serde_json::json!({ "payload": prepared.payload, "public_key": key.public_key(), "signature": signature });
+        let answer: serde_json::Value = self.post("/v1/txs", &body).await?;
+        answer
+            .get("tx_hash")
+            .and_then(|h| h.as_str())
+            .and_then(|h| h.parse().ok())
+            .ok_or_else(|| ClientError::Decode("no tx_hash in the answer".into()))
+    }
+
+    /// Submit a transaction signed locally.
+    pub async fn submit(&self, tx: &SignedTx) -> Result<TxHash, ClientError> {
+        let body = serde_json::json!({
+            "payload": hex::encode(tx.body.encode()),
+            "public_key": tx.body.signer,
+            "signature": tx.signature,
+        });
+        let answer: serde_json::Value = self.post("/v1/txs", &body).await?;
+        answer
+            .get("tx_hash")
+            .and_then(|h| h.as_str())
+            .and_then(|h| h.parse().ok())
+            .ok_or_else(|| ClientError::Decode("no tx_hash in the answer".into()))
+    }
+
+    /// Poll until the transaction is finalised (or dropped), up to `timeout`.
+    pub async fn wait_finalised(&self, hash: &TxHash, timeout: Duration) -> Result<TxStatus, ClientError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match self.tx(hash).await {
+                Ok(status) if status.status == "finalised" || status.status == "dropped" => return Ok(status),
+                Ok(_) => {}
+                Err(ClientError::Api { status: 404, .. }) => {}
+                Err(e) => return Err(e),
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ClientError::Api {
+                    status: 408,
+                    code: "timeout".into(),
+                    message: format!("transaction {hash} not finalised within {timeout:?}"),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Build and sign a transaction locally.
+pub fn sign_tx(key: &SecretKey, chain_id: &ChainId, nonce: u64, expiry: Expiry, action: Action) -> SignedTx {
+    TxBody { chain_id: chain_id.clone(), signer: key.public_key(), nonce, expiry, action }.sign(key)
+}
+
+/// An expiry `heights` past `latest`.
+pub fn expiry_after(latest: u64, heights: u64) -> Expiry {
+    Expiry::Height(Height(latest + heights))
+}

@@ -1,1 +1,31 @@
-//! placeholder
+//! Malachite (Tendermint BFT) glue: our `Context`, its borsh codec, ed25519 signing, proposal
+//! streaming, the host loop that executes blocks before voting and persists decided ones, the
+//! transaction ingress, and the transaction gossip swarm.
+//!
+//! Invariants:
+//! - consensus decides on block hashes; the blocks travel as signed proposal parts, and each
+//!   stream is verified against the validator set of its own height before it is executed;
+//! - a proposal is executed before this validator votes for it; a wrong root or an inadmissible
+//!   transaction makes it invalid (vote nil);
+//! - a decided block is persisted in one atomic batch before the next height starts;
+//! - peers: consensus parts are accepted only from validator keys; transaction gossip refuses
+//!   connections from any key that is not a validator's.
+//!
+//! Errors: the host loop returns an error when the node must stop (storage failure, or the
+//! engine's channel closing); everything from peers is logged and dropped, never a panic.
+
+pub mod codec;
+pub mod context;
+pub mod engine;
+pub mod gossip;
+pub mod host;
+pub mod ingress;
+pub mod status;
+pub mod streaming;
+
+pub use engine::{EngineConfig, EngineNode, EngineNodeHandle};
+/// Malachite's node trait (`start`, `run`), implemented by [`EngineNode`].
+pub use malachitebft_app_channel::app::node::Node as MalachiteNode;
+pub use host::{Finalised, HostConfig};
+pub use ingress::{Ingress, Origin, SubmitError};
+pub use status::{Metrics, NodeStatus};

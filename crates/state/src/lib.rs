@@ -1,1 +1,279 @@
-//! placeholder
+//! The state machine: executes blocks against the authenticated state and says what would change.
+//!
+//! The state is a Jellyfish Merkle Tree (`jmt`) whose version is the block height (genesis is
+//! version 0). [`execute`] is the one state-transition function: given a read-only view of the
+//! state after the parent block, it returns an [`Executed`] — the write set, the receipts, the
+//! JMT node batch and the new root — and mutates nothing. Storage applies that output in one
+//! atomic batch.
+//!
+//! Two kinds of failure, never mixed:
+//! - a transaction that fails its contract's rules is *rejected*: it stays in the block with a
+//!   failed receipt and changes nothing but its signer's nonce;
+//! - a block whose header or transaction set is wrong (bad signature, wrong chain, replayed or
+//!   gapped nonce, expired transaction, unknown signer, root mismatch) is *invalid*:
+//!   [`InvalidBlock`], and validators vote against it.
+//!
+//! No I/O, no clock: the block's time and height are inputs.
+
+mod admission;
+mod overlay;
+
+use std::collections::BTreeMap;
+
+use jmt::storage::{TreeReader, TreeUpdateBatch};
+use jmt::{KeyHash, Sha256Jmt};
+use sha2::Sha256;
+
+use huxin_contracts::TxContext;
+use huxin_types::block::{receipts_root, txs_root};
+use huxin_types::crypto::PublicKey;
+use huxin_types::genesis::Genesis;
+use huxin_types::limits::{BLOCK_BYTES_MAX, BLOCK_TXS_MAX};
+use huxin_types::{
+    Block, BlockHash, BlockHeader, ChainId, Hash32, Height, Outcome, Receipt, Rejection, SignedTx, TimestampMs,
+};
+
+pub use admission::{check_admission, check_mempool_admission, check_stateless, Admitted, MEMPOOL_NONCE_GAP_MAX};
+pub use overlay::StateView;
+
+/// The JMT key hash of a state key.
+pub fn key_hash(key: &[u8]) -> KeyHash {
+    KeyHash::with::<Sha256>(key)
+}
+
+/// What executing a block (or genesis) produced. Nothing is written until storage applies it.
+pub struct Executed {
+    pub header: BlockHeader,
+    pub receipts: Vec<Receipt>,
+    /// Final value of every key the block touched (`None` = deleted), in key order.
+    pub writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// JMT nodes and values to persist for this version.
+    pub tree_batch: TreeUpdateBatch,
+}
+
+/// Why a proposed block must be voted against.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidBlock {
+    #[error("block is for chain {got}, this is {expected}")]
+    WrongChain { expected: ChainId, got: ChainId },
+    #[error("block height is {got}; expected {expected}")]
+    WrongHeight { expected: Height, got: Height },
+    #[error("parent hash is {got}; the block at the previous height is {expected}")]
+    WrongParent { expected: BlockHash, got: BlockHash },
+    #[error("block time {got} ms is not after the parent's {parent} ms")]
+    TimeNotIncreasing { parent: u64, got: u64 },
+    #[error("block time {got} ms is more than {drift} ms ahead of this validator's clock {now} ms")]
+    TimeInFuture { got: u64, now: u64, drift: u64 },
+    #[error("block has {got} transactions; at most {max} are allowed")]
+    TooManyTxs { got: usize, max: usize },
+    #[error("block is {got} bytes; at most {max} are allowed")]
+    TooLarge { got: usize, max: usize },
+    #[error("header says {header} transactions, the block has {actual}")]
+    TxCountMismatch { header: u32, actual: usize },
+    #[error("{field} is {got}; executing the block gives {expected}")]
+    RootMismatch { field: &'static str, expected: Hash32, got: Hash32 },
+    #[error("transaction {index} ({hash}) cannot be included: {rejection}")]
+    BadTx { index: usize, hash: huxin_types::TxHash, rejection: Rejection },
+    #[error("the block's proposer {got} is not the validator that signed it ({expected})")]
+    WrongProposer { expected: PublicKey, got: PublicKey },
+    #[error("state is unreadable: {0}")]
+    State(String),
+}
+
+/// The parent a block builds on: its header facts that the next block must follow.
+#[derive(Clone, Debug)]
+pub struct Parent {
+    pub chain_id: ChainId,
+    pub height: Height,
+    pub hash: BlockHash,
+    pub time: TimestampMs,
+}
+
+impl Parent {
+    pub fn genesis(genesis: &Genesis) -> Self {
+        Parent { chain_id: genesis.chain_id.clone(), height: Height(0), hash: genesis.hash(), time: genesis.genesis_time }
+    }
+    pub fn of(header: &BlockHeader) -> Self {
+        Parent { chain_id: header.chain_id.clone(), height: header.height, hash: header.hash(), time: header.time }
+    }
+}
+
+/// Execute the genesis writes as version 0 of an empty tree.
+pub fn execute_genesis<R: TreeReader>(reader: &R, genesis: &Genesis) -> Result<(Hash32, Executed), InvalidBlock> {
+    let writes: BTreeMap<Vec<u8>, Option<Vec<u8>>> =
+        huxin_contracts::registry::genesis_writes(genesis).into_iter().map(|(k, v)| (k, Some(v))).collect();
+    let (root, tree_batch) = put_writes(reader, &writes, 0)?;
+    let header = BlockHeader {
+        chain_id: genesis.chain_id.clone(),
+        height: Height(0),
+        time: genesis.genesis_time,
+        parent_hash: BlockHash::ZERO,
+        proposer: PublicKey::ZERO,
+        tx_count: 0,
+        txs_root: Hash32::ZERO,
+        state_root: root,
+        receipts_root: Hash32::ZERO,
+    };
+    Ok((root, Executed { header, receipts: vec![], writes, tree_batch }))
+}
+
+fn put_writes<R: TreeReader>(
+    reader: &R,
+    writes: &BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    version: u64,
+) -> Result<(Hash32, TreeUpdateBatch), InvalidBlock> {
+    let tree = Sha256Jmt::new(reader);
+    let value_set: Vec<(KeyHash, Option<Vec<u8>>)> = writes.iter().map(|(k, v)| (key_hash(k), v.clone())).collect();
+    let (root, batch) = tree.put_value_set(value_set, version).map_err(|e| InvalidBlock::State(e.to_string()))?;
+    Ok((Hash32(root.0), batch))
+}
+
+/// Apply one admitted transaction to `view`: consume its nonce, run its contract, and keep the
+/// contract's writes only if it succeeds.
+fn apply_tx<R: TreeReader>(view: &mut StateView<'_, R>, admitted: Admitted, tx: &SignedTx, height: Height, time: TimestampMs) -> Receipt {
+    let tx_hash = tx.hash();
+    view.begin_tx();
+    huxin_contracts::registry::consume_nonce(view, &tx.body.signer, tx.body.nonce);
+    view.commit_tx();
+    let ctx = TxContext { height, time, tx_hash, signer: tx.body.signer, member: admitted.member };
+    view.begin_tx();
+    let outcome = match huxin_contracts::apply(&ctx, view, &tx.body.action) {
+        Ok(()) => {
+            view.commit_tx();
+            Outcome::Applied
+        }
+        Err(rejection) => {
+            view.discard_tx();
+            Outcome::Rejected(rejection)
+        }
+    };
+    Receipt { tx_hash, outcome }
+}
+
+/// Build a block on `parent` from candidate transactions, in the order given; signatures are
+/// checked unless `verified` says the transaction was verified on admission. A candidate that
+/// cannot be included (bad nonce, expired, unknown signer, …) is skipped and returned with its
+/// reason so the mempool can drop it; a candidate that fails its contract is included with a
+/// failed receipt.
+pub fn build_block<R: TreeReader>(
+    reader: &R,
+    parent: &Parent,
+    proposer: PublicKey,
+    time: TimestampMs,
+    candidates: impl IntoIterator<Item = SignedTx>,
+    max_txs: usize,
+    max_bytes: usize,
+    verified: &dyn Fn(&SignedTx) -> bool,
+) -> Result<(Block, Executed, Vec<(huxin_types::TxHash, Rejection)>), InvalidBlock> {
+    let height = Height(parent.height.0 + 1);
+    let mut view = StateView::new(reader, parent.height.0);
+    let mut txs = Vec::new();
+    let mut receipts = Vec::new();
+    let mut skipped = Vec::new();
+    let mut bytes = 0usize;
+    let max_txs = max_txs.min(BLOCK_TXS_MAX);
+    let max_bytes = max_bytes.min(BLOCK_BYTES_MAX - 4096);
+    for tx in candidates {
+        if txs.len() >= max_txs {
+            break;
+        }
+        let size = tx.encoded_len();
+        if bytes + size > max_bytes {
+            break;
+        }
+        match check_admission(&view, &parent.chain_id, &tx, height, time, !verified(&tx)) {
+            Ok(admitted) => {
+                receipts.push(apply_tx(&mut view, admitted, &tx, height, time));
+                bytes += size;
+                txs.push(tx);
+            }
+            Err(rejection) => skipped.push((tx.hash(), rejection)),
+        }
+    }
+    let writes = view.into_writes()?;
+    let (state_root, tree_batch) = put_writes(reader, &writes, height.0)?;
+    let header = BlockHeader {
+        chain_id: parent.chain_id.clone(),
+        height,
+        time,
+        parent_hash: parent.hash,
+        proposer,
+        tx_count: txs.len() as u32,
+        txs_root: txs_root(&txs),
+        state_root,
+        receipts_root: receipts_root(&receipts),
+    };
+    let executed = Executed { header: header.clone(), receipts, writes, tree_batch };
+    Ok((Block { header, txs }, executed, skipped))
+}
+
+/// Options for validating a block received from another validator.
+#[derive(Clone, Copy, Debug)]
+pub struct ValidateOptions {
+    /// This validator's clock, Unix ms; `None` skips the future-time check (replaying history).
+    pub now: Option<TimestampMs>,
+    /// How far ahead of `now` a block's time may be.
+    pub time_drift_ms_max: u64,
+    /// Skip signature checks for transactions already verified (by hash and signature).
+    pub signatures_verified: bool,
+}
+
+/// Validate a proposed block on `parent` and execute it; the roots in its header must match.
+pub fn validate_block<R: TreeReader>(
+    reader: &R,
+    parent: &Parent,
+    block: &Block,
+    options: ValidateOptions,
+    verified: &dyn Fn(&SignedTx) -> bool,
+) -> Result<Executed, InvalidBlock> {
+    let h = &block.header;
+    if h.chain_id != parent.chain_id {
+        return Err(InvalidBlock::WrongChain { expected: parent.chain_id.clone(), got: h.chain_id.clone() });
+    }
+    let height = Height(parent.height.0 + 1);
+    if h.height != height {
+        return Err(InvalidBlock::WrongHeight { expected: height, got: h.height });
+    }
+    if h.parent_hash != parent.hash {
+        return Err(InvalidBlock::WrongParent { expected: parent.hash, got: h.parent_hash });
+    }
+    if h.time <= parent.time {
+        return Err(InvalidBlock::TimeNotIncreasing { parent: parent.time.0, got: h.time.0 });
+    }
+    if let Some(now) = options.now {
+        if h.time.0 > now.0.saturating_add(options.time_drift_ms_max) {
+            return Err(InvalidBlock::TimeInFuture { got: h.time.0, now: now.0, drift: options.time_drift_ms_max });
+        }
+    }
+    if block.txs.len() > BLOCK_TXS_MAX {
+        return Err(InvalidBlock::TooManyTxs { got: block.txs.len(), max: BLOCK_TXS_MAX });
+    }
+    if h.tx_count as usize != block.txs.len() {
+        return Err(InvalidBlock::TxCountMismatch { header: h.tx_count, actual: block.txs.len() });
+    }
+    let txs_root_actual = txs_root(&block.txs);
+    if txs_root_actual != h.txs_root {
+        return Err(InvalidBlock::RootMismatch { field: "txs_root", expected: txs_root_actual, got: h.txs_root });
+    }
+    let mut view = StateView::new(reader, parent.height.0);
+    let mut receipts = Vec::with_capacity(block.txs.len());
+    for (index, tx) in block.txs.iter().enumerate() {
+        let skip_signature = options.signatures_verified || verified(tx);
+        let admitted = check_admission(&view, &parent.chain_id, tx, height, h.time, !skip_signature)
+            .map_err(|rejection| InvalidBlock::BadTx { index, hash: tx.hash(), rejection })?;
+        receipts.push(apply_tx(&mut view, admitted, tx, height, h.time));
+    }
+    let receipts_root_actual = receipts_root(&receipts);
+    if receipts_root_actual != h.receipts_root {
+        return Err(InvalidBlock::RootMismatch { field: "receipts_root", expected: receipts_root_actual, got: h.receipts_root });
+    }
+    let writes = view.into_writes()?;
+    let (state_root, tree_batch) = put_writes(reader, &writes, height.0)?;
+    if state_root != h.state_root {
+        return Err(InvalidBlock::RootMismatch { field: "state_root", expected: state_root, got: h.state_root });
+    }
+    Ok(Executed { header: h.clone(), receipts, writes, tree_batch })
+}
+
+#[cfg(test)]
+mod tests;

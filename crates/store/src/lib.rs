@@ -1,1 +1,315 @@
-//! placeholder
+//! RocksDB storage for blocks, commit certificates, receipts, indexes, undecided proposals and the
+//! Merkle state.
+//!
+//! Invariants:
+//! - a decided block, its commit certificate, its state writes (JMT nodes and values), its
+//!   receipts, its indexes and the new latest height are written in **one** `WriteBatch`, with
+//!   the WAL synced: after a crash at any moment the store holds every persisted block whole and
+//!   no part of any other;
+//! - after writing, the state root is read back and must equal the header's (checked with
+//!   `assert!`: a mismatch is a broken invariant);
+//! - heights are stored big-endian so that key order is height order.
+//!
+//! Errors: [`StoreError`]. A failed write is fatal to the node (the caller stops).
+
+use std::path::Path;
+
+use jmt::storage::{LeafNode, Node, NodeKey, TreeReader};
+use jmt::{KeyHash, OwnedValue, Sha256Jmt, Version};
+use rocksdb::{ColumnFamilyDescriptor, Direction, IteratorMode, Options, WriteBatch, WriteOptions, DB};
+
+use huxin_state::Executed;
+use huxin_types::codec;
+use huxin_types::genesis::Genesis;
+use huxin_types::{Block, BlockHash, BlockHeader, Hash32, Height, Receipt, TxHash};
+
+const CF_META: &str = "meta";
+const CF_BLOCKS: &str = "blocks";
+const CF_BLOCK_HASHES: &str = "block_hashes";
+const CF_CERTIFICATES: &str = "certificates";
+const CF_RECEIPTS: &str = "receipts";
+const CF_TX_INDEX: &str = "tx_index";
+const CF_JMT_NODES: &str = "jmt_nodes";
+const CF_JMT_VALUES: &str = "jmt_values";
+const CF_PROPOSALS: &str = "proposals";
+const COLUMN_FAMILIES: [&str; 9] = [
+    CF_META,
+    CF_BLOCKS,
+    CF_BLOCK_HASHES,
+    CF_CERTIFICATES,
+    CF_RECEIPTS,
+    CF_TX_INDEX,
+    CF_JMT_NODES,
+    CF_JMT_VALUES,
+    CF_PROPOSALS,
+];
+
+const META_LATEST: &[u8] = b"latest_height";
+const META_GENESIS: &[u8] = b"genesis_hash";
+
+/// Largest stored record we agree to decode (a block plus slack).
+const RECORD_BYTES_MAX: usize = huxin_types::limits::BLOCK_BYTES_MAX + 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("rocksdb: {0}")]
+    Rocks(#[from] rocksdb::Error),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("this database belongs to genesis {stored}, not {given}")]
+    GenesisMismatch { stored: BlockHash, given: BlockHash },
+    #[error("cannot persist block {got}: the next height is {expected}")]
+    OutOfOrder { expected: Height, got: Height },
+}
+
+/// Where a finalised transaction is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TxLocation {
+    pub height: Height,
+    pub index: u32,
+}
+
+pub struct Store {
+    db: DB,
+    sync_writes: bool,
+}
+
+fn height_key(h: Height) -> [u8; 8] {
+    h.0.to_be_bytes()
+}
+
+impl Store {
+    /// Open (or create) the store at `path`. `sync_writes` syncs RocksDB's WAL on every block.
+    pub fn open(path: &Path, sync_writes: bool) -> Result<Self, StoreError> {
+        let mut options = Options::default();
+        options.create_if_missing(true);
+        options.create_missing_column_families(true);
+        options.set_max_open_files(512);
+        options.increase_parallelism(2);
+        let cfs = COLUMN_FAMILIES.iter().map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
+        let db = DB::open_cf_descriptors(&options, path, cfs)?;
+        Ok(Self { db, sync_writes })
+    }
+
+    fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
+        // Every name used here is in COLUMN_FAMILIES, created at open.
+        self.db.cf_handle(name).unwrap_or_else(|| panic!("column family {name} exists after open"))
+    }
+
+    fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        let mut options = WriteOptions::default();
+        options.set_sync(self.sync_writes);
+        self.db.write_opt(batch, &options)?;
+        Ok(())
+    }
+
+    fn get(&self, cf: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.db.get_cf(self.cf(cf), key)?)
+    }
+
+    fn decode<T: serde::Serialize + serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, StoreError> {
+        codec::decode_canonical(bytes, RECORD_BYTES_MAX).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+    }
+
+    /// The last persisted height: 0 once genesis is written, `None` before.
+    pub fn latest_height(&self) -> Result<Option<Height>, StoreError> {
+        match self.get(CF_META, META_LATEST)? {
+            None => Ok(None),
+            Some(b) => {
+                let arr: [u8; 8] = b.as_slice().try_into().map_err(|_| StoreError::Corrupt("latest height".into()))?;
+                Ok(Some(Height(u64::from_be_bytes(arr))))
+            }
+        }
+    }
+
+    /// Write genesis state (version 0) unless already present; refuse a different genesis.
+    pub fn init_genesis(&self, genesis: &Genesis) -> Result<(), StoreError> {
+        let hash = genesis.hash();
+        if let Some(stored) = self.get(CF_META, META_GENESIS)? {
+            let stored = BlockHash::from_slice(&stored).ok_or_else(|| StoreError::Corrupt("genesis hash".into()))?;
+            if stored != hash {
+                return Err(StoreError::GenesisMismatch { stored, given: hash });
+            }
+            return Ok(());
+        }
+        let (root, executed) =
+            huxin_state::execute_genesis(self, genesis).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut batch = WriteBatch::default();
+        self.put_tree_batch(&mut batch, &executed);
+        batch.put_cf(self.cf(CF_META), META_GENESIS, hash.0);
+        batch.put_cf(self.cf(CF_META), META_LATEST, height_key(Height(0)));
+        self.write(batch)?;
+        self.check_root(0, root);
+        Ok(())
+    }
+
+    pub fn genesis_hash(&self) -> Result<Option<BlockHash>, StoreError> {
+        Ok(self.get(CF_META, META_GENESIS)?.and_then(|b| BlockHash::from_slice(&b)))
+    }
+
+    fn put_tree_batch(&self, batch: &mut WriteBatch, executed: &Executed) {
+        let node_batch = &executed.tree_batch.node_batch;
+        for (key, node) in node_batch.nodes() {
+            let k = borsh::to_vec(key).expect("borsh encodes a node key in memory");
+            let v = borsh::to_vec(node).expect("borsh encodes a node in memory");
+            batch.put_cf(self.cf(CF_JMT_NODES), k, v);
+        }
+        for ((version, key_hash), value) in node_batch.values() {
+            let mut k = Vec::with_capacity(40);
+            k.extend_from_slice(&key_hash.0);
+            k.extend_from_slice(&version.to_be_bytes());
+            let v = match value {
+                Some(bytes) => {
+                    let mut v = Vec::with_capacity(bytes.len() + 1);
+                    v.push(1);
+                    v.extend_from_slice(bytes);
+                    v
+                }
+                None => vec![0],
+            };
+            batch.put_cf(self.cf(CF_JMT_VALUES), k, v);
+        }
+    }
+
+    fn check_root(&self, version: u64, expected: Hash32) {
+        let root = Sha256Jmt::new(self).get_root_hash(version);
+        match root {
+            Ok(root) => assert_eq!(
+                Hash32(root.0),
+                expected,
+                "state root read back at version {version} differs from the executed root"
+            ),
+            Err(e) => panic!("state root at version {version} cannot be read back: {e}"),
+        }
+    }
+
+    /// Persist a decided block with its certificate and execution output, atomically.
+    pub fn persist_block(&self, block: &Block, certificate: &[u8], executed: &Executed) -> Result<(), StoreError> {
+        let height = block.header.height;
+        let expected = Height(self.latest_height()?.map(|h| h.0 + 1).unwrap_or(0));
+        if height != expected {
+            return Err(StoreError::OutOfOrder { expected, got: height });
+        }
+        let hash = block.hash();
+        let mut batch = WriteBatch::default();
+        batch.put_cf(self.cf(CF_BLOCKS), height_key(height), block.encode());
+        batch.put_cf(self.cf(CF_BLOCK_HASHES), hash.0, height_key(height));
+        batch.put_cf(self.cf(CF_CERTIFICATES), height_key(height), certificate);
+        batch.put_cf(self.cf(CF_RECEIPTS), height_key(height), codec::encode(&executed.receipts));
+        for (index, tx) in block.txs.iter().enumerate() {
+            let location = TxLocation { height, index: index as u32 };
+            batch.put_cf(self.cf(CF_TX_INDEX), tx.hash().0, codec::encode(&location));
+        }
+        self.put_tree_batch(&mut batch, executed);
+        // Undecided proposals at or below this height are no longer needed.
+        batch.delete_range_cf(self.cf(CF_PROPOSALS), [0u8; 8], height_key(Height(height.0 + 1)));
+        batch.put_cf(self.cf(CF_META), META_LATEST, height_key(height));
+        self.write(batch)?;
+        self.check_root(height.0, block.header.state_root);
+        Ok(())
+    }
+
+    pub fn block(&self, height: Height) -> Result<Option<Block>, StoreError> {
+        self.get(CF_BLOCKS, &height_key(height))?.map(|b| Block::decode(&b).map_err(|e| StoreError::Corrupt(format!("block {height}: {e}")))).transpose()
+    }
+
+    pub fn block_bytes(&self, height: Height) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get(CF_BLOCKS, &height_key(height))
+    }
+
+    pub fn header(&self, height: Height) -> Result<Option<BlockHeader>, StoreError> {
+        Ok(self.block(height)?.map(|b| b.header))
+    }
+
+    pub fn height_of(&self, hash: &BlockHash) -> Result<Option<Height>, StoreError> {
+        Ok(self.get(CF_BLOCK_HASHES, &hash.0)?.and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok()).map(|a| Height(u64::from_be_bytes(a))))
+    }
+
+    pub fn certificate(&self, height: Height) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get(CF_CERTIFICATES, &height_key(height))
+    }
+
+    pub fn receipts(&self, height: Height) -> Result<Option<Vec<Receipt>>, StoreError> {
+        self.get(CF_RECEIPTS, &height_key(height))?.map(|b| Self::decode(&b, "receipts")).transpose()
+    }
+
+    pub fn tx_location(&self, hash: &TxHash) -> Result<Option<TxLocation>, StoreError> {
+        self.get(CF_TX_INDEX, &hash.0)?.map(|b| Self::decode(&b, "tx location")).transpose()
+    }
+
+    /// The current value of a state key (at the latest persisted version).
+    pub fn state_value(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(latest) = self.latest_height()? else { return Ok(None) };
+        self.get_value_option(latest.0, huxin_state::key_hash(key)).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
+    /// Keep an undecided proposal (a full block) so WAL replay after a crash can find it.
+    pub fn put_proposal(&self, height: Height, round: u32, hash: &BlockHash, block_bytes: &[u8]) -> Result<(), StoreError> {
+        let mut key = Vec::with_capacity(44);
+        key.extend_from_slice(&height_key(height));
+        key.extend_from_slice(&round.to_be_bytes());
+        key.extend_from_slice(&hash.0);
+        let mut batch = WriteBatch::default();
+        batch.put_cf(self.cf(CF_PROPOSALS), key, block_bytes);
+        self.write(batch)
+    }
+
+    /// Undecided proposals at `height` (every round), as (round, hash, block bytes).
+    pub fn proposals(&self, height: Height) -> Result<Vec<(u32, BlockHash, Vec<u8>)>, StoreError> {
+        let prefix = height_key(height);
+        let mut out = Vec::new();
+        let iter = self.db.iterator_cf(self.cf(CF_PROPOSALS), IteratorMode::From(&prefix, Direction::Forward));
+        for item in iter {
+            let (key, value) = item?;
+            if !key.starts_with(&prefix) {
+                break;
+            }
+            if key.len() != 44 {
+                return Err(StoreError::Corrupt("proposal key".into()));
+            }
+            let round = u32::from_be_bytes([key[8], key[9], key[10], key[11]]);
+            let hash = BlockHash::from_slice(&key[12..]).ok_or_else(|| StoreError::Corrupt("proposal hash".into()))?;
+            out.push((round, hash, value.to_vec()));
+        }
+        Ok(out)
+    }
+}
+
+impl TreeReader for Store {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        let key = borsh::to_vec(node_key)?;
+        match self.db.get_cf(self.cf(CF_JMT_NODES), key)? {
+            None => Ok(None),
+            Some(bytes) => Ok(Some(borsh::from_slice(&bytes)?)),
+        }
+    }
+
+    fn get_value_option(&self, max_version: Version, key_hash: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
+        let mut seek = Vec::with_capacity(40);
+        seek.extend_from_slice(&key_hash.0);
+        seek.extend_from_slice(&max_version.to_be_bytes());
+        let mut iter = self.db.iterator_cf(self.cf(CF_JMT_VALUES), IteratorMode::From(&seek, Direction::Reverse));
+        match iter.next() {
+            None => Ok(None),
+            Some(item) => {
+                let (key, value) = item?;
+                if key.len() != 40 || key[..32] != key_hash.0 {
+                    return Ok(None);
+                }
+                match value.first() {
+                    Some(1) => Ok(Some(value[1..].to_vec())),
+                    Some(0) => Ok(None),
+                    _ => anyhow::bail!("jmt value for {key_hash:?} has an unknown tag"),
+                }
+            }
+        }
+    }
+
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        // Only used by JMT state restoration, which Huxin does not do (0.5.0 has no state sync).
+        anyhow::bail!("state restoration is not supported")
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -49,7 +49,7 @@ impl Domain {
     }
 }
 
-fn signing_input(domain: Domain, message: &[u8]) -> Vec<u8> {
+pub fn signing_input(domain: Domain, message: &[u8]) -> Vec<u8> {
     let tag = domain.tag();
     let mut input = Vec::with_capacity(tag.len() + 1 + message.len());
     input.extend_from_slice(tag);

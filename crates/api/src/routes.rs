@@ -1,0 +1,359 @@
+//! Route handlers and their JSON shapes.
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use huxin_contracts::registry;
+use huxin_state::StateView;
+use huxin_types::crypto::{signing_input, Domain, PublicKey, Signature};
+use huxin_types::genesis::Role;
+use huxin_types::limits::TX_BYTES_MAX;
+use huxin_types::tx::Expiry;
+use huxin_types::{
+    codec, Action, BlockHash, BlockHeader, ChainId, Hash32, Height, MemberId, Outcome, Rejection, SignedTx, TxBody, TxHash,
+};
+
+use crate::{ApiError, ApiState, BATCH_BODY_BYTES_MAX, BATCH_TXS_MAX, BODY_BYTES_MAX, PAGE_ITEMS_DEFAULT, PAGE_ITEMS_MAX};
+
+/// Expiry given to a prepared transaction when the client names none: this many heights ahead.
+pub const DEFAULT_EXPIRY_HEIGHTS: u64 = 10_000;
+
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/v1/status", get(status))
+        .route("/v1/txs/prepare", post(prepare))
+        .route("/v1/txs", post(submit))
+        .route("/v1/txs/batch", post(submit_batch).layer(DefaultBodyLimit::max(BATCH_BODY_BYTES_MAX)))
+        .route("/v1/txs/{hash}", get(tx_status))
+        .route("/v1/blocks/latest", get(latest_block))
+        .route("/v1/blocks/{height}", get(block))
+        .route("/v1/signers/{key}", get(signer))
+        .route("/metrics", get(metrics))
+        .fallback(|| async { ApiError::not_found("no such endpoint; see README.md for the API") })
+        .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .with_state(state)
+}
+
+fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", format!("request body exceeds {BODY_BYTES_MAX} bytes"))
+        } else {
+            ApiError::bad_request("bad_body", e.body_text())
+        }
+    })
+}
+
+fn json_body<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+    let bytes = body_bytes(body)?;
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request("bad_json", format!("request body is not the expected JSON: {e}")))
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct StatusView {
+    pub chain_id: ChainId,
+    pub genesis_hash: Option<BlockHash>,
+    pub moniker: String,
+    pub latest_height: u64,
+    pub latest_block_hash: Option<BlockHash>,
+    pub latest_block_time_ms: Option<u64>,
+    pub state_root: Option<Hash32>,
+    pub round: i64,
+    pub peers: i64,
+    pub mempool_txs: usize,
+    pub mempool_bytes: usize,
+}
+
+async fn status(State(s): State<ApiState>) -> Result<Json<StatusView>, ApiError> {
+    let latest = s.store.latest_height()?.unwrap_or(Height(0));
+    let header = if latest.0 > 0 { s.store.header(latest)? } else { None };
+    let live = s.node.live();
+    Ok(Json(StatusView {
+        chain_id: s.chain_id.clone(),
+        genesis_hash: s.store.genesis_hash()?,
+        moniker: live.moniker,
+        latest_height: latest.0,
+        latest_block_hash: header.as_ref().map(|h| h.hash()),
+        latest_block_time_ms: header.as_ref().map(|h| h.time.0),
+        state_root: header.as_ref().map(|h| h.state_root),
+        round: live.round,
+        peers: live.peers,
+        mempool_txs: live.mempool_txs,
+        mempool_bytes: live.mempool_bytes,
+    }))
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct PrepareRequest {
+    pub signer: PublicKey,
+    /// Defaults to the signer's next nonce on the ledger (pending transactions not counted).
+    pub nonce: Option<u64>,
+    /// Defaults to [`DEFAULT_EXPIRY_HEIGHTS`] heights past the latest.
+    pub expiry: Option<Expiry>,
+    pub action: Action,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct PrepareResponse {
+    pub chain_id: ChainId,
+    pub tx_hash: TxHash,
+    pub nonce: u64,
+    pub expiry: Expiry,
+    /// Canonical body bytes (hex): submit these as `payload`.
+    pub payload: String,
+    /// The exact bytes to sign with ed25519 (hex): the domain tag `huxin/v1/tx`, a zero byte,
+    /// then the payload.
+    pub sign_bytes: String,
+}
+
+fn last_nonce(s: &ApiState, key: &PublicKey) -> Result<(Height, u64), ApiError> {
+    let latest = s.store.latest_height()?.unwrap_or(Height(0));
+    let view = StateView::new(s.store.as_ref(), latest.0);
+    Ok((latest, registry::last_nonce(&view, key)))
+}
+
+async fn prepare(State(s): State<ApiState>, body: Result<Bytes, BytesRejection>) -> Result<Json<PrepareResponse>, ApiError> {
+    let req: PrepareRequest = json_body(body)?;
+    let (latest, last) = last_nonce(&s, &req.signer)?;
+    let body = TxBody {
+        chain_id: s.chain_id.clone(),
+        signer: req.signer,
+        nonce: req.nonce.unwrap_or(last + 1),
+        expiry: req.expiry.unwrap_or(Expiry::Height(Height(latest.0 + DEFAULT_EXPIRY_HEIGHTS))),
+        action: req.action,
+    };
+    huxin_state::check_stateless(&s.chain_id, &SignedTx { body: body.clone(), signature: Signature::ZERO }, false)
+        .map_err(ApiError::rejected)?;
+    let payload = body.encode();
+    Ok(Json(PrepareResponse {
+        chain_id: body.chain_id.clone(),
+        tx_hash: body.hash(),
+        nonce: body.nonce,
+        expiry: body.expiry,
+        sign_bytes: hex::encode(signing_input(Domain::Tx, &payload)),
+        payload: hex::encode(payload),
+    }))
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct SubmitRequest {
+    /// Canonical body bytes, hex.
+    pub payload: String,
+    pub public_key: PublicKey,
+    pub signature: Signature,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct SubmitResponse {
+    pub tx_hash: TxHash,
+    pub status: String,
+}
+
+fn decode_submission(req: SubmitRequest) -> Result<SignedTx, ApiError> {
+    if req.payload.len() > TX_BYTES_MAX * 2 {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "tx_too_large",
+            format!("payload is {} bytes; at most {TX_BYTES_MAX} are allowed", req.payload.len() / 2),
+        ));
+    }
+    let bytes = hex::decode(&req.payload).map_err(|e| ApiError::bad_request("malformed", format!("payload is not hex: {e}")))?;
+    let body: TxBody = codec::decode_canonical(&bytes, TX_BYTES_MAX)
+        .map_err(|e| ApiError::bad_request("malformed", format!("payload is not a canonical transaction body: {e}")))?;
+    if body.signer != req.public_key {
+        return Err(ApiError::bad_request(
+            "signer_mismatch",
+            format!("public_key {} is not the payload's signer {}", req.public_key, body.signer),
+        ));
+    }
+    Ok(SignedTx { body, signature: req.signature })
+}
+
+async fn submit(State(s): State<ApiState>, body: Result<Bytes, BytesRejection>) -> Result<impl IntoResponse, ApiError> {
+    let req: SubmitRequest = json_body(body)?;
+    let tx = decode_submission(req)?;
+    let hash = s.node.submit(tx)?;
+    Ok((StatusCode::ACCEPTED, Json(SubmitResponse { tx_hash: hash, status: "pending".into() })))
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct BatchRequest {
+    pub txs: Vec<SubmitRequest>,
+}
+
+/// Submit up to [`BATCH_TXS_MAX`] transactions; each gets its own result, in order.
+async fn submit_batch(State(s): State<ApiState>, body: Result<Bytes, BytesRejection>) -> Result<impl IntoResponse, ApiError> {
+    let req: BatchRequest = json_body(body)?;
+    if req.txs.len() > BATCH_TXS_MAX {
+        return Err(ApiError::bad_request(
+            "batch_too_large",
+            format!("batch has {} transactions; at most {BATCH_TXS_MAX} are accepted", req.txs.len()),
+        ));
+    }
+    let results: Vec<serde_json::Value> = req
+        .txs
+        .into_iter()
+        .map(|item| match decode_submission(item).and_then(|tx| s.node.submit(tx).map_err(ApiError::from)) {
+            Ok(hash) => serde_json::json!({ "tx_hash": hash, "status": "pending" }),
+            Err(e) => serde_json::json!({ "error": { "code": e.code, "message": e.message } }),
+        })
+        .collect();
+    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "results": results }))))
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct TxStatusView {
+    pub tx_hash: TxHash,
+    /// `pending`, `finalised` (see `outcome`) or `dropped` (see `reason`).
+    pub status: String,
+    pub height: Option<u64>,
+    pub index: Option<u32>,
+    pub block_hash: Option<BlockHash>,
+    pub outcome: Option<Outcome>,
+    pub reason: Option<Rejection>,
+    pub tx: Option<SignedTx>,
+}
+
+fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, ApiError>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse().map_err(|e| ApiError::bad_request("bad_path", format!("{what} {s:?} is invalid: {e}")))
+}
+
+async fn tx_status(State(s): State<ApiState>, Path(hash): Path<String>) -> Result<Json<TxStatusView>, ApiError> {
+    let hash: TxHash = parse("transaction hash", &hash)?;
+    let mut view = TxStatusView {
+        tx_hash: hash,
+        status: String::new(),
+        height: None,
+        index: None,
+        block_hash: None,
+        outcome: None,
+        reason: None,
+        tx: None,
+    };
+    if let Some(loc) = s.store.tx_location(&hash)? {
+        let block = s.store.block(loc.height)?.ok_or_else(|| ApiError::internal(format!("block {} is indexed but missing", loc.height)))?;
+        let receipts = s.store.receipts(loc.height)?.unwrap_or_default();
+        view.status = "finalised".into();
+        view.height = Some(loc.height.0);
+        view.index = Some(loc.index);
+        view.block_hash = Some(block.hash());
+        view.outcome = receipts.get(loc.index as usize).map(|r| r.outcome.clone());
+        view.tx = block.txs.get(loc.index as usize).cloned();
+        return Ok(Json(view));
+    }
+    if s.node.is_pending(&hash) {
+        view.status = "pending".into();
+        return Ok(Json(view));
+    }
+    if let Some(reason) = s.node.dropped(&hash) {
+        view.status = "dropped".into();
+        view.reason = Some(reason);
+        return Ok(Json(view));
+    }
+    Err(ApiError::not_found(format!("transaction {hash} is neither pending nor finalised on this node")))
+}
+
+#[derive(Deserialize, Debug, Default)]
+pub struct TxPage {
+    pub tx_offset: Option<usize>,
+    pub tx_limit: Option<usize>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct TxView {
+    pub hash: TxHash,
+    pub tx: SignedTx,
+    pub outcome: Option<Outcome>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct BlockView {
+    pub hash: BlockHash,
+    pub header: BlockHeader,
+    pub tx_count: usize,
+    pub tx_offset: usize,
+    pub txs: Vec<TxView>,
+}
+
+fn block_view(s: &ApiState, height: Height, page: TxPage) -> Result<BlockView, ApiError> {
+    let block = s.store.block(height)?.ok_or_else(|| ApiError::not_found(format!("no block at height {height}")))?;
+    let receipts = s.store.receipts(height)?.unwrap_or_default();
+    let limit = page.tx_limit.unwrap_or(PAGE_ITEMS_DEFAULT);
+    if limit > PAGE_ITEMS_MAX {
+        return Err(ApiError::bad_request("page_too_large", format!("tx_limit is {limit}; at most {PAGE_ITEMS_MAX}")));
+    }
+    let offset = page.tx_offset.unwrap_or(0);
+    let txs = block
+        .txs
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(limit)
+        .map(|(i, tx)| TxView { hash: tx.hash(), tx: tx.clone(), outcome: receipts.get(i).map(|r| r.outcome.clone()) })
+        .collect();
+    Ok(BlockView { hash: block.hash(), header: block.header.clone(), tx_count: block.txs.len(), tx_offset: offset, txs })
+}
+
+fn page(q: Result<Query<TxPage>, QueryRejection>) -> Result<TxPage, ApiError> {
+    q.map(|Query(p)| p).map_err(|e| ApiError::bad_request("bad_query", e.body_text()))
+}
+
+async fn block(
+    State(s): State<ApiState>,
+    Path(height): Path<String>,
+    q: Result<Query<TxPage>, QueryRejection>,
+) -> Result<Json<BlockView>, ApiError> {
+    let height: u64 = parse("height", &height)?;
+    Ok(Json(block_view(&s, Height(height), page(q)?)?))
+}
+
+async fn latest_block(State(s): State<ApiState>, q: Result<Query<TxPage>, QueryRejection>) -> Result<Json<BlockView>, ApiError> {
+    let latest = s.store.latest_height()?.unwrap_or(Height(0));
+    if latest.0 == 0 {
+        return Err(ApiError::not_found("no block has been finalised yet"));
+    }
+    Ok(Json(block_view(&s, latest, page(q)?)?))
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct SignerView {
+    pub public_key: PublicKey,
+    pub member_id: MemberId,
+    pub member_name: String,
+    pub role: Role,
+    pub region: String,
+    pub member_status: String,
+    pub last_nonce: u64,
+    pub next_nonce: u64,
+}
+
+async fn signer(State(s): State<ApiState>, Path(key): Path<String>) -> Result<Json<SignerView>, ApiError> {
+    let key: PublicKey = parse("public key", &key)?;
+    let latest = s.store.latest_height()?.unwrap_or(Height(0));
+    let view = StateView::new(s.store.as_ref(), latest.0);
+    let member = registry::signer_member(&view, &key).map_err(|r| ApiError::new(StatusCode::NOT_FOUND, r.code.as_str(), r.reason))?;
+    let last = registry::last_nonce(&view, &key);
+    Ok(Json(SignerView {
+        public_key: key,
+        member_id: member.id,
+        member_name: member.name,
+        role: member.role,
+        region: member.region.to_string(),
+        member_status: format!("{:?}", member.status).to_lowercase(),
+        last_nonce: last,
+        next_nonce: last + 1,
+    }))
+}
+
+async fn metrics(State(s): State<ApiState>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.node.metrics_text())
+}

@@ -1,0 +1,89 @@
+//! Where transactions enter a node: from the API or from gossip. Each is checked against the
+//! latest persisted state (size, chain id, signature, member signer, unused nonce, expiry), then
+//! put in the mempool; API submissions are also gossiped to the other validators.
+
+use std::sync::{Arc, Mutex};
+
+use huxin_mempool::{Mempool, MempoolError};
+use huxin_state::{check_mempool_admission, StateView};
+use huxin_store::Store;
+use huxin_types::{ChainId, Height, Rejection, SignedTx, TimestampMs, TxHash};
+
+use crate::gossip::GossipSender;
+use crate::status::Metrics;
+
+/// Why a transaction was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("{0}")]
+    Rejected(Rejection),
+    #[error("{0}")]
+    Mempool(MempoolError),
+    #[error("node is not ready: {0}")]
+    Unavailable(String),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Origin {
+    Api,
+    Gossip,
+}
+
+#[derive(Clone)]
+pub struct Ingress {
+    pub chain_id: ChainId,
+    pub store: Arc<Store>,
+    pub mempool: Arc<Mutex<Mempool>>,
+    pub gossip: Arc<Mutex<Option<GossipSender>>>,
+    pub metrics: Metrics,
+}
+
+pub fn now_ms() -> TimestampMs {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    TimestampMs(ms)
+}
+
+impl Ingress {
+    pub fn submit(&self, tx: SignedTx, origin: Origin) -> Result<TxHash, SubmitError> {
+        let result = self.admit(tx.clone());
+        match &result {
+            Ok(_) => {
+                self.metrics.txs_submitted.inc();
+                if origin == Origin::Api {
+                    let sent = self.gossip.lock().map(|g| g.as_ref().is_some_and(|g| g.send(tx))).unwrap_or(false);
+                    if !sent {
+                        self.metrics.gossip_queue_full.inc();
+                    }
+                }
+            }
+            Err(_) => {
+                self.metrics.txs_refused.inc();
+            }
+        }
+        result
+    }
+
+    fn admit(&self, tx: SignedTx) -> Result<TxHash, SubmitError> {
+        let latest = self
+            .store
+            .latest_height()
+            .map_err(|e| SubmitError::Unavailable(e.to_string()))?
+            .ok_or_else(|| SubmitError::Unavailable("genesis is not written yet".into()))?;
+        {
+            let mempool = self.mempool.lock().map_err(|_| SubmitError::Unavailable("mempool lock poisoned".into()))?;
+            if mempool.contains(&tx.hash()) {
+                return Err(SubmitError::Mempool(MempoolError::Duplicate(tx.hash())));
+            }
+        }
+        let view = StateView::new(self.store.as_ref(), latest.0);
+        check_mempool_admission(&view, &self.chain_id, &tx, Height(latest.0 + 1), now_ms()).map_err(SubmitError::Rejected)?;
+        let mut mempool = self.mempool.lock().map_err(|_| SubmitError::Unavailable("mempool lock poisoned".into()))?;
+        let hash = mempool.insert(tx).map_err(SubmitError::Mempool)?;
+        self.metrics.mempool_txs.set(mempool.len() as i64);
+        self.metrics.mempool_bytes.set(mempool.bytes() as i64);
+        Ok(hash)
+    }
+}

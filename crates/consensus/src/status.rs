@@ -1,0 +1,96 @@
+//! Live node status and Prometheus metrics, shared by consensus, gossip and the API.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use huxin_types::{Rejection, TxHash};
+
+use malachitebft_metrics::SharedRegistry;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+
+/// Counters and gauges exported at `/metrics` under the `huxin_` prefix.
+#[derive(Clone, Default)]
+pub struct Metrics {
+    pub height: Gauge,
+    pub round: Gauge,
+    pub blocks_decided: Counter,
+    pub txs_finalised: Counter,
+    pub txs_failed: Counter,
+    pub txs_submitted: Counter,
+    pub txs_refused: Counter,
+    pub mempool_txs: Gauge,
+    pub mempool_bytes: Gauge,
+    pub gossip_peers: Gauge,
+    pub gossip_queue_full: Counter,
+    pub proposals_invalid: Counter,
+    pub proposal_streams_open: Gauge,
+}
+
+impl Metrics {
+    /// Register into Malachite's global registry, so one `/metrics` page shows both.
+    pub fn register(&self) {
+        SharedRegistry::global().with_prefix("huxin", |r| {
+            r.register("height", "Last persisted block height", self.height.clone());
+            r.register("round", "Current consensus round", self.round.clone());
+            r.register("blocks_decided", "Blocks decided and persisted", self.blocks_decided.clone());
+            r.register("txs_finalised", "Transactions finalised (applied or rejected in a block)", self.txs_finalised.clone());
+            r.register("txs_failed", "Finalised transactions whose contract rejected them", self.txs_failed.clone());
+            r.register("txs_submitted", "Transactions admitted to this node's mempool", self.txs_submitted.clone());
+            r.register("txs_refused", "Transactions refused at admission", self.txs_refused.clone());
+            r.register("mempool_txs", "Transactions in the mempool", self.mempool_txs.clone());
+            r.register("mempool_bytes", "Bytes in the mempool", self.mempool_bytes.clone());
+            r.register("gossip_peers", "Connected transaction-gossip peers", self.gossip_peers.clone());
+            r.register("gossip_queue_full", "Transactions not gossiped because the queue was full", self.gossip_queue_full.clone());
+            r.register("proposals_invalid", "Proposed blocks this validator voted against", self.proposals_invalid.clone());
+            r.register("proposal_streams_open", "Proposal streams being reassembled", self.proposal_streams_open.clone());
+        });
+    }
+
+    /// The Prometheus text exposition of every registered metric.
+    pub fn export() -> String {
+        let mut out = String::new();
+        malachitebft_metrics::export(&mut out);
+        out
+    }
+}
+
+/// How many dropped transactions (and why) a node remembers for `GET /v1/txs/{hash}`.
+pub const DROPPED_TXS_MAX: usize = 10_000;
+
+/// What the API shows about consensus right now.
+#[derive(Default)]
+pub struct NodeStatus {
+    pub height: AtomicU64,
+    pub round: AtomicI64,
+    pub gossip_peers: Arc<AtomicI64>,
+    dropped: Mutex<VecDeque<(TxHash, Rejection)>>,
+}
+
+impl NodeStatus {
+    pub fn round(&self) -> i64 {
+        self.round.load(Ordering::Relaxed)
+    }
+    pub fn peers(&self) -> i64 {
+        self.gossip_peers.load(Ordering::Relaxed)
+    }
+
+    /// Remember transactions dropped from the mempool without being included, oldest forgotten
+    /// first.
+    pub fn record_dropped(&self, items: impl IntoIterator<Item = (TxHash, Rejection)>) {
+        if let Ok(mut dropped) = self.dropped.lock() {
+            for item in items {
+                if dropped.len() >= DROPPED_TXS_MAX {
+                    dropped.pop_front();
+                }
+                dropped.push_back(item);
+            }
+        }
+    }
+
+    pub fn dropped(&self, hash: &TxHash) -> Option<Rejection> {
+        let dropped = self.dropped.lock().ok()?;
+        dropped.iter().rev().find(|(h, _)| h == hash).map(|(_, r)| r.clone())
+    }
+}

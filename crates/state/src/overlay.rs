@@ -1,0 +1,85 @@
+//! A read view of the state at one version, with two write layers on top: the block's writes so
+//! far and the current transaction's. A rejected transaction's layer is dropped whole.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use jmt::storage::TreeReader;
+
+use huxin_contracts::KvState;
+
+use crate::key_hash;
+
+pub struct StateView<'a, R> {
+    reader: &'a R,
+    version: u64,
+    block: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    tx: Option<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
+    /// The first storage read error, if any: execution results are void once set.
+    read_error: RefCell<Option<String>>,
+}
+
+impl<'a, R: TreeReader> StateView<'a, R> {
+    /// A view of the state as of `version` (the parent block's height).
+    pub fn new(reader: &'a R, version: u64) -> Self {
+        Self { reader, version, block: BTreeMap::new(), tx: None, read_error: RefCell::new(None) }
+    }
+
+    pub fn begin_tx(&mut self) {
+        self.tx = Some(BTreeMap::new());
+    }
+
+    pub fn commit_tx(&mut self) {
+        if let Some(tx) = self.tx.take() {
+            self.block.extend(tx);
+        }
+    }
+
+    pub fn discard_tx(&mut self) {
+        self.tx = None;
+    }
+
+    /// The block's final writes, or the storage read error that voids them.
+    pub fn into_writes(self) -> Result<BTreeMap<Vec<u8>, Option<Vec<u8>>>, crate::InvalidBlock> {
+        match self.read_error.into_inner() {
+            Some(e) => Err(crate::InvalidBlock::State(e)),
+            None => Ok(self.block),
+        }
+    }
+
+    fn read_committed(&self, key: &[u8]) -> Option<Vec<u8>> {
+        match self.reader.get_value_option(self.version, key_hash(key)) {
+            Ok(value) => value,
+            Err(e) => {
+                self.read_error.borrow_mut().get_or_insert(e.to_string());
+                None
+            }
+        }
+    }
+}
+
+impl<R: TreeReader> KvState for StateView<'_, R> {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        if let Some(value) = self.tx.as_ref().and_then(|tx| tx.get(key)) {
+            return value.clone();
+        }
+        if let Some(value) = self.block.get(key) {
+            return value.clone();
+        }
+        self.read_committed(key)
+    }
+
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        match self.tx.as_mut() {
+            Some(tx) => tx.insert(key, Some(value)),
+            None => self.block.insert(key, Some(value)),
+        };
+    }
+
+    fn delete(&mut self, key: Vec<u8>) {
+        match self.tx.as_mut() {
+            Some(tx) => tx.insert(key, None),
+            None => self.block.insert(key, None),
+        };
+    }
+}

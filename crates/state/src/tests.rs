@@ -1,0 +1,202 @@
+use jmt::mock::MockTreeStore;
+use jmt::storage::TreeWriter;
+
+use huxin_types::genesis::{Genesis, GenesisMember, GenesisValidator, Role};
+use huxin_types::tx::{AnchorDocument, DealStage, Expiry, TenderRef};
+use huxin_types::{Action, ChainId, Hash32, RegionCode, RejectCode, SecretKey, TxBody, Uscc};
+
+use super::*;
+
+struct Net {
+    genesis: Genesis,
+    centre: SecretKey,
+    supervisor: SecretKey,
+    validator: SecretKey,
+    store: MockTreeStore,
+}
+
+fn net() -> Net {
+    let centre = SecretKey::from_bytes([1; 32]);
+    let supervisor = SecretKey::from_bytes([2; 32]);
+    let validator = SecretKey::from_bytes([3; 32]);
+    let genesis = Genesis {
+        chain_id: ChainId::new("test-chain").unwrap(),
+        genesis_time: TimestampMs(1_000),
+        members: vec![
+            GenesisMember {
+                name: "hangzhou".into(),
+                role: Role::TradingCentre,
+                region: RegionCode::new(330100).unwrap(),
+                uscc: Uscc::with_check("12330100MB0000001").unwrap(),
+                keys: vec![centre.public_key()],
+            },
+            GenesisMember {
+                name: "supervisor".into(),
+                role: Role::Supervisor,
+                region: RegionCode::new(330000).unwrap(),
+                uscc: Uscc::with_check("11330000MB0000002").unwrap(),
+                keys: vec![supervisor.public_key()],
+            },
+        ],
+        validators: vec![GenesisValidator { member: "hangzhou".into(), public_key: validator.public_key(), power: 1 }],
+    };
+    let store = MockTreeStore::default();
+    let (_, executed) = execute_genesis(&store, &genesis).unwrap();
+    store.write_node_batch(&executed.tree_batch.node_batch).unwrap();
+    Net { genesis, centre, supervisor, validator, store }
+}
+
+fn anchor_tx(key: &SecretKey, chain: &str, nonce: u64, doc: u8) -> SignedTx {
+    TxBody {
+        chain_id: ChainId::new(chain).unwrap(),
+        signer: key.public_key(),
+        nonce,
+        expiry: Expiry::Height(Height(100)),
+        action: Action::AnchorDocument(AnchorDocument {
+            tender: TenderRef { region: RegionCode::new(330100).unwrap(), project_code: "P1".into(), section_code: "S1".into() },
+            stage: DealStage::Bid,
+            document_hash: Hash32([doc; 32]),
+            title: "bid".into(),
+        }),
+    }
+    .sign(key)
+}
+
+fn no_cache(_: &SignedTx) -> bool {
+    false
+}
+
+const OPTS: ValidateOptions = ValidateOptions { now: Some(TimestampMs(10_000)), time_drift_ms_max: 2_000, signatures_verified: false };
+
+#[test]
+fn anchor_applies_and_duplicate_is_rejected_in_receipt() {
+    let n = net();
+    let parent = Parent::genesis(&n.genesis);
+    let txs = vec![
+        anchor_tx(&n.centre, "test-chain", 1, 9),
+        anchor_tx(&n.centre, "test-chain", 2, 9), // same document, tender and stage
+    ];
+    let (block, executed, skipped) =
+        build_block(&n.store, &parent, n.validator.public_key(), TimestampMs(2_000), txs, 100, 1 << 20, &no_cache).unwrap();
+    assert!(skipped.is_empty());
+    assert_eq!(block.txs.len(), 2);
+    assert_eq!(executed.receipts[0].outcome, Outcome::Applied);
+    match &executed.receipts[1].outcome {
+        Outcome::Rejected(r) => assert_eq!(r.code, RejectCode::Conflict),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    // The rejected transaction consumed its nonce but wrote no anchor.
+    let nonce_key = huxin_contracts::keys::nonce(&n.centre.public_key());
+    assert_eq!(executed.writes.get(&nonce_key), Some(&Some(huxin_types::codec::encode(&2u64))));
+    let anchors: Vec<huxin_contracts::deal::AnchorRecord> = huxin_types::codec::decode_canonical(
+        executed.writes[&huxin_contracts::keys::document(&Hash32([9; 32]))].as_ref().unwrap(),
+        usize::MAX,
+    )
+    .unwrap();
+    assert_eq!(anchors.len(), 1);
+
+    // Another validator re-executes it to the same roots.
+    let again = validate_block(&n.store, &parent, &block, OPTS, &no_cache).unwrap();
+    assert_eq!(again.header.state_root, block.header.state_root);
+}
+
+#[test]
+fn builder_skips_what_cannot_be_included() {
+    let n = net();
+    let parent = Parent::genesis(&n.genesis);
+    let stranger = SecretKey::from_bytes([9; 32]);
+    let mut bad_sig = anchor_tx(&n.centre, "test-chain", 1, 1);
+    bad_sig.signature.0[0] ^= 1;
+    let txs = vec![
+        anchor_tx(&stranger, "test-chain", 1, 1),   // unknown signer
+        anchor_tx(&n.centre, "other-chain", 1, 2),  // wrong chain
+        anchor_tx(&n.centre, "test-chain", 2, 3),   // nonce gap
+        bad_sig,                                    // bad signature
+        anchor_tx(&n.supervisor, "test-chain", 1, 4), // not permitted: included, rejected
+    ];
+    let (block, executed, skipped) =
+        build_block(&n.store, &parent, n.validator.public_key(), TimestampMs(2_000), txs, 100, 1 << 20, &no_cache).unwrap();
+    let codes: Vec<RejectCode> = skipped.iter().map(|(_, r)| r.code).collect();
+    assert_eq!(codes, vec![RejectCode::UnknownSigner, RejectCode::WrongChain, RejectCode::BadNonce, RejectCode::BadSignature]);
+    assert_eq!(block.txs.len(), 1);
+    match &executed.receipts[0].outcome {
+        Outcome::Rejected(r) => {
+            assert_eq!(r.code, RejectCode::NotPermitted);
+            assert!(r.reason.contains("supervisor"), "{}", r.reason);
+        }
+        other => panic!("expected not permitted, got {other:?}"),
+    }
+}
+
+#[test]
+fn validators_refuse_tampered_blocks() {
+    let n = net();
+    let parent = Parent::genesis(&n.genesis);
+    let (block, _, _) = build_block(
+        &n.store,
+        &parent,
+        n.validator.public_key(),
+        TimestampMs(2_000),
+        vec![anchor_tx(&n.centre, "test-chain", 1, 1)],
+        100,
+        1 << 20,
+        &no_cache,
+    )
+    .unwrap();
+
+    let mut wrong_root = block.clone();
+    wrong_root.header.state_root = Hash32([1; 32]);
+    assert!(matches!(
+        validate_block(&n.store, &parent, &wrong_root, OPTS, &no_cache),
+        Err(InvalidBlock::RootMismatch { field: "state_root", .. })
+    ));
+
+    let mut replay = block.clone();
+    replay.txs.push(block.txs[0].clone());
+    replay.header.tx_count = 2;
+    replay.header.txs_root = huxin_types::block::txs_root(&replay.txs);
+    assert!(matches!(
+        validate_block(&n.store, &parent, &replay, OPTS, &no_cache),
+        Err(InvalidBlock::BadTx { index: 1, rejection: Rejection { code: RejectCode::BadNonce, .. }, .. })
+    ));
+
+    let mut future = block.clone();
+    future.header.time = TimestampMs(20_000);
+    assert!(matches!(validate_block(&n.store, &parent, &future, OPTS, &no_cache), Err(InvalidBlock::TimeInFuture { .. })));
+
+    let mut stale = block.clone();
+    stale.header.time = TimestampMs(1_000);
+    assert!(matches!(validate_block(&n.store, &parent, &stale, OPTS, &no_cache), Err(InvalidBlock::TimeNotIncreasing { .. })));
+
+    let mut forged = block.clone();
+    forged.txs[0].signature.0[5] ^= 0x40;
+    forged.header.txs_root = huxin_types::block::txs_root(&forged.txs);
+    assert!(matches!(
+        validate_block(&n.store, &parent, &forged, OPTS, &no_cache),
+        Err(InvalidBlock::BadTx { rejection: Rejection { code: RejectCode::BadSignature, .. }, .. })
+    ));
+}
+
+#[test]
+fn expired_transactions_are_not_includable() {
+    let n = net();
+    let parent = Parent::genesis(&n.genesis);
+    let mut body = anchor_tx(&n.centre, "test-chain", 1, 1).body;
+    body.expiry = Expiry::Time(TimestampMs(1_500));
+    let tx = body.sign(&n.centre);
+    let (_, _, skipped) =
+        build_block(&n.store, &parent, n.validator.public_key(), TimestampMs(2_000), vec![tx], 100, 1 << 20, &no_cache).unwrap();
+    assert_eq!(skipped[0].1.code, RejectCode::Expired);
+    assert!(skipped[0].1.reason.contains("1500"), "{}", skipped[0].1.reason);
+}
+
+#[test]
+fn execution_is_deterministic() {
+    let a = net();
+    let b = net();
+    let txs: Vec<SignedTx> = (1..=20).map(|i| anchor_tx(&a.centre, "test-chain", i, i as u8)).collect();
+    let ra = build_block(&a.store, &Parent::genesis(&a.genesis), a.validator.public_key(), TimestampMs(5_000), txs.clone(), 100, 1 << 20, &no_cache).unwrap();
+    let rb = build_block(&b.store, &Parent::genesis(&b.genesis), b.validator.public_key(), TimestampMs(5_000), txs, 100, 1 << 20, &no_cache).unwrap();
+    assert_eq!(ra.0.hash(), rb.0.hash());
+    assert_ne!(ra.0.header.state_root, Hash32::ZERO);
+}

@@ -1,0 +1,196 @@
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use huxin_state::{build_block, Parent};
+use huxin_types::genesis::{Genesis, GenesisMember, GenesisValidator, Role};
+use huxin_types::tx::{AnchorDocument, DealStage, Expiry, TenderRef};
+use huxin_types::{Action, ChainId, RegionCode, SecretKey, SignedTx, TimestampMs, TxBody, Uscc};
+
+use super::*;
+
+fn centre() -> SecretKey {
+    SecretKey::from_bytes([1; 32])
+}
+
+fn genesis() -> Genesis {
+    Genesis {
+        chain_id: ChainId::new("store-test").unwrap(),
+        genesis_time: TimestampMs(1_000),
+        members: vec![GenesisMember {
+            name: "hangzhou".into(),
+            role: Role::TradingCentre,
+            region: RegionCode::new(330100).unwrap(),
+            uscc: Uscc::with_check("12330100MB0000001").unwrap(),
+            keys: vec![centre().public_key()],
+        }],
+        validators: vec![GenesisValidator { member: "hangzhou".into(), public_key: SecretKey::from_bytes([3; 32]).public_key(), power: 1 }],
+    }
+}
+
+fn anchor(nonce: u64) -> SignedTx {
+    let mut doc = [0u8; 32];
+    doc[..8].copy_from_slice(&nonce.to_be_bytes());
+    TxBody {
+        chain_id: ChainId::new("store-test").unwrap(),
+        signer: centre().public_key(),
+        nonce,
+        expiry: Expiry::Height(Height(10_000)),
+        action: Action::AnchorDocument(AnchorDocument {
+            tender: TenderRef { region: RegionCode::new(330100).unwrap(), project_code: "P".into(), section_code: "S".into() },
+            stage: DealStage::Bid,
+            document_hash: Hash32(doc),
+            title: String::new(),
+        }),
+    }
+    .sign(&centre())
+}
+
+/// Build and persist the next block with `count` anchors; returns it.
+fn persist_next(store: &Store, g: &Genesis, count: u64) -> Block {
+    let latest = store.latest_height().unwrap().unwrap();
+    let parent = if latest.0 == 0 { Parent::genesis(g) } else { Parent::of(&store.header(latest).unwrap().unwrap()) };
+    let first_nonce = latest.0 * count + 1;
+    let txs: Vec<SignedTx> = (first_nonce..first_nonce + count).map(anchor).collect();
+    let (block, executed, skipped) = build_block(
+        store,
+        &parent,
+        SecretKey::from_bytes([3; 32]).public_key(),
+        TimestampMs(parent.time.0 + 1),
+        txs,
+        10_000,
+        1 << 22,
+        &|_| false,
+    )
+    .unwrap();
+    assert!(skipped.is_empty(), "{skipped:?}");
+    store.persist_block(&block, b"certificate", &executed).unwrap();
+    block
+}
+
+#[test]
+fn blocks_persist_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = genesis();
+    let hashes: Vec<BlockHash>;
+    {
+        let store = Store::open(dir.path(), false).unwrap();
+        store.init_genesis(&g).unwrap();
+        hashes = (0..3).map(|_| persist_next(&store, &g, 5).hash()).collect();
+    }
+    let store = Store::open(dir.path(), false).unwrap();
+    store.init_genesis(&g).unwrap(); // idempotent for the same genesis
+    assert_eq!(store.latest_height().unwrap(), Some(Height(3)));
+    assert_eq!(store.block(Height(2)).unwrap().unwrap().hash(), hashes[1]);
+    assert_eq!(store.height_of(&hashes[2]).unwrap(), Some(Height(3)));
+    assert_eq!(store.certificate(Height(1)).unwrap().unwrap(), b"certificate");
+    let tx = anchor(7);
+    assert_eq!(store.tx_location(&tx.hash()).unwrap(), Some(TxLocation { height: Height(2), index: 1 }));
+    assert_eq!(store.receipts(Height(3)).unwrap().unwrap().len(), 5);
+    let nonce = store.state_value(&huxin_contracts_nonce_key()).unwrap().unwrap();
+    assert_eq!(nonce, codec::encode(&15u64));
+}
+
+fn huxin_contracts_nonce_key() -> Vec<u8> {
+    format!("nonce/{}", centre().public_key()).into_bytes()
+}
+
+#[test]
+fn refuses_other_genesis_and_out_of_order_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = genesis();
+    let store = Store::open(dir.path(), false).unwrap();
+    store.init_genesis(&g).unwrap();
+    let mut other = g.clone();
+    other.genesis_time = TimestampMs(2);
+    assert!(matches!(store.init_genesis(&other), Err(StoreError::GenesisMismatch { .. })));
+
+    let block = persist_next(&store, &g, 1);
+    let (_, executed) = huxin_state::execute_genesis(&store, &g).unwrap();
+    assert!(matches!(
+        store.persist_block(&block, b"", &executed),
+        Err(StoreError::OutOfOrder { expected: Height(2), got: Height(1) })
+    ));
+}
+
+#[test]
+fn proposals_are_kept_per_height_and_pruned_on_persist() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = genesis();
+    let store = Store::open(dir.path(), false).unwrap();
+    store.init_genesis(&g).unwrap();
+    store.put_proposal(Height(1), 0, &BlockHash([1; 32]), b"a").unwrap();
+    store.put_proposal(Height(1), 2, &BlockHash([2; 32]), b"b").unwrap();
+    store.put_proposal(Height(2), 0, &BlockHash([3; 32]), b"c").unwrap();
+    let at1 = store.proposals(Height(1)).unwrap();
+    assert_eq!(at1.len(), 2);
+    assert_eq!(at1[1], (2, BlockHash([2; 32]), b"b".to_vec()));
+    persist_next(&store, &g, 1);
+    assert!(store.proposals(Height(1)).unwrap().is_empty());
+    assert_eq!(store.proposals(Height(2)).unwrap().len(), 1);
+}
+
+/// Child side of the crash test: persist blocks forever, printing each height once it is durable.
+#[test]
+#[ignore = "run by crash_at_any_moment_loses_no_persisted_block"]
+fn crash_writer_child() {
+    let Ok(dir) = std::env::var("HUXIN_CRASH_DIR") else { return };
+    let g = genesis();
+    let store = Store::open(Path::new(&dir), true).unwrap();
+    store.init_genesis(&g).unwrap();
+    loop {
+        let block = persist_next(&store, &g, 50);
+        println!("persisted {}", block.header.height);
+    }
+}
+
+#[test]
+fn crash_at_any_moment_loses_no_persisted_block() {
+    let seed: u64 = std::env::var("SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+    });
+    println!("SEED={seed}");
+    let dir = tempfile::tempdir().unwrap();
+    let g = genesis();
+    for round in 0..3u64 {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["--ignored", "--exact", "tests::crash_writer_child", "--nocapture", "--test-threads=1"])
+            .env("HUXIN_CRASH_DIR", dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        // Let it write a seeded number of blocks, then kill -9 mid-stream.
+        let target = 3 + (seed.wrapping_mul(round + 1) % 7);
+        let mut last_reported = 0;
+        while let Some(Ok(line)) = lines.next() {
+            if let Some(h) = line.strip_prefix("persisted ") {
+                last_reported = h.trim().parse().unwrap();
+                if last_reported >= target + round * 10 {
+                    std::thread::sleep(Duration::from_micros(seed % 3000));
+                    break;
+                }
+            }
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+
+        let store = Store::open(dir.path(), false).unwrap();
+        let latest = store.latest_height().unwrap().unwrap();
+        assert!(latest.0 >= last_reported, "reported {last_reported} persisted, store has {latest}");
+        let mut parent = Parent::genesis(&g);
+        for h in 1..=latest.0 {
+            let block = store.block(Height(h)).unwrap().expect("every height up to latest is present");
+            assert_eq!(block.header.parent_hash, parent.hash, "height {h} links to its parent");
+            assert_eq!(store.receipts(Height(h)).unwrap().unwrap().len(), block.txs.len());
+            assert!(store.certificate(Height(h)).unwrap().is_some());
+            let root = Sha256Jmt::new(&store).get_root_hash(h).unwrap();
+            assert_eq!(Hash32(root.0), block.header.state_root, "state at {h} is whole");
+            parent = Parent::of(&block.header);
+        }
+        assert!(store.block(Height(latest.0 + 1)).unwrap().is_none(), "nothing past the latest height");
+        drop(store);
+    }
+}

@@ -1,0 +1,245 @@
+//! `huxin bench`: the load generator.
+//!
+//! Signs anchor transactions with the devnet's bench keys (each key's transactions go to one
+//! node, keys spread over all nodes), submits them in batches at a target rate, and watches
+//! finalised blocks on the first node. Reports, over a fixed window after a warm-up: finalised
+//! tx/s, and finality latency (submission → block seen finalised) p50/p99/max.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use eyre::{eyre, WrapErr};
+use hdrhistogram::Histogram;
+use serde_json::json;
+use tokio::sync::Semaphore;
+
+use huxin_types::tx::{AnchorDocument, DealStage, Expiry, TenderRef};
+use huxin_types::{Action, Hash32, Height, RegionCode, SecretKey, TxBody, TxHash};
+
+use crate::devnet::Manifest;
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// The devnet directory (its manifest and bench keys).
+    #[arg(long, default_value = "devnet")]
+    dir: PathBuf,
+    /// Target submission rate, transactions per second.
+    #[arg(long, default_value_t = 2_000)]
+    rate: u64,
+    /// Measured window, seconds (after the warm-up).
+    #[arg(long, default_value_t = 20)]
+    duration: u64,
+    /// Warm-up, seconds, not measured.
+    #[arg(long, default_value_t = 3)]
+    warmup: u64,
+    /// Transactions per submission request.
+    #[arg(long, default_value_t = 200)]
+    batch: usize,
+}
+
+struct Tracker {
+    submitted_at: HashMap<TxHash, Instant>,
+    refused: HashMap<String, u64>,
+}
+
+pub async fn run(args: BenchArgs) -> eyre::Result<()> {
+    let manifest = Manifest::load(&args.dir)?;
+    let keys: Vec<SecretKey> = std::fs::read_to_string(args.dir.join("bench_keys"))
+        .wrap_err("reading bench_keys")?
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| SecretKey::from_hex(l).map_err(|e| eyre!("bench key: {e}")))
+        .collect::<eyre::Result<_>>()?;
+    if keys.is_empty() {
+        return Err(eyre!("no bench keys in {}", args.dir.join("bench_keys").display()));
+    }
+    let http = reqwest::Client::builder().pool_max_idle_per_host(64).timeout(Duration::from_secs(30)).build()?;
+    let apis: Vec<String> = manifest.nodes.iter().map(|n| n.api.clone()).collect();
+    let observer = huxin_client::Client::new(&apis[0]);
+    let start_height = observer.status().await?.latest_height;
+
+    let mut nonces = Vec::with_capacity(keys.len());
+    for key in &keys {
+        nonces.push(observer.signer(&key.public_key()).await?.next_nonce);
+    }
+    println!(
+        "bench: {} nodes, {} keys, target {} tx/s, {} s window after {} s warm-up, batches of {}",
+        apis.len(),
+        keys.len(),
+        args.rate,
+        args.duration,
+        args.warmup,
+        args.batch
+    );
+
+    let tracker = Arc::new(Mutex::new(Tracker { submitted_at: HashMap::new(), refused: HashMap::new() }));
+    let begin = Instant::now();
+    let window_start = begin + Duration::from_secs(args.warmup);
+    let window_end = window_start + Duration::from_secs(args.duration);
+
+    // Observer: every finalised block on node 0, matched against our submissions.
+    let obs_tracker = tracker.clone();
+    let obs_http = http.clone();
+    let obs_api = apis[0].clone();
+    let observer_task = tokio::spawn(async move {
+        let mut hist = Histogram::<u64>::new_with_bounds(1, 600_000, 3).expect("histogram bounds are valid");
+        let mut finalised_in_window = 0u64;
+        let mut blocks_in_window = 0u64;
+        let mut next = start_height + 1;
+        let drain_until = window_end + Duration::from_secs(15);
+        while Instant::now() < drain_until {
+            let latest = match obs_http.get(format!("{obs_api}/v1/status")).send().await {
+                Ok(r) => r.json::<serde_json::Value>().await.ok().and_then(|v| v["latest_height"].as_u64()).unwrap_or(0),
+                Err(_) => 0,
+            };
+            while next <= latest {
+                let seen = Instant::now();
+                let mut offset = 0usize;
+                let mut hashes = Vec::new();
+                loop {
+                    let url = format!("{obs_api}/v1/blocks/{next}?tx_offset={offset}&tx_limit=1000");
+                    let Ok(resp) = obs_http.get(&url).send().await else { break };
+                    let Ok(v) = resp.json::<serde_json::Value>().await else { break };
+                    let txs = v["txs"].as_array().cloned().unwrap_or_default();
+                    hashes.extend(txs.iter().filter_map(|t| t["hash"].as_str().and_then(|h| h.parse::<TxHash>().ok())));
+                    let count = v["tx_count"].as_u64().unwrap_or(0) as usize;
+                    offset += txs.len();
+                    if txs.is_empty() || offset >= count {
+                        break;
+                    }
+                }
+                let in_window = seen >= window_start && seen < window_end;
+                if in_window {
+                    blocks_in_window += 1;
+                }
+                let t = obs_tracker.lock().expect("tracker lock");
+                for h in hashes {
+                    if let Some(at) = t.submitted_at.get(&h) {
+                        if in_window {
+                            finalised_in_window += 1;
+                        }
+                        if *at >= window_start && *at < window_end {
+                            let _ = hist.record(seen.duration_since(*at).as_millis().max(1) as u64);
+                        }
+                    }
+                }
+                drop(t);
+                next += 1;
+            }
+            if Instant::now() > window_end && hist.len() > 0 {
+                // Stop once every transaction submitted in the window has been seen (or time runs out).
+                let t = obs_tracker.lock().expect("tracker lock");
+                let expected = t.submitted_at.values().filter(|at| **at >= window_start && **at < window_end).count() as u64;
+                if hist.len() >= expected {
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        (hist, finalised_in_window, blocks_in_window)
+    });
+
+    // Producer: sign and submit at the target rate.
+    let semaphore = Arc::new(Semaphore::new(32));
+    let chain_id = manifest.chain_id.clone();
+    let total = Duration::from_secs(args.warmup + args.duration);
+    let mut sent: u64 = 0;
+    let mut key_index = 0usize;
+    let mut doc_counter: u64 = (begin.elapsed().as_nanos() as u64) << 20;
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    while begin.elapsed() < total {
+        tick.tick().await;
+        let due = (args.rate as f64 * begin.elapsed().as_secs_f64()) as u64;
+        let mut per_node: Vec<Vec<serde_json::Value>> = vec![Vec::new(); apis.len()];
+        let now = Instant::now();
+        let mut hashes = Vec::new();
+        while sent < due {
+            let k = key_index % keys.len();
+            key_index += 1;
+            doc_counter += 1;
+            let mut doc = [0u8; 32];
+            doc[..8].copy_from_slice(&doc_counter.to_be_bytes());
+            let body = TxBody {
+                chain_id: chain_id.clone(),
+                signer: keys[k].public_key(),
+                nonce: nonces[k],
+                expiry: Expiry::Height(Height(start_height + 50_000)),
+                action: Action::AnchorDocument(AnchorDocument {
+                    tender: TenderRef { region: RegionCode::new(330100)?, project_code: "BENCH".into(), section_code: format!("S{k}") },
+                    stage: DealStage::Bid,
+                    document_hash: Hash32(doc),
+                    title: String::new(),
+                }),
+            };
+            nonces[k] += 1;
+            let tx = body.sign(&keys[k]);
+            hashes.push(tx.hash());
+            per_node[k % apis.len()].push(json!({
+                "payload": hex::encode(tx.body.encode()),
+                "public_key": tx.body.signer,
+                "signature": tx.signature,
+            }));
+            sent += 1;
+        }
+        {
+            let mut t = tracker.lock().expect("tracker lock");
+            for h in hashes {
+                t.submitted_at.insert(h, now);
+            }
+        }
+        for (node, txs) in per_node.into_iter().enumerate() {
+            for chunk in txs.chunks(args.batch.max(1)) {
+                let body = json!({ "txs": chunk });
+                let url = format!("{}/v1/txs/batch", apis[node]);
+                let http = http.clone();
+                let tracker = tracker.clone();
+                let permit = semaphore.clone().acquire_owned().await?;
+                tokio::spawn(async move {
+                    let _permit = permit;
+                    let answer = match http.post(&url).json(&body).send().await {
+                        Ok(resp) => resp.json::<serde_json::Value>().await.map_err(|e| format!("bad answer: {e}")),
+                        Err(e) => Err(format!("transport: {e}")),
+                    };
+                    let mut t = tracker.lock().expect("tracker lock");
+                    match answer {
+                            Ok(v) => {
+                                for r in v["results"].as_array().into_iter().flatten() {
+                                    if let Some(code) = r["error"]["code"].as_str() {
+                                        *t.refused.entry(code.to_owned()).or_default() += 1;
+                                    }
+                                }
+                                if let Some(code) = v["error"]["code"].as_str() {
+                                    *t.refused.entry(code.to_owned()).or_default() += 1;
+                                }
+                            }
+                            Err(e) => *t.refused.entry(e).or_default() += 1,
+                    }
+                });
+            }
+        }
+    }
+    println!("submitted {sent} transactions; waiting for finality");
+    let (hist, finalised, blocks) = observer_task.await?;
+    let refused = tracker.lock().expect("tracker lock").refused.clone();
+    let rate = finalised as f64 / args.duration as f64;
+    println!("finalised in window: {finalised} → {rate:.0} tx/s over {} s ({blocks} blocks)", args.duration);
+    if blocks > 0 {
+        println!("mean transactions per block: {:.0}", finalised as f64 / blocks as f64);
+    }
+    if hist.len() > 0 {
+        println!(
+            "finality latency (ms, n={}): p50 {}  p90 {}  p99 {}  max {}",
+            hist.len(),
+            hist.value_at_quantile(0.5),
+            hist.value_at_quantile(0.9),
+            hist.value_at_quantile(0.99),
+            hist.max()
+        );
+    }
+    if !refused.is_empty() {
+        println!("refused: {refused:?}");
+    }
+    Ok(())
+}

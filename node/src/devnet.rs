@@ -1,0 +1,282 @@
+//! Sample networks: `huxin genesis new` and `huxin devnet`.
+//!
+//! A devnet directory holds `genesis.json`, `devnet.json` (the manifest: chain id and each node's
+//! API address), `keys/` (member signing keys), `bench_keys` (extra trading-centre keys for the
+//! load generator) and one home per node (`node0/`, `node1/`, …). Running `huxin devnet` again on
+//! the same directory restarts the same network with its data.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use eyre::{eyre, WrapErr};
+use serde::{Deserialize, Serialize};
+
+use huxin_types::genesis::{Genesis, GenesisMember, GenesisValidator, Role};
+use huxin_types::{ChainId, PublicKey, RegionCode, SecretKey, TimestampMs, Uscc};
+
+use crate::config::{NodeConfig, PeerConfig};
+
+/// Cities of Zhejiang province: (key name, Chinese name, GB/T 2260 code).
+pub const CITIES: [(&str, &str, u32); 11] = [
+    ("hangzhou", "杭州", 330100),
+    ("ningbo", "宁波", 330200),
+    ("wenzhou", "温州", 330300),
+    ("jiaxing", "嘉兴", 330400),
+    ("huzhou", "湖州", 330500),
+    ("shaoxing", "绍兴", 330600),
+    ("jinhua", "金华", 330700),
+    ("quzhou", "衢州", 330800),
+    ("zhoushan", "舟山", 330900),
+    ("taizhou", "台州", 331000),
+    ("lishui", "丽水", 331100),
+];
+
+/// Keys created with a genesis: each member's signing key by file name, and the node keys.
+pub struct GeneratedKeys {
+    pub members: Vec<(String, SecretKey)>,
+    pub nodes: Vec<SecretKey>,
+    pub bench: Vec<SecretKey>,
+}
+
+fn uscc(prefix: &str, region: u32, serial: u32) -> eyre::Result<Uscc> {
+    Ok(Uscc::with_check(&format!("{prefix}{region:06}MB{serial:07}"))?)
+}
+
+/// A genesis for `cities` trading centres (each a validator), one bank (guarantee provider) and
+/// one provincial supervisor; `bench_keys` extra keys are spread over the trading centres.
+pub fn generate(chain_id: &str, cities: usize, bench_keys: usize, genesis_time: TimestampMs) -> eyre::Result<(Genesis, GeneratedKeys)> {
+    if cities == 0 || cities > CITIES.len() {
+        return Err(eyre!("between 1 and {} cities are supported, got {cities}", CITIES.len()));
+    }
+    let mut keys = GeneratedKeys { members: vec![], nodes: vec![], bench: vec![] };
+    let mut members = Vec::new();
+    let mut validators = Vec::new();
+    for (i, (key_name, cn, code)) in CITIES.iter().take(cities).enumerate() {
+        let operator = SecretKey::generate();
+        let node = SecretKey::generate();
+        let name = format!("{cn}市公共资源交易中心");
+        members.push(GenesisMember {
+            name: name.clone(),
+            role: Role::TradingCentre,
+            region: RegionCode::new(*code)?,
+            uscc: uscc("12", *code, i as u32 + 1)?,
+            keys: vec![operator.public_key()],
+        });
+        validators.push(GenesisValidator { member: name, public_key: node.public_key(), power: 1 });
+        keys.members.push((key_name.to_string(), operator));
+        keys.nodes.push(node);
+    }
+    for i in 0..bench_keys {
+        let key = SecretKey::generate();
+        members[i % cities].keys.push(key.public_key());
+        keys.bench.push(key);
+    }
+    let bank = SecretKey::generate();
+    members.push(GenesisMember {
+        name: "中国银行杭州分行".into(),
+        role: Role::GuaranteeProvider,
+        region: RegionCode::new(330100)?,
+        uscc: uscc("91", 330100, 900_001)?,
+        keys: vec![bank.public_key()],
+    });
+    keys.members.push(("bank".into(), bank));
+    let supervisor = SecretKey::generate();
+    members.push(GenesisMember {
+        name: "浙江省发展和改革委员会".into(),
+        role: Role::Supervisor,
+        region: RegionCode::new(330000)?,
+        uscc: uscc("11", 330000, 900_002)?,
+        keys: vec![supervisor.public_key()],
+    });
+    keys.members.push(("supervisor".into(), supervisor));
+    let genesis = Genesis { chain_id: ChainId::new(chain_id)?, genesis_time, members, validators };
+    genesis.validate()?;
+    Ok((genesis, keys))
+}
+
+pub fn now_ms() -> TimestampMs {
+    TimestampMs(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0))
+}
+
+fn write_key(path: &Path, key: &SecretKey) -> eyre::Result<()> {
+    std::fs::write(path, format!("{}\n", key.to_hex())).wrap_err_with(|| format!("writing {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+/// Write a genesis and its member keys under `out` (`genesis.json`, `keys/*.key`, `bench_keys`,
+/// `node_keys/*.key`).
+pub fn write_genesis(out: &Path, genesis: &Genesis, keys: &GeneratedKeys) -> eyre::Result<()> {
+    std::fs::create_dir_all(out.join("keys"))?;
+    std::fs::write(out.join("genesis.json"), serde_json::to_string_pretty(genesis)?)?;
+    for (name, key) in &keys.members {
+        write_key(&out.join("keys").join(format!("{name}.key")), key)?;
+    }
+    let bench: String = keys.bench.iter().map(|k| format!("{}\n", k.to_hex())).collect();
+    std::fs::write(out.join("bench_keys"), bench)?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ManifestNode {
+    pub moniker: String,
+    pub home: PathBuf,
+    pub api: String,
+    pub public_key: PublicKey,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Manifest {
+    pub chain_id: ChainId,
+    pub nodes: Vec<ManifestNode>,
+}
+
+impl Manifest {
+    pub fn load(dir: &Path) -> eyre::Result<Self> {
+        let path = dir.join("devnet.json");
+        let text = std::fs::read_to_string(&path).wrap_err_with(|| format!("reading {}", path.display()))?;
+        serde_json::from_str(&text).wrap_err_with(|| format!("{} is not a devnet manifest", path.display()))
+    }
+}
+
+/// Create a devnet directory for `validators` nodes on 127.0.0.1, ports from `base_port`.
+pub fn create(dir: &Path, validators: usize, base_port: u16, bench_keys: usize) -> eyre::Result<Manifest> {
+    let (genesis, keys) = generate("huxin-devnet", validators, bench_keys, now_ms())?;
+    std::fs::create_dir_all(dir)?;
+    write_genesis(dir, &genesis, &keys)?;
+    let port = |i: usize, offset: u16| base_port + (i as u16) * 10 + offset;
+    let mut nodes = Vec::new();
+    for (i, key) in keys.nodes.iter().enumerate() {
+        let moniker = format!("{}-{i}", CITIES[i].0);
+        let home = dir.join(format!("node{i}"));
+        std::fs::create_dir_all(&home)?;
+        write_key(&home.join("node_key"), key)?;
+        std::fs::copy(dir.join("genesis.json"), home.join("genesis.json"))?;
+        let peers = keys
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(j, k)| PeerConfig {
+                public_key: k.public_key(),
+                consensus_addr: format!("/ip4/127.0.0.1/tcp/{}", port(j, 1)),
+                gossip_addr: format!("/ip4/127.0.0.1/tcp/{}", port(j, 2)),
+            })
+            .collect();
+        let config = NodeConfig {
+            moniker: moniker.clone(),
+            api_listen: format!("127.0.0.1:{}", port(i, 0)).parse()?,
+            consensus_listen: format!("/ip4/127.0.0.1/tcp/{}", port(i, 1)),
+            gossip_listen: format!("/ip4/127.0.0.1/tcp/{}", port(i, 2)),
+            peers,
+            sync_writes: true,
+            timeouts: Default::default(),
+            blocks: Default::default(),
+            mempool: Default::default(),
+        };
+        config.save(&home.join("config.toml"))?;
+        nodes.push(ManifestNode {
+            moniker,
+            home: home.canonicalize()?,
+            api: format!("http://127.0.0.1:{}", port(i, 0)),
+            public_key: key.public_key(),
+        });
+    }
+    let manifest = Manifest { chain_id: genesis.chain_id.clone(), nodes };
+    std::fs::write(dir.join("devnet.json"), serde_json::to_string_pretty(&manifest)?)?;
+    Ok(manifest)
+}
+
+fn spawn_node(exe: &Path, home: &Path) -> eyre::Result<Child> {
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(home.join("node.log"))?;
+    let child = Command::new(exe)
+        .arg("start")
+        .arg("--home")
+        .arg(home)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .wrap_err("starting a node process")?;
+    Ok(child)
+}
+
+fn terminate(children: &mut [Child]) {
+    for child in children.iter() {
+        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for child in children.iter_mut() {
+        loop {
+            match child.try_wait() {
+                Ok(Some(_)) => break,
+                Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// `huxin devnet`: create (or reuse) the directory, start every node, report progress until
+/// Ctrl-C, then stop them all.
+pub async fn run(dir: &Path, validators: usize, base_port: u16, bench_keys: usize) -> eyre::Result<()> {
+    let manifest = if dir.join("devnet.json").exists() {
+        let m = Manifest::load(dir)?;
+        println!("reusing devnet in {} ({} nodes)", dir.display(), m.nodes.len());
+        m
+    } else {
+        let m = create(dir, validators, base_port, bench_keys)?;
+        println!("created devnet in {} ({} nodes, chain {})", dir.display(), m.nodes.len(), m.chain_id);
+        m
+    };
+    let exe = std::env::current_exe()?;
+    let mut children = Vec::new();
+    for node in &manifest.nodes {
+        children.push(spawn_node(&exe, &node.home)?);
+        println!("  {:<12} API {}   logs {}", node.moniker, node.api, node.home.join("node.log").display());
+    }
+    println!("member keys in {}; press Ctrl-C to stop", dir.join("keys").display());
+
+    let clients: Vec<_> = manifest.nodes.iter().map(|n| huxin_client::Client::new(&n.api)).collect();
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    let mut last_height = 0;
+    let mut exited = vec![false; children.len()];
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            _ = tick.tick() => {
+                for (i, child) in children.iter_mut().enumerate() {
+                    if !exited[i] {
+                        if let Ok(Some(status)) = child.try_wait() {
+                            exited[i] = true;
+                            println!("node {} exited ({status}); see {}", manifest.nodes[i].moniker, manifest.nodes[i].home.join("node.log").display());
+                        }
+                    }
+                }
+                let mut heights = Vec::new();
+                for client in &clients {
+                    heights.push(client.status().await.ok().map(|s| s.latest_height));
+                }
+                let max = heights.iter().flatten().max().copied().unwrap_or(0);
+                if max != last_height {
+                    let shown: Vec<String> = heights.iter().map(|h| h.map_or("-".into(), |h| h.to_string())).collect();
+                    println!("finalised height {max}  (per node: {})", shown.join(" "));
+                    last_height = max;
+                }
+            }
+        }
+    }
+    println!("stopping {} nodes", children.len());
+    terminate(&mut children);
+    println!("stopped; run the same command again to restart with the same data");
+    Ok(())
+}

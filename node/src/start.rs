@@ -1,0 +1,209 @@
+//! `huxin start --home DIR`: run one validator node.
+//!
+//! Home layout: `config.toml`, `genesis.json`, `node_key` (hex ed25519 secret), `db/` (RocksDB),
+//! `wal/` (Malachite's write-ahead log).
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use eyre::{eyre, WrapErr};
+use tokio::sync::broadcast;
+use tracing::{error, info, warn};
+
+use huxin_api::{ApiState, LiveStatus, NodeApi, SubmitRefusal};
+use huxin_consensus::gossip::{self, GossipConfig, GossipPeer};
+use huxin_consensus::{EngineNode, Ingress, Metrics, NodeStatus, Origin, SubmitError};
+use huxin_mempool::{Mempool, MempoolError};
+use huxin_store::Store;
+use huxin_types::genesis::Genesis;
+use huxin_types::{Rejection, SecretKey, SignedTx, TxHash};
+use huxin_consensus::MalachiteNode as _;
+
+use crate::config::NodeConfig;
+
+pub fn load_genesis(path: &Path) -> eyre::Result<Genesis> {
+    let len = std::fs::metadata(path).wrap_err_with(|| format!("reading {}", path.display()))?.len();
+    if len as usize > huxin_types::limits::GENESIS_BYTES_MAX {
+        return Err(eyre!("{} is {len} bytes; at most {} are read", path.display(), huxin_types::limits::GENESIS_BYTES_MAX));
+    }
+    Ok(Genesis::from_json(&std::fs::read_to_string(path)?)?)
+}
+
+pub fn load_key(path: &Path) -> eyre::Result<SecretKey> {
+    let text = std::fs::read_to_string(path).wrap_err_with(|| format!("reading key {}", path.display()))?;
+    SecretKey::from_hex(text.trim()).map_err(|e| eyre!("{}: {e}", path.display()))
+}
+
+/// The API's window onto the running node.
+struct Service {
+    moniker: String,
+    ingress: Ingress,
+    mempool: Arc<Mutex<Mempool>>,
+    status: Arc<NodeStatus>,
+}
+
+impl NodeApi for Service {
+    fn submit(&self, tx: SignedTx) -> Result<TxHash, SubmitRefusal> {
+        self.ingress.submit(tx, Origin::Api).map_err(|e| match e {
+            SubmitError::Rejected(r) => SubmitRefusal::Rejected(r),
+            SubmitError::Mempool(MempoolError::Duplicate(h)) => SubmitRefusal::Duplicate(h),
+            SubmitError::Mempool(e @ MempoolError::NonceTaken { .. }) => SubmitRefusal::NonceTaken(e.to_string()),
+            SubmitError::Mempool(e) => SubmitRefusal::Full(e.to_string()),
+            SubmitError::Unavailable(m) => SubmitRefusal::Unavailable(m),
+        })
+    }
+
+    fn is_pending(&self, hash: &TxHash) -> bool {
+        self.mempool.lock().map(|m| m.contains(hash)).unwrap_or(false)
+    }
+
+    fn dropped(&self, hash: &TxHash) -> Option<Rejection> {
+        self.status.dropped(hash)
+    }
+
+    fn live(&self) -> LiveStatus {
+        let (txs, bytes) = self.mempool.lock().map(|m| (m.len(), m.bytes())).unwrap_or((0, 0));
+        LiveStatus { moniker: self.moniker.clone(), round: self.status.round(), peers: self.status.peers(), mempool_txs: txs, mempool_bytes: bytes }
+    }
+
+    fn metrics_text(&self) -> String {
+        Metrics::export()
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return ctrl_c.await.unwrap_or(()),
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    ctrl_c.await.unwrap_or(());
+}
+
+pub async fn run(home: &Path) -> eyre::Result<()> {
+    let config = NodeConfig::load(&home.join("config.toml"))?;
+    let genesis = load_genesis(&home.join("genesis.json"))?;
+    let key = load_key(&home.join("node_key"))?;
+
+    let store = Arc::new(Store::open(&home.join("db"), config.sync_writes).wrap_err("opening the store")?);
+    store.init_genesis(&genesis).wrap_err("writing genesis")?;
+    let latest = store.latest_height()?.unwrap_or_default();
+    info!(moniker = %config.moniker, height = %latest, chain = %genesis.chain_id, "node starting");
+
+    let metrics = Metrics::default();
+    metrics.register();
+    metrics.height.set(latest.0 as i64);
+    let status = Arc::new(NodeStatus::default());
+    status.height.store(latest.0, std::sync::atomic::Ordering::Relaxed);
+    let mempool = Arc::new(Mutex::new(Mempool::new(config.mempool_config())));
+    let ingress = Ingress {
+        chain_id: genesis.chain_id.clone(),
+        store: store.clone(),
+        mempool: mempool.clone(),
+        gossip: Arc::new(Mutex::new(None)),
+        metrics: metrics.clone(),
+    };
+
+    // Transaction gossip among validators only.
+    let keypair = {
+        let mut bytes = key.to_bytes();
+        libp2p::identity::Keypair::ed25519_from_bytes(&mut bytes).map_err(|e| eyre!("node key: {e}"))?
+    };
+    let allowed: Vec<_> = genesis.validators.iter().filter_map(|v| gossip::peer_id_of(&v.public_key.0)).collect();
+    let peers = config
+        .peers
+        .iter()
+        .map(|p| {
+            Ok(GossipPeer {
+                peer_id: gossip::peer_id_of(&p.public_key.0).ok_or_else(|| eyre!("peer key {} is not ed25519", p.public_key))?,
+                address: p.gossip_addr.parse().map_err(|e| eyre!("gossip address {:?}: {e}", p.gossip_addr))?,
+            })
+        })
+        .collect::<eyre::Result<Vec<_>>>()?;
+    let gossip_config = GossipConfig {
+        listen: config.gossip_listen.parse().map_err(|e| eyre!("gossip_listen {:?}: {e}", config.gossip_listen))?,
+        peers,
+        allowed,
+        topic: format!("huxin/txs/{}", genesis.chain_id),
+    };
+    let inbound = ingress.clone();
+    let peers_gauge = status.gossip_peers.clone();
+    let (gossip_sender, gossip_task) = gossip::spawn(keypair, gossip_config, peers_gauge.clone(), move |txs| {
+        for tx in txs {
+            let _ = inbound.submit(tx, Origin::Gossip);
+        }
+    })?;
+    *ingress.gossip.lock().map_err(|_| eyre!("gossip lock poisoned"))? = Some(gossip_sender);
+    {
+        let metrics = metrics.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                metrics.gossip_peers.set(peers_gauge.load(std::sync::atomic::Ordering::Relaxed));
+            }
+        });
+    }
+
+    // API.
+    let listener = tokio::net::TcpListener::bind(config.api_listen)
+        .await
+        .wrap_err_with(|| format!("binding the API to {}", config.api_listen))?;
+    let api_state = ApiState {
+        node: Arc::new(Service { moniker: config.moniker.clone(), ingress: ingress.clone(), mempool: mempool.clone(), status: status.clone() }),
+        store: store.clone(),
+        chain_id: genesis.chain_id.clone(),
+    };
+    let api_task = tokio::spawn(huxin_api::serve(listener, api_state));
+    info!(api = %config.api_listen, "API listening");
+
+    // Consensus.
+    let (finalised, _) = broadcast::channel(1024);
+    let engine_node = EngineNode {
+        home: home.to_path_buf(),
+        config: config.engine_config()?,
+        host_config: config.blocks,
+        key,
+        genesis,
+        store: store.clone(),
+        mempool,
+        metrics,
+        status,
+        finalised,
+    };
+    let mut handle = engine_node.start().await?;
+
+    let result = tokio::select! {
+        _ = shutdown_signal() => {
+            info!("shutting down");
+            Ok(())
+        }
+        r = &mut handle.app => match r {
+            Ok(Ok(())) => Err(eyre!("consensus host stopped")),
+            Ok(Err(e)) => Err(e.wrap_err("consensus host failed")),
+            Err(e) => Err(eyre!("consensus host task failed: {e}")),
+        },
+        r = &mut handle.engine.handle => {
+            Err(eyre!("the consensus engine stopped: {r:?}"))
+        }
+        r = api_task => Err(eyre!("the API server stopped: {r:?}")),
+        r = gossip_task => Err(eyre!("transaction gossip stopped: {r:?}")),
+    };
+    if let Err(e) = &result {
+        error!(error = %e, "node stopping");
+    }
+    if let Err(e) = handle.engine.actor.kill_and_wait(None).await {
+        warn!(error = %e, "stopping the engine");
+    }
+    handle.app.abort();
+    drop(store);
+    result
+}
