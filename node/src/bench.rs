@@ -42,6 +42,8 @@ pub struct BenchArgs {
 struct Tracker {
     submitted_at: HashMap<TxHash, Instant>,
     refused: HashMap<String, u64>,
+    /// The first message seen for each refusal code.
+    examples: HashMap<String, String>,
 }
 
 pub async fn run(args: BenchArgs) -> eyre::Result<()> {
@@ -74,7 +76,7 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
         args.batch
     );
 
-    let tracker = Arc::new(Mutex::new(Tracker { submitted_at: HashMap::new(), refused: HashMap::new() }));
+    let tracker = Arc::new(Mutex::new(Tracker { submitted_at: HashMap::new(), refused: HashMap::new(), examples: HashMap::new() }));
     let begin = Instant::now();
     let window_start = begin + Duration::from_secs(args.warmup);
     let window_end = window_start + Duration::from_secs(args.duration);
@@ -208,6 +210,8 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
                                 for r in v["results"].as_array().into_iter().flatten() {
                                     if let Some(code) = r["error"]["code"].as_str() {
                                         *t.refused.entry(code.to_owned()).or_default() += 1;
+                                        let message = r["error"]["message"].as_str().unwrap_or_default().to_owned();
+                                        t.examples.entry(code.to_owned()).or_insert(message);
                                     }
                                 }
                                 if let Some(code) = v["error"]["code"].as_str() {
@@ -222,7 +226,10 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
     }
     println!("submitted {sent} transactions; waiting for finality");
     let (hist, finalised, blocks) = observer_task.await?;
-    let refused = tracker.lock().expect("tracker lock").refused.clone();
+    let (refused, examples) = {
+        let t = tracker.lock().expect("tracker lock");
+        (t.refused.clone(), t.examples.clone())
+    };
     let rate = finalised as f64 / args.duration as f64;
     println!("finalised in window: {finalised} → {rate:.0} tx/s over {} s ({blocks} blocks)", args.duration);
     if blocks > 0 {
@@ -240,6 +247,9 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
     }
     if !refused.is_empty() {
         println!("refused: {refused:?}");
+        for (code, message) in examples {
+            println!("  e.g. {code}: {message}");
+        }
     }
     Ok(())
 }

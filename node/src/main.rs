@@ -56,6 +56,9 @@ enum Command {
         /// Extra trading-centre keys for `huxin bench`.
         #[arg(long, default_value_t = 64)]
         bench_keys: usize,
+        /// Only write the directory (keys, genesis, configs); start nothing.
+        #[arg(long)]
+        create_only: bool,
     },
     /// Show a node's status.
     Status {
@@ -176,7 +179,14 @@ fn main() -> eyre::Result<()> {
                 Ok(())
             }
             Command::Start { home } => start::run(&home).await,
-            Command::Devnet { validators, dir, base_port, bench_keys } => devnet::run(&dir, validators, base_port, bench_keys).await,
+            Command::Devnet { validators, dir, base_port, bench_keys, create_only: true } => {
+                let manifest = devnet::create(&dir, validators, base_port, bench_keys)?;
+                println!("created devnet in {} ({} nodes)", dir.display(), manifest.nodes.len());
+                Ok(())
+            }
+            Command::Devnet { validators, dir, base_port, bench_keys, create_only: false } => {
+                devnet::run(&dir, validators, base_port, bench_keys).await
+            }
             Command::Status { api } => {
                 let status: serde_json::Value = reqwest::get(format!("{api}/v1/status")).await?.json().await?;
                 println!("{}", serde_json::to_string_pretty(&status)?);

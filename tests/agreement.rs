@@ -1,0 +1,57 @@
+//! Four validators: transactions sent to different nodes are all finalised, and every node has
+//! the same block hash and state root at every height.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{anchor_tx, far_expiry, Net};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_nodes_finalise_and_agree() {
+    let net = Net::start_all(4).await;
+    let keys = net.bench_keys();
+
+    // 8 keys × 5 transactions, each key's transactions sent to a different node in turn.
+    let mut sent = Vec::new();
+    for round in 0..5u64 {
+        for (k, key) in keys.iter().enumerate() {
+            let node = (k + round as usize) % 4;
+            let tx = anchor_tx(&net.chain_id, key, round + 1, far_expiry(), (k as u64) << 16 | round);
+            let hash = net.client(node).submit(&tx).await.unwrap_or_else(|e| panic!("submit to node {node}: {e}"));
+            sent.push((node, hash));
+        }
+        // Let this round's nonces be gossiped before the next round goes to other nodes.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let mut max_height = 0;
+    for (node, hash) in &sent {
+        let status = net.client(*node).wait_finalised(hash, Duration::from_secs(60)).await.unwrap();
+        assert_eq!(status.status, "finalised", "{hash}: {status:?}");
+        assert_eq!(status.outcome, Some(serde_json::json!("applied")), "{hash}");
+        max_height = max_height.max(status.height.unwrap());
+    }
+
+    // Every node knows every transaction, at the same height.
+    for (_, hash) in &sent {
+        let mut heights = Vec::new();
+        for i in 0..4 {
+            net.wait_height(i, max_height, Duration::from_secs(30)).await;
+            heights.push(net.client(i).tx(hash).await.unwrap().height);
+        }
+        assert!(heights.windows(2).all(|w| w[0] == w[1]), "{hash} finalised at different heights: {heights:?}");
+    }
+
+    // Identical chains: block hash and state root at every height.
+    let top = max_height + 2;
+    for i in 0..4 {
+        net.wait_height(i, top, Duration::from_secs(30)).await;
+    }
+    for h in 1..=top {
+        let reference = net.block_id(0, h).await;
+        for i in 1..4 {
+            assert_eq!(net.block_id(i, h).await, reference, "node {i} differs from node 0 at height {h}");
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! Test harness: a devnet of real `huxin` node processes on 127.0.0.1, in a temporary directory.
+//!
+//! Each node is a child process (`huxin start --home …`) with its own RocksDB, WAL and sockets.
+//! Nodes can be stopped (SIGTERM), killed (SIGKILL) and restarted. When a test fails, the tail of
+//! every node's log is printed.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use huxin_client::Client;
+use huxin_types::tx::{AnchorDocument, DealStage, Expiry, TenderRef};
+use huxin_types::{Action, ChainId, Hash32, Height, RegionCode, SecretKey, SignedTx, TxBody};
+
+pub const EXE: &str = env!("CARGO_BIN_EXE_huxin");
+
+pub struct Net {
+    pub dir: tempfile::TempDir,
+    pub size: usize,
+    pub base_port: u16,
+    children: Vec<Option<Child>>,
+    pub chain_id: ChainId,
+}
+
+/// A base port with `count` free ports above it (each node uses base+10i … base+10i+2).
+fn free_base_port(nodes: usize) -> u16 {
+    let seed = std::process::id() as u64 ^ Instant::now().elapsed().as_nanos() as u64;
+    for attempt in 0..200u64 {
+        let base = 20_000 + ((seed.wrapping_mul(7919).wrapping_add(attempt * 1237)) % 35_000) as u16;
+        let base = base - base % 10;
+        let all_free = (0..nodes).all(|i| (0..3).all(|o| TcpListener::bind(("127.0.0.1", base + i as u16 * 10 + o)).is_ok()));
+        if all_free {
+            return base;
+        }
+    }
+    panic!("no free port range found");
+}
+
+impl Net {
+    /// Create a devnet of `size` validators (not started).
+    pub fn create(size: usize) -> Net {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let base_port = free_base_port(size);
+        let status = Command::new(EXE)
+            .args(["devnet", "--create-only", "--validators", &size.to_string(), "--bench-keys", "8", "--base-port"])
+            .arg(base_port.to_string())
+            .arg("--dir")
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .status()
+            .expect("run huxin devnet --create-only");
+        assert!(status.success(), "devnet creation failed");
+        println!("devnet in {} from port {base_port}", dir.path().display());
+        Net { dir, size, base_port, children: (0..size).map(|_| None).collect(), chain_id: ChainId::new("huxin-devnet").unwrap() }
+    }
+
+    /// Create and start every node, and wait until all have finalised a block.
+    pub async fn start_all(size: usize) -> Net {
+        let mut net = Net::create(size);
+        for i in 0..size {
+            net.start(i);
+        }
+        for i in 0..size {
+            net.wait_height(i, 1, Duration::from_secs(60)).await;
+        }
+        net
+    }
+
+    pub fn home(&self, i: usize) -> PathBuf {
+        self.dir.path().join(format!("node{i}"))
+    }
+
+    pub fn start(&mut self, i: usize) {
+        assert!(self.children[i].is_none(), "node {i} is already running");
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.home(i).join("node.log")).unwrap();
+        let child = Command::new(EXE)
+            .args(["start", "--log", "warn,huxin_consensus=info", "--home"])
+            .arg(self.home(i))
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("spawn node");
+        self.children[i] = Some(child);
+    }
+
+    /// SIGKILL: no chance to flush anything.
+    pub fn kill9(&mut self, i: usize) {
+        if let Some(mut child) = self.children[i].take() {
+            child.kill().expect("kill -9");
+            child.wait().unwrap();
+        }
+    }
+
+    /// SIGTERM and wait.
+    pub fn stop(&mut self, i: usize) {
+        if let Some(mut child) = self.children[i].take() {
+            let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+            let deadline = Instant::now() + Duration::from_secs(15);
+            while Instant::now() < deadline {
+                if child.try_wait().unwrap().is_some() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    pub fn is_running(&mut self, i: usize) -> bool {
+        match self.children[i].as_mut() {
+            Some(child) => child.try_wait().unwrap().is_none(),
+            None => false,
+        }
+    }
+
+    pub fn api(&self, i: usize) -> String {
+        format!("http://127.0.0.1:{}", self.base_port + i as u16 * 10)
+    }
+
+    pub fn gossip_port(&self, i: usize) -> u16 {
+        self.base_port + i as u16 * 10 + 2
+    }
+
+    pub fn client(&self, i: usize) -> Client {
+        Client::new(&self.api(i))
+    }
+
+    fn read_key(path: &Path) -> SecretKey {
+        SecretKey::from_hex(std::fs::read_to_string(path).unwrap().trim()).unwrap()
+    }
+
+    /// A member's signing key by file name (`hangzhou`, `bank`, `supervisor`, …).
+    pub fn member_key(&self, name: &str) -> SecretKey {
+        Self::read_key(&self.dir.path().join("keys").join(format!("{name}.key")))
+    }
+
+    /// Extra trading-centre keys.
+    pub fn bench_keys(&self) -> Vec<SecretKey> {
+        std::fs::read_to_string(self.dir.path().join("bench_keys"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| SecretKey::from_hex(l).unwrap())
+            .collect()
+    }
+
+    pub async fn height(&self, i: usize) -> Option<u64> {
+        self.client(i).status().await.ok().map(|s| s.latest_height)
+    }
+
+    pub async fn wait_height(&self, i: usize, height: u64, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(h) = self.height(i).await {
+                if h >= height {
+                    return;
+                }
+            }
+            if Instant::now() > deadline {
+                self.dump_logs();
+                panic!("node {i} did not reach height {height} within {timeout:?} (at {:?})", self.height(i).await);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Block hash and state root of `height` on node `i`.
+    pub async fn block_id(&self, i: usize, height: u64) -> (String, String) {
+        let b = self.client(i).block(height).await.unwrap_or_else(|e| panic!("node {i} block {height}: {e}"));
+        (b.hash.to_string(), b.header.state_root.to_string())
+    }
+
+    pub fn dump_logs(&self) {
+        for i in 0..self.size {
+            let log = std::fs::read_to_string(self.home(i).join("node.log")).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            eprintln!("----- node {i} log (last 40 lines) -----");
+            for line in &lines[lines.len().saturating_sub(40)..] {
+                eprintln!("{line}");
+            }
+        }
+    }
+}
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.dump_logs();
+        }
+        for i in 0..self.size {
+            self.kill9(i);
+        }
+    }
+}
+
+/// An anchor action for a unique document.
+pub fn anchor_action(seed: u64) -> Action {
+    let mut doc = [0u8; 32];
+    doc[..8].copy_from_slice(&seed.to_be_bytes());
+    doc[8..16].copy_from_slice(&std::process::id().to_be_bytes().repeat(2));
+    Action::AnchorDocument(AnchorDocument {
+        tender: TenderRef { region: RegionCode::new(330100).unwrap(), project_code: "TEST".into(), section_code: "1".into() },
+        stage: DealStage::Bid,
+        document_hash: Hash32(doc),
+        title: "test".into(),
+    })
+}
+
+/// Sign an anchor locally.
+pub fn anchor_tx(chain_id: &ChainId, key: &SecretKey, nonce: u64, expiry: Expiry, seed: u64) -> SignedTx {
+    TxBody { chain_id: chain_id.clone(), signer: key.public_key(), nonce, expiry, action: anchor_action(seed) }.sign(key)
+}
+
+pub fn far_expiry() -> Expiry {
+    Expiry::Height(Height(50_000))
+}
