@@ -1,0 +1,99 @@
+//! Golden vectors: the canonical bytes and hashes of fixed values. A change here is a format
+//! change — every signature and hash on an existing chain depends on these bytes.
+
+use huxin_types::block::BlockHeader;
+use huxin_types::crypto::{Domain, SecretKey};
+use huxin_types::genesis::{Genesis, GenesisMember, GenesisValidator, Role};
+use huxin_types::tx::{AnchorDocument, DealStage, Expiry, TenderRef};
+use huxin_types::{codec, Action, BlockHash, ChainId, Hash32, Height, RegionCode, SignedTx, TimestampMs, TxBody, Uscc};
+
+fn key() -> SecretKey {
+    SecretKey::from_bytes([0x11; 32])
+}
+
+fn body() -> TxBody {
+    TxBody {
+        chain_id: ChainId::new("huxin-golden").unwrap(),
+        signer: key().public_key(),
+        nonce: 7,
+        expiry: Expiry::Height(Height(1_000)),
+        action: Action::AnchorDocument(AnchorDocument {
+            tender: TenderRef { region: RegionCode::new(330100).unwrap(), project_code: "ZJ-2026-001".into(), section_code: "1".into() },
+            stage: DealStage::Bid,
+            document_hash: Hash32([0xab; 32]),
+            title: "投标文件".into(),
+        }),
+    }
+}
+
+fn check(name: &str, actual: String, expected: &str) {
+    assert_eq!(actual, expected, "golden vector {name} changed:\n  actual   {actual}\n  expected {expected}");
+}
+
+#[test]
+fn transaction_body_bytes_hash_and_signature() {
+    let body = body();
+    check("public key", key().public_key().to_hex(), GOLDEN_PUBLIC_KEY);
+    check("tx body", hex::encode(body.encode()), GOLDEN_TX_BODY);
+    check("tx hash", body.hash().to_hex(), GOLDEN_TX_HASH);
+    let signed = body.clone().sign(&key());
+    // ed25519 signatures are deterministic.
+    check("tx signature", signed.signature.to_hex(), GOLDEN_TX_SIGNATURE);
+    assert!(signed.verify_signature().is_ok());
+    let decoded = SignedTx::decode(&signed.encode()).unwrap();
+    assert_eq!(decoded, signed);
+}
+
+#[test]
+fn block_header_hash() {
+    let header = BlockHeader {
+        chain_id: ChainId::new("huxin-golden").unwrap(),
+        height: Height(42),
+        time: TimestampMs(1_764_000_000_000),
+        parent_hash: BlockHash([1; 32]),
+        proposer: key().public_key(),
+        tx_count: 3,
+        txs_root: Hash32([2; 32]),
+        state_root: Hash32([3; 32]),
+        receipts_root: Hash32([4; 32]),
+    };
+    check("header", hex::encode(codec::encode(&header)), GOLDEN_HEADER);
+    check("block hash", header.hash().to_hex(), GOLDEN_BLOCK_HASH);
+}
+
+#[test]
+fn genesis_hash() {
+    let genesis = Genesis {
+        chain_id: ChainId::new("huxin-golden").unwrap(),
+        genesis_time: TimestampMs(1_764_000_000_000),
+        members: vec![GenesisMember {
+            name: "杭州市公共资源交易中心".into(),
+            role: Role::TradingCentre,
+            region: RegionCode::new(330100).unwrap(),
+            uscc: Uscc::with_check("12330100MB0000001").unwrap(),
+            keys: vec![key().public_key()],
+        }],
+        validators: vec![GenesisValidator { member: "杭州市公共资源交易中心".into(), public_key: key().public_key(), power: 1 }],
+    };
+    check("genesis hash", genesis.hash().to_hex(), GOLDEN_GENESIS_HASH);
+}
+
+#[test]
+fn domain_tags_are_part_of_the_signed_bytes() {
+    let input = huxin_types::crypto::signing_input(Domain::Tx, b"abc");
+    assert_eq!(input, b"huxin/v1/tx\0abc");
+    let merkle = huxin_types::block::merkle_root(&[[1; 32], [2; 32], [3; 32]]);
+    check("merkle root of three leaves", merkle.to_hex(), GOLDEN_MERKLE_3);
+}
+
+// Byte layout of the body: chain id (len 12), signer (len 32), nonce 7, expiry variant 0 + height
+// 1000 (varint fb e803), action variant 0, region 330100 (varint fc + u32 LE), project, section,
+// stage 3 (bid), document hash (len 32), title (12 UTF-8 bytes).
+const GOLDEN_PUBLIC_KEY: &str = "d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c9778737";
+const GOLDEN_TX_BODY: &str = "0c687578696e2d676f6c64656e20d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c97787370700fbe80300fc740905000b5a4a2d323032362d30303101310320abababababababababababababababababababababababababababababababab0ce68a95e6a087e69687e4bbb6";
+const GOLDEN_TX_HASH: &str = "5ce62483a08f6e16f113b6d272269bd12e33acfb2f1f5915d1ad7c79251c3346";
+const GOLDEN_TX_SIGNATURE: &str = "f9018649ffabb0bf26049efd75ab728009eac87c4c6621058f73b29e5a88272e6105d45f00a7dc2bab3d08dd814f9dcb779b8dd654c5e4899cb28333e5888401";
+const GOLDEN_HEADER: &str = "0c687578696e2d676f6c64656e2afd00e897b69a01000020010101010101010101010101010101010101010101010101010101010101010120d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c977873703200202020202020202020202020202020202020202020202020202020202020202200303030303030303030303030303030303030303030303030303030303030303200404040404040404040404040404040404040404040404040404040404040404";
+const GOLDEN_BLOCK_HASH: &str = "15a6a76bfaab72853952aa1af95a0924784d3416e6c4d00d679c73621e41fc16";
+const GOLDEN_GENESIS_HASH: &str = "0e79697d2999c3c98440ba30c6cce9f8062179dcda009520c0efd356cdcd64de";
+const GOLDEN_MERKLE_3: &str = "0479d06fbc8bd667d6c53e3ec229858fc27bb8d883015478a292757338576797";
