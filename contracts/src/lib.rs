@@ -57,3 +57,6 @@ pub(crate) fn decode_record<T: serde::Serialize + serde::de::DeserializeOwned>(b
 pub(crate) fn rejection(code: RejectCode, reason: impl Into<String>) -> Rejection {
     Rejection::new(code, reason)
 }
+
+#[cfg(test)]
+mod tests;

@@ -13,6 +13,7 @@
 //! Errors: [`StoreError`]. A failed write is fatal to the node (the caller stops).
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader};
 use jmt::{KeyHash, OwnedValue, Sha256Jmt, Version};
@@ -32,7 +33,10 @@ const CF_TX_INDEX: &str = "tx_index";
 const CF_JMT_NODES: &str = "jmt_nodes";
 const CF_JMT_VALUES: &str = "jmt_values";
 const CF_PROPOSALS: &str = "proposals";
-const COLUMN_FAMILIES: [&str; 9] = [
+/// The value of every state key at the latest version (key hash → tagged value): point reads
+/// for the common case instead of a seek through every version.
+const CF_STATE_LATEST: &str = "state_latest";
+const COLUMN_FAMILIES: [&str; 10] = [
     CF_META,
     CF_BLOCKS,
     CF_BLOCK_HASHES,
@@ -42,6 +46,7 @@ const COLUMN_FAMILIES: [&str; 9] = [
     CF_JMT_NODES,
     CF_JMT_VALUES,
     CF_PROPOSALS,
+    CF_STATE_LATEST,
 ];
 
 const META_LATEST: &[u8] = b"latest_height";
@@ -72,7 +77,14 @@ pub struct TxLocation {
 pub struct Store {
     db: DB,
     sync_writes: bool,
+    /// The version `state_latest` holds, or [`WRITING`] while a batch is being written. Readers
+    /// use it as a sequence lock (read it, read the value, read it again).
+    state_latest_version: AtomicU64,
+    /// Cached latest persisted height (`u64::MAX` before genesis).
+    latest: AtomicU64,
 }
+
+const WRITING: u64 = u64::MAX;
 
 fn height_key(h: Height) -> [u8; 8] {
     h.0.to_be_bytes()
@@ -88,7 +100,12 @@ impl Store {
         options.increase_parallelism(2);
         let cfs = COLUMN_FAMILIES.iter().map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
         let db = DB::open_cf_descriptors(&options, path, cfs)?;
-        Ok(Self { db, sync_writes })
+        let mut store = Self { db, sync_writes, state_latest_version: AtomicU64::new(WRITING), latest: AtomicU64::new(WRITING) };
+        let latest = store.read_latest_height()?;
+        let cached = latest.map_or(WRITING, |h| h.0);
+        store.latest = AtomicU64::new(cached);
+        store.state_latest_version = AtomicU64::new(cached);
+        Ok(store)
     }
 
     fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
@@ -103,6 +120,20 @@ impl Store {
         Ok(())
     }
 
+    /// Write a batch that makes `height` the latest version, keeping the seqlock protocol.
+    fn write_version(&self, batch: WriteBatch, height: Height) -> Result<(), StoreError> {
+        self.state_latest_version.store(WRITING, Ordering::SeqCst);
+        let result = self.write(batch);
+        match result {
+            Ok(()) => {
+                self.latest.store(height.0, Ordering::SeqCst);
+                self.state_latest_version.store(height.0, Ordering::SeqCst);
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     fn get(&self, cf: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.db.get_cf(self.cf(cf), key)?)
     }
@@ -113,6 +144,13 @@ impl Store {
 
     /// The last persisted height: 0 once genesis is written, `None` before.
     pub fn latest_height(&self) -> Result<Option<Height>, StoreError> {
+        match self.latest.load(Ordering::SeqCst) {
+            WRITING => Ok(None),
+            h => Ok(Some(Height(h))),
+        }
+    }
+
+    fn read_latest_height(&self) -> Result<Option<Height>, StoreError> {
         match self.get(CF_META, META_LATEST)? {
             None => Ok(None),
             Some(b) => {
@@ -138,7 +176,7 @@ impl Store {
         self.put_tree_batch(&mut batch, &executed);
         batch.put_cf(self.cf(CF_META), META_GENESIS, hash.0);
         batch.put_cf(self.cf(CF_META), META_LATEST, height_key(Height(0)));
-        self.write(batch)?;
+        self.write_version(batch, Height(0))?;
         self.check_root(0, root);
         Ok(())
     }
@@ -167,6 +205,7 @@ impl Store {
                 }
                 None => vec![0],
             };
+            batch.put_cf(self.cf(CF_STATE_LATEST), key_hash.0, &v);
             batch.put_cf(self.cf(CF_JMT_VALUES), k, v);
         }
     }
@@ -204,7 +243,7 @@ impl Store {
         // Undecided proposals at or below this height are no longer needed.
         batch.delete_range_cf(self.cf(CF_PROPOSALS), [0u8; 8], height_key(Height(height.0 + 1)));
         batch.put_cf(self.cf(CF_META), META_LATEST, height_key(height));
-        self.write(batch)?;
+        self.write_version(batch, height)?;
         self.check_root(height.0, block.header.state_root);
         Ok(())
     }
@@ -285,6 +324,19 @@ impl TreeReader for Store {
     }
 
     fn get_value_option(&self, max_version: Version, key_hash: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
+        // Fast path: the latest version, by point lookup, if no write overlapped the read.
+        let version = self.state_latest_version.load(Ordering::SeqCst);
+        if version != WRITING && max_version >= version {
+            let value = self.db.get_cf(self.cf(CF_STATE_LATEST), key_hash.0)?;
+            if self.state_latest_version.load(Ordering::SeqCst) == version {
+                return match value.as_deref().map(|v| (v.first(), v)) {
+                    None => Ok(None),
+                    Some((Some(1), v)) => Ok(Some(v[1..].to_vec())),
+                    Some((Some(0), _)) => Ok(None),
+                    Some(_) => anyhow::bail!("latest value for {key_hash:?} has an unknown tag"),
+                };
+            }
+        }
         let mut seek = Vec::with_capacity(40);
         seek.extend_from_slice(&key_hash.0);
         seek.extend_from_slice(&max_version.to_be_bytes());

@@ -89,6 +89,12 @@ fn blocks_persist_and_reopen() {
     assert_eq!(store.receipts(Height(3)).unwrap().unwrap().len(), 5);
     let nonce = store.state_value(&huxin_contracts_nonce_key()).unwrap().unwrap();
     assert_eq!(nonce, codec::encode(&15u64));
+    // Historic versions still read their own values; the latest is served by point lookup.
+    let key = huxin_state::key_hash(&huxin_contracts_nonce_key());
+    for (version, expected) in [(0u64, None), (1, Some(5u64)), (2, Some(10)), (3, Some(15)), (99, Some(15))] {
+        let value = store.get_value_option(version, key).unwrap();
+        assert_eq!(value, expected.map(|n| codec::encode(&n)), "nonce at version {version}");
+    }
 }
 
 fn huxin_contracts_nonce_key() -> Vec<u8> {
