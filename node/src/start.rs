@@ -180,6 +180,7 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
         finalised,
     };
     let mut handle = engine_node.start().await?;
+    let engine_cell = handle.engine.actor.get_cell();
 
     let result = tokio::select! {
         _ = shutdown_signal() => {
@@ -194,6 +195,7 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
         r = &mut handle.engine.handle => {
             Err(eyre!("the consensus engine stopped: {r:?}"))
         }
+        what = huxin_consensus::engine_stopped(engine_cell) => Err(eyre!("consensus is dead: {what}")),
         r = api_task => Err(eyre!("the API server stopped: {r:?}")),
         r = gossip_task => Err(eyre!("transaction gossip stopped: {r:?}")),
     };

@@ -85,6 +85,31 @@ impl NodeHandle<HuxinContext> for EngineNodeHandle {
     }
 }
 
+/// Resolves, with a description, when any of the engine's actors (network, consensus, host, WAL,
+/// sync) stops. Malachite's node actor only logs a failed child, so without this watchdog a node
+/// could keep serving its API with consensus dead.
+pub async fn engine_stopped(cell: ractor::ActorCell) -> String {
+    use ractor::ActorStatus;
+    let initial = cell.get_children().len();
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        if matches!(cell.get_status(), ActorStatus::Stopped | ActorStatus::Stopping) {
+            return "the engine's node actor stopped".into();
+        }
+        let children = cell.get_children();
+        if children.len() < initial {
+            return format!("{} of the engine's {initial} actors stopped", initial - children.len());
+        }
+        for child in children {
+            let status = child.get_status();
+            if matches!(status, ActorStatus::Stopped | ActorStatus::Stopping) {
+                let name = child.get_name().unwrap_or_else(|| child.get_id().to_string());
+                return format!("engine actor {name} is {status:?}");
+            }
+        }
+    }
+}
+
 impl EngineNode {
     fn chain_id(&self) -> ChainId {
         self.genesis.chain_id.clone()

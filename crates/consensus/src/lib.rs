@@ -23,7 +23,7 @@ pub mod ingress;
 pub mod status;
 pub mod streaming;
 
-pub use engine::{EngineConfig, EngineNode, EngineNodeHandle};
+pub use engine::{engine_stopped, EngineConfig, EngineNode, EngineNodeHandle};
 /// Malachite's node trait (`start`, `run`), implemented by [`EngineNode`].
 pub use malachitebft_app_channel::app::node::Node as MalachiteNode;
 pub use host::{Finalised, HostConfig};
