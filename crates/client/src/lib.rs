@@ -137,6 +137,15 @@ impl Client {
         self.answer(url, response).await
     }
 
+    async fn post_tx(&self, body: &serde_json::Value) -> Result<TxHash, ClientError> {
+        let answer: serde_json::Value = self.post("/v1/txs", body).await?;
+        answer
+            .get("tx_hash")
+            .and_then(|h| h.as_str())
+            .and_then(|h| h.parse().ok())
+            .ok_or_else(|| ClientError::Decode("no tx_hash in the answer".into()))
+    }
+
     pub async fn status(&self) -> Result<Status, ClientError> {
         self.get("/v1/status").await
     }
@@ -169,12 +178,7 @@ impl Client {
         let payload = hex::decode(&prepared.payload).map_err(|e| ClientError::Decode(e.to_string()))?;
         let signature = key.sign(Domain::Tx, &payload);
         let body = serde_json::json!({ "payload": prepared.payload, "public_key": key.public_key(), "signature": signature });
-        let answer: serde_json::Value = self.post("/v1/txs", &body).await?;
-        answer
-            .get("tx_hash")
-            .and_then(|h| h.as_str())
-            .and_then(|h| h.parse().ok())
-            .ok_or_else(|| ClientError::Decode("no tx_hash in the answer".into()))
+        self.post_tx(&body).await
     }
 
     /// Submit a transaction signed locally.
@@ -184,12 +188,7 @@ impl Client {
             "public_key": tx.body.signer,
             "signature": tx.signature,
         });
-        let answer: serde_json::Value = self.post("/v1/txs", &body).await?;
-        answer
-            .get("tx_hash")
-            .and_then(|h| h.as_str())
-            .and_then(|h| h.parse().ok())
-            .ok_or_else(|| ClientError::Decode("no tx_hash in the answer".into()))
+        self.post_tx(&body).await
     }
 
     /// Poll until the transaction is finalised (or dropped), up to `timeout`.

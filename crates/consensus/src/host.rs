@@ -100,6 +100,17 @@ pub struct Host {
     executed: HashMap<BlockHash, (Block, Executed)>,
 }
 
+/// A key's last used nonce at the latest persisted height (0 if none or unreadable: the
+/// mempool then offers transactions that block building re-checks).
+fn last_nonce(store: &Store, key: &huxin_types::PublicKey) -> u64 {
+    store
+        .state_value(&huxin_contracts::keys::nonce(key))
+        .ok()
+        .flatten()
+        .and_then(|b| codec::decode_canonical::<u64>(&b, 16).ok())
+        .unwrap_or(0)
+}
+
 fn round_from_i64(r: i64) -> Round {
     if r < 0 {
         Round::Nil
@@ -249,14 +260,7 @@ impl Host {
         let parent = self.parent(latest)?;
         let time = TimestampMs(now_ms().0.max(parent.time.0 + 1));
         let store = self.store.clone();
-        let nonce_of = |key: &huxin_types::PublicKey| -> u64 {
-            store
-                .state_value(&huxin_contracts::keys::nonce(key))
-                .ok()
-                .flatten()
-                .and_then(|b| codec::decode_canonical::<u64>(&b, 16).ok())
-                .unwrap_or(0)
-        };
+        let nonce_of = |key: &huxin_types::PublicKey| last_nonce(&store, key);
         let candidates = {
             let mempool = self.mempool.lock().map_err(|_| eyre!("mempool lock poisoned"))?;
             mempool.select(self.config.block_txs_max, self.config.block_bytes_max, nonce_of)
@@ -370,14 +374,7 @@ impl Host {
         self.status.height.store(height.0, Ordering::Relaxed);
 
         let store = self.store.clone();
-        let nonce_of = |key: &huxin_types::PublicKey| -> u64 {
-            store
-                .state_value(&huxin_contracts::keys::nonce(key))
-                .ok()
-                .flatten()
-                .and_then(|b| codec::decode_canonical::<u64>(&b, 16).ok())
-                .unwrap_or(0)
-        };
+        let nonce_of = |key: &huxin_types::PublicKey| last_nonce(&store, key);
         {
             let mut mempool = self.mempool.lock().map_err(|_| eyre!("mempool lock poisoned"))?;
             let hashes: Vec<_> = block.txs.iter().map(|t| t.hash()).collect();
