@@ -107,6 +107,9 @@ async fn bad_input_is_refused_with_typed_errors() {
     assert_eq!(code(&r.json::<Value>().await.unwrap()), "page_too_large");
     let r = reqwest::get(format!("{api}/v1/nowhere")).await.unwrap();
     assert_eq!(r.status().as_u16(), 404);
+    let r = reqwest::get(format!("{api}/v1/txs")).await.unwrap();
+    assert_eq!(r.status().as_u16(), 405);
+    assert_eq!(code(&r.json::<Value>().await.unwrap()), "method_not_allowed");
 
     // A peer whose key is not a member's cannot join transaction gossip.
     let node_key = SecretKey::from_hex(std::fs::read_to_string(net.home(0).join("node_key")).unwrap().trim()).unwrap();

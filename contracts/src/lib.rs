@@ -47,8 +47,8 @@ pub fn apply(ctx: &TxContext, state: &mut dyn KvState, action: &Action) -> Resul
 
 /// Decode a stored record; a record that fails to decode is a broken invariant (only this crate
 /// writes these keys, in canonical form).
-pub(crate) fn decode_record<T: serde::Serialize + serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> T {
-    match huxin_types::codec::decode_canonical(bytes, usize::MAX) {
+pub(crate) fn decode_record<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> T {
+    match huxin_types::codec::decode_stored(bytes, usize::MAX) {
         Ok(value) => value,
         Err(e) => panic!("stored {what} record does not decode: {e}"),
     }

@@ -108,7 +108,11 @@ pub fn last_nonce(state: &dyn KvState, key: &PublicKey) -> u64 {
 
 /// Check that `nonce` is the next one for `key`.
 pub fn check_nonce(state: &dyn KvState, key: &PublicKey, nonce: u64) -> Result<(), Rejection> {
-    let last = last_nonce(state, key);
+    expect_next_nonce(key, last_nonce(state, key), nonce)
+}
+
+/// Check that `nonce` follows `last`, the key's last used nonce.
+pub fn expect_next_nonce(key: &PublicKey, last: u64, nonce: u64) -> Result<(), Rejection> {
     if nonce != last.saturating_add(1) {
         return Err(rejection(
             RejectCode::BadNonce,

@@ -79,7 +79,7 @@ pub fn check_admission(
     check_expiry(tx.body.expiry, height, time)?;
     let member = registry::signer_member(state, &tx.body.signer)?;
     let last_nonce = registry::last_nonce(state, &tx.body.signer);
-    registry::check_nonce(state, &tx.body.signer, tx.body.nonce)?;
+    registry::expect_next_nonce(&tx.body.signer, last_nonce, tx.body.nonce)?;
     Ok(Admitted { member, last_nonce })
 }
 

@@ -55,6 +55,32 @@ pub fn decode_canonical<T: Serialize + DeserializeOwned>(
     Ok(value)
 }
 
+/// Decode bytes this node wrote itself (state records, stored blocks): bounded and without
+/// trailing bytes, but without the re-encoding check of [`decode_canonical`].
+pub fn decode_stored<T: DeserializeOwned>(bytes: &[u8], max_bytes: usize) -> Result<T, DecodeError> {
+    if bytes.len() > max_bytes {
+        return Err(DecodeError::TooLarge { got: bytes.len(), max: max_bytes });
+    }
+    let (value, read): (T, usize) = bincode::serde::decode_from_slice(
+        bytes,
+        config().with_limit::<{ crate::limits::BLOCK_BYTES_MAX + 1024 }>(),
+    )
+    .map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    if read != bytes.len() {
+        return Err(DecodeError::TrailingBytes { trailing: bytes.len() - read });
+    }
+    Ok(value)
+}
+
+/// The length of `value`'s canonical encoding, without allocating it.
+pub fn encoded_len<T: Serialize>(value: &T) -> usize {
+    let mut writer = bincode::enc::write::SizeWriter::default();
+    match bincode::serde::encode_into_writer(value, &mut writer, config()) {
+        Ok(()) => writer.bytes_written,
+        Err(_) => usize::MAX,
+    }
+}
+
 /// SHA-256 of a domain tag followed by `bytes`.
 pub fn hash_tagged(tag: &[u8], bytes: &[u8]) -> Hash32 {
     let mut hasher = Sha256::new();

@@ -152,7 +152,7 @@ impl SignedTx {
     }
     /// Size of the canonical encoding.
     pub fn encoded_len(&self) -> usize {
-        self.encode().len()
+        codec::encoded_len(self)
     }
 }
 
