@@ -11,7 +11,7 @@
 //! - proposal parts are authenticated with the validator set of the part's own height, and only
 //!   accepted from peers whose key is a validator's.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -207,11 +207,14 @@ impl Host {
             time_drift_ms_max: self.config.block_time_drift_ms_max,
             signatures_verified: false,
         };
-        let result = {
+        // Transactions this node admitted had their signatures verified then; look them up
+        // under the lock, then execute without holding it (submissions keep flowing).
+        let verified_hashes: HashSet<huxin_types::TxHash> = {
             let mempool = self.mempool.lock().map_err(|_| eyre!("mempool lock poisoned"))?;
-            let verified = |tx: &SignedTx| mempool.is_verified(tx);
-            validate_block(self.store.as_ref(), &parent, &block, options, &verified)
+            block.txs.iter().filter(|tx| mempool.is_verified(tx)).map(|tx| tx.hash()).collect()
         };
+        let verified = |tx: &SignedTx| verified_hashes.contains(&tx.hash());
+        let result = validate_block(self.store.as_ref(), &parent, &block, options, &verified);
         match result {
             Ok(executed) => {
                 self.executed.insert(hash, (block, executed));
