@@ -98,6 +98,8 @@ pub struct Host {
     streams: Streams,
     /// Executed proposals of the current height, by block hash.
     executed: HashMap<BlockHash, (Block, Executed)>,
+    /// Validator node keys as libp2p peers, for the height they were computed at.
+    peers_cache: Option<(Height, BTreeSet<PeerId>)>,
 }
 
 /// A key's last used nonce at the latest persisted height (0 if none or unreadable: the
@@ -148,6 +150,7 @@ impl Host {
             round: Round::Nil,
             streams: Streams::default(),
             executed: HashMap::new(),
+            peers_cache: None,
         }
     }
 
@@ -177,6 +180,15 @@ impl Host {
             .filter_map(|v| crate::gossip::peer_id_of(&v.public_key.0))
             .filter_map(|p| PeerId::from_bytes(&p.to_bytes()).ok())
             .collect())
+    }
+
+    /// Whether `peer` is the node key of a validator at the current height (cached per height).
+    fn is_validator_peer(&mut self, peer: &PeerId) -> eyre::Result<bool> {
+        if self.peers_cache.as_ref().map(|(h, _)| *h) != Some(self.height) {
+            let peers = self.validator_peers(self.height)?;
+            self.peers_cache = Some((self.height, peers));
+        }
+        Ok(self.peers_cache.as_ref().is_some_and(|(_, peers)| peers.contains(peer)))
     }
 
     fn parent(&self, height: huxin_types::Height) -> eyre::Result<Parent> {
@@ -469,6 +481,15 @@ impl Host {
                 }
 
                 AppMsg::ReceivedProposalPart { from, part, reply } => {
+                    // Refuse parts from peers that are not validators before buffering anything,
+                    // so strangers cannot crowd real proposals out of the reassembly buffer.
+                    if !self.is_validator_peer(&from)? {
+                        warn!(%from, "proposal part from a peer that is not a validator dropped");
+                        if reply.send(None).is_err() {
+                            error!("ReceivedProposalPart reply dropped");
+                        }
+                        continue;
+                    }
                     let value = match self.streams.insert(from, part) {
                         Ok(Some(stream)) => self.on_stream(from, stream)?,
                         Ok(None) => None,
