@@ -247,12 +247,16 @@ pub async fn run(dir: &Path, validators: usize, base_port: u16, bench_keys: usiz
     println!("member keys in {}; press Ctrl-C to stop", dir.join("keys").display());
 
     let clients: Vec<_> = manifest.nodes.iter().map(|n| huxin_client::Client::new(&n.api)).collect();
+    // Create the signal streams once: a signal that arrives while the loop is busy is kept.
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    let mut terminate_signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut tick = tokio::time::interval(Duration::from_secs(2));
     let mut last_height = 0;
     let mut exited = vec![false; children.len()];
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => break,
+            _ = interrupt.recv() => break,
+            _ = terminate_signal.recv() => break,
             _ = tick.tick() => {
                 for (i, child) in children.iter_mut().enumerate() {
                     if !exited[i] {
