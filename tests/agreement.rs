@@ -43,6 +43,25 @@ async fn four_nodes_finalise_and_agree() {
         assert!(heights.windows(2).all(|w| w[0] == w[1]), "{hash} finalised at different heights: {heights:?}");
     }
 
+    // Identity across regions through the API: Hangzhou attests (sent to node 1), Ningbo
+    // recognises (sent to node 2), Wenzhou may not take the subject over.
+    let subject = serde_json::json!({"organisation": "91330100MA0000001F"});
+    let attest: huxin_types::Action = serde_json::from_value(serde_json::json!({"attest_subject": {
+        "subject": subject, "kind": "supplier", "name": "浙江某建设有限公司",
+        "qualifications": [], "bound_key": null, "valid_until": null}}))
+    .unwrap();
+    let recognise: huxin_types::Action = serde_json::from_value(serde_json::json!({"recognise_attestation": {"subject": subject}})).unwrap();
+    let h = net.client(1).prepare_sign_submit(&net.member_key("hangzhou"), &attest).await.unwrap();
+    let status = net.client(1).wait_finalised(&h, Duration::from_secs(30)).await.unwrap();
+    assert_eq!(status.outcome, Some(serde_json::json!("applied")), "{status:?}");
+    let h = net.client(2).prepare_sign_submit(&net.member_key("ningbo"), &recognise).await.unwrap();
+    let status = net.client(2).wait_finalised(&h, Duration::from_secs(30)).await.unwrap();
+    assert_eq!(status.outcome, Some(serde_json::json!("applied")), "{status:?}");
+    let h = net.client(3).prepare_sign_submit(&net.member_key("wenzhou"), &attest).await.unwrap();
+    let status = net.client(3).wait_finalised(&h, Duration::from_secs(30)).await.unwrap();
+    assert_eq!(status.outcome.as_ref().unwrap()["rejected"]["code"], "conflict", "{status:?}");
+    let max_height = max_height.max(status.height.unwrap());
+
     // Identical chains: block hash and state root at every height.
     let top = max_height + 2;
     for i in 0..4 {

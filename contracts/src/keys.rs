@@ -2,7 +2,8 @@
 //! fixed-width or hex so that keys sort in a meaningful order.
 
 use huxin_types::crypto::PublicKey;
-use huxin_types::{Hash32, MemberId};
+use huxin_types::identity::SubjectId;
+use huxin_types::{Hash32, MemberId, RegionCode};
 
 pub fn member(id: &MemberId) -> Vec<u8> {
     format!("member/{id}").into_bytes()
@@ -26,4 +27,14 @@ pub fn validators() -> Vec<u8> {
 /// Every anchor of one document hash.
 pub fn document(hash: &Hash32) -> Vec<u8> {
     format!("document/{hash}").into_bytes()
+}
+
+/// A subject's attestation (with its recognitions).
+pub fn attestation(subject: &SubjectId) -> Vec<u8> {
+    format!("attestation/{}", subject.key()).into_bytes()
+}
+
+/// A region's recognition policy.
+pub fn recognition_policy(region: RegionCode) -> Vec<u8> {
+    format!("recognition_policy/{region}").into_bytes()
 }

@@ -9,6 +9,7 @@
 //! `apply` function, a row in [`permission::allowed_roles`], and a dispatch arm in [`apply`].
 
 pub mod deal;
+pub mod identity;
 pub mod keys;
 pub mod permission;
 pub mod registry;
@@ -42,6 +43,11 @@ pub fn apply(ctx: &TxContext, state: &mut dyn KvState, action: &Action) -> Resul
     permission::check(ctx.member.role, action)?;
     match action {
         Action::AnchorDocument(anchor) => deal::anchor(ctx, state, anchor),
+        Action::AttestSubject(a) => identity::attest(ctx, state, a),
+        Action::RevokeAttestation(r) => identity::revoke(ctx, state, r),
+        Action::RecogniseAttestation { subject } => identity::recognise(ctx, state, subject),
+        Action::WithdrawRecognition { subject } => identity::withdraw(ctx, state, subject),
+        Action::SetRecognitionPolicy { policy } => identity::set_policy(ctx, state, *policy),
     }
 }
 

@@ -8,6 +8,11 @@ use huxin_types::{Action, RejectCode, Rejection};
 pub fn allowed_roles(action: &Action) -> &'static [Role] {
     match action {
         Action::AnchorDocument(_) => &[Role::TradingCentre],
+        Action::AttestSubject(_) => &[Role::TradingCentre],
+        Action::RevokeAttestation(_) => &[Role::TradingCentre, Role::Supervisor],
+        Action::RecogniseAttestation { .. } => &[Role::TradingCentre],
+        Action::WithdrawRecognition { .. } => &[Role::TradingCentre],
+        Action::SetRecognitionPolicy { .. } => &[Role::TradingCentre],
     }
 }
 

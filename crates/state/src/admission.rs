@@ -32,11 +32,7 @@ pub fn check_stateless(chain_id: &ChainId, tx: &SignedTx, verify_signature: bool
     if verify_signature {
         tx.verify_signature().map_err(|e| Rejection::new(RejectCode::BadSignature, e.to_string()))?;
     }
-    match &tx.body.action {
-        huxin_types::Action::AnchorDocument(a) => {
-            a.check_fields().map_err(|reason| Rejection::new(RejectCode::InvalidField, reason))?
-        }
-    }
+    tx.body.action.check_fields().map_err(|reason| Rejection::new(RejectCode::InvalidField, reason))?;
     Ok(())
 }
 

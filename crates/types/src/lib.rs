@@ -18,6 +18,7 @@ pub mod codec;
 pub mod crypto;
 pub mod genesis;
 pub mod id;
+pub mod identity;
 pub mod limits;
 pub mod receipt;
 pub mod tx;

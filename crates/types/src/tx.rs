@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::codec::{self, DecodeError};
+use crate::identity::{AttestSubject, RecognitionPolicy, RevokeAttestation, SubjectId};
 use crate::crypto::{Domain, PublicKey, SecretKey, Signature, SignatureError};
 use crate::id::{ChainId, Hash32, Height, RegionCode, TimestampMs, TxHash};
 use crate::limits::{TEXT_BYTES_MAX, TX_BYTES_MAX};
@@ -49,6 +50,16 @@ pub struct TxBody {
 pub enum Action {
     /// A trading centre anchors the SHA-256 of a deal document (全流程留痕).
     AnchorDocument(AnchorDocument),
+    /// A trading centre attests a subject in its home region, or updates its own attestation.
+    AttestSubject(AttestSubject),
+    /// The home centre or a supervisor revokes an attestation.
+    RevokeAttestation(RevokeAttestation),
+    /// A centre of another region recognises an attestation (身份互认).
+    RecogniseAttestation { subject: SubjectId },
+    /// A centre withdraws its region's recognition.
+    WithdrawRecognition { subject: SubjectId },
+    /// A centre sets its region's recognition policy.
+    SetRecognitionPolicy { policy: RecognitionPolicy },
 }
 
 impl Action {
@@ -56,6 +67,22 @@ impl Action {
     pub fn kind(&self) -> &'static str {
         match self {
             Action::AnchorDocument(_) => "anchor_document",
+            Action::AttestSubject(_) => "attest_subject",
+            Action::RevokeAttestation(_) => "revoke_attestation",
+            Action::RecogniseAttestation { .. } => "recognise_attestation",
+            Action::WithdrawRecognition { .. } => "withdraw_recognition",
+            Action::SetRecognitionPolicy { .. } => "set_recognition_policy",
+        }
+    }
+
+    /// Field-level checks that need no state (formats and bounds).
+    pub fn check_fields(&self) -> Result<(), String> {
+        match self {
+            Action::AnchorDocument(a) => a.check_fields(),
+            Action::AttestSubject(a) => a.check_fields(),
+            Action::RevokeAttestation(r) => r.check_fields(),
+            Action::RecogniseAttestation { subject } | Action::WithdrawRecognition { subject } => subject.check(),
+            Action::SetRecognitionPolicy { .. } => Ok(()),
         }
     }
 }

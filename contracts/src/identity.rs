@@ -1,0 +1,228 @@
+//! Identity attestations and mutual recognition (身份互认, "一地入驻，全省共用").
+//!
+//! Rules:
+//! - a trading centre attests a subject in its own region (the subject's *home* region); while that
+//!   attestation is active, only the home centre may update it (each update bumps its version and
+//!   keeps its recognitions); another region's centre is refused and told to recognise it instead;
+//! - the home centre or any supervisor may revoke an active attestation, with a reason; a revoked
+//!   attestation stays on the ledger, and the subject may then be attested afresh by any centre;
+//! - a centre of another region may recognise an active attestation once, and withdraw that
+//!   recognition; the home region never needs to;
+//! - each region has a recognition policy: `automatic` (the default: every member centre's active
+//!   attestation counts there) or `explicit` (only the ones it recognised count);
+//! - organisations are identified by USCC; pilot-era codes only as an explicitly marked legacy
+//!   code, flagged in every record; experts only by a salted hash, never an ID number;
+//! - an attestation with `valid_until` lapses at that time.
+
+use serde::{Deserialize, Serialize};
+
+use huxin_types::codec;
+use huxin_types::genesis::Role;
+use huxin_types::identity::{AttestSubject, Qualification, RecognitionPolicy, RevokeAttestation, SubjectId, SubjectKind};
+use huxin_types::{Height, MemberId, PublicKey, RegionCode, RejectCode, Rejection, TimestampMs};
+
+use crate::{decode_record, keys, rejection, KvState, TxContext};
+
+/// Most regions that may recognise one attestation.
+pub const RECOGNITIONS_MAX: usize = 512;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttestationStatus {
+    Active,
+    Revoked { by: MemberId, reason: String, time: TimestampMs, height: Height },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recognition {
+    pub region: RegionCode,
+    pub by: MemberId,
+    pub time: TimestampMs,
+    pub height: Height,
+}
+
+/// An attestation as stored and served.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttestationRecord {
+    pub subject: SubjectId,
+    /// True for pilot-era codes without a GB 32100-2015 check character.
+    pub legacy_code: bool,
+    pub kind: SubjectKind,
+    pub name: String,
+    pub qualifications: Vec<Qualification>,
+    pub bound_key: Option<PublicKey>,
+    pub valid_until: Option<TimestampMs>,
+    pub home_region: RegionCode,
+    pub attested_by: MemberId,
+    pub version: u32,
+    pub first_attested: TimestampMs,
+    pub updated: TimestampMs,
+    pub updated_height: Height,
+    pub status: AttestationStatus,
+    /// Sorted by region.
+    pub recognitions: Vec<Recognition>,
+}
+
+pub fn attestation(state: &dyn KvState, subject: &SubjectId) -> Option<AttestationRecord> {
+    state.get(&keys::attestation(subject)).map(|b| decode_record(&b, "attestation"))
+}
+
+pub fn policy(state: &dyn KvState, region: RegionCode) -> RecognitionPolicy {
+    state.get(&keys::recognition_policy(region)).map(|b| decode_record(&b, "recognition policy")).unwrap_or(RecognitionPolicy::Automatic)
+}
+
+fn save(state: &mut dyn KvState, record: &AttestationRecord) {
+    state.put(keys::attestation(&record.subject), codec::encode(record));
+}
+
+fn active(state: &dyn KvState, subject: &SubjectId) -> Result<AttestationRecord, Rejection> {
+    let record = attestation(state, subject)
+        .ok_or_else(|| rejection(RejectCode::NotFound, format!("subject {subject} has no attestation")))?;
+    if let AttestationStatus::Revoked { time, height, .. } = &record.status {
+        return Err(rejection(
+            RejectCode::Conflict,
+            format!("the attestation of {subject} was revoked at height {height} ({} ms)", time.0),
+        ));
+    }
+    Ok(record)
+}
+
+pub fn attest(ctx: &TxContext, state: &mut dyn KvState, a: &AttestSubject) -> Result<(), Rejection> {
+    a.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
+    if let Some(until) = a.valid_until {
+        if until <= ctx.time {
+            return Err(rejection(
+                RejectCode::InvalidField,
+                format!("valid_until {} ms is not after the block time {} ms", until.0, ctx.time.0),
+            ));
+        }
+    }
+    let region = ctx.member.region;
+    let existing = attestation(state, &a.subject);
+    let (version, first_attested, recognitions) = match existing {
+        Some(r) if r.status == AttestationStatus::Active && r.home_region != region => {
+            return Err(rejection(
+                RejectCode::Conflict,
+                format!(
+                    "{} is attested by region {} (its home); only that centre may update it; region {region} may recognise it instead",
+                    a.subject, r.home_region
+                ),
+            ));
+        }
+        Some(r) if r.status == AttestationStatus::Active => (r.version + 1, r.first_attested, r.recognitions),
+        Some(r) => (r.version + 1, ctx.time, Vec::new()),
+        None => (1, ctx.time, Vec::new()),
+    };
+    save(
+        state,
+        &AttestationRecord {
+            subject: a.subject.clone(),
+            legacy_code: a.subject.is_legacy(),
+            kind: a.kind,
+            name: a.name.clone(),
+            qualifications: a.qualifications.clone(),
+            bound_key: a.bound_key,
+            valid_until: a.valid_until,
+            home_region: region,
+            attested_by: ctx.member.id,
+            version,
+            first_attested,
+            updated: ctx.time,
+            updated_height: ctx.height,
+            status: AttestationStatus::Active,
+            recognitions,
+        },
+    );
+    Ok(())
+}
+
+pub fn revoke(ctx: &TxContext, state: &mut dyn KvState, r: &RevokeAttestation) -> Result<(), Rejection> {
+    r.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
+    let mut record = active(state, &r.subject)?;
+    if ctx.member.role == Role::TradingCentre && ctx.member.region != record.home_region {
+        return Err(rejection(
+            RejectCode::NotPermitted,
+            format!(
+                "only the home centre (region {}) or a supervisor may revoke the attestation of {}; the signer is region {}",
+                record.home_region, r.subject, ctx.member.region
+            ),
+        ));
+    }
+    record.status = AttestationStatus::Revoked { by: ctx.member.id, reason: r.reason.clone(), time: ctx.time, height: ctx.height };
+    record.updated = ctx.time;
+    record.updated_height = ctx.height;
+    save(state, &record);
+    Ok(())
+}
+
+pub fn recognise(ctx: &TxContext, state: &mut dyn KvState, subject: &SubjectId) -> Result<(), Rejection> {
+    let mut record = active(state, subject)?;
+    let region = ctx.member.region;
+    if region == record.home_region {
+        return Err(rejection(RejectCode::Conflict, format!("region {region} is the home of {subject}'s attestation; it needs no recognition")));
+    }
+    match record.recognitions.binary_search_by_key(&region, |r| r.region) {
+        Ok(i) => Err(rejection(
+            RejectCode::Conflict,
+            format!("region {region} already recognised {subject} at height {}", record.recognitions[i].height),
+        )),
+        Err(_) if record.recognitions.len() >= RECOGNITIONS_MAX => Err(rejection(
+            RejectCode::Conflict,
+            format!("{subject} already has {RECOGNITIONS_MAX} recognitions, the most allowed"),
+        )),
+        Err(i) => {
+            record.recognitions.insert(i, Recognition { region, by: ctx.member.id, time: ctx.time, height: ctx.height });
+            save(state, &record);
+            Ok(())
+        }
+    }
+}
+
+pub fn withdraw(ctx: &TxContext, state: &mut dyn KvState, subject: &SubjectId) -> Result<(), Rejection> {
+    let mut record = attestation(state, subject)
+        .ok_or_else(|| rejection(RejectCode::NotFound, format!("subject {subject} has no attestation")))?;
+    let region = ctx.member.region;
+    match record.recognitions.binary_search_by_key(&region, |r| r.region) {
+        Ok(i) => {
+            record.recognitions.remove(i);
+            save(state, &record);
+            Ok(())
+        }
+        Err(_) => Err(rejection(RejectCode::NotFound, format!("region {region} has not recognised {subject}"))),
+    }
+}
+
+pub fn set_policy(ctx: &TxContext, state: &mut dyn KvState, policy: RecognitionPolicy) -> Result<(), Rejection> {
+    state.put(keys::recognition_policy(ctx.member.region), codec::encode(&policy));
+    Ok(())
+}
+
+/// Whether `subject`'s identity counts in `region` at `time`; if not, every reason why.
+pub fn recognised_in(state: &dyn KvState, subject: &SubjectId, region: RegionCode, time: TimestampMs) -> Result<AttestationRecord, Vec<String>> {
+    let Some(record) = attestation(state, subject) else {
+        return Err(vec![format!("{subject} has no attestation in any region")]);
+    };
+    let mut reasons = Vec::new();
+    if let AttestationStatus::Revoked { reason, height, .. } = &record.status {
+        reasons.push(format!("its attestation was revoked at height {height}: {reason}"));
+    }
+    if let Some(until) = record.valid_until {
+        if until < time {
+            reasons.push(format!("its attestation lapsed at {} ms", until.0));
+        }
+    }
+    let recognised = region == record.home_region
+        || policy(state, region) == RecognitionPolicy::Automatic
+        || record.recognitions.iter().any(|r| r.region == region);
+    if !recognised {
+        reasons.push(format!(
+            "region {region} recognises only attestations it has recognised explicitly, and has not recognised this one (home region {})",
+            record.home_region
+        ));
+    }
+    if reasons.is_empty() {
+        Ok(record)
+    } else {
+        Err(reasons)
+    }
+}

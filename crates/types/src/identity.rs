@@ -1,0 +1,156 @@
+//! Identity attestation payloads (身份认证与互认): who a market entity is, as a trading centre
+//! attests it, and the transactions that recognise such attestations in other regions.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::PublicKey;
+use crate::id::{Hash32, TimestampMs, Uscc};
+use crate::limits::TEXT_BYTES_MAX;
+
+/// Most qualifications one attestation lists.
+pub const QUALIFICATIONS_MAX: usize = 32;
+
+/// A market entity on the ledger.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectId {
+    /// An organisation by its Unified Social Credit Code (check character verified).
+    Organisation(Uscc),
+    /// An organisation by a pilot-era code that predates GB 32100-2015 (15 to 18 characters of
+    /// `0-9A-Z`, no check character). Accepted only when explicitly marked, and flagged
+    /// wherever it shows.
+    LegacyOrganisation(String),
+    /// An evaluation expert (评标专家) by a salted SHA-256 of the ID number; never the number.
+    Expert(Hash32),
+}
+
+impl SubjectId {
+    /// The key under which the subject's records are stored.
+    pub fn key(&self) -> String {
+        match self {
+            SubjectId::Organisation(u) => format!("org:{u}"),
+            SubjectId::LegacyOrganisation(c) => format!("legacy:{c}"),
+            SubjectId::Expert(h) => format!("expert:{h}"),
+        }
+    }
+
+    pub fn is_legacy(&self) -> bool {
+        matches!(self, SubjectId::LegacyOrganisation(_))
+    }
+
+    pub fn check(&self) -> Result<(), String> {
+        if let SubjectId::LegacyOrganisation(code) = self {
+            let ok = (15..=18).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
+            if !ok {
+                return Err(format!("legacy code must be 15 to 18 characters of 0-9A-Z, got {:?}", code.chars().take(40).collect::<String>()));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for SubjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.key())
+    }
+}
+
+/// What kind of market entity a subject is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectKind {
+    /// Supplier or bidder (供应商 / 投标人).
+    Supplier,
+    /// Procurement agent (代理机构).
+    Agent,
+    /// Purchaser or tenderer (采购人 / 招标人).
+    Purchaser,
+    /// Evaluation expert (评标专家).
+    Expert,
+}
+
+/// One qualification (资质) of a subject, with the hash of its certificate scan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Qualification {
+    pub kind: String,
+    pub certificate_no: String,
+    pub issuer: String,
+    pub valid_from: TimestampMs,
+    pub valid_until: TimestampMs,
+    pub document_hash: Hash32,
+}
+
+/// A trading centre attests a subject in its own (home) region, or updates its attestation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttestSubject {
+    pub subject: SubjectId,
+    pub kind: SubjectKind,
+    pub name: String,
+    pub qualifications: Vec<Qualification>,
+    /// The subject's own ed25519 key, for data confirmations and access grants it signs later.
+    pub bound_key: Option<PublicKey>,
+    /// When the attestation lapses (None: until revoked).
+    pub valid_until: Option<TimestampMs>,
+}
+
+fn text(name: &str, value: &str, required: bool) -> Result<(), String> {
+    if value.len() > TEXT_BYTES_MAX {
+        return Err(format!("{name} is {} bytes; at most {TEXT_BYTES_MAX} are allowed", value.len()));
+    }
+    if required && value.trim().is_empty() {
+        return Err(format!("{name} must not be empty"));
+    }
+    Ok(())
+}
+
+impl AttestSubject {
+    pub fn check_fields(&self) -> Result<(), String> {
+        self.subject.check()?;
+        text("name", &self.name, true)?;
+        let expert_id = matches!(self.subject, SubjectId::Expert(_));
+        if expert_id != (self.kind == SubjectKind::Expert) {
+            return Err(format!("a subject of kind {:?} cannot be identified as {}", self.kind, self.subject));
+        }
+        if self.qualifications.len() > QUALIFICATIONS_MAX {
+            return Err(format!("{} qualifications; at most {QUALIFICATIONS_MAX} are allowed", self.qualifications.len()));
+        }
+        for (i, q) in self.qualifications.iter().enumerate() {
+            text(&format!("qualifications[{i}].kind"), &q.kind, true)?;
+            text(&format!("qualifications[{i}].certificate_no"), &q.certificate_no, true)?;
+            text(&format!("qualifications[{i}].issuer"), &q.issuer, true)?;
+            if q.valid_until <= q.valid_from {
+                return Err(format!(
+                    "qualifications[{i}] is valid until {} ms, which is not after its start {} ms",
+                    q.valid_until.0, q.valid_from.0
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Revoke an attestation (its home centre, or a supervisor).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokeAttestation {
+    pub subject: SubjectId,
+    pub reason: String,
+}
+
+impl RevokeAttestation {
+    pub fn check_fields(&self) -> Result<(), String> {
+        self.subject.check()?;
+        text("reason", &self.reason, true)
+    }
+}
+
+/// Whether a region accepts other regions' attestations without recognising each one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecognitionPolicy {
+    /// Every member centre's attestation counts here (the default; 一地入驻、全省共用).
+    Automatic,
+    /// Only attestations this region has recognised explicitly count here.
+    Explicit,
+}
