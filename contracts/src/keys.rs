@@ -38,3 +38,8 @@ pub fn attestation(subject: &SubjectId) -> Vec<u8> {
 pub fn recognition_policy(region: RegionCode) -> Vec<u8> {
     format!("recognition_policy/{region}").into_bytes()
 }
+
+/// A subject's blacklist entries.
+pub fn blacklist(subject: &SubjectId) -> Vec<u8> {
+    format!("blacklist/{}", subject.key()).into_bytes()
+}

@@ -8,6 +8,7 @@
 //! Adding a domain: add its `Action` variants in `huxin_types::tx`, a module here with an
 //! `apply` function, a row in [`permission::allowed_roles`], and a dispatch arm in [`apply`].
 
+pub mod blacklist;
 pub mod deal;
 pub mod identity;
 pub mod keys;
@@ -48,6 +49,8 @@ pub fn apply(ctx: &TxContext, state: &mut dyn KvState, action: &Action) -> Resul
         Action::RecogniseAttestation { subject } => identity::recognise(ctx, state, subject),
         Action::WithdrawRecognition { subject } => identity::withdraw(ctx, state, subject),
         Action::SetRecognitionPolicy { policy } => identity::set_policy(ctx, state, *policy),
+        Action::ListOnBlacklist(l) => blacklist::list(ctx, state, l),
+        Action::LiftBlacklist(l) => blacklist::lift(ctx, state, l),
     }
 }
 

@@ -13,6 +13,8 @@ pub fn allowed_roles(action: &Action) -> &'static [Role] {
         Action::RecogniseAttestation { .. } => &[Role::TradingCentre],
         Action::WithdrawRecognition { .. } => &[Role::TradingCentre],
         Action::SetRecognitionPolicy { .. } => &[Role::TradingCentre],
+        Action::ListOnBlacklist(_) => &[Role::Supervisor, Role::TradingCentre],
+        Action::LiftBlacklist(_) => &[Role::Supervisor, Role::TradingCentre],
     }
 }
 

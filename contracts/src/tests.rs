@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use huxin_types::genesis::{Genesis, GenesisMember, GenesisValidator, Role};
 use huxin_types::tx::{AnchorDocument, DealStage, TenderRef};
-use huxin_types::identity::{AttestSubject, RecognitionPolicy, RevokeAttestation, SubjectId, SubjectKind};
+use huxin_types::identity::{AttestSubject, BlacklistScope, LiftBlacklist, ListOnBlacklist, RecognitionPolicy, RevokeAttestation, SubjectId, SubjectKind};
 use huxin_types::{codec, ChainId, Hash32, RegionCode, SecretKey, Uscc};
 
 use super::*;
@@ -81,6 +81,8 @@ fn permission_matrix() {
         Action::RecogniseAttestation { subject: subject.clone() },
         Action::WithdrawRecognition { subject: subject.clone() },
         Action::SetRecognitionPolicy { policy: RecognitionPolicy::Explicit },
+        Action::ListOnBlacklist(listing(subject.clone(), BlacklistScope::National, "D-1")),
+        Action::LiftBlacklist(LiftBlacklist { subject: subject.clone(), decision_no: "D-0".into(), reason: "r".into() }),
     ];
     for (role, key) in ROLES.iter().zip(&keys) {
         for action in &kinds {
@@ -288,4 +290,65 @@ fn identifiers_and_fields_are_checked() {
     let region = RegionCode::new(330100).unwrap();
     assert!(identity::recognised_in(&state, &subject, region, TimestampMs(5_000)).is_ok());
     assert!(identity::recognised_in(&state, &subject, region, TimestampMs(5_001)).unwrap_err()[0].contains("lapsed"));
+}
+
+fn listing(subject: SubjectId, scope: BlacklistScope, decision: &str) -> ListOnBlacklist {
+    ListOnBlacklist {
+        subject,
+        scope,
+        reason: "围标串标".into(),
+        legal_basis: "招标投标法第五十三条".into(),
+        decision_no: decision.into(),
+        start: TimestampMs(500),
+        end: Some(TimestampMs(10_000)),
+    }
+}
+
+#[test]
+fn blacklist_scopes_permissions_and_eligibility() {
+    let (mut state, k) = regions();
+    let (hangzhou, ningbo, supervisor) = (&k[0], &k[1], &k[3]);
+    let (hz, nb, wz) = (RegionCode::new(330100).unwrap(), RegionCode::new(330200).unwrap(), RegionCode::new(330300).unwrap());
+    let subject = SubjectId::Organisation(Uscc::with_check("91330100MA0000003").unwrap());
+    let at = TimestampMs(1_000);
+
+    // Not attested: ineligible everywhere, with the reason.
+    let e = blacklist::eligibility(&state, &subject, nb, at);
+    assert!(!e.eligible && e.reasons[0].contains("no attestation"), "{e:?}");
+    run(&mut state, hangzhou, Action::AttestSubject(attestation(subject.clone()))).unwrap();
+    assert!(blacklist::eligibility(&state, &subject, nb, at).eligible);
+
+    // A trading centre lists only in its own region.
+    let r = run(&mut state, hangzhou, Action::ListOnBlacklist(listing(subject.clone(), BlacklistScope::National, "HZ-1"))).unwrap_err();
+    assert_eq!(r.code, RejectCode::NotPermitted);
+    assert!(r.reason.contains("own region"), "{}", r.reason);
+    run(&mut state, hangzhou, Action::ListOnBlacklist(listing(subject.clone(), BlacklistScope::Regions(vec![hz]), "HZ-1"))).unwrap();
+    assert!(!blacklist::eligibility(&state, &subject, hz, at).eligible);
+    assert!(blacklist::eligibility(&state, &subject, nb, at).eligible, "Hangzhou's listing does not reach Ningbo");
+    assert!(blacklist::eligibility(&state, &subject, hz, TimestampMs(10_000)).eligible, "the entry ends");
+    assert!(blacklist::eligibility(&state, &subject, hz, TimestampMs(499)).eligible, "the entry has not started");
+
+    // A supervisor lists nationally; the decision number is unique per subject.
+    run(&mut state, supervisor, Action::ListOnBlacklist(listing(subject.clone(), BlacklistScope::National, "ZJ-7"))).unwrap();
+    let dup = run(&mut state, supervisor, Action::ListOnBlacklist(listing(subject.clone(), BlacklistScope::National, "ZJ-7"))).unwrap_err();
+    assert_eq!(dup.code, RejectCode::Conflict);
+    let e = blacklist::eligibility(&state, &subject, wz, at);
+    assert!(!e.eligible && e.reasons.iter().any(|r| r.contains("nationally") && r.contains("ZJ-7")), "{e:?}");
+    assert_eq!(blacklist::eligibility(&state, &subject, hz, at).reasons.len(), 2, "both entries are reasons in Hangzhou");
+
+    // Lifting: Ningbo may not lift Hangzhou's or the national entry; the supervisor may; once.
+    let lift = |d: &str| Action::LiftBlacklist(LiftBlacklist { subject: subject.clone(), decision_no: d.into(), reason: "信用修复".into() });
+    assert_eq!(run(&mut state, ningbo, lift("HZ-1")).unwrap_err().code, RejectCode::NotPermitted);
+    assert_eq!(run(&mut state, hangzhou, lift("ZJ-7")).unwrap_err().code, RejectCode::NotPermitted);
+    assert_eq!(run(&mut state, supervisor, lift("NOPE")).unwrap_err().code, RejectCode::NotFound);
+    run(&mut state, supervisor, lift("ZJ-7")).unwrap();
+    assert_eq!(run(&mut state, supervisor, lift("ZJ-7")).unwrap_err().code, RejectCode::Conflict);
+    assert!(blacklist::eligibility(&state, &subject, wz, at).eligible);
+    run(&mut state, hangzhou, lift("HZ-1")).unwrap();
+    assert!(blacklist::eligibility(&state, &subject, hz, at).eligible);
+    assert_eq!(blacklist::entries(&state, &subject).len(), 2, "lifted entries stay on the ledger");
+
+    // Scope fields are checked.
+    let bad = listing(subject.clone(), BlacklistScope::Regions(vec![nb, hz]), "X");
+    assert_eq!(run(&mut state, supervisor, Action::ListOnBlacklist(bad)).unwrap_err().code, RejectCode::InvalidField);
 }

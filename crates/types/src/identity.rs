@@ -154,3 +154,78 @@ pub enum RecognitionPolicy {
     /// Only attestations this region has recognised explicitly count here.
     Explicit,
 }
+
+/// Where a blacklist entry bars a subject.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlacklistScope {
+    /// Every region.
+    National,
+    /// The listed regions only (sorted, no duplicates, 1 to [`SCOPE_REGIONS_MAX`]).
+    Regions(Vec<crate::id::RegionCode>),
+}
+
+/// Most regions one blacklist entry may name.
+pub const SCOPE_REGIONS_MAX: usize = 64;
+
+impl BlacklistScope {
+    pub fn covers(&self, region: crate::id::RegionCode) -> bool {
+        match self {
+            BlacklistScope::National => true,
+            BlacklistScope::Regions(regions) => regions.binary_search(&region).is_ok(),
+        }
+    }
+}
+
+/// Put a subject on the blacklist (失信名单).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListOnBlacklist {
+    pub subject: SubjectId,
+    pub scope: BlacklistScope,
+    pub reason: String,
+    pub legal_basis: String,
+    /// Decision number (决定书文号); unique per subject.
+    pub decision_no: String,
+    pub start: TimestampMs,
+    /// None: indefinite, until lifted.
+    pub end: Option<TimestampMs>,
+}
+
+impl ListOnBlacklist {
+    pub fn check_fields(&self) -> Result<(), String> {
+        self.subject.check()?;
+        text("reason", &self.reason, true)?;
+        text("legal_basis", &self.legal_basis, true)?;
+        text("decision_no", &self.decision_no, true)?;
+        if let BlacklistScope::Regions(regions) = &self.scope {
+            if regions.is_empty() || regions.len() > SCOPE_REGIONS_MAX {
+                return Err(format!("scope names {} regions; 1 to {SCOPE_REGIONS_MAX} are allowed", regions.len()));
+            }
+            if regions.windows(2).any(|w| w[0] >= w[1]) {
+                return Err("scope regions must be sorted and distinct".into());
+            }
+        }
+        if let Some(end) = self.end {
+            if end <= self.start {
+                return Err(format!("end {} ms is not after start {} ms", end.0, self.start.0));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Lift a blacklist entry early, with a reason.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiftBlacklist {
+    pub subject: SubjectId,
+    pub decision_no: String,
+    pub reason: String,
+}
+
+impl LiftBlacklist {
+    pub fn check_fields(&self) -> Result<(), String> {
+        self.subject.check()?;
+        text("decision_no", &self.decision_no, true)?;
+        text("reason", &self.reason, true)
+    }
+}

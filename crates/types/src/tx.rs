@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::codec::{self, DecodeError};
-use crate::identity::{AttestSubject, RecognitionPolicy, RevokeAttestation, SubjectId};
+use crate::identity::{AttestSubject, LiftBlacklist, ListOnBlacklist, RecognitionPolicy, RevokeAttestation, SubjectId};
 use crate::crypto::{Domain, PublicKey, SecretKey, Signature, SignatureError};
 use crate::id::{ChainId, Hash32, Height, RegionCode, TimestampMs, TxHash};
 use crate::limits::{TEXT_BYTES_MAX, TX_BYTES_MAX};
@@ -60,6 +60,10 @@ pub enum Action {
     WithdrawRecognition { subject: SubjectId },
     /// A centre sets its region's recognition policy.
     SetRecognitionPolicy { policy: RecognitionPolicy },
+    /// A supervisor (any scope) or a trading centre (its own region) blacklists a subject.
+    ListOnBlacklist(ListOnBlacklist),
+    /// Whoever may list in the entry's scope lifts the entry, with a reason.
+    LiftBlacklist(LiftBlacklist),
 }
 
 impl Action {
@@ -72,6 +76,8 @@ impl Action {
             Action::RecogniseAttestation { .. } => "recognise_attestation",
             Action::WithdrawRecognition { .. } => "withdraw_recognition",
             Action::SetRecognitionPolicy { .. } => "set_recognition_policy",
+            Action::ListOnBlacklist(_) => "list_on_blacklist",
+            Action::LiftBlacklist(_) => "lift_blacklist",
         }
     }
 
@@ -83,6 +89,8 @@ impl Action {
             Action::RevokeAttestation(r) => r.check_fields(),
             Action::RecogniseAttestation { subject } | Action::WithdrawRecognition { subject } => subject.check(),
             Action::SetRecognitionPolicy { .. } => Ok(()),
+            Action::ListOnBlacklist(l) => l.check_fields(),
+            Action::LiftBlacklist(l) => l.check_fields(),
         }
     }
 }
