@@ -50,7 +50,8 @@ async fn four_nodes_finalise_and_agree() {
         "subject": subject, "kind": "supplier", "name": "浙江某建设有限公司",
         "qualifications": [], "bound_key": null, "valid_until": null}}))
     .unwrap();
-    let recognise: huxin_types::Action = serde_json::from_value(serde_json::json!({"recognise_attestation": {"subject": subject}})).unwrap();
+    let recognise: huxin_types::Action =
+        serde_json::from_value(serde_json::json!({"recognise_attestation": {"subject": subject}})).unwrap();
     let h = net.client(1).prepare_sign_submit(&net.member_key("hangzhou"), &attest).await.unwrap();
     let status = net.client(1).wait_finalised(&h, Duration::from_secs(30)).await.unwrap();
     assert_eq!(status.outcome, Some(serde_json::json!("applied")), "{status:?}");

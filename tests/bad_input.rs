@@ -31,7 +31,8 @@ fn code(v: &Value) -> &str {
 }
 
 fn submission(tx: &huxin_types::SignedTx) -> String {
-    json!({ "payload": hex::encode(tx.body.encode()), "public_key": tx.body.signer, "signature": tx.signature }).to_string()
+    json!({ "payload": hex::encode(tx.body.encode()), "public_key": tx.body.signer, "signature": tx.signature })
+        .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -44,14 +45,23 @@ async fn bad_input_is_refused_with_typed_errors() {
     // Malformed: not JSON, not hex, hex but not a transaction, trailing bytes.
     let (s, v) = post(&txs_url, "{not json").await;
     assert_eq!((s, code(&v)), (400, "bad_json"), "{v}");
-    let (s, v) = post(&txs_url, json!({"payload": "zz", "public_key": key.public_key(), "signature": "00".repeat(64)}).to_string()).await;
+    let (s, v) = post(
+        &txs_url,
+        json!({"payload": "zz", "public_key": key.public_key(), "signature": "00".repeat(64)}).to_string(),
+    )
+    .await;
     assert_eq!((s, code(&v)), (400, "malformed"), "{v}");
-    let (s, v) = post(&txs_url, json!({"payload": "deadbeef", "public_key": key.public_key(), "signature": "00".repeat(64)}).to_string()).await;
+    let (s, v) = post(
+        &txs_url,
+        json!({"payload": "deadbeef", "public_key": key.public_key(), "signature": "00".repeat(64)}).to_string(),
+    )
+    .await;
     assert_eq!((s, code(&v)), (400, "malformed"), "{v}");
     let good = anchor_tx(&net.chain_id, &key, 1, far_expiry(), 1);
     let mut trailing = good.body.encode();
     trailing.push(0);
-    let body = json!({"payload": hex::encode(&trailing), "public_key": key.public_key(), "signature": good.signature}).to_string();
+    let body = json!({"payload": hex::encode(&trailing), "public_key": key.public_key(), "signature": good.signature})
+        .to_string();
     let (s, v) = post(&txs_url, body).await;
     assert_eq!((s, code(&v)), (400, "malformed"), "{v}");
     assert!(v["error"]["message"].as_str().unwrap().contains("trailing"), "{v}");

@@ -51,16 +51,24 @@ pub struct BlacklistEntry {
 impl BlacklistEntry {
     /// In force in `region` at `time`.
     pub fn bars(&self, region: RegionCode, time: TimestampMs) -> bool {
-        self.lifted.is_none() && self.start <= time && self.end.is_none_or(|end| time < end) && self.scope.covers(region)
+        self.lifted.is_none()
+            && self.start <= time
+            && self.end.is_none_or(|end| time < end)
+            && self.scope.covers(region)
     }
 
     fn describe(&self) -> String {
         let until = self.end.map_or("indefinitely".to_owned(), |e| format!("until {} ms", e.0));
         let scope = match &self.scope {
             BlacklistScope::National => "nationally".to_owned(),
-            BlacklistScope::Regions(r) => format!("in regions {}", r.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(", ")),
+            BlacklistScope::Regions(r) => {
+                format!("in regions {}", r.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(", "))
+            }
         };
-        format!("blacklisted {scope} from {} ms {until} by decision {} ({})", self.start.0, self.decision_no, self.reason)
+        format!(
+            "blacklisted {scope} from {} ms {until} by decision {} ({})",
+            self.start.0, self.decision_no, self.reason
+        )
     }
 }
 
@@ -77,7 +85,10 @@ pub fn list(ctx: &TxContext, state: &mut dyn KvState, l: &ListOnBlacklist) -> Re
     if ctx.member.role == Role::TradingCentre && !own_region_only(ctx, &l.scope) {
         return Err(rejection(
             RejectCode::NotPermitted,
-            format!("a trading centre may list only within its own region; scope must be exactly [{}]", ctx.member.region),
+            format!(
+                "a trading centre may list only within its own region; scope must be exactly [{}]",
+                ctx.member.region
+            ),
         ));
     }
     let mut list = entries(state, &l.subject);
@@ -88,7 +99,10 @@ pub fn list(ctx: &TxContext, state: &mut dyn KvState, l: &ListOnBlacklist) -> Re
         ));
     }
     if list.len() >= SUBJECT_ENTRIES_MAX {
-        return Err(rejection(RejectCode::Conflict, format!("{} already has {SUBJECT_ENTRIES_MAX} blacklist entries, the most allowed", l.subject)));
+        return Err(rejection(
+            RejectCode::Conflict,
+            format!("{} already has {SUBJECT_ENTRIES_MAX} blacklist entries, the most allowed", l.subject),
+        ));
     }
     list.push(BlacklistEntry {
         subject: l.subject.clone(),
@@ -112,17 +126,22 @@ pub fn list(ctx: &TxContext, state: &mut dyn KvState, l: &ListOnBlacklist) -> Re
 pub fn lift(ctx: &TxContext, state: &mut dyn KvState, l: &LiftBlacklist) -> Result<(), Rejection> {
     l.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
     let mut list = entries(state, &l.subject);
-    let entry = list
-        .iter_mut()
-        .find(|e| e.decision_no == l.decision_no)
-        .ok_or_else(|| rejection(RejectCode::NotFound, format!("{} has no blacklist entry with decision {}", l.subject, l.decision_no)))?;
+    let entry = list.iter_mut().find(|e| e.decision_no == l.decision_no).ok_or_else(|| {
+        rejection(RejectCode::NotFound, format!("{} has no blacklist entry with decision {}", l.subject, l.decision_no))
+    })?;
     if let Some(lifted) = &entry.lifted {
-        return Err(rejection(RejectCode::Conflict, format!("entry {} was already lifted at height {}", l.decision_no, lifted.height)));
+        return Err(rejection(
+            RejectCode::Conflict,
+            format!("entry {} was already lifted at height {}", l.decision_no, lifted.height),
+        ));
     }
     if ctx.member.role == Role::TradingCentre && !own_region_only(ctx, &entry.scope) {
         return Err(rejection(
             RejectCode::NotPermitted,
-            format!("entry {} is not scoped to region {} alone; only a supervisor may lift it", l.decision_no, ctx.member.region),
+            format!(
+                "entry {} is not scoped to region {} alone; only a supervisor may lift it",
+                l.decision_no, ctx.member.region
+            ),
         ));
     }
     entry.lifted = Some(Lifted { by: ctx.member.id, reason: l.reason.clone(), time: ctx.time, height: ctx.height });

@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 
 use huxin_types::codec;
 use huxin_types::genesis::Role;
-use huxin_types::identity::{AttestSubject, Qualification, RecognitionPolicy, RevokeAttestation, SubjectId, SubjectKind};
+use huxin_types::identity::{
+    AttestSubject, Qualification, RecognitionPolicy, RevokeAttestation, SubjectId, SubjectKind,
+};
 use huxin_types::{Height, MemberId, PublicKey, RegionCode, RejectCode, Rejection, TimestampMs};
 
 use crate::{decode_record, keys, rejection, KvState, TxContext};
@@ -68,7 +70,10 @@ pub fn attestation(state: &dyn KvState, subject: &SubjectId) -> Option<Attestati
 }
 
 pub fn policy(state: &dyn KvState, region: RegionCode) -> RecognitionPolicy {
-    state.get(&keys::recognition_policy(region)).map(|b| decode_record(&b, "recognition policy")).unwrap_or(RecognitionPolicy::Automatic)
+    state
+        .get(&keys::recognition_policy(region))
+        .map(|b| decode_record(&b, "recognition policy"))
+        .unwrap_or(RecognitionPolicy::Automatic)
 }
 
 fn save(state: &mut dyn KvState, record: &AttestationRecord) {
@@ -148,7 +153,8 @@ pub fn revoke(ctx: &TxContext, state: &mut dyn KvState, r: &RevokeAttestation) -
             ),
         ));
     }
-    record.status = AttestationStatus::Revoked { by: ctx.member.id, reason: r.reason.clone(), time: ctx.time, height: ctx.height };
+    record.status =
+        AttestationStatus::Revoked { by: ctx.member.id, reason: r.reason.clone(), time: ctx.time, height: ctx.height };
     record.updated = ctx.time;
     record.updated_height = ctx.height;
     save(state, &record);
@@ -159,7 +165,10 @@ pub fn recognise(ctx: &TxContext, state: &mut dyn KvState, subject: &SubjectId) 
     let mut record = active(state, subject)?;
     let region = ctx.member.region;
     if region == record.home_region {
-        return Err(rejection(RejectCode::Conflict, format!("region {region} is the home of {subject}'s attestation; it needs no recognition")));
+        return Err(rejection(
+            RejectCode::Conflict,
+            format!("region {region} is the home of {subject}'s attestation; it needs no recognition"),
+        ));
     }
     match record.recognitions.binary_search_by_key(&region, |r| r.region) {
         Ok(i) => Err(rejection(
@@ -171,7 +180,9 @@ pub fn recognise(ctx: &TxContext, state: &mut dyn KvState, subject: &SubjectId) 
             format!("{subject} already has {RECOGNITIONS_MAX} recognitions, the most allowed"),
         )),
         Err(i) => {
-            record.recognitions.insert(i, Recognition { region, by: ctx.member.id, time: ctx.time, height: ctx.height });
+            record
+                .recognitions
+                .insert(i, Recognition { region, by: ctx.member.id, time: ctx.time, height: ctx.height });
             save(state, &record);
             Ok(())
         }
@@ -198,7 +209,12 @@ pub fn set_policy(ctx: &TxContext, state: &mut dyn KvState, policy: RecognitionP
 }
 
 /// Whether `subject`'s identity counts in `region` at `time`; if not, every reason why.
-pub fn recognised_in(state: &dyn KvState, subject: &SubjectId, region: RegionCode, time: TimestampMs) -> Result<AttestationRecord, Vec<String>> {
+pub fn recognised_in(
+    state: &dyn KvState,
+    subject: &SubjectId,
+    region: RegionCode,
+    time: TimestampMs,
+) -> Result<AttestationRecord, Vec<String>> {
     let Some(record) = attestation(state, subject) else {
         return Err(vec![format!("{subject} has no attestation in any region")]);
     };

@@ -90,8 +90,9 @@ pub fn signer_member(state: &dyn KvState, key: &PublicKey) -> Result<MemberRecor
         .get(&keys::signer(key))
         .map(|b| decode_record(&b, "signer"))
         .ok_or_else(|| rejection(RejectCode::UnknownSigner, format!("key {key} is not registered to any member")))?;
-    let record = member(state, &id)
-        .ok_or_else(|| rejection(RejectCode::UnknownSigner, format!("key {key} names member {id}, which does not exist")))?;
+    let record = member(state, &id).ok_or_else(|| {
+        rejection(RejectCode::UnknownSigner, format!("key {key} names member {id}, which does not exist"))
+    })?;
     if record.status != MemberStatus::Active {
         return Err(rejection(
             RejectCode::SignerInactive,

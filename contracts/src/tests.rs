@@ -1,8 +1,11 @@
 use std::collections::BTreeMap;
 
 use huxin_types::genesis::{Genesis, GenesisMember, GenesisValidator, Role};
+use huxin_types::identity::{
+    AttestSubject, BlacklistScope, LiftBlacklist, ListOnBlacklist, RecognitionPolicy, RevokeAttestation, SubjectId,
+    SubjectKind,
+};
 use huxin_types::tx::{AnchorDocument, DealStage, TenderRef};
-use huxin_types::identity::{AttestSubject, BlacklistScope, LiftBlacklist, ListOnBlacklist, RecognitionPolicy, RevokeAttestation, SubjectId, SubjectKind};
 use huxin_types::{codec, ChainId, Hash32, RegionCode, SecretKey, Uscc};
 
 use super::*;
@@ -41,7 +44,11 @@ fn setup() -> (Memory, Vec<SecretKey>) {
         chain_id: ChainId::new("t").unwrap(),
         genesis_time: TimestampMs(0),
         members: ROLES.iter().zip(&keys).map(|(r, k)| member(*r, k)).collect(),
-        validators: vec![GenesisValidator { member: "TradingCentre".into(), public_key: keys[0].public_key(), power: 1 }],
+        validators: vec![GenesisValidator {
+            member: "TradingCentre".into(),
+            public_key: keys[0].public_key(),
+            power: 1,
+        }],
     };
     let mut state = Memory::default();
     for (k, v) in registry::genesis_writes(&genesis) {
@@ -52,7 +59,11 @@ fn setup() -> (Memory, Vec<SecretKey>) {
 
 fn anchor(doc: u8) -> Action {
     Action::AnchorDocument(AnchorDocument {
-        tender: TenderRef { region: RegionCode::new(330100).unwrap(), project_code: "P".into(), section_code: "S".into() },
+        tender: TenderRef {
+            region: RegionCode::new(330100).unwrap(),
+            project_code: "P".into(),
+            section_code: "S".into(),
+        },
         stage: DealStage::Bid,
         document_hash: Hash32([doc; 32]),
         title: "t".into(),
@@ -82,7 +93,11 @@ fn permission_matrix() {
         Action::WithdrawRecognition { subject: subject.clone() },
         Action::SetRecognitionPolicy { policy: RecognitionPolicy::Explicit },
         Action::ListOnBlacklist(listing(subject.clone(), BlacklistScope::National, "D-1")),
-        Action::LiftBlacklist(LiftBlacklist { subject: subject.clone(), decision_no: "D-0".into(), reason: "r".into() }),
+        Action::LiftBlacklist(LiftBlacklist {
+            subject: subject.clone(),
+            decision_no: "D-0".into(),
+            reason: "r".into(),
+        }),
     ];
     for (role, key) in ROLES.iter().zip(&keys) {
         for action in &kinds {
@@ -128,7 +143,10 @@ fn anchors_record_who_and_when_and_refuse_duplicates_and_bad_fields() {
     apply(&c, &mut state, &anchor(4)).unwrap();
     let records = deal::anchors_of(&state, &Hash32([4; 32]));
     assert_eq!(records.len(), 1);
-    assert_eq!((records[0].height, records[0].time, records[0].anchored_by), (Height(5), TimestampMs(1_000), c.member.id));
+    assert_eq!(
+        (records[0].height, records[0].time, records[0].anchored_by),
+        (Height(5), TimestampMs(1_000), c.member.id)
+    );
     assert_eq!(apply(&c, &mut state, &anchor(4)).unwrap_err().code, RejectCode::Conflict);
 
     let Action::AnchorDocument(mut long) = anchor(5) else { unreachable!() };
@@ -179,7 +197,11 @@ fn regions() -> (Memory, Vec<SecretKey>) {
         chain_id: ChainId::new("t").unwrap(),
         genesis_time: TimestampMs(0),
         members,
-        validators: vec![GenesisValidator { member: "centre-330100".into(), public_key: keys[0].public_key(), power: 1 }],
+        validators: vec![GenesisValidator {
+            member: "centre-330100".into(),
+            public_key: keys[0].public_key(),
+            power: 1,
+        }],
     };
     let mut state = Memory::default();
     for (k, v) in registry::genesis_writes(&genesis) {
@@ -221,9 +243,18 @@ fn attestation_lifecycle_and_recognition() {
 
     run(&mut state, ningbo, Action::RecogniseAttestation { subject: subject.clone() }).unwrap();
     assert!(identity::recognised_in(&state, &subject, ningbo_region, now).is_ok());
-    assert_eq!(run(&mut state, ningbo, Action::RecogniseAttestation { subject: subject.clone() }).unwrap_err().code, RejectCode::Conflict);
-    assert_eq!(run(&mut state, hangzhou, Action::RecogniseAttestation { subject: subject.clone() }).unwrap_err().code, RejectCode::Conflict);
-    assert_eq!(run(&mut state, wenzhou, Action::WithdrawRecognition { subject: subject.clone() }).unwrap_err().code, RejectCode::NotFound);
+    assert_eq!(
+        run(&mut state, ningbo, Action::RecogniseAttestation { subject: subject.clone() }).unwrap_err().code,
+        RejectCode::Conflict
+    );
+    assert_eq!(
+        run(&mut state, hangzhou, Action::RecogniseAttestation { subject: subject.clone() }).unwrap_err().code,
+        RejectCode::Conflict
+    );
+    assert_eq!(
+        run(&mut state, wenzhou, Action::WithdrawRecognition { subject: subject.clone() }).unwrap_err().code,
+        RejectCode::NotFound
+    );
 
     // An update by the home centre keeps recognitions.
     run(&mut state, hangzhou, Action::AttestSubject(attestation(subject.clone()))).unwrap();
@@ -234,7 +265,8 @@ fn attestation_lifecycle_and_recognition() {
     run(&mut state, ningbo, Action::RecogniseAttestation { subject: subject.clone() }).unwrap();
 
     // Revocation: not by another region's centre; by a supervisor, once; it shows everywhere.
-    let revoke = |reason: &str| Action::RevokeAttestation(RevokeAttestation { subject: subject.clone(), reason: reason.into() });
+    let revoke =
+        |reason: &str| Action::RevokeAttestation(RevokeAttestation { subject: subject.clone(), reason: reason.into() });
     let r = run(&mut state, wenzhou, revoke("no")).unwrap_err();
     assert_eq!(r.code, RejectCode::NotPermitted);
     assert!(r.reason.contains("home centre"), "{}", r.reason);
@@ -242,12 +274,18 @@ fn attestation_lifecycle_and_recognition() {
     assert_eq!(run(&mut state, hangzhou, revoke("again")).unwrap_err().code, RejectCode::Conflict);
     let reasons = identity::recognised_in(&state, &subject, RegionCode::new(330100).unwrap(), now).unwrap_err();
     assert!(reasons[0].contains("营业执照吊销"), "{reasons:?}");
-    assert_eq!(run(&mut state, ningbo, Action::RecogniseAttestation { subject: subject.clone() }).unwrap_err().code, RejectCode::Conflict);
+    assert_eq!(
+        run(&mut state, ningbo, Action::RecogniseAttestation { subject: subject.clone() }).unwrap_err().code,
+        RejectCode::Conflict
+    );
 
     // After revocation any centre may attest afresh; it becomes the new home, without recognitions.
     run(&mut state, wenzhou, Action::AttestSubject(attestation(subject.clone()))).unwrap();
     let record = identity::attestation(&state, &subject).unwrap();
-    assert_eq!((record.home_region, record.version, record.recognitions.len()), (RegionCode::new(330300).unwrap(), 4, 0));
+    assert_eq!(
+        (record.home_region, record.version, record.recognitions.len()),
+        (RegionCode::new(330300).unwrap(), 4, 0)
+    );
 }
 
 #[test]
@@ -255,7 +293,10 @@ fn identifiers_and_fields_are_checked() {
     let (mut state, k) = regions();
     // Experts only by salted hash, and only as experts.
     let mut expert = attestation(SubjectId::Expert(Hash32([5; 32])));
-    assert_eq!(run(&mut state, &k[0], Action::AttestSubject(expert.clone())).unwrap_err().code, RejectCode::InvalidField);
+    assert_eq!(
+        run(&mut state, &k[0], Action::AttestSubject(expert.clone())).unwrap_err().code,
+        RejectCode::InvalidField
+    );
     expert.kind = SubjectKind::Expert;
     run(&mut state, &k[0], Action::AttestSubject(expert)).unwrap();
 
@@ -264,7 +305,10 @@ fn identifiers_and_fields_are_checked() {
     run(&mut state, &k[0], Action::AttestSubject(attestation(legacy.clone()))).unwrap();
     assert!(identity::attestation(&state, &legacy).unwrap().legacy_code);
     let bad = SubjectId::LegacyOrganisation("33-01".into());
-    assert_eq!(run(&mut state, &k[0], Action::AttestSubject(attestation(bad))).unwrap_err().code, RejectCode::InvalidField);
+    assert_eq!(
+        run(&mut state, &k[0], Action::AttestSubject(attestation(bad))).unwrap_err().code,
+        RejectCode::InvalidField
+    );
 
     // Lapsed on arrival, and qualifications whose end is not after their start.
     let subject = SubjectId::Organisation(Uscc::with_check("91330100MA0000002").unwrap());
@@ -308,7 +352,8 @@ fn listing(subject: SubjectId, scope: BlacklistScope, decision: &str) -> ListOnB
 fn blacklist_scopes_permissions_and_eligibility() {
     let (mut state, k) = regions();
     let (hangzhou, ningbo, supervisor) = (&k[0], &k[1], &k[3]);
-    let (hz, nb, wz) = (RegionCode::new(330100).unwrap(), RegionCode::new(330200).unwrap(), RegionCode::new(330300).unwrap());
+    let (hz, nb, wz) =
+        (RegionCode::new(330100).unwrap(), RegionCode::new(330200).unwrap(), RegionCode::new(330300).unwrap());
     let subject = SubjectId::Organisation(Uscc::with_check("91330100MA0000003").unwrap());
     let at = TimestampMs(1_000);
 
@@ -319,25 +364,48 @@ fn blacklist_scopes_permissions_and_eligibility() {
     assert!(blacklist::eligibility(&state, &subject, nb, at).eligible);
 
     // A trading centre lists only in its own region.
-    let r = run(&mut state, hangzhou, Action::ListOnBlacklist(listing(subject.clone(), BlacklistScope::National, "HZ-1"))).unwrap_err();
+    let r =
+        run(&mut state, hangzhou, Action::ListOnBlacklist(listing(subject.clone(), BlacklistScope::National, "HZ-1")))
+            .unwrap_err();
     assert_eq!(r.code, RejectCode::NotPermitted);
     assert!(r.reason.contains("own region"), "{}", r.reason);
-    run(&mut state, hangzhou, Action::ListOnBlacklist(listing(subject.clone(), BlacklistScope::Regions(vec![hz]), "HZ-1"))).unwrap();
+    run(
+        &mut state,
+        hangzhou,
+        Action::ListOnBlacklist(listing(subject.clone(), BlacklistScope::Regions(vec![hz]), "HZ-1")),
+    )
+    .unwrap();
     assert!(!blacklist::eligibility(&state, &subject, hz, at).eligible);
     assert!(blacklist::eligibility(&state, &subject, nb, at).eligible, "Hangzhou's listing does not reach Ningbo");
     assert!(blacklist::eligibility(&state, &subject, hz, TimestampMs(10_000)).eligible, "the entry ends");
     assert!(blacklist::eligibility(&state, &subject, hz, TimestampMs(499)).eligible, "the entry has not started");
 
     // A supervisor lists nationally; the decision number is unique per subject.
-    run(&mut state, supervisor, Action::ListOnBlacklist(listing(subject.clone(), BlacklistScope::National, "ZJ-7"))).unwrap();
-    let dup = run(&mut state, supervisor, Action::ListOnBlacklist(listing(subject.clone(), BlacklistScope::National, "ZJ-7"))).unwrap_err();
+    run(&mut state, supervisor, Action::ListOnBlacklist(listing(subject.clone(), BlacklistScope::National, "ZJ-7")))
+        .unwrap();
+    let dup = run(
+        &mut state,
+        supervisor,
+        Action::ListOnBlacklist(listing(subject.clone(), BlacklistScope::National, "ZJ-7")),
+    )
+    .unwrap_err();
     assert_eq!(dup.code, RejectCode::Conflict);
     let e = blacklist::eligibility(&state, &subject, wz, at);
     assert!(!e.eligible && e.reasons.iter().any(|r| r.contains("nationally") && r.contains("ZJ-7")), "{e:?}");
-    assert_eq!(blacklist::eligibility(&state, &subject, hz, at).reasons.len(), 2, "both entries are reasons in Hangzhou");
+    assert_eq!(
+        blacklist::eligibility(&state, &subject, hz, at).reasons.len(),
+        2,
+        "both entries are reasons in Hangzhou"
+    );
 
     // Lifting: Ningbo may not lift Hangzhou's or the national entry; the supervisor may; once.
-    let lift = |d: &str| Action::LiftBlacklist(LiftBlacklist { subject: subject.clone(), decision_no: d.into(), reason: "信用修复".into() });
+    let lift = |d: &str| {
+        Action::LiftBlacklist(LiftBlacklist {
+            subject: subject.clone(),
+            decision_no: d.into(),
+            reason: "信用修复".into(),
+        })
+    };
     assert_eq!(run(&mut state, ningbo, lift("HZ-1")).unwrap_err().code, RejectCode::NotPermitted);
     assert_eq!(run(&mut state, hangzhou, lift("ZJ-7")).unwrap_err().code, RejectCode::NotPermitted);
     assert_eq!(run(&mut state, supervisor, lift("NOPE")).unwrap_err().code, RejectCode::NotFound);

@@ -76,7 +76,11 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
         args.batch
     );
 
-    let tracker = Arc::new(Mutex::new(Tracker { submitted_at: HashMap::new(), refused: HashMap::new(), examples: HashMap::new() }));
+    let tracker = Arc::new(Mutex::new(Tracker {
+        submitted_at: HashMap::new(),
+        refused: HashMap::new(),
+        examples: HashMap::new(),
+    }));
     let begin = Instant::now();
     let window_start = begin + Duration::from_secs(args.warmup);
     let window_end = window_start + Duration::from_secs(args.duration);
@@ -93,7 +97,9 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
         let drain_until = window_end + Duration::from_secs(15);
         while Instant::now() < drain_until {
             let latest = match obs_http.get(format!("{obs_api}/v1/status")).send().await {
-                Ok(r) => r.json::<serde_json::Value>().await.ok().and_then(|v| v["latest_height"].as_u64()).unwrap_or(0),
+                Ok(r) => {
+                    r.json::<serde_json::Value>().await.ok().and_then(|v| v["latest_height"].as_u64()).unwrap_or(0)
+                }
                 Err(_) => 0,
             };
             while next <= latest {
@@ -133,7 +139,8 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
             if Instant::now() > window_end && hist.len() > 0 {
                 // Stop once every transaction submitted in the window has been seen (or time runs out).
                 let t = obs_tracker.lock().expect("tracker lock");
-                let expected = t.submitted_at.values().filter(|at| **at >= window_start && **at < window_end).count() as u64;
+                let expected =
+                    t.submitted_at.values().filter(|at| **at >= window_start && **at < window_end).count() as u64;
                 if hist.len() >= expected {
                     break;
                 }
@@ -169,7 +176,11 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
                 nonce: nonces[k],
                 expiry: Expiry::Height(Height(start_height + 50_000)),
                 action: Action::AnchorDocument(AnchorDocument {
-                    tender: TenderRef { region: RegionCode::new(330100)?, project_code: "BENCH".into(), section_code: format!("S{k}") },
+                    tender: TenderRef {
+                        region: RegionCode::new(330100)?,
+                        project_code: "BENCH".into(),
+                        section_code: format!("S{k}"),
+                    },
                     stage: DealStage::Bid,
                     document_hash: Hash32(doc),
                     title: String::new(),
@@ -206,19 +217,19 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
                     };
                     let mut t = tracker.lock().expect("tracker lock");
                     match answer {
-                            Ok(v) => {
-                                for r in v["results"].as_array().into_iter().flatten() {
-                                    if let Some(code) = r["error"]["code"].as_str() {
-                                        *t.refused.entry(code.to_owned()).or_default() += 1;
-                                        let message = r["error"]["message"].as_str().unwrap_or_default().to_owned();
-                                        t.examples.entry(code.to_owned()).or_insert(message);
-                                    }
-                                }
-                                if let Some(code) = v["error"]["code"].as_str() {
+                        Ok(v) => {
+                            for r in v["results"].as_array().into_iter().flatten() {
+                                if let Some(code) = r["error"]["code"].as_str() {
                                     *t.refused.entry(code.to_owned()).or_default() += 1;
+                                    let message = r["error"]["message"].as_str().unwrap_or_default().to_owned();
+                                    t.examples.entry(code.to_owned()).or_insert(message);
                                 }
                             }
-                            Err(e) => *t.refused.entry(e).or_default() += 1,
+                            if let Some(code) = v["error"]["code"].as_str() {
+                                *t.refused.entry(code.to_owned()).or_default() += 1;
+                            }
+                        }
+                        Err(e) => *t.refused.entry(e).or_default() += 1,
                     }
                 });
             }

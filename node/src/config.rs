@@ -113,7 +113,10 @@ impl NodeConfig {
             .map(|p| p.consensus_addr.parse().map_err(|e| eyre!("peer address {:?}: {e}", p.consensus_addr)))
             .collect::<eyre::Result<Vec<_>>>()?;
         let p2p = P2pConfig {
-            listen_addr: self.consensus_listen.parse().map_err(|e| eyre!("consensus_listen {:?}: {e}", self.consensus_listen))?,
+            listen_addr: self
+                .consensus_listen
+                .parse()
+                .map_err(|e| eyre!("consensus_listen {:?}: {e}", self.consensus_listen))?,
             persistent_peers,
             discovery: DiscoveryConfig { enabled: false, ..DiscoveryConfig::default() },
             protocol: PubSubProtocol::Broadcast,
@@ -126,7 +129,12 @@ impl NodeConfig {
         };
         Ok(EngineConfig {
             moniker: self.moniker.clone(),
-            consensus: ConsensusConfig { timeouts, p2p, value_payload: ValuePayload::ProposalAndParts, queue_capacity: 0 },
+            consensus: ConsensusConfig {
+                timeouts,
+                p2p,
+                value_payload: ValuePayload::ProposalAndParts,
+                queue_capacity: 0,
+            },
             value_sync,
         })
     }

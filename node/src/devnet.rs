@@ -45,7 +45,12 @@ fn uscc(prefix: &str, region: u32, serial: u32) -> eyre::Result<Uscc> {
 
 /// A genesis for `cities` trading centres (each a validator), one bank (guarantee provider) and
 /// one provincial supervisor; `bench_keys` extra keys are spread over the trading centres.
-pub fn generate(chain_id: &str, cities: usize, bench_keys: usize, genesis_time: TimestampMs) -> eyre::Result<(Genesis, GeneratedKeys)> {
+pub fn generate(
+    chain_id: &str,
+    cities: usize,
+    bench_keys: usize,
+    genesis_time: TimestampMs,
+) -> eyre::Result<(Genesis, GeneratedKeys)> {
     if cities == 0 || cities > CITIES.len() {
         return Err(eyre!("between 1 and {} cities are supported, got {cities}", CITIES.len()));
     }
@@ -96,7 +101,9 @@ pub fn generate(chain_id: &str, cities: usize, bench_keys: usize, genesis_time: 
 }
 
 pub fn now_ms() -> TimestampMs {
-    TimestampMs(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0))
+    TimestampMs(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0),
+    )
 }
 
 fn write_key(path: &Path, key: &SecretKey) -> eyre::Result<()> {

@@ -12,19 +12,23 @@ use tracing::{error, info, warn};
 
 use huxin_api::{ApiState, LiveStatus, NodeApi, SubmitRefusal};
 use huxin_consensus::gossip::{self, GossipConfig, GossipPeer};
+use huxin_consensus::MalachiteNode as _;
 use huxin_consensus::{EngineNode, Ingress, Metrics, NodeStatus, Origin, SubmitError};
 use huxin_mempool::{Mempool, MempoolError};
 use huxin_store::Store;
 use huxin_types::genesis::Genesis;
 use huxin_types::{Rejection, SecretKey, SignedTx, TxHash};
-use huxin_consensus::MalachiteNode as _;
 
 use crate::config::NodeConfig;
 
 pub fn load_genesis(path: &Path) -> eyre::Result<Genesis> {
     let len = std::fs::metadata(path).wrap_err_with(|| format!("reading {}", path.display()))?.len();
     if len as usize > huxin_types::limits::GENESIS_BYTES_MAX {
-        return Err(eyre!("{} is {len} bytes; at most {} are read", path.display(), huxin_types::limits::GENESIS_BYTES_MAX));
+        return Err(eyre!(
+            "{} is {len} bytes; at most {} are read",
+            path.display(),
+            huxin_types::limits::GENESIS_BYTES_MAX
+        ));
     }
     Ok(Genesis::from_json(&std::fs::read_to_string(path)?)?)
 }
@@ -63,7 +67,13 @@ impl NodeApi for Service {
 
     fn live(&self) -> LiveStatus {
         let (txs, bytes) = self.mempool.lock().map(|m| (m.len(), m.bytes())).unwrap_or((0, 0));
-        LiveStatus { moniker: self.moniker.clone(), round: self.status.round(), peers: self.status.peers(), mempool_txs: txs, mempool_bytes: bytes }
+        LiveStatus {
+            moniker: self.moniker.clone(),
+            round: self.status.round(),
+            peers: self.status.peers(),
+            mempool_txs: txs,
+            mempool_bytes: bytes,
+        }
     }
 
     fn metrics_text(&self) -> String {
@@ -123,7 +133,8 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
         .iter()
         .map(|p| {
             Ok(GossipPeer {
-                peer_id: gossip::peer_id_of(&p.public_key.0).ok_or_else(|| eyre!("peer key {} is not ed25519", p.public_key))?,
+                peer_id: gossip::peer_id_of(&p.public_key.0)
+                    .ok_or_else(|| eyre!("peer key {} is not ed25519", p.public_key))?,
                 address: p.gossip_addr.parse().map_err(|e| eyre!("gossip address {:?}: {e}", p.gossip_addr))?,
             })
         })
@@ -158,7 +169,12 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
         .await
         .wrap_err_with(|| format!("binding the API to {}", config.api_listen))?;
     let api_state = ApiState {
-        node: Arc::new(Service { moniker: config.moniker.clone(), ingress: ingress.clone(), mempool: mempool.clone(), status: status.clone() }),
+        node: Arc::new(Service {
+            moniker: config.moniker.clone(),
+            ingress: ingress.clone(),
+            mempool: mempool.clone(),
+            status: status.clone(),
+        }),
         store: store.clone(),
         chain_id: genesis.chain_id.clone(),
     };

@@ -31,7 +31,8 @@ fn free_base_port(nodes: usize) -> u16 {
     for attempt in 0..200u64 {
         let base = 20_000 + ((seed.wrapping_mul(7919).wrapping_add(attempt * 1237)) % 35_000) as u16;
         let base = base - base % 10;
-        let all_free = (0..nodes).all(|i| (0..3).all(|o| TcpListener::bind(("127.0.0.1", base + i as u16 * 10 + o)).is_ok()));
+        let all_free =
+            (0..nodes).all(|i| (0..3).all(|o| TcpListener::bind(("127.0.0.1", base + i as u16 * 10 + o)).is_ok()));
         if all_free {
             return base;
         }
@@ -54,7 +55,13 @@ impl Net {
             .expect("run huxin devnet --create-only");
         assert!(status.success(), "devnet creation failed");
         println!("devnet in {} from port {base_port}", dir.path().display());
-        Net { dir, size, base_port, children: (0..size).map(|_| None).collect(), chain_id: ChainId::new("huxin-devnet").unwrap() }
+        Net {
+            dir,
+            size,
+            base_port,
+            children: (0..size).map(|_| None).collect(),
+            chain_id: ChainId::new("huxin-devnet").unwrap(),
+        }
     }
 
     /// Create and start every node, and wait until all have finalised a block.
@@ -203,7 +210,11 @@ pub fn anchor_action(seed: u64) -> Action {
     doc[..8].copy_from_slice(&seed.to_be_bytes());
     doc[8..16].copy_from_slice(&std::process::id().to_be_bytes().repeat(2));
     Action::AnchorDocument(AnchorDocument {
-        tender: TenderRef { region: RegionCode::new(330100).unwrap(), project_code: "TEST".into(), section_code: "1".into() },
+        tender: TenderRef {
+            region: RegionCode::new(330100).unwrap(),
+            project_code: "TEST".into(),
+            section_code: "1".into(),
+        },
         stage: DealStage::Bid,
         document_hash: Hash32(doc),
         title: "test".into(),
@@ -212,7 +223,8 @@ pub fn anchor_action(seed: u64) -> Action {
 
 /// Sign an anchor locally.
 pub fn anchor_tx(chain_id: &ChainId, key: &SecretKey, nonce: u64, expiry: Expiry, seed: u64) -> SignedTx {
-    TxBody { chain_id: chain_id.clone(), signer: key.public_key(), nonce, expiry, action: anchor_action(seed) }.sign(key)
+    TxBody { chain_id: chain_id.clone(), signer: key.public_key(), nonce, expiry, action: anchor_action(seed) }
+        .sign(key)
 }
 
 pub fn far_expiry() -> Expiry {

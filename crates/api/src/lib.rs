@@ -17,7 +17,10 @@ use huxin_store::Store;
 use huxin_types::{ChainId, Rejection, SignedTx, TxHash};
 
 pub use error::ApiError;
-pub use routes::{router, BlockView, PrepareRequest, PrepareResponse, SignerView, StatusView, SubmitRequest, SubmitResponse, TxStatusView};
+pub use routes::{
+    router, BlockView, PrepareRequest, PrepareResponse, SignerView, StatusView, SubmitRequest, SubmitResponse,
+    TxStatusView,
+};
 
 /// Largest request body accepted.
 pub const BODY_BYTES_MAX: usize = 64 * 1024;

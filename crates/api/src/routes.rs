@@ -16,10 +16,13 @@ use huxin_types::genesis::Role;
 use huxin_types::limits::TX_BYTES_MAX;
 use huxin_types::tx::Expiry;
 use huxin_types::{
-    codec, Action, BlockHash, BlockHeader, ChainId, Hash32, Height, MemberId, Outcome, Rejection, SignedTx, TxBody, TxHash,
+    codec, Action, BlockHash, BlockHeader, ChainId, Hash32, Height, MemberId, Outcome, Rejection, SignedTx, TxBody,
+    TxHash,
 };
 
-use crate::{ApiError, ApiState, BATCH_BODY_BYTES_MAX, BATCH_TXS_MAX, BODY_BYTES_MAX, PAGE_ITEMS_DEFAULT, PAGE_ITEMS_MAX};
+use crate::{
+    ApiError, ApiState, BATCH_BODY_BYTES_MAX, BATCH_TXS_MAX, BODY_BYTES_MAX, PAGE_ITEMS_DEFAULT, PAGE_ITEMS_MAX,
+};
 
 /// Expiry given to a prepared transaction when the client names none: this many heights ahead.
 pub const DEFAULT_EXPIRY_HEIGHTS: u64 = 10_000;
@@ -37,7 +40,11 @@ pub fn router(state: ApiState) -> Router {
         .route("/metrics", get(metrics))
         .fallback(|| async { ApiError::not_found("no such endpoint; see README.md for the API") })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not take that method; see README.md")
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this endpoint does not take that method; see README.md",
+            )
         })
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
         .with_state(state)
@@ -46,7 +53,11 @@ pub fn router(state: ApiState) -> Router {
 fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", format!("request body exceeds {BODY_BYTES_MAX} bytes"))
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("request body exceeds {BODY_BYTES_MAX} bytes"),
+            )
         } else {
             ApiError::bad_request("bad_body", e.body_text())
         }
@@ -55,7 +66,8 @@ fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
 
 fn json_body<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
     let bytes = body_bytes(body)?;
-    serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request("bad_json", format!("request body is not the expected JSON: {e}")))
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request("bad_json", format!("request body is not the expected JSON: {e}")))
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
@@ -121,7 +133,10 @@ fn last_nonce(s: &ApiState, key: &PublicKey) -> Result<(Height, u64), ApiError> 
     Ok((latest, registry::last_nonce(&view, key)))
 }
 
-async fn prepare(State(s): State<ApiState>, body: Result<Bytes, BytesRejection>) -> Result<Json<PrepareResponse>, ApiError> {
+async fn prepare(
+    State(s): State<ApiState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<PrepareResponse>, ApiError> {
     let req: PrepareRequest = json_body(body)?;
     let (latest, last) = last_nonce(&s, &req.signer)?;
     let body = TxBody {
@@ -166,7 +181,8 @@ fn decode_submission(req: SubmitRequest) -> Result<SignedTx, ApiError> {
             format!("payload is {} bytes; at most {TX_BYTES_MAX} are allowed", req.payload.len() / 2),
         ));
     }
-    let bytes = hex::decode(&req.payload).map_err(|e| ApiError::bad_request("malformed", format!("payload is not hex: {e}")))?;
+    let bytes = hex::decode(&req.payload)
+        .map_err(|e| ApiError::bad_request("malformed", format!("payload is not hex: {e}")))?;
     let body: TxBody = codec::decode_canonical(&bytes, TX_BYTES_MAX)
         .map_err(|e| ApiError::bad_request("malformed", format!("payload is not a canonical transaction body: {e}")))?;
     if body.signer != req.public_key {
@@ -191,7 +207,10 @@ pub struct BatchRequest {
 }
 
 /// Submit up to [`BATCH_TXS_MAX`] transactions; each gets its own result, in order.
-async fn submit_batch(State(s): State<ApiState>, body: Result<Bytes, BytesRejection>) -> Result<impl IntoResponse, ApiError> {
+async fn submit_batch(
+    State(s): State<ApiState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<impl IntoResponse, ApiError> {
     let req: BatchRequest = json_body(body)?;
     if req.txs.len() > BATCH_TXS_MAX {
         return Err(ApiError::bad_request(
@@ -243,7 +262,10 @@ async fn tx_status(State(s): State<ApiState>, Path(hash): Path<String>) -> Resul
         tx: None,
     };
     if let Some(loc) = s.store.tx_location(&hash)? {
-        let block = s.store.block(loc.height)?.ok_or_else(|| ApiError::internal(format!("block {} is indexed but missing", loc.height)))?;
+        let block = s
+            .store
+            .block(loc.height)?
+            .ok_or_else(|| ApiError::internal(format!("block {} is indexed but missing", loc.height)))?;
         let receipts = s.store.receipts(loc.height)?.unwrap_or_default();
         view.status = "finalised".into();
         view.height = Some(loc.height.0);
@@ -303,7 +325,13 @@ fn block_view(s: &ApiState, height: Height, page: TxPage) -> Result<BlockView, A
         .take(limit)
         .map(|(i, tx)| TxView { hash: tx.hash(), tx: tx.clone(), outcome: receipts.get(i).map(|r| r.outcome.clone()) })
         .collect();
-    Ok(BlockView { hash: block.hash(), header: block.header.clone(), tx_count: block.txs.len(), tx_offset: offset, txs })
+    Ok(BlockView {
+        hash: block.hash(),
+        header: block.header.clone(),
+        tx_count: block.txs.len(),
+        tx_offset: offset,
+        txs,
+    })
 }
 
 fn page(q: Result<Query<TxPage>, QueryRejection>) -> Result<TxPage, ApiError> {
@@ -319,7 +347,10 @@ async fn block(
     Ok(Json(block_view(&s, Height(height), page(q)?)?))
 }
 
-async fn latest_block(State(s): State<ApiState>, q: Result<Query<TxPage>, QueryRejection>) -> Result<Json<BlockView>, ApiError> {
+async fn latest_block(
+    State(s): State<ApiState>,
+    q: Result<Query<TxPage>, QueryRejection>,
+) -> Result<Json<BlockView>, ApiError> {
     let latest = s.store.latest_height()?.unwrap_or(Height(0));
     if latest.0 == 0 {
         return Err(ApiError::not_found("no block has been finalised yet"));
@@ -343,7 +374,8 @@ async fn signer(State(s): State<ApiState>, Path(key): Path<String>) -> Result<Js
     let key: PublicKey = parse("public key", &key)?;
     let latest = s.store.latest_height()?.unwrap_or(Height(0));
     let view = StateView::new(s.store.as_ref(), latest.0);
-    let member = registry::signer_member(&view, &key).map_err(|r| ApiError::new(StatusCode::NOT_FOUND, r.code.as_str(), r.reason))?;
+    let member = registry::signer_member(&view, &key)
+        .map_err(|r| ApiError::new(StatusCode::NOT_FOUND, r.code.as_str(), r.reason))?;
     let last = registry::last_nonce(&view, &key);
     Ok(Json(SignerView {
         public_key: key,

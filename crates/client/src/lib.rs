@@ -107,7 +107,11 @@ impl Client {
         &self.base
     }
 
-    async fn answer<T: DeserializeOwned>(&self, url: String, response: Result<reqwest::Response, reqwest::Error>) -> Result<T, ClientError> {
+    async fn answer<T: DeserializeOwned>(
+        &self,
+        url: String,
+        response: Result<reqwest::Response, reqwest::Error>,
+    ) -> Result<T, ClientError> {
         let response = response.map_err(|source| ClientError::Transport { url: url.clone(), source })?;
         let status = response.status();
         let bytes = response.bytes().await.map_err(|source| ClientError::Transport { url, source })?;
@@ -115,7 +119,9 @@ impl Client {
             serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode(e.to_string()))
         } else {
             match serde_json::from_slice::<ErrorBody>(&bytes) {
-                Ok(e) => Err(ClientError::Api { status: status.as_u16(), code: e.error.code, message: e.error.message }),
+                Ok(e) => {
+                    Err(ClientError::Api { status: status.as_u16(), code: e.error.code, message: e.error.message })
+                }
                 Err(_) => Err(ClientError::Api {
                     status: status.as_u16(),
                     code: "unknown".into(),
@@ -177,7 +183,8 @@ impl Client {
         let prepared = self.prepare(key, action, None).await?;
         let payload = hex::decode(&prepared.payload).map_err(|e| ClientError::Decode(e.to_string()))?;
         let signature = key.sign(Domain::Tx, &payload);
-        let body = serde_json::json!({ "payload": prepared.payload, "public_key": key.public_key(), "signature": signature });
+        let body =
+            serde_json::json!({ "payload": prepared.payload, "public_key": key.public_key(), "signature": signature });
         self.post_tx(&body).await
     }
 

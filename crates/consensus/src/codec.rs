@@ -48,7 +48,12 @@ mod tests {
 
     #[test]
     fn round_trips_and_refuses_garbage() {
-        let part = ProposalPart::Init { height: Height(3), round: Round::new(1), pol_round: Round::Nil, proposer: Address([7; 20]) };
+        let part = ProposalPart::Init {
+            height: Height(3),
+            round: Round::new(1),
+            pol_round: Round::Nil,
+            proposer: Address([7; 20]),
+        };
         let bytes = Codec::<ProposalPart>::encode(&BorshCodec, &part).unwrap();
         let back: ProposalPart = BorshCodec.decode(bytes.clone()).unwrap();
         assert_eq!(back, part);

@@ -293,7 +293,14 @@ impl core::Context for HuxinContext {
         &validator_set.validators[index]
     }
 
-    fn new_proposal(&self, height: Height, round: Round, value: BlockValue, pol_round: Round, address: Address) -> Proposal {
+    fn new_proposal(
+        &self,
+        height: Height,
+        round: Round,
+        value: BlockValue,
+        pol_round: Round,
+        address: Address,
+    ) -> Proposal {
         Proposal { height, round, value, pol_round, validator: address }
     }
 

@@ -164,9 +164,10 @@ impl Host {
         let latest = self.latest()?;
         let version = height.0.saturating_sub(1).min(latest.0);
         let key = huxin_contracts::keys::validators();
-        let bytes = jmt::storage::TreeReader::get_value_option(self.store.as_ref(), version, huxin_state::key_hash(&key))
-            .map_err(|e| eyre!("reading the validator set at version {version}: {e}"))?
-            .ok_or_else(|| eyre!("no validator set at version {version}"))?;
+        let bytes =
+            jmt::storage::TreeReader::get_value_option(self.store.as_ref(), version, huxin_state::key_hash(&key))
+                .map_err(|e| eyre!("reading the validator set at version {version}: {e}"))?
+                .ok_or_else(|| eyre!("no validator set at version {version}"))?;
         let records: Vec<huxin_contracts::registry::ValidatorRecord> =
             codec::decode_canonical(&bytes, usize::MAX).map_err(|e| eyre!("validator set does not decode: {e}"))?;
         Ok(ValidatorSet::new(records.iter().map(|r| Validator::new(PublicKey(r.public_key.0), r.power)).collect()))
@@ -207,11 +208,17 @@ impl Host {
         }
         let latest = self.latest()?;
         if block.header.height.0 != latest.0 + 1 {
-            return Ok(Err(InvalidBlock::WrongHeight { expected: huxin_types::Height(latest.0 + 1), got: block.header.height }));
+            return Ok(Err(InvalidBlock::WrongHeight {
+                expected: huxin_types::Height(latest.0 + 1),
+                got: block.header.height,
+            }));
         }
         let validators = self.validator_set(Height(block.header.height.0))?;
         if !validators.validators.iter().any(|v| v.public_key.0 == block.header.proposer.0) {
-            return Ok(Err(InvalidBlock::State(format!("block proposer {} is not a validator", block.header.proposer))));
+            return Ok(Err(InvalidBlock::State(format!(
+                "block proposer {} is not a validator",
+                block.header.proposer
+            ))));
         }
         let parent = self.parent(latest)?;
         let options = ValidateOptions {
@@ -237,7 +244,14 @@ impl Host {
         }
     }
 
-    fn store_proposal(&self, height: Height, round: Round, pol_round: Round, proposer: Address, block: &Block) -> eyre::Result<()> {
+    fn store_proposal(
+        &self,
+        height: Height,
+        round: Round,
+        pol_round: Round,
+        proposer: Address,
+        block: &Block,
+    ) -> eyre::Result<()> {
         let record = StoredProposal { pol_round: pol_round.as_i64(), proposer: proposer.0, block: block.encode() };
         let round = round.as_i64().max(0) as u32;
         self.store.put_proposal(huxin_types::Height(height.0), round, &block.hash(), &codec::encode(&record))?;
@@ -304,7 +318,15 @@ impl Host {
         Ok(block)
     }
 
-    fn proposed_value(&self, height: Height, round: Round, pol_round: Round, proposer: Address, hash: BlockHash, validity: Validity) -> ProposedValue<HuxinContext> {
+    fn proposed_value(
+        &self,
+        height: Height,
+        round: Round,
+        pol_round: Round,
+        proposer: Address,
+        hash: BlockHash,
+        validity: Validity,
+    ) -> ProposedValue<HuxinContext> {
         ProposedValue { height, round, valid_round: pol_round, proposer, value: BlockValue(ValueId(hash.0)), validity }
     }
 
@@ -369,7 +391,9 @@ impl Host {
                 .proposals(huxin_types::Height(height.0))?
                 .into_iter()
                 .find(|(_, h, _)| *h == hash)
-                .ok_or_else(|| eyre!("decided block {hash} at height {height} is not among the stored proposals"))?;
+                .ok_or_else(|| {
+                eyre!("decided block {hash} at height {height} is not among the stored proposals")
+            })?;
             let stored: StoredProposal = codec::decode_canonical(&found.2, usize::MAX)?;
             let block = Block::decode(&stored.block)?;
             self.execute(block, false)?.map_err(|e| eyre!("decided block {hash} does not execute: {e}"))?;
@@ -436,7 +460,14 @@ impl Host {
                         let Ok(block) = Block::decode(&p.block) else { continue };
                         let hash = block.hash();
                         let validity = self.validity(block, false)?;
-                        values.push(self.proposed_value(height, round, round_from_i64(p.pol_round), Address(p.proposer), hash, validity));
+                        values.push(self.proposed_value(
+                            height,
+                            round,
+                            round_from_i64(p.pol_round),
+                            Address(p.proposer),
+                            hash,
+                            validity,
+                        ));
                     }
                     if reply_value.send(values).is_err() {
                         error!("StartedRound reply dropped");
@@ -530,10 +561,14 @@ impl Host {
                 AppMsg::GetDecidedValue { height, reply } => {
                     let h = huxin_types::Height(height.0);
                     let value = match (self.store.block_bytes(h)?, self.store.certificate(h)?) {
-                        (Some(block), Some(cert)) => match borsh::from_slice::<CommitCertificate<HuxinContext>>(&cert) {
-                            Ok(certificate) => Some(RawDecidedValue { certificate, value_bytes: Bytes::from(block) }),
-                            Err(e) => return Err(eyre!("stored certificate at {height} does not decode: {e}")),
-                        },
+                        (Some(block), Some(cert)) => {
+                            match borsh::from_slice::<CommitCertificate<HuxinContext>>(&cert) {
+                                Ok(certificate) => {
+                                    Some(RawDecidedValue { certificate, value_bytes: Bytes::from(block) })
+                                }
+                                Err(e) => return Err(eyre!("stored certificate at {height} does not decode: {e}")),
+                            }
+                        }
                         _ => None,
                     };
                     if reply.send(value).is_err() {
@@ -587,11 +622,15 @@ impl Host {
                         .find(|b| b.hash() == wanted);
                     match found {
                         Some(block) => {
-                            for msg in stream_block(&self.signer, self.address, height, round, valid_round, &block.encode()) {
+                            for msg in
+                                stream_block(&self.signer, self.address, height, round, valid_round, &block.encode())
+                            {
                                 channels.network.send(NetworkMsg::PublishProposalPart(msg)).await?;
                             }
                         }
-                        None => warn!(%height, %round, value = %value_id, "asked to restream a proposal we do not have"),
+                        None => {
+                            warn!(%height, %round, value = %value_id, "asked to restream a proposal we do not have")
+                        }
                     }
                 }
             }

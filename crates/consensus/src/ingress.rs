@@ -39,10 +39,8 @@ pub struct Ingress {
 }
 
 pub fn now_ms() -> TimestampMs {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
+    let ms =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
     TimestampMs(ms)
 }
 
@@ -79,7 +77,8 @@ impl Ingress {
             }
         }
         let view = StateView::new(self.store.as_ref(), latest.0);
-        check_mempool_admission(&view, &self.chain_id, &tx, Height(latest.0 + 1), now_ms()).map_err(SubmitError::Rejected)?;
+        check_mempool_admission(&view, &self.chain_id, &tx, Height(latest.0 + 1), now_ms())
+            .map_err(SubmitError::Rejected)?;
         let mut mempool = self.mempool.lock().map_err(|_| SubmitError::Unavailable("mempool lock poisoned".into()))?;
         let hash = mempool.insert(tx).map_err(SubmitError::Mempool)?;
         self.metrics.mempool_txs.set(mempool.len() as i64);

@@ -24,8 +24,8 @@ pub mod status;
 pub mod streaming;
 
 pub use engine::{engine_stopped, EngineConfig, EngineNode, EngineNodeHandle};
-/// Malachite's node trait (`start`, `run`), implemented by [`EngineNode`].
-pub use malachitebft_app_channel::app::node::Node as MalachiteNode;
 pub use host::{Finalised, HostConfig};
 pub use ingress::{Ingress, Origin, SubmitError};
+/// Malachite's node trait (`start`, `run`), implemented by [`EngineNode`].
+pub use malachitebft_app_channel::app::node::Node as MalachiteNode;
 pub use status::{Metrics, NodeStatus};

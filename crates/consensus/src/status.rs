@@ -35,16 +35,32 @@ impl Metrics {
             r.register("height", "Last persisted block height", self.height.clone());
             r.register("round", "Current consensus round", self.round.clone());
             r.register("blocks_decided", "Blocks decided and persisted", self.blocks_decided.clone());
-            r.register("txs_finalised", "Transactions finalised (applied or rejected in a block)", self.txs_finalised.clone());
+            r.register(
+                "txs_finalised",
+                "Transactions finalised (applied or rejected in a block)",
+                self.txs_finalised.clone(),
+            );
             r.register("txs_failed", "Finalised transactions whose contract rejected them", self.txs_failed.clone());
             r.register("txs_submitted", "Transactions admitted to this node's mempool", self.txs_submitted.clone());
             r.register("txs_refused", "Transactions refused at admission", self.txs_refused.clone());
             r.register("mempool_txs", "Transactions in the mempool", self.mempool_txs.clone());
             r.register("mempool_bytes", "Bytes in the mempool", self.mempool_bytes.clone());
             r.register("gossip_peers", "Connected transaction-gossip peers", self.gossip_peers.clone());
-            r.register("gossip_queue_full", "Transactions not gossiped because the queue was full", self.gossip_queue_full.clone());
-            r.register("proposals_invalid", "Proposed blocks this validator voted against", self.proposals_invalid.clone());
-            r.register("proposal_streams_open", "Proposal streams being reassembled", self.proposal_streams_open.clone());
+            r.register(
+                "gossip_queue_full",
+                "Transactions not gossiped because the queue was full",
+                self.gossip_queue_full.clone(),
+            );
+            r.register(
+                "proposals_invalid",
+                "Proposed blocks this validator voted against",
+                self.proposals_invalid.clone(),
+            );
+            r.register(
+                "proposal_streams_open",
+                "Proposal streams being reassembled",
+                self.proposal_streams_open.clone(),
+            );
         });
     }
 

@@ -106,7 +106,11 @@ impl Streams {
     }
 
     /// Add one message; returns the whole stream once every part has arrived.
-    pub fn insert(&mut self, from: PeerId, msg: StreamMessage<ProposalPart>) -> Result<Option<ReceivedStream>, StreamError> {
+    pub fn insert(
+        &mut self,
+        from: PeerId,
+        msg: StreamMessage<ProposalPart>,
+    ) -> Result<Option<ReceivedStream>, StreamError> {
         let key = (from, msg.stream_id.clone());
         if !self.open.contains_key(&key) {
             if self.open.len() >= STREAMS_MAX {
@@ -128,7 +132,11 @@ impl Streams {
         result
     }
 
-    fn add(&mut self, key: &(PeerId, StreamId), msg: StreamMessage<ProposalPart>) -> Result<Option<ReceivedStream>, StreamError> {
+    fn add(
+        &mut self,
+        key: &(PeerId, StreamId),
+        msg: StreamMessage<ProposalPart>,
+    ) -> Result<Option<ReceivedStream>, StreamError> {
         let partial = self.open.get_mut(key).ok_or(StreamError::Malformed("stream vanished"))?;
         if msg.sequence >= STREAM_MESSAGES_MAX {
             return Err(StreamError::TooLarge("the most parts a stream may have"));

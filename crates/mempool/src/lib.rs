@@ -164,7 +164,11 @@ impl Mempool {
     }
 
     /// Drop transactions whose nonce is now used (included in a block, or superseded).
-    pub fn remove_used(&mut self, signers: impl IntoIterator<Item = PublicKey>, last_nonce: impl Fn(&PublicKey) -> u64) {
+    pub fn remove_used(
+        &mut self,
+        signers: impl IntoIterator<Item = PublicKey>,
+        last_nonce: impl Fn(&PublicKey) -> u64,
+    ) {
         for signer in signers {
             let last = last_nonce(&signer);
             let used: Vec<TxHash> = match self.by_signer.get(&signer) {

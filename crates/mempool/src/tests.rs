@@ -10,7 +10,11 @@ fn tx(key: &SecretKey, nonce: u64, expiry: Expiry) -> SignedTx {
         nonce,
         expiry,
         action: Action::AnchorDocument(AnchorDocument {
-            tender: TenderRef { region: RegionCode::new(330100).unwrap(), project_code: "P".into(), section_code: "S".into() },
+            tender: TenderRef {
+                region: RegionCode::new(330100).unwrap(),
+                project_code: "P".into(),
+                section_code: "S".into(),
+            },
             stage: DealStage::Bid,
             document_hash: Hash32([nonce as u8; 32]),
             title: String::new(),

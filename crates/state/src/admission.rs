@@ -18,12 +18,19 @@ pub struct Admitted {
 pub fn check_stateless(chain_id: &ChainId, tx: &SignedTx, verify_signature: bool) -> Result<(), Rejection> {
     let size = tx.encoded_len();
     if size > TX_BYTES_MAX {
-        return Err(Rejection::new(RejectCode::Malformed, format!("transaction is {size} bytes; at most {TX_BYTES_MAX} are allowed")));
+        return Err(Rejection::new(
+            RejectCode::Malformed,
+            format!("transaction is {size} bytes; at most {TX_BYTES_MAX} are allowed"),
+        ));
     }
     if &tx.body.chain_id != chain_id {
         return Err(Rejection::new(
             RejectCode::WrongChain,
-            format!("transaction is for chain {:?}; this network is {:?}", tx.body.chain_id.as_str(), chain_id.as_str()),
+            format!(
+                "transaction is for chain {:?}; this network is {:?}",
+                tx.body.chain_id.as_str(),
+                chain_id.as_str()
+            ),
         ));
     }
     if tx.body.nonce == 0 {
@@ -98,7 +105,12 @@ pub fn check_mempool_admission(
     if tx.body.nonce <= last_nonce {
         return Err(Rejection::new(
             RejectCode::BadNonce,
-            format!("nonce {} of key {} is already used; the next is {}", tx.body.nonce, tx.body.signer, last_nonce + 1),
+            format!(
+                "nonce {} of key {} is already used; the next is {}",
+                tx.body.nonce,
+                tx.body.signer,
+                last_nonce + 1
+            ),
         ));
     }
     if tx.body.nonce > last_nonce + MEMPOOL_NONCE_GAP_MAX {

@@ -91,7 +91,12 @@ pub struct Parent {
 
 impl Parent {
     pub fn genesis(genesis: &Genesis) -> Self {
-        Parent { chain_id: genesis.chain_id.clone(), height: Height(0), hash: genesis.hash(), time: genesis.genesis_time }
+        Parent {
+            chain_id: genesis.chain_id.clone(),
+            height: Height(0),
+            hash: genesis.hash(),
+            time: genesis.genesis_time,
+        }
     }
     pub fn of(header: &BlockHeader) -> Self {
         Parent { chain_id: header.chain_id.clone(), height: header.height, hash: header.hash(), time: header.time }
@@ -130,7 +135,13 @@ fn put_writes<R: TreeReader>(
 
 /// Apply one admitted transaction to `view`: consume its nonce, run its contract, and keep the
 /// contract's writes only if it succeeds.
-fn apply_tx<R: TreeReader>(view: &mut StateView<'_, R>, admitted: Admitted, tx: &SignedTx, height: Height, time: TimestampMs) -> Receipt {
+fn apply_tx<R: TreeReader>(
+    view: &mut StateView<'_, R>,
+    admitted: Admitted,
+    tx: &SignedTx,
+    height: Height,
+    time: TimestampMs,
+) -> Receipt {
     let tx_hash = tx.hash();
     view.begin_tx();
     huxin_contracts::registry::consume_nonce(view, &tx.body.signer, tx.body.nonce);
@@ -265,7 +276,11 @@ pub fn validate_block<R: TreeReader>(
     }
     let receipts_root_actual = receipts_root(&receipts);
     if receipts_root_actual != h.receipts_root {
-        return Err(InvalidBlock::RootMismatch { field: "receipts_root", expected: receipts_root_actual, got: h.receipts_root });
+        return Err(InvalidBlock::RootMismatch {
+            field: "receipts_root",
+            expected: receipts_root_actual,
+            got: h.receipts_root,
+        });
     }
     let writes = view.into_writes()?;
     let (state_root, tree_batch) = put_writes(reader, &writes, height.0)?;

@@ -53,7 +53,11 @@ fn anchor_tx(key: &SecretKey, chain: &str, nonce: u64, doc: u8) -> SignedTx {
         nonce,
         expiry: Expiry::Height(Height(100)),
         action: Action::AnchorDocument(AnchorDocument {
-            tender: TenderRef { region: RegionCode::new(330100).unwrap(), project_code: "P1".into(), section_code: "S1".into() },
+            tender: TenderRef {
+                region: RegionCode::new(330100).unwrap(),
+                project_code: "P1".into(),
+                section_code: "S1".into(),
+            },
             stage: DealStage::Bid,
             document_hash: Hash32([doc; 32]),
             title: "bid".into(),
@@ -66,7 +70,8 @@ fn no_cache(_: &SignedTx) -> bool {
     false
 }
 
-const OPTS: ValidateOptions = ValidateOptions { now: Some(TimestampMs(10_000)), time_drift_ms_max: 2_000, signatures_verified: false };
+const OPTS: ValidateOptions =
+    ValidateOptions { now: Some(TimestampMs(10_000)), time_drift_ms_max: 2_000, signatures_verified: false };
 
 #[test]
 fn anchor_applies_and_duplicate_is_rejected_in_receipt() {
@@ -77,7 +82,8 @@ fn anchor_applies_and_duplicate_is_rejected_in_receipt() {
         anchor_tx(&n.centre, "test-chain", 2, 9), // same document, tender and stage
     ];
     let (block, executed, skipped) =
-        build_block(&n.store, &parent, n.validator.public_key(), TimestampMs(2_000), txs, 100, 1 << 20, &no_cache).unwrap();
+        build_block(&n.store, &parent, n.validator.public_key(), TimestampMs(2_000), txs, 100, 1 << 20, &no_cache)
+            .unwrap();
     assert!(skipped.is_empty());
     assert_eq!(block.txs.len(), 2);
     assert_eq!(executed.receipts[0].outcome, Outcome::Applied);
@@ -108,16 +114,20 @@ fn builder_skips_what_cannot_be_included() {
     let mut bad_sig = anchor_tx(&n.centre, "test-chain", 1, 1);
     bad_sig.signature.0[0] ^= 1;
     let txs = vec![
-        anchor_tx(&stranger, "test-chain", 1, 1),   // unknown signer
-        anchor_tx(&n.centre, "other-chain", 1, 2),  // wrong chain
-        anchor_tx(&n.centre, "test-chain", 2, 3),   // nonce gap
-        bad_sig,                                    // bad signature
+        anchor_tx(&stranger, "test-chain", 1, 1),     // unknown signer
+        anchor_tx(&n.centre, "other-chain", 1, 2),    // wrong chain
+        anchor_tx(&n.centre, "test-chain", 2, 3),     // nonce gap
+        bad_sig,                                      // bad signature
         anchor_tx(&n.supervisor, "test-chain", 1, 4), // not permitted: included, rejected
     ];
     let (block, executed, skipped) =
-        build_block(&n.store, &parent, n.validator.public_key(), TimestampMs(2_000), txs, 100, 1 << 20, &no_cache).unwrap();
+        build_block(&n.store, &parent, n.validator.public_key(), TimestampMs(2_000), txs, 100, 1 << 20, &no_cache)
+            .unwrap();
     let codes: Vec<RejectCode> = skipped.iter().map(|(_, r)| r.code).collect();
-    assert_eq!(codes, vec![RejectCode::UnknownSigner, RejectCode::WrongChain, RejectCode::BadNonce, RejectCode::BadSignature]);
+    assert_eq!(
+        codes,
+        vec![RejectCode::UnknownSigner, RejectCode::WrongChain, RejectCode::BadNonce, RejectCode::BadSignature]
+    );
     assert_eq!(block.txs.len(), 1);
     match &executed.receipts[0].outcome {
         Outcome::Rejected(r) => {
@@ -162,11 +172,17 @@ fn validators_refuse_tampered_blocks() {
 
     let mut future = block.clone();
     future.header.time = TimestampMs(20_000);
-    assert!(matches!(validate_block(&n.store, &parent, &future, OPTS, &no_cache), Err(InvalidBlock::TimeInFuture { .. })));
+    assert!(matches!(
+        validate_block(&n.store, &parent, &future, OPTS, &no_cache),
+        Err(InvalidBlock::TimeInFuture { .. })
+    ));
 
     let mut stale = block.clone();
     stale.header.time = TimestampMs(1_000);
-    assert!(matches!(validate_block(&n.store, &parent, &stale, OPTS, &no_cache), Err(InvalidBlock::TimeNotIncreasing { .. })));
+    assert!(matches!(
+        validate_block(&n.store, &parent, &stale, OPTS, &no_cache),
+        Err(InvalidBlock::TimeNotIncreasing { .. })
+    ));
 
     let mut forged = block.clone();
     forged.txs[0].signature.0[5] ^= 0x40;
@@ -185,7 +201,8 @@ fn expired_transactions_are_not_includable() {
     body.expiry = Expiry::Time(TimestampMs(1_500));
     let tx = body.sign(&n.centre);
     let (_, _, skipped) =
-        build_block(&n.store, &parent, n.validator.public_key(), TimestampMs(2_000), vec![tx], 100, 1 << 20, &no_cache).unwrap();
+        build_block(&n.store, &parent, n.validator.public_key(), TimestampMs(2_000), vec![tx], 100, 1 << 20, &no_cache)
+            .unwrap();
     assert_eq!(skipped[0].1.code, RejectCode::Expired);
     assert!(skipped[0].1.reason.contains("1500"), "{}", skipped[0].1.reason);
 }
@@ -195,8 +212,28 @@ fn execution_is_deterministic() {
     let a = net();
     let b = net();
     let txs: Vec<SignedTx> = (1..=20).map(|i| anchor_tx(&a.centre, "test-chain", i, i as u8)).collect();
-    let ra = build_block(&a.store, &Parent::genesis(&a.genesis), a.validator.public_key(), TimestampMs(5_000), txs.clone(), 100, 1 << 20, &no_cache).unwrap();
-    let rb = build_block(&b.store, &Parent::genesis(&b.genesis), b.validator.public_key(), TimestampMs(5_000), txs, 100, 1 << 20, &no_cache).unwrap();
+    let ra = build_block(
+        &a.store,
+        &Parent::genesis(&a.genesis),
+        a.validator.public_key(),
+        TimestampMs(5_000),
+        txs.clone(),
+        100,
+        1 << 20,
+        &no_cache,
+    )
+    .unwrap();
+    let rb = build_block(
+        &b.store,
+        &Parent::genesis(&b.genesis),
+        b.validator.public_key(),
+        TimestampMs(5_000),
+        txs,
+        100,
+        1 << 20,
+        &no_cache,
+    )
+    .unwrap();
     assert_eq!(ra.0.hash(), rb.0.hash());
     assert_ne!(ra.0.header.state_root, Hash32::ZERO);
 }

@@ -100,7 +100,8 @@ impl Store {
         options.increase_parallelism(2);
         let cfs = COLUMN_FAMILIES.iter().map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
         let db = DB::open_cf_descriptors(&options, path, cfs)?;
-        let mut store = Self { db, sync_writes, state_latest_version: AtomicU64::new(WRITING), latest: AtomicU64::new(WRITING) };
+        let mut store =
+            Self { db, sync_writes, state_latest_version: AtomicU64::new(WRITING), latest: AtomicU64::new(WRITING) };
         let latest = store.read_latest_height()?;
         let cached = latest.map_or(WRITING, |h| h.0);
         store.latest = AtomicU64::new(cached);
@@ -249,7 +250,9 @@ impl Store {
     }
 
     pub fn block(&self, height: Height) -> Result<Option<Block>, StoreError> {
-        self.get(CF_BLOCKS, &height_key(height))?.map(|b| Block::decode(&b).map_err(|e| StoreError::Corrupt(format!("block {height}: {e}")))).transpose()
+        self.get(CF_BLOCKS, &height_key(height))?
+            .map(|b| Block::decode(&b).map_err(|e| StoreError::Corrupt(format!("block {height}: {e}"))))
+            .transpose()
     }
 
     pub fn block_bytes(&self, height: Height) -> Result<Option<Vec<u8>>, StoreError> {
@@ -261,7 +264,10 @@ impl Store {
     }
 
     pub fn height_of(&self, hash: &BlockHash) -> Result<Option<Height>, StoreError> {
-        Ok(self.get(CF_BLOCK_HASHES, &hash.0)?.and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok()).map(|a| Height(u64::from_be_bytes(a))))
+        Ok(self
+            .get(CF_BLOCK_HASHES, &hash.0)?
+            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+            .map(|a| Height(u64::from_be_bytes(a))))
     }
 
     pub fn certificate(&self, height: Height) -> Result<Option<Vec<u8>>, StoreError> {
@@ -283,7 +289,13 @@ impl Store {
     }
 
     /// Keep an undecided proposal (a full block) so WAL replay after a crash can find it.
-    pub fn put_proposal(&self, height: Height, round: u32, hash: &BlockHash, block_bytes: &[u8]) -> Result<(), StoreError> {
+    pub fn put_proposal(
+        &self,
+        height: Height,
+        round: u32,
+        hash: &BlockHash,
+        block_bytes: &[u8],
+    ) -> Result<(), StoreError> {
         let mut key = Vec::with_capacity(44);
         key.extend_from_slice(&height_key(height));
         key.extend_from_slice(&round.to_be_bytes());

@@ -24,7 +24,11 @@ fn genesis() -> Genesis {
             uscc: Uscc::with_check("12330100MB0000001").unwrap(),
             keys: vec![centre().public_key()],
         }],
-        validators: vec![GenesisValidator { member: "hangzhou".into(), public_key: SecretKey::from_bytes([3; 32]).public_key(), power: 1 }],
+        validators: vec![GenesisValidator {
+            member: "hangzhou".into(),
+            public_key: SecretKey::from_bytes([3; 32]).public_key(),
+            power: 1,
+        }],
     }
 }
 
@@ -37,7 +41,11 @@ fn anchor(nonce: u64) -> SignedTx {
         nonce,
         expiry: Expiry::Height(Height(10_000)),
         action: Action::AnchorDocument(AnchorDocument {
-            tender: TenderRef { region: RegionCode::new(330100).unwrap(), project_code: "P".into(), section_code: "S".into() },
+            tender: TenderRef {
+                region: RegionCode::new(330100).unwrap(),
+                project_code: "P".into(),
+                section_code: "S".into(),
+            },
             stage: DealStage::Bid,
             document_hash: Hash32(doc),
             title: String::new(),

@@ -13,7 +13,11 @@ fn tx(key: &SecretKey, nonce: u64) -> SignedTx {
         nonce,
         expiry: Expiry::Height(Height(1_000)),
         action: Action::AnchorDocument(AnchorDocument {
-            tender: TenderRef { region: RegionCode::new(330100).unwrap(), project_code: "BENCH".into(), section_code: "S1".into() },
+            tender: TenderRef {
+                region: RegionCode::new(330100).unwrap(),
+                project_code: "BENCH".into(),
+                section_code: "S1".into(),
+            },
             stage: DealStage::Bid,
             document_hash: Hash32([7; 32]),
             title: String::new(),
@@ -42,9 +46,13 @@ fn main() {
     rate("verify transaction", n, |i| {
         assert!(txs[i].verify_signature().is_ok());
     });
-    let message: Vec<Vec<u8>> = txs.iter().map(|t| huxin_types::crypto::signing_input(huxin_types::crypto::Domain::Tx, &t.body.encode())).collect();
+    let message: Vec<Vec<u8>> = txs
+        .iter()
+        .map(|t| huxin_types::crypto::signing_input(huxin_types::crypto::Domain::Tx, &t.body.encode()))
+        .collect();
     let vk = ed25519_dalek::VerifyingKey::from_bytes(&key.public_key().0).unwrap();
-    let sigs: Vec<ed25519_dalek::Signature> = txs.iter().map(|t| ed25519_dalek::Signature::from_bytes(&t.signature.0)).collect();
+    let sigs: Vec<ed25519_dalek::Signature> =
+        txs.iter().map(|t| ed25519_dalek::Signature::from_bytes(&t.signature.0)).collect();
     rate("  decompress public key", n, |_| {
         std::hint::black_box(ed25519_dalek::VerifyingKey::from_bytes(&key.public_key().0).unwrap());
     });

@@ -28,24 +28,18 @@ fn config() -> bincode::config::Configuration {
 /// The canonical bytes of `value`.
 pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     // Serialising our own types into a Vec cannot fail: no type here has a fallible Serialize.
-    bincode::serde::encode_to_vec(value, config())
-        .expect("canonical encoding of an in-memory value cannot fail")
+    bincode::serde::encode_to_vec(value, config()).expect("canonical encoding of an in-memory value cannot fail")
 }
 
 /// Decode `bytes` as a `T`, accepting only its canonical encoding and at most `max_bytes`.
-pub fn decode_canonical<T: Serialize + DeserializeOwned>(
-    bytes: &[u8],
-    max_bytes: usize,
-) -> Result<T, DecodeError> {
+pub fn decode_canonical<T: Serialize + DeserializeOwned>(bytes: &[u8], max_bytes: usize) -> Result<T, DecodeError> {
     if bytes.len() > max_bytes {
         return Err(DecodeError::TooLarge { got: bytes.len(), max: max_bytes });
     }
     // The bincode limit bounds every allocation the decoder makes by the input's own size.
-    let (value, read): (T, usize) = bincode::serde::decode_from_slice(
-        bytes,
-        config().with_limit::<{ crate::limits::BLOCK_BYTES_MAX + 1024 }>(),
-    )
-    .map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    let (value, read): (T, usize) =
+        bincode::serde::decode_from_slice(bytes, config().with_limit::<{ crate::limits::BLOCK_BYTES_MAX + 1024 }>())
+            .map_err(|e| DecodeError::Malformed(e.to_string()))?;
     if read != bytes.len() {
         return Err(DecodeError::TrailingBytes { trailing: bytes.len() - read });
     }
@@ -61,11 +55,9 @@ pub fn decode_stored<T: DeserializeOwned>(bytes: &[u8], max_bytes: usize) -> Res
     if bytes.len() > max_bytes {
         return Err(DecodeError::TooLarge { got: bytes.len(), max: max_bytes });
     }
-    let (value, read): (T, usize) = bincode::serde::decode_from_slice(
-        bytes,
-        config().with_limit::<{ crate::limits::BLOCK_BYTES_MAX + 1024 }>(),
-    )
-    .map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    let (value, read): (T, usize) =
+        bincode::serde::decode_from_slice(bytes, config().with_limit::<{ crate::limits::BLOCK_BYTES_MAX + 1024 }>())
+            .map_err(|e| DecodeError::Malformed(e.to_string()))?;
     if read != bytes.len() {
         return Err(DecodeError::TrailingBytes { trailing: bytes.len() - read });
     }

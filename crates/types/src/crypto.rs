@@ -72,8 +72,7 @@ impl PublicKey {
     pub fn verify(&self, domain: Domain, message: &[u8], signature: &Signature) -> Result<(), SignatureError> {
         let key = VerifyingKey::from_bytes(&self.0).map_err(|_| SignatureError::BadKey(*self))?;
         let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
-        key.verify_strict(&signing_input(domain, message), &sig)
-            .map_err(|_| SignatureError::Mismatch(*self))
+        key.verify_strict(&signing_input(domain, message), &sig).map_err(|_| SignatureError::Mismatch(*self))
     }
 }
 

@@ -222,9 +222,7 @@ impl FromStr for RegionCode {
         if s.len() != 6 || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(IdError::RegionCode(s.chars().take(20).collect()));
         }
-        s.parse::<u32>()
-            .map_err(|_| IdError::RegionCode(s.to_owned()))
-            .and_then(RegionCode::new)
+        s.parse::<u32>().map_err(|_| IdError::RegionCode(s.to_owned())).and_then(RegionCode::new)
     }
 }
 impl<'de> Deserialize<'de> for RegionCode {
@@ -248,10 +246,9 @@ impl Uscc {
         let mut sum: u32 = 0;
         let mut weight: u32 = 1;
         for (position, ch) in first17.chars().enumerate() {
-            let value = USCC_ALPHABET
-                .iter()
-                .position(|&c| c as char == ch)
-                .ok_or(IdError::UsccCharacter { position, ch })? as u32;
+            let value =
+                USCC_ALPHABET.iter().position(|&c| c as char == ch).ok_or(IdError::UsccCharacter { position, ch })?
+                    as u32;
             sum += value * weight;
             weight = (weight * 3) % 31;
         }

@@ -42,9 +42,13 @@ impl SubjectId {
 
     pub fn check(&self) -> Result<(), String> {
         if let SubjectId::LegacyOrganisation(code) = self {
-            let ok = (15..=18).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
+            let ok =
+                (15..=18).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
             if !ok {
-                return Err(format!("legacy code must be 15 to 18 characters of 0-9A-Z, got {:?}", code.chars().take(40).collect::<String>()));
+                return Err(format!(
+                    "legacy code must be 15 to 18 characters of 0-9A-Z, got {:?}",
+                    code.chars().take(40).collect::<String>()
+                ));
             }
         }
         Ok(())
@@ -114,7 +118,10 @@ impl AttestSubject {
             return Err(format!("a subject of kind {:?} cannot be identified as {}", self.kind, self.subject));
         }
         if self.qualifications.len() > QUALIFICATIONS_MAX {
-            return Err(format!("{} qualifications; at most {QUALIFICATIONS_MAX} are allowed", self.qualifications.len()));
+            return Err(format!(
+                "{} qualifications; at most {QUALIFICATIONS_MAX} are allowed",
+                self.qualifications.len()
+            ));
         }
         for (i, q) in self.qualifications.iter().enumerate() {
             text(&format!("qualifications[{i}].kind"), &q.kind, true)?;

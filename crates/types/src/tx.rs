@@ -7,9 +7,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::codec::{self, DecodeError};
-use crate::identity::{AttestSubject, LiftBlacklist, ListOnBlacklist, RecognitionPolicy, RevokeAttestation, SubjectId};
 use crate::crypto::{Domain, PublicKey, SecretKey, Signature, SignatureError};
 use crate::id::{ChainId, Hash32, Height, RegionCode, TimestampMs, TxHash};
+use crate::identity::{AttestSubject, LiftBlacklist, ListOnBlacklist, RecognitionPolicy, RevokeAttestation, SubjectId};
 use crate::limits::{TEXT_BYTES_MAX, TX_BYTES_MAX};
 
 /// When a transaction stops being includable.

@@ -18,7 +18,11 @@ fn body() -> TxBody {
         nonce: 7,
         expiry: Expiry::Height(Height(1_000)),
         action: Action::AnchorDocument(AnchorDocument {
-            tender: TenderRef { region: RegionCode::new(330100).unwrap(), project_code: "ZJ-2026-001".into(), section_code: "1".into() },
+            tender: TenderRef {
+                region: RegionCode::new(330100).unwrap(),
+                project_code: "ZJ-2026-001".into(),
+                section_code: "1".into(),
+            },
             stage: DealStage::Bid,
             document_hash: Hash32([0xab; 32]),
             title: "投标文件".into(),
@@ -73,7 +77,11 @@ fn genesis_hash() {
             uscc: Uscc::with_check("12330100MB0000001").unwrap(),
             keys: vec![key().public_key()],
         }],
-        validators: vec![GenesisValidator { member: "杭州市公共资源交易中心".into(), public_key: key().public_key(), power: 1 }],
+        validators: vec![GenesisValidator {
+            member: "杭州市公共资源交易中心".into(),
+            public_key: key().public_key(),
+            power: 1,
+        }],
     };
     check("genesis hash", genesis.hash().to_hex(), GOLDEN_GENESIS_HASH);
 }

@@ -4,7 +4,9 @@
 use proptest::prelude::*;
 
 use huxin_types::tx::{AnchorDocument, DealStage, Expiry, TenderRef};
-use huxin_types::{codec, Action, Block, ChainId, Hash32, Height, RegionCode, SecretKey, SignedTx, TimestampMs, TxBody, Uscc};
+use huxin_types::{
+    codec, Action, Block, ChainId, Hash32, Height, RegionCode, SecretKey, SignedTx, TimestampMs, TxBody, Uscc,
+};
 
 fn stage() -> impl Strategy<Value = DealStage> {
     prop_oneof![
@@ -21,7 +23,10 @@ fn body() -> impl Strategy<Value = TxBody> {
         "[a-z0-9-]{1,64}",
         any::<[u8; 32]>(),
         any::<u64>(),
-        prop_oneof![any::<u64>().prop_map(|h| Expiry::Height(Height(h))), any::<u64>().prop_map(|t| Expiry::Time(TimestampMs(t)))],
+        prop_oneof![
+            any::<u64>().prop_map(|h| Expiry::Height(Height(h))),
+            any::<u64>().prop_map(|t| Expiry::Time(TimestampMs(t)))
+        ],
         110_000u32..=829_999,
         ".{0,40}",
         ".{0,10}",
@@ -35,7 +40,11 @@ fn body() -> impl Strategy<Value = TxBody> {
             nonce,
             expiry,
             action: Action::AnchorDocument(AnchorDocument {
-                tender: TenderRef { region: RegionCode::new(region).unwrap(), project_code: project, section_code: section },
+                tender: TenderRef {
+                    region: RegionCode::new(region).unwrap(),
+                    project_code: project,
+                    section_code: section,
+                },
                 stage,
                 document_hash: Hash32(doc),
                 title,
