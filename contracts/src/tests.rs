@@ -25,6 +25,15 @@ impl KvState for Memory {
     }
 }
 
+/// The ledger right after `genesis`.
+fn genesis_state(genesis: &Genesis) -> Memory {
+    let mut state = Memory::default();
+    for (k, v) in registry::genesis_writes(genesis) {
+        state.put(k, v);
+    }
+    state
+}
+
 const ROLES: [Role; 3] = [Role::TradingCentre, Role::GuaranteeProvider, Role::Supervisor];
 
 fn member(role: Role, key: &SecretKey) -> GenesisMember {
@@ -50,11 +59,7 @@ fn setup() -> (Memory, Vec<SecretKey>) {
             power: 1,
         }],
     };
-    let mut state = Memory::default();
-    for (k, v) in registry::genesis_writes(&genesis) {
-        state.put(k, v);
-    }
-    (state, keys)
+    (genesis_state(&genesis), keys)
 }
 
 fn anchor(doc: u8) -> Action {
@@ -203,11 +208,7 @@ fn regions() -> (Memory, Vec<SecretKey>) {
             power: 1,
         }],
     };
-    let mut state = Memory::default();
-    for (k, v) in registry::genesis_writes(&genesis) {
-        state.put(k, v);
-    }
-    (state, keys)
+    (genesis_state(&genesis), keys)
 }
 
 fn run(state: &mut Memory, key: &SecretKey, action: Action) -> Result<(), Rejection> {

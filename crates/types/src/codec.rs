@@ -33,16 +33,7 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 
 /// Decode `bytes` as a `T`, accepting only its canonical encoding and at most `max_bytes`.
 pub fn decode_canonical<T: Serialize + DeserializeOwned>(bytes: &[u8], max_bytes: usize) -> Result<T, DecodeError> {
-    if bytes.len() > max_bytes {
-        return Err(DecodeError::TooLarge { got: bytes.len(), max: max_bytes });
-    }
-    // The bincode limit bounds every allocation the decoder makes by the input's own size.
-    let (value, read): (T, usize) =
-        bincode::serde::decode_from_slice(bytes, config().with_limit::<{ crate::limits::BLOCK_BYTES_MAX + 1024 }>())
-            .map_err(|e| DecodeError::Malformed(e.to_string()))?;
-    if read != bytes.len() {
-        return Err(DecodeError::TrailingBytes { trailing: bytes.len() - read });
-    }
+    let value: T = decode_stored(bytes, max_bytes)?;
     if encode(&value) != bytes {
         return Err(DecodeError::NotCanonical);
     }
