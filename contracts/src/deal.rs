@@ -1,21 +1,39 @@
 //! Deal anchors (全流程留痕): a trading centre records the SHA-256 of a deal document with its
-//! tender and stage, so anyone can later prove the document unaltered, who anchored it and when.
+//! tender section, stage, deal code, platform and parties, so anyone can later prove the document
+//! unaltered, who anchored it and when.
 //!
-//! Rules (this slice): only trading centres anchor; fields are bounded; the same document may be
-//! anchored to several tenders or stages, but not twice to the same tender and stage; at most
-//! [`DOCUMENT_ANCHORS_MAX`] anchors per document hash. Stage ordering, publicity windows and the
-//! archive lock are the domain issue's to add here.
+//! Rules:
+//! - only trading centres anchor, and only for tenders of their own region, except bids: a bid
+//!   may come from another region's platform (cross-platform trading, 跨平台交易);
+//! - stages move forward only (the same stage may repeat: many bids, several clarifications);
+//!   complaints and exceptions may come at any stage;
+//! - an award notice needs a candidate publicity anchored at least `candidate_publicity_days`
+//!   (default 3) days earlier;
+//! - after the archive anchor nothing more is accepted for that section (归档后内容不得修改);
+//! - an evaluation report may name experts attested in any region (remote evaluation, 远程异地评标),
+//!   but each must be attested and not revoked;
+//! - the same document is anchored at most once per section and stage, except that identical bid
+//!   documents from *different* bidders are accepted and raise a risk warning (围标串标预警);
+//! - at most [`DOCUMENT_ANCHORS_MAX`] anchors per document hash and [`SECTION_ANCHORS_MAX`] per
+//!   section.
 
 use serde::{Deserialize, Serialize};
 
 use huxin_types::codec;
+use huxin_types::identity::SubjectId;
 use huxin_types::tx::{AnchorDocument, DealStage, TenderRef};
-use huxin_types::{Hash32, Height, MemberId, RegionCode, RejectCode, Rejection, TimestampMs, TxHash};
+use huxin_types::{Hash32, Height, MemberId, RegionCode, RejectCode, Rejection, TimestampMs, TxHash, Uscc};
 
-use crate::{decode_record, keys, rejection, KvState, TxContext};
+use crate::identity::{self, AttestationStatus};
+use crate::risk::{self, RiskKind};
+use crate::{decode_record, keys, params, rejection, KvState, TxContext};
 
 /// Most anchors one document hash may carry.
 pub const DOCUMENT_ANCHORS_MAX: usize = 64;
+/// Most anchors one tender section may carry (its timeline).
+pub const SECTION_ANCHORS_MAX: usize = 2048;
+/// Most bid bond payers one section keeps for the same-payer check.
+pub const SECTION_PAYERS_MAX: usize = 1024;
 
 /// One anchor of a document, as stored and served.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +42,10 @@ pub struct AnchorRecord {
     pub tender: TenderRef,
     pub stage: DealStage,
     pub title: String,
+    pub deal_code: String,
+    pub platform_code: String,
+    pub parties: Vec<Uscc>,
+    pub experts: Vec<Hash32>,
     pub anchored_by: MemberId,
     pub anchored_by_region: RegionCode,
     pub height: Height,
@@ -31,25 +53,163 @@ pub struct AnchorRecord {
     pub tx_hash: TxHash,
 }
 
+/// One line of a section's timeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub stage: DealStage,
+    pub document_hash: Hash32,
+    pub anchored_by_region: RegionCode,
+    pub parties: Vec<Uscc>,
+    pub height: Height,
+    pub time: TimestampMs,
+}
+
+/// A tender section's progress.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenderRecord {
+    pub tender: TenderRef,
+    /// The furthest ordered stage anchored so far.
+    pub last_stage: Option<DealStage>,
+    /// When the first candidate publicity was anchored.
+    pub candidate_publicity_at: Option<TimestampMs>,
+    /// The estimated price the announcement stated (caps bid bonds at 2%).
+    pub estimated_price_fen: Option<u64>,
+    /// Height and time of the archive anchor; nothing is accepted after it.
+    pub archived: Option<(Height, TimestampMs)>,
+    pub timeline: Vec<TimelineEntry>,
+    /// (premium payer, applicant) of every bid bond issued for the section, sorted.
+    pub bid_bond_payers: Vec<(Uscc, Uscc)>,
+}
+
+impl TenderRecord {
+    pub fn new(tender: TenderRef) -> Self {
+        TenderRecord {
+            tender,
+            last_stage: None,
+            candidate_publicity_at: None,
+            estimated_price_fen: None,
+            archived: None,
+            timeline: Vec::new(),
+            bid_bond_payers: Vec::new(),
+        }
+    }
+}
+
 pub fn anchors_of(state: &dyn KvState, hash: &Hash32) -> Vec<AnchorRecord> {
     state.get(&keys::document(hash)).map(|b| decode_record(&b, "document anchors")).unwrap_or_default()
 }
 
+pub fn tender(state: &dyn KvState, tender: &TenderRef) -> Option<TenderRecord> {
+    state.get(&keys::tender(tender)).map(|b| decode_record(&b, "tender"))
+}
+
+pub fn put_tender(state: &mut dyn KvState, record: &TenderRecord) {
+    state.put(keys::tender(&record.tender), codec::encode(record));
+}
+
+/// Refuse anything for an archived section.
+pub fn check_not_archived(record: &TenderRecord) -> Result<(), Rejection> {
+    match record.archived {
+        Some((height, _)) => Err(rejection(
+            RejectCode::InvalidTransition,
+            format!("section {} was archived at height {height}; nothing more is accepted for it", record.tender),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn check_stage(
+    ctx: &TxContext,
+    state: &dyn KvState,
+    record: &TenderRecord,
+    a: &AnchorDocument,
+) -> Result<(), Rejection> {
+    check_not_archived(record)?;
+    if a.stage.is_unordered() {
+        return Ok(());
+    }
+    if let Some(last) = record.last_stage {
+        if a.stage < last {
+            return Err(rejection(
+                RejectCode::RuleViolated,
+                format!("section {} is at stage {last:?}; stages move forward only, got {:?}", a.tender, a.stage),
+            ));
+        }
+    }
+    if a.stage == DealStage::AwardNotice {
+        let days = params::current(state).candidate_publicity_days;
+        let Some(start) = record.candidate_publicity_at else {
+            return Err(rejection(
+                RejectCode::RuleViolated,
+                format!(
+                    "an award notice needs a candidate publicity of at least {days} days first; section {} has none",
+                    a.tender
+                ),
+            ));
+        };
+        let earliest = start.0.saturating_add(params::current(state).candidate_publicity_ms());
+        if ctx.time.0 < earliest {
+            return Err(rejection(
+                RejectCode::RuleViolated,
+                format!(
+                    "candidate publicity began at {} ms and lasts at least {days} days; the award notice may come from {earliest} ms, now is {} ms",
+                    start.0, ctx.time.0
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_experts(state: &dyn KvState, experts: &[Hash32]) -> Result<(), Rejection> {
+    for e in experts {
+        let subject = SubjectId::Expert(*e);
+        match identity::attestation(state, &subject) {
+            Some(a) if matches!(a.status, AttestationStatus::Active) => {}
+            Some(_) => {
+                return Err(rejection(RejectCode::RuleViolated, format!("expert {subject}'s attestation is revoked")))
+            }
+            None => {
+                return Err(rejection(RejectCode::NotFound, format!("expert {subject} is not attested in any region")))
+            }
+        }
+    }
+    Ok(())
+}
+
 pub fn anchor(ctx: &TxContext, state: &mut dyn KvState, a: &AnchorDocument) -> Result<(), Rejection> {
     a.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
+    if a.stage != DealStage::Bid && a.tender.region != ctx.member.region {
+        return Err(rejection(
+            RejectCode::NotPermitted,
+            format!(
+                "a trading centre of region {} anchors {:?} documents only for its own tenders (this one is in {}); only bids may come from another region's platform",
+                ctx.member.region, a.stage, a.tender.region
+            ),
+        ));
+    }
+    let mut record = tender(state, &a.tender).unwrap_or_else(|| TenderRecord::new(a.tender.clone()));
+    check_stage(ctx, state, &record, a)?;
+    check_experts(state, &a.experts)?;
+    if record.timeline.len() >= SECTION_ANCHORS_MAX {
+        return Err(rejection(
+            RejectCode::Conflict,
+            format!("section {} already has {SECTION_ANCHORS_MAX} anchors, the most allowed", a.tender),
+        ));
+    }
     let mut anchors = anchors_of(state, &a.document_hash);
-    if let Some(existing) = anchors.iter().find(|r| r.tender == a.tender && r.stage == a.stage) {
+    let same_slot: Vec<&AnchorRecord> = anchors.iter().filter(|r| r.tender == a.tender && r.stage == a.stage).collect();
+    let mut other_bidders = Vec::new();
+    for existing in &same_slot {
+        if a.stage == DealStage::Bid && existing.parties != a.parties {
+            other_bidders.extend(existing.parties.iter().cloned());
+            continue;
+        }
         return Err(rejection(
             RejectCode::Conflict,
             format!(
-                "document {} is already anchored to tender {}/{}/{} at stage {:?} (height {}, tx {})",
-                a.document_hash,
-                a.tender.region,
-                a.tender.project_code,
-                a.tender.section_code,
-                a.stage,
-                existing.height,
-                existing.tx_hash
+                "document {} is already anchored to section {} at stage {:?} (height {}, tx {})",
+                a.document_hash, a.tender, a.stage, existing.height, existing.tx_hash
             ),
         ));
     }
@@ -59,11 +219,48 @@ pub fn anchor(ctx: &TxContext, state: &mut dyn KvState, a: &AnchorDocument) -> R
             format!("document {} already has {DOCUMENT_ANCHORS_MAX} anchors, the most allowed", a.document_hash),
         ));
     }
+    if !other_bidders.is_empty() {
+        let mut bidders = other_bidders;
+        bidders.extend(a.parties.iter().cloned());
+        bidders.sort();
+        bidders.dedup();
+        risk::raise(ctx, state, &a.tender, RiskKind::IdenticalBidDocument { document_hash: a.document_hash, bidders });
+    }
+
+    if !a.stage.is_unordered() {
+        record.last_stage = Some(a.stage);
+    }
+    match a.stage {
+        DealStage::Announcement => {
+            if let Some(price) = a.estimated_price_fen {
+                record.estimated_price_fen = Some(price);
+            }
+        }
+        DealStage::CandidatePublicity if record.candidate_publicity_at.is_none() => {
+            record.candidate_publicity_at = Some(ctx.time);
+        }
+        DealStage::Archive => record.archived = Some((ctx.height, ctx.time)),
+        _ => {}
+    }
+    record.timeline.push(TimelineEntry {
+        stage: a.stage,
+        document_hash: a.document_hash,
+        anchored_by_region: ctx.member.region,
+        parties: a.parties.clone(),
+        height: ctx.height,
+        time: ctx.time,
+    });
+    put_tender(state, &record);
+
     anchors.push(AnchorRecord {
         document_hash: a.document_hash,
         tender: a.tender.clone(),
         stage: a.stage,
         title: a.title.clone(),
+        deal_code: a.deal_code.clone(),
+        platform_code: a.platform_code.clone(),
+        parties: a.parties.clone(),
+        experts: a.experts.clone(),
         anchored_by: ctx.member.id,
         anchored_by_region: ctx.member.region,
         height: ctx.height,

@@ -19,9 +19,10 @@ use serde::{Deserialize, Serialize};
 use huxin_types::codec;
 use huxin_types::genesis::Role;
 use huxin_types::identity::{
-    AttestSubject, Qualification, RecognitionPolicy, RevokeAttestation, SubjectId, SubjectKind,
+    AttestSubject, GrantScope, Qualification, RecognitionPolicy, RevokeAttestation, SignedStatement, Statement,
+    SubjectId, SubjectKind,
 };
-use huxin_types::{Height, MemberId, PublicKey, RegionCode, RejectCode, Rejection, TimestampMs};
+use huxin_types::{Hash32, Height, MemberId, PublicKey, RegionCode, RejectCode, Rejection, TimestampMs};
 
 use crate::{decode_record, keys, rejection, KvState, TxContext};
 
@@ -241,4 +242,139 @@ pub fn recognised_in(
     } else {
         Err(reasons)
     }
+}
+
+/// Most access grants one subject keeps (one per grantee and scope).
+pub const SUBJECT_GRANTS_MAX: usize = 256;
+/// How far a statement's `signed_at` may lie from the block time, either way.
+pub const STATEMENT_WINDOW_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// An access grant in force until `expires_at` (数据授权).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantRecord {
+    pub grantee: MemberId,
+    pub scope: GrantScope,
+    pub expires_at: TimestampMs,
+    pub height: Height,
+    pub statement: Hash32,
+}
+
+/// A subject's confirmation of a document (数据确认).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmationRecord {
+    pub document_hash: Hash32,
+    pub signed_at: TimestampMs,
+    pub height: Height,
+    pub relayed_by: MemberId,
+    pub statement: Hash32,
+}
+
+pub fn grants(state: &dyn KvState, subject: &SubjectId) -> Vec<GrantRecord> {
+    state.get(&keys::grants(subject)).map(|b| decode_record(&b, "grants")).unwrap_or_default()
+}
+
+/// Whether `member` may read `scope` of the subject's data at `time` by the subject's grant.
+pub fn is_granted(
+    state: &dyn KvState,
+    subject: &SubjectId,
+    member: &MemberId,
+    scope: GrantScope,
+    time: TimestampMs,
+) -> bool {
+    grants(state, subject)
+        .iter()
+        .any(|g| g.grantee == *member && (g.scope == scope || g.scope == GrantScope::All) && time < g.expires_at)
+}
+
+pub fn confirmation(state: &dyn KvState, subject: &SubjectId, document: &Hash32) -> Option<ConfirmationRecord> {
+    state.get(&keys::confirmation(subject, document)).map(|b| decode_record(&b, "confirmation"))
+}
+
+/// Record a statement the subject signed with its bound key. Rules: the subject's attestation is
+/// active and binds a key; the signature verifies with that key; `signed_at` is within
+/// [`STATEMENT_WINDOW_MS`] of the block time; each statement is recorded once; a grant names an
+/// existing member and expires after the block time.
+pub fn statement(ctx: &TxContext, state: &mut dyn KvState, s: &SignedStatement) -> Result<(), Rejection> {
+    s.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
+    let subject = &s.statement.subject;
+    let record = attestation(state, subject)
+        .ok_or_else(|| rejection(RejectCode::NotFound, format!("{subject} is not attested")))?;
+    if !matches!(record.status, AttestationStatus::Active) {
+        return Err(rejection(RejectCode::RuleViolated, format!("{subject}'s attestation is revoked")));
+    }
+    let key = record.bound_key.ok_or_else(|| {
+        rejection(
+            RejectCode::RuleViolated,
+            format!("{subject}'s attestation binds no key; its home centre binds one first"),
+        )
+    })?;
+    s.verify(&key).map_err(|e| {
+        rejection(
+            RejectCode::BadSignature,
+            format!("statement signature does not verify with {subject}'s bound key {key}: {e}"),
+        )
+    })?;
+    if s.statement.signed_at.0.abs_diff(ctx.time.0) > STATEMENT_WINDOW_MS {
+        return Err(rejection(
+            RejectCode::RuleViolated,
+            format!(
+                "statement signed at {} ms; it must be within {STATEMENT_WINDOW_MS} ms of the block time {} ms",
+                s.statement.signed_at.0, ctx.time.0
+            ),
+        ));
+    }
+    let hash = s.hash();
+    if state.get(&keys::statement(&hash)).is_some() {
+        return Err(rejection(RejectCode::Conflict, format!("statement {hash} is already recorded")));
+    }
+    match &s.statement.statement {
+        Statement::Confirm { document_hash } => {
+            let record = ConfirmationRecord {
+                document_hash: *document_hash,
+                signed_at: s.statement.signed_at,
+                height: ctx.height,
+                relayed_by: ctx.member.id,
+                statement: hash,
+            };
+            state.put(keys::confirmation(subject, document_hash), codec::encode(&record));
+        }
+        Statement::Grant { grantee, scope, expires_at } => {
+            if crate::registry::member(state, grantee).is_none() {
+                return Err(rejection(RejectCode::NotFound, format!("grantee {grantee} is not a member")));
+            }
+            if *expires_at <= ctx.time {
+                return Err(rejection(
+                    RejectCode::RuleViolated,
+                    format!("grant expires at {} ms, not after the block time {} ms", expires_at.0, ctx.time.0),
+                ));
+            }
+            let mut list = grants(state, subject);
+            list.retain(|g| !(g.grantee == *grantee && g.scope == *scope));
+            if list.len() >= SUBJECT_GRANTS_MAX {
+                return Err(rejection(
+                    RejectCode::Conflict,
+                    format!("{subject} already has {SUBJECT_GRANTS_MAX} grants"),
+                ));
+            }
+            list.push(GrantRecord {
+                grantee: *grantee,
+                scope: *scope,
+                expires_at: *expires_at,
+                height: ctx.height,
+                statement: hash,
+            });
+            state.put(keys::grants(subject), codec::encode(&list));
+        }
+        Statement::RevokeGrant { grantee } => {
+            let mut list = grants(state, subject);
+            let before = list.len();
+            list.retain(|g| g.grantee != *grantee);
+            if list.len() == before {
+                return Err(rejection(RejectCode::NotFound, format!("{subject} has no grant to {grantee}")));
+            }
+            state.put(keys::grants(subject), codec::encode(&list));
+        }
+    }
+    state.put(keys::statement(&hash), codec::encode(&ctx.height));
+    Ok(())
 }

@@ -3,10 +3,16 @@
 
 use huxin_types::crypto::PublicKey;
 use huxin_types::identity::SubjectId;
-use huxin_types::{Hash32, MemberId, RegionCode};
+use huxin_types::tx::TenderRef;
+use huxin_types::{Hash32, MemberId, RegionCode, Uscc};
 
 pub fn member(id: &MemberId) -> Vec<u8> {
     format!("member/{id}").into_bytes()
+}
+
+/// Every member id, sorted.
+pub fn members() -> Vec<u8> {
+    b"members".to_vec()
 }
 
 /// Which member a signing key belongs to.
@@ -42,4 +48,69 @@ pub fn recognition_policy(region: RegionCode) -> Vec<u8> {
 /// A subject's blacklist entries.
 pub fn blacklist(subject: &SubjectId) -> Vec<u8> {
     format!("blacklist/{}", subject.key()).into_bytes()
+}
+
+/// The rule parameters in force (absent: `Params::default()`).
+pub fn params() -> Vec<u8> {
+    b"params".to_vec()
+}
+
+/// The validator set scheduled to take over at a later height.
+pub fn validators_next() -> Vec<u8> {
+    b"validators_next".to_vec()
+}
+
+/// A governance proposal by id.
+pub fn proposal(id: &Hash32) -> Vec<u8> {
+    format!("proposal/{id}").into_bytes()
+}
+
+/// One credit record by id.
+pub fn credit_record(id: &Hash32) -> Vec<u8> {
+    format!("credit/{id}").into_bytes()
+}
+
+/// The ids of every credit record about a subject, in the order recorded (the complete list).
+pub fn credit_list(subject: &SubjectId) -> Vec<u8> {
+    format!("credit_list/{}", subject.key()).into_bytes()
+}
+
+/// An e-guarantee by number.
+pub fn guarantee(number: &str) -> Vec<u8> {
+    format!("guarantee/{number}").into_bytes()
+}
+
+/// A tender section's key part: the hex SHA-256 of its canonical encoding (codes may hold '/').
+pub fn tender_id(tender: &TenderRef) -> Hash32 {
+    huxin_types::codec::hash_tagged(b"huxin/v1/tender", &huxin_types::codec::encode(tender))
+}
+
+/// A tender section's progress (stages, publicity, archive, bid bonds).
+pub fn tender(tender: &TenderRef) -> Vec<u8> {
+    format!("tender/{}", tender_id(tender)).into_bytes()
+}
+
+/// The bid bond an applicant holds for a section.
+pub fn bid_bond(tender: &TenderRef, applicant: &Uscc) -> Vec<u8> {
+    format!("bid_bond/{}/{applicant}", tender_id(tender)).into_bytes()
+}
+
+/// The risk warnings raised in a section.
+pub fn risk(tender: &TenderRef) -> Vec<u8> {
+    format!("risk/{}", tender_id(tender)).into_bytes()
+}
+
+/// A recorded subject statement (so it is recorded once).
+pub fn statement(hash: &Hash32) -> Vec<u8> {
+    format!("statement/{hash}").into_bytes()
+}
+
+/// A subject's access grants.
+pub fn grants(subject: &SubjectId) -> Vec<u8> {
+    format!("grants/{}", subject.key()).into_bytes()
+}
+
+/// A subject's confirmation of one document.
+pub fn confirmation(subject: &SubjectId, document: &Hash32) -> Vec<u8> {
+    format!("confirmation/{}/{document}", subject.key()).into_bytes()
 }

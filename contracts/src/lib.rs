@@ -9,11 +9,16 @@
 //! `apply` function, a row in [`permission::allowed_roles`], and a dispatch arm in [`apply`].
 
 pub mod blacklist;
+pub mod credit;
 pub mod deal;
+pub mod governance;
+pub mod guarantee;
 pub mod identity;
 pub mod keys;
+pub mod params;
 pub mod permission;
 pub mod registry;
+pub mod risk;
 
 use huxin_types::crypto::PublicKey;
 use huxin_types::{Action, Height, RejectCode, Rejection, TimestampMs, TxHash};
@@ -51,6 +56,18 @@ pub fn apply(ctx: &TxContext, state: &mut dyn KvState, action: &Action) -> Resul
         Action::SetRecognitionPolicy { policy } => identity::set_policy(ctx, state, *policy),
         Action::ListOnBlacklist(l) => blacklist::list(ctx, state, l),
         Action::LiftBlacklist(l) => blacklist::lift(ctx, state, l),
+        Action::RecordCredit(r) => credit::record_credit(ctx, state, r),
+        Action::RepairCredit(r) => credit::repair(ctx, state, r),
+        Action::RevokeCredit(r) => credit::revoke(ctx, state, r),
+        Action::IssueGuarantee(g) => guarantee::issue(ctx, state, g),
+        Action::VerifyGuarantee(n) => guarantee::verify(ctx, state, n),
+        Action::ClaimGuarantee(c) => guarantee::claim(ctx, state, c),
+        Action::PayGuarantee(p) => guarantee::pay(ctx, state, p),
+        Action::ReleaseGuarantee(n) => guarantee::release(ctx, state, n),
+        Action::CancelGuarantee(n) => guarantee::cancel(ctx, state, n),
+        Action::Propose(p) => governance::propose(ctx, state, p),
+        Action::Vote(v) => governance::vote(ctx, state, v),
+        Action::SubjectStatement(s) => identity::statement(ctx, state, s),
     }
 }
 

@@ -15,6 +15,18 @@ pub fn allowed_roles(action: &Action) -> &'static [Role] {
         Action::SetRecognitionPolicy { .. } => &[Role::TradingCentre],
         Action::ListOnBlacklist(_) => &[Role::Supervisor, Role::TradingCentre],
         Action::LiftBlacklist(_) => &[Role::Supervisor, Role::TradingCentre],
+        Action::RecordCredit(_) => &[Role::Supervisor, Role::TradingCentre],
+        Action::RepairCredit(_) => &[Role::Supervisor, Role::TradingCentre],
+        Action::RevokeCredit(_) => &[Role::Supervisor, Role::TradingCentre],
+        Action::IssueGuarantee(_) => &[Role::GuaranteeProvider],
+        Action::VerifyGuarantee(_) => &[Role::TradingCentre],
+        Action::ClaimGuarantee(_) => &[Role::TradingCentre],
+        Action::PayGuarantee(_) => &[Role::GuaranteeProvider],
+        Action::ReleaseGuarantee(_) => &[Role::GuaranteeProvider, Role::TradingCentre],
+        Action::CancelGuarantee(_) => &[Role::GuaranteeProvider],
+        Action::Propose(_) => &[Role::TradingCentre, Role::Supervisor],
+        Action::Vote(_) => &[Role::TradingCentre],
+        Action::SubjectStatement(_) => &[Role::TradingCentre, Role::GuaranteeProvider, Role::Supervisor],
     }
 }
 

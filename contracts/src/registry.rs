@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use huxin_types::codec;
 use huxin_types::crypto::PublicKey;
 use huxin_types::genesis::{Genesis, Role};
-use huxin_types::{MemberId, RegionCode, RejectCode, Rejection, Uscc};
+use huxin_types::{Height, MemberId, RegionCode, RejectCode, Rejection, Uscc};
 
 use crate::{decode_record, keys, rejection, KvState};
 
@@ -72,6 +72,10 @@ pub fn genesis_writes(genesis: &Genesis) -> Vec<(Vec<u8>, Vec<u8>)> {
         })
         .collect();
     writes.push((keys::validators(), codec::encode(&validators)));
+    let mut ids: Vec<MemberId> = genesis.members.iter().filter_map(|m| m.id()).collect();
+    ids.sort();
+    ids.dedup();
+    writes.push((keys::members(), codec::encode(&ids)));
     writes.sort();
     writes
 }
@@ -80,8 +84,62 @@ pub fn member(state: &dyn KvState, id: &MemberId) -> Option<MemberRecord> {
     state.get(&keys::member(id)).map(|b| decode_record(&b, "member"))
 }
 
+/// Every member id ever registered, sorted.
+pub fn member_ids(state: &dyn KvState) -> Vec<MemberId> {
+    state.get(&keys::members()).map(|b| decode_record(&b, "member list")).unwrap_or_default()
+}
+
+pub fn put_member(state: &mut dyn KvState, record: &MemberRecord) {
+    state.put(keys::member(&record.id), codec::encode(record));
+}
+
+/// The validator set stored as current (see [`validators_at`] for the one in force at a height).
 pub fn validators(state: &dyn KvState) -> Vec<ValidatorRecord> {
     state.get(&keys::validators()).map(|b| decode_record(&b, "validator set")).unwrap_or_default()
+}
+
+/// A validator set that takes over from `activation` on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NextValidators {
+    pub activation: Height,
+    pub validators: Vec<ValidatorRecord>,
+}
+
+pub fn next_validators(state: &dyn KvState) -> Option<NextValidators> {
+    state.get(&keys::validators_next()).map(|b| decode_record(&b, "next validator set"))
+}
+
+/// Which of the current and the scheduled set is in force at `height`.
+pub fn select_validators(
+    current: Vec<ValidatorRecord>,
+    next: Option<NextValidators>,
+    height: Height,
+) -> Vec<ValidatorRecord> {
+    match next {
+        Some(n) if n.activation <= height => n.validators,
+        _ => current,
+    }
+}
+
+/// The validator set in force at `height`, from state after any earlier block (a change made at
+/// height h is in force from h + 2, so state after h already knows the set of h + 2).
+pub fn validators_at(state: &dyn KvState, height: Height) -> Vec<ValidatorRecord> {
+    select_validators(validators(state), next_validators(state), height)
+}
+
+/// Schedule `set` for `ctx.height + 2`, folding an earlier schedule that is due by then into the
+/// current set.
+pub fn schedule_validators(state: &mut dyn KvState, at: Height, change: impl FnOnce(&mut Vec<ValidatorRecord>)) {
+    let mut current = validators(state);
+    let mut next = next_validators(state);
+    if let Some(n) = next.take_if(|n| n.activation.0 <= at.0 + 1) {
+        current = n.validators;
+    }
+    let mut set = next.map_or_else(|| current.clone(), |n| n.validators);
+    change(&mut set);
+    state.put(keys::validators(), codec::encode(&current));
+    state
+        .put(keys::validators_next(), codec::encode(&NextValidators { activation: Height(at.0 + 2), validators: set }));
 }
 
 /// The active member that owns `key`, or why there is none.
@@ -93,6 +151,12 @@ pub fn signer_member(state: &dyn KvState, key: &PublicKey) -> Result<MemberRecor
     let record = member(state, &id).ok_or_else(|| {
         rejection(RejectCode::UnknownSigner, format!("key {key} names member {id}, which does not exist"))
     })?;
+    if !record.keys.contains(key) {
+        return Err(rejection(
+            RejectCode::SignerInactive,
+            format!("key {key} was rotated out of member {} ({}); it signs nothing", record.name, record.id),
+        ));
+    }
     if record.status != MemberStatus::Active {
         return Err(rejection(
             RejectCode::SignerInactive,

@@ -179,11 +179,16 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
                     tender: TenderRef {
                         region: RegionCode::new(330100)?,
                         project_code: "BENCH".into(),
-                        section_code: format!("S{k}"),
+                        section_code: format!("S{doc_counter}"),
                     },
                     stage: DealStage::Bid,
                     document_hash: Hash32(doc),
                     title: String::new(),
+                    deal_code: String::new(),
+                    platform_code: String::new(),
+                    parties: vec![huxin_types::Uscc::with_check("91330100MA0000001").expect("a valid code")],
+                    experts: Vec::new(),
+                    estimated_price_fen: None,
                 }),
             };
             nonces[k] += 1;

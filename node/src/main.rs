@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 use eyre::{eyre, WrapErr};
 
 use huxin_types::tx::{AnchorDocument, DealStage, TenderRef};
-use huxin_types::{Action, Hash32, RegionCode, SecretKey};
+use huxin_types::{Action, Hash32, RegionCode, SecretKey, Uscc};
 
 #[derive(Parser)]
 #[command(name = "huxin", version, about = "Huxin (互信): the ledger public-resource trading centres share")]
@@ -118,6 +118,29 @@ enum TxCommand {
         hash: Option<String>,
         #[arg(long, default_value = "")]
         title: String,
+        /// Party USCCs (repeat); a bid names exactly its bidder.
+        #[arg(long = "party")]
+        parties: Vec<String>,
+        /// Unified deal code (统一交易标识码).
+        #[arg(long, default_value = "")]
+        deal_code: String,
+        /// Trading platform code.
+        #[arg(long, default_value = "")]
+        platform: String,
+        /// Estimated price of the section in fen (announcements only).
+        #[arg(long)]
+        estimated_price_fen: Option<u64>,
+    },
+    /// Sign and submit any action given as JSON (see README's transaction kinds), then wait for it.
+    Submit {
+        #[arg(long, default_value = "http://127.0.0.1:26600")]
+        api: String,
+        /// The member's signing key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// A file holding one action as JSON, e.g. {"record_credit": {...}}.
+        #[arg(long)]
+        action: PathBuf,
     },
 }
 
@@ -129,25 +152,59 @@ fn init_logs(filter: &str) {
         .try_init();
 }
 
-async fn anchor(cmd: TxCommand) -> eyre::Result<()> {
-    let TxCommand::Anchor { api, key, region, project, section, stage, file, hash, title } = cmd;
-    let key = start::load_key(&key)?;
-    let document_hash = match (file, hash) {
-        (Some(path), None) => {
-            let bytes = std::fs::read(&path).wrap_err_with(|| format!("reading {}", path.display()))?;
-            Hash32::of_document(&bytes)
+async fn tx(cmd: TxCommand) -> eyre::Result<()> {
+    let (api, key, action) = match cmd {
+        TxCommand::Anchor {
+            api,
+            key,
+            region,
+            project,
+            section,
+            stage,
+            file,
+            hash,
+            title,
+            parties,
+            deal_code,
+            platform,
+            estimated_price_fen,
+        } => {
+            let document_hash = match (file, hash) {
+                (Some(path), None) => {
+                    let bytes = std::fs::read(&path).wrap_err_with(|| format!("reading {}", path.display()))?;
+                    Hash32::of_document(&bytes)
+                }
+                (None, Some(h)) => h.parse()?,
+                _ => return Err(eyre!("give --file or --hash")),
+            };
+            let stage: DealStage = serde_json::from_value(serde_json::Value::String(stage.clone()))
+                .map_err(|_| eyre!("unknown stage {stage:?}"))?;
+            let parties = parties.iter().map(|p| Uscc::parse(p)).collect::<Result<Vec<_>, _>>()?;
+            let action = Action::AnchorDocument(AnchorDocument {
+                tender: TenderRef {
+                    region: region.parse::<RegionCode>()?,
+                    project_code: project,
+                    section_code: section,
+                },
+                stage,
+                document_hash,
+                title,
+                deal_code,
+                platform_code: platform,
+                parties,
+                experts: Vec::new(),
+                estimated_price_fen,
+            });
+            (api, key, action)
         }
-        (None, Some(h)) => h.parse()?,
-        _ => return Err(eyre!("give --file or --hash")),
+        TxCommand::Submit { api, key, action } => {
+            let text = std::fs::read_to_string(&action).wrap_err_with(|| format!("reading {}", action.display()))?;
+            let action: Action =
+                serde_json::from_str(&text).wrap_err_with(|| format!("{} is not an action", action.display()))?;
+            (api, key, action)
+        }
     };
-    let stage: DealStage = serde_json::from_value(serde_json::Value::String(stage.clone()))
-        .map_err(|_| eyre!("unknown stage {stage:?}"))?;
-    let action = Action::AnchorDocument(AnchorDocument {
-        tender: TenderRef { region: region.parse::<RegionCode>()?, project_code: project, section_code: section },
-        stage,
-        document_hash,
-        title,
-    });
+    let key = start::load_key(&key)?;
     let client = huxin_client::Client::new(&api);
     let hash = client.prepare_sign_submit(&key, &action).await?;
     println!("submitted {hash}");
@@ -192,7 +249,7 @@ fn main() -> eyre::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&status)?);
                 Ok(())
             }
-            Command::Tx { command } => anchor(command).await,
+            Command::Tx { command } => tx(command).await,
             Command::Bench(args) => bench::run(args).await,
         }
     })

@@ -218,6 +218,11 @@ pub fn anchor_action(seed: u64) -> Action {
         stage: DealStage::Bid,
         document_hash: Hash32(doc),
         title: "test".into(),
+        deal_code: String::new(),
+        platform_code: String::new(),
+        parties: vec![huxin_types::Uscc::with_check("91330100MA0000001").expect("a valid code")],
+        experts: Vec::new(),
+        estimated_price_fen: None,
     })
 }
 

@@ -158,18 +158,29 @@ impl Host {
         self.store.latest_height()?.ok_or_else(|| eyre!("store has no genesis"))
     }
 
-    /// The validator set in force at `height`: the one in state after block `height - 1`, or the
-    /// latest known if that block is not persisted yet.
+    /// The validator set in force at `height`, read from the state after block `height - 1`, or
+    /// after the latest block if that one is not persisted yet. Governance schedules a change two
+    /// heights after the block that makes it, so the latest state already knows the set of the
+    /// height after next.
     pub fn validator_set(&self, height: Height) -> eyre::Result<ValidatorSet> {
         let latest = self.latest()?;
         let version = height.0.saturating_sub(1).min(latest.0);
-        let key = huxin_contracts::keys::validators();
-        let bytes =
+        let read = |key: Vec<u8>| {
             jmt::storage::TreeReader::get_value_option(self.store.as_ref(), version, huxin_state::key_hash(&key))
-                .map_err(|e| eyre!("reading the validator set at version {version}: {e}"))?
-                .ok_or_else(|| eyre!("no validator set at version {version}"))?;
-        let records: Vec<huxin_contracts::registry::ValidatorRecord> =
+                .map_err(|e| eyre!("reading the validator set at version {version}: {e}"))
+        };
+        let bytes =
+            read(huxin_contracts::keys::validators())?.ok_or_else(|| eyre!("no validator set at version {version}"))?;
+        let current: Vec<huxin_contracts::registry::ValidatorRecord> =
             codec::decode_canonical(&bytes, usize::MAX).map_err(|e| eyre!("validator set does not decode: {e}"))?;
+        let next = match read(huxin_contracts::keys::validators_next())? {
+            Some(bytes) => Some(
+                codec::decode_canonical(&bytes, usize::MAX)
+                    .map_err(|e| eyre!("next validator set does not decode: {e}"))?,
+            ),
+            None => None,
+        };
+        let records = huxin_contracts::registry::select_validators(current, next, huxin_types::Height(height.0));
         Ok(ValidatorSet::new(records.iter().map(|r| Validator::new(PublicKey(r.public_key.0), r.power)).collect()))
     }
 

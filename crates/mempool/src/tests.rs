@@ -18,6 +18,11 @@ fn tx(key: &SecretKey, nonce: u64, expiry: Expiry) -> SignedTx {
             stage: DealStage::Bid,
             document_hash: Hash32([nonce as u8; 32]),
             title: String::new(),
+            deal_code: String::new(),
+            platform_code: String::new(),
+            parties: vec![huxin_types::Uscc::with_check("91330100MA0000001").expect("a valid code")],
+            experts: Vec::new(),
+            estimated_price_fen: None,
         }),
     }
     .sign(key)

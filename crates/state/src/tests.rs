@@ -61,6 +61,11 @@ fn anchor_tx(key: &SecretKey, chain: &str, nonce: u64, doc: u8) -> SignedTx {
             stage: DealStage::Bid,
             document_hash: Hash32([doc; 32]),
             title: "bid".into(),
+            deal_code: String::new(),
+            platform_code: String::new(),
+            parties: vec![huxin_types::Uscc::with_check("91330100MA0000001").expect("a valid code")],
+            experts: Vec::new(),
+            estimated_price_fen: None,
         }),
     }
     .sign(key)

@@ -49,6 +49,11 @@ fn anchor(nonce: u64) -> SignedTx {
             stage: DealStage::Bid,
             document_hash: Hash32(doc),
             title: String::new(),
+            deal_code: String::new(),
+            platform_code: String::new(),
+            parties: vec![huxin_types::Uscc::with_check("91330100MA0000001").expect("a valid code")],
+            experts: Vec::new(),
+            estimated_price_fen: None,
         }),
     }
     .sign(&centre())

@@ -35,6 +35,8 @@ pub enum Domain {
     ProposalPart,
     /// A signed API query (supervisor access).
     Query,
+    /// A statement a subject signs with its bound key (data confirmation and grants).
+    SubjectStatement,
 }
 
 impl Domain {
@@ -45,6 +47,7 @@ impl Domain {
             Domain::Proposal => b"huxin/v1/proposal",
             Domain::ProposalPart => b"huxin/v1/proposal-part",
             Domain::Query => b"huxin/v1/query",
+            Domain::SubjectStatement => b"huxin/v1/subject-statement",
         }
     }
 }

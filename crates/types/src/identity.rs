@@ -99,7 +99,8 @@ pub struct AttestSubject {
     pub valid_until: Option<TimestampMs>,
 }
 
-fn text(name: &str, value: &str, required: bool) -> Result<(), String> {
+/// Check a free-text field: at most [`TEXT_BYTES_MAX`] bytes, and not blank when required.
+pub fn text(name: &str, value: &str, required: bool) -> Result<(), String> {
     if value.len() > TEXT_BYTES_MAX {
         return Err(format!("{name} is {} bytes; at most {TEXT_BYTES_MAX} are allowed", value.len()));
     }
@@ -234,5 +235,67 @@ impl LiftBlacklist {
         self.subject.check()?;
         text("decision_no", &self.decision_no, true)?;
         text("reason", &self.reason, true)
+    }
+}
+
+/// What part of its data a subject lets a member read (数据授权).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantScope {
+    Profile,
+    CreditHistory,
+    Guarantees,
+    Deals,
+    All,
+}
+
+/// What a subject's bound key signs (数据确认与授权).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Statement {
+    /// The subject confirms a document (its bid, a record about it) as its own and accurate.
+    Confirm { document_hash: Hash32 },
+    /// The subject lets a member read part of its data until `expires_at`.
+    Grant { grantee: crate::id::MemberId, scope: GrantScope, expires_at: TimestampMs },
+    /// The subject withdraws every grant to a member.
+    RevokeGrant { grantee: crate::id::MemberId },
+}
+
+/// A statement by a subject, signed by the key its home centre bound in the attestation. Any
+/// member may relay it to the ledger.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubjectStatement {
+    pub subject: SubjectId,
+    pub statement: Statement,
+    /// When the subject signed; must lie within a day of the block's time.
+    pub signed_at: TimestampMs,
+}
+
+impl SubjectStatement {
+    pub fn sign(self, key: &crate::crypto::SecretKey) -> SignedStatement {
+        let signature = key.sign(crate::crypto::Domain::SubjectStatement, &crate::codec::encode(&self));
+        SignedStatement { statement: self, signature }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedStatement {
+    pub statement: SubjectStatement,
+    pub signature: crate::crypto::Signature,
+}
+
+impl SignedStatement {
+    pub fn check_fields(&self) -> Result<(), String> {
+        self.statement.subject.check()
+    }
+
+    /// Check the signature against `key` (the subject's bound key).
+    pub fn verify(&self, key: &PublicKey) -> Result<(), crate::crypto::SignatureError> {
+        key.verify(crate::crypto::Domain::SubjectStatement, &crate::codec::encode(&self.statement), &self.signature)
+    }
+
+    /// Identifies the statement (a statement is recorded once).
+    pub fn hash(&self) -> Hash32 {
+        crate::codec::hash_tagged(b"huxin/v1/subject-statement", &crate::codec::encode(&self.statement))
     }
 }

@@ -15,8 +15,11 @@
 
 pub mod block;
 pub mod codec;
+pub mod credit;
 pub mod crypto;
 pub mod genesis;
+pub mod governance;
+pub mod guarantee;
 pub mod id;
 pub mod identity;
 pub mod limits;

@@ -32,6 +32,10 @@ pub enum RejectCode {
     BadSignature,
     /// The transaction is larger than allowed, or malformed.
     Malformed,
+    /// The object's current lifecycle state does not allow this step (the reason names it).
+    InvalidTransition,
+    /// A business rule refuses the action (publication windows, the 2% bid bond cap, stage order…).
+    RuleViolated,
 }
 
 impl RejectCode {
@@ -49,6 +53,8 @@ impl RejectCode {
             RejectCode::WrongChain => "wrong_chain",
             RejectCode::BadSignature => "bad_signature",
             RejectCode::Malformed => "malformed",
+            RejectCode::InvalidTransition => "invalid_transition",
+            RejectCode::RuleViolated => "rule_violated",
         }
     }
 }

@@ -7,10 +7,17 @@
 use serde::{Deserialize, Serialize};
 
 use crate::codec::{self, DecodeError};
+use crate::credit::{RecordCredit, RepairCredit, RevokeCredit};
 use crate::crypto::{Domain, PublicKey, SecretKey, Signature, SignatureError};
+use crate::governance::{Propose, Vote};
+use crate::guarantee::{ClaimGuarantee, GuaranteeNote, IssueGuarantee, PayGuarantee};
+use crate::id::Uscc;
 use crate::id::{ChainId, Hash32, Height, RegionCode, TimestampMs, TxHash};
-use crate::identity::{AttestSubject, LiftBlacklist, ListOnBlacklist, RecognitionPolicy, RevokeAttestation, SubjectId};
-use crate::limits::{TEXT_BYTES_MAX, TX_BYTES_MAX};
+use crate::identity::{
+    text, AttestSubject, LiftBlacklist, ListOnBlacklist, RecognitionPolicy, RevokeAttestation, SignedStatement,
+    SubjectId,
+};
+use crate::limits::TX_BYTES_MAX;
 
 /// When a transaction stops being includable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,6 +71,30 @@ pub enum Action {
     ListOnBlacklist(ListOnBlacklist),
     /// Whoever may list in the entry's scope lifts the entry, with a reason.
     LiftBlacklist(LiftBlacklist),
+    /// A supervisor or trading centre records a credit fact (资信记录).
+    RecordCredit(RecordCredit),
+    /// The issuer or a supervisor repairs a negative record after its minimum window (信用修复).
+    RepairCredit(RepairCredit),
+    /// The issuer or a supervisor revokes an erroneous record.
+    RevokeCredit(RevokeCredit),
+    /// A guarantee provider issues an e-guarantee (电子保函).
+    IssueGuarantee(IssueGuarantee),
+    /// A trading centre records that it checked a guarantee.
+    VerifyGuarantee(GuaranteeNote),
+    /// The tender region's trading centre claims on a guarantee.
+    ClaimGuarantee(ClaimGuarantee),
+    /// The issuing provider pays a claim.
+    PayGuarantee(PayGuarantee),
+    /// The issuing provider or the tender region's centre releases a guarantee (注销).
+    ReleaseGuarantee(GuaranteeNote),
+    /// The issuing provider cancels a guarantee before anyone used it.
+    CancelGuarantee(GuaranteeNote),
+    /// A trading centre or supervisor proposes a governance change.
+    Propose(Propose),
+    /// A trading centre votes on a proposal.
+    Vote(Vote),
+    /// Any member relays a statement signed by a subject's bound key (数据确认与授权).
+    SubjectStatement(SignedStatement),
 }
 
 impl Action {
@@ -78,6 +109,18 @@ impl Action {
             Action::SetRecognitionPolicy { .. } => "set_recognition_policy",
             Action::ListOnBlacklist(_) => "list_on_blacklist",
             Action::LiftBlacklist(_) => "lift_blacklist",
+            Action::RecordCredit(_) => "record_credit",
+            Action::RepairCredit(_) => "repair_credit",
+            Action::RevokeCredit(_) => "revoke_credit",
+            Action::IssueGuarantee(_) => "issue_guarantee",
+            Action::VerifyGuarantee(_) => "verify_guarantee",
+            Action::ClaimGuarantee(_) => "claim_guarantee",
+            Action::PayGuarantee(_) => "pay_guarantee",
+            Action::ReleaseGuarantee(_) => "release_guarantee",
+            Action::CancelGuarantee(_) => "cancel_guarantee",
+            Action::Propose(_) => "propose",
+            Action::Vote(_) => "vote",
+            Action::SubjectStatement(_) => "subject_statement",
         }
     }
 
@@ -91,6 +134,16 @@ impl Action {
             Action::SetRecognitionPolicy { .. } => Ok(()),
             Action::ListOnBlacklist(l) => l.check_fields(),
             Action::LiftBlacklist(l) => l.check_fields(),
+            Action::RecordCredit(r) => r.check_fields(),
+            Action::RepairCredit(r) => r.check_fields(),
+            Action::RevokeCredit(r) => r.check_fields(),
+            Action::IssueGuarantee(g) => g.check_fields(),
+            Action::VerifyGuarantee(n) | Action::ReleaseGuarantee(n) | Action::CancelGuarantee(n) => n.check_fields(),
+            Action::ClaimGuarantee(c) => c.check_fields(),
+            Action::PayGuarantee(p) => p.check_fields(),
+            Action::Propose(p) => p.check_fields(),
+            Action::Vote(_) => Ok(()),
+            Action::SubjectStatement(s) => s.check_fields(),
         }
     }
 }
@@ -103,7 +156,20 @@ pub struct TenderRef {
     pub section_code: String,
 }
 
-/// The stage of a trade a document belongs to.
+impl TenderRef {
+    pub fn check_fields(&self) -> Result<(), String> {
+        text("tender.project_code", &self.project_code, true)?;
+        text("tender.section_code", &self.section_code, true)
+    }
+}
+
+impl std::fmt::Display for TenderRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.region, self.project_code, self.section_code)
+    }
+}
+
+/// The stage of a trade a document belongs to, in the order a trade moves through them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DealStage {
@@ -116,10 +182,23 @@ pub enum DealStage {
     CandidatePublicity,
     AwardNotice,
     Contract,
+    /// May come at any stage before the archive.
     Complaint,
+    /// May come at any stage before the archive.
     Exception,
+    /// The last anchor of a section: nothing more is accepted after it.
     Archive,
 }
+
+impl DealStage {
+    /// Complaints and exceptions may come at any time before the archive.
+    pub fn is_unordered(self) -> bool {
+        matches!(self, DealStage::Complaint | DealStage::Exception)
+    }
+}
+
+/// Most parties and experts one anchor may name.
+pub const ANCHOR_PARTIES_MAX: usize = 64;
 
 /// Anchor a document's SHA-256 to a tender and stage.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,24 +207,40 @@ pub struct AnchorDocument {
     pub stage: DealStage,
     /// SHA-256 of the document's bytes.
     pub document_hash: Hash32,
-    /// A short human title, at most [`TEXT_BYTES_MAX`] bytes.
+    /// A short human title, at most [`crate::limits::TEXT_BYTES_MAX`] bytes.
     pub title: String,
+    /// The unified deal code (统一交易标识码) of the trade.
+    pub deal_code: String,
+    /// The code of the trading platform the document came from (cross-platform bids).
+    pub platform_code: String,
+    /// The parties' USCCs; a bid names exactly its bidder.
+    pub parties: Vec<Uscc>,
+    /// Experts named by an evaluation report (salted ID hashes; may be attested in other regions).
+    pub experts: Vec<Hash32>,
+    /// The section's estimated price (最高投标限价 / 估算价) in fen, stated by an announcement.
+    pub estimated_price_fen: Option<u64>,
 }
 
 impl AnchorDocument {
     /// Field-level checks that need no state.
     pub fn check_fields(&self) -> Result<(), String> {
-        for (name, value) in [
-            ("tender.project_code", &self.tender.project_code),
-            ("tender.section_code", &self.tender.section_code),
-            ("title", &self.title),
-        ] {
-            if value.len() > TEXT_BYTES_MAX {
-                return Err(format!("{name} is {} bytes; at most {TEXT_BYTES_MAX} are allowed", value.len()));
-            }
+        self.tender.check_fields()?;
+        text("title", &self.title, false)?;
+        text("deal_code", &self.deal_code, false)?;
+        text("platform_code", &self.platform_code, false)?;
+        if self.parties.len() > ANCHOR_PARTIES_MAX || self.experts.len() > ANCHOR_PARTIES_MAX {
+            return Err(format!(
+                "an anchor names at most {ANCHOR_PARTIES_MAX} parties and {ANCHOR_PARTIES_MAX} experts"
+            ));
         }
-        if self.tender.project_code.is_empty() || self.tender.section_code.is_empty() {
-            return Err("tender.project_code and tender.section_code must not be empty".into());
+        if self.stage == DealStage::Bid && self.parties.len() != 1 {
+            return Err(format!("a bid anchor names exactly one party (the bidder), got {}", self.parties.len()));
+        }
+        if self.estimated_price_fen.is_some() && self.stage != DealStage::Announcement {
+            return Err("only an announcement anchor states the estimated price".into());
+        }
+        if !self.experts.is_empty() && self.stage != DealStage::EvaluationReport {
+            return Err("only an evaluation report anchor names experts".into());
         }
         Ok(())
     }

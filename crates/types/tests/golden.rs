@@ -26,6 +26,11 @@ fn body() -> TxBody {
             stage: DealStage::Bid,
             document_hash: Hash32([0xab; 32]),
             title: "投标文件".into(),
+            deal_code: String::new(),
+            platform_code: String::new(),
+            parties: vec![huxin_types::Uscc::with_check("91330100MA0000001").expect("a valid code")],
+            experts: Vec::new(),
+            estimated_price_fen: None,
         }),
     }
 }
@@ -98,9 +103,9 @@ fn domain_tags_are_part_of_the_signed_bytes() {
 // 1000 (varint fb e803), action variant 0, region 330100 (varint fc + u32 LE), project, section,
 // stage 3 (bid), document hash (len 32), title (12 UTF-8 bytes).
 const GOLDEN_PUBLIC_KEY: &str = "d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c9778737";
-const GOLDEN_TX_BODY: &str = "0c687578696e2d676f6c64656e20d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c97787370700fbe80300fc740905000b5a4a2d323032362d30303101310320abababababababababababababababababababababababababababababababab0ce68a95e6a087e69687e4bbb6";
-const GOLDEN_TX_HASH: &str = "5ce62483a08f6e16f113b6d272269bd12e33acfb2f1f5915d1ad7c79251c3346";
-const GOLDEN_TX_SIGNATURE: &str = "f9018649ffabb0bf26049efd75ab728009eac87c4c6621058f73b29e5a88272e6105d45f00a7dc2bab3d08dd814f9dcb779b8dd654c5e4899cb28333e5888401";
+const GOLDEN_TX_BODY: &str = "0c687578696e2d676f6c64656e20d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c97787370700fbe80300fc740905000b5a4a2d323032362d30303101310320abababababababababababababababababababababababababababababababab0ce68a95e6a087e69687e4bbb60000011239313333303130304d4130303030303031460000";
+const GOLDEN_TX_HASH: &str = "4073d03a84e9a39cb6e0ab2c4de9bf8b5d77ca85a18e9826586873ae20e5e3e0";
+const GOLDEN_TX_SIGNATURE: &str = "ca8bdfc42c1a9cb5b892fd08d6121bcbdbfebded39f73d68c4f149a77e6705f6ab65817021c68ac1353c27c39bb7cd5d77cc10873feedc580d9a389065c6870a";
 const GOLDEN_HEADER: &str = "0c687578696e2d676f6c64656e2afd00e897b69a01000020010101010101010101010101010101010101010101010101010101010101010120d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c977873703200202020202020202020202020202020202020202020202020202020202020202200303030303030303030303030303030303030303030303030303030303030303200404040404040404040404040404040404040404040404040404040404040404";
 const GOLDEN_BLOCK_HASH: &str = "15a6a76bfaab72853952aa1af95a0924784d3416e6c4d00d679c73621e41fc16";
 const GOLDEN_GENESIS_HASH: &str = "0e79697d2999c3c98440ba30c6cce9f8062179dcda009520c0efd356cdcd64de";

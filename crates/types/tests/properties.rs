@@ -48,6 +48,11 @@ fn body() -> impl Strategy<Value = TxBody> {
                 stage,
                 document_hash: Hash32(doc),
                 title,
+                deal_code: String::new(),
+                platform_code: String::new(),
+                parties: vec![huxin_types::Uscc::with_check("91330100MA0000001").expect("a valid code")],
+                experts: Vec::new(),
+                estimated_price_fen: None,
             }),
         })
 }

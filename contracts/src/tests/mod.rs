@@ -6,7 +6,7 @@ use huxin_types::identity::{
     SubjectKind,
 };
 use huxin_types::tx::{AnchorDocument, DealStage, TenderRef};
-use huxin_types::{codec, ChainId, Hash32, RegionCode, SecretKey, Uscc};
+use huxin_types::{codec, ChainId, Hash32, MemberId, RegionCode, SecretKey, Uscc};
 
 use super::*;
 
@@ -72,6 +72,11 @@ fn anchor(doc: u8) -> Action {
         stage: DealStage::Bid,
         document_hash: Hash32([doc; 32]),
         title: "t".into(),
+        deal_code: String::new(),
+        platform_code: String::new(),
+        parties: vec![huxin_types::Uscc::with_check("91330100MA0000001").expect("a valid code")],
+        experts: Vec::new(),
+        estimated_price_fen: None,
     })
 }
 
@@ -85,12 +90,15 @@ fn ctx(state: &Memory, key: &SecretKey) -> TxContext {
     }
 }
 
-/// Every transaction kind × every role: allowed exactly where the permission table says.
-#[test]
-fn permission_matrix() {
-    let (mut state, keys) = setup();
-    let subject = SubjectId::Organisation(Uscc::with_check("91330100MA0000001").unwrap());
-    let kinds = [
+/// One action of every kind (the match makes adding a kind without listing it here a compile error).
+fn every_kind(subject: &SubjectId) -> Vec<Action> {
+    use huxin_types::credit::{CreditKind, RecordCredit, RepairCredit, RevokeCredit, Severity};
+    use huxin_types::governance::{ProposalAction, Propose, Vote};
+    use huxin_types::guarantee::{ClaimGuarantee, GuaranteeKind, GuaranteeNote, IssueGuarantee, PayGuarantee};
+    use huxin_types::identity::{Statement, SubjectStatement};
+    let tender = TenderRef { region: region(330100), project_code: "P".into(), section_code: "S".into() };
+    let note = GuaranteeNote { number: "G1".into(), reason: "r".into() };
+    let kinds = vec![
         anchor(1),
         Action::AttestSubject(attestation(subject.clone())),
         Action::RevokeAttestation(RevokeAttestation { subject: subject.clone(), reason: "r".into() }),
@@ -103,7 +111,105 @@ fn permission_matrix() {
             decision_no: "D-0".into(),
             reason: "r".into(),
         }),
+        Action::RecordCredit(RecordCredit {
+            subject: subject.clone(),
+            kind: CreditKind::DishonestConduct,
+            decision_no: "C-1".into(),
+            authority: "a".into(),
+            authority_uscc: uscc("11330100MB0000001"),
+            facts: "f".into(),
+            legal_basis: "b".into(),
+            penalty_type: String::new(),
+            penalty_content: String::new(),
+            amount_fen: 0,
+            decision_date: TimestampMs(0),
+            evidence_hash: Hash32([1; 32]),
+            severity: Severity::Minor,
+            publication_start: TimestampMs(0),
+            publication_end: TimestampMs(DAY),
+            score: None,
+            tender: None,
+        }),
+        Action::RepairCredit(RepairCredit {
+            record_id: Hash32([0; 32]),
+            reason: "r".into(),
+            evidence_hash: Hash32([0; 32]),
+        }),
+        Action::RevokeCredit(RevokeCredit { record_id: Hash32([0; 32]), reason: "r".into() }),
+        Action::IssueGuarantee(IssueGuarantee {
+            number: "G1".into(),
+            kind: GuaranteeKind::BidBond,
+            applicant: uscc("91330100MA0000001"),
+            beneficiary: uscc("91330100MA0000002"),
+            premium_payer: uscc("91330100MA0000001"),
+            tender,
+            amount_fen: 1,
+            valid_from: TimestampMs(0),
+            valid_until: TimestampMs(DAY),
+            document_hash: Hash32([2; 32]),
+            replaces: None,
+        }),
+        Action::VerifyGuarantee(note.clone()),
+        Action::ClaimGuarantee(ClaimGuarantee {
+            number: "G1".into(),
+            reason: "r".into(),
+            evidence_hash: Hash32([0; 32]),
+            amount_fen: 1,
+        }),
+        Action::PayGuarantee(PayGuarantee { number: "G1".into(), amount_fen: 1, evidence_hash: Hash32([0; 32]) }),
+        Action::ReleaseGuarantee(note.clone()),
+        Action::CancelGuarantee(note),
+        Action::Propose(Propose {
+            action: ProposalAction::RemoveValidator { public_key: SecretKey::from_bytes([1; 32]).public_key() },
+            reason: "r".into(),
+        }),
+        Action::Vote(Vote { proposal: Hash32([0; 32]), approve: true }),
+        Action::SubjectStatement(
+            SubjectStatement {
+                subject: subject.clone(),
+                statement: Statement::Confirm { document_hash: Hash32([0; 32]) },
+                signed_at: TimestampMs(0),
+            }
+            .sign(&SecretKey::from_bytes([3; 32])),
+        ),
     ];
+    for action in &kinds {
+        match action {
+            Action::AnchorDocument(_)
+            | Action::AttestSubject(_)
+            | Action::RevokeAttestation(_)
+            | Action::RecogniseAttestation { .. }
+            | Action::WithdrawRecognition { .. }
+            | Action::SetRecognitionPolicy { .. }
+            | Action::ListOnBlacklist(_)
+            | Action::LiftBlacklist(_)
+            | Action::RecordCredit(_)
+            | Action::RepairCredit(_)
+            | Action::RevokeCredit(_)
+            | Action::IssueGuarantee(_)
+            | Action::VerifyGuarantee(_)
+            | Action::ClaimGuarantee(_)
+            | Action::PayGuarantee(_)
+            | Action::ReleaseGuarantee(_)
+            | Action::CancelGuarantee(_)
+            | Action::Propose(_)
+            | Action::Vote(_)
+            | Action::SubjectStatement(_) => {}
+        }
+    }
+    let mut names: Vec<&str> = kinds.iter().map(|a| a.kind()).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), kinds.len(), "one action per kind");
+    kinds
+}
+
+/// Every transaction kind × every role: allowed exactly where the permission table says.
+#[test]
+fn permission_matrix() {
+    let (mut state, keys) = setup();
+    let subject = SubjectId::Organisation(Uscc::with_check("91330100MA0000001").unwrap());
+    let kinds = every_kind(&subject);
     for (role, key) in ROLES.iter().zip(&keys) {
         for action in &kinds {
             let expected = permission::allowed_roles(action).contains(role);
@@ -146,7 +252,7 @@ fn anchors_record_who_and_when_and_refuse_duplicates_and_bad_fields() {
     let (mut state, keys) = setup();
     let c = ctx(&state, &keys[0]);
     apply(&c, &mut state, &anchor(4)).unwrap();
-    let records = deal::anchors_of(&state, &Hash32([4; 32]));
+    let records = crate::deal::anchors_of(&state, &Hash32([4; 32]));
     assert_eq!(records.len(), 1);
     assert_eq!(
         (records[0].height, records[0].time, records[0].anchored_by),
@@ -165,7 +271,7 @@ fn anchors_record_who_and_when_and_refuse_duplicates_and_bad_fields() {
         let Action::AnchorDocument(mut a) = anchor(4) else { unreachable!() };
         a.stage = stage;
         apply(&c, &mut state, &Action::AnchorDocument(a)).unwrap();
-        assert_eq!(deal::anchors_of(&state, &Hash32([4; 32])).len(), i + 2);
+        assert_eq!(crate::deal::anchors_of(&state, &Hash32([4; 32])).len(), i + 2);
     }
 }
 
@@ -180,9 +286,10 @@ fn attestation(subject: SubjectId) -> AttestSubject {
     }
 }
 
-/// Three trading centres (Hangzhou, Ningbo, Wenzhou) and a supervisor.
+/// Three trading centres (Hangzhou, Ningbo, Wenzhou), a supervisor, and two guarantee providers
+/// (a bank and an insurer), keys in that order.
 fn regions() -> (Memory, Vec<SecretKey>) {
-    let keys: Vec<SecretKey> = (0..4).map(|i| SecretKey::from_bytes([i as u8 + 10; 32])).collect();
+    let keys: Vec<SecretKey> = (0..6).map(|i| SecretKey::from_bytes([i as u8 + 10; 32])).collect();
     let centre = |i: usize, code: u32| GenesisMember {
         name: format!("centre-{code}"),
         role: Role::TradingCentre,
@@ -198,6 +305,15 @@ fn regions() -> (Memory, Vec<SecretKey>) {
         uscc: Uscc::with_check("11330000MB0000009").unwrap(),
         keys: vec![keys[3].public_key()],
     });
+    for (i, name) in [(4, "bank"), (5, "insurer")] {
+        members.push(GenesisMember {
+            name: name.into(),
+            role: Role::GuaranteeProvider,
+            region: RegionCode::new(330100).unwrap(),
+            uscc: Uscc::with_check(&format!("91330100MA000000{i}")).unwrap(),
+            keys: vec![keys[i].public_key()],
+        });
+    }
     let genesis = Genesis {
         chain_id: ChainId::new("t").unwrap(),
         genesis_time: TimestampMs(0),
@@ -214,6 +330,38 @@ fn regions() -> (Memory, Vec<SecretKey>) {
 fn run(state: &mut Memory, key: &SecretKey, action: Action) -> Result<(), Rejection> {
     let c = ctx(state, key);
     apply(&c, state, &action)
+}
+
+/// Apply `action` signed by `key` in a block at `time` (ms); returns the transaction hash.
+fn run_at(state: &mut Memory, key: &SecretKey, time: u64, action: Action) -> Result<TxHash, Rejection> {
+    let mut c = ctx(state, key);
+    c.time = TimestampMs(time);
+    c.height = Height(time / 1000 + 5);
+    c.tx_hash = TxHash(codec::hash_tagged(b"test", &codec::encode(&(time, &action, key.public_key()))).0);
+    apply(&c, state, &action).map(|()| c.tx_hash)
+}
+
+/// A checked USCC from its first 17 characters.
+fn uscc(first17: &str) -> Uscc {
+    Uscc::with_check(first17).unwrap()
+}
+
+fn org(first17: &str) -> SubjectId {
+    SubjectId::Organisation(uscc(first17))
+}
+
+fn region(code: u32) -> RegionCode {
+    RegionCode::new(code).unwrap()
+}
+
+const DAY: u64 = 86_400_000;
+
+/// Assert a rejection's code and that its reason mentions `needle`.
+#[track_caller]
+fn rejected<T: std::fmt::Debug>(result: Result<T, Rejection>, code: RejectCode, needle: &str) {
+    let r = result.expect_err("expected a rejection");
+    assert_eq!(r.code, code, "{}", r.reason);
+    assert!(r.reason.contains(needle), "reason {:?} should mention {needle:?}", r.reason);
 }
 
 #[test]
@@ -421,3 +569,9 @@ fn blacklist_scopes_permissions_and_eligibility() {
     let bad = listing(subject.clone(), BlacklistScope::Regions(vec![nb, hz]), "X");
     assert_eq!(run(&mut state, supervisor, Action::ListOnBlacklist(bad)).unwrap_err().code, RejectCode::InvalidField);
 }
+
+mod credit;
+mod deal;
+mod governance;
+mod guarantee;
+mod statements;

@@ -1,0 +1,306 @@
+//! Credit records (资信共享), credit repair (信用修复) and the credit score.
+//!
+//! Rules:
+//! - a supervisor records any kind; a trading centre records every kind except administrative
+//!   penalties (those are decided by administrative authorities, 行政监督部门);
+//! - a record's id is SHA-256 over the authority's USCC and decision number: one decision is
+//!   recorded once; a subject carries at most [`SUBJECT_RECORDS_MAX`] records, listed in the
+//!   order recorded under one key so the history can be proven complete;
+//! - the subject need not be attested (an authority may record before the subject registers);
+//! - publication window (end − start) of a negative record (penalty, dishonest conduct) lies
+//!   within its severity's window (rule parameters; defaults minor ≤ 3 months, general 3–12
+//!   months, serious 12–36 months, months counted as 30 days: 90/365/1095 days); other kinds
+//!   are published at most `other_window_max_days`;
+//! - repair: only negative records, by the member that recorded it or a supervisor, only once the
+//!   severity's minimum window has passed since publication start; revocation of an erroneous
+//!   record: by the same members, any time. Either keeps the record in history, marked;
+//! - a record is *active* at T when not repaired or revoked and publication_start ≤ T < end.
+
+use serde::{Deserialize, Serialize};
+
+use huxin_types::codec;
+use huxin_types::credit::{CreditKind, RecordCredit, RepairCredit, RevokeCredit, Severity};
+use huxin_types::genesis::Role;
+use huxin_types::governance::{Params, Window};
+use huxin_types::identity::SubjectId;
+use huxin_types::{Hash32, Height, MemberId, RegionCode, RejectCode, Rejection, TimestampMs, TxHash};
+
+use crate::{decode_record, keys, params, rejection, KvState, TxContext};
+
+/// Most credit records one subject may carry.
+pub const SUBJECT_RECORDS_MAX: usize = 4096;
+
+/// A later mark on a record: repaired or revoked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mark {
+    pub by: MemberId,
+    pub reason: String,
+    pub evidence_hash: Option<Hash32>,
+    pub height: Height,
+    pub time: TimestampMs,
+    pub tx_hash: TxHash,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditRecord {
+    pub id: Hash32,
+    pub record: RecordCredit,
+    pub recorded_by: MemberId,
+    pub recorded_by_role: Role,
+    /// The recording member's region: where the record comes from.
+    pub region: RegionCode,
+    pub height: Height,
+    pub time: TimestampMs,
+    pub tx_hash: TxHash,
+    pub repaired: Option<Mark>,
+    pub revoked: Option<Mark>,
+}
+
+/// Where a record stands at a given time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Publication {
+    /// Publication has not started yet.
+    Pending,
+    Active,
+    /// Past its publication end.
+    Expired,
+    Repaired,
+    Revoked,
+}
+
+impl CreditRecord {
+    pub fn publication(&self, time: TimestampMs) -> Publication {
+        if self.revoked.is_some() {
+            Publication::Revoked
+        } else if self.repaired.is_some() {
+            Publication::Repaired
+        } else if time < self.record.publication_start {
+            Publication::Pending
+        } else if time >= self.record.publication_end {
+            Publication::Expired
+        } else {
+            Publication::Active
+        }
+    }
+
+    pub fn is_active(&self, time: TimestampMs) -> bool {
+        self.publication(time) == Publication::Active
+    }
+}
+
+pub fn window(params: &Params, severity: Severity) -> Window {
+    match severity {
+        Severity::Minor => params.minor_window,
+        Severity::General => params.general_window,
+        Severity::Serious => params.serious_window,
+    }
+}
+
+pub fn record(state: &dyn KvState, id: &Hash32) -> Option<CreditRecord> {
+    state.get(&keys::credit_record(id)).map(|b| decode_record(&b, "credit record"))
+}
+
+/// Every record id about `subject`, in the order recorded.
+pub fn record_ids(state: &dyn KvState, subject: &SubjectId) -> Vec<Hash32> {
+    state.get(&keys::credit_list(subject)).map(|b| decode_record(&b, "credit list")).unwrap_or_default()
+}
+
+/// Every record about `subject`, in the order recorded.
+pub fn history(state: &dyn KvState, subject: &SubjectId) -> Vec<CreditRecord> {
+    record_ids(state, subject).iter().filter_map(|id| record(state, id)).collect()
+}
+
+pub fn record_credit(ctx: &TxContext, state: &mut dyn KvState, r: &RecordCredit) -> Result<(), Rejection> {
+    r.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
+    if r.kind == CreditKind::AdministrativePenalty && ctx.member.role != Role::Supervisor {
+        return Err(rejection(
+            RejectCode::NotPermitted,
+            format!("a {} may not record an administrative penalty; only a supervisor may", ctx.member.role.as_str()),
+        ));
+    }
+    let params = params::current(state);
+    let length = r.publication_end.0 - r.publication_start.0;
+    let (min, max, what) = if r.kind.is_negative() {
+        let w = window(&params, r.severity);
+        (w.min_ms(), w.max_ms(), format!("a {:?} {:?} record", r.severity, r.kind))
+    } else {
+        (0, u64::from(params.other_window_max_days) * 86_400_000, format!("a {:?} record", r.kind))
+    };
+    if length < min || length > max {
+        return Err(rejection(
+            RejectCode::RuleViolated,
+            format!(
+                "{what} is published for {} to {} days; this one for {length} ms ({} whole days)",
+                min / 86_400_000,
+                max / 86_400_000,
+                length / 86_400_000
+            ),
+        ));
+    }
+    let id = r.record_id();
+    if let Some(existing) = record(state, &id) {
+        return Err(rejection(
+            RejectCode::Conflict,
+            format!(
+                "decision {} of {} is already recorded as {id} (height {})",
+                r.decision_no, r.authority_uscc, existing.height
+            ),
+        ));
+    }
+    let mut ids = record_ids(state, &r.subject);
+    if ids.len() >= SUBJECT_RECORDS_MAX {
+        return Err(rejection(
+            RejectCode::Conflict,
+            format!("{} already has {SUBJECT_RECORDS_MAX} credit records, the most allowed", r.subject),
+        ));
+    }
+    ids.push(id);
+    let stored = CreditRecord {
+        id,
+        record: r.clone(),
+        recorded_by: ctx.member.id,
+        recorded_by_role: ctx.member.role,
+        region: ctx.member.region,
+        height: ctx.height,
+        time: ctx.time,
+        tx_hash: ctx.tx_hash,
+        repaired: None,
+        revoked: None,
+    };
+    state.put(keys::credit_record(&id), codec::encode(&stored));
+    state.put(keys::credit_list(&r.subject), codec::encode(&ids));
+    Ok(())
+}
+
+/// The record `id`, checked to be markable by the signer and not yet marked.
+fn markable(ctx: &TxContext, state: &dyn KvState, id: &Hash32) -> Result<CreditRecord, Rejection> {
+    let stored = record(state, id).ok_or_else(|| rejection(RejectCode::NotFound, format!("no credit record {id}")))?;
+    if ctx.member.role != Role::Supervisor && stored.recorded_by != ctx.member.id {
+        return Err(rejection(
+            RejectCode::NotPermitted,
+            format!("record {id} was recorded by member {}; only it or a supervisor may change it", stored.recorded_by),
+        ));
+    }
+    if let Some(m) = &stored.revoked {
+        return Err(rejection(RejectCode::InvalidTransition, format!("record {id} is revoked (height {})", m.height)));
+    }
+    if let Some(m) = &stored.repaired {
+        return Err(rejection(RejectCode::InvalidTransition, format!("record {id} is repaired (height {})", m.height)));
+    }
+    Ok(stored)
+}
+
+fn mark(ctx: &TxContext, reason: &str, evidence_hash: Option<Hash32>) -> Mark {
+    Mark {
+        by: ctx.member.id,
+        reason: reason.to_owned(),
+        evidence_hash,
+        height: ctx.height,
+        time: ctx.time,
+        tx_hash: ctx.tx_hash,
+    }
+}
+
+pub fn repair(ctx: &TxContext, state: &mut dyn KvState, r: &RepairCredit) -> Result<(), Rejection> {
+    r.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
+    let mut stored = markable(ctx, state, &r.record_id)?;
+    if !stored.record.kind.is_negative() {
+        return Err(rejection(
+            RejectCode::InvalidTransition,
+            format!(
+                "record {} is a {:?}; only penalties and dishonest conduct are repaired",
+                r.record_id, stored.record.kind
+            ),
+        ));
+    }
+    let min = window(&params::current(state), stored.record.severity).min_ms();
+    let earliest = stored.record.publication_start.0.saturating_add(min);
+    if ctx.time.0 < earliest {
+        return Err(rejection(
+            RejectCode::RuleViolated,
+            format!(
+                "a {:?} record may be repaired only after its minimum publication of {} days, from {earliest} ms; now is {} ms",
+                stored.record.severity,
+                min / 86_400_000,
+                ctx.time.0
+            ),
+        ));
+    }
+    stored.repaired = Some(mark(ctx, &r.reason, Some(r.evidence_hash)));
+    state.put(keys::credit_record(&r.record_id), codec::encode(&stored));
+    Ok(())
+}
+
+pub fn revoke(ctx: &TxContext, state: &mut dyn KvState, r: &RevokeCredit) -> Result<(), Rejection> {
+    r.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
+    let mut stored = markable(ctx, state, &r.record_id)?;
+    stored.revoked = Some(mark(ctx, &r.reason, None));
+    state.put(keys::credit_record(&r.record_id), codec::encode(&stored));
+    Ok(())
+}
+
+/// One line of a score's breakdown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScoreItem {
+    pub record_id: Option<Hash32>,
+    pub what: String,
+    pub points: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Score {
+    /// 0 to 100.
+    pub score: u32,
+    pub items: Vec<ScoreItem>,
+}
+
+/// The subject's credit score at `time` from the records active then, with every contribution.
+///
+/// score = base − Σ severity points of active negative records
+///       + min(commendation cap, Σ commendation points)
+///       + ⌊(average active evaluation/performance score − pivot) / divisor⌋, clamped to 0–100.
+pub fn score(state: &dyn KvState, subject: &SubjectId, time: TimestampMs) -> Score {
+    let p = params::current(state).score;
+    let mut items = vec![ScoreItem { record_id: None, what: "base".into(), points: i64::from(p.base) }];
+    let mut commendations: i64 = 0;
+    let (mut eval_sum, mut eval_count) = (0i64, 0i64);
+    for r in history(state, subject).iter().filter(|r| r.is_active(time)) {
+        let kind = r.record.kind;
+        if kind.is_negative() {
+            let points = match r.record.severity {
+                Severity::Minor => p.minor_points,
+                Severity::General => p.general_points,
+                Severity::Serious => p.serious_points,
+            };
+            items.push(ScoreItem {
+                record_id: Some(r.id),
+                what: format!("{:?} {:?} ({})", r.record.severity, kind, r.record.decision_no),
+                points: -i64::from(points),
+            });
+        } else if kind == CreditKind::Commendation {
+            let room = i64::from(p.commendation_cap) - commendations;
+            let points = i64::from(p.commendation_points).min(room).max(0);
+            commendations += points;
+            items.push(ScoreItem {
+                record_id: Some(r.id),
+                what: format!("commendation ({})", r.record.decision_no),
+                points,
+            });
+        } else if let Some(s) = r.record.score {
+            eval_sum += i64::from(s);
+            eval_count += 1;
+        }
+    }
+    if eval_count > 0 {
+        let delta = (eval_sum - i64::from(p.evaluation_pivot) * eval_count)
+            .div_euclid(eval_count * i64::from(p.evaluation_divisor.max(1)));
+        items.push(ScoreItem {
+            record_id: None,
+            what: format!("{eval_count} evaluation(s), average {}", eval_sum / eval_count),
+            points: delta,
+        });
+    }
+    let total: i64 = items.iter().map(|i| i.points).sum();
+    Score { score: total.clamp(0, 100) as u32, items }
+}

@@ -1,0 +1,190 @@
+//! Credit records: permissions, publication windows, repair, revocation and the score.
+
+use huxin_types::credit::{CreditKind, RecordCredit, RepairCredit, RevokeCredit, Severity};
+
+use super::*;
+use crate::credit::{self as contract, Publication};
+
+fn penalty(decision: &str, severity: Severity, start: u64, days: u64) -> RecordCredit {
+    RecordCredit {
+        subject: org("91330100MA0000001"),
+        kind: CreditKind::AdministrativePenalty,
+        decision_no: decision.into(),
+        authority: "杭州市发展和改革委员会".into(),
+        authority_uscc: uscc("11330100MB0000001"),
+        facts: "提供虚假材料谋取中标".into(),
+        legal_basis: "《招标投标法》第五十四条".into(),
+        penalty_type: "罚款".into(),
+        penalty_content: "处中标项目金额千分之五的罚款".into(),
+        amount_fen: 5_000_000,
+        decision_date: TimestampMs(start),
+        evidence_hash: Hash32([3; 32]),
+        severity,
+        publication_start: TimestampMs(start),
+        publication_end: TimestampMs(start + days * DAY),
+        score: None,
+        tender: None,
+    }
+}
+
+fn evaluation(decision: &str, score: u8) -> RecordCredit {
+    RecordCredit {
+        kind: CreditKind::ProjectEvaluation,
+        decision_no: decision.into(),
+        facts: "代理服务评价".into(),
+        legal_basis: String::new(),
+        penalty_type: String::new(),
+        penalty_content: String::new(),
+        amount_fen: 0,
+        severity: Severity::Minor,
+        score: Some(score),
+        tender: Some(TenderRef { region: region(330100), project_code: "P".into(), section_code: "S".into() }),
+        ..penalty(decision, Severity::Minor, 0, 30)
+    }
+}
+
+#[test]
+fn penalties_need_a_supervisor_and_a_window_that_fits_the_severity() {
+    let (mut state, k) = regions();
+    let (hangzhou, supervisor) = (&k[0], &k[3]);
+    let record = |r| Action::RecordCredit(r);
+    rejected(
+        run_at(&mut state, hangzhou, 0, record(penalty("杭发改罚〔2026〕1号", Severity::General, 0, 180))),
+        RejectCode::NotPermitted,
+        "only a supervisor",
+    );
+    // General: 90 to 365 days.
+    rejected(
+        run_at(&mut state, supervisor, 0, record(penalty("D1", Severity::General, 0, 30))),
+        RejectCode::RuleViolated,
+        "90 to 365 days",
+    );
+    rejected(
+        run_at(&mut state, supervisor, 0, record(penalty("D1", Severity::Serious, 0, 1200))),
+        RejectCode::RuleViolated,
+        "365 to 1095 days",
+    );
+    run_at(&mut state, supervisor, 0, record(penalty("D1", Severity::General, 0, 180))).unwrap();
+    rejected(
+        run_at(&mut state, supervisor, 0, record(penalty("D1", Severity::General, 0, 180))),
+        RejectCode::Conflict,
+        "already recorded",
+    );
+    // A trading centre records dishonest conduct in its own name.
+    let mut dishonest = penalty("D2", Severity::Minor, 0, 60);
+    dishonest.kind = CreditKind::DishonestConduct;
+    run_at(&mut state, hangzhou, 0, record(dishonest)).unwrap();
+
+    let history = contract::history(&state, &org("91330100MA0000001"));
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0].record.decision_no, "D1");
+    assert_eq!((history[1].region, history[1].recorded_by_role), (region(330100), Role::TradingCentre));
+}
+
+#[test]
+fn fields_are_checked() {
+    let (mut state, k) = regions();
+    let mut bad = evaluation("E1", 90);
+    bad.score = Some(101);
+    rejected(run_at(&mut state, &k[3], 0, Action::RecordCredit(bad)), RejectCode::InvalidField, "score");
+    let mut bad = evaluation("E1", 90);
+    bad.score = None;
+    rejected(run_at(&mut state, &k[3], 0, Action::RecordCredit(bad)), RejectCode::InvalidField, "needs a score");
+    let mut bad = penalty("D", Severity::General, 0, 100);
+    bad.publication_start = TimestampMs(0);
+    bad.decision_date = TimestampMs(DAY);
+    rejected(run_at(&mut state, &k[3], 0, Action::RecordCredit(bad)), RejectCode::InvalidField, "before the decision");
+    let mut bad = penalty("D", Severity::General, 0, 100);
+    bad.facts = "实".repeat(1000);
+    rejected(run_at(&mut state, &k[3], 0, Action::RecordCredit(bad)), RejectCode::InvalidField, "facts");
+}
+
+#[test]
+fn repair_after_the_minimum_window_and_revocation_keep_the_trace() {
+    let (mut state, k) = regions();
+    let (hangzhou, ningbo, supervisor) = (&k[0], &k[1], &k[3]);
+    let subject = org("91330100MA0000001");
+    let mut dishonest = penalty("D2", Severity::General, 0, 200);
+    dishonest.kind = CreditKind::DishonestConduct;
+    let id = dishonest.record_id();
+    run_at(&mut state, hangzhou, 0, Action::RecordCredit(dishonest)).unwrap();
+    let repair = |reason: &str| {
+        Action::RepairCredit(RepairCredit { record_id: id, reason: reason.into(), evidence_hash: Hash32([8; 32]) })
+    };
+    rejected(
+        run_at(&mut state, hangzhou, 30 * DAY, repair("整改完成")),
+        RejectCode::RuleViolated,
+        "minimum publication of 90 days",
+    );
+    rejected(
+        run_at(&mut state, ningbo, 100 * DAY, repair("整改完成")),
+        RejectCode::NotPermitted,
+        "only it or a supervisor",
+    );
+    assert_eq!(contract::score(&state, &subject, TimestampMs(100 * DAY)).score, 70);
+    run_at(&mut state, hangzhou, 100 * DAY, repair("整改完成")).unwrap();
+    let stored = contract::record(&state, &id).unwrap();
+    assert_eq!(stored.publication(TimestampMs(100 * DAY)), Publication::Repaired);
+    assert_eq!(contract::score(&state, &subject, TimestampMs(100 * DAY)).score, 80);
+    rejected(run_at(&mut state, supervisor, 101 * DAY, repair("again")), RejectCode::InvalidTransition, "is repaired");
+
+    // Revocation by a supervisor; the record stays, marked, and cannot be repaired after.
+    run_at(&mut state, supervisor, 0, Action::RecordCredit(penalty("D3", Severity::Minor, 0, 60))).unwrap();
+    let id3 = penalty("D3", Severity::Minor, 0, 60).record_id();
+    let revoke = Action::RevokeCredit(RevokeCredit { record_id: id3, reason: "录入错误".into() });
+    run_at(&mut state, supervisor, DAY, revoke.clone()).unwrap();
+    rejected(run_at(&mut state, supervisor, 2 * DAY, revoke), RejectCode::InvalidTransition, "is revoked");
+    assert_eq!(contract::history(&state, &subject).len(), 2);
+    assert_eq!(contract::record(&state, &id3).unwrap().publication(TimestampMs(DAY)), Publication::Revoked);
+
+    // Commendations and evaluations are not repaired.
+    run_at(&mut state, hangzhou, 0, Action::RecordCredit(evaluation("E1", 90))).unwrap();
+    let eid = evaluation("E1", 90).record_id();
+    let r = Action::RepairCredit(RepairCredit { record_id: eid, reason: "r".into(), evidence_hash: Hash32([1; 32]) });
+    rejected(run_at(&mut state, hangzhou, DAY, r), RejectCode::InvalidTransition, "only penalties");
+    rejected(
+        run_at(
+            &mut state,
+            hangzhou,
+            DAY,
+            Action::RevokeCredit(RevokeCredit { record_id: Hash32([0; 32]), reason: "r".into() }),
+        ),
+        RejectCode::NotFound,
+        "no credit record",
+    );
+}
+
+#[test]
+fn the_score_counts_only_active_records_with_every_contribution() {
+    let (mut state, k) = regions();
+    let (hangzhou, supervisor) = (&k[0], &k[3]);
+    let subject = org("91330100MA0000001");
+    assert_eq!(contract::score(&state, &subject, TimestampMs(0)).score, 80);
+    run_at(&mut state, supervisor, 0, Action::RecordCredit(penalty("S1", Severity::Serious, 10 * DAY, 400))).unwrap();
+    run_at(&mut state, supervisor, 0, Action::RecordCredit(penalty("M1", Severity::Minor, 0, 15))).unwrap();
+    for i in 0..5 {
+        let mut c = evaluation(&format!("C{i}"), 0);
+        c.kind = CreditKind::Commendation;
+        c.score = None;
+        c.tender = None;
+        run_at(&mut state, hangzhou, 0, Action::RecordCredit(c)).unwrap();
+    }
+    run_at(&mut state, hangzhou, 0, Action::RecordCredit(evaluation("E1", 100))).unwrap();
+    run_at(&mut state, hangzhou, 0, Action::RecordCredit(evaluation("E2", 81))).unwrap();
+
+    // Day 1: minor −2, commendations +10 (capped), evaluations ⌊(90.5 − 60) / 4⌋ = +7.
+    let s = contract::score(&state, &subject, TimestampMs(DAY));
+    assert_eq!(s.score, 80 - 2 + 10 + 7, "{s:?}");
+    assert_eq!(s.items.iter().map(|i| i.points).sum::<i64>(), 95);
+    // Day 20: the minor penalty's publication ended; the serious one (−30) started on day 10.
+    assert_eq!(contract::score(&state, &subject, TimestampMs(20 * DAY)).score, 80 - 30 + 10 + 7);
+    // Low evaluations round down, and the total never goes below zero.
+    run_at(&mut state, hangzhou, 0, Action::RecordCredit(evaluation("E3", 0))).unwrap();
+    let s = contract::score(&state, &subject, TimestampMs(20 * DAY));
+    assert_eq!(s.items.last().unwrap().points, (181 - 180_i64).div_euclid(12));
+    for i in 0..4 {
+        run_at(&mut state, supervisor, 0, Action::RecordCredit(penalty(&format!("X{i}"), Severity::Serious, 0, 400)))
+            .unwrap();
+    }
+    assert_eq!(contract::score(&state, &subject, TimestampMs(20 * DAY)).score, 0);
+}

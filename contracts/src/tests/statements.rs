@@ -1,0 +1,77 @@
+//! Subject key binding: confirmations and access grants signed by the subject's own key.
+
+use huxin_types::identity::{GrantScope, Statement, SubjectStatement};
+
+use super::*;
+use crate::identity::{self as contract};
+
+#[test]
+fn a_bound_key_signs_confirmations_and_grants() {
+    let (mut state, k) = regions();
+    let (hangzhou, ningbo, bank) = (&k[0], &k[1], &k[4]);
+    let subject = org("91330100MA0000001");
+    let subject_key = SecretKey::from_bytes([200; 32]);
+    let bank_id = MemberId::from_key(&bank.public_key());
+    let grant = |signed_at: u64| SubjectStatement {
+        subject: subject.clone(),
+        statement: Statement::Grant {
+            grantee: bank_id,
+            scope: GrantScope::CreditHistory,
+            expires_at: TimestampMs(30 * DAY),
+        },
+        signed_at: TimestampMs(signed_at),
+    };
+
+    run_at(&mut state, hangzhou, 0, Action::AttestSubject(attestation(subject.clone()))).unwrap();
+    rejected(
+        run_at(&mut state, bank, 0, Action::SubjectStatement(grant(0).sign(&subject_key))),
+        RejectCode::RuleViolated,
+        "binds no key",
+    );
+    let mut bound = attestation(subject.clone());
+    bound.bound_key = Some(subject_key.public_key());
+    run_at(&mut state, hangzhou, 0, Action::AttestSubject(bound)).unwrap();
+
+    rejected(
+        run_at(&mut state, bank, 0, Action::SubjectStatement(grant(0).sign(ningbo))),
+        RejectCode::BadSignature,
+        "bound key",
+    );
+    rejected(
+        run_at(&mut state, bank, 2 * DAY, Action::SubjectStatement(grant(0).sign(&subject_key))),
+        RejectCode::RuleViolated,
+        "within",
+    );
+    let signed = grant(DAY).sign(&subject_key);
+    run_at(&mut state, bank, DAY, Action::SubjectStatement(signed.clone())).unwrap();
+    rejected(
+        run_at(&mut state, ningbo, DAY, Action::SubjectStatement(signed)),
+        RejectCode::Conflict,
+        "already recorded",
+    );
+    assert!(contract::is_granted(&state, &subject, &bank_id, GrantScope::CreditHistory, TimestampMs(2 * DAY)));
+    assert!(!contract::is_granted(&state, &subject, &bank_id, GrantScope::Guarantees, TimestampMs(2 * DAY)));
+    assert!(!contract::is_granted(&state, &subject, &bank_id, GrantScope::CreditHistory, TimestampMs(30 * DAY)));
+
+    let revoke = SubjectStatement {
+        subject: subject.clone(),
+        statement: Statement::RevokeGrant { grantee: bank_id },
+        signed_at: TimestampMs(DAY + 1),
+    };
+    run_at(&mut state, ningbo, DAY, Action::SubjectStatement(revoke.clone().sign(&subject_key))).unwrap();
+    assert!(!contract::is_granted(&state, &subject, &bank_id, GrantScope::CreditHistory, TimestampMs(2 * DAY)));
+    let again = SubjectStatement { signed_at: TimestampMs(DAY + 2), ..revoke };
+    rejected(
+        run_at(&mut state, ningbo, DAY, Action::SubjectStatement(again.sign(&subject_key))),
+        RejectCode::NotFound,
+        "no grant",
+    );
+
+    let confirm = SubjectStatement {
+        subject: subject.clone(),
+        statement: Statement::Confirm { document_hash: Hash32([4; 32]) },
+        signed_at: TimestampMs(DAY),
+    };
+    run_at(&mut state, ningbo, DAY, Action::SubjectStatement(confirm.sign(&subject_key))).unwrap();
+    assert_eq!(contract::confirmation(&state, &subject, &Hash32([4; 32])).unwrap().signed_at, TimestampMs(DAY));
+}
