@@ -8,6 +8,7 @@
 //! The API reads the store directly and reaches the rest of the node through [`NodeApi`].
 
 mod error;
+pub mod query;
 mod routes;
 
 use std::net::SocketAddr;

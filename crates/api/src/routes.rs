@@ -21,7 +21,7 @@ use huxin_types::{
 };
 
 use crate::{
-    ApiError, ApiState, BATCH_BODY_BYTES_MAX, BATCH_TXS_MAX, BODY_BYTES_MAX, PAGE_ITEMS_DEFAULT, PAGE_ITEMS_MAX,
+    query, ApiError, ApiState, BATCH_BODY_BYTES_MAX, BATCH_TXS_MAX, BODY_BYTES_MAX, PAGE_ITEMS_DEFAULT, PAGE_ITEMS_MAX,
 };
 
 /// Expiry given to a prepared transaction when the client names none: this many heights ahead.
@@ -37,6 +37,15 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/blocks/latest", get(latest_block))
         .route("/v1/blocks/{height}", get(block))
         .route("/v1/signers/{key}", get(signer))
+        .route("/v1/subjects/{subject}", get(query::subject))
+        .route("/v1/subjects/{subject}/eligibility", get(query::eligibility))
+        .route("/v1/subjects/{subject}/credit", get(query::credit_history))
+        .route("/v1/guarantees/{number}", get(query::guarantee))
+        .route("/v1/documents/{hash}", get(query::document))
+        .route("/v1/tenders/{region}/{project}/{section}", get(query::tender))
+        .route("/v1/proposals/{id}", get(query::proposal))
+        .route("/v1/params", get(query::params))
+        .route("/v1/validators", get(query::validators))
         .route("/metrics", get(metrics))
         .fallback(|| async { ApiError::not_found("no such endpoint; see README.md for the API") })
         .method_not_allowed_fallback(|| async {
@@ -242,7 +251,7 @@ pub struct TxStatusView {
     pub tx: Option<SignedTx>,
 }
 
-fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, ApiError>
+pub(crate) fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, ApiError>
 where
     T::Err: std::fmt::Display,
 {

@@ -152,6 +152,38 @@ impl Client {
             .ok_or_else(|| ClientError::Decode("no tx_hash in the answer".into()))
     }
 
+    /// GET any read endpoint as JSON (e.g. `/v1/subjects/{uscc}/eligibility?region=330200`).
+    pub async fn get_json(&self, path: &str) -> Result<serde_json::Value, ClientError> {
+        self.get(path).await
+    }
+
+    /// A subject's profile: attestation, blacklist entries, credit score, grants.
+    pub async fn subject(&self, subject: &str) -> Result<serde_json::Value, ClientError> {
+        self.get(&format!("/v1/subjects/{subject}")).await
+    }
+
+    /// May the subject trade in `region` (at the latest block's time)?
+    pub async fn eligibility(&self, subject: &str, region: u32) -> Result<serde_json::Value, ClientError> {
+        self.get(&format!("/v1/subjects/{subject}/eligibility?region={region}")).await
+    }
+
+    /// A subject's credit history across all regions.
+    pub async fn credit_history(&self, subject: &str) -> Result<serde_json::Value, ClientError> {
+        self.get(&format!("/v1/subjects/{subject}/credit")).await
+    }
+
+    pub async fn guarantee(&self, number: &str) -> Result<serde_json::Value, ClientError> {
+        self.get(&format!("/v1/guarantees/{number}")).await
+    }
+
+    pub async fn document(&self, hash: &huxin_types::Hash32) -> Result<serde_json::Value, ClientError> {
+        self.get(&format!("/v1/documents/{hash}")).await
+    }
+
+    pub async fn tender(&self, tender: &huxin_types::tx::TenderRef) -> Result<serde_json::Value, ClientError> {
+        self.get(&format!("/v1/tenders/{}/{}/{}", tender.region, tender.project_code, tender.section_code)).await
+    }
+
     pub async fn status(&self) -> Result<Status, ClientError> {
         self.get("/v1/status").await
     }

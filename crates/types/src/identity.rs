@@ -55,6 +55,24 @@ impl SubjectId {
     }
 }
 
+impl std::str::FromStr for SubjectId {
+    type Err = String;
+
+    /// Parse `91330100…` (a USCC), `org:<uscc>`, `legacy:<code>` or `expert:<hex sha-256>`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let subject = if let Some(code) = s.strip_prefix("legacy:") {
+            SubjectId::LegacyOrganisation(code.to_owned())
+        } else if let Some(hash) = s.strip_prefix("expert:") {
+            SubjectId::Expert(hash.parse().map_err(|e| format!("expert id: {e}"))?)
+        } else {
+            let code = s.strip_prefix("org:").unwrap_or(s);
+            SubjectId::Organisation(Uscc::parse(code).map_err(|e| e.to_string())?)
+        };
+        subject.check()?;
+        Ok(subject)
+    }
+}
+
 impl fmt::Display for SubjectId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.key())

@@ -1,0 +1,185 @@
+//! The cross-region story of issue 3, through the API of four running nodes: attest in Hangzhou,
+//! recognise in Ningbo, issue a bid bond for a Ningbo tender, anchor bids (one duplicated by a
+//! competitor), record a penalty in Hangzhou, blacklist nationally, and see eligibility in Ningbo
+//! turn false. Each step goes to a different node; every node then gives the same answers.
+
+mod support;
+
+use std::time::Duration;
+
+use huxin_types::credit::{CreditKind, RecordCredit, Severity};
+use huxin_types::guarantee::{GuaranteeKind, IssueGuarantee};
+use huxin_types::identity::{AttestSubject, BlacklistScope, ListOnBlacklist, SubjectId, SubjectKind};
+use huxin_types::tx::{AnchorDocument, DealStage, TenderRef};
+use huxin_types::{Action, Hash32, RegionCode, TimestampMs, Uscc};
+use serde_json::{json, Value};
+
+use support::Net;
+
+const DAY: u64 = 86_400_000;
+
+/// Sign `action` with the member key `who`, submit it to `node`, wait, return the outcome.
+async fn send(net: &Net, node: usize, who: &str, action: Action) -> Value {
+    let client = net.client(node);
+    let kind = action.kind();
+    let hash =
+        client.prepare_sign_submit(&net.member_key(who), &action).await.unwrap_or_else(|e| panic!("{kind}: {e}"));
+    let status = client.wait_finalised(&hash, Duration::from_secs(60)).await.unwrap();
+    assert_eq!(status.status, "finalised", "{kind}: {status:?}");
+    status.outcome.unwrap()
+}
+
+#[track_caller]
+fn applied(outcome: &Value) {
+    assert_eq!(outcome, &json!("applied"), "{outcome}");
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
+}
+
+fn attest(uscc: &Uscc) -> Action {
+    Action::AttestSubject(AttestSubject {
+        subject: SubjectId::Organisation(uscc.clone()),
+        kind: SubjectKind::Supplier,
+        name: format!("供应商 {uscc}"),
+        qualifications: vec![],
+        bound_key: None,
+        valid_until: None,
+    })
+}
+
+fn anchor(tender: &TenderRef, stage: DealStage, hash: Hash32, parties: Vec<Uscc>, price: Option<u64>) -> Action {
+    Action::AnchorDocument(AnchorDocument {
+        tender: tender.clone(),
+        stage,
+        document_hash: hash,
+        title: format!("{stage:?}"),
+        deal_code: "NB-2026-001-01".into(),
+        platform_code: "ZJ-NB".into(),
+        parties,
+        experts: vec![],
+        estimated_price_fen: price,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attest_recognise_guarantee_bid_penalise_blacklist() {
+    let net = Net::start_all(4).await;
+    let a = Uscc::with_check("91330100MA0000001").unwrap();
+    let b = Uscc::with_check("91330100MA0000002").unwrap();
+    let a_path = a.to_string();
+    let ningbo = 330200;
+    let tender = TenderRef {
+        region: RegionCode::new(ningbo).unwrap(),
+        project_code: "NB-2026-001".into(),
+        section_code: "01".into(),
+    };
+    let start = now() - 60_000;
+
+    // Hangzhou attests both suppliers; Ningbo recognises A.
+    applied(&send(&net, 0, "hangzhou", attest(&a)).await);
+    applied(&send(&net, 0, "hangzhou", attest(&b)).await);
+    applied(
+        &send(&net, 1, "ningbo", Action::RecogniseAttestation { subject: SubjectId::Organisation(a.clone()) }).await,
+    );
+    let e = net.client(2).eligibility(&a_path, ningbo).await.unwrap();
+    assert_eq!(e["eligible"], json!(true), "{e}");
+
+    // Ningbo announces the tender with its estimated price: bid bonds are capped at 2%.
+    let announcement = Hash32::of_document(b"NB-2026-001 announcement");
+    applied(
+        &send(&net, 1, "ningbo", anchor(&tender, DealStage::Announcement, announcement, vec![], Some(1_000_000))).await,
+    );
+    let bond = |number: &str, applicant: &Uscc, amount_fen| {
+        Action::IssueGuarantee(IssueGuarantee {
+            number: number.into(),
+            kind: GuaranteeKind::BidBond,
+            applicant: applicant.clone(),
+            beneficiary: Uscc::with_check("12330200MB0000009").unwrap(),
+            premium_payer: applicant.clone(),
+            tender: tender.clone(),
+            amount_fen,
+            valid_from: TimestampMs(start),
+            valid_until: TimestampMs(start + 90 * DAY),
+            document_hash: Hash32::of_document(number.as_bytes()),
+            replaces: None,
+        })
+    };
+    let over = send(&net, 2, "bank", bond("BOC-2026-0002", &b, 30_000)).await;
+    assert_eq!(over["rejected"]["code"], "rule_violated", "{over}");
+    assert!(over["rejected"]["reason"].as_str().unwrap().contains("20000 fen"), "{over}");
+    applied(&send(&net, 2, "bank", bond("BOC-2026-0001", &a, 20_000)).await);
+    let g = net.client(3).guarantee("BOC-2026-0001").await.unwrap();
+    assert_eq!(
+        (g["current_state"].as_str(), g["guarantee"]["amount_fen"].as_u64()),
+        (Some("issued"), Some(20_000)),
+        "{g}"
+    );
+
+    // Bids: A's through a Hangzhou platform (cross-platform), B's through Ningbo's with the same
+    // document hash: accepted, with a collusion warning on the section.
+    let bid = Hash32::of_document(b"the same bid document");
+    applied(&send(&net, 0, "hangzhou", anchor(&tender, DealStage::Bid, bid, vec![a.clone()], None)).await);
+    applied(&send(&net, 1, "ningbo", anchor(&tender, DealStage::Bid, bid, vec![b.clone()], None)).await);
+    let t = net.client(3).tender(&tender).await.unwrap();
+    assert_eq!(t["risk"]["raised"], json!(1), "{t}");
+    let warning = &t["risk"]["warnings"][0]["kind"]["identical_bid_document"];
+    assert_eq!(warning["bidders"], json!([a.to_string(), b.to_string()]), "{t}");
+    let d = net.client(2).document(&bid).await.unwrap();
+    assert_eq!(d["anchors"].as_array().unwrap().len(), 2, "{d}");
+
+    // The supervisor records a penalty decided in Hangzhou, then blacklists A nationally.
+    let penalty = Action::RecordCredit(RecordCredit {
+        subject: SubjectId::Organisation(a.clone()),
+        kind: CreditKind::AdministrativePenalty,
+        decision_no: "杭发改罚〔2026〕7号".into(),
+        authority: "杭州市发展和改革委员会".into(),
+        authority_uscc: Uscc::with_check("11330100MB0000001").unwrap(),
+        facts: "与其他投标人串通投标".into(),
+        legal_basis: "《招标投标法》第五十三条".into(),
+        penalty_type: "罚款".into(),
+        penalty_content: "罚款并取消投标资格".into(),
+        amount_fen: 10_000_000,
+        decision_date: TimestampMs(start),
+        evidence_hash: Hash32::of_document(b"decision"),
+        severity: Severity::Serious,
+        publication_start: TimestampMs(start),
+        publication_end: TimestampMs(start + 400 * DAY),
+        score: None,
+        tender: Some(tender.clone()),
+    });
+    applied(&send(&net, 3, "supervisor", penalty).await);
+    let s = net.client(1).subject(&a_path).await.unwrap();
+    assert_eq!((s["credit_records"].as_u64(), s["score"]["score"].as_u64()), (Some(1), Some(50)), "{s}");
+    let blacklist = Action::ListOnBlacklist(ListOnBlacklist {
+        subject: SubjectId::Organisation(a.clone()),
+        scope: BlacklistScope::National,
+        reason: "串通投标，情节严重".into(),
+        legal_basis: "《招标投标法》第五十三条".into(),
+        decision_no: "浙发改黑〔2026〕1号".into(),
+        start: TimestampMs(start),
+        end: None,
+    });
+    applied(&send(&net, 3, "supervisor", blacklist).await);
+
+    // Every node now says A may not trade in Ningbo, and why; a new bid bond is refused.
+    for i in 0..4 {
+        let e = net.client(i).eligibility(&a_path, ningbo).await.unwrap();
+        assert_eq!(e["eligible"], json!(false), "node {i}: {e}");
+        assert!(e["reasons"][0].as_str().unwrap().contains("blacklisted nationally"), "node {i}: {e}");
+        let history = net.client(i).credit_history(&a_path).await.unwrap();
+        assert_eq!(history["records"][0]["publication"], "active", "node {i}: {history}");
+    }
+    let refused = send(&net, 0, "bank", bond("BOC-2026-0003", &a, 100)).await;
+    assert_eq!(refused["rejected"]["code"], "rule_violated", "{refused}");
+    assert!(refused["rejected"]["reason"].as_str().unwrap().contains("not eligible"), "{refused}");
+
+    // Bad query input gets typed errors.
+    let err = net.client(0).get_json("/v1/subjects/91330100MA0000001X/eligibility?region=330200").await.unwrap_err();
+    assert!(err.to_string().contains("bad_path"), "{err}");
+    let err = net.client(0).get_json(&format!("/v1/subjects/{a_path}/eligibility")).await.unwrap_err();
+    assert!(err.to_string().contains("bad_query"), "{err}");
+    let err = net.client(0).guarantee("NO-SUCH").await.unwrap_err();
+    assert!(err.to_string().contains("not_found"), "{err}");
+}
