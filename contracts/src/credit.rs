@@ -70,10 +70,12 @@ pub enum Publication {
 }
 
 impl CreditRecord {
+    /// Where the record stands at `time` (a repair or revocation counts from its own time on).
     pub fn publication(&self, time: TimestampMs) -> Publication {
-        if self.revoked.is_some() {
+        let marked = |m: &Option<Mark>| m.as_ref().is_some_and(|m| m.time <= time);
+        if marked(&self.revoked) {
             Publication::Revoked
-        } else if self.repaired.is_some() {
+        } else if marked(&self.repaired) {
             Publication::Repaired
         } else if time < self.record.publication_start {
             Publication::Pending
