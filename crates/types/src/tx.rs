@@ -210,14 +210,19 @@ pub struct AnchorDocument {
     /// A short human title, at most [`crate::limits::TEXT_BYTES_MAX`] bytes.
     pub title: String,
     /// The unified deal code (统一交易标识码) of the trade.
+    #[serde(default)]
     pub deal_code: String,
     /// The code of the trading platform the document came from (cross-platform bids).
+    #[serde(default)]
     pub platform_code: String,
     /// The parties' USCCs; a bid names exactly its bidder.
+    #[serde(default)]
     pub parties: Vec<Uscc>,
     /// Experts named by an evaluation report (salted ID hashes; may be attested in other regions).
+    #[serde(default)]
     pub experts: Vec<Hash32>,
     /// The section's estimated price (最高投标限价 / 估算价) in fen, stated by an announcement.
+    #[serde(default)]
     pub estimated_price_fen: Option<u64>,
 }
 

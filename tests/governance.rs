@@ -1,0 +1,63 @@
+//! Governance on a running network: the trading centres vote two validators out, and the two
+//! that remain then finalise blocks on their own — with the original four-validator set, two
+//! of four could not.
+
+mod support;
+
+use std::time::Duration;
+
+use huxin_types::genesis::Genesis;
+use huxin_types::governance::{ProposalAction, Propose, Vote};
+use huxin_types::{Action, Hash32, PublicKey};
+use serde_json::json;
+
+use support::{anchor_action, Net};
+
+async fn send(net: &Net, node: usize, who: &str, action: Action) -> (Hash32, serde_json::Value) {
+    let client = net.client(node);
+    let hash = client.prepare_sign_submit(&net.member_key(who), &action).await.unwrap();
+    let status = client.wait_finalised(&hash, Duration::from_secs(60)).await.unwrap();
+    (Hash32(hash.0), status.outcome.unwrap())
+}
+
+/// Propose removing `validator` from Hangzhou (its yes vote), then Ningbo and `third` vote yes.
+async fn remove_validator(net: &Net, validator: PublicKey, third: &str) {
+    let propose = Action::Propose(Propose {
+        action: ProposalAction::RemoveValidator { public_key: validator },
+        reason: "城市节点退出".into(),
+    });
+    let (id, outcome) = send(net, 0, "hangzhou", propose).await;
+    assert_eq!(outcome, json!("applied"));
+    for (node, voter) in [(1, "ningbo"), (2, third)] {
+        let (_, outcome) = send(net, node, voter, Action::Vote(Vote { proposal: id, approve: true })).await;
+        assert_eq!(outcome, json!("applied"), "{voter}'s vote");
+    }
+    let p = net.client(3).get_json(&format!("/v1/proposals/{id}")).await.unwrap();
+    assert!(p["status"]["executed"].is_object(), "{p}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn voted_out_validators_are_no_longer_needed_for_progress() {
+    let mut net = Net::start_all(4).await;
+    let genesis: Genesis =
+        serde_json::from_slice(&std::fs::read(net.dir.path().join("genesis.json")).unwrap()).unwrap();
+    let keys: Vec<PublicKey> = genesis.validators.iter().map(|v| v.public_key).collect();
+
+    remove_validator(&net, keys[3], "wenzhou").await;
+    remove_validator(&net, keys[2], "jiaxing").await;
+    let v = net.client(0).get_json("/v1/validators").await.unwrap();
+    let next = v["next"]["validators"].as_array().unwrap();
+    assert_eq!(next.len(), 2, "{v}");
+    let activation = v["next"]["activation"].as_u64().unwrap();
+    net.wait_height(0, activation + 1, Duration::from_secs(60)).await;
+
+    // Only Hangzhou's and Ningbo's validators remain: with the other two stopped, blocks go on.
+    net.stop(2);
+    net.stop(3);
+    let before = net.height(0).await.unwrap();
+    let (_, outcome) = send(&net, 0, "hangzhou", anchor_action(7)).await;
+    assert_eq!(outcome, json!("applied"));
+    net.wait_height(1, before + 3, Duration::from_secs(60)).await;
+    let (a, b) = (net.block_id(0, before + 3).await, net.block_id(1, before + 3).await);
+    assert_eq!(a, b, "the two remaining validators agree");
+}
