@@ -574,4 +574,5 @@ mod credit;
 mod deal;
 mod governance;
 mod guarantee;
+mod properties;
 mod statements;
