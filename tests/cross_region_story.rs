@@ -1,15 +1,16 @@
 //! The cross-region story of issue 3, through the API of four running nodes: attest in Hangzhou,
 //! recognise in Ningbo, issue a bid bond for a Ningbo tender, anchor bids (one duplicated by a
 //! competitor), record a penalty in Hangzhou, blacklist nationally, and see eligibility in Ningbo
-//! turn false. Each step goes to a different node; every node then gives the same answers.
+//! turn false; then claim and pay the bid bond, and lift the entry. Each step goes to a different
+//! node; every node then gives the same answers.
 
 mod support;
 
 use std::time::Duration;
 
-use huxin_types::credit::{CreditKind, RecordCredit, Severity};
-use huxin_types::guarantee::{GuaranteeKind, IssueGuarantee};
-use huxin_types::identity::{AttestSubject, BlacklistScope, ListOnBlacklist, SubjectId, SubjectKind};
+use huxin_types::credit::{CreditKind, RecordCredit, RepairCredit, Severity};
+use huxin_types::guarantee::{ClaimGuarantee, GuaranteeKind, GuaranteeNote, IssueGuarantee, PayGuarantee};
+use huxin_types::identity::{AttestSubject, BlacklistScope, LiftBlacklist, ListOnBlacklist, SubjectId, SubjectKind};
 use huxin_types::tx::{AnchorDocument, DealStage, TenderRef};
 use huxin_types::{Action, Hash32, RegionCode, TimestampMs, Uscc};
 use serde_json::{json, Value};
@@ -174,6 +175,43 @@ async fn attest_recognise_guarantee_bid_penalise_blacklist() {
     let refused = send(&net, 0, "bank", bond("BOC-2026-0003", &a, 100)).await;
     assert_eq!(refused["rejected"]["code"], "rule_violated", "{refused}");
     assert!(refused["rejected"]["reason"].as_str().unwrap().contains("not eligible"), "{refused}");
+
+    // Ningbo verifies A's bid bond, then claims on it (A was disqualified); the bank pays.
+    let note = |reason: &str| GuaranteeNote { number: "BOC-2026-0001".into(), reason: reason.into() };
+    applied(&send(&net, 1, "ningbo", Action::VerifyGuarantee(note("已核验"))).await);
+    let claim = ClaimGuarantee {
+        number: "BOC-2026-0001".into(),
+        reason: "投标人串通投标被取消资格".into(),
+        evidence_hash: Hash32::of_document(b"claim"),
+        amount_fen: 20_000,
+    };
+    applied(&send(&net, 1, "ningbo", Action::ClaimGuarantee(claim)).await);
+    let cancel = send(&net, 2, "bank", Action::CancelGuarantee(note("withdraw"))).await;
+    assert_eq!(cancel["rejected"]["code"], "invalid_transition", "{cancel}");
+    assert!(cancel["rejected"]["reason"].as_str().unwrap().contains("is claimed"), "{cancel}");
+    let pay = PayGuarantee {
+        number: "BOC-2026-0001".into(),
+        amount_fen: 20_000,
+        evidence_hash: Hash32::of_document(b"paid"),
+    };
+    applied(&send(&net, 2, "bank", Action::PayGuarantee(pay)).await);
+    let g = net.client(0).guarantee("BOC-2026-0001").await.unwrap();
+    assert_eq!(g["current_state"], "paid", "{g}");
+
+    // A serious penalty cannot be repaired before a year; the blacklist entry can be lifted.
+    let record_id =
+        huxin_types::credit::credit_record_id(&Uscc::with_check("11330100MB0000001").unwrap(), "杭发改罚〔2026〕7号");
+    let repair = RepairCredit { record_id, reason: "已整改".into(), evidence_hash: Hash32::of_document(b"repair") };
+    let early = send(&net, 3, "supervisor", Action::RepairCredit(repair)).await;
+    assert_eq!(early["rejected"]["code"], "rule_violated", "{early}");
+    let lift = LiftBlacklist {
+        subject: SubjectId::Organisation(a.clone()),
+        decision_no: "浙发改黑〔2026〕1号".into(),
+        reason: "复议撤销".into(),
+    };
+    applied(&send(&net, 3, "supervisor", Action::LiftBlacklist(lift)).await);
+    let e = net.client(1).eligibility(&a_path, ningbo).await.unwrap();
+    assert_eq!(e["eligible"], json!(true), "{e}");
 
     // Bad query input gets typed errors.
     let err = net.client(0).get_json("/v1/subjects/91330100MA0000001X/eligibility?region=330200").await.unwrap_err();

@@ -60,9 +60,7 @@ fn allowed(from: GuaranteeState, to: GuaranteeState) -> bool {
     use GuaranteeState::*;
     matches!(
         (from, to),
-        (Issued | Verified, Verified | Claimed | Released | Replaced)
-            | (Issued, Cancelled)
-            | (Claimed, Paid)
+        (Issued | Verified, Verified | Claimed | Released | Replaced) | (Issued, Cancelled) | (Claimed, Paid)
     )
 }
 
