@@ -51,6 +51,17 @@ async fn voted_out_validators_are_no_longer_needed_for_progress() {
     let activation = v["next"]["activation"].as_u64().unwrap();
     net.wait_height(0, activation + 1, Duration::from_secs(60)).await;
 
+    // The voted-out nodes are shut out of transaction gossip (the allow-list follows the ledger).
+    let mut peers = None;
+    for _ in 0..100 {
+        peers = net.client(0).status().await.ok().map(|s| s.peers);
+        if peers == Some(1) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(peers, Some(1), "node 0 should keep only Ningbo as a gossip peer");
+
     // Only Hangzhou's and Ningbo's validators remain: with the other two stopped, blocks go on.
     net.stop(2);
     net.stop(3);

@@ -127,7 +127,8 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
         let mut bytes = key.to_bytes();
         libp2p::identity::Keypair::ed25519_from_bytes(&mut bytes).map_err(|e| eyre!("node key: {e}"))?
     };
-    let allowed: Vec<_> = genesis.validators.iter().filter_map(|v| gossip::peer_id_of(&v.public_key.0)).collect();
+    let allowed_store = store.clone();
+    let allowed: gossip::AllowedSource = Box::new(move || gossip::validator_peers(&allowed_store));
     let peers = config
         .peers
         .iter()

@@ -2,12 +2,14 @@
 //! signed transactions between validators, so a transaction sent to any node's API reaches
 //! whoever proposes next.
 //!
-//! Only members may connect: an allow-list of the validators' node keys refuses every other peer
-//! at connection time. Outbound transactions are batched (at most [`GOSSIP_BATCH_TXS_MAX`] per
+//! Only validators may connect: an allow-list of the validators' node keys refuses every other
+//! peer at connection time. The list is refreshed from the ledger every
+//! [`ALLOW_LIST_REFRESH_SECS`] seconds, so validators added or removed by governance are let in or
+//! shut out without a restart. Outbound transactions are batched (at most [`GOSSIP_BATCH_TXS_MAX`] per
 //! message, at most [`GOSSIP_MESSAGE_BYTES_MAX`] bytes); inbound batches are decoded with that
 //! bound and every transaction goes through the same admission as an API submission.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +31,12 @@ pub const GOSSIP_BATCH_TXS_MAX: usize = 512;
 pub const GOSSIP_MESSAGE_BYTES_MAX: usize = 4 * 1024 * 1024;
 /// Most transactions waiting to be gossiped.
 pub const GOSSIP_QUEUE_TXS_MAX: usize = 50_000;
+/// How often the allow-list is read again from the ledger.
+pub const ALLOW_LIST_REFRESH_SECS: u64 = 2;
+
+/// Yields the node keys allowed to connect now (the validators', current and scheduled), or None
+/// when they cannot be read (the list then stays as it is).
+pub type AllowedSource = Box<dyn Fn() -> Option<BTreeSet<PeerId>> + Send>;
 
 #[derive(NetworkBehaviour)]
 struct Behaviour {
@@ -46,8 +54,8 @@ pub struct GossipPeer {
 pub struct GossipConfig {
     pub listen: Multiaddr,
     pub peers: Vec<GossipPeer>,
-    /// Node keys allowed to connect (the validators').
-    pub allowed: Vec<PeerId>,
+    /// Node keys allowed to connect (the validators'), read again every few seconds.
+    pub allowed: AllowedSource,
     pub topic: String,
 }
 
@@ -55,6 +63,21 @@ pub struct GossipConfig {
 pub fn peer_id_of(public_key: &[u8; 32]) -> Option<PeerId> {
     let key = identity::ed25519::PublicKey::try_from_bytes(public_key).ok()?;
     Some(identity::PublicKey::from(key).to_peer_id())
+}
+
+/// The node keys of the validators in the latest state, current and scheduled; None if the store
+/// cannot be read (a ledger always has a validator, so an empty answer means a failed read).
+pub fn validator_peers(store: &huxin_store::Store) -> Option<BTreeSet<PeerId>> {
+    let latest = store.latest_height().ok()??;
+    let view = huxin_state::StateView::new(store, latest.0);
+    // The set of the next height, and the one scheduled after it (if any).
+    let next = huxin_contracts::registry::next_validators(&view).map(|n| n.validators).unwrap_or_default();
+    let peers: BTreeSet<PeerId> = huxin_contracts::registry::validators_at(&view, huxin_types::Height(latest.0 + 1))
+        .iter()
+        .chain(&next)
+        .filter_map(|v| peer_id_of(&v.public_key.0))
+        .collect();
+    (!peers.is_empty()).then_some(peers)
 }
 
 /// Handle for sending transactions out.
@@ -94,9 +117,11 @@ pub fn spawn(
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(24 * 3600)))
         .build();
 
-    for peer in &config.allowed {
+    let mut allowed = (config.allowed)().ok_or_else(|| eyre::eyre!("the validator set cannot be read"))?;
+    for peer in &allowed {
         swarm.behaviour_mut().allowed.allow_peer(*peer);
     }
+    let allowed_source = config.allowed;
     let topic = IdentTopic::new(config.topic.clone());
     swarm.behaviour_mut().gossipsub.subscribe(&topic)?;
     swarm.listen_on(config.listen.clone())?;
@@ -105,6 +130,7 @@ pub fn spawn(
     let peers: BTreeMap<PeerId, Multiaddr> = config.peers.iter().map(|p| (p.peer_id, p.address.clone())).collect();
     let handle = tokio::spawn(async move {
         let mut redial = tokio::time::interval(Duration::from_secs(1));
+        let mut refresh = tokio::time::interval(Duration::from_secs(ALLOW_LIST_REFRESH_SECS));
         loop {
             tokio::select! {
                 first = outbound.recv() => {
@@ -146,6 +172,18 @@ pub fn spawn(
                     }
                     _ => {}
                 },
+                _ = refresh.tick() => {
+                    let Some(now) = allowed_source() else { continue };
+                    for peer in now.difference(&allowed) {
+                        info!(%peer, "validator node allowed to gossip");
+                        swarm.behaviour_mut().allowed.allow_peer(*peer);
+                    }
+                    for peer in allowed.difference(&now) {
+                        info!(%peer, "node no longer a validator; gossip refused");
+                        swarm.behaviour_mut().allowed.disallow_peer(*peer);
+                    }
+                    allowed = now;
+                }
                 _ = redial.tick() => {
                     for (peer_id, address) in &peers {
                         if !swarm.is_connected(peer_id) {
