@@ -152,7 +152,7 @@ async fn attest_recognise_guarantee_bid_penalise_blacklist() {
     });
     applied(&send(&net, 3, "supervisor", penalty).await);
     let s = net.client(1).subject(&a_path).await.unwrap();
-    assert_eq!((s["credit_records"].as_u64(), s["score"]["score"].as_u64()), (Some(1), Some(50)), "{s}");
+    assert_eq!((s["active_credit_records"].as_u64(), s["score"]["score"].as_u64()), (Some(1), Some(50)), "{s}");
     let blacklist = Action::ListOnBlacklist(ListOnBlacklist {
         subject: SubjectId::Organisation(a.clone()),
         scope: BlacklistScope::National,
@@ -176,6 +176,51 @@ async fn attest_recognise_guarantee_bid_penalise_blacklist() {
     assert_eq!(refused["rejected"]["code"], "rule_violated", "{refused}");
     assert!(refused["rejected"]["reason"].as_str().unwrap().contains("not eligible"), "{refused}");
 
+    // Lists: public credit records of the supervisor's region, Ningbo's blacklist, the tender's
+    // guarantees — the same on every node.
+    let lists =
+        ["/v1/credit?region=330000", "/v1/blacklist?region=330200", "/v1/guarantees?tender=330200/NB-2026-001/01"];
+    for path in lists {
+        let reference = net.client(0).get_json(path).await.unwrap();
+        assert_eq!(reference["items"].as_array().unwrap().len(), 1, "{path}: {reference}");
+        assert_eq!(reference["next_cursor"], Value::Null, "{path}");
+        for i in 1..4 {
+            let other = net.client(i).get_json(path).await.unwrap();
+            assert_eq!(other["items"], reference["items"], "node {i} {path}");
+        }
+    }
+    let none = net.client(0).get_json("/v1/blacklist?region=330200&time=0").await.unwrap();
+    assert_eq!(none["items"], json!([]), "nothing was listed at time 0");
+
+    // Hangzhou's transactions, one per page, follow its nonces exactly.
+    let hangzhou = net.member_key("hangzhou").public_key();
+    let mut cursor: Option<String> = None;
+    let mut seen = Vec::new();
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/signers/{hangzhou}/txs?limit=1&cursor={c}"),
+            None => format!("/v1/signers/{hangzhou}/txs?limit=1"),
+        };
+        let page = net.client(2).get_json(&path).await.unwrap();
+        seen.extend(page["items"].as_array().unwrap().iter().map(|i| i["tx_hash"].clone()));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    let signer = net.client(2).signer(&hangzhou).await.unwrap();
+    assert_eq!(seen.len() as u64, signer.last_nonce, "{seen:?}");
+    for (path, code) in [
+        (format!("/v1/signers/{hangzhou}/txs?limit=0"), "bad_query"),
+        (format!("/v1/signers/{hangzhou}/txs?limit=1001"), "page_too_large"),
+        (format!("/v1/signers/{hangzhou}/txs?cursor=zz"), "bad_query"),
+        ("/v1/credit?kind=bribery".into(), "bad_query"),
+        ("/v1/guarantees".into(), "bad_query"),
+    ] {
+        let err = net.client(0).get_json(&path).await.unwrap_err();
+        assert!(err.to_string().contains(code), "{path}: {err}");
+    }
+
     // Ningbo verifies A's bid bond, then claims on it (A was disqualified); the bank pays.
     let note = |reason: &str| GuaranteeNote { number: "BOC-2026-0001".into(), reason: reason.into() };
     applied(&send(&net, 1, "ningbo", Action::VerifyGuarantee(note("已核验"))).await);
@@ -197,6 +242,8 @@ async fn attest_recognise_guarantee_bid_penalise_blacklist() {
     applied(&send(&net, 2, "bank", Action::PayGuarantee(pay)).await);
     let g = net.client(0).guarantee("BOC-2026-0001").await.unwrap();
     assert_eq!(g["current_state"], "paid", "{g}");
+    let paid = net.client(1).get_json("/v1/guarantees?tender=330200/NB-2026-001/01&status=paid").await.unwrap();
+    assert_eq!(paid["items"][0]["guarantee"]["number"], "BOC-2026-0001", "{paid}");
 
     // A serious penalty cannot be repaired before a year; the blacklist entry can be lifted.
     let record_id =
@@ -212,6 +259,8 @@ async fn attest_recognise_guarantee_bid_penalise_blacklist() {
     applied(&send(&net, 3, "supervisor", Action::LiftBlacklist(lift)).await);
     let e = net.client(1).eligibility(&a_path, ningbo).await.unwrap();
     assert_eq!(e["eligible"], json!(true), "{e}");
+    let lifted = net.client(1).get_json("/v1/blacklist?region=330200").await.unwrap();
+    assert_eq!(lifted["items"], json!([]), "{lifted}");
 
     // Bad query input gets typed errors.
     let err = net.client(0).get_json("/v1/subjects/91330100MA0000001X/eligibility?region=330200").await.unwrap_err();

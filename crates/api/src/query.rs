@@ -55,7 +55,8 @@ pub struct SubjectView {
     pub attestation: Option<AttestationRecord>,
     pub blacklist: Vec<BlacklistEntry>,
     pub score: Score,
-    pub credit_records: usize,
+    /// Credit records published now (repaired, revoked and expired ones are not counted).
+    pub active_credit_records: usize,
     pub grants: Vec<GrantRecord>,
 }
 
@@ -72,7 +73,7 @@ pub async fn subject(
         attestation: identity::attestation(&view, &subject),
         blacklist: blacklist::entries(&view, &subject),
         score: credit::score(&view, &subject, time),
-        credit_records: credit::record_ids(&view, &subject).len(),
+        active_credit_records: credit::history(&view, &subject).iter().filter(|r| r.is_active(time)).count(),
         grants: identity::grants(&view, &subject),
         subject,
         height,
@@ -132,9 +133,12 @@ pub async fn credit_history(
     let (height, latest_time) = latest(&s)?;
     let time = at(q)?.time.map_or(latest_time, TimestampMs);
     let view = StateView::new(s.store.as_ref(), height.0);
+    // A public view: only records published at `time` (repaired, revoked, expired and not yet
+    // published ones are hidden).
     let records = credit::history(&view, &subject)
         .into_iter()
         .map(|record| CreditItem { publication: record.publication(time), record })
+        .filter(|item| item.publication == Publication::Active)
         .collect();
     Ok(Json(CreditHistoryView { subject, height, time, records }))
 }
@@ -222,4 +226,246 @@ pub async fn validators(State(s): State<ApiState>) -> Result<Json<ValidatorsView
     let (height, _) = latest(&s)?;
     let view = StateView::new(s.store.as_ref(), height.0);
     Ok(Json(ValidatorsView { height, current: registry::validators(&view), next: registry::next_validators(&view) }))
+}
+
+/// Most index keys one list request reads before answering with what it found and a cursor.
+pub const SCAN_KEYS_MAX: usize = 10_000;
+
+#[derive(Deserialize, Debug, Default)]
+pub struct ListQuery {
+    /// Hex cursor from an earlier page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Items per page: 1 to [`crate::PAGE_ITEMS_MAX`], default [`crate::PAGE_ITEMS_DEFAULT`].
+    pub limit: Option<usize>,
+    pub region: Option<String>,
+    pub kind: Option<String>,
+    pub severity: Option<String>,
+    /// Decision dates (credit) from, inclusive, and to, exclusive (ms).
+    pub from: Option<u64>,
+    pub to: Option<u64>,
+    /// Evaluate time-dependent status at this time (ms); default: the latest block's time.
+    pub time: Option<u64>,
+    pub provider: Option<String>,
+    pub tender: Option<String>,
+    pub status: Option<String>,
+}
+
+/// One page of a list. `next_cursor` is absent when the list is complete.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct Page<T> {
+    pub height: Height,
+    pub time: TimestampMs,
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+fn list_query(q: Result<Query<ListQuery>, QueryRejection>) -> Result<(ListQuery, usize), ApiError> {
+    let q = q.map(|Query(q)| q).map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+    let limit = q.limit.unwrap_or(crate::PAGE_ITEMS_DEFAULT);
+    if limit == 0 {
+        return Err(ApiError::bad_request("bad_query", "limit must be at least 1"));
+    }
+    if limit > crate::PAGE_ITEMS_MAX {
+        return Err(ApiError::bad_request(
+            "page_too_large",
+            format!("limit is {limit}; at most {} items per page", crate::PAGE_ITEMS_MAX),
+        ));
+    }
+    Ok((q, limit))
+}
+
+/// A snake_case enum value from a query parameter.
+fn enum_param<T: serde::de::DeserializeOwned>(name: &str, value: &Option<String>) -> Result<Option<T>, ApiError> {
+    value
+        .as_ref()
+        .map(|v| {
+            serde_json::from_value(serde_json::Value::String(v.clone())).map_err(|_| {
+                ApiError::bad_request("bad_query", format!("{name} {v:?} is not one of the allowed values"))
+            })
+        })
+        .transpose()
+}
+
+/// Scan the index under `prefix` from `start` (or after the cursor), keeping what `keep` maps
+/// to an item, until `limit` items or [`SCAN_KEYS_MAX`] keys; stop at keys ≥ `end`.
+fn scan<T>(
+    s: &ApiState,
+    prefix: &[u8],
+    start: Option<Vec<u8>>,
+    end: Option<Vec<u8>>,
+    cursor: &Option<String>,
+    limit: usize,
+    mut keep: impl FnMut(&[u8], &[u8]) -> Option<T>,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let mut after = match cursor {
+        Some(c) => {
+            let key = hex::decode(c).map_err(|_| ApiError::bad_request("bad_query", "cursor is not hex"))?;
+            if !key.starts_with(prefix) {
+                return Err(ApiError::bad_request("bad_query", "cursor belongs to another list"));
+            }
+            Some(key)
+        }
+        None => None,
+    };
+    let mut first = start.filter(|_| after.is_none());
+    let mut items = Vec::new();
+    let mut scanned = 0;
+    loop {
+        let chunk = (limit - items.len()).max(64).min(SCAN_KEYS_MAX - scanned);
+        let (entries, exhausted) = match first.take() {
+            Some(start) => s.store.index_scan_from(prefix, &start, chunk)?,
+            None => s.store.index_scan(prefix, after.as_deref(), chunk)?,
+        };
+        scanned += entries.len();
+        for (key, value) in entries {
+            if end.as_ref().is_some_and(|end| key >= *end) {
+                return Ok((items, None));
+            }
+            if let Some(item) = keep(&key, &value) {
+                items.push(item);
+            }
+            after = Some(key);
+            if items.len() == limit {
+                return Ok((items, after.map(hex::encode)));
+            }
+        }
+        if exhausted {
+            return Ok((items, None));
+        }
+        if scanned >= SCAN_KEYS_MAX {
+            return Ok((items, after.map(hex::encode)));
+        }
+    }
+}
+
+/// Public credit records (active at the query time; repaired, revoked, expired or not yet
+/// published ones are hidden), newest decisions last, filtered by region, kind, severity and a
+/// decision-date range.
+pub async fn credit_list(
+    State(s): State<ApiState>,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Page<CreditItem>>, ApiError> {
+    use huxin_state::index::{key, CREDIT_ALL, CREDIT_BY_REGION};
+    let (q, limit) = list_query(q)?;
+    let kind: Option<huxin_types::credit::CreditKind> = enum_param("kind", &q.kind)?;
+    let severity: Option<huxin_types::credit::Severity> = enum_param("severity", &q.severity)?;
+    let region: Option<RegionCode> = q.region.as_deref().map(|r| parse("region", r)).transpose()?;
+    let (height, latest_time) = latest(&s)?;
+    let time = q.time.map_or(latest_time, TimestampMs);
+    let view = StateView::new(s.store.as_ref(), height.0);
+    let region_bytes = region.map(|r| r.get().to_be_bytes());
+    let prefix = match &region_bytes {
+        Some(r) => key(CREDIT_BY_REGION, &[r]),
+        None => CREDIT_ALL.to_vec(),
+    };
+    let start = q.from.map(|from| key(&prefix, &[&from.to_be_bytes()]));
+    let end = q.to.map(|to| key(&prefix, &[&to.to_be_bytes()]));
+    let (items, next_cursor) = scan(&s, &prefix, start, end, &q.cursor, limit, |k, _| {
+        let id = Hash32(k[k.len() - 32..].try_into().ok()?);
+        let record = credit::record(&view, &id)?;
+        let publication = record.publication(time);
+        let wanted = publication == Publication::Active
+            && kind.is_none_or(|k| record.record.kind == k)
+            && severity.is_none_or(|s| record.record.severity == s);
+        wanted.then_some(CreditItem { publication, record })
+    })?;
+    Ok(Json(Page { height, time, items, next_cursor }))
+}
+
+/// Guarantees by provider (member id) or by tender (`region/project/section`), optionally only
+/// those in a given current state.
+pub async fn guarantee_list(
+    State(s): State<ApiState>,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Page<GuaranteeView>>, ApiError> {
+    use huxin_state::index::{key, GUARANTEES_BY_PROVIDER, GUARANTEES_BY_TENDER};
+    let (q, limit) = list_query(q)?;
+    let status: Option<GuaranteeState> = enum_param("status", &q.status)?;
+    let prefix = match (&q.provider, &q.tender) {
+        (Some(p), None) => {
+            let member: huxin_types::MemberId = parse("provider", p)?;
+            key(GUARANTEES_BY_PROVIDER, &[&member.0])
+        }
+        (None, Some(t)) => {
+            let mut parts = t.splitn(3, '/');
+            let (Some(region), Some(project), Some(section)) = (parts.next(), parts.next(), parts.next()) else {
+                return Err(ApiError::bad_request("bad_query", "tender is region/project/section"));
+            };
+            let tender = TenderRef {
+                region: parse("region", region)?,
+                project_code: project.into(),
+                section_code: section.into(),
+            };
+            key(GUARANTEES_BY_TENDER, &[&huxin_contracts::keys::tender_id(&tender).0])
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "bad_query",
+                "give exactly one of provider=<member id> or tender=<region/project/section>",
+            ))
+        }
+    };
+    let (height, latest_time) = latest(&s)?;
+    let time = q.time.map_or(latest_time, TimestampMs);
+    let view = StateView::new(s.store.as_ref(), height.0);
+    let (items, next_cursor) = scan(&s, &prefix, None, None, &q.cursor, limit, |k, _| {
+        let number = std::str::from_utf8(&k[prefix.len() + 8..]).ok()?;
+        let record = guarantee::guarantee(&view, number)?;
+        let current_state = record.state_at(time);
+        status.is_none_or(|st| st == current_state).then_some(GuaranteeView { current_state, height, time, record })
+    })?;
+    Ok(Json(Page { height, time, items, next_cursor }))
+}
+
+/// Blacklist entries in force at a time (default: the latest block's), optionally only those
+/// covering a region; oldest start first.
+pub async fn blacklist_list(
+    State(s): State<ApiState>,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Page<BlacklistEntry>>, ApiError> {
+    use huxin_state::index::BLACKLIST_ALL;
+    let (q, limit) = list_query(q)?;
+    let region: Option<RegionCode> = q.region.as_deref().map(|r| parse("region", r)).transpose()?;
+    let (height, latest_time) = latest(&s)?;
+    let time = q.time.map_or(latest_time, TimestampMs);
+    let view = StateView::new(s.store.as_ref(), height.0);
+    // Entries that start after `time` cannot be in force then.
+    let end = Some(huxin_state::index::key(BLACKLIST_ALL, &[&(time.0.saturating_add(1)).to_be_bytes()]));
+    let (items, next_cursor) = scan(&s, BLACKLIST_ALL, None, end, &q.cursor, limit, |k, decision| {
+        let subject: SubjectId = std::str::from_utf8(&k[BLACKLIST_ALL.len() + 48..]).ok()?.parse().ok()?;
+        let entry = blacklist::entries(&view, &subject).into_iter().find(|e| e.decision_no.as_bytes() == decision)?;
+        let in_force = entry.lifted.is_none() && entry.start <= time && entry.end.is_none_or(|e| time < e);
+        let covers = region.is_none_or(|r| entry.scope.covers(r));
+        (in_force && covers).then_some(entry)
+    })?;
+    Ok(Json(Page { height, time, items, next_cursor }))
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct SignerTx {
+    pub tx_hash: huxin_types::TxHash,
+    pub height: Height,
+    pub index: u32,
+}
+
+/// Transactions a key signed, oldest first.
+pub async fn signer_txs(
+    State(s): State<ApiState>,
+    Path(key): Path<String>,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Page<SignerTx>>, ApiError> {
+    use huxin_state::index::{key as index_key, TXS_BY_SIGNER};
+    let signer: huxin_types::PublicKey = parse("public key", &key)?;
+    let (q, limit) = list_query(q)?;
+    let (height, time) = latest(&s)?;
+    let prefix = index_key(TXS_BY_SIGNER, &[signer.as_bytes()]);
+    let (items, next_cursor) = scan(&s, &prefix, None, None, &q.cursor, limit, |k, v| {
+        let at = prefix.len();
+        Some(SignerTx {
+            tx_hash: huxin_types::TxHash(v.try_into().ok()?),
+            height: Height(u64::from_be_bytes(k[at..at + 8].try_into().ok()?)),
+            index: u32::from_be_bytes(k[at + 8..at + 12].try_into().ok()?),
+        })
+    })?;
+    Ok(Json(Page { height, time, items, next_cursor }))
 }

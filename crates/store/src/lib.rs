@@ -36,7 +36,9 @@ const CF_PROPOSALS: &str = "proposals";
 /// The value of every state key at the latest version (key hash → tagged value): point reads
 /// for the common case instead of a seek through every version.
 const CF_STATE_LATEST: &str = "state_latest";
-const COLUMN_FAMILIES: [&str; 10] = [
+/// Secondary indexes for list queries (see `huxin_state::index`).
+const CF_INDEX: &str = "index";
+const COLUMN_FAMILIES: [&str; 11] = [
     CF_META,
     CF_BLOCKS,
     CF_BLOCK_HASHES,
@@ -47,6 +49,7 @@ const COLUMN_FAMILIES: [&str; 10] = [
     CF_JMT_VALUES,
     CF_PROPOSALS,
     CF_STATE_LATEST,
+    CF_INDEX,
 ];
 
 const META_LATEST: &[u8] = b"latest_height";
@@ -241,12 +244,53 @@ impl Store {
             batch.put_cf(self.cf(CF_TX_INDEX), tx.hash().0, codec::encode(&location));
         }
         self.put_tree_batch(&mut batch, executed);
+        for (key, value) in huxin_state::index::entries(block, &executed.writes) {
+            batch.put_cf(self.cf(CF_INDEX), key, value);
+        }
         // Undecided proposals at or below this height are no longer needed.
         batch.delete_range_cf(self.cf(CF_PROPOSALS), [0u8; 8], height_key(Height(height.0 + 1)));
         batch.put_cf(self.cf(CF_META), META_LATEST, height_key(height));
         self.write_version(batch, height)?;
         self.check_root(height.0, block.header.state_root);
         Ok(())
+    }
+
+    /// Up to `limit` index entries under `prefix`, in key order, strictly after `after` (a key
+    /// returned earlier) or from the start; the flag says whether the prefix ended.
+    pub fn index_scan(
+        &self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<(Vec<(Vec<u8>, Vec<u8>)>, bool), StoreError> {
+        let start = match after {
+            // The smallest key after `after`.
+            Some(after) => [after, &[0]].concat(),
+            None => prefix.to_vec(),
+        };
+        self.index_scan_from(prefix, &start, limit)
+    }
+
+    /// Like [`Store::index_scan`], from `start` inclusive.
+    pub fn index_scan_from(
+        &self,
+        prefix: &[u8],
+        start: &[u8],
+        limit: usize,
+    ) -> Result<(Vec<(Vec<u8>, Vec<u8>)>, bool), StoreError> {
+        let iter = self.db.iterator_cf(self.cf(CF_INDEX), IteratorMode::From(start, Direction::Forward));
+        let mut out = Vec::new();
+        for item in iter {
+            let (key, value) = item?;
+            if !key.starts_with(prefix) {
+                return Ok((out, true));
+            }
+            if out.len() == limit {
+                return Ok((out, false));
+            }
+            out.push((key.to_vec(), value.to_vec()));
+        }
+        Ok((out, true))
     }
 
     pub fn block(&self, height: Height) -> Result<Option<Block>, StoreError> {

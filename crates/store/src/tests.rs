@@ -108,6 +108,16 @@ fn blocks_persist_and_reopen() {
         let value = store.get_value_option(version, key).unwrap();
         assert_eq!(value, expected.map(|n| codec::encode(&n)), "nonce at version {version}");
     }
+    // The secondary index of the signer's transactions survived the reopen, in order, and pages
+    // continue after a cursor without gaps or repeats.
+    let prefix = huxin_state::index::key(huxin_state::index::TXS_BY_SIGNER, &[centre().public_key().as_bytes()]);
+    let (first, done) = store.index_scan(&prefix, None, 10).unwrap();
+    assert_eq!((first.len(), done), (10, false));
+    let (rest, done) = store.index_scan(&prefix, Some(&first[9].0), 10).unwrap();
+    assert_eq!((rest.len(), done), (5, true));
+    let hashes: Vec<Vec<u8>> = first.iter().chain(&rest).map(|(_, v)| v.clone()).collect();
+    let expected: Vec<Vec<u8>> = (1..=15).map(|n| anchor(n).hash().0.to_vec()).collect();
+    assert_eq!(hashes, expected);
 }
 
 fn huxin_contracts_nonce_key() -> Vec<u8> {

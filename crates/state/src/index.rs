@@ -1,0 +1,81 @@
+//! Secondary indexes for list queries, derived from a decided block and its state writes. The
+//! store writes them in the same atomic batch as the block, so a restarted or caught-up node
+//! serves the same lists as every other node.
+//!
+//! Every index key is `name ‖ fixed-width big-endian fields`, so a prefix scan returns entries in
+//! a stable order (oldest first) and the last key seen is a cursor. Values are what a list needs
+//! to find the full record in state.
+//!
+//! | index | key after the name | value |
+//! | --- | --- | --- |
+//! | [`TXS_BY_SIGNER`] | signer (32) ‖ height (8) ‖ index in block (4) | tx hash |
+//! | [`CREDIT_ALL`] | decision date (8) ‖ record id (32) | — |
+//! | [`CREDIT_BY_REGION`] | region (4) ‖ decision date (8) ‖ record id (32) | — |
+//! | [`GUARANTEES_BY_PROVIDER`] | member id (20) ‖ height (8) ‖ number | — |
+//! | [`GUARANTEES_BY_TENDER`] | tender id (32) ‖ height (8) ‖ number | — |
+//! | [`BLACKLIST_ALL`] | start (8) ‖ height (8) ‖ SHA-256 of decision number (32) ‖ subject key | decision number |
+
+use std::collections::BTreeMap;
+
+use huxin_contracts::blacklist::BlacklistEntry;
+use huxin_contracts::credit::CreditRecord;
+use huxin_contracts::guarantee::GuaranteeRecord;
+use huxin_contracts::keys;
+use huxin_types::{codec, Block};
+
+pub const TXS_BY_SIGNER: &[u8] = b"txs_by_signer/";
+pub const CREDIT_ALL: &[u8] = b"credit_all/";
+pub const CREDIT_BY_REGION: &[u8] = b"credit_by_region/";
+pub const GUARANTEES_BY_PROVIDER: &[u8] = b"guarantees_by_provider/";
+pub const GUARANTEES_BY_TENDER: &[u8] = b"guarantees_by_tender/";
+pub const BLACKLIST_ALL: &[u8] = b"blacklist_all/";
+
+/// `name ‖ parts…`
+pub fn key(name: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+    let mut key = name.to_vec();
+    for p in parts {
+        key.extend_from_slice(p);
+    }
+    key
+}
+
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    codec::decode_stored(bytes, usize::MAX).ok()
+}
+
+/// The index entries a decided block adds (never removes: every list is append-only; status
+/// filters read the current record).
+pub fn entries(block: &Block, writes: &BTreeMap<Vec<u8>, Option<Vec<u8>>>) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let height = block.header.height;
+    let h = height.0.to_be_bytes();
+    let mut out = Vec::new();
+    for (i, tx) in block.txs.iter().enumerate() {
+        let k = key(TXS_BY_SIGNER, &[tx.body.signer.as_bytes(), &h, &(i as u32).to_be_bytes()]);
+        out.push((k, tx.hash().0.to_vec()));
+    }
+    for (k, value) in writes {
+        let Some(value) = value else { continue };
+        if k.starts_with(b"credit/") {
+            if let Some(r) = decode::<CreditRecord>(value).filter(|r| r.height == height) {
+                let date = r.record.decision_date.0.to_be_bytes();
+                out.push((key(CREDIT_ALL, &[&date, &r.id.0]), Vec::new()));
+                out.push((key(CREDIT_BY_REGION, &[&r.region.get().to_be_bytes(), &date, &r.id.0]), Vec::new()));
+            }
+        } else if k.starts_with(b"guarantee/") {
+            if let Some(g) = decode::<GuaranteeRecord>(value).filter(|g| g.history[0].height == height) {
+                let number = g.guarantee.number.as_bytes();
+                out.push((key(GUARANTEES_BY_PROVIDER, &[&g.provider.0, &h, number]), Vec::new()));
+                let tender = keys::tender_id(&g.guarantee.tender);
+                out.push((key(GUARANTEES_BY_TENDER, &[&tender.0, &h, number]), Vec::new()));
+            }
+        } else if k.starts_with(b"blacklist/") {
+            for e in decode::<Vec<BlacklistEntry>>(value).unwrap_or_default().iter().filter(|e| e.height == height) {
+                let decision = codec::sha256(e.decision_no.as_bytes());
+                let k = key(BLACKLIST_ALL, &[&e.start.0.to_be_bytes(), &h, &decision.0, e.subject.key().as_bytes()]);
+                out.push((k, e.decision_no.as_bytes().to_vec()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
