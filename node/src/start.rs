@@ -169,21 +169,30 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.api_listen)
         .await
         .wrap_err_with(|| format!("binding the API to {}", config.api_listen))?;
-    let api_state = ApiState {
-        node: Arc::new(Service {
-            moniker: config.moniker.clone(),
-            ingress: ingress.clone(),
-            mempool: mempool.clone(),
-            status: status.clone(),
-        }),
-        store: store.clone(),
-        chain_id: genesis.chain_id.clone(),
+    // Finalised blocks, announced by consensus; the API's event streams follow the latest height.
+    let (finalised, _) = broadcast::channel::<huxin_consensus::Finalised>(1024);
+    let (heights_tx, heights) = tokio::sync::watch::channel(latest.0);
+    let mut decided = finalised.subscribe();
+    tokio::spawn(async move {
+        loop {
+            match decided.recv().await {
+                Ok(f) => heights_tx.send_replace(f.height.0),
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => break,
+            };
+        }
+    });
+    let service = Service {
+        moniker: config.moniker.clone(),
+        ingress: ingress.clone(),
+        mempool: mempool.clone(),
+        status: status.clone(),
     };
+    let api_state = ApiState::new(Arc::new(service), store.clone(), genesis.chain_id.clone(), heights);
     let api_task = tokio::spawn(huxin_api::serve(listener, api_state));
     info!(api = %config.api_listen, "API listening");
 
     // Consensus.
-    let (finalised, _) = broadcast::channel(1024);
     let engine_node = EngineNode {
         home: home.to_path_buf(),
         config: config.engine_config()?,

@@ -8,6 +8,7 @@
 //! The API reads the store directly and reaches the rest of the node through [`NodeApi`].
 
 mod error;
+pub mod events;
 pub mod query;
 mod routes;
 
@@ -74,6 +75,22 @@ pub struct ApiState {
     pub node: Arc<dyn NodeApi>,
     pub store: Arc<Store>,
     pub chain_id: ChainId,
+    /// The latest finalised height, updated as blocks are persisted (wakes event streams).
+    pub heights: tokio::sync::watch::Receiver<u64>,
+    /// Permits for concurrent event streams.
+    pub events_clients: Arc<tokio::sync::Semaphore>,
+}
+
+impl ApiState {
+    pub fn new(
+        node: Arc<dyn NodeApi>,
+        store: Arc<Store>,
+        chain_id: ChainId,
+        heights: tokio::sync::watch::Receiver<u64>,
+    ) -> Self {
+        let events_clients = Arc::new(tokio::sync::Semaphore::new(events::EVENTS_CLIENTS_MAX));
+        ApiState { node, store, chain_id, heights, events_clients }
+    }
 }
 
 /// Serve the API on `listener` until the task is dropped.

@@ -50,6 +50,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/proposals/{id}", get(query::proposal))
         .route("/v1/params", get(query::params))
         .route("/v1/validators", get(query::validators))
+        .route("/v1/events", get(crate::events::events))
         .route("/metrics", get(metrics))
         .fallback(|| async { ApiError::not_found("no such endpoint; see README.md for the API") })
         .method_not_allowed_fallback(|| async {

@@ -1,0 +1,261 @@
+//! `GET /v1/events`: server-sent events for finalised, applied transactions — anchors,
+//! attestations, credit records, blacklist entries, guarantee steps, governance — with filters
+//! and resumption.
+//!
+//! Each event's SSE id is `height:index`; a client resumes with `Last-Event-ID` (or
+//! `from_height`) and gets every later event, replayed from the store, then live ones. Each
+//! client has its own producer task and a buffer of [`EVENTS_BUFFER_MAX`] events; a client that
+//! leaves it full for [`EVENTS_SLOW_CLIENT_MS`] is dropped (it may reconnect and resume). The
+//! node never waits for a client: producers only read the store.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use huxin_contracts::{credit, guarantee, registry};
+use huxin_state::StateView;
+use huxin_types::identity::{BlacklistScope, SubjectId};
+use huxin_types::{Action, Height, Outcome, RegionCode, TimestampMs, TxHash};
+
+use crate::routes::parse;
+use crate::{ApiError, ApiState};
+
+/// Events buffered per client before it counts as slow.
+pub const EVENTS_BUFFER_MAX: usize = 1024;
+/// How long a client may leave its buffer full before it is dropped.
+pub const EVENTS_SLOW_CLIENT_MS: u64 = 5_000;
+/// Most event streams served at once by one node.
+pub const EVENTS_CLIENTS_MAX: usize = 256;
+/// Most values in one filter (kinds, regions, subjects).
+pub const EVENTS_FILTER_VALUES_MAX: usize = 64;
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Event {
+    pub height: Height,
+    pub index: u32,
+    pub time: TimestampMs,
+    pub tx_hash: TxHash,
+    /// The transaction kind, e.g. `list_on_blacklist`.
+    pub kind: String,
+    /// Regions the event concerns (the signer's, the tender's, the blacklist scope's).
+    pub regions: Vec<RegionCode>,
+    /// True for a national blacklist entry: it concerns every region.
+    pub national: bool,
+    /// Subjects the event concerns.
+    pub subjects: Vec<SubjectId>,
+    pub action: Action,
+}
+
+#[derive(Deserialize, Debug, Default)]
+pub struct EventsQuery {
+    /// Comma-separated transaction kinds.
+    pub kinds: Option<String>,
+    /// Comma-separated region codes.
+    pub regions: Option<String>,
+    /// Comma-separated subjects (USCC, `legacy:…`, `expert:…`).
+    pub subjects: Option<String>,
+    /// Replay from this height (inclusive); default: only new events.
+    pub from_height: Option<u64>,
+}
+
+struct Filter {
+    kinds: Vec<String>,
+    regions: Vec<RegionCode>,
+    subjects: Vec<SubjectId>,
+}
+
+impl Filter {
+    fn admits(&self, e: &Event) -> bool {
+        (self.kinds.is_empty() || self.kinds.contains(&e.kind))
+            && (self.regions.is_empty() || e.national || e.regions.iter().any(|r| self.regions.contains(r)))
+            && (self.subjects.is_empty() || e.subjects.iter().any(|s| self.subjects.contains(s)))
+    }
+}
+
+fn list<T>(name: &str, value: &Option<String>, item: impl Fn(&str) -> Result<T, ApiError>) -> Result<Vec<T>, ApiError> {
+    let Some(value) = value else { return Ok(Vec::new()) };
+    let parts: Vec<&str> = value.split(',').filter(|p| !p.is_empty()).collect();
+    if parts.len() > EVENTS_FILTER_VALUES_MAX {
+        return Err(ApiError::bad_request(
+            "bad_query",
+            format!("{name} lists {} values; at most {EVENTS_FILTER_VALUES_MAX}", parts.len()),
+        ));
+    }
+    parts.into_iter().map(item).collect()
+}
+
+/// What an applied transaction's event says, reading state for what the action only names.
+fn describe(
+    view: &StateView<'_, huxin_store::Store>,
+    signer_region: Option<RegionCode>,
+    action: &Action,
+) -> (Vec<RegionCode>, bool, Vec<SubjectId>) {
+    let mut regions: Vec<RegionCode> = signer_region.into_iter().collect();
+    let mut national = false;
+    let mut subjects = Vec::new();
+    let by_number = |number: &str, regions: &mut Vec<RegionCode>, subjects: &mut Vec<SubjectId>| {
+        if let Some(g) = guarantee::guarantee(view, number) {
+            regions.push(g.guarantee.tender.region);
+            subjects.push(SubjectId::Organisation(g.guarantee.applicant));
+        }
+    };
+    match action {
+        Action::AnchorDocument(a) => {
+            regions.push(a.tender.region);
+            subjects.extend(a.parties.iter().cloned().map(SubjectId::Organisation));
+            subjects.extend(a.experts.iter().copied().map(SubjectId::Expert));
+        }
+        Action::AttestSubject(a) => subjects.push(a.subject.clone()),
+        Action::RevokeAttestation(r) => subjects.push(r.subject.clone()),
+        Action::RecogniseAttestation { subject } | Action::WithdrawRecognition { subject } => {
+            subjects.push(subject.clone())
+        }
+        Action::ListOnBlacklist(l) => {
+            subjects.push(l.subject.clone());
+            match &l.scope {
+                BlacklistScope::National => national = true,
+                BlacklistScope::Regions(r) => regions.extend(r.iter().copied()),
+            }
+        }
+        Action::LiftBlacklist(l) => subjects.push(l.subject.clone()),
+        Action::RecordCredit(r) => subjects.push(r.subject.clone()),
+        Action::RepairCredit(r) => subjects.extend(credit::record(view, &r.record_id).map(|c| c.record.subject)),
+        Action::RevokeCredit(r) => subjects.extend(credit::record(view, &r.record_id).map(|c| c.record.subject)),
+        Action::IssueGuarantee(g) => {
+            regions.push(g.tender.region);
+            subjects.push(SubjectId::Organisation(g.applicant.clone()));
+        }
+        Action::VerifyGuarantee(n) | Action::ReleaseGuarantee(n) | Action::CancelGuarantee(n) => {
+            by_number(&n.number, &mut regions, &mut subjects)
+        }
+        Action::ClaimGuarantee(c) => by_number(&c.number, &mut regions, &mut subjects),
+        Action::PayGuarantee(p) => by_number(&p.number, &mut regions, &mut subjects),
+        Action::SubjectStatement(s) => subjects.push(s.statement.subject.clone()),
+        Action::SetRecognitionPolicy { .. } | Action::Propose(_) | Action::Vote(_) => {}
+    }
+    regions.sort();
+    regions.dedup();
+    subjects.sort();
+    subjects.dedup();
+    (regions, national, subjects)
+}
+
+/// Every applied transaction of block `height` as an event, in block order.
+fn block_events(s: &ApiState, height: Height) -> Result<Vec<Event>, huxin_store::StoreError> {
+    let (Some(block), Some(receipts)) = (s.store.block(height)?, s.store.receipts(height)?) else {
+        return Ok(Vec::new());
+    };
+    let view = StateView::new(s.store.as_ref(), height.0);
+    let mut events = Vec::new();
+    for (index, (tx, receipt)) in block.txs.iter().zip(&receipts).enumerate() {
+        if !matches!(receipt.outcome, Outcome::Applied) {
+            continue;
+        }
+        let signer_region = registry::signer_member(&view, &tx.body.signer).ok().map(|m| m.region);
+        let (regions, national, subjects) = describe(&view, signer_region, &tx.body.action);
+        events.push(Event {
+            height,
+            index: index as u32,
+            time: block.header.time,
+            tx_hash: tx.hash(),
+            kind: tx.body.action.kind().to_owned(),
+            regions,
+            national,
+            subjects,
+            action: tx.body.action.clone(),
+        });
+    }
+    Ok(events)
+}
+
+/// Parse `Last-Event-ID: height:index` into the position to resume after.
+fn last_event_id(headers: &HeaderMap) -> Result<Option<(u64, u32)>, ApiError> {
+    let Some(value) = headers.get("last-event-id") else { return Ok(None) };
+    let bad = || ApiError::bad_request("bad_header", "Last-Event-ID must be height:index");
+    let text = value.to_str().map_err(|_| bad())?;
+    let (h, i) = text.split_once(':').ok_or_else(bad)?;
+    Ok(Some((h.parse().map_err(|_| bad())?, i.parse().map_err(|_| bad())?)))
+}
+
+pub async fn events(
+    State(s): State<ApiState>,
+    headers: HeaderMap,
+    q: Result<Query<EventsQuery>, QueryRejection>,
+) -> Result<Sse<impl futures::Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    let q = q.map(|Query(q)| q).map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+    let filter = Filter {
+        kinds: list("kinds", &q.kinds, |k| Ok(k.to_owned()))?,
+        regions: list("regions", &q.regions, |r| parse("region", r))?,
+        subjects: list("subjects", &q.subjects, |x| parse("subject", x))?,
+    };
+    let latest = s.store.latest_height()?.unwrap_or(Height(0)).0;
+    // Resume after the last event seen, or from a height, or with the next block.
+    let (mut next, mut skip_through) = match (last_event_id(&headers)?, q.from_height) {
+        (Some((h, i)), _) => (h.max(1), Some((h, i))),
+        (None, Some(h)) => (h.max(1), None),
+        (None, None) => (latest + 1, None),
+    };
+    let permit = s.events_clients.clone().try_acquire_owned().map_err(|_| {
+        ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_streams",
+            format!("this node serves at most {EVENTS_CLIENTS_MAX} event streams"),
+        )
+    })?;
+
+    let (tx, rx) = mpsc::channel::<Event>(EVENTS_BUFFER_MAX);
+    let mut heights = s.heights.clone();
+    tokio::spawn(async move {
+        let _permit = permit;
+        loop {
+            let tip = *heights.borrow_and_update();
+            while next <= tip {
+                let events = match block_events(&s, Height(next)) {
+                    Ok(events) => events,
+                    Err(e) => {
+                        tracing::warn!(error = %e, height = next, "event stream ended by a store error");
+                        return;
+                    }
+                };
+                for event in events {
+                    if skip_through.is_some_and(|(h, i)| (event.height.0, event.index) <= (h, i))
+                        || !filter.admits(&event)
+                    {
+                        continue;
+                    }
+                    match tx.send_timeout(event, Duration::from_millis(EVENTS_SLOW_CLIENT_MS)).await {
+                        Ok(()) => {}
+                        Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
+                            tracing::info!("slow event client dropped");
+                            return;
+                        }
+                        Err(mpsc::error::SendTimeoutError::Closed(_)) => return,
+                    }
+                }
+                next += 1;
+            }
+            skip_through = None;
+            tokio::select! {
+                changed = heights.changed() => if changed.is_err() { return },
+                _ = tx.closed() => return,
+            }
+        }
+    });
+
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        let event = rx.recv().await?;
+        let sse = SseEvent::default()
+            .id(format!("{}:{}", event.height.0, event.index))
+            .event(event.kind.clone())
+            .json_data(&event)
+            .unwrap_or_else(|_| SseEvent::default().comment("unencodable event"));
+        Some((Ok(sse), rx))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
