@@ -147,8 +147,10 @@ fn describe(
 }
 
 /// Every applied transaction of block `height` as an event, in block order.
-fn block_events(s: &ApiState, height: Height) -> Result<Vec<Event>, huxin_store::StoreError> {
-    let (Some(block), Some(receipts)) = (s.store.block(height)?, s.store.receipts(height)?) else {
+fn block_events(s: &ApiState, height: Height) -> Result<Vec<Event>, String> {
+    let block = s.store.block(height).map_err(|e| e.to_string())?;
+    let receipts = s.store.receipts(height).map_err(|e| e.to_string())?;
+    let (Some(block), Some(receipts)) = (block, receipts) else {
         return Ok(Vec::new());
     };
     let view = StateView::new(s.store.as_ref(), height.0);
@@ -171,7 +173,10 @@ fn block_events(s: &ApiState, height: Height) -> Result<Vec<Event>, huxin_store:
             action: tx.body.action.clone(),
         });
     }
-    Ok(events)
+    match view.read_error() {
+        Some(e) => Err(e),
+        None => Ok(events),
+    }
 }
 
 /// Parse `Last-Event-ID: height:index` into the position to resume after.

@@ -27,6 +27,17 @@ use crate::routes::parse;
 use crate::{ApiError, ApiState};
 
 /// The latest finalised height and block time (genesis time before the first block).
+/// A storage error met while reading `view` voids the answer (it would read as "absent").
+fn checked<T>(view: &StateView<'_, huxin_store::Store>, answer: T) -> Result<T, ApiError> {
+    match view.read_error() {
+        Some(e) => {
+            tracing::error!(error = %e, "state read failed serving the API");
+            Err(ApiError::internal(format!("storage error: {e}")))
+        }
+        None => Ok(answer),
+    }
+}
+
 fn latest(s: &ApiState) -> Result<(Height, TimestampMs), ApiError> {
     let height = s.store.latest_height()?.unwrap_or(Height(0));
     let time = match s.store.header(height)? {
@@ -69,16 +80,19 @@ pub async fn subject(
     let (height, latest_time) = latest(&s)?;
     let time = at(q)?.time.map_or(latest_time, TimestampMs);
     let view = StateView::new(s.store.as_ref(), height.0);
-    Ok(Json(SubjectView {
-        attestation: identity::attestation(&view, &subject),
-        blacklist: blacklist::entries(&view, &subject),
-        score: credit::score(&view, &subject, time),
-        active_credit_records: credit::history(&view, &subject).iter().filter(|r| r.is_active(time)).count(),
-        grants: identity::grants(&view, &subject),
-        subject,
-        height,
-        time,
-    }))
+    checked(
+        &view,
+        Json(SubjectView {
+            attestation: identity::attestation(&view, &subject),
+            blacklist: blacklist::entries(&view, &subject),
+            score: credit::score(&view, &subject, time),
+            active_credit_records: credit::history(&view, &subject).iter().filter(|r| r.is_active(time)).count(),
+            grants: identity::grants(&view, &subject),
+            subject,
+            height,
+            time,
+        }),
+    )
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
@@ -106,7 +120,7 @@ pub async fn eligibility(
     let time = q.time.map_or(latest_time, TimestampMs);
     let view = StateView::new(s.store.as_ref(), height.0);
     let eligibility = blacklist::eligibility(&view, &subject, region, time);
-    Ok(Json(EligibilityView { subject, region, height, time, eligibility }))
+    checked(&view, Json(EligibilityView { subject, region, height, time, eligibility }))
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
@@ -140,7 +154,7 @@ pub async fn credit_history(
         .map(|record| CreditItem { publication: record.publication(time), record })
         .filter(|item| item.publication == Publication::Active)
         .collect();
-    Ok(Json(CreditHistoryView { subject, height, time, records }))
+    checked(&view, Json(CreditHistoryView { subject, height, time, records }))
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
@@ -162,9 +176,9 @@ pub async fn guarantee(
     let (height, latest_time) = latest(&s)?;
     let time = at(q)?.time.map_or(latest_time, TimestampMs);
     let view = StateView::new(s.store.as_ref(), height.0);
-    let record = guarantee::guarantee(&view, &number)
+    let record = checked(&view, guarantee::guarantee(&view, &number))?
         .ok_or_else(|| ApiError::not_found(format!("no guarantee numbered {number} on the ledger")))?;
-    Ok(Json(GuaranteeView { current_state: record.state_at(time), height, time, record }))
+    checked(&view, Json(GuaranteeView { current_state: record.state_at(time), height, time, record }))
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
@@ -179,7 +193,7 @@ pub async fn document(State(s): State<ApiState>, Path(hash): Path<String>) -> Re
     let hash: Hash32 = parse("document hash", &hash)?;
     let (height, _) = latest(&s)?;
     let view = StateView::new(s.store.as_ref(), height.0);
-    Ok(Json(DocumentView { document_hash: hash, height, anchors: deal::anchors_of(&view, &hash) }))
+    checked(&view, Json(DocumentView { document_hash: hash, height, anchors: deal::anchors_of(&view, &hash) }))
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
@@ -197,21 +211,24 @@ pub async fn tender(
     tender.check_fields().map_err(|e| ApiError::bad_request("bad_path", e))?;
     let (height, _) = latest(&s)?;
     let view = StateView::new(s.store.as_ref(), height.0);
-    let record = deal::tender(&view, &tender)
+    let record = checked(&view, deal::tender(&view, &tender))?
         .ok_or_else(|| ApiError::not_found(format!("nothing is recorded for section {tender}")))?;
-    Ok(Json(TenderView { height, risk: risk::warnings(&view, &tender), tender: record }))
+    checked(&view, Json(TenderView { height, risk: risk::warnings(&view, &tender), tender: record }))
 }
 
 pub async fn proposal(State(s): State<ApiState>, Path(id): Path<String>) -> Result<Json<ProposalRecord>, ApiError> {
     let id: Hash32 = parse("proposal id", &id)?;
     let (height, _) = latest(&s)?;
     let view = StateView::new(s.store.as_ref(), height.0);
-    governance::proposal(&view, &id).map(Json).ok_or_else(|| ApiError::not_found(format!("no proposal {id}")))
+    let proposal = checked(&view, governance::proposal(&view, &id))?;
+    proposal.map(Json).ok_or_else(|| ApiError::not_found(format!("no proposal {id}")))
 }
 
 pub async fn params(State(s): State<ApiState>) -> Result<Json<Params>, ApiError> {
     let (height, _) = latest(&s)?;
-    Ok(Json(huxin_contracts::params::current(&StateView::new(s.store.as_ref(), height.0))))
+    let view = StateView::new(s.store.as_ref(), height.0);
+    let params = huxin_contracts::params::current(&view);
+    checked(&view, Json(params))
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
@@ -225,7 +242,10 @@ pub struct ValidatorsView {
 pub async fn validators(State(s): State<ApiState>) -> Result<Json<ValidatorsView>, ApiError> {
     let (height, _) = latest(&s)?;
     let view = StateView::new(s.store.as_ref(), height.0);
-    Ok(Json(ValidatorsView { height, current: registry::validators(&view), next: registry::next_validators(&view) }))
+    checked(
+        &view,
+        Json(ValidatorsView { height, current: registry::validators(&view), next: registry::next_validators(&view) }),
+    )
 }
 
 /// Most index keys one list request reads before answering with what it found and a cursor.
@@ -369,7 +389,7 @@ pub async fn credit_list(
             && severity.is_none_or(|s| record.record.severity == s);
         wanted.then_some(CreditItem { publication, record })
     })?;
-    Ok(Json(Page { height, time, items, next_cursor }))
+    checked(&view, Json(Page { height, time, items, next_cursor }))
 }
 
 /// Guarantees by provider (member id) or by tender (`region/project/section`), optionally only
@@ -414,7 +434,7 @@ pub async fn guarantee_list(
         let current_state = record.state_at(time);
         status.is_none_or(|st| st == current_state).then_some(GuaranteeView { current_state, height, time, record })
     })?;
-    Ok(Json(Page { height, time, items, next_cursor }))
+    checked(&view, Json(Page { height, time, items, next_cursor }))
 }
 
 /// Blacklist entries in force at a time (default: the latest block's), optionally only those
@@ -438,7 +458,7 @@ pub async fn blacklist_list(
         let covers = region.is_none_or(|r| entry.scope.covers(r));
         (in_force && covers).then_some(entry)
     })?;
-    Ok(Json(Page { height, time, items, next_cursor }))
+    checked(&view, Json(Page { height, time, items, next_cursor }))
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]

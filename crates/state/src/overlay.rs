@@ -29,6 +29,12 @@ impl<'a, R: TreeReader> StateView<'a, R> {
         self.tx = Some(BTreeMap::new());
     }
 
+    /// The first storage read error met so far (a failed read answered `None`). Readers outside
+    /// block execution (the API) check it before trusting an answer.
+    pub fn read_error(&self) -> Option<String> {
+        self.read_error.borrow().clone()
+    }
+
     pub fn commit_tx(&mut self) {
         if let Some(tx) = self.tx.take() {
             self.block.extend(tx);
