@@ -51,16 +51,26 @@ pub struct HostConfig {
     pub block_empty_wait_ms: u64,
     /// How far ahead of this validator's clock a proposed block's time may be.
     pub block_time_drift_ms_max: u64,
+    /// Stop adding transactions to a block being built after this long, so every validator can
+    /// execute it well within the propose timeout (a block sized by count alone can take longer
+    /// to execute than the timeout under load, and every round then fails).
+    #[serde(default = "default_block_build_ms_max")]
+    pub block_build_ms_max: u64,
+}
+
+fn default_block_build_ms_max() -> u64 {
+    400
 }
 
 impl Default for HostConfig {
     fn default() -> Self {
         Self {
-            block_txs_max: 5_000,
+            block_txs_max: 2_000,
             block_bytes_max: 4 * 1024 * 1024,
             block_gather_ms: 20,
             block_empty_wait_ms: 500,
             block_time_drift_ms_max: 2_000,
+            block_build_ms_max: default_block_build_ms_max(),
         }
     }
 }
@@ -305,12 +315,14 @@ impl Host {
             let mempool = self.mempool.lock().map_err(|_| eyre!("mempool lock poisoned"))?;
             mempool.select(self.config.block_txs_max, self.config.block_bytes_max, nonce_of)
         };
+        let deadline = Instant::now() + Duration::from_millis(self.config.block_build_ms_max);
         let (block, executed, skipped) = build_block(
             self.store.as_ref(),
             &parent,
             self.public_key.to_huxin(),
             time,
-            candidates,
+            // Consumed lazily: once the build deadline passes, no more candidates are offered.
+            candidates.into_iter().take_while(|_| Instant::now() < deadline),
             self.config.block_txs_max,
             self.config.block_bytes_max,
             // Candidates come from the mempool, which verified each signature on admission.
