@@ -575,4 +575,5 @@ mod deal;
 mod governance;
 mod guarantee;
 mod properties;
+mod scenarios;
 mod statements;

@@ -13,27 +13,14 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use serde_json::Value;
 
-use huxin_contracts::{apply, blacklist, credit, governance, guarantee, registry, risk, KvState, TxContext};
 use huxin_types::credit::credit_record_id;
+
+use super::{genesis_state, Memory};
+use crate::{apply, blacklist, credit, governance, guarantee, registry, risk, KvState, TxContext};
 use huxin_types::genesis::{Genesis, GenesisMember, GenesisValidator, Role};
 use huxin_types::identity::SubjectId;
 use huxin_types::tx::TenderRef;
 use huxin_types::{codec, Action, ChainId, Height, MemberId, RegionCode, SecretKey, TimestampMs, TxHash, Uscc};
-
-#[derive(Default)]
-struct Memory(BTreeMap<Vec<u8>, Vec<u8>>);
-
-impl KvState for Memory {
-    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        self.0.get(key).cloned()
-    }
-    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
-        self.0.insert(key, value);
-    }
-    fn delete(&mut self, key: Vec<u8>) {
-        self.0.remove(&key);
-    }
-}
 
 #[derive(Deserialize)]
 struct Scenario {
@@ -125,11 +112,7 @@ impl Runner {
             }],
             members,
         };
-        let mut state = Memory::default();
-        for (k, v) in registry::genesis_writes(&genesis) {
-            state.put(k, v);
-        }
-        Runner { state, tx_hashes: BTreeMap::new() }
+        Runner { state: genesis_state(&genesis), tx_hashes: BTreeMap::new() }
     }
 
     /// Replace `$member:`, `$tx:` and `$credit:` placeholders in every string of `value`.
