@@ -5,6 +5,7 @@ mod bench;
 mod config;
 mod devnet;
 mod start;
+mod verify;
 
 use std::path::PathBuf;
 
@@ -73,6 +74,9 @@ enum Command {
     /// Load generator: signed anchors to every devnet node at a target rate; reports finalised
     /// tx/s and finality latency.
     Bench(bench::BenchArgs),
+    /// Check a node's answer with its proof against the genesis file: the commit certificate,
+    /// the validator chain from genesis, the Merkle proofs, and the answer itself.
+    Verify(verify::VerifyArgs),
 }
 
 #[derive(Subcommand)]
@@ -251,6 +255,7 @@ fn main() -> eyre::Result<()> {
             }
             Command::Tx { command } => tx(command).await,
             Command::Bench(args) => bench::run(args).await,
+            Command::Verify(args) => verify::run(args).await,
         }
     })
 }

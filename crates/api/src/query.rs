@@ -9,14 +9,18 @@ use axum::extract::{Path, Query, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-use huxin_contracts::blacklist::{self, BlacklistEntry, Eligibility};
-use huxin_contracts::credit::{self, CreditRecord, Publication, Score};
-use huxin_contracts::deal::{self, AnchorRecord, TenderRecord};
+use huxin_contracts::blacklist::{self, BlacklistEntry};
+use huxin_contracts::credit::{self, Publication};
 use huxin_contracts::governance::{self, ProposalRecord};
-use huxin_contracts::guarantee::{self, GuaranteeRecord, GuaranteeState};
-use huxin_contracts::identity::{self, AttestationRecord, GrantRecord};
+use huxin_contracts::guarantee::{self, GuaranteeState};
 use huxin_contracts::registry::{self, NextValidators, ValidatorRecord};
-use huxin_contracts::risk::{self, SectionWarnings};
+use huxin_state::proof::{
+    prove_entry, CertifiedHeader, ProvenEntry, StateProof, StoredCertificate, ValidatorChange, PROOF_ENTRIES_MAX,
+    VALIDATOR_CHANGES_MAX,
+};
+use huxin_state::queries::{
+    self, CreditHistoryView, CreditItem, DocumentView, EligibilityView, GuaranteeView, SubjectView, TenderView,
+};
 use huxin_state::StateView;
 use huxin_types::governance::Params;
 use huxin_types::identity::SubjectId;
@@ -52,64 +56,132 @@ pub struct AtQuery {
     /// Evaluate at this time (ms since the epoch); default: the latest block's time.
     pub time: Option<u64>,
     pub region: Option<String>,
+    /// Attach a proof of the answer.
+    #[serde(default)]
+    pub proof: bool,
 }
 
 fn at(q: Result<Query<AtQuery>, QueryRejection>) -> Result<AtQuery, ApiError> {
     q.map(|Query(q)| q).map_err(|e| ApiError::bad_request("bad_query", e.body_text()))
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
-pub struct SubjectView {
-    pub subject: SubjectId,
-    pub height: Height,
-    pub time: TimestampMs,
-    pub attestation: Option<AttestationRecord>,
-    pub blacklist: Vec<BlacklistEntry>,
-    pub score: Score,
-    /// Credit records published now (repaired, revoked and expired ones are not counted).
-    pub active_credit_records: usize,
-    pub grants: Vec<GrantRecord>,
+/// With `?proof=true` a point answer carries a [`StateProof`] (see `huxin_state::proof`).
+#[derive(Serialize, Debug)]
+pub struct Proven<T> {
+    #[serde(flatten)]
+    pub answer: T,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proof: Option<StateProof>,
+}
+
+/// A view of the state at `height` that records what it reads when a proof is asked for.
+fn view_at(s: &ApiState, height: Height, proof: bool) -> StateView<'_, huxin_store::Store> {
+    if proof {
+        StateView::recording(s.store.as_ref(), height.0)
+    } else {
+        StateView::new(s.store.as_ref(), height.0)
+    }
+}
+
+fn certified(s: &ApiState, height: Height) -> Result<CertifiedHeader, ApiError> {
+    let missing = || ApiError::internal(format!("block {height} or its certificate is missing from the store"));
+    let header = s.store.header(height)?.ok_or_else(missing)?;
+    let certificate = s.store.certificate(height)?.ok_or_else(missing)?;
+    let certificate = StoredCertificate::decode(&certificate)
+        .map_err(|e| ApiError::internal(format!("stored certificate of block {height}: {e}")))?;
+    Ok(certificate.certify(header))
+}
+
+fn entry(s: &ApiState, version: Height, key: &[u8]) -> Result<ProvenEntry, ApiError> {
+    prove_entry(s.store.as_ref(), version.0, key).map_err(|e| ApiError::internal(format!("proving a state key: {e}")))
+}
+
+/// The proof of everything `view` read, against the block at its height.
+fn prove(s: &ApiState, view: &StateView<'_, huxin_store::Store>) -> Result<StateProof, ApiError> {
+    use huxin_state::index::VALIDATOR_CHANGES;
+    let height = Height(view.version());
+    if height.0 == 0 {
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "no_block_yet",
+            "no block is finalised yet; proofs start at block 1",
+        ));
+    }
+    let keys = view.read_keys();
+    if keys.len() > PROOF_ENTRIES_MAX {
+        return Err(ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "proof_too_large",
+            format!("the answer reads {} state keys; at most {PROOF_ENTRIES_MAX} can be proven", keys.len()),
+        ));
+    }
+    let entries = keys.iter().map(|k| entry(s, height, k)).collect::<Result<Vec<_>, _>>()?;
+    let (parent, parent_validators) = if height.0 >= 2 {
+        let parent = Height(height.0 - 1);
+        let header = s.store.header(parent)?.ok_or_else(|| ApiError::internal(format!("block {parent} is missing")))?;
+        let entries = vec![
+            entry(s, parent, &huxin_contracts::keys::validators())?,
+            entry(s, parent, &huxin_contracts::keys::validators_next())?,
+        ];
+        (Some(header), entries)
+    } else {
+        (None, Vec::new())
+    };
+    let (changes, _) = s.store.index_scan(VALIDATOR_CHANGES, None, VALIDATOR_CHANGES_MAX + 1)?;
+    let mut validator_changes = Vec::new();
+    for (k, _) in changes {
+        let change = Height(u64::from_be_bytes(
+            k[VALIDATOR_CHANGES.len()..]
+                .try_into()
+                .map_err(|_| ApiError::internal("bad validator change index key"))?,
+        ));
+        if change >= height {
+            break;
+        }
+        if validator_changes.len() == VALIDATOR_CHANGES_MAX {
+            return Err(ApiError::internal(format!(
+                "more than {VALIDATOR_CHANGES_MAX} validator changes; proofs need a checkpoint"
+            )));
+        }
+        validator_changes.push(ValidatorChange {
+            block: certified(s, change)?,
+            next_validators: entry(s, change, &huxin_contracts::keys::validators_next())?,
+        });
+    }
+    Ok(StateProof { block: certified(s, height)?, entries, parent, parent_validators, validator_changes })
+}
+
+/// The answer, checked for read errors, with its proof when asked for.
+fn answer<T>(
+    s: &ApiState,
+    view: &StateView<'_, huxin_store::Store>,
+    answer: T,
+    proof: bool,
+) -> Result<Json<Proven<T>>, ApiError> {
+    let answer = checked(view, answer)?;
+    let proof = if proof { Some(prove(s, view)?) } else { None };
+    Ok(Json(Proven { answer, proof }))
 }
 
 pub async fn subject(
     State(s): State<ApiState>,
     Path(subject): Path<String>,
     q: Result<Query<AtQuery>, QueryRejection>,
-) -> Result<Json<SubjectView>, ApiError> {
+) -> Result<Json<Proven<SubjectView>>, ApiError> {
     let subject: SubjectId = parse("subject", &subject)?;
+    let q = at(q)?;
     let (height, latest_time) = latest(&s)?;
-    let time = at(q)?.time.map_or(latest_time, TimestampMs);
-    let view = StateView::new(s.store.as_ref(), height.0);
-    checked(
-        &view,
-        Json(SubjectView {
-            attestation: identity::attestation(&view, &subject),
-            blacklist: blacklist::entries(&view, &subject),
-            score: credit::score(&view, &subject, time),
-            active_credit_records: credit::history(&view, &subject).iter().filter(|r| r.is_active(time)).count(),
-            grants: identity::grants(&view, &subject),
-            subject,
-            height,
-            time,
-        }),
-    )
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone)]
-pub struct EligibilityView {
-    pub subject: SubjectId,
-    pub region: RegionCode,
-    pub height: Height,
-    pub time: TimestampMs,
-    #[serde(flatten)]
-    pub eligibility: Eligibility,
+    let time = q.time.map_or(latest_time, TimestampMs);
+    let view = view_at(&s, height, q.proof);
+    let view_answer = queries::subject(&view, subject, height, time);
+    answer(&s, &view, view_answer, q.proof)
 }
 
 pub async fn eligibility(
     State(s): State<ApiState>,
     Path(subject): Path<String>,
     q: Result<Query<AtQuery>, QueryRejection>,
-) -> Result<Json<EligibilityView>, ApiError> {
+) -> Result<Json<Proven<EligibilityView>>, ApiError> {
     let subject: SubjectId = parse("subject", &subject)?;
     let q = at(q)?;
     let region: RegionCode = parse(
@@ -118,102 +190,67 @@ pub async fn eligibility(
     )?;
     let (height, latest_time) = latest(&s)?;
     let time = q.time.map_or(latest_time, TimestampMs);
-    let view = StateView::new(s.store.as_ref(), height.0);
-    let eligibility = blacklist::eligibility(&view, &subject, region, time);
-    checked(&view, Json(EligibilityView { subject, region, height, time, eligibility }))
+    let view = view_at(&s, height, q.proof);
+    let view_answer = queries::eligibility(&view, subject, region, height, time);
+    answer(&s, &view, view_answer, q.proof)
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
-pub struct CreditItem {
-    pub publication: Publication,
-    #[serde(flatten)]
-    pub record: CreditRecord,
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone)]
-pub struct CreditHistoryView {
-    pub subject: SubjectId,
-    pub height: Height,
-    pub time: TimestampMs,
-    pub records: Vec<CreditItem>,
-}
-
+/// The public credit history (see [`queries::credit_history`]).
 pub async fn credit_history(
     State(s): State<ApiState>,
     Path(subject): Path<String>,
     q: Result<Query<AtQuery>, QueryRejection>,
-) -> Result<Json<CreditHistoryView>, ApiError> {
+) -> Result<Json<Proven<CreditHistoryView>>, ApiError> {
     let subject: SubjectId = parse("subject", &subject)?;
+    let q = at(q)?;
     let (height, latest_time) = latest(&s)?;
-    let time = at(q)?.time.map_or(latest_time, TimestampMs);
-    let view = StateView::new(s.store.as_ref(), height.0);
-    // A public view: only records published at `time` (repaired, revoked, expired and not yet
-    // published ones are hidden).
-    let records = credit::history(&view, &subject)
-        .into_iter()
-        .map(|record| CreditItem { publication: record.publication(time), record })
-        .filter(|item| item.publication == Publication::Active)
-        .collect();
-    checked(&view, Json(CreditHistoryView { subject, height, time, records }))
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone)]
-pub struct GuaranteeView {
-    /// The state in force at `time` (expired is derived from validity).
-    pub current_state: GuaranteeState,
-    pub height: Height,
-    pub time: TimestampMs,
-    #[serde(flatten)]
-    pub record: GuaranteeRecord,
+    let time = q.time.map_or(latest_time, TimestampMs);
+    let view = view_at(&s, height, q.proof);
+    let view_answer = queries::credit_history(&view, subject, height, time);
+    answer(&s, &view, view_answer, q.proof)
 }
 
 pub async fn guarantee(
     State(s): State<ApiState>,
     Path(number): Path<String>,
     q: Result<Query<AtQuery>, QueryRejection>,
-) -> Result<Json<GuaranteeView>, ApiError> {
+) -> Result<Json<Proven<GuaranteeView>>, ApiError> {
     huxin_types::guarantee::check_number(&number).map_err(|e| ApiError::bad_request("bad_path", e))?;
+    let q = at(q)?;
     let (height, latest_time) = latest(&s)?;
-    let time = at(q)?.time.map_or(latest_time, TimestampMs);
-    let view = StateView::new(s.store.as_ref(), height.0);
-    let record = checked(&view, guarantee::guarantee(&view, &number))?
+    let time = q.time.map_or(latest_time, TimestampMs);
+    let view = view_at(&s, height, q.proof);
+    let view_answer = checked(&view, queries::guarantee(&view, &number, height, time))?
         .ok_or_else(|| ApiError::not_found(format!("no guarantee numbered {number} on the ledger")))?;
-    checked(&view, Json(GuaranteeView { current_state: record.state_at(time), height, time, record }))
+    answer(&s, &view, view_answer, q.proof)
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
-pub struct DocumentView {
-    pub document_hash: Hash32,
-    pub height: Height,
-    /// Every anchor of the document (empty: never anchored).
-    pub anchors: Vec<AnchorRecord>,
-}
-
-pub async fn document(State(s): State<ApiState>, Path(hash): Path<String>) -> Result<Json<DocumentView>, ApiError> {
+pub async fn document(
+    State(s): State<ApiState>,
+    Path(hash): Path<String>,
+    q: Result<Query<AtQuery>, QueryRejection>,
+) -> Result<Json<Proven<DocumentView>>, ApiError> {
     let hash: Hash32 = parse("document hash", &hash)?;
+    let q = at(q)?;
     let (height, _) = latest(&s)?;
-    let view = StateView::new(s.store.as_ref(), height.0);
-    checked(&view, Json(DocumentView { document_hash: hash, height, anchors: deal::anchors_of(&view, &hash) }))
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone)]
-pub struct TenderView {
-    pub height: Height,
-    pub tender: TenderRecord,
-    pub risk: SectionWarnings,
+    let view = view_at(&s, height, q.proof);
+    let view_answer = queries::document(&view, hash, height);
+    answer(&s, &view, view_answer, q.proof)
 }
 
 pub async fn tender(
     State(s): State<ApiState>,
     Path((region, project, section)): Path<(String, String, String)>,
-) -> Result<Json<TenderView>, ApiError> {
+    q: Result<Query<AtQuery>, QueryRejection>,
+) -> Result<Json<Proven<TenderView>>, ApiError> {
     let tender = TenderRef { region: parse("region", &region)?, project_code: project, section_code: section };
     tender.check_fields().map_err(|e| ApiError::bad_request("bad_path", e))?;
+    let q = at(q)?;
     let (height, _) = latest(&s)?;
-    let view = StateView::new(s.store.as_ref(), height.0);
-    let record = checked(&view, deal::tender(&view, &tender))?
+    let view = view_at(&s, height, q.proof);
+    let view_answer = checked(&view, queries::tender(&view, &tender, height))?
         .ok_or_else(|| ApiError::not_found(format!("nothing is recorded for section {tender}")))?;
-    checked(&view, Json(TenderView { height, risk: risk::warnings(&view, &tender), tender: record }))
+    answer(&s, &view, view_answer, q.proof)
 }
 
 pub async fn proposal(State(s): State<ApiState>, Path(id): Path<String>) -> Result<Json<ProposalRecord>, ApiError> {

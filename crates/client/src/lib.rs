@@ -8,7 +8,10 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+pub use huxin_state::proof::{ProofError, StateProof, Verified};
+pub use huxin_state::queries::{verify_answer, ProvableQuery, VerifiedAnswer};
 use huxin_types::crypto::{Domain, SecretKey};
+use huxin_types::genesis::Genesis;
 use huxin_types::tx::Expiry;
 use huxin_types::{Action, BlockHash, ChainId, Height, SignedTx, TxBody, TxHash};
 
@@ -20,6 +23,8 @@ pub enum ClientError {
     Api { status: u16, code: String, message: String },
     #[error("node's answer is not the expected JSON: {0}")]
     Decode(String),
+    #[error("the node's answer does not prove out: {0}")]
+    Proof(#[from] ProofError),
 }
 
 impl ClientError {
@@ -155,6 +160,17 @@ impl Client {
     /// GET any read endpoint as JSON (e.g. `/v1/subjects/{uscc}/eligibility?region=330200`).
     pub async fn get_json(&self, path: &str) -> Result<serde_json::Value, ClientError> {
         self.get(path).await
+    }
+
+    /// Ask `query` with `proof=true` and check the answer against `genesis`: the commit
+    /// certificate, the validator chain from genesis, every Merkle proof, and that recomputing
+    /// the answer from the proven state gives exactly the answer. A failed check is
+    /// [`ClientError::Proof`].
+    pub async fn proven(&self, query: &ProvableQuery, genesis: &Genesis) -> Result<VerifiedAnswer, ClientError> {
+        let path = query.path();
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let answer: serde_json::Value = self.get(&format!("{path}{sep}proof=true")).await?;
+        Ok(verify_answer(query, &answer, genesis)?)
     }
 
     /// A subject's profile: attestation, blacklist entries, credit score, grants.

@@ -12,7 +12,6 @@ use malachitebft_core_types::{
     VotingPower,
 };
 
-use huxin_types::codec::hash_tagged;
 use huxin_types::crypto::{Domain, PublicKey as HuxinPublicKey, SecretKey, Signature as HuxinSignature};
 use huxin_types::ChainId;
 
@@ -46,10 +45,7 @@ pub struct Address(pub [u8; 20]);
 
 impl Address {
     pub fn from_public_key(key: &PublicKey) -> Self {
-        let digest = hash_tagged(b"huxin/v1/validator", &key.0);
-        let mut out = [0u8; 20];
-        out.copy_from_slice(&digest.0[..20]);
-        Address(out)
+        Address(huxin_types::block::validator_address(&key.to_huxin()))
     }
 }
 impl fmt::Display for Address {
@@ -384,5 +380,67 @@ impl SigningProvider<HuxinContext> for Signer {
     }
     fn verify_signed_vote_extension(&self, extension: &Vec<u8>, signature: &Signature, public_key: &PublicKey) -> bool {
         self.verify(Domain::Vote, extension, signature, public_key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use huxin_state::proof::StoredCertificate;
+    use huxin_types::BlockHash;
+
+    fn precommit(height: u64, round: u32, block: [u8; 32], address: Address) -> Vote {
+        Vote {
+            vote_type: VoteType::Precommit,
+            height: Height(height),
+            round: Round::Some(round),
+            value: NilOrVal::Val(ValueId(block)),
+            validator: address,
+            extension: None,
+        }
+    }
+
+    /// Light clients check commit certificates with `huxin_types::block::precommit_message`;
+    /// it must be byte for byte what validators sign.
+    #[test]
+    fn precommit_bytes_match_what_validators_sign() {
+        let chain = ChainId::new("huxin-test").expect("chain id");
+        let key = SecretKey::from_bytes([7u8; 32]);
+        let public = PublicKey(key.public_key().0);
+        let address = Address::from_public_key(&public);
+        let signer = Signer::new(key, chain.clone());
+        let vote = precommit(42, 3, [9u8; 32], address);
+        let expected = huxin_types::block::precommit_message(
+            &chain,
+            huxin_types::Height(42),
+            3,
+            &BlockHash([9u8; 32]),
+            &address.0,
+        );
+        assert_eq!(signer.message(&Signer::vote_fields(&vote)), expected);
+        let signed = signer.sign_vote(vote);
+        public.to_huxin().verify(Domain::Vote, &expected, &HuxinSignature(signed.signature.0)).expect("verifies");
+    }
+
+    /// The API reads stored certificates without Malachite, through a mirror of their borsh form.
+    #[test]
+    fn stored_certificates_decode_through_the_mirror() {
+        let chain = ChainId::new("huxin-test").expect("chain id");
+        let key = SecretKey::from_bytes([5u8; 32]);
+        let address = Address::from_public_key(&PublicKey(key.public_key().0));
+        let signer = Signer::new(key, chain);
+        let vote = signer.sign_vote(precommit(7, 1, [3u8; 32], address));
+        let certificate = core::CommitCertificate::<HuxinContext>::new(
+            Height(7),
+            Round::Some(1),
+            ValueId([3u8; 32]),
+            vec![vote.clone()],
+        );
+        let bytes = borsh::to_vec(&certificate).expect("encodes");
+        let mirror = StoredCertificate::decode(&bytes).expect("decodes");
+        assert_eq!(mirror.height, 7);
+        assert_eq!(mirror.round, 1);
+        assert_eq!(mirror.block_hash, [3u8; 32]);
+        assert_eq!(mirror.signatures, vec![(address.0, vote.signature.0)]);
     }
 }

@@ -14,6 +14,7 @@
 //! | [`GUARANTEES_BY_PROVIDER`] | member id (20) ‖ height (8) ‖ number | — |
 //! | [`GUARANTEES_BY_TENDER`] | tender id (32) ‖ height (8) ‖ number | — |
 //! | [`BLACKLIST_ALL`] | start (8) ‖ height (8) ‖ SHA-256 of decision number (32) ‖ subject key | decision number |
+//! | [`VALIDATOR_CHANGES`] | height (8) of a block that scheduled a validator set | — |
 
 use std::collections::BTreeMap;
 
@@ -29,6 +30,8 @@ pub const CREDIT_BY_REGION: &[u8] = b"credit_by_region/";
 pub const GUARANTEES_BY_PROVIDER: &[u8] = b"guarantees_by_provider/";
 pub const GUARANTEES_BY_TENDER: &[u8] = b"guarantees_by_tender/";
 pub const BLACKLIST_ALL: &[u8] = b"blacklist_all/";
+/// Blocks that wrote `validators_next`: the steps of a proof's validator chain.
+pub const VALIDATOR_CHANGES: &[u8] = b"validator_changes/";
 
 /// `name ‖ parts…`
 pub fn key(name: &[u8], parts: &[&[u8]]) -> Vec<u8> {
@@ -52,6 +55,9 @@ pub fn entries(block: &Block, writes: &BTreeMap<Vec<u8>, Option<Vec<u8>>>) -> Ve
     for (i, tx) in block.txs.iter().enumerate() {
         let k = key(TXS_BY_SIGNER, &[tx.body.signer.as_bytes(), &h, &(i as u32).to_be_bytes()]);
         out.push((k, tx.hash().0.to_vec()));
+    }
+    if writes.contains_key(&keys::validators_next()) {
+        out.push((key(VALIDATOR_CHANGES, &[&h]), Vec::new()));
     }
     for (k, value) in writes {
         let Some(value) = value else { continue };

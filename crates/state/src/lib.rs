@@ -18,6 +18,8 @@
 mod admission;
 pub mod index;
 mod overlay;
+pub mod proof;
+pub mod queries;
 
 use std::collections::BTreeMap;
 

@@ -2,7 +2,7 @@
 //! far and the current transaction's. A rejected transaction's layer is dropped whole.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use jmt::storage::TreeReader;
 
@@ -17,12 +17,29 @@ pub struct StateView<'a, R> {
     tx: Option<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
     /// The first storage read error, if any: execution results are void once set.
     read_error: RefCell<Option<String>>,
+    /// Committed keys read so far, when recording (to prove an answer).
+    reads: Option<RefCell<BTreeSet<Vec<u8>>>>,
 }
 
 impl<'a, R: TreeReader> StateView<'a, R> {
     /// A view of the state as of `version` (the parent block's height).
     pub fn new(reader: &'a R, version: u64) -> Self {
-        Self { reader, version, block: BTreeMap::new(), tx: None, read_error: RefCell::new(None) }
+        Self { reader, version, block: BTreeMap::new(), tx: None, read_error: RefCell::new(None), reads: None }
+    }
+
+    /// A view that remembers every committed key it reads ([`Self::read_keys`]), so an answer
+    /// computed from it can be proven.
+    pub fn recording(reader: &'a R, version: u64) -> Self {
+        Self { reads: Some(RefCell::new(BTreeSet::new())), ..Self::new(reader, version) }
+    }
+
+    /// The committed keys read so far, in key order (empty unless recording).
+    pub fn read_keys(&self) -> Vec<Vec<u8>> {
+        self.reads.as_ref().map(|r| r.borrow().iter().cloned().collect()).unwrap_or_default()
+    }
+
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     pub fn begin_tx(&mut self) {
@@ -54,6 +71,9 @@ impl<'a, R: TreeReader> StateView<'a, R> {
     }
 
     fn read_committed(&self, key: &[u8]) -> Option<Vec<u8>> {
+        if let Some(reads) = &self.reads {
+            reads.borrow_mut().insert(key.to_vec());
+        }
         match self.reader.get_value_option(self.version, key_hash(key)) {
             Ok(value) => value,
             Err(e) => {

@@ -74,3 +74,40 @@ pub fn receipts_root(receipts: &[Receipt]) -> Hash32 {
     let leaves: Vec<[u8; 32]> = receipts.iter().map(|r| r.hash().0).collect();
     merkle_root(&leaves)
 }
+
+/// A validator's address in consensus messages: the first 20 bytes of
+/// SHA-256(`huxin/v1/validator` ‖ consensus key).
+pub fn validator_address(key: &PublicKey) -> [u8; 20] {
+    let digest = codec::hash_tagged(b"huxin/v1/validator", &key.0);
+    let mut out = [0u8; 20];
+    out.copy_from_slice(&digest.0[..20]);
+    out
+}
+
+/// The message a validator signs (in [`crate::crypto::Domain::Vote`]) to precommit `block` at
+/// `height` and `round`. A commit certificate is a quorum of these signatures.
+///
+/// Layout (the borsh form of the consensus vote, bound to the chain): chain id length (1) ‖ chain
+/// id ‖ vote type 1 = precommit (1) ‖ height (8, LE) ‖ round: 1 ‖ round (4, LE) ‖ value: 1 ‖ block
+/// hash (32) ‖ validator address (20). `huxin-consensus` signs votes with these bytes and tests
+/// that they equal its encoding.
+pub fn precommit_message(
+    chain_id: &ChainId,
+    height: Height,
+    round: u32,
+    block: &BlockHash,
+    address: &[u8; 20],
+) -> Vec<u8> {
+    let chain = chain_id.as_str().as_bytes();
+    let mut bytes = Vec::with_capacity(1 + chain.len() + 1 + 8 + 5 + 33 + 20);
+    bytes.push(chain.len() as u8);
+    bytes.extend_from_slice(chain);
+    bytes.push(1);
+    bytes.extend_from_slice(&height.0.to_le_bytes());
+    bytes.push(1);
+    bytes.extend_from_slice(&round.to_le_bytes());
+    bytes.push(1);
+    bytes.extend_from_slice(&block.0);
+    bytes.extend_from_slice(address);
+    bytes
+}

@@ -1,0 +1,254 @@
+//! The answers of the point queries, computed from any state: the node computes them from its
+//! store; a reader recomputes them from a proof's entries ([`crate::proof::Verified`]) to check
+//! the node's answer ([`verify_answer`]). Pure: the height and time are inputs.
+
+use serde::{Deserialize, Serialize};
+
+use huxin_contracts::blacklist::{self, BlacklistEntry, Eligibility};
+use huxin_contracts::credit::{self, CreditRecord, Publication, Score};
+use huxin_contracts::deal::{self, AnchorRecord, TenderRecord};
+use huxin_contracts::guarantee::{self, GuaranteeRecord, GuaranteeState};
+use huxin_contracts::identity::{self, AttestationRecord, GrantRecord};
+use huxin_contracts::risk::{self, SectionWarnings};
+use huxin_contracts::KvState;
+use huxin_types::genesis::Genesis;
+use huxin_types::identity::SubjectId;
+use huxin_types::tx::TenderRef;
+use huxin_types::{Hash32, Height, RegionCode, TimestampMs};
+
+use crate::proof::{self, ProofError, StateProof, Verified};
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct SubjectView {
+    pub subject: SubjectId,
+    pub height: Height,
+    pub time: TimestampMs,
+    pub attestation: Option<AttestationRecord>,
+    pub blacklist: Vec<BlacklistEntry>,
+    pub score: Score,
+    /// Credit records published now (repaired, revoked and expired ones are not counted).
+    pub active_credit_records: usize,
+    pub grants: Vec<GrantRecord>,
+}
+
+pub fn subject(state: &dyn KvState, subject: SubjectId, height: Height, time: TimestampMs) -> SubjectView {
+    SubjectView {
+        attestation: identity::attestation(state, &subject),
+        blacklist: blacklist::entries(state, &subject),
+        score: credit::score(state, &subject, time),
+        active_credit_records: credit::history(state, &subject).iter().filter(|r| r.is_active(time)).count(),
+        grants: identity::grants(state, &subject),
+        subject,
+        height,
+        time,
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct EligibilityView {
+    pub subject: SubjectId,
+    pub region: RegionCode,
+    pub height: Height,
+    pub time: TimestampMs,
+    #[serde(flatten)]
+    pub eligibility: Eligibility,
+}
+
+pub fn eligibility(
+    state: &dyn KvState,
+    subject: SubjectId,
+    region: RegionCode,
+    height: Height,
+    time: TimestampMs,
+) -> EligibilityView {
+    let eligibility = blacklist::eligibility(state, &subject, region, time);
+    EligibilityView { subject, region, height, time, eligibility }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct CreditItem {
+    pub publication: Publication,
+    #[serde(flatten)]
+    pub record: CreditRecord,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct CreditHistoryView {
+    pub subject: SubjectId,
+    pub height: Height,
+    pub time: TimestampMs,
+    pub records: Vec<CreditItem>,
+}
+
+/// The public credit history: only records published at `time` (repaired, revoked, expired and
+/// not yet published ones are hidden). The subject's record list is in state, so a proof of this
+/// answer covers every record: none can be left out.
+pub fn credit_history(state: &dyn KvState, subject: SubjectId, height: Height, time: TimestampMs) -> CreditHistoryView {
+    let records = credit::history(state, &subject)
+        .into_iter()
+        .map(|record| CreditItem { publication: record.publication(time), record })
+        .filter(|item| item.publication == Publication::Active)
+        .collect();
+    CreditHistoryView { subject, height, time, records }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct GuaranteeView {
+    /// The state in force at `time` (expired is derived from validity).
+    pub current_state: GuaranteeState,
+    pub height: Height,
+    pub time: TimestampMs,
+    #[serde(flatten)]
+    pub record: GuaranteeRecord,
+}
+
+pub fn guarantee(state: &dyn KvState, number: &str, height: Height, time: TimestampMs) -> Option<GuaranteeView> {
+    let record = guarantee::guarantee(state, number)?;
+    Some(GuaranteeView { current_state: record.state_at(time), height, time, record })
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct DocumentView {
+    pub document_hash: Hash32,
+    pub height: Height,
+    /// Every anchor of the document (empty: never anchored).
+    pub anchors: Vec<AnchorRecord>,
+}
+
+pub fn document(state: &dyn KvState, hash: Hash32, height: Height) -> DocumentView {
+    DocumentView { anchors: deal::anchors_of(state, &hash), document_hash: hash, height }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct TenderView {
+    pub height: Height,
+    pub tender: TenderRecord,
+    pub risk: SectionWarnings,
+}
+
+pub fn tender(state: &dyn KvState, tender: &TenderRef, height: Height) -> Option<TenderView> {
+    let record = deal::tender(state, tender)?;
+    Some(TenderView { height, risk: risk::warnings(state, tender), tender: record })
+}
+
+/// A point query whose answer can be proven.
+#[derive(Clone, Debug)]
+pub enum ProvableQuery {
+    Subject(SubjectId),
+    Eligibility(SubjectId, RegionCode),
+    Credit(SubjectId),
+    Guarantee(String),
+    Document(Hash32),
+    Tender(TenderRef),
+}
+
+impl ProvableQuery {
+    /// The API path of the query (without `proof=true`).
+    pub fn path(&self) -> String {
+        match self {
+            ProvableQuery::Subject(s) => format!("/v1/subjects/{}", s.key()),
+            ProvableQuery::Eligibility(s, r) => format!("/v1/subjects/{}/eligibility?region={r}", s.key()),
+            ProvableQuery::Credit(s) => format!("/v1/subjects/{}/credit", s.key()),
+            ProvableQuery::Guarantee(n) => format!("/v1/guarantees/{n}"),
+            ProvableQuery::Document(h) => format!("/v1/documents/{h}"),
+            ProvableQuery::Tender(t) => {
+                format!("/v1/tenders/{}/{}/{}", t.region, t.project_code, t.section_code)
+            }
+        }
+    }
+
+    /// The answer computed from `state` at `height` and `time`; `None` where the node answers 404.
+    pub fn answer(&self, state: &dyn KvState, height: Height, time: TimestampMs) -> Option<serde_json::Value> {
+        let json = |v: Result<serde_json::Value, serde_json::Error>| v.ok();
+        match self {
+            ProvableQuery::Subject(s) => json(serde_json::to_value(subject(state, s.clone(), height, time))),
+            ProvableQuery::Eligibility(s, r) => {
+                json(serde_json::to_value(eligibility(state, s.clone(), *r, height, time)))
+            }
+            ProvableQuery::Credit(s) => json(serde_json::to_value(credit_history(state, s.clone(), height, time))),
+            ProvableQuery::Guarantee(n) => {
+                guarantee(state, n, height, time).and_then(|v| json(serde_json::to_value(v)))
+            }
+            ProvableQuery::Document(h) => json(serde_json::to_value(document(state, *h, height))),
+            ProvableQuery::Tender(t) => tender(state, t, height).and_then(|v| json(serde_json::to_value(v))),
+        }
+    }
+}
+
+/// What a checked answer establishes.
+#[derive(Debug)]
+pub struct VerifiedAnswer {
+    pub verified: Verified,
+    /// The answer without its proof.
+    pub answer: serde_json::Value,
+}
+
+/// Check a node's JSON answer to `query` (with its `proof` field) against `genesis`: the proof
+/// holds, and recomputing the answer from the proven state gives exactly the answer.
+pub fn verify_answer(
+    query: &ProvableQuery,
+    answer: &serde_json::Value,
+    genesis: &Genesis,
+) -> Result<VerifiedAnswer, ProofError> {
+    let mut answer = answer.clone();
+    let proof_json = answer
+        .as_object_mut()
+        .and_then(|o| o.remove("proof"))
+        .ok_or_else(|| ProofError::Malformed("the answer carries no proof (ask with proof=true)".into()))?;
+    let proof: StateProof = serde_json::from_value(proof_json)
+        .map_err(|e| ProofError::Malformed(format!("the proof is not the expected JSON: {e}")))?;
+    let verified = proof::verify(&proof, genesis)?;
+    let height = answer.get("height").and_then(|h| h.as_u64()).map(Height);
+    if height != Some(verified.height) {
+        return Err(ProofError::AnswerMismatch(format!(
+            "the answer is for height {height:?}, the proof for {}",
+            verified.height
+        )));
+    }
+    // Time-dependent answers say which time they were evaluated at; the rest use the block's.
+    let time = answer.get("time").and_then(|t| t.as_u64()).map_or(verified.time, TimestampMs);
+    // Contract readers treat an undecodable stored record as a broken invariant. Proven entries
+    // come from a state root that validators signed, but a reader must not crash on them either.
+    let recomputed =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| query.answer(&verified, verified.height, time)))
+            .map_err(|_| ProofError::Malformed("a proven record does not decode".into()))?;
+    if let Some(key) = verified.uncovered() {
+        return Err(ProofError::NotCovered(hex::encode(key)));
+    }
+    let recomputed = recomputed
+        .ok_or_else(|| ProofError::AnswerMismatch("the proven state has no such record, the answer has one".into()))?;
+    if recomputed != answer {
+        return Err(ProofError::AnswerMismatch(first_difference(&recomputed, &answer, String::new())));
+    }
+    Ok(VerifiedAnswer { verified, answer })
+}
+
+/// Where two JSON values first differ, as a path.
+fn first_difference(proven: &serde_json::Value, answered: &serde_json::Value, path: String) -> String {
+    use serde_json::Value;
+    match (proven, answered) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in a {
+                match b.get(k) {
+                    Some(w) if v != w => return first_difference(v, w, format!("{path}/{k}")),
+                    None => return format!("{path}/{k} is missing from the answer"),
+                    _ => {}
+                }
+            }
+            match b.keys().find(|k| !a.contains_key(*k)) {
+                Some(k) => format!("{path}/{k} is not in the proven state"),
+                None => format!("{path} differs"),
+            }
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() != b.len() => {
+            format!("{path} has {} items in the proven state, {} in the answer", a.len(), b.len())
+        }
+        (Value::Array(a), Value::Array(b)) => a
+            .iter()
+            .zip(b)
+            .enumerate()
+            .find(|(_, (v, w))| v != w)
+            .map_or_else(|| format!("{path} differs"), |(i, (v, w))| first_difference(v, w, format!("{path}/{i}"))),
+        _ => format!("{path} is {proven} in the proven state, {answered} in the answer"),
+    }
+}

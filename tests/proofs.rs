@@ -1,0 +1,190 @@
+//! Proven answers on four running nodes: a supervisor checks a subject's credit history against
+//! the genesis file alone — through the Rust client and through `huxin verify` — and every kind
+//! of lie a node could tell fails: a changed value, a dropped record, a key left out, a forged or
+//! thin certificate, a validator change left out of the chain, another chain's genesis.
+
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use huxin_client::{verify_answer, ProofError, ProvableQuery};
+use huxin_types::credit::{CreditKind, RecordCredit, Severity};
+use huxin_types::genesis::Genesis;
+use huxin_types::governance::{ProposalAction, Propose, Vote};
+use huxin_types::identity::SubjectId;
+use huxin_types::{Action, ChainId, Hash32, TimestampMs, Uscc};
+use serde_json::{json, Value};
+
+use support::{Net, EXE};
+
+/// Sign, submit, wait: the transaction hash (a proposal's id) and its outcome.
+async fn send(net: &Net, node: usize, who: &str, action: Action) -> (Hash32, Value) {
+    let client = net.client(node);
+    let hash = client.prepare_sign_submit(&net.member_key(who), &action).await.unwrap();
+    let status = client.wait_finalised(&hash, Duration::from_secs(60)).await.unwrap();
+    (Hash32(hash.0), status.outcome.unwrap())
+}
+
+fn penalty(subject: &Uscc, decision_no: &str, amount_fen: u64, now: u64) -> Action {
+    Action::RecordCredit(RecordCredit {
+        subject: SubjectId::Organisation(subject.clone()),
+        kind: CreditKind::AdministrativePenalty,
+        decision_no: decision_no.into(),
+        authority: "宁波市发展和改革委员会".into(),
+        authority_uscc: Uscc::with_check("11330200MB0000001").unwrap(),
+        facts: "提供虚假材料谋取中标".into(),
+        legal_basis: "《招标投标法》第五十四条".into(),
+        penalty_type: "罚款".into(),
+        penalty_content: "罚款".into(),
+        amount_fen,
+        decision_date: TimestampMs(now),
+        evidence_hash: Hash32::of_document(decision_no.as_bytes()),
+        severity: Severity::General,
+        publication_start: TimestampMs(now),
+        publication_end: TimestampMs(now + 200 * 86_400_000),
+        score: None,
+        tender: None,
+    })
+}
+
+#[track_caller]
+fn refused(result: Result<impl std::fmt::Debug, ProofError>, what: &str) -> ProofError {
+    match result {
+        Ok(v) => panic!("{what}: a tampered answer verified: {v:?}"),
+        Err(e) => e,
+    }
+}
+
+/// `huxin verify --answer` on a saved answer: (exit success, stderr).
+fn cli_verify(net: &Net, answer: &Value, query: &[&str]) -> (bool, String) {
+    let file = net.dir.path().join("answer.json");
+    std::fs::write(&file, answer.to_string()).unwrap();
+    let out = Command::new(EXE)
+        .arg("verify")
+        .arg("--genesis")
+        .arg(net.dir.path().join("genesis.json"))
+        .arg("--answer")
+        .arg(&file)
+        .args(query)
+        .output()
+        .unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proven_answers_verify_and_every_tampering_fails() {
+    let net = Net::start_all(4).await;
+    let genesis: Genesis =
+        serde_json::from_slice(&std::fs::read(net.dir.path().join("genesis.json")).unwrap()).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let a = Uscc::with_check("91330200MA0000002").unwrap();
+    let subject = SubjectId::Organisation(a.clone());
+    for (no, amount) in [("甬发改罚〔2026〕1号", 50_000), ("甬发改罚〔2026〕2号", 80_000)] {
+        assert_eq!(send(&net, 3, "supervisor", penalty(&a, no, amount, now)).await.1, json!("applied"));
+    }
+
+    // The honest answer of node 2 proves out, with both records.
+    let credit = ProvableQuery::Credit(subject.clone());
+    let proven = net.client(2).proven(&credit, &genesis).await.unwrap();
+    assert_eq!(proven.answer["records"].as_array().unwrap().len(), 2, "{}", proven.answer);
+    assert_eq!(proven.verified.total_power, 4, "four validators of power 1");
+    assert!(proven.verified.signed_power >= 3);
+    let raw = net.client(2).get_json(&format!("{}?proof=true", credit.path())).await.unwrap();
+    let (ok, stderr) = cli_verify(&net, &raw, &["credit", &a.to_string()]);
+    assert!(ok && stderr.contains("verified:"), "{stderr}");
+
+    // A changed value, a dropped record, an added field.
+    let mut t = raw.clone();
+    t["records"][1]["record"]["amount_fen"] = json!(1);
+    t["records"][1]["amount_fen"] = json!(1);
+    let e = refused(verify_answer(&credit, &t, &genesis), "changed amount");
+    assert!(matches!(e, ProofError::AnswerMismatch(_)), "{e}");
+    let (ok, stderr) = cli_verify(&net, &t, &["credit", &a.to_string()]);
+    assert!(!ok && stderr.contains("NOT verified"), "{stderr}");
+    let mut t = raw.clone();
+    t["records"].as_array_mut().unwrap().remove(0);
+    let e = refused(verify_answer(&credit, &t, &genesis), "dropped record");
+    assert!(e.to_string().contains("2 items in the proven state, 1 in the answer"), "{e}");
+
+    // The node cannot hide a record by leaving its state entry out, or change a proven value.
+    let mut t = raw.clone();
+    let entries = t["proof"]["entries"].as_array_mut().unwrap();
+    let record_entry = entries.iter().position(|e| e["value"].is_string()).unwrap();
+    entries.remove(record_entry);
+    let e = refused(verify_answer(&credit, &t, &genesis), "dropped entry");
+    assert!(matches!(e, ProofError::NotCovered(_)), "{e}");
+    let mut t = raw.clone();
+    let value = t["proof"]["entries"][0]["value"].as_str().unwrap().to_owned();
+    let flipped = format!("{}{}", &value[..value.len() - 2], if value.ends_with("00") { "01" } else { "00" });
+    t["proof"]["entries"][0]["value"] = json!(flipped);
+    let e = refused(verify_answer(&credit, &t, &genesis), "changed entry");
+    assert!(matches!(e, ProofError::BadEntry { .. }), "{e}");
+    // Claiming a record's key is absent is no way out either.
+    let mut t = raw.clone();
+    t["proof"]["entries"][record_entry]["value"] = Value::Null;
+    let e = refused(verify_answer(&credit, &t, &genesis), "absent entry");
+    assert!(matches!(e, ProofError::BadEntry { .. }), "{e}");
+
+    // A forged signature, a certificate below two thirds, another chain.
+    let mut t = raw.clone();
+    let sig = t["proof"]["block"]["signatures"][0]["signature"].as_str().unwrap().to_owned();
+    t["proof"]["block"]["signatures"][0]["signature"] =
+        json!(format!("{}{}", if sig.starts_with('0') { "1" } else { "0" }, &sig[1..]));
+    let e = refused(verify_answer(&credit, &t, &genesis), "forged signature");
+    assert!(matches!(e, ProofError::BadCertificate { .. }), "{e}");
+    let mut t = raw.clone();
+    t["proof"]["block"]["signatures"].as_array_mut().unwrap().truncate(2);
+    let e = refused(verify_answer(&credit, &t, &genesis), "thin certificate");
+    assert!(e.to_string().contains("not more than two thirds"), "{e}");
+    let mut t = raw.clone();
+    let sigs = t["proof"]["block"]["signatures"].as_array_mut().unwrap();
+    let first = sigs[0].clone();
+    sigs.truncate(2);
+    sigs.push(first);
+    let e = refused(verify_answer(&credit, &t, &genesis), "duplicated signature");
+    assert!(e.to_string().contains("signed twice"), "{e}");
+    let mut other = genesis.clone();
+    other.chain_id = ChainId::new("huxin-other").unwrap();
+    let e = refused(verify_answer(&credit, &raw, &other), "other chain");
+    assert!(matches!(e, ProofError::WrongChain { .. }), "{e}");
+    let mut t = raw.clone();
+    t.as_object_mut().unwrap().remove("proof");
+    let e = refused(verify_answer(&credit, &t, &genesis), "no proof");
+    assert!(e.to_string().contains("carries no proof"), "{e}");
+
+    // Absence is proven too: a document never anchored.
+    let never = ProvableQuery::Document(Hash32::of_document(b"never anchored"));
+    let proven = net.client(1).proven(&never, &genesis).await.unwrap();
+    assert_eq!(proven.answer["anchors"], json!([]));
+    let err = net.client(1).get_json("/v1/guarantees/NO-SUCH?proof=true").await.unwrap_err();
+    assert!(err.to_string().contains("not_found"), "{err}");
+
+    // Governance removes a validator; later answers carry the change, and leaving it out is caught.
+    let removed = genesis.validators[3].public_key;
+    let propose = Action::Propose(Propose {
+        action: ProposalAction::RemoveValidator { public_key: removed },
+        reason: "温州节点迁移".into(),
+    });
+    let (id, outcome) = send(&net, 0, "hangzhou", propose).await;
+    assert_eq!(outcome, json!("applied"));
+    for (node, voter) in [(1, "ningbo"), (2, "jiaxing")] {
+        let (_, outcome) = send(&net, node, voter, Action::Vote(Vote { proposal: id, approve: true })).await;
+        assert_eq!(outcome, json!("applied"), "{voter}");
+    }
+    let v = net.client(0).get_json("/v1/validators").await.unwrap();
+    let activation = v["next"]["activation"].as_u64().unwrap();
+    net.wait_height(0, activation + 1, Duration::from_secs(60)).await;
+
+    let profile = ProvableQuery::Subject(subject.clone());
+    let proven = net.client(0).proven(&profile, &genesis).await.unwrap();
+    assert_eq!(proven.verified.validator_changes, 1);
+    assert_eq!(proven.verified.total_power, 3, "the set in force after the change");
+    assert_eq!(proven.answer["active_credit_records"], json!(2));
+    let raw = net.client(0).get_json(&format!("{}?proof=true", profile.path())).await.unwrap();
+    let mut t = raw.clone();
+    t["proof"]["validator_changes"] = json!([]);
+    let e = refused(verify_answer(&profile, &t, &genesis), "change left out");
+    assert!(matches!(e, ProofError::BadValidatorChain(_)), "{e}");
+    assert!(e.to_string().contains("a change is missing"), "{e}");
+}
