@@ -114,3 +114,13 @@ pub fn grants(subject: &SubjectId) -> Vec<u8> {
 pub fn confirmation(subject: &SubjectId, document: &Hash32) -> Vec<u8> {
     format!("confirmation/{}/{document}", subject.key()).into_bytes()
 }
+
+/// One anchor of a member's audit log (sequence number zero-padded so keys sort by it).
+pub fn audit_anchor(member: &MemberId, seq: u64) -> Vec<u8> {
+    format!("audit_anchor/{member}/{seq:020}").into_bytes()
+}
+
+/// A member's latest audit-log anchor.
+pub fn audit_anchor_latest(member: &MemberId) -> Vec<u8> {
+    format!("audit_anchor_latest/{member}").into_bytes()
+}

@@ -8,6 +8,7 @@
 //! Adding a domain: add its `Action` variants in `huxin_types::tx`, a module here with an
 //! `apply` function, a row in [`permission::allowed_roles`], and a dispatch arm in [`apply`].
 
+pub mod audit;
 pub mod blacklist;
 pub mod credit;
 pub mod deal;
@@ -68,6 +69,7 @@ pub fn apply(ctx: &TxContext, state: &mut dyn KvState, action: &Action) -> Resul
         Action::Propose(p) => governance::propose(ctx, state, p),
         Action::Vote(v) => governance::vote(ctx, state, v),
         Action::SubjectStatement(s) => identity::statement(ctx, state, s),
+        Action::AnchorAuditLog(a) => audit::anchor(ctx, state, a),
     }
 }
 

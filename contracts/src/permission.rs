@@ -27,6 +27,7 @@ pub fn allowed_roles(action: &Action) -> &'static [Role] {
         Action::Propose(_) => &[Role::TradingCentre, Role::Supervisor],
         Action::Vote(_) => &[Role::TradingCentre],
         Action::SubjectStatement(_) => &[Role::TradingCentre, Role::GuaranteeProvider, Role::Supervisor],
+        Action::AnchorAuditLog(_) => &[Role::TradingCentre, Role::Supervisor],
     }
 }
 

@@ -42,6 +42,22 @@ impl Default for Timeouts {
     }
 }
 
+/// Anchoring the node's audit log of supervisor queries on the ledger.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AuditConfig {
+    /// A member signing key (path relative to the node's home) used only to anchor the log; no
+    /// anchoring without one. Give it its own key: anchors use the key's nonces.
+    pub anchor_key: Option<String>,
+    /// How often the node anchors the log's head when it has grown.
+    pub anchor_interval_ms: u64,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self { anchor_key: None, anchor_interval_ms: 60_000 }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MempoolLimits {
     pub txs_max: usize,
@@ -71,6 +87,8 @@ pub struct NodeConfig {
     pub blocks: HostConfig,
     #[serde(default)]
     pub mempool: MempoolLimits,
+    #[serde(default)]
+    pub audit: AuditConfig,
 }
 
 impl NodeConfig {

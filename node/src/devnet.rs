@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use huxin_types::genesis::{Genesis, GenesisMember, GenesisValidator, Role};
 use huxin_types::{ChainId, PublicKey, RegionCode, SecretKey, TimestampMs, Uscc};
 
-use crate::config::{NodeConfig, PeerConfig};
+use crate::config::{AuditConfig, NodeConfig, PeerConfig};
 
 /// Cities of Zhejiang province: (key name, Chinese name, GB/T 2260 code).
 pub const CITIES: [(&str, &str, u32); 11] = [
@@ -37,6 +37,8 @@ pub struct GeneratedKeys {
     pub members: Vec<(String, SecretKey)>,
     pub nodes: Vec<SecretKey>,
     pub bench: Vec<SecretKey>,
+    /// Each trading centre's key for anchoring its node's audit log.
+    pub audit: Vec<SecretKey>,
 }
 
 fn uscc(prefix: &str, region: u32, serial: u32) -> eyre::Result<Uscc> {
@@ -54,20 +56,22 @@ pub fn generate(
     if cities == 0 || cities > CITIES.len() {
         return Err(eyre!("between 1 and {} cities are supported, got {cities}", CITIES.len()));
     }
-    let mut keys = GeneratedKeys { members: vec![], nodes: vec![], bench: vec![] };
+    let mut keys = GeneratedKeys { members: vec![], nodes: vec![], bench: vec![], audit: vec![] };
     let mut members = Vec::new();
     let mut validators = Vec::new();
     for (i, (key_name, cn, code)) in CITIES.iter().take(cities).enumerate() {
         let operator = SecretKey::generate();
         let node = SecretKey::generate();
+        let audit = SecretKey::generate();
         let name = format!("{cn}市公共资源交易中心");
         members.push(GenesisMember {
             name: name.clone(),
             role: Role::TradingCentre,
             region: RegionCode::new(*code)?,
             uscc: uscc("12", *code, i as u32 + 1)?,
-            keys: vec![operator.public_key()],
+            keys: vec![operator.public_key(), audit.public_key()],
         });
+        keys.audit.push(audit);
         validators.push(GenesisValidator { member: name, public_key: node.public_key(), power: 1 });
         keys.members.push((key_name.to_string(), operator));
         keys.nodes.push(node);
@@ -163,6 +167,7 @@ pub fn create(dir: &Path, validators: usize, base_port: u16, bench_keys: usize) 
         let home = dir.join(format!("node{i}"));
         std::fs::create_dir_all(&home)?;
         write_key(&home.join("node_key"), key)?;
+        write_key(&home.join("audit_key"), &keys.audit[i])?;
         std::fs::copy(dir.join("genesis.json"), home.join("genesis.json"))?;
         let peers = keys
             .nodes
@@ -185,6 +190,7 @@ pub fn create(dir: &Path, validators: usize, base_port: u16, bench_keys: usize) 
             timeouts: Default::default(),
             blocks: Default::default(),
             mempool: Default::default(),
+            audit: AuditConfig { anchor_key: Some("audit_key".into()), anchor_interval_ms: 2_000 },
         };
         config.save(&home.join("config.toml"))?;
         nodes.push(ManifestNode {

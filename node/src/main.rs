@@ -1,6 +1,8 @@
 //! The `huxin` binary: keys, genesis, running a node or a local devnet, status, transactions and
 //! load generation.
 
+mod anchor;
+mod audit;
 mod bench;
 mod config;
 mod devnet;
@@ -77,6 +79,8 @@ enum Command {
     /// Check a node's answer with its proof against the genesis file: the commit certificate,
     /// the validator chain from genesis, the Merkle proofs, and the answer itself.
     Verify(verify::VerifyArgs),
+    /// Supervisor access: full histories on signed queries, and checking a node's audit log.
+    Audit(audit::AuditArgs),
 }
 
 #[derive(Subcommand)]
@@ -256,6 +260,7 @@ fn main() -> eyre::Result<()> {
             Command::Tx { command } => tx(command).await,
             Command::Bench(args) => bench::run(args).await,
             Command::Verify(args) => verify::run(args).await,
+            Command::Audit(args) => audit::run(args).await,
         }
     })
 }

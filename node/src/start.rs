@@ -188,7 +188,28 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
         mempool: mempool.clone(),
         status: status.clone(),
     };
-    let api_state = ApiState::new(Arc::new(service), store.clone(), genesis.chain_id.clone(), heights);
+    let anchor_key = match &config.audit.anchor_key {
+        Some(path) => Some(load_key(&home.join(path))?),
+        None => None,
+    };
+    let anchor_member = match &anchor_key {
+        Some(key) => {
+            let height = store.latest_height()?.unwrap_or_default();
+            let view = huxin_state::StateView::new(store.as_ref(), height.0);
+            huxin_contracts::registry::signer_member(&view, &key.public_key()).ok().map(|m| m.id)
+        }
+        None => None,
+    };
+    let audit = Arc::new(
+        huxin_api::supervisor::AuditLog::open(store.clone(), anchor_member)
+            .map_err(|e| eyre!("opening the audit log: {}", e.message))?,
+    );
+    if let Some(key) = anchor_key {
+        let interval = std::time::Duration::from_millis(config.audit.anchor_interval_ms.max(100));
+        let (log, store, ingress, chain) = (audit.clone(), store.clone(), ingress.clone(), genesis.chain_id.clone());
+        tokio::spawn(crate::anchor::run(log, store, ingress, chain, key, interval));
+    }
+    let api_state = ApiState::new(Arc::new(service), store.clone(), genesis.chain_id.clone(), heights, audit);
     let api_task = tokio::spawn(huxin_api::serve(listener, api_state));
     info!(api = %config.api_listen, "API listening");
 

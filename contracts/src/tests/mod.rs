@@ -172,6 +172,7 @@ fn every_kind(subject: &SubjectId) -> Vec<Action> {
             }
             .sign(&SecretKey::from_bytes([3; 32])),
         ),
+        Action::AnchorAuditLog(huxin_types::audit::AnchorAuditLog { seq: 1, head: Hash32([0; 32]) }),
     ];
     for action in &kinds {
         match action {
@@ -194,7 +195,8 @@ fn every_kind(subject: &SubjectId) -> Vec<Action> {
             | Action::CancelGuarantee(_)
             | Action::Propose(_)
             | Action::Vote(_)
-            | Action::SubjectStatement(_) => {}
+            | Action::SubjectStatement(_)
+            | Action::AnchorAuditLog(_) => {}
         }
     }
     let mut names: Vec<&str> = kinds.iter().map(|a| a.kind()).collect();
@@ -570,6 +572,7 @@ fn blacklist_scopes_permissions_and_eligibility() {
     assert_eq!(run(&mut state, supervisor, Action::ListOnBlacklist(bad)).unwrap_err().code, RejectCode::InvalidField);
 }
 
+mod audit;
 mod credit;
 mod deal;
 mod governance;

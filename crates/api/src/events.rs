@@ -137,7 +137,7 @@ fn describe(
         Action::ClaimGuarantee(c) => by_number(&c.number, &mut regions, &mut subjects),
         Action::PayGuarantee(p) => by_number(&p.number, &mut regions, &mut subjects),
         Action::SubjectStatement(s) => subjects.push(s.statement.subject.clone()),
-        Action::SetRecognitionPolicy { .. } | Action::Propose(_) | Action::Vote(_) => {}
+        Action::SetRecognitionPolicy { .. } | Action::Propose(_) | Action::Vote(_) | Action::AnchorAuditLog(_) => {}
     }
     regions.sort();
     regions.dedup();

@@ -11,6 +11,7 @@ mod error;
 pub mod events;
 pub mod query;
 mod routes;
+pub mod supervisor;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -79,6 +80,8 @@ pub struct ApiState {
     pub heights: tokio::sync::watch::Receiver<u64>,
     /// Permits for concurrent event streams.
     pub events_clients: Arc<tokio::sync::Semaphore>,
+    /// The audit log of supervisor queries.
+    pub audit: Arc<supervisor::AuditLog>,
 }
 
 impl ApiState {
@@ -87,9 +90,10 @@ impl ApiState {
         store: Arc<Store>,
         chain_id: ChainId,
         heights: tokio::sync::watch::Receiver<u64>,
+        audit: Arc<supervisor::AuditLog>,
     ) -> Self {
         let events_clients = Arc::new(tokio::sync::Semaphore::new(events::EVENTS_CLIENTS_MAX));
-        ApiState { node, store, chain_id, heights, events_clients }
+        ApiState { node, store, chain_id, heights, events_clients, audit }
     }
 }
 

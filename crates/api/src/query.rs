@@ -42,7 +42,7 @@ fn checked<T>(view: &StateView<'_, huxin_store::Store>, answer: T) -> Result<T, 
     }
 }
 
-fn latest(s: &ApiState) -> Result<(Height, TimestampMs), ApiError> {
+pub(crate) fn latest(s: &ApiState) -> Result<(Height, TimestampMs), ApiError> {
     let height = s.store.latest_height()?.unwrap_or(Height(0));
     let time = match s.store.header(height)? {
         Some(h) if height.0 > 0 => h.time,
@@ -316,7 +316,7 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-fn list_query(q: Result<Query<ListQuery>, QueryRejection>) -> Result<(ListQuery, usize), ApiError> {
+pub(crate) fn list_query(q: Result<Query<ListQuery>, QueryRejection>) -> Result<(ListQuery, usize), ApiError> {
     let q = q.map(|Query(q)| q).map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
     let limit = q.limit.unwrap_or(crate::PAGE_ITEMS_DEFAULT);
     if limit == 0 {
@@ -345,7 +345,7 @@ fn enum_param<T: serde::de::DeserializeOwned>(name: &str, value: &Option<String>
 
 /// Scan the index under `prefix` from `start` (or after the cursor), keeping what `keep` maps
 /// to an item, until `limit` items or [`SCAN_KEYS_MAX`] keys; stop at keys ≥ `end`.
-fn scan<T>(
+pub(crate) fn scan<T>(
     s: &ApiState,
     prefix: &[u8],
     start: Option<Vec<u8>>,

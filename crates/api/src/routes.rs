@@ -51,6 +51,9 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/params", get(query::params))
         .route("/v1/validators", get(query::validators))
         .route("/v1/events", get(crate::events::events))
+        .route("/v1/audit/anchors/{member}", get(crate::supervisor::anchors))
+        .route("/v1/supervisor/subjects/{subject}/credit", get(crate::supervisor::credit_history))
+        .route("/v1/supervisor/audit", get(crate::supervisor::audit_log))
         .route("/metrics", get(metrics))
         .fallback(|| async { ApiError::not_found("no such endpoint; see README.md for the API") })
         .method_not_allowed_fallback(|| async {

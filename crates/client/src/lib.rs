@@ -10,10 +10,12 @@ use serde::{Deserialize, Serialize};
 
 pub use huxin_state::proof::{ProofError, StateProof, Verified};
 pub use huxin_state::queries::{verify_answer, ProvableQuery, VerifiedAnswer};
+use huxin_types::audit::{self, AuditEntry};
 use huxin_types::crypto::{Domain, SecretKey};
 use huxin_types::genesis::Genesis;
 use huxin_types::tx::Expiry;
 use huxin_types::{Action, BlockHash, ChainId, Height, SignedTx, TxBody, TxHash};
+use huxin_types::{Hash32, MemberId, TimestampMs};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -25,6 +27,19 @@ pub enum ClientError {
     Decode(String),
     #[error("the node's answer does not prove out: {0}")]
     Proof(#[from] ProofError),
+    #[error("the node's audit log does not check out: {0}")]
+    Audit(#[from] audit::AuditLogError),
+}
+
+/// A checked audit log.
+#[derive(Debug)]
+pub struct AuditCheck {
+    /// The member that anchors the log.
+    pub member: MemberId,
+    pub entries: Vec<AuditEntry>,
+    pub anchors_matched: usize,
+    /// The highest anchored seq; entries after it are chained but not yet anchored.
+    pub last_anchored: u64,
 }
 
 impl ClientError {
@@ -140,6 +155,82 @@ impl Client {
         let url = format!("{}{path}", self.base);
         let response = self.http.get(&url).send().await;
         self.answer(url, response).await
+    }
+
+    /// GET `path_and_query` signed with a supervisor's member key (audited on the node).
+    pub async fn signed_get<T: DeserializeOwned>(
+        &self,
+        key: &SecretKey,
+        path_and_query: &str,
+    ) -> Result<T, ClientError> {
+        let url = format!("{}{path_and_query}", self.base);
+        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        let mut request = self.http.get(&url);
+        for (name, value) in audit::sign_query(key, "GET", path, query, TimestampMs(now)) {
+            request = request.header(name, value);
+        }
+        let response = request.send().await;
+        self.answer(url, response).await
+    }
+
+    /// A node's whole audit log (signed requests, a page at a time) and the member that anchors it.
+    pub async fn audit_log(&self, key: &SecretKey) -> Result<(Option<MemberId>, Vec<AuditEntry>), ClientError> {
+        #[derive(Deserialize)]
+        struct Page {
+            anchor_member: Option<MemberId>,
+            entries: Vec<AuditEntry>,
+            next_after: Option<u64>,
+        }
+        let mut entries = Vec::new();
+        let mut after = 0;
+        loop {
+            let page: Page = self.signed_get(key, &format!("/v1/supervisor/audit?after={after}")).await?;
+            entries.extend(page.entries);
+            match page.next_after {
+                Some(next) if next > after => after = next,
+                _ => return Ok((page.anchor_member, entries)),
+            }
+        }
+    }
+
+    /// Every audit-log anchor a member put on the ledger: (seq, head), oldest first.
+    pub async fn audit_anchors(&self, member: &MemberId) -> Result<Vec<(u64, Hash32)>, ClientError> {
+        #[derive(Deserialize)]
+        struct Anchor {
+            seq: u64,
+            head: Hash32,
+        }
+        #[derive(Deserialize)]
+        struct Page {
+            items: Vec<Anchor>,
+            next_cursor: Option<String>,
+        }
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/v1/audit/anchors/{member}?limit=1000&cursor={c}"),
+                None => format!("/v1/audit/anchors/{member}?limit=1000"),
+            };
+            let page: Page = self.get(&path).await?;
+            out.extend(page.items.into_iter().map(|a| (a.seq, a.head)));
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// Fetch a node's audit log and check it: gapless, chained, unedited, and matching every
+    /// anchor its member put on the ledger. Gives the log and the number of anchors matched.
+    pub async fn check_audit_log(&self, key: &SecretKey) -> Result<AuditCheck, ClientError> {
+        let (member, entries) = self.audit_log(key).await?;
+        let member = member.ok_or_else(|| ClientError::Decode("this node does not anchor its audit log".into()))?;
+        let anchors = self.audit_anchors(&member).await?;
+        let matched = audit::check_log(&entries, &anchors)?;
+        Ok(AuditCheck { member, last_anchored: anchors.last().map_or(0, |a| a.0), anchors_matched: matched, entries })
     }
 
     async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, ClientError> {

@@ -14,6 +14,7 @@
 //! | [`GUARANTEES_BY_PROVIDER`] | member id (20) ‖ height (8) ‖ number | — |
 //! | [`GUARANTEES_BY_TENDER`] | tender id (32) ‖ height (8) ‖ number | — |
 //! | [`BLACKLIST_ALL`] | start (8) ‖ height (8) ‖ SHA-256 of decision number (32) ‖ subject key | decision number |
+//! | [`AUDIT_ANCHORS`] | member id (20) ‖ seq (8) | anchored head (32) |
 //! | [`VALIDATOR_CHANGES`] | height (8) of a block that scheduled a validator set | — |
 
 use std::collections::BTreeMap;
@@ -30,6 +31,7 @@ pub const CREDIT_BY_REGION: &[u8] = b"credit_by_region/";
 pub const GUARANTEES_BY_PROVIDER: &[u8] = b"guarantees_by_provider/";
 pub const GUARANTEES_BY_TENDER: &[u8] = b"guarantees_by_tender/";
 pub const BLACKLIST_ALL: &[u8] = b"blacklist_all/";
+pub const AUDIT_ANCHORS: &[u8] = b"audit_anchors/";
 /// Blocks that wrote `validators_next`: the steps of a proof's validator chain.
 pub const VALIDATOR_CHANGES: &[u8] = b"validator_changes/";
 
@@ -73,6 +75,10 @@ pub fn entries(block: &Block, writes: &BTreeMap<Vec<u8>, Option<Vec<u8>>>) -> Ve
                 out.push((key(GUARANTEES_BY_PROVIDER, &[&g.provider.0, &h, number]), Vec::new()));
                 let tender = keys::tender_id(&g.guarantee.tender);
                 out.push((key(GUARANTEES_BY_TENDER, &[&tender.0, &h, number]), Vec::new()));
+            }
+        } else if k.starts_with(b"audit_anchor/") {
+            if let Some(a) = decode::<huxin_contracts::audit::AuditAnchor>(value) {
+                out.push((key(AUDIT_ANCHORS, &[&a.member.0, &a.seq.to_be_bytes()]), a.head.0.to_vec()));
             }
         } else if k.starts_with(b"blacklist/") {
             for e in decode::<Vec<BlacklistEntry>>(value).unwrap_or_default().iter().filter(|e| e.height == height) {

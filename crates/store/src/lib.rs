@@ -38,7 +38,9 @@ const CF_PROPOSALS: &str = "proposals";
 const CF_STATE_LATEST: &str = "state_latest";
 /// Secondary indexes for list queries (see `huxin_state::index`).
 const CF_INDEX: &str = "index";
-const COLUMN_FAMILIES: [&str; 11] = [
+/// The node's own audit log of supervisor queries (not ledger state): seq (8, BE) → entry.
+const CF_AUDIT: &str = "audit";
+const COLUMN_FAMILIES: [&str; 12] = [
     CF_META,
     CF_BLOCKS,
     CF_BLOCK_HASHES,
@@ -50,6 +52,7 @@ const COLUMN_FAMILIES: [&str; 11] = [
     CF_PROPOSALS,
     CF_STATE_LATEST,
     CF_INDEX,
+    CF_AUDIT,
 ];
 
 const META_LATEST: &[u8] = b"latest_height";
@@ -291,6 +294,34 @@ impl Store {
             out.push((key.to_vec(), value.to_vec()));
         }
         Ok((out, true))
+    }
+
+    /// Append entry `seq` of the audit log, synced to disk before returning. The caller
+    /// serialises appends and chains the entries (`huxin_types::audit`).
+    pub fn audit_append(&self, seq: u64, entry: &[u8]) -> Result<(), StoreError> {
+        let mut options = WriteOptions::default();
+        options.set_sync(true);
+        self.db.put_cf_opt(self.cf(CF_AUDIT), seq.to_be_bytes(), entry, &options)?;
+        Ok(())
+    }
+
+    /// The last audit-log entry, if any.
+    pub fn audit_last(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.db.iterator_cf(self.cf(CF_AUDIT), IteratorMode::End).next() {
+            Some(item) => Ok(Some(item?.1.to_vec())),
+            None => Ok(None),
+        }
+    }
+
+    /// Up to `limit` audit-log entries with seq > `after`, in order.
+    pub fn audit_scan(&self, after: u64, limit: usize) -> Result<Vec<Vec<u8>>, StoreError> {
+        let start = after.saturating_add(1).to_be_bytes();
+        let iter = self.db.iterator_cf(self.cf(CF_AUDIT), IteratorMode::From(&start, Direction::Forward));
+        let mut out = Vec::new();
+        for item in iter.take(limit) {
+            out.push(item?.1.to_vec());
+        }
+        Ok(out)
     }
 
     pub fn block(&self, height: Height) -> Result<Option<Block>, StoreError> {

@@ -13,6 +13,7 @@
 //!
 //! This crate does no I/O and reads no clock.
 
+pub mod audit;
 pub mod block;
 pub mod codec;
 pub mod credit;

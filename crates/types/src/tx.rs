@@ -95,6 +95,8 @@ pub enum Action {
     Vote(Vote),
     /// Any member relays a statement signed by a subject's bound key (数据确认与授权).
     SubjectStatement(SignedStatement),
+    /// A node's audit-log running hash ([`crate::audit::AnchorAuditLog`]).
+    AnchorAuditLog(crate::audit::AnchorAuditLog),
 }
 
 impl Action {
@@ -121,6 +123,7 @@ impl Action {
             Action::Propose(_) => "propose",
             Action::Vote(_) => "vote",
             Action::SubjectStatement(_) => "subject_statement",
+            Action::AnchorAuditLog(_) => "anchor_audit_log",
         }
     }
 
@@ -144,6 +147,7 @@ impl Action {
             Action::Propose(p) => p.check_fields(),
             Action::Vote(_) => Ok(()),
             Action::SubjectStatement(s) => s.check_fields(),
+            Action::AnchorAuditLog(a) => a.check_fields(),
         }
     }
 }

@@ -1,0 +1,312 @@
+//! Audited supervisor access (查询留痕): full histories for signed supervisor requests, and the
+//! node's append-only audit log of them.
+//!
+//! A request is accepted when its three headers (`huxin_types::audit`) carry a supervisor
+//! member's key, a time within [`QUERY_SIGNATURE_WINDOW_MS`] of this node's clock, and a valid
+//! signature over method, path, query and time that was not used before. Anything else is 401
+//! (403 for a key that is not an active supervisor's) with the reason.
+//!
+//! Every accepted request is appended to the audit log (synced to disk) *before* its answer
+//! leaves the node: a query that cannot be logged is not answered. The node anchors the log's
+//! running hash on the ledger (see `huxin start`), and supervisors list the log here.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::sync::Mutex;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+use huxin_contracts::audit::AuditAnchor;
+use huxin_contracts::credit::Publication;
+use huxin_contracts::registry;
+use huxin_state::queries::CreditItem;
+use huxin_state::StateView;
+use huxin_store::Store;
+use huxin_types::audit::{
+    query_message, AuditEntry, HEADER_KEY, HEADER_SIGNATURE, HEADER_TIME, QUERY_SIGNATURE_WINDOW_MS,
+    QUERY_TARGET_BYTES_MAX,
+};
+use huxin_types::crypto::{Domain, PublicKey, Signature};
+use huxin_types::genesis::Role;
+use huxin_types::identity::SubjectId;
+use huxin_types::{codec, Hash32, Height, MemberId, TimestampMs};
+
+use crate::routes::parse;
+use crate::{ApiError, ApiState};
+
+/// Signatures remembered to refuse replays (those older than the window are forgotten first).
+pub const REPLAY_CACHE_MAX: usize = 100_000;
+/// Most audit entries in one page.
+pub const AUDIT_PAGE_MAX: usize = 1000;
+
+/// The node's audit log: the head (last seq and hash) and the signatures seen in the window.
+pub struct AuditLog {
+    store: std::sync::Arc<Store>,
+    head: Mutex<(u64, Hash32)>,
+    seen: Mutex<(VecDeque<(u64, Signature)>, BTreeSet<Signature>)>,
+    /// The member whose key anchors this log on the ledger, if the node anchors.
+    pub anchor_member: Option<MemberId>,
+}
+
+impl AuditLog {
+    /// Resume the log from the store.
+    pub fn open(store: std::sync::Arc<Store>, anchor_member: Option<MemberId>) -> Result<Self, ApiError> {
+        let head = match store.audit_last()? {
+            Some(bytes) => {
+                let e: AuditEntry = codec::decode_stored(&bytes, usize::MAX)
+                    .map_err(|e| ApiError::internal(format!("last audit entry does not decode: {e}")))?;
+                (e.seq, e.hash)
+            }
+            None => (0, Hash32::ZERO),
+        };
+        Ok(AuditLog {
+            store,
+            head: Mutex::new(head),
+            seen: Mutex::new((VecDeque::new(), BTreeSet::new())),
+            anchor_member,
+        })
+    }
+
+    /// The last entry's seq and hash.
+    pub fn head(&self) -> (u64, Hash32) {
+        self.head.lock().map(|h| *h).unwrap_or((0, Hash32::ZERO))
+    }
+
+    /// Remember a signature; false if it was seen within the window (a replay).
+    fn first_use(&self, now: u64, signature: Signature) -> Result<bool, ApiError> {
+        let mut guard = self.seen.lock().map_err(|_| ApiError::internal("replay cache poisoned"))?;
+        let (order, set) = &mut *guard;
+        while let Some((t, s)) = order.front().copied() {
+            if t.saturating_add(2 * QUERY_SIGNATURE_WINDOW_MS) >= now && order.len() < REPLAY_CACHE_MAX {
+                break;
+            }
+            order.pop_front();
+            set.remove(&s);
+        }
+        if !set.insert(signature) {
+            return Ok(false);
+        }
+        order.push_back((now, signature));
+        Ok(true)
+    }
+
+    /// Append an entry for an answered request.
+    fn append(
+        &self,
+        who: &Supervisor,
+        method: &str,
+        target: &str,
+        status: u16,
+        result_count: u64,
+    ) -> Result<(), ApiError> {
+        let mut head = self.head.lock().map_err(|_| ApiError::internal("audit log poisoned"))?;
+        let mut entry = AuditEntry {
+            seq: head.0 + 1,
+            time: TimestampMs(now_ms()),
+            supervisor_key: who.key,
+            member: who.member,
+            method: method.into(),
+            target: target.into(),
+            status,
+            result_count,
+            prev_hash: head.1,
+            hash: Hash32::ZERO,
+        };
+        entry.hash = entry.compute_hash();
+        self.store.audit_append(entry.seq, &codec::encode(&entry))?;
+        *head = (entry.seq, entry.hash);
+        Ok(())
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// An authenticated supervisor.
+pub struct Supervisor {
+    pub key: PublicKey,
+    pub member: MemberId,
+}
+
+fn unauthorized(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str, ApiError> {
+    headers
+        .get(name)
+        .ok_or_else(|| unauthorized(format!("missing header {name}: supervisor queries must be signed")))?
+        .to_str()
+        .map_err(|_| unauthorized(format!("header {name} is not text")))
+}
+
+/// Check a signed request (see the module docs).
+pub fn authenticate(s: &ApiState, method: &Method, uri: &Uri, headers: &HeaderMap) -> Result<Supervisor, ApiError> {
+    let key: PublicKey = header(headers, HEADER_KEY)?
+        .parse()
+        .map_err(|e| unauthorized(format!("{HEADER_KEY} is not a public key: {e}")))?;
+    let time: u64 = header(headers, HEADER_TIME)?
+        .parse()
+        .map_err(|_| unauthorized(format!("{HEADER_TIME} is not a time in ms")))?;
+    let signature: Signature = header(headers, HEADER_SIGNATURE)?
+        .parse()
+        .map_err(|e| unauthorized(format!("{HEADER_SIGNATURE} is not a signature: {e}")))?;
+    let target_len = uri.path_and_query().map_or(0, |p| p.as_str().len());
+    if target_len > QUERY_TARGET_BYTES_MAX {
+        return Err(ApiError::bad_request(
+            "bad_query",
+            format!("the request target is {target_len} bytes; at most {QUERY_TARGET_BYTES_MAX}"),
+        ));
+    }
+    let now = now_ms();
+    if time.abs_diff(now) > QUERY_SIGNATURE_WINDOW_MS {
+        return Err(unauthorized(format!(
+            "the signed time {time} is {} ms from this node's clock {now}; at most {QUERY_SIGNATURE_WINDOW_MS} ms",
+            time.abs_diff(now)
+        )));
+    }
+    let message = query_message(method.as_str(), uri.path(), uri.query().unwrap_or(""), TimestampMs(time));
+    key.verify(Domain::Query, &message, &signature).map_err(|_| {
+        unauthorized(format!(
+            "the signature does not verify for key {key} over {:?}",
+            String::from_utf8_lossy(&message)
+        ))
+    })?;
+    let height = s.store.latest_height()?.unwrap_or(Height(0));
+    let view = StateView::new(s.store.as_ref(), height.0);
+    let member = registry::signer_member(&view, &key).map_err(|r| unauthorized(r.reason))?;
+    if member.role != Role::Supervisor {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("{} is a {}; only supervisors may use this endpoint", member.name, member.role.as_str()),
+        ));
+    }
+    if !s.audit.first_use(now, signature)? {
+        return Err(unauthorized("this signature was used before: sign each request afresh (replay refused)"));
+    }
+    Ok(Supervisor { key, member: member.id })
+}
+
+/// A subject's full credit history for supervisors: every record, hidden ones marked.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct FullCreditView {
+    pub subject: SubjectId,
+    pub height: Height,
+    pub time: TimestampMs,
+    /// Records a public view does not show (repaired, revoked, expired, not yet published).
+    pub hidden: usize,
+    pub records: Vec<CreditItem>,
+}
+
+#[derive(Deserialize, Debug, Default)]
+pub struct TimeQuery {
+    pub time: Option<u64>,
+}
+
+pub async fn credit_history(
+    State(s): State<ApiState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(subject): Path<String>,
+    q: Result<Query<TimeQuery>, QueryRejection>,
+) -> Result<Json<FullCreditView>, ApiError> {
+    let who = authenticate(&s, &method, &uri, &headers)?;
+    let subject: SubjectId = parse("subject", &subject)?;
+    let q = q.map(|Query(q)| q).map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+    let height = s.store.latest_height()?.unwrap_or(Height(0));
+    let latest_time = match s.store.header(height)? {
+        Some(h) if height.0 > 0 => h.time,
+        _ => TimestampMs(0),
+    };
+    let time = q.time.map_or(latest_time, TimestampMs);
+    let view = StateView::new(s.store.as_ref(), height.0);
+    let records: Vec<CreditItem> = huxin_contracts::credit::history(&view, &subject)
+        .into_iter()
+        .map(|record| CreditItem { publication: record.publication(time), record })
+        .collect();
+    if let Some(e) = view.read_error() {
+        return Err(ApiError::internal(format!("storage error: {e}")));
+    }
+    let hidden = records.iter().filter(|r| r.publication != Publication::Active).count();
+    s.audit.append(&who, method.as_str(), &target(&uri), 200, records.len() as u64)?;
+    Ok(Json(FullCreditView { subject, height, time, hidden, records }))
+}
+
+fn target(uri: &Uri) -> String {
+    uri.path_and_query().map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned())
+}
+
+#[derive(Deserialize, Debug, Default)]
+pub struct AuditQuery {
+    /// Entries after this seq (default 0: from the first).
+    pub after: Option<u64>,
+    pub limit: Option<usize>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct AuditPage {
+    /// The member whose key anchors this node's log on the ledger.
+    pub anchor_member: Option<MemberId>,
+    /// The log's last seq and hash when this page was read.
+    pub head_seq: u64,
+    pub head_hash: Hash32,
+    pub entries: Vec<AuditEntry>,
+    /// Ask again with `after=` this to continue; absent at the end.
+    pub next_after: Option<u64>,
+}
+
+/// The node's audit log, oldest first (this request is logged after it is read).
+pub async fn audit_log(
+    State(s): State<ApiState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    q: Result<Query<AuditQuery>, QueryRejection>,
+) -> Result<Json<AuditPage>, ApiError> {
+    let who = authenticate(&s, &method, &uri, &headers)?;
+    let q = q.map(|Query(q)| q).map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+    let limit = q.limit.unwrap_or(AUDIT_PAGE_MAX);
+    if limit == 0 || limit > AUDIT_PAGE_MAX {
+        return Err(ApiError::bad_request("bad_query", format!("limit is 1 to {AUDIT_PAGE_MAX}")));
+    }
+    let (head_seq, head_hash) = s.audit.head();
+    let entries = s
+        .store
+        .audit_scan(q.after.unwrap_or(0), limit)?
+        .iter()
+        .map(|b| codec::decode_stored::<AuditEntry>(b, usize::MAX))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ApiError::internal(format!("an audit entry does not decode: {e}")))?;
+    let next_after = entries.last().map(|e| e.seq).filter(|last| *last < head_seq);
+    s.audit.append(&who, method.as_str(), &target(&uri), 200, entries.len() as u64)?;
+    Ok(Json(AuditPage { anchor_member: s.audit.anchor_member, head_seq, head_hash, entries, next_after }))
+}
+
+/// A member's audit-log anchors on the ledger, oldest first (public).
+pub async fn anchors(
+    State(s): State<ApiState>,
+    Path(member): Path<String>,
+    q: Result<Query<crate::query::ListQuery>, QueryRejection>,
+) -> Result<Json<crate::query::Page<AuditAnchor>>, ApiError> {
+    use huxin_state::index::{key, AUDIT_ANCHORS};
+    let member: MemberId = parse("member id", &member)?;
+    let (q, limit) = crate::query::list_query(q)?;
+    let (height, time) = crate::query::latest(&s)?;
+    let view = StateView::new(s.store.as_ref(), height.0);
+    let prefix = key(AUDIT_ANCHORS, &[&member.0]);
+    let (items, next_cursor) = crate::query::scan(&s, &prefix, None, None, &q.cursor, limit, |k, _| {
+        let seq = u64::from_be_bytes(k[prefix.len()..].try_into().ok()?);
+        let bytes = huxin_contracts::KvState::get(&view, &huxin_contracts::keys::audit_anchor(&member, seq))?;
+        codec::decode_stored(&bytes, usize::MAX).ok()
+    })?;
+    if let Some(e) = view.read_error() {
+        return Err(ApiError::internal(format!("storage error: {e}")));
+    }
+    Ok(Json(crate::query::Page { height, time, items, next_cursor }))
+}
