@@ -245,6 +245,46 @@ async fn attest_recognise_guarantee_bid_penalise_blacklist() {
     let paid = net.client(1).get_json("/v1/guarantees?tender=330200/NB-2026-001/01&status=paid").await.unwrap();
     assert_eq!(paid["items"][0]["guarantee"]["number"], "BOC-2026-0001", "{paid}");
 
+    // Monthly statistics: the same counters on every node, as JSON and as CSV.
+    let stats = net.client(0).get_json("/v1/stats").await.unwrap();
+    let count = |region: &str, metric: &str| {
+        stats["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["region"] == region && r["metric"] == metric)
+            .map(|r| r["count"].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    let expected = [
+        ("330200", "anchors.announcement", 1),
+        ("330200", "anchors.bid", 2),
+        ("330200", "guarantees.issued", 1),
+        ("330200", "guarantees.claimed", 1),
+        ("330200", "guarantees.paid", 1),
+        ("330000", "penalties.serious", 1),
+        ("national", "blacklist.entries", 1),
+    ];
+    for (region, metric, n) in expected {
+        assert_eq!(count(region, metric), n, "{region} {metric}: {stats}");
+    }
+    for i in 1..4 {
+        let other = net.client(i).get_json("/v1/stats").await.unwrap();
+        assert_eq!(other["rows"], stats["rows"], "node {i}");
+    }
+    let csv = reqwest::get(format!("{}/v1/stats?region=330200&metric=guarantees.&format=csv", net.api(2)))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "month,region,metric,count");
+    assert_eq!(lines.len(), 4, "{csv}");
+    assert!(lines[1..].iter().all(|l| l.contains(",330200,guarantees.")), "{csv}");
+    let err = net.client(0).get_json("/v1/stats?from=202613").await.unwrap_err();
+    assert!(err.to_string().contains("bad_query"), "{err}");
+
     // A serious penalty cannot be repaired before a year; the blacklist entry can be lifted.
     let record_id =
         huxin_types::credit::credit_record_id(&Uscc::with_check("11330100MB0000001").unwrap(), "杭发改罚〔2026〕7号");

@@ -11,6 +11,7 @@ mod error;
 pub mod events;
 pub mod query;
 mod routes;
+pub mod stats;
 pub mod supervisor;
 
 use std::net::SocketAddr;

@@ -51,6 +51,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/params", get(query::params))
         .route("/v1/validators", get(query::validators))
         .route("/v1/events", get(crate::events::events))
+        .route("/v1/stats", get(crate::stats::stats))
         .route("/v1/audit/anchors/{member}", get(crate::supervisor::anchors))
         .route("/v1/supervisor/subjects/{subject}/credit", get(crate::supervisor::credit_history))
         .route("/v1/supervisor/audit", get(crate::supervisor::audit_log))

@@ -20,6 +20,7 @@ pub mod index;
 mod overlay;
 pub mod proof;
 pub mod queries;
+pub mod stats;
 
 use std::collections::BTreeMap;
 

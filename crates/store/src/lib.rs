@@ -250,6 +250,18 @@ impl Store {
         for (key, value) in huxin_state::index::entries(block, &executed.writes) {
             batch.put_cf(self.cf(CF_INDEX), key, value);
         }
+        // Counters: this node is their only writer and blocks persist in order.
+        for (key, delta) in huxin_state::stats::increments(block, &executed.receipts, &executed.writes) {
+            let current = match self.get(CF_INDEX, &key)? {
+                Some(v) => u64::from_be_bytes(
+                    v.as_slice()
+                        .try_into()
+                        .map_err(|_| StoreError::Corrupt("a statistics counter is not 8 bytes".into()))?,
+                ),
+                None => 0,
+            };
+            batch.put_cf(self.cf(CF_INDEX), key, current.saturating_add(delta).to_be_bytes());
+        }
         // Undecided proposals at or below this height are no longer needed.
         batch.delete_range_cf(self.cf(CF_PROPOSALS), [0u8; 8], height_key(Height(height.0 + 1)));
         batch.put_cf(self.cf(CF_META), META_LATEST, height_key(height));
