@@ -7,6 +7,7 @@
 //!
 //! The API reads the store directly and reaches the rest of the node through [`NodeApi`].
 
+mod dashboard;
 mod error;
 pub mod events;
 pub mod query;

@@ -304,6 +304,9 @@ pub struct ListQuery {
     pub time: Option<u64>,
     pub provider: Option<String>,
     pub tender: Option<String>,
+    pub applicant: Option<String>,
+    /// Subjects whose attested name starts with this.
+    pub name: Option<String>,
     pub status: Option<String>,
 }
 
@@ -435,15 +438,19 @@ pub async fn guarantee_list(
     State(s): State<ApiState>,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page<GuaranteeView>>, ApiError> {
-    use huxin_state::index::{key, GUARANTEES_BY_PROVIDER, GUARANTEES_BY_TENDER};
+    use huxin_state::index::{key, GUARANTEES_BY_APPLICANT, GUARANTEES_BY_PROVIDER, GUARANTEES_BY_TENDER};
     let (q, limit) = list_query(q)?;
     let status: Option<GuaranteeState> = enum_param("status", &q.status)?;
     let prefix = match (&q.provider, &q.tender) {
-        (Some(p), None) => {
+        (None, None) if q.applicant.is_some() => {
+            let applicant: huxin_types::Uscc = parse("applicant", q.applicant.as_deref().unwrap_or_default())?;
+            key(GUARANTEES_BY_APPLICANT, &[applicant.as_str().as_bytes()])
+        }
+        (Some(p), None) if q.applicant.is_none() => {
             let member: huxin_types::MemberId = parse("provider", p)?;
             key(GUARANTEES_BY_PROVIDER, &[&member.0])
         }
-        (None, Some(t)) => {
+        (None, Some(t)) if q.applicant.is_none() => {
             let mut parts = t.splitn(3, '/');
             let (Some(region), Some(project), Some(section)) = (parts.next(), parts.next(), parts.next()) else {
                 return Err(ApiError::bad_request("bad_query", "tender is region/project/section"));
@@ -458,7 +465,7 @@ pub async fn guarantee_list(
         _ => {
             return Err(ApiError::bad_request(
                 "bad_query",
-                "give exactly one of provider=<member id> or tender=<region/project/section>",
+                "give exactly one of provider=<member id>, tender=<region/project/section> or applicant=<USCC>",
             ))
         }
     };
@@ -525,4 +532,75 @@ pub async fn signer_txs(
         })
     })?;
     Ok(Json(Page { height, time, items, next_cursor }))
+}
+
+/// Every member on the ledger (trading centres, guarantee providers, supervisors), by id.
+pub async fn members(State(s): State<ApiState>) -> Result<Json<Vec<registry::MemberRecord>>, ApiError> {
+    let (height, _) = latest(&s)?;
+    let view = StateView::new(s.store.as_ref(), height.0);
+    let members = registry::member_ids(&view).iter().filter_map(|id| registry::member(&view, id)).collect();
+    checked(&view, Json(members))
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct SubjectMatch {
+    pub subject: SubjectId,
+    pub name: String,
+    pub kind: huxin_types::identity::SubjectKind,
+    pub home_region: RegionCode,
+    pub revoked: bool,
+}
+
+/// Attested subjects whose current name starts with `name`, in name order.
+pub async fn subject_search(
+    State(s): State<ApiState>,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Page<SubjectMatch>>, ApiError> {
+    use huxin_state::index::{key, SUBJECTS_BY_NAME};
+    let (q, limit) = list_query(q)?;
+    let name = q
+        .name
+        .clone()
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| ApiError::bad_request("bad_query", "give ?name=<the start of a name>"))?;
+    if name.len() > 256 {
+        return Err(ApiError::bad_request("bad_query", "name is at most 256 bytes"));
+    }
+    let (height, time) = latest(&s)?;
+    let view = StateView::new(s.store.as_ref(), height.0);
+    let prefix = key(SUBJECTS_BY_NAME, &[name.as_bytes()]);
+    let (items, next_cursor) = scan(&s, &prefix, None, None, &q.cursor, limit, |k, _| {
+        let rest = &k[SUBJECTS_BY_NAME.len()..];
+        let split = rest.iter().position(|b| *b == 0)?;
+        let subject: SubjectId = std::str::from_utf8(&rest[split + 1..]).ok()?.parse().ok()?;
+        let a = huxin_contracts::identity::attestation(&view, &subject)?;
+        a.name.starts_with(name.as_str()).then(|| SubjectMatch {
+            subject,
+            revoked: !matches!(a.status, huxin_contracts::identity::AttestationStatus::Active),
+            name: a.name,
+            kind: a.kind,
+            home_region: a.home_region,
+        })
+    })?;
+    checked(&view, Json(Page { height, time, items, next_cursor }))
+}
+
+/// Deal documents that name the subject (a USCC) as a party, oldest first.
+pub async fn subject_deals(
+    State(s): State<ApiState>,
+    Path(subject): Path<String>,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Page<huxin_contracts::deal::AnchorRecord>>, ApiError> {
+    use huxin_state::index::{key, ANCHORS_BY_PARTY};
+    let party: huxin_types::Uscc = parse("subject (a USCC)", &subject)?;
+    let (q, limit) = list_query(q)?;
+    let (height, time) = latest(&s)?;
+    let view = StateView::new(s.store.as_ref(), height.0);
+    let prefix = key(ANCHORS_BY_PARTY, &[party.as_str().as_bytes()]);
+    let (items, next_cursor) = scan(&s, &prefix, None, None, &q.cursor, limit, |k, v| {
+        let tx_hash = huxin_types::TxHash(k[k.len() - 32..].try_into().ok()?);
+        let document = Hash32(v.try_into().ok()?);
+        huxin_contracts::deal::anchors_of(&view, &document).into_iter().find(|a| a.tx_hash == tx_hash)
+    })?;
+    checked(&view, Json(Page { height, time, items, next_cursor }))
 }

@@ -29,6 +29,9 @@ pub const DEFAULT_EXPIRY_HEIGHTS: u64 = 10_000;
 
 pub fn router(state: ApiState) -> Router {
     Router::new()
+        .route("/", get(crate::dashboard::index))
+        .route("/assets/app.js", get(crate::dashboard::script))
+        .route("/assets/app.css", get(crate::dashboard::style))
         .route("/v1/status", get(status))
         .route("/v1/txs/prepare", post(prepare))
         .route("/v1/txs", post(submit))
@@ -41,6 +44,9 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/credit", get(query::credit_list))
         .route("/v1/guarantees", get(query::guarantee_list))
         .route("/v1/blacklist", get(query::blacklist_list))
+        .route("/v1/members", get(query::members))
+        .route("/v1/subjects", get(query::subject_search))
+        .route("/v1/subjects/{subject}/deals", get(query::subject_deals))
         .route("/v1/subjects/{subject}", get(query::subject))
         .route("/v1/subjects/{subject}/eligibility", get(query::eligibility))
         .route("/v1/subjects/{subject}/credit", get(query::credit_history))

@@ -14,6 +14,9 @@
 //! | [`GUARANTEES_BY_PROVIDER`] | member id (20) ‖ height (8) ‖ number | — |
 //! | [`GUARANTEES_BY_TENDER`] | tender id (32) ‖ height (8) ‖ number | — |
 //! | [`BLACKLIST_ALL`] | start (8) ‖ height (8) ‖ SHA-256 of decision number (32) ‖ subject key | decision number |
+//! | [`GUARANTEES_BY_APPLICANT`] | applicant USCC (18) ‖ height (8) ‖ number | — |
+//! | [`ANCHORS_BY_PARTY`] | party USCC (18) ‖ height (8) ‖ tx hash (32) | document hash (32) |
+//! | [`SUBJECTS_BY_NAME`] | name ‖ 0 ‖ subject key | — (written when an attestation is first made or renamed) |
 //! | [`AUDIT_ANCHORS`] | member id (20) ‖ seq (8) | anchored head (32) |
 //! | [`VALIDATOR_CHANGES`] | height (8) of a block that scheduled a validator set | — |
 
@@ -21,7 +24,9 @@ use std::collections::BTreeMap;
 
 use huxin_contracts::blacklist::BlacklistEntry;
 use huxin_contracts::credit::CreditRecord;
+use huxin_contracts::deal::AnchorRecord;
 use huxin_contracts::guarantee::GuaranteeRecord;
+use huxin_contracts::identity::AttestationRecord;
 use huxin_contracts::keys;
 use huxin_types::{codec, Block};
 
@@ -32,6 +37,9 @@ pub const GUARANTEES_BY_PROVIDER: &[u8] = b"guarantees_by_provider/";
 pub const GUARANTEES_BY_TENDER: &[u8] = b"guarantees_by_tender/";
 pub const BLACKLIST_ALL: &[u8] = b"blacklist_all/";
 pub const AUDIT_ANCHORS: &[u8] = b"audit_anchors/";
+pub const GUARANTEES_BY_APPLICANT: &[u8] = b"guarantees_by_applicant/";
+pub const ANCHORS_BY_PARTY: &[u8] = b"anchors_by_party/";
+pub const SUBJECTS_BY_NAME: &[u8] = b"subjects_by_name/";
 /// Blocks that wrote `validators_next`: the steps of a proof's validator chain.
 pub const VALIDATOR_CHANGES: &[u8] = b"validator_changes/";
 
@@ -75,6 +83,20 @@ pub fn entries(block: &Block, writes: &BTreeMap<Vec<u8>, Option<Vec<u8>>>) -> Ve
                 out.push((key(GUARANTEES_BY_PROVIDER, &[&g.provider.0, &h, number]), Vec::new()));
                 let tender = keys::tender_id(&g.guarantee.tender);
                 out.push((key(GUARANTEES_BY_TENDER, &[&tender.0, &h, number]), Vec::new()));
+                let applicant = g.guarantee.applicant.as_str().as_bytes();
+                out.push((key(GUARANTEES_BY_APPLICANT, &[applicant, &h, number]), Vec::new()));
+            }
+        } else if k.starts_with(b"document/") {
+            for a in decode::<Vec<AnchorRecord>>(value).unwrap_or_default().iter().filter(|a| a.height == height) {
+                for party in &a.parties {
+                    let k = key(ANCHORS_BY_PARTY, &[party.as_str().as_bytes(), &h, &a.tx_hash.0]);
+                    out.push((k, a.document_hash.0.to_vec()));
+                }
+            }
+        } else if k.starts_with(b"attestation/") {
+            // Indexed under every name it has carried; a search re-checks the current name.
+            if let Some(a) = decode::<AttestationRecord>(value).filter(|a| a.updated_height == height) {
+                out.push((key(SUBJECTS_BY_NAME, &[a.name.as_bytes(), &[0], a.subject.key().as_bytes()]), Vec::new()));
             }
         } else if k.starts_with(b"audit_anchor/") {
             if let Some(a) = decode::<huxin_contracts::audit::AuditAnchor>(value) {

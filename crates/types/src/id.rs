@@ -281,6 +281,13 @@ impl Uscc {
         &self.0
     }
 }
+impl std::str::FromStr for Uscc {
+    type Err = IdError;
+    fn from_str(s: &str) -> Result<Self, IdError> {
+        Self::parse(s)
+    }
+}
+
 impl fmt::Display for Uscc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
