@@ -6,6 +6,8 @@ mod audit;
 mod bench;
 mod config;
 mod devnet;
+mod import;
+mod load;
 mod start;
 mod verify;
 
@@ -76,6 +78,11 @@ enum Command {
     /// Load generator: signed anchors to every devnet node at a target rate; reports finalised
     /// tx/s and finality latency.
     Bench(bench::BenchArgs),
+    /// Bulk import of historical credit records, blacklist entries or attestations (CSV or JSON):
+    /// every row checked first, batches with a progress bar, resumable, never a row twice.
+    Import(import::ImportArgs),
+    /// Read-load generator: GET one URL with many requests in flight; reports req/s and latency.
+    Load(load::LoadArgs),
     /// Check a node's answer with its proof against the genesis file: the commit certificate,
     /// the validator chain from genesis, the Merkle proofs, and the answer itself.
     Verify(verify::VerifyArgs),
@@ -261,6 +268,8 @@ fn main() -> eyre::Result<()> {
             Command::Bench(args) => bench::run(args).await,
             Command::Verify(args) => verify::run(args).await,
             Command::Audit(args) => audit::run(args).await,
+            Command::Load(args) => load::run(args).await,
+            Command::Import(args) => import::run(args).await,
         }
     })
 }

@@ -337,6 +337,42 @@ impl Client {
         self.post_tx(&body).await
     }
 
+    /// Submit up to 1000 signed transactions in one request; one result per transaction, in
+    /// order: its hash, or the node's refusal (code, message).
+    pub async fn submit_batch(&self, txs: &[SignedTx]) -> Result<Vec<Result<TxHash, (String, String)>>, ClientError> {
+        #[derive(Deserialize)]
+        struct Item {
+            tx_hash: Option<TxHash>,
+            error: Option<ErrorDetail>,
+        }
+        #[derive(Deserialize)]
+        struct Results {
+            results: Vec<Item>,
+        }
+        let body = serde_json::json!({ "txs": txs.iter().map(|tx| serde_json::json!({
+            "payload": hex::encode(tx.body.encode()),
+            "public_key": tx.body.signer,
+            "signature": tx.signature,
+        })).collect::<Vec<_>>() });
+        let results: Results = self.post("/v1/txs/batch", &body).await?;
+        if results.results.len() != txs.len() {
+            return Err(ClientError::Decode(format!(
+                "{} results for {} transactions",
+                results.results.len(),
+                txs.len()
+            )));
+        }
+        Ok(results
+            .results
+            .into_iter()
+            .map(|i| match (i.tx_hash, i.error) {
+                (Some(h), None) => Ok(h),
+                (_, Some(e)) => Err((e.code, e.message)),
+                (None, None) => Err(("unknown".into(), "no hash and no error".into())),
+            })
+            .collect())
+    }
+
     /// Poll until the transaction is finalised (or dropped), up to `timeout`.
     pub async fn wait_finalised(&self, hash: &TxHash, timeout: Duration) -> Result<TxStatus, ClientError> {
         let deadline = tokio::time::Instant::now() + timeout;
