@@ -124,10 +124,14 @@ impl Browser {
         }
     }
 
-    /// Go to `url` and wait until the dashboard has rendered route `route`.
+    /// Go to `url` and wait until the dashboard has rendered route `route` (any page: "").
     async fn open(&mut self, url: &str, route: &str) {
         self.call("Page.navigate", json!({"url": url})).await;
-        self.wait_for(&format!("document.body && document.body.dataset.ready === {}", json!(route))).await;
+        if route.is_empty() {
+            self.wait_for("document.readyState === 'complete'").await;
+        } else {
+            self.wait_for(&format!("document.body && document.body.dataset.ready === {}", json!(route))).await;
+        }
     }
 
     async fn text(&mut self, selector: &str) -> String {
@@ -299,6 +303,15 @@ async fn a_person_uses_the_dashboard() {
     assert!(b.text("#guarantee-result").await.contains("真实有效"));
     b.open(&format!("{base}/#/guarantee/FAKE-0001"), "#/guarantee/FAKE-0001").await;
     assert!(b.text("#guarantee-result").await.contains("链上没有该记录"));
+
+    // The API's OpenAPI document and its interactive page (served by the node, no CDN).
+    let doc: Value = reqwest::get(format!("{base}/openapi.json")).await.unwrap().json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{}", doc["openapi"]);
+    assert!(doc["paths"]["/v1/subjects/{subject}/credit"]["get"].is_object());
+    assert!(doc["components"]["schemas"]["CreditHistoryView"].is_object());
+    b.open(&format!("{base}/docs"), "").await;
+    b.wait_for("document.querySelectorAll('.opblock').length >= 30").await;
+    assert!(b.text(".swagger-ui").await.contains("/v1/subjects/{subject}/eligibility"));
 
     // Document verification: the browser hashes the chosen file; the anchored bid is found, an
     // altered copy is not.

@@ -17,7 +17,7 @@ use huxin_types::{Hash32, Height, MemberId, RejectCode, Rejection, TimestampMs};
 
 use crate::{decode_record, keys, rejection, KvState, TxContext};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditAnchor {
     pub member: MemberId,
     pub seq: u64,

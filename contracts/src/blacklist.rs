@@ -23,7 +23,7 @@ use crate::{decode_record, identity, keys, rejection, KvState, TxContext};
 /// Most blacklist entries one subject may carry.
 pub const SUBJECT_ENTRIES_MAX: usize = 256;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Lifted {
     pub by: MemberId,
     pub reason: String,
@@ -31,7 +31,7 @@ pub struct Lifted {
     pub height: Height,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BlacklistEntry {
     pub subject: SubjectId,
     pub scope: BlacklistScope,
@@ -150,7 +150,7 @@ pub fn lift(ctx: &TxContext, state: &mut dyn KvState, l: &LiftBlacklist) -> Resu
 }
 
 /// May `subject` take part in a trade in `region` at `time`?
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Eligibility {
     pub eligible: bool,
     /// Every reason it may not (empty when eligible).

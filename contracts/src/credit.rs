@@ -31,7 +31,7 @@ use crate::{decode_record, keys, params, rejection, KvState, TxContext};
 pub const SUBJECT_RECORDS_MAX: usize = 4096;
 
 /// A later mark on a record: repaired or revoked.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Mark {
     pub by: MemberId,
     pub reason: String,
@@ -41,7 +41,7 @@ pub struct Mark {
     pub tx_hash: TxHash,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CreditRecord {
     pub id: Hash32,
     pub record: RecordCredit,
@@ -57,7 +57,7 @@ pub struct CreditRecord {
 }
 
 /// Where a record stands at a given time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Publication {
     /// Publication has not started yet.
@@ -243,14 +243,14 @@ pub fn revoke(ctx: &TxContext, state: &mut dyn KvState, r: &RevokeCredit) -> Res
 }
 
 /// One line of a score's breakdown.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ScoreItem {
     pub record_id: Option<Hash32>,
     pub what: String,
     pub points: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Score {
     /// 0 to 100.
     pub score: u32,

@@ -36,7 +36,7 @@ pub const SECTION_ANCHORS_MAX: usize = 2048;
 pub const SECTION_PAYERS_MAX: usize = 1024;
 
 /// One anchor of a document, as stored and served.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AnchorRecord {
     pub document_hash: Hash32,
     pub tender: TenderRef,
@@ -54,7 +54,7 @@ pub struct AnchorRecord {
 }
 
 /// One line of a section's timeline.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TimelineEntry {
     pub stage: DealStage,
     pub document_hash: Hash32,
@@ -65,7 +65,7 @@ pub struct TimelineEntry {
 }
 
 /// A tender section's progress.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TenderRecord {
     pub tender: TenderRef,
     /// The furthest ordered stage anchored so far.

@@ -27,7 +27,7 @@ use huxin_types::{Hash32, Height, MemberId, RejectCode, Rejection, TimestampMs};
 use crate::registry::{self, MemberRecord, MemberStatus, ValidatorRecord};
 use crate::{decode_record, keys, params, rejection, KvState, TxContext};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ProposalStatus {
     Open,
@@ -46,7 +46,7 @@ pub enum ProposalStatus {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ProposalRecord {
     pub id: Hash32,
     pub proposal: Propose,

@@ -36,7 +36,7 @@ use crate::{blacklist, decode_record, keys, params, rejection, KvState, TxContex
 /// Most verifications one guarantee records.
 pub const VERIFICATIONS_MAX: usize = 64;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GuaranteeState {
     Issued,
@@ -66,7 +66,7 @@ impl GuaranteeState {
 }
 
 /// One step in a guarantee's history.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GuaranteeEvent {
     pub state: GuaranteeState,
     pub by: MemberId,
@@ -79,7 +79,7 @@ pub struct GuaranteeEvent {
     pub tx_hash: TxHash,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GuaranteeRecord {
     pub guarantee: IssueGuarantee,
     pub provider: MemberId,

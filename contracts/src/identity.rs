@@ -29,14 +29,14 @@ use crate::{decode_record, keys, rejection, KvState, TxContext};
 /// Most regions that may recognise one attestation.
 pub const RECOGNITIONS_MAX: usize = 512;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AttestationStatus {
     Active,
     Revoked { by: MemberId, reason: String, time: TimestampMs, height: Height },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Recognition {
     pub region: RegionCode,
     pub by: MemberId,
@@ -45,7 +45,7 @@ pub struct Recognition {
 }
 
 /// An attestation as stored and served.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AttestationRecord {
     pub subject: SubjectId,
     /// True for pilot-era codes without a GB 32100-2015 check character.
@@ -250,7 +250,7 @@ pub const SUBJECT_GRANTS_MAX: usize = 256;
 pub const STATEMENT_WINDOW_MS: u64 = 24 * 60 * 60 * 1000;
 
 /// An access grant in force until `expires_at` (数据授权).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GrantRecord {
     pub grantee: MemberId,
     pub scope: GrantScope,
@@ -260,7 +260,7 @@ pub struct GrantRecord {
 }
 
 /// A subject's confirmation of a document (数据确认).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConfirmationRecord {
     pub document_hash: Hash32,
     pub signed_at: TimestampMs,

@@ -18,7 +18,7 @@ use huxin_types::{Height, MemberId, RegionCode, RejectCode, Rejection, Uscc};
 
 use crate::{decode_record, keys, rejection, KvState};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MemberStatus {
     Active,
@@ -26,7 +26,7 @@ pub enum MemberStatus {
     Removed,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MemberRecord {
     pub id: MemberId,
     pub name: String,
@@ -37,7 +37,7 @@ pub struct MemberRecord {
     pub keys: Vec<PublicKey>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ValidatorRecord {
     pub member: MemberId,
     pub public_key: PublicKey,
@@ -99,7 +99,7 @@ pub fn validators(state: &dyn KvState) -> Vec<ValidatorRecord> {
 }
 
 /// A validator set that takes over from `activation` on.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NextValidators {
     pub activation: Height,
     pub validators: Vec<ValidatorRecord>,

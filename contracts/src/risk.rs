@@ -13,7 +13,7 @@ use crate::{decode_record, keys, KvState, TxContext};
 /// Most warnings kept per section (later ones are not recorded; the count still grows).
 pub const SECTION_WARNINGS_MAX: usize = 256;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RiskKind {
     /// Different bidders' bid anchors carry the same document hash.
@@ -22,7 +22,7 @@ pub enum RiskKind {
     SameGuaranteePayer { payer: Uscc, applicants: Vec<Uscc> },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RiskWarning {
     pub tender: TenderRef,
     pub kind: RiskKind,
@@ -32,7 +32,7 @@ pub struct RiskWarning {
     pub tx_hash: TxHash,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SectionWarnings {
     /// Every warning raised, even past the cap.
     pub raised: u64,

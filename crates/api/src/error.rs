@@ -9,6 +9,50 @@ use huxin_types::Rejection;
 
 use crate::SubmitRefusal;
 
+/// The body of every error answer.
+#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// A stable code from [`ERROR_CODES`] or a transaction rejection code.
+    pub code: String,
+    /// What was expected and what came.
+    pub message: String,
+}
+
+/// Every error code the API answers with, and what it means (besides the transaction rejection
+/// codes of `huxin_types::RejectCode`, which `POST /v1/txs` and `/v1/txs/prepare` answer with
+/// status 422).
+pub const ERROR_CODES: &[(&str, &str)] = &[
+    ("bad_json", "the request body is not the expected JSON"),
+    ("bad_body", "the request body could not be read"),
+    ("body_too_large", "the request body exceeds the limit"),
+    ("tx_too_large", "the transaction exceeds its size limit"),
+    ("malformed", "the payload is not a canonical transaction"),
+    ("signer_mismatch", "the public key is not the payload's signer"),
+    ("bad_path", "a path parameter is not valid"),
+    ("bad_query", "a query parameter is not valid"),
+    ("bad_header", "a header is not valid (e.g. Last-Event-ID)"),
+    ("page_too_large", "limit exceeds the page size cap"),
+    ("batch_too_large", "more transactions than a batch may hold"),
+    ("too_many_rows", "the statistics asked for exceed the counters one request reads"),
+    ("not_found", "nothing on the ledger answers the request"),
+    ("duplicate", "the transaction is already pending"),
+    ("nonce_taken", "another pending transaction holds the nonce"),
+    ("no_block_yet", "no block is finalised yet, so there is nothing to prove against"),
+    ("proof_too_large", "the answer reads more state keys than a proof carries"),
+    ("unauthorized", "a supervisor request is unsigned, badly signed, stale, replayed or from an unknown key"),
+    ("forbidden", "the signing key is not an active supervisor's"),
+    ("method_not_allowed", "the endpoint does not take that method"),
+    ("mempool_full", "the mempool is full; retry later"),
+    ("unavailable", "the node cannot take transactions now"),
+    ("too_many_streams", "the node serves its maximum number of event streams"),
+    ("internal", "a storage error; the answer is withheld rather than wrong"),
+];
+
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,

@@ -35,7 +35,7 @@ pub const EVENTS_CLIENTS_MAX: usize = 256;
 /// Most values in one filter (kinds, regions, subjects).
 pub const EVENTS_FILTER_VALUES_MAX: usize = 64;
 
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, utoipa::ToSchema)]
 pub struct Event {
     pub height: Height,
     pub index: u32,
@@ -52,7 +52,8 @@ pub struct Event {
     pub action: Action,
 }
 
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Comma-separated transaction kinds.
     pub kinds: Option<String>,
@@ -188,6 +189,14 @@ fn last_event_id(headers: &HeaderMap) -> Result<Option<(u64, u32)>, ApiError> {
     Ok(Some((h.parse().map_err(|_| bad())?, i.parse().map_err(|_| bad())?)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/events",
+    summary = "Server-sent events",
+    description = "One event per applied transaction (id `height:index`, event name = kind, data = Event), filtered; replayed from `from_height` or after `Last-Event-ID`, then live.",
+    params(EventsQuery),
+    responses((status = 200, description = "An SSE stream of Event", content_type = "text/event-stream", body = Event), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 503, description = "Mempool full, node unavailable or too many streams", body = crate::error::ErrorBody))
+)]
 pub async fn events(
     State(s): State<ApiState>,
     headers: HeaderMap,

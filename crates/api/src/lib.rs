@@ -10,6 +10,7 @@
 mod dashboard;
 mod error;
 pub mod events;
+pub mod openapi;
 pub mod query;
 mod routes;
 pub mod stats;

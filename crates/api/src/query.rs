@@ -51,7 +51,8 @@ pub(crate) fn latest(s: &ApiState) -> Result<(Height, TimestampMs), ApiError> {
     Ok((height, time))
 }
 
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AtQuery {
     /// Evaluate at this time (ms since the epoch); default: the latest block's time.
     pub time: Option<u64>,
@@ -66,7 +67,7 @@ fn at(q: Result<Query<AtQuery>, QueryRejection>) -> Result<AtQuery, ApiError> {
 }
 
 /// With `?proof=true` a point answer carries a [`StateProof`] (see `huxin_state::proof`).
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, utoipa::ToSchema)]
 pub struct Proven<T> {
     #[serde(flatten)]
     pub answer: T,
@@ -163,6 +164,14 @@ fn answer<T>(
     Ok(Json(Proven { answer, proof }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/subjects/{subject}",
+    summary = "A subject's profile",
+    description = "Attestation with recognising regions, blacklist entries, credit score with breakdown, active record count, grants. `proof=true` attaches a proof.",
+    params(("subject" = String, Path, description = "USCC, `legacy:<code>` or `expert:<sha256 hex>`"), AtQuery),
+    responses((status = 200, body = Proven<SubjectView>), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 409, description = "Conflict (duplicate, nonce_taken, no_block_yet)", body = crate::error::ErrorBody), (status = 413, description = "Too large (body_too_large, tx_too_large, proof_too_large)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+)]
 pub async fn subject(
     State(s): State<ApiState>,
     Path(subject): Path<String>,
@@ -177,6 +186,14 @@ pub async fn subject(
     answer(&s, &view, view_answer, q.proof)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/subjects/{subject}/eligibility",
+    summary = "Eligibility in a region",
+    description = "Whether the subject may take part in a trade in `region` at `time`, with every reason.",
+    params(("subject" = String, Path, description = "USCC, `legacy:<code>` or `expert:<sha256 hex>`"), AtQuery),
+    responses((status = 200, body = Proven<EligibilityView>), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 409, description = "Conflict (duplicate, nonce_taken, no_block_yet)", body = crate::error::ErrorBody), (status = 413, description = "Too large (body_too_large, tx_too_large, proof_too_large)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+)]
 pub async fn eligibility(
     State(s): State<ApiState>,
     Path(subject): Path<String>,
@@ -196,6 +213,14 @@ pub async fn eligibility(
 }
 
 /// The public credit history (see [`queries::credit_history`]).
+#[utoipa::path(
+    get,
+    path = "/v1/subjects/{subject}/credit",
+    summary = "Public credit history",
+    description = "Records published at `time`, across all regions, in the order recorded. A proof covers every record.",
+    params(("subject" = String, Path, description = "USCC, `legacy:<code>` or `expert:<sha256 hex>`"), AtQuery),
+    responses((status = 200, body = Proven<CreditHistoryView>), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 409, description = "Conflict (duplicate, nonce_taken, no_block_yet)", body = crate::error::ErrorBody), (status = 413, description = "Too large (body_too_large, tx_too_large, proof_too_large)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+)]
 pub async fn credit_history(
     State(s): State<ApiState>,
     Path(subject): Path<String>,
@@ -210,6 +235,14 @@ pub async fn credit_history(
     answer(&s, &view, view_answer, q.proof)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/guarantees/{number}",
+    summary = "Verify an e-guarantee",
+    description = "The guarantee, its state in force and its history.",
+    params(("number" = String, Path, description = "guarantee number"), AtQuery),
+    responses((status = 200, body = Proven<GuaranteeView>), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 404, description = "Not on the ledger (not_found)", body = crate::error::ErrorBody), (status = 409, description = "Conflict (duplicate, nonce_taken, no_block_yet)", body = crate::error::ErrorBody), (status = 413, description = "Too large (body_too_large, tx_too_large, proof_too_large)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+)]
 pub async fn guarantee(
     State(s): State<ApiState>,
     Path(number): Path<String>,
@@ -225,6 +258,14 @@ pub async fn guarantee(
     answer(&s, &view, view_answer, q.proof)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/documents/{hash}",
+    summary = "Verify a document",
+    description = "Every anchor of the SHA-256: who, when, which tender and stage (empty: never anchored).",
+    params(("hash" = String, Path, description = "SHA-256, hex"), AtQuery),
+    responses((status = 200, body = Proven<DocumentView>), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 409, description = "Conflict (duplicate, nonce_taken, no_block_yet)", body = crate::error::ErrorBody), (status = 413, description = "Too large (body_too_large, tx_too_large, proof_too_large)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+)]
 pub async fn document(
     State(s): State<ApiState>,
     Path(hash): Path<String>,
@@ -238,6 +279,14 @@ pub async fn document(
     answer(&s, &view, view_answer, q.proof)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/tenders/{region}/{project}/{section}",
+    summary = "A tender section's timeline",
+    description = "Stages, publicity, archive and risk warnings.",
+    params(("region" = u32, Path, description = "6-digit region code"), ("project" = String, Path, description = "project code"), ("section" = String, Path, description = "section code"), AtQuery),
+    responses((status = 200, body = Proven<TenderView>), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 404, description = "Not on the ledger (not_found)", body = crate::error::ErrorBody), (status = 409, description = "Conflict (duplicate, nonce_taken, no_block_yet)", body = crate::error::ErrorBody), (status = 413, description = "Too large (body_too_large, tx_too_large, proof_too_large)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+)]
 pub async fn tender(
     State(s): State<ApiState>,
     Path((region, project, section)): Path<(String, String, String)>,
@@ -253,6 +302,14 @@ pub async fn tender(
     answer(&s, &view, view_answer, q.proof)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/proposals/{id}",
+    summary = "A governance proposal",
+    description = "With its votes and status.",
+    params(("id" = String, Path, description = "proposal id (its transaction hash), hex")),
+    responses((status = 200, body = ProposalRecord), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 404, description = "Not on the ledger (not_found)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+)]
 pub async fn proposal(State(s): State<ApiState>, Path(id): Path<String>) -> Result<Json<ProposalRecord>, ApiError> {
     let id: Hash32 = parse("proposal id", &id)?;
     let (height, _) = latest(&s)?;
@@ -261,6 +318,12 @@ pub async fn proposal(State(s): State<ApiState>, Path(id): Path<String>) -> Resu
     proposal.map(Json).ok_or_else(|| ApiError::not_found(format!("no proposal {id}")))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/params",
+    summary = "Rule parameters in force",
+    responses((status = 200, body = Params), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+)]
 pub async fn params(State(s): State<ApiState>) -> Result<Json<Params>, ApiError> {
     let (height, _) = latest(&s)?;
     let view = StateView::new(s.store.as_ref(), height.0);
@@ -268,7 +331,7 @@ pub async fn params(State(s): State<ApiState>) -> Result<Json<Params>, ApiError>
     checked(&view, Json(params))
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct ValidatorsView {
     pub height: Height,
     pub current: Vec<ValidatorRecord>,
@@ -276,6 +339,13 @@ pub struct ValidatorsView {
     pub next: Option<NextValidators>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/validators",
+    summary = "The validator set",
+    description = "Current, and any scheduled change with its activation height.",
+    responses((status = 200, body = ValidatorsView), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+)]
 pub async fn validators(State(s): State<ApiState>) -> Result<Json<ValidatorsView>, ApiError> {
     let (height, _) = latest(&s)?;
     let view = StateView::new(s.store.as_ref(), height.0);
@@ -288,7 +358,8 @@ pub async fn validators(State(s): State<ApiState>) -> Result<Json<ValidatorsView
 /// Most index keys one list request reads before answering with what it found and a cursor.
 pub const SCAN_KEYS_MAX: usize = 10_000;
 
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Hex cursor from an earlier page's `next_cursor`.
     pub cursor: Option<String>,
@@ -311,7 +382,7 @@ pub struct ListQuery {
 }
 
 /// One page of a list. `next_cursor` is absent when the list is complete.
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct Page<T> {
     pub height: Height,
     pub time: TimestampMs,
@@ -401,6 +472,14 @@ pub(crate) fn scan<T>(
 /// Public credit records (active at the query time; repaired, revoked, expired or not yet
 /// published ones are hidden), newest decisions last, filtered by region, kind, severity and a
 /// decision-date range.
+#[utoipa::path(
+    get,
+    path = "/v1/credit",
+    summary = "Published credit records",
+    description = "By the recording member's region, kind, severity and decision-date range; oldest decision first.",
+    params(ListQuery),
+    responses((status = 200, body = Page<CreditItem>), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+)]
 pub async fn credit_list(
     State(s): State<ApiState>,
     q: Result<Query<ListQuery>, QueryRejection>,
@@ -434,6 +513,14 @@ pub async fn credit_list(
 
 /// Guarantees by provider (member id) or by tender (`region/project/section`), optionally only
 /// those in a given current state.
+#[utoipa::path(
+    get,
+    path = "/v1/guarantees",
+    summary = "E-guarantees of a provider, a tender section or an applicant",
+    description = "Give exactly one of provider, tender or applicant; optionally a status.",
+    params(ListQuery),
+    responses((status = 200, body = Page<GuaranteeView>), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+)]
 pub async fn guarantee_list(
     State(s): State<ApiState>,
     q: Result<Query<ListQuery>, QueryRejection>,
@@ -483,6 +570,14 @@ pub async fn guarantee_list(
 
 /// Blacklist entries in force at a time (default: the latest block's), optionally only those
 /// covering a region; oldest start first.
+#[utoipa::path(
+    get,
+    path = "/v1/blacklist",
+    summary = "Blacklist entries in force",
+    description = "At a time (default: the latest block's), optionally only those covering a region.",
+    params(ListQuery),
+    responses((status = 200, body = Page<BlacklistEntry>), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+)]
 pub async fn blacklist_list(
     State(s): State<ApiState>,
     q: Result<Query<ListQuery>, QueryRejection>,
@@ -505,7 +600,7 @@ pub async fn blacklist_list(
     checked(&view, Json(Page { height, time, items, next_cursor }))
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct SignerTx {
     pub tx_hash: huxin_types::TxHash,
     pub height: Height,
@@ -513,6 +608,14 @@ pub struct SignerTx {
 }
 
 /// Transactions a key signed, oldest first.
+#[utoipa::path(
+    get,
+    path = "/v1/signers/{key}/txs",
+    summary = "Transactions a key signed",
+    description = "Oldest first, paged.",
+    params(("key" = String, Path, description = "ed25519 public key, hex"), ListQuery),
+    responses((status = 200, body = Page<SignerTx>), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+)]
 pub async fn signer_txs(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -535,6 +638,13 @@ pub async fn signer_txs(
 }
 
 /// Every member on the ledger (trading centres, guarantee providers, supervisors), by id.
+#[utoipa::path(
+    get,
+    path = "/v1/members",
+    summary = "Every member",
+    description = "Trading centres, guarantee providers and supervisors.",
+    responses((status = 200, body = Vec<registry::MemberRecord>), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+)]
 pub async fn members(State(s): State<ApiState>) -> Result<Json<Vec<registry::MemberRecord>>, ApiError> {
     let (height, _) = latest(&s)?;
     let view = StateView::new(s.store.as_ref(), height.0);
@@ -542,7 +652,7 @@ pub async fn members(State(s): State<ApiState>) -> Result<Json<Vec<registry::Mem
     checked(&view, Json(members))
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct SubjectMatch {
     pub subject: SubjectId,
     pub name: String,
@@ -552,6 +662,14 @@ pub struct SubjectMatch {
 }
 
 /// Attested subjects whose current name starts with `name`, in name order.
+#[utoipa::path(
+    get,
+    path = "/v1/subjects",
+    summary = "Find subjects by name",
+    description = "Attested subjects whose current name starts with `name`.",
+    params(ListQuery),
+    responses((status = 200, body = Page<SubjectMatch>), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+)]
 pub async fn subject_search(
     State(s): State<ApiState>,
     q: Result<Query<ListQuery>, QueryRejection>,
@@ -574,7 +692,7 @@ pub async fn subject_search(
         let split = rest.iter().position(|b| *b == 0)?;
         let subject: SubjectId = std::str::from_utf8(&rest[split + 1..]).ok()?.parse().ok()?;
         let a = huxin_contracts::identity::attestation(&view, &subject)?;
-        a.name.starts_with(name.as_str()).then(|| SubjectMatch {
+        a.name.starts_with(name.as_str()).then_some(SubjectMatch {
             subject,
             revoked: !matches!(a.status, huxin_contracts::identity::AttestationStatus::Active),
             name: a.name,
@@ -586,6 +704,14 @@ pub async fn subject_search(
 }
 
 /// Deal documents that name the subject (a USCC) as a party, oldest first.
+#[utoipa::path(
+    get,
+    path = "/v1/subjects/{subject}/deals",
+    summary = "Deal documents naming a subject",
+    description = "Anchors that list the USCC as a party, oldest first.",
+    params(("subject" = String, Path, description = "USCC"), ListQuery),
+    responses((status = 200, body = Page<huxin_contracts::deal::AnchorRecord>), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+)]
 pub async fn subject_deals(
     State(s): State<ApiState>,
     Path(subject): Path<String>,

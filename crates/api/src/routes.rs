@@ -62,6 +62,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/supervisor/subjects/{subject}/credit", get(crate::supervisor::credit_history))
         .route("/v1/supervisor/audit", get(crate::supervisor::audit_log))
         .route("/metrics", get(metrics))
+        .route("/openapi.json", get(crate::openapi::json))
         .fallback(|| async { ApiError::not_found("no such endpoint; see README.md for the API") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -72,6 +73,11 @@ pub fn router(state: ApiState) -> Router {
         })
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
         .with_state(state)
+        .merge(swagger_ui_dist::generate_routes(swagger_ui_dist::ApiDefinition {
+            uri_prefix: "/docs",
+            api_definition: swagger_ui_dist::OpenApiSource::Uri("/openapi.json"),
+            title: Some("Huxin API"),
+        }))
 }
 
 fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
@@ -94,7 +100,7 @@ fn json_body<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>
         .map_err(|e| ApiError::bad_request("bad_json", format!("request body is not the expected JSON: {e}")))
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct StatusView {
     pub chain_id: ChainId,
     pub genesis_hash: Option<BlockHash>,
@@ -109,7 +115,14 @@ pub struct StatusView {
     pub mempool_bytes: usize,
 }
 
-async fn status(State(s): State<ApiState>) -> Result<Json<StatusView>, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/v1/status",
+    summary = "Node status",
+    description = "Chain, latest height, block hash and time, state root, round, peers, mempool.",
+    responses((status = 200, body = StatusView), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+)]
+pub(crate) async fn status(State(s): State<ApiState>) -> Result<Json<StatusView>, ApiError> {
     let latest = s.store.latest_height()?.unwrap_or(Height(0));
     let header = if latest.0 > 0 { s.store.header(latest)? } else { None };
     let live = s.node.live();
@@ -128,7 +141,7 @@ async fn status(State(s): State<ApiState>) -> Result<Json<StatusView>, ApiError>
     }))
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct PrepareRequest {
     pub signer: PublicKey,
     /// Defaults to the signer's next nonce on the ledger (pending transactions not counted).
@@ -138,7 +151,7 @@ pub struct PrepareRequest {
     pub action: Action,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct PrepareResponse {
     pub chain_id: ChainId,
     pub tx_hash: TxHash,
@@ -157,7 +170,15 @@ fn last_nonce(s: &ApiState, key: &PublicKey) -> Result<(Height, u64), ApiError> 
     Ok((latest, registry::last_nonce(&view, key)))
 }
 
-async fn prepare(
+#[utoipa::path(
+    post,
+    path = "/v1/txs/prepare",
+    summary = "Prepare a transaction",
+    description = "The canonical bytes to sign for any action, with the next nonce and an expiry filled in.",
+    request_body = PrepareRequest,
+    responses((status = 200, body = PrepareResponse), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 413, description = "Too large (body_too_large, tx_too_large, proof_too_large)", body = crate::error::ErrorBody), (status = 422, description = "Refused by the admission rules (a transaction rejection code)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+)]
+pub(crate) async fn prepare(
     State(s): State<ApiState>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<PrepareResponse>, ApiError> {
@@ -183,7 +204,7 @@ async fn prepare(
     }))
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct SubmitRequest {
     /// Canonical body bytes, hex.
     pub payload: String,
@@ -191,7 +212,7 @@ pub struct SubmitRequest {
     pub signature: Signature,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct SubmitResponse {
     pub tx_hash: TxHash,
     pub status: String,
@@ -218,20 +239,53 @@ fn decode_submission(req: SubmitRequest) -> Result<SignedTx, ApiError> {
     Ok(SignedTx { body, signature: req.signature })
 }
 
-async fn submit(State(s): State<ApiState>, body: Result<Bytes, BytesRejection>) -> Result<impl IntoResponse, ApiError> {
+#[utoipa::path(
+    post,
+    path = "/v1/txs",
+    summary = "Submit a signed transaction",
+    description = "Checked statelessly and put in the mempool; 202 with its hash.",
+    request_body = SubmitRequest,
+    responses((status = 202, body = SubmitResponse), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 409, description = "Conflict (duplicate, nonce_taken, no_block_yet)", body = crate::error::ErrorBody), (status = 413, description = "Too large (body_too_large, tx_too_large, proof_too_large)", body = crate::error::ErrorBody), (status = 422, description = "Refused by the admission rules (a transaction rejection code)", body = crate::error::ErrorBody), (status = 503, description = "Mempool full, node unavailable or too many streams", body = crate::error::ErrorBody))
+)]
+pub(crate) async fn submit(
+    State(s): State<ApiState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<impl IntoResponse, ApiError> {
     let req: SubmitRequest = json_body(body)?;
     let tx = decode_submission(req)?;
     let hash = s.node.submit(tx)?;
     Ok((StatusCode::ACCEPTED, Json(SubmitResponse { tx_hash: hash, status: "pending".into() })))
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
+pub struct BatchResponse {
+    /// One per submitted transaction, in order.
+    pub results: Vec<BatchItem>,
+}
+
+/// A batch item's result: its hash and `pending`, or the error that refused it.
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
+pub struct BatchItem {
+    pub tx_hash: Option<TxHash>,
+    pub status: Option<String>,
+    pub error: Option<serde_json::Value>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct BatchRequest {
     pub txs: Vec<SubmitRequest>,
 }
 
 /// Submit up to [`BATCH_TXS_MAX`] transactions; each gets its own result, in order.
-async fn submit_batch(
+#[utoipa::path(
+    post,
+    path = "/v1/txs/batch",
+    summary = "Submit up to 1000 signed transactions",
+    description = "One result per transaction, in order.",
+    request_body = BatchRequest,
+    responses((status = 202, body = BatchResponse), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 413, description = "Too large (body_too_large, tx_too_large, proof_too_large)", body = crate::error::ErrorBody))
+)]
+pub(crate) async fn submit_batch(
     State(s): State<ApiState>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -253,7 +307,7 @@ async fn submit_batch(
     Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "results": results }))))
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct TxStatusView {
     pub tx_hash: TxHash,
     /// `pending`, `finalised` (see `outcome`) or `dropped` (see `reason`).
@@ -273,7 +327,18 @@ where
     s.parse().map_err(|e| ApiError::bad_request("bad_path", format!("{what} {s:?} is invalid: {e}")))
 }
 
-async fn tx_status(State(s): State<ApiState>, Path(hash): Path<String>) -> Result<Json<TxStatusView>, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/v1/txs/{hash}",
+    summary = "A transaction's status",
+    description = "pending, finalised (height, index, outcome) or dropped (reason).",
+    params(("hash" = String, Path, description = "transaction hash, hex")),
+    responses((status = 200, body = TxStatusView), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 404, description = "Not on the ledger (not_found)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+)]
+pub(crate) async fn tx_status(
+    State(s): State<ApiState>,
+    Path(hash): Path<String>,
+) -> Result<Json<TxStatusView>, ApiError> {
     let hash: TxHash = parse("transaction hash", &hash)?;
     let mut view = TxStatusView {
         tx_hash: hash,
@@ -311,20 +376,23 @@ async fn tx_status(State(s): State<ApiState>, Path(hash): Path<String>) -> Resul
     Err(ApiError::not_found(format!("transaction {hash} is neither pending nor finalised on this node")))
 }
 
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TxPage {
+    /// First transaction of the block to list (default 0).
     pub tx_offset: Option<usize>,
+    /// Transactions to list, at most 1000 (default 100).
     pub tx_limit: Option<usize>,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct TxView {
     pub hash: TxHash,
     pub tx: SignedTx,
     pub outcome: Option<Outcome>,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct BlockView {
     pub hash: BlockHash,
     pub header: BlockHeader,
@@ -362,7 +430,15 @@ fn page(q: Result<Query<TxPage>, QueryRejection>) -> Result<TxPage, ApiError> {
     q.map(|Query(p)| p).map_err(|e| ApiError::bad_request("bad_query", e.body_text()))
 }
 
-async fn block(
+#[utoipa::path(
+    get,
+    path = "/v1/blocks/{height}",
+    summary = "A block",
+    description = "Header, hash, and a page of its transactions with outcomes.",
+    params(("height" = u64, Path, description = "block height"), TxPage),
+    responses((status = 200, body = BlockView), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 404, description = "Not on the ledger (not_found)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+)]
+pub(crate) async fn block(
     State(s): State<ApiState>,
     Path(height): Path<String>,
     q: Result<Query<TxPage>, QueryRejection>,
@@ -371,7 +447,14 @@ async fn block(
     Ok(Json(block_view(&s, Height(height), page(q)?)?))
 }
 
-async fn latest_block(
+#[utoipa::path(
+    get,
+    path = "/v1/blocks/latest",
+    summary = "The latest block",
+    params(TxPage),
+    responses((status = 200, body = BlockView), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 404, description = "Not on the ledger (not_found)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+)]
+pub(crate) async fn latest_block(
     State(s): State<ApiState>,
     q: Result<Query<TxPage>, QueryRejection>,
 ) -> Result<Json<BlockView>, ApiError> {
@@ -382,7 +465,7 @@ async fn latest_block(
     Ok(Json(block_view(&s, latest, page(q)?)?))
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct SignerView {
     pub public_key: PublicKey,
     pub member_id: MemberId,
@@ -394,7 +477,15 @@ pub struct SignerView {
     pub next_nonce: u64,
 }
 
-async fn signer(State(s): State<ApiState>, Path(key): Path<String>) -> Result<Json<SignerView>, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/v1/signers/{key}",
+    summary = "A signing key's member",
+    description = "Member, role, region, status, last and next nonce.",
+    params(("key" = String, Path, description = "ed25519 public key, hex")),
+    responses((status = 200, body = SignerView), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 404, description = "Not on the ledger (not_found)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+)]
+pub(crate) async fn signer(State(s): State<ApiState>, Path(key): Path<String>) -> Result<Json<SignerView>, ApiError> {
     let key: PublicKey = parse("public key", &key)?;
     let latest = s.store.latest_height()?.unwrap_or(Height(0));
     let view = StateView::new(s.store.as_ref(), latest.0);
@@ -413,6 +504,13 @@ async fn signer(State(s): State<ApiState>, Path(key): Path<String>) -> Result<Js
     }))
 }
 
-async fn metrics(State(s): State<ApiState>) -> impl IntoResponse {
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    summary = "Prometheus metrics",
+    description = "Text exposition format.",
+    responses((status = 200, description = "Prometheus text", content_type = "text/plain"))
+)]
+pub(crate) async fn metrics(State(s): State<ApiState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.node.metrics_text())
 }

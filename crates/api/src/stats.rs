@@ -25,7 +25,8 @@ fn too_many() -> ApiError {
     )
 }
 
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatsQuery {
     /// First month, `YYYYMM` (default: all).
     pub from: Option<u32>,
@@ -39,7 +40,7 @@ pub struct StatsQuery {
     pub format: Option<String>,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
 pub struct StatsRow {
     /// `YYYY-MM`, China Standard Time.
     pub month: String,
@@ -49,7 +50,7 @@ pub struct StatsRow {
     pub count: u64,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct StatsView {
     pub height: Height,
     pub rows: Vec<StatsRow>,
@@ -64,6 +65,14 @@ fn month_param(name: &str, value: Option<u32>) -> Result<Option<u32>, ApiError> 
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/stats",
+    summary = "Monthly statistics per region",
+    description = "Counts of anchors by stage, guarantees issued/claimed/paid, penalties by severity and blacklist entries, as JSON or CSV.",
+    params(StatsQuery),
+    responses((status = 200, body = StatsView, content_type = "application/json"), (status = 200, description = "CSV: month,region,metric,count", content_type = "text/csv"), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+)]
 pub async fn stats(
     State(s): State<ApiState>,
     q: Result<Query<StatsQuery>, QueryRejection>,

@@ -42,11 +42,14 @@ pub const REPLAY_CACHE_MAX: usize = 100_000;
 /// Most audit entries in one page.
 pub const AUDIT_PAGE_MAX: usize = 1000;
 
+/// Signatures seen recently: in arrival order (to forget the oldest) and as a set (to look up).
+type SeenSignatures = (VecDeque<(u64, Signature)>, BTreeSet<Signature>);
+
 /// The node's audit log: the head (last seq and hash) and the signatures seen in the window.
 pub struct AuditLog {
     store: std::sync::Arc<Store>,
     head: Mutex<(u64, Hash32)>,
-    seen: Mutex<(VecDeque<(u64, Signature)>, BTreeSet<Signature>)>,
+    seen: Mutex<SeenSignatures>,
     /// The member whose key anchors this log on the ledger, if the node anchors.
     pub anchor_member: Option<MemberId>,
 }
@@ -193,7 +196,7 @@ pub fn authenticate(s: &ApiState, method: &Method, uri: &Uri, headers: &HeaderMa
 }
 
 /// A subject's full credit history for supervisors: every record, hidden ones marked.
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct FullCreditView {
     pub subject: SubjectId,
     pub height: Height,
@@ -203,11 +206,20 @@ pub struct FullCreditView {
     pub records: Vec<CreditItem>,
 }
 
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TimeQuery {
     pub time: Option<u64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/supervisor/subjects/{subject}/credit",
+    summary = "Full credit history (signed, supervisors only, audited)",
+    description = "Every record, hidden ones marked. Sign with x-huxin-key, x-huxin-time and x-huxin-signature.",
+    params(("subject" = String, Path, description = "USCC, `legacy:<code>` or `expert:<sha256 hex>`"), TimeQuery),
+    responses((status = 200, body = FullCreditView), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 401, description = "Unsigned, badly signed, stale or replayed request (unauthorized)", body = crate::error::ErrorBody), (status = 403, description = "The key is not an active supervisor's (forbidden)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+)]
 pub async fn credit_history(
     State(s): State<ApiState>,
     method: Method,
@@ -242,14 +254,15 @@ fn target(uri: &Uri) -> String {
     uri.path_and_query().map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned())
 }
 
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Entries after this seq (default 0: from the first).
     pub after: Option<u64>,
     pub limit: Option<usize>,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct AuditPage {
     /// The member whose key anchors this node's log on the ledger.
     pub anchor_member: Option<MemberId>,
@@ -262,6 +275,14 @@ pub struct AuditPage {
 }
 
 /// The node's audit log, oldest first (this request is logged after it is read).
+#[utoipa::path(
+    get,
+    path = "/v1/supervisor/audit",
+    summary = "This node's audit log (signed, supervisors only, audited)",
+    description = "Oldest first, with the head and the member that anchors it.",
+    params(AuditQuery),
+    responses((status = 200, body = AuditPage), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 401, description = "Unsigned, badly signed, stale or replayed request (unauthorized)", body = crate::error::ErrorBody), (status = 403, description = "The key is not an active supervisor's (forbidden)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+)]
 pub async fn audit_log(
     State(s): State<ApiState>,
     method: Method,
@@ -289,6 +310,14 @@ pub async fn audit_log(
 }
 
 /// A member's audit-log anchors on the ledger, oldest first (public).
+#[utoipa::path(
+    get,
+    path = "/v1/audit/anchors/{member}",
+    summary = "Audit-log anchors of a member",
+    description = "On the ledger, oldest first.",
+    params(("member" = String, Path, description = "member id, hex"), crate::query::ListQuery),
+    responses((status = 200, body = crate::query::Page<AuditAnchor>), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+)]
 pub async fn anchors(
     State(s): State<ApiState>,
     Path(member): Path<String>,

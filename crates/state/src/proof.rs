@@ -42,7 +42,7 @@ pub const VALIDATOR_CHANGES_MAX: usize = 1024;
 pub const PROOF_ENTRIES_MAX: usize = 4096;
 
 /// One state key with its value (or absence) and its Merkle proof.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ProvenEntry {
     /// The state key, hex.
     pub key: String,
@@ -53,7 +53,7 @@ pub struct ProvenEntry {
 }
 
 /// One precommit signature of a commit certificate.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, utoipa::ToSchema)]
 pub struct CommitSignature {
     /// The validator's address (hex, 20 bytes): see [`validator_address`].
     pub validator_address: String,
@@ -61,7 +61,7 @@ pub struct CommitSignature {
 }
 
 /// A finalised header with the precommit signatures that decided it.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, utoipa::ToSchema)]
 pub struct CertifiedHeader {
     pub header: BlockHeader,
     /// The consensus round in which the block was decided.
@@ -70,7 +70,7 @@ pub struct CertifiedHeader {
 }
 
 /// A block that scheduled a new validator set, and the set it scheduled.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ValidatorChange {
     pub block: CertifiedHeader,
     /// `validators_next` in the state after that block.
@@ -78,7 +78,7 @@ pub struct ValidatorChange {
 }
 
 /// Everything a reader needs, besides the genesis file, to check an answer.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, utoipa::ToSchema)]
 pub struct StateProof {
     pub block: CertifiedHeader,
     pub entries: Vec<ProvenEntry>,

@@ -18,7 +18,7 @@ use huxin_types::{Hash32, Height, RegionCode, TimestampMs};
 
 use crate::proof::{self, ProofError, StateProof, Verified};
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct SubjectView {
     pub subject: SubjectId,
     pub height: Height,
@@ -44,7 +44,7 @@ pub fn subject(state: &dyn KvState, subject: SubjectId, height: Height, time: Ti
     }
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct EligibilityView {
     pub subject: SubjectId,
     pub region: RegionCode,
@@ -65,14 +65,14 @@ pub fn eligibility(
     EligibilityView { subject, region, height, time, eligibility }
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct CreditItem {
     pub publication: Publication,
     #[serde(flatten)]
     pub record: CreditRecord,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct CreditHistoryView {
     pub subject: SubjectId,
     pub height: Height,
@@ -92,7 +92,7 @@ pub fn credit_history(state: &dyn KvState, subject: SubjectId, height: Height, t
     CreditHistoryView { subject, height, time, records }
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct GuaranteeView {
     /// The state in force at `time` (expired is derived from validity).
     pub current_state: GuaranteeState,
@@ -107,7 +107,7 @@ pub fn guarantee(state: &dyn KvState, number: &str, height: Height, time: Timest
     Some(GuaranteeView { current_state: record.state_at(time), height, time, record })
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct DocumentView {
     pub document_hash: Hash32,
     pub height: Height,
@@ -119,7 +119,7 @@ pub fn document(state: &dyn KvState, hash: Hash32, height: Height) -> DocumentVi
     DocumentView { anchors: deal::anchors_of(state, &hash), document_hash: hash, height }
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct TenderView {
     pub height: Height,
     pub tender: TenderRecord,

@@ -41,7 +41,7 @@ pub fn sign_query(key: &SecretKey, method: &str, path: &str, query: &str, time: 
 }
 
 /// One audited request, as the serving node recorded it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     /// 1, 2, 3, … with no gaps.
     pub seq: u64,
@@ -122,7 +122,7 @@ pub fn check_log(entries: &[AuditEntry], anchors: &[(u64, Hash32)]) -> Result<us
 
 /// Anchor a node's audit log: its running hash after entry `seq`. Sent by the member that runs
 /// the node, with strictly increasing `seq`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AnchorAuditLog {
     pub seq: u64,
     pub head: Hash32,

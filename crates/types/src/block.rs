@@ -15,7 +15,7 @@ use crate::limits::BLOCK_BYTES_MAX;
 use crate::receipt::Receipt;
 use crate::tx::SignedTx;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BlockHeader {
     pub chain_id: ChainId,
     pub height: Height,
@@ -38,7 +38,7 @@ impl BlockHeader {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Block {
     pub header: BlockHeader,
     pub txs: Vec<SignedTx>,

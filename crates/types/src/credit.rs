@@ -10,7 +10,7 @@ use crate::tx::TenderRef;
 /// Longest statement of facts (违法事实) in a credit record.
 pub const FACTS_BYTES_MAX: usize = 2048;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CreditKind {
     /// Administrative penalty (行政处罚).
@@ -36,7 +36,7 @@ impl CreditKind {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// 轻微
@@ -48,7 +48,7 @@ pub enum Severity {
 }
 
 /// Record a credit fact about a subject.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RecordCredit {
     pub subject: SubjectId,
     pub kind: CreditKind,
@@ -133,7 +133,7 @@ pub fn credit_record_id(authority: &Uscc, decision_no: &str) -> Hash32 {
 }
 
 /// Credit repair (信用修复) of a negative record after its minimum publication window.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RepairCredit {
     pub record_id: Hash32,
     pub reason: String,
@@ -142,7 +142,7 @@ pub struct RepairCredit {
 }
 
 /// Revocation of an erroneous record; the record stays in history, marked revoked.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RevokeCredit {
     pub record_id: Hash32,
     pub reason: String,

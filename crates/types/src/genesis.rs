@@ -11,7 +11,7 @@ use crate::id::{BlockHash, ChainId, MemberId, RegionCode, TimestampMs, Uscc};
 use crate::limits::{GENESIS_BYTES_MAX, MEMBER_KEYS_MAX};
 
 /// A member's role on the ledger.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// 公共资源交易中心: may run a validator; attests, recognises, anchors, evaluates.
@@ -32,7 +32,7 @@ impl Role {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GenesisMember {
     pub name: String,
     pub role: Role,
@@ -48,7 +48,7 @@ impl GenesisMember {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GenesisValidator {
     /// Name of the trading-centre member that runs this validator.
     pub member: String,
@@ -57,7 +57,7 @@ pub struct GenesisValidator {
     pub power: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Genesis {
     pub chain_id: ChainId,
     pub genesis_time: TimestampMs,

@@ -12,7 +12,7 @@ use crate::limits::MEMBER_KEYS_MAX;
 const DAY_MS: u64 = 24 * 60 * 60 * 1000;
 
 /// The shortest and longest publication of a negative credit record of one severity, in days.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Window {
     pub min_days: u32,
     pub max_days: u32,
@@ -28,7 +28,7 @@ impl Window {
 }
 
 /// How the credit score is computed (all integers; see `huxin_contracts::credit::score`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ScoreParams {
     /// Score of a subject with no active records.
     pub base: u32,
@@ -46,7 +46,7 @@ pub struct ScoreParams {
 }
 
 /// Rule parameters, changed only by governance.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Params {
     /// Publication windows of negative credit records by severity.
     pub minor_window: Window,
@@ -130,7 +130,7 @@ impl Params {
 }
 
 /// A new member, as a proposal adds it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewMember {
     pub name: String,
     pub role: Role,
@@ -140,7 +140,7 @@ pub struct NewMember {
 }
 
 /// What a governance proposal does when it passes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ProposalAction {
     AddMember(NewMember),
@@ -195,7 +195,7 @@ impl ProposalAction {
 }
 
 /// Propose a governance change; the proposal's id is the proposing transaction's hash.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Propose {
     pub action: ProposalAction,
     /// Why (shown to voters).
@@ -210,7 +210,7 @@ impl Propose {
 }
 
 /// A trading centre votes on an open proposal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Vote {
     pub proposal: Hash32,
     pub approve: bool,

@@ -10,7 +10,7 @@ use crate::tx::TenderRef;
 /// Longest guarantee number.
 pub const GUARANTEE_NUMBER_BYTES_MAX: usize = 64;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GuaranteeKind {
     /// 投标保函
@@ -24,7 +24,7 @@ pub enum GuaranteeKind {
 }
 
 /// A guarantee provider issues a guarantee.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IssueGuarantee {
     /// Unique guarantee number (保函编号).
     pub number: String,
@@ -82,7 +82,7 @@ impl IssueGuarantee {
 }
 
 /// A trading centre claims on a guarantee for the beneficiary (索赔).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ClaimGuarantee {
     pub number: String,
     pub reason: String,
@@ -102,7 +102,7 @@ impl ClaimGuarantee {
 }
 
 /// The provider pays a claim (赔付).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PayGuarantee {
     pub number: String,
     pub amount_fen: u64,
@@ -121,7 +121,7 @@ impl PayGuarantee {
 }
 
 /// Verify, release or cancel a guarantee: the number and a reason.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GuaranteeNote {
     pub number: String,
     pub reason: String,

@@ -67,6 +67,18 @@ macro_rules! fixed_bytes {
             }
         }
 
+        /// In JSON: lowercase hex.
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .pattern(Some(format!("^[0-9a-f]{{{}}}$", $len * 2)))
+                    .description(Some(format!("{} bytes, hex", $len)))
+                    .into()
+            }
+        }
+        impl utoipa::ToSchema for $name {}
+
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 if serializer.is_human_readable() {
@@ -136,7 +148,7 @@ impl MemberId {
 }
 
 /// A block height. Height 0 is genesis; the first block is height 1.
-#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Height(pub u64);
 
@@ -152,12 +164,14 @@ impl fmt::Debug for Height {
 }
 
 /// Unix time in milliseconds.
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Default, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(transparent)]
 pub struct TimestampMs(pub u64);
 
 /// The network's name, in every transaction and header: `[a-z0-9-]{1,64}`.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct ChainId(String);
 
@@ -189,7 +203,7 @@ impl<'de> Deserialize<'de> for ChainId {
 }
 
 /// A 6-digit administrative division code (GB/T 2260), e.g. 330100 for Hangzhou.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct RegionCode(u32);
 
@@ -233,7 +247,7 @@ impl<'de> Deserialize<'de> for RegionCode {
 }
 
 /// The 18-character Unified Social Credit Code (统一社会信用代码, GB 32100-2015).
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Uscc(String);
 

@@ -13,7 +13,7 @@ use crate::limits::TEXT_BYTES_MAX;
 pub const QUALIFICATIONS_MAX: usize = 32;
 
 /// A market entity on the ledger.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SubjectId {
     /// An organisation by its Unified Social Credit Code (check character verified).
@@ -80,7 +80,7 @@ impl fmt::Display for SubjectId {
 }
 
 /// What kind of market entity a subject is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SubjectKind {
     /// Supplier or bidder (供应商 / 投标人).
@@ -94,7 +94,7 @@ pub enum SubjectKind {
 }
 
 /// One qualification (资质) of a subject, with the hash of its certificate scan.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Qualification {
     pub kind: String,
     pub certificate_no: String,
@@ -105,7 +105,7 @@ pub struct Qualification {
 }
 
 /// A trading centre attests a subject in its own (home) region, or updates its attestation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AttestSubject {
     pub subject: SubjectId,
     pub kind: SubjectKind,
@@ -158,7 +158,7 @@ impl AttestSubject {
 }
 
 /// Revoke an attestation (its home centre, or a supervisor).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RevokeAttestation {
     pub subject: SubjectId,
     pub reason: String,
@@ -172,7 +172,7 @@ impl RevokeAttestation {
 }
 
 /// Whether a region accepts other regions' attestations without recognising each one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RecognitionPolicy {
     /// Every member centre's attestation counts here (the default; 一地入驻、全省共用).
@@ -182,7 +182,7 @@ pub enum RecognitionPolicy {
 }
 
 /// Where a blacklist entry bars a subject.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BlacklistScope {
     /// Every region.
@@ -204,7 +204,7 @@ impl BlacklistScope {
 }
 
 /// Put a subject on the blacklist (失信名单).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ListOnBlacklist {
     pub subject: SubjectId,
     pub scope: BlacklistScope,
@@ -241,7 +241,7 @@ impl ListOnBlacklist {
 }
 
 /// Lift a blacklist entry early, with a reason.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LiftBlacklist {
     pub subject: SubjectId,
     pub decision_no: String,
@@ -257,7 +257,7 @@ impl LiftBlacklist {
 }
 
 /// What part of its data a subject lets a member read (数据授权).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GrantScope {
     Profile,
@@ -268,7 +268,7 @@ pub enum GrantScope {
 }
 
 /// What a subject's bound key signs (数据确认与授权).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Statement {
     /// The subject confirms a document (its bid, a record about it) as its own and accurate.
@@ -281,7 +281,7 @@ pub enum Statement {
 
 /// A statement by a subject, signed by the key its home centre bound in the attestation. Any
 /// member may relay it to the ledger.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SubjectStatement {
     pub subject: SubjectId,
     pub statement: Statement,
@@ -296,7 +296,7 @@ impl SubjectStatement {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SignedStatement {
     pub statement: SubjectStatement,
     pub signature: crate::crypto::Signature,

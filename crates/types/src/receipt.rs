@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::id::TxHash;
 
 /// Stable rejection codes. Never renumber: the code is in every receipt ever written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RejectCode {
     /// Signer's key is not registered to any member.
@@ -60,7 +60,7 @@ impl RejectCode {
 }
 
 /// Why a transaction was refused.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error, utoipa::ToSchema)]
 #[error("{}: {reason}", code.as_str())]
 pub struct Rejection {
     pub code: RejectCode,
@@ -74,7 +74,7 @@ impl Rejection {
 }
 
 /// What happened to a transaction.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Applied,
@@ -82,7 +82,7 @@ pub enum Outcome {
 }
 
 /// One transaction's receipt.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Receipt {
     pub tx_hash: TxHash,
     pub outcome: Outcome,

@@ -20,7 +20,7 @@ use crate::identity::{
 use crate::limits::TX_BYTES_MAX;
 
 /// When a transaction stops being includable.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Expiry {
     /// Includable in blocks up to and including this height.
@@ -39,7 +39,7 @@ impl Expiry {
 }
 
 /// The unsigned part of a transaction.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TxBody {
     pub chain_id: ChainId,
     /// The member key that signs this body.
@@ -52,7 +52,7 @@ pub struct TxBody {
 
 /// What a transaction asks the ledger to do. One variant family per contract domain; new
 /// domains add variants at the end (the variant index is part of the canonical encoding).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// A trading centre anchors the SHA-256 of a deal document (全流程留痕).
@@ -153,7 +153,7 @@ impl Action {
 }
 
 /// The tender a deal document belongs to: region, project code, section (标段) code.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TenderRef {
     pub region: RegionCode,
     pub project_code: String,
@@ -174,7 +174,7 @@ impl std::fmt::Display for TenderRef {
 }
 
 /// The stage of a trade a document belongs to, in the order a trade moves through them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DealStage {
     Announcement,
@@ -205,7 +205,7 @@ impl DealStage {
 pub const ANCHOR_PARTIES_MAX: usize = 64;
 
 /// Anchor a document's SHA-256 to a tender and stage.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AnchorDocument {
     pub tender: TenderRef,
     pub stage: DealStage,
@@ -269,7 +269,7 @@ impl TxBody {
 }
 
 /// A body with its signer's signature.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SignedTx {
     pub body: TxBody,
     pub signature: Signature,
