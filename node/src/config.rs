@@ -89,6 +89,8 @@ pub struct NodeConfig {
     pub mempool: MempoolLimits,
     #[serde(default)]
     pub audit: AuditConfig,
+    #[serde(default)]
+    pub api: huxin_api::events::EventLimits,
 }
 
 impl NodeConfig {

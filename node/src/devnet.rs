@@ -191,6 +191,7 @@ pub fn create(dir: &Path, validators: usize, base_port: u16, bench_keys: usize) 
             blocks: Default::default(),
             mempool: Default::default(),
             audit: AuditConfig { anchor_key: Some("audit_key".into()), anchor_interval_ms: 2_000 },
+            api: Default::default(),
         };
         config.save(&home.join("config.toml"))?;
         nodes.push(ManifestNode {

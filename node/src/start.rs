@@ -209,7 +209,9 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
         let (log, store, ingress, chain) = (audit.clone(), store.clone(), ingress.clone(), genesis.chain_id.clone());
         tokio::spawn(crate::anchor::run(log, store, ingress, chain, key, interval));
     }
-    let api_state = ApiState::new(Arc::new(service), store.clone(), genesis.chain_id.clone(), heights, audit);
+    config.api.check().map_err(|e| eyre!("[api] in config.toml: {e}"))?;
+    let api_state = ApiState::new(Arc::new(service), store.clone(), genesis.chain_id.clone(), heights, audit)
+        .with_event_limits(config.api);
     let api_task = tokio::spawn(huxin_api::serve(listener, api_state));
     info!(api = %config.api_listen, "API listening");
 

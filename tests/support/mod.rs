@@ -235,3 +235,39 @@ pub fn anchor_tx(chain_id: &ChainId, key: &SecretKey, nonce: u64, expiry: Expiry
 pub fn far_expiry() -> Expiry {
     Expiry::Height(Height(50_000))
 }
+
+/// An open server-sent event stream (`GET /v1/events`) and the bytes read so far.
+pub struct Stream {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl Stream {
+    pub async fn open(url: &str, last_event_id: Option<&str>) -> Stream {
+        let mut request = reqwest::Client::new().get(url);
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200, "{url}");
+        Stream { response, buffer: String::new() }
+    }
+
+    /// The next event (id, kind, data), or None if none comes within `wait`.
+    pub async fn next(&mut self, wait: Duration) -> Option<(String, String, serde_json::Value)> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let field =
+                    |name: &str| block.lines().find_map(|l| l.strip_prefix(name).map(|v| v.trim_start().to_owned()));
+                if let (Some(id), Some(kind), Some(data)) = (field("id:"), field("event:"), field("data:")) {
+                    return Some((id, kind, serde_json::from_str(&data).unwrap()));
+                }
+                continue; // keep-alive comment
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk()).await.ok()?.unwrap()?;
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}

@@ -4,9 +4,10 @@
 //!
 //! Each event's SSE id is `height:index`; a client resumes with `Last-Event-ID` (or
 //! `from_height`) and gets every later event, replayed from the store, then live ones. Each
-//! client has its own producer task and a buffer of [`EVENTS_BUFFER_MAX`] events; a client that
-//! leaves it full for [`EVENTS_SLOW_CLIENT_MS`] is dropped (it may reconnect and resume). The
-//! node never waits for a client: producers only read the store.
+//! client has its own producer task and a buffer of [`EventLimits::events_buffer`] events; a
+//! client that leaves it full for [`EventLimits::events_slow_client_ms`] is dropped (it may
+//! reconnect and resume; `huxin_event_clients_dropped_total` counts them). The node never waits
+//! for a client: producers only read the store.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -24,12 +25,57 @@ use huxin_types::identity::{BlacklistScope, SubjectId};
 use huxin_types::{Action, Height, Outcome, RegionCode, TimestampMs, TxHash};
 
 use crate::routes::parse;
+
+/// Counters the node's `/metrics` reports.
+pub mod metrics {
+    use std::sync::atomic::AtomicU64;
+    /// Event streams dropped because their client did not keep up.
+    pub static EVENT_CLIENTS_DROPPED: AtomicU64 = AtomicU64::new(0);
+}
 use crate::{ApiError, ApiState};
 
-/// Events buffered per client before it counts as slow.
+/// Events buffered per client before it counts as slow (default of [`EventLimits::buffer`]).
 pub const EVENTS_BUFFER_MAX: usize = 1024;
-/// How long a client may leave its buffer full before it is dropped.
+/// How long a client may leave its buffer full before it is dropped (default of
+/// [`EventLimits::slow_client_ms`]).
 pub const EVENTS_SLOW_CLIENT_MS: u64 = 5_000;
+
+/// Per-client limits of event streams (`[api]` in a node's `config.toml`).
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct EventLimits {
+    /// Events buffered per client, 1 to 65 536.
+    #[serde(default = "default_buffer")]
+    pub events_buffer: usize,
+    /// How long a client may leave its buffer full before it is dropped, ms.
+    #[serde(default = "default_slow")]
+    pub events_slow_client_ms: u64,
+}
+
+fn default_buffer() -> usize {
+    EVENTS_BUFFER_MAX
+}
+fn default_slow() -> u64 {
+    EVENTS_SLOW_CLIENT_MS
+}
+
+impl Default for EventLimits {
+    fn default() -> Self {
+        EventLimits { events_buffer: EVENTS_BUFFER_MAX, events_slow_client_ms: EVENTS_SLOW_CLIENT_MS }
+    }
+}
+
+impl EventLimits {
+    /// The limits, or why they are out of range.
+    pub fn check(&self) -> Result<(), String> {
+        if !(1..=65_536).contains(&self.events_buffer) {
+            return Err(format!("events_buffer is 1 to 65536, got {}", self.events_buffer));
+        }
+        if !(1..=600_000).contains(&self.events_slow_client_ms) {
+            return Err(format!("events_slow_client_ms is 1 to 600000, got {}", self.events_slow_client_ms));
+        }
+        Ok(())
+    }
+}
 /// Most event streams served at once by one node.
 pub const EVENTS_CLIENTS_MAX: usize = 256;
 /// Most values in one filter (kinds, regions, subjects).
@@ -223,7 +269,8 @@ pub async fn events(
         )
     })?;
 
-    let (tx, rx) = mpsc::channel::<Event>(EVENTS_BUFFER_MAX);
+    let limits = s.event_limits;
+    let (tx, rx) = mpsc::channel::<Event>(limits.events_buffer.max(1));
     let mut heights = s.heights.clone();
     tokio::spawn(async move {
         let _permit = permit;
@@ -243,10 +290,11 @@ pub async fn events(
                     {
                         continue;
                     }
-                    match tx.send_timeout(event, Duration::from_millis(EVENTS_SLOW_CLIENT_MS)).await {
+                    match tx.send_timeout(event, Duration::from_millis(limits.events_slow_client_ms)).await {
                         Ok(()) => {}
                         Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
                             tracing::info!("slow event client dropped");
+                            metrics::EVENT_CLIENTS_DROPPED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                             return;
                         }
                         Err(mpsc::error::SendTimeoutError::Closed(_)) => return,

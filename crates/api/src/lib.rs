@@ -85,6 +85,8 @@ pub struct ApiState {
     pub events_clients: Arc<tokio::sync::Semaphore>,
     /// The audit log of supervisor queries.
     pub audit: Arc<supervisor::AuditLog>,
+    /// Per-client limits of event streams.
+    pub event_limits: events::EventLimits,
 }
 
 impl ApiState {
@@ -96,7 +98,12 @@ impl ApiState {
         audit: Arc<supervisor::AuditLog>,
     ) -> Self {
         let events_clients = Arc::new(tokio::sync::Semaphore::new(events::EVENTS_CLIENTS_MAX));
-        ApiState { node, store, chain_id, heights, events_clients, audit }
+        ApiState { node, store, chain_id, heights, events_clients, audit, event_limits: Default::default() }
+    }
+
+    pub fn with_event_limits(mut self, limits: events::EventLimits) -> Self {
+        self.event_limits = limits;
+        self
     }
 }
 

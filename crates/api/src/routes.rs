@@ -512,5 +512,19 @@ pub(crate) async fn signer(State(s): State<ApiState>, Path(key): Path<String>) -
     responses((status = 200, description = "Prometheus text", content_type = "text/plain"))
 )]
 pub(crate) async fn metrics(State(s): State<ApiState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.node.metrics_text())
+    let mut text = s.node.metrics_text();
+    // OpenMetrics text ends with `# EOF`: the API's own counters go before it.
+    let eof = text.ends_with("# EOF\n");
+    if eof {
+        text.truncate(text.len() - "# EOF\n".len());
+    }
+    let dropped = crate::events::metrics::EVENT_CLIENTS_DROPPED.load(std::sync::atomic::Ordering::Relaxed);
+    text.push_str(&format!(
+        "# HELP huxin_event_clients_dropped_total Event streams dropped because their client did not keep up.\n\
+         # TYPE huxin_event_clients_dropped_total counter\nhuxin_event_clients_dropped_total {dropped}\n"
+    ));
+    if eof {
+        text.push_str("# EOF\n");
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
