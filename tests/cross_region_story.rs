@@ -15,6 +15,7 @@ use huxin_types::tx::{AnchorDocument, DealStage, TenderRef};
 use huxin_types::{Action, Hash32, RegionCode, TimestampMs, Uscc};
 use serde_json::{json, Value};
 
+use huxin_client::{ListFilter, StatsFilter};
 use support::Net;
 
 const DAY: u64 = 86_400_000;
@@ -301,6 +302,37 @@ async fn attest_recognise_guarantee_bid_penalise_blacklist() {
     assert_eq!(e["eligible"], json!(true), "{e}");
     let lifted = net.client(1).get_json("/v1/blacklist?region=330200").await.unwrap();
     assert_eq!(lifted["items"], json!([]), "{lifted}");
+
+    // The Rust client covers every read endpoint, typed.
+    let c = net.client(2);
+    let members = c.members().await.unwrap();
+    assert!(members.iter().any(|m| m.name.contains("宁波")) && members.len() >= 6, "{members:?}");
+    let by_name = ListFilter { name: Some("供应商 ".into()), ..Default::default() };
+    let found = c.subject_search(&by_name).await.unwrap();
+    assert!(found.items.iter().any(|m| m.subject == SubjectId::Organisation(a.clone())), "{found:?}");
+    let deals = c.subject_deals(a.as_str(), &ListFilter::default()).await.unwrap();
+    assert_eq!(deals.items.len(), 1, "A's bid: {deals:?}");
+    assert_eq!(deals.items[0].stage, DealStage::Bid);
+    let credit = c.credit_list(&ListFilter { region: Some(330000), ..Default::default() }).await.unwrap();
+    assert_eq!(credit.items.len(), 1);
+    let bonds = c.guarantee_list(&ListFilter { applicant: Some(a.to_string()), ..Default::default() }).await.unwrap();
+    assert_eq!(bonds.items[0].record.guarantee.number, "BOC-2026-0001");
+    assert!(c.blacklist_list(&ListFilter::default()).await.unwrap().items.is_empty(), "lifted");
+    let signed = c.signer_txs(&net.member_key("supervisor").public_key(), &ListFilter::default()).await.unwrap();
+    assert!(signed.items.len() >= 4, "{signed:?}");
+    assert_eq!(c.proposal(&Hash32([7; 32])).await.unwrap_err().code(), Some("not_found"));
+    assert_eq!(c.params().await.unwrap().proposal_ttl_days, 7);
+    assert_eq!(c.validators().await.unwrap().current.len(), 4);
+    assert!(!c.stats(&StatsFilter::default()).await.unwrap().rows.is_empty());
+    assert!(c.stats_csv(&StatsFilter::default()).await.unwrap().starts_with("month,region,metric,count\n"));
+    let full = c.full_credit_history(&net.member_key("supervisor"), a.as_str()).await.unwrap();
+    assert_eq!((full.records.len(), full.hidden), (1, 0));
+    assert!(c.metrics().await.unwrap().contains("huxin_event_clients_dropped_total"));
+    assert!(c.openapi().await.unwrap()["paths"]["/v1/stats"].is_object());
+    let mut events = c.events("kinds=list_on_blacklist,lift_blacklist&from_height=1").await.unwrap();
+    let first = events.next().await.unwrap().unwrap();
+    assert_eq!((first.kind.as_str(), first.national), ("list_on_blacklist", true));
+    assert_eq!(events.next().await.unwrap().unwrap().kind, "lift_blacklist");
 
     // Bad query input gets typed errors.
     let err = net.client(0).get_json("/v1/subjects/91330100MA0000001X/eligibility?region=330200").await.unwrap_err();

@@ -16,13 +16,13 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use huxin_contracts::{credit, guarantee, registry};
 use huxin_state::StateView;
 use huxin_types::identity::{BlacklistScope, SubjectId};
-use huxin_types::{Action, Height, Outcome, RegionCode, TimestampMs, TxHash};
+use huxin_types::{Action, Height, Outcome, RegionCode};
 
 use crate::routes::parse;
 
@@ -81,22 +81,7 @@ pub const EVENTS_CLIENTS_MAX: usize = 256;
 /// Most values in one filter (kinds, regions, subjects).
 pub const EVENTS_FILTER_VALUES_MAX: usize = 64;
 
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, utoipa::ToSchema)]
-pub struct Event {
-    pub height: Height,
-    pub index: u32,
-    pub time: TimestampMs,
-    pub tx_hash: TxHash,
-    /// The transaction kind, e.g. `list_on_blacklist`.
-    pub kind: String,
-    /// Regions the event concerns (the signer's, the tender's, the blacklist scope's).
-    pub regions: Vec<RegionCode>,
-    /// True for a national blacklist entry: it concerns every region.
-    pub national: bool,
-    /// Subjects the event concerns.
-    pub subjects: Vec<SubjectId>,
-    pub action: Action,
-}
+pub use huxin_state::queries::Event;
 
 #[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

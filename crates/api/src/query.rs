@@ -13,7 +13,7 @@ use huxin_contracts::blacklist::{self, BlacklistEntry};
 use huxin_contracts::credit::{self, Publication};
 use huxin_contracts::governance::{self, ProposalRecord};
 use huxin_contracts::guarantee::{self, GuaranteeState};
-use huxin_contracts::registry::{self, NextValidators, ValidatorRecord};
+use huxin_contracts::registry;
 use huxin_state::proof::{
     prove_entry, CertifiedHeader, ProvenEntry, StateProof, StoredCertificate, ValidatorChange, PROOF_ENTRIES_MAX,
     VALIDATOR_CHANGES_MAX,
@@ -21,6 +21,7 @@ use huxin_state::proof::{
 use huxin_state::queries::{
     self, CreditHistoryView, CreditItem, DocumentView, EligibilityView, GuaranteeView, SubjectView, TenderView,
 };
+pub use huxin_state::queries::{Page, SignerTx, SubjectMatch, ValidatorsView};
 use huxin_state::StateView;
 use huxin_types::governance::Params;
 use huxin_types::identity::SubjectId;
@@ -331,14 +332,6 @@ pub async fn params(State(s): State<ApiState>) -> Result<Json<Params>, ApiError>
     checked(&view, Json(params))
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
-pub struct ValidatorsView {
-    pub height: Height,
-    pub current: Vec<ValidatorRecord>,
-    /// A scheduled change, in force from its activation height.
-    pub next: Option<NextValidators>,
-}
-
 #[utoipa::path(
     get,
     path = "/v1/validators",
@@ -379,15 +372,6 @@ pub struct ListQuery {
     /// Subjects whose attested name starts with this.
     pub name: Option<String>,
     pub status: Option<String>,
-}
-
-/// One page of a list. `next_cursor` is absent when the list is complete.
-#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
-pub struct Page<T> {
-    pub height: Height,
-    pub time: TimestampMs,
-    pub items: Vec<T>,
-    pub next_cursor: Option<String>,
 }
 
 pub(crate) fn list_query(q: Result<Query<ListQuery>, QueryRejection>) -> Result<(ListQuery, usize), ApiError> {
@@ -600,13 +584,6 @@ pub async fn blacklist_list(
     checked(&view, Json(Page { height, time, items, next_cursor }))
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
-pub struct SignerTx {
-    pub tx_hash: huxin_types::TxHash,
-    pub height: Height,
-    pub index: u32,
-}
-
 /// Transactions a key signed, oldest first.
 #[utoipa::path(
     get,
@@ -650,15 +627,6 @@ pub async fn members(State(s): State<ApiState>) -> Result<Json<Vec<registry::Mem
     let view = StateView::new(s.store.as_ref(), height.0);
     let members = registry::member_ids(&view).iter().filter_map(|id| registry::member(&view, id)).collect();
     checked(&view, Json(members))
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
-pub struct SubjectMatch {
-    pub subject: SubjectId,
-    pub name: String,
-    pub kind: huxin_types::identity::SubjectKind,
-    pub home_region: RegionCode,
-    pub revoked: bool,
 }
 
 /// Attested subjects whose current name starts with `name`, in name order.

@@ -6,8 +6,9 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
+pub use huxin_state::queries::{StatsRow, StatsView};
 use huxin_state::stats::{self, NATIONAL, STATS};
 use huxin_types::{Height, RegionCode};
 
@@ -38,22 +39,6 @@ pub struct StatsQuery {
     pub metric: Option<String>,
     /// `json` (default) or `csv`.
     pub format: Option<String>,
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
-pub struct StatsRow {
-    /// `YYYY-MM`, China Standard Time.
-    pub month: String,
-    /// A 6-digit region code, or `national`.
-    pub region: String,
-    pub metric: String,
-    pub count: u64,
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
-pub struct StatsView {
-    pub height: Height,
-    pub rows: Vec<StatsRow>,
 }
 
 fn month_param(name: &str, value: Option<u32>) -> Result<Option<u32>, ApiError> {

@@ -17,12 +17,13 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use huxin_contracts::audit::AuditAnchor;
 use huxin_contracts::credit::Publication;
 use huxin_contracts::registry;
 use huxin_state::queries::CreditItem;
+pub use huxin_state::queries::{AuditPage, FullCreditView};
 use huxin_state::StateView;
 use huxin_store::Store;
 use huxin_types::audit::{
@@ -195,17 +196,6 @@ pub fn authenticate(s: &ApiState, method: &Method, uri: &Uri, headers: &HeaderMa
     Ok(Supervisor { key, member: member.id })
 }
 
-/// A subject's full credit history for supervisors: every record, hidden ones marked.
-#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
-pub struct FullCreditView {
-    pub subject: SubjectId,
-    pub height: Height,
-    pub time: TimestampMs,
-    /// Records a public view does not show (repaired, revoked, expired, not yet published).
-    pub hidden: usize,
-    pub records: Vec<CreditItem>,
-}
-
 #[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TimeQuery {
@@ -260,18 +250,6 @@ pub struct AuditQuery {
     /// Entries after this seq (default 0: from the first).
     pub after: Option<u64>,
     pub limit: Option<usize>,
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
-pub struct AuditPage {
-    /// The member whose key anchors this node's log on the ledger.
-    pub anchor_member: Option<MemberId>,
-    /// The log's last seq and hash when this page was read.
-    pub head_seq: u64,
-    pub head_hash: Hash32,
-    pub entries: Vec<AuditEntry>,
-    /// Ask again with `after=` this to continue; absent at the end.
-    pub next_after: Option<u64>,
 }
 
 /// The node's audit log, oldest first (this request is logged after it is read).

@@ -8,11 +8,20 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use huxin_contracts::blacklist::BlacklistEntry;
+use huxin_contracts::deal::AnchorRecord;
+use huxin_contracts::governance::ProposalRecord;
+use huxin_contracts::registry::MemberRecord;
 pub use huxin_state::proof::{ProofError, StateProof, Verified};
-pub use huxin_state::queries::{verify_answer, ProvableQuery, VerifiedAnswer};
+pub use huxin_state::queries::{
+    verify_answer, AuditPage, CreditHistoryView, CreditItem, DocumentView, EligibilityView, Event, FullCreditView,
+    GuaranteeView, Page, ProvableQuery, SignerTx, StatsRow, StatsView, SubjectMatch, SubjectView, TenderView,
+    ValidatorsView, VerifiedAnswer,
+};
 use huxin_types::audit::{self, AuditEntry};
 use huxin_types::crypto::{Domain, SecretKey};
 use huxin_types::genesis::Genesis;
+use huxin_types::governance::Params;
 use huxin_types::tx::Expiry;
 use huxin_types::{Action, BlockHash, ChainId, Height, SignedTx, TxBody, TxHash};
 use huxin_types::{Hash32, MemberId, TimestampMs};
@@ -110,6 +119,80 @@ pub struct BlockSummary {
 pub struct Client {
     base: String,
     http: reqwest::Client,
+    /// Without a whole-request timeout, for event streams.
+    http_stream: reqwest::Client,
+}
+
+/// Filters and paging of the list endpoints; unset fields are left out.
+#[derive(Serialize, Default, Debug, Clone)]
+pub struct ListFilter {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tender: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applicant: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// Filters of `GET /v1/stats`.
+#[derive(Serialize, Default, Debug, Clone)]
+pub struct StatsFilter {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metric: Option<String>,
+}
+
+/// An open `GET /v1/events` stream.
+pub struct EventStream {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl EventStream {
+    /// The next event, `None` when the stream ends.
+    pub async fn next(&mut self) -> Result<Option<Event>, ClientError> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                if let Some(data) = block.lines().find_map(|l| l.strip_prefix("data:")) {
+                    return serde_json::from_str(data.trim_start())
+                        .map(Some)
+                        .map_err(|e| ClientError::Decode(e.to_string()));
+                }
+                continue; // a keep-alive comment
+            }
+            match self.response.chunk().await {
+                Ok(Some(chunk)) => self.buffer.push_str(&String::from_utf8_lossy(&chunk)),
+                Ok(None) => return Ok(None),
+                Err(source) => return Err(ClientError::Transport { url: "/v1/events".into(), source }),
+            }
+        }
+    }
 }
 
 impl Client {
@@ -120,7 +203,8 @@ impl Client {
             .pool_max_idle_per_host(64)
             .build()
             .unwrap_or_default();
-        Self { base: base.trim_end_matches('/').to_owned(), http }
+        let http_stream = reqwest::Client::builder().build().unwrap_or_default();
+        Self { base: base.trim_end_matches('/').to_owned(), http, http_stream }
     }
 
     pub fn base(&self) -> &str {
@@ -262,6 +346,120 @@ impl Client {
         let sep = if path.contains('?') { '&' } else { '?' };
         let answer: serde_json::Value = self.get(&format!("{path}{sep}proof=true")).await?;
         Ok(verify_answer(query, &answer, genesis)?)
+    }
+
+    /// GET `path` with query parameters `q`, decoded as `T`.
+    async fn get_query<T: DeserializeOwned, Q: Serialize + ?Sized>(&self, path: &str, q: &Q) -> Result<T, ClientError> {
+        let url = format!("{}{path}", self.base);
+        let response = self.http.get(&url).query(q).send().await;
+        self.answer(url, response).await
+    }
+
+    /// Every member: trading centres, guarantee providers, supervisors.
+    pub async fn members(&self) -> Result<Vec<MemberRecord>, ClientError> {
+        self.get("/v1/members").await
+    }
+
+    /// Attested subjects whose name starts with `filter.name`.
+    pub async fn subject_search(&self, filter: &ListFilter) -> Result<Page<SubjectMatch>, ClientError> {
+        self.get_query("/v1/subjects", filter).await
+    }
+
+    /// Deal documents naming a USCC as a party.
+    pub async fn subject_deals(&self, uscc: &str, filter: &ListFilter) -> Result<Page<AnchorRecord>, ClientError> {
+        self.get_query(&format!("/v1/subjects/{uscc}/deals"), filter).await
+    }
+
+    /// Published credit records by region, kind, severity and decision dates.
+    pub async fn credit_list(&self, filter: &ListFilter) -> Result<Page<CreditItem>, ClientError> {
+        self.get_query("/v1/credit", filter).await
+    }
+
+    /// E-guarantees of a provider, a section or an applicant (exactly one of them in `filter`).
+    pub async fn guarantee_list(&self, filter: &ListFilter) -> Result<Page<GuaranteeView>, ClientError> {
+        self.get_query("/v1/guarantees", filter).await
+    }
+
+    /// Blacklist entries in force at `filter.time`, optionally covering `filter.region`.
+    pub async fn blacklist_list(&self, filter: &ListFilter) -> Result<Page<BlacklistEntry>, ClientError> {
+        self.get_query("/v1/blacklist", filter).await
+    }
+
+    /// Transactions a key signed, oldest first.
+    pub async fn signer_txs(
+        &self,
+        key: &huxin_types::PublicKey,
+        filter: &ListFilter,
+    ) -> Result<Page<SignerTx>, ClientError> {
+        self.get_query(&format!("/v1/signers/{key}/txs"), filter).await
+    }
+
+    pub async fn proposal(&self, id: &Hash32) -> Result<ProposalRecord, ClientError> {
+        self.get(&format!("/v1/proposals/{id}")).await
+    }
+
+    pub async fn params(&self) -> Result<Params, ClientError> {
+        self.get("/v1/params").await
+    }
+
+    pub async fn validators(&self) -> Result<ValidatorsView, ClientError> {
+        self.get("/v1/validators").await
+    }
+
+    /// Monthly statistics; `filter` takes `from`, `to` (YYYYMM), `region` and `metric`.
+    pub async fn stats(&self, filter: &StatsFilter) -> Result<StatsView, ClientError> {
+        self.get_query("/v1/stats", filter).await
+    }
+
+    /// The same statistics as CSV text.
+    pub async fn stats_csv(&self, filter: &StatsFilter) -> Result<String, ClientError> {
+        let url = format!("{}/v1/stats", self.base);
+        let response = self.http.get(&url).query(filter).query(&[("format", "csv")]).send().await;
+        let response = response.map_err(|source| ClientError::Transport { url: url.clone(), source })?;
+        if !response.status().is_success() {
+            return self.answer(url, Ok(response)).await;
+        }
+        response.text().await.map_err(|source| ClientError::Transport { url, source })
+    }
+
+    /// A subject's full credit history, hidden records included: a signed supervisor query,
+    /// logged in the node's audit log.
+    pub async fn full_credit_history(&self, key: &SecretKey, subject: &str) -> Result<FullCreditView, ClientError> {
+        self.signed_get(key, &format!("/v1/supervisor/subjects/{subject}/credit")).await
+    }
+
+    /// The node's Prometheus metrics text.
+    pub async fn metrics(&self) -> Result<String, ClientError> {
+        let url = format!("{}/metrics", self.base);
+        let response =
+            self.http.get(&url).send().await.map_err(|source| ClientError::Transport { url: url.clone(), source })?;
+        response.text().await.map_err(|source| ClientError::Transport { url, source })
+    }
+
+    /// The node's OpenAPI document.
+    pub async fn openapi(&self) -> Result<serde_json::Value, ClientError> {
+        self.get("/openapi.json").await
+    }
+
+    /// Subscribe to `GET /v1/events` (`query`: e.g. `kinds=list_on_blacklist&regions=330200&from_height=1`).
+    /// Events arrive in order; the stream ends if the node drops the client (resume with
+    /// `from_height` or the last event's id).
+    pub async fn events(&self, query: &str) -> Result<EventStream, ClientError> {
+        let url = format!("{}/v1/events?{query}", self.base);
+        let response = self
+            .http_stream
+            .get(&url)
+            .send()
+            .await
+            .map_err(|source| ClientError::Transport { url: url.clone(), source })?;
+        if !response.status().is_success() {
+            // A refusal: the node's JSON error.
+            return match self.answer::<serde_json::Value>(url, Ok(response)).await {
+                Err(e) => Err(e),
+                Ok(_) => Err(ClientError::Decode("an error status with a success body".into())),
+            };
+        }
+        Ok(EventStream { response, buffer: String::new() })
     }
 
     /// A subject's profile: attestation, blacklist entries, credit score, grants.
