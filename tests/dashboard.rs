@@ -299,7 +299,8 @@ async fn a_person_uses_the_dashboard() {
 
     // Guarantee verification: the real one, and one that does not exist.
     b.open(&format!("{base}/#/guarantee/BOC-2026-0901"), "#/guarantee/BOC-2026-0901").await;
-    assert_eq!(b.text("#guarantee-state").await, "issued");
+    assert_eq!(b.text("#guarantee-state").await, "已出函");
+    assert_eq!(b.eval("document.querySelector('#guarantee-state').dataset.state").await, json!("issued"));
     assert!(b.text("#guarantee-result").await.contains("真实有效"));
     b.open(&format!("{base}/#/guarantee/FAKE-0001"), "#/guarantee/FAKE-0001").await;
     assert!(b.text("#guarantee-result").await.contains("链上没有该记录"));

@@ -43,6 +43,28 @@ const TEXT = {
   },
 };
 
+// Labels of the ledger's enum values (snake_case in the API).
+const LABELS = {
+  zh: {
+    supplier: "供应商", agent: "代理机构", purchaser: "采购人", expert: "评标专家",
+    administrative_penalty: "行政处罚", dishonest_conduct: "失信行为", commendation: "表彰奖励",
+    project_evaluation: "项目评价", contract_performance: "履约评价",
+    minor: "轻微", general: "一般", serious: "严重", especially_serious: "特别严重",
+    issued: "已出函", verified: "已核验", claimed: "已索赔", paid: "已赔付", released: "已释放",
+    cancelled: "已撤销", replaced: "已替换", expired: "已过期",
+    announcement: "招标公告", tender_document: "招标文件", clarification: "澄清修改", bid: "投标文件",
+    opening_record: "开标记录", evaluation_report: "评标报告", candidate_publicity: "中标候选人公示",
+    award_notice: "中标通知书", contract: "合同", complaint: "投诉", exception: "异常", archive: "归档",
+  },
+  en: {
+    administrative_penalty: "administrative penalty", dishonest_conduct: "dishonest conduct",
+    project_evaluation: "project evaluation", contract_performance: "contract performance",
+    especially_serious: "especially serious", tender_document: "tender document", opening_record: "opening record",
+    evaluation_report: "evaluation report", candidate_publicity: "candidate publicity", award_notice: "award notice",
+  },
+};
+const label = (value) => LABELS[lang][value] || String(value ?? "").replace(/_/g, " ");
+
 let lang = localStorage.getItem("huxin-lang") === "en" ? "en" : "zh";
 const t = (key) => TEXT[lang][key] || key;
 const app = () => document.getElementById("app");
@@ -156,7 +178,7 @@ async function renderSubject(id) {
 
   const identity = a
     ? table(["name", "code", "kind", "home_region", "attested_by", "recognised_in"], [[
-        `<span id="subject-name">${esc(a.name)}</span>`, esc(id), esc(a.kind), esc(regionName(list, a.home_region)),
+        `<span id="subject-name">${esc(a.name)}</span>`, esc(id), esc(label(a.kind)), esc(regionName(list, a.home_region)),
         esc(memberName(list, a.attested_by)),
         esc(a.recognitions.map((r) => regionName(list, r.region)).join("、") || "—")]])
     : `<p class="muted" id="subject-name">${t("not_attested")}</p>`;
@@ -167,7 +189,7 @@ async function renderSubject(id) {
   const records = credit.records;
   const creditHtml = records.length
     ? creditChart(records) + table(["date", "decision", "authority", "severity", "kind"], records.map((r) => [
-        esc(day(r.record.decision_date)), esc(r.record.decision_no), esc(r.record.authority), esc(r.record.severity), esc(r.record.kind)]))
+        esc(day(r.record.decision_date)), esc(r.record.decision_no), esc(r.record.authority), esc(label(r.record.severity)), esc(label(r.record.kind))]))
     : `<p class="muted">${t("no_records")}</p>`;
   const entries = profile.blacklist;
   const blacklistHtml = entries.length
@@ -178,11 +200,11 @@ async function renderSubject(id) {
   const guaranteeHtml = guarantees.items.length
     ? table(["number", "provider", "amount", "state"], guarantees.items.map((g) => [
         `<a href="#/guarantee/${encodeURIComponent(g.guarantee.number)}">${esc(g.guarantee.number)}</a>`,
-        esc(memberName(list, g.provider)), esc(yuan(g.guarantee.amount_fen)), esc(g.current_state)]))
+        esc(memberName(list, g.provider)), esc(yuan(g.guarantee.amount_fen)), esc(label(g.current_state))]))
     : `<p class="muted">${t("no_guarantees")}</p>`;
   const dealHtml = deals.items.length
     ? table(["time", "tender", "stage", "sha256"], deals.items.map((d) => [
-        esc(day(d.time)), esc(`${d.tender.region}/${d.tender.project_code}/${d.tender.section_code}`), esc(d.stage),
+        esc(day(d.time)), esc(`${d.tender.region}/${d.tender.project_code}/${d.tender.section_code}`), esc(label(d.stage)),
         `<span class="mono">${esc(d.document_hash)}</span>`]))
     : `<p class="muted">${t("no_deals")}</p>`;
 
@@ -213,9 +235,9 @@ async function renderGuarantee(number) {
   }
   out.innerHTML = `<p class="ok">${t("authentic")}</p>` + table(["number", "provider", "applicant", "amount", "validity", "state"], [[
     esc(g.guarantee.number), esc(memberName(list, g.provider)), esc(g.guarantee.applicant), esc(yuan(g.guarantee.amount_fen)),
-    esc(`${day(g.guarantee.valid_from)} – ${day(g.guarantee.valid_until)}`), `<strong id="guarantee-state">${esc(g.current_state)}</strong>`]]) +
+    esc(`${day(g.guarantee.valid_from)} – ${day(g.guarantee.valid_until)}`), `<strong id="guarantee-state" data-state="${esc(g.current_state)}">${esc(label(g.current_state))}</strong>`]]) +
     `<h2>${t("history")}</h2>` + table(["time", "state", "member", "reasons"], g.history.map((h) => [
-      esc(day(h.time)), esc(h.state), esc(memberName(list, h.by)), esc(h.reason)]));
+      esc(day(h.time)), esc(label(h.state)), esc(memberName(list, h.by)), esc(h.reason)]));
 }
 
 // ---- document ----
@@ -232,7 +254,7 @@ function renderDocument() {
     const [doc, list] = [await api(`/v1/documents/${hex}`), await members()];
     const rows = doc.anchors.map((a) => [
       esc(day(a.time)), esc(memberName(list, a.anchored_by)), esc(`${a.tender.region}/${a.tender.project_code}/${a.tender.section_code}`),
-      esc(a.stage), esc(a.height)]);
+      esc(label(a.stage)), esc(a.height)]);
     out.innerHTML = `<p>${t("sha256")}: <span class="mono" id="doc-hash">${hex}</span></p>` + (rows.length
       ? `<p class="ok" id="doc-verdict">${t("authentic")}</p>` + table(["time", "anchored_by", "tender", "stage", "height"], rows)
       : `<p class="bad" id="doc-verdict">${t("not_anchored")}</p>`);
