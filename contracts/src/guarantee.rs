@@ -94,9 +94,13 @@ pub struct GuaranteeRecord {
 }
 
 impl GuaranteeRecord {
-    /// The state in force at `time`: issued or verified guarantees expire at `valid_until`.
+    /// The state in force at `time`: the state of the last step recorded at or before `time`
+    /// (the issued state before the first step), and issued or verified guarantees expire at
+    /// `valid_until`. At the latest block's time this is the stored state.
     pub fn state_at(&self, time: TimestampMs) -> GuaranteeState {
-        match self.state {
+        let recorded =
+            self.history.iter().rev().find(|e| e.time <= time).or(self.history.first()).map_or(self.state, |e| e.state);
+        match recorded {
             GuaranteeState::Issued | GuaranteeState::Verified if time >= self.guarantee.valid_until => {
                 GuaranteeState::Expired
             }

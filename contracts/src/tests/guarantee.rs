@@ -232,3 +232,38 @@ fn competing_bid_bonds_paid_by_one_payer_raise_a_warning() {
         RiskKind::SameGuaranteePayer { payer: uscc("91330100MA0000777"), applicants: vec![uscc(A), uscc(B)] }
     );
 }
+
+/// A guarantee's state at a past time follows its history, not its latest state.
+#[test]
+fn state_at_a_past_time_follows_the_history() {
+    let (mut state, k) = setup();
+    let (ningbo, bank) = (&k[1], &k[4]);
+    run_at(&mut state, bank, DAY, Action::IssueGuarantee(bond("G9", A, 20_000))).unwrap();
+    run_at(&mut state, ningbo, 2 * DAY, Action::VerifyGuarantee(note("G9"))).unwrap();
+    let claim = ClaimGuarantee {
+        number: "G9".into(),
+        reason: "放弃中标".into(),
+        evidence_hash: Hash32([5; 32]),
+        amount_fen: 10_000,
+    };
+    run_at(&mut state, ningbo, 3 * DAY, Action::ClaimGuarantee(claim)).unwrap();
+    let pay = PayGuarantee { number: "G9".into(), amount_fen: 10_000, evidence_hash: Hash32([6; 32]) };
+    run_at(&mut state, bank, 4 * DAY, Action::PayGuarantee(pay)).unwrap();
+    let g = contract::guarantee(&state, "G9").unwrap();
+    let at = |day: u64| g.state_at(TimestampMs(day * DAY + 1));
+    assert_eq!(
+        [at(1), at(2), at(3), at(4), at(200)],
+        [
+            GuaranteeState::Issued,
+            GuaranteeState::Verified,
+            GuaranteeState::Claimed,
+            GuaranteeState::Paid,
+            GuaranteeState::Paid
+        ]
+    );
+    // An unclaimed guarantee expires at its validity end, whatever its recorded step.
+    run_at(&mut state, bank, 5 * DAY, Action::IssueGuarantee(bond("G10", B, 20_000))).unwrap();
+    let g = contract::guarantee(&state, "G10").unwrap();
+    assert_eq!(g.state_at(TimestampMs(89 * DAY)), GuaranteeState::Issued);
+    assert_eq!(g.state_at(TimestampMs(90 * DAY)), GuaranteeState::Expired);
+}
