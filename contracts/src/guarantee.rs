@@ -83,7 +83,8 @@ pub struct GuaranteeEvent {
 pub struct GuaranteeRecord {
     pub guarantee: IssueGuarantee,
     pub provider: MemberId,
-    /// The stored state (see [`GuaranteeRecord::state_at`] for the one in force).
+    /// The stored state (see [`GuaranteeRecord::current_state`] and [`GuaranteeRecord::state_at`]
+    /// for the one in force).
     pub state: GuaranteeState,
     /// The amount claimed, once claimed.
     pub claimed_fen: Option<u64>,
@@ -94,9 +95,21 @@ pub struct GuaranteeRecord {
 }
 
 impl GuaranteeRecord {
-    /// The state in force at `time`: the state of the last step recorded at or before `time`
-    /// (the issued state before the first step), and issued or verified guarantees expire at
-    /// `valid_until`. At the latest block's time this is the stored state.
+    /// The state now, at block time `time`: the stored state, except that an issued or verified
+    /// guarantee expires at `valid_until`. Transitions are checked against this.
+    pub fn current_state(&self, time: TimestampMs) -> GuaranteeState {
+        match self.state {
+            GuaranteeState::Issued | GuaranteeState::Verified if time >= self.guarantee.valid_until => {
+                GuaranteeState::Expired
+            }
+            s => s,
+        }
+    }
+
+    /// The state in force at any `time`, past or present (for queries): the state of the last
+    /// step recorded at or before `time` (the issued state before the first step), and issued or
+    /// verified guarantees expire at `valid_until`. At the latest block's time this is
+    /// [`Self::current_state`].
     pub fn state_at(&self, time: TimestampMs) -> GuaranteeState {
         let recorded =
             self.history.iter().rev().find(|e| e.time <= time).or(self.history.first()).map_or(self.state, |e| e.state);
@@ -109,7 +122,7 @@ impl GuaranteeRecord {
     }
 
     pub fn is_active(&self, time: TimestampMs) -> bool {
-        matches!(self.state_at(time), GuaranteeState::Issued | GuaranteeState::Verified | GuaranteeState::Claimed)
+        matches!(self.current_state(time), GuaranteeState::Issued | GuaranteeState::Verified | GuaranteeState::Claimed)
     }
 }
 
@@ -195,7 +208,7 @@ pub fn issue(ctx: &TxContext, state: &mut dyn KvState, g: &IssueGuarantee) -> Re
                     ),
                 ));
             }
-            let current = earlier.state_at(ctx.time);
+            let current = earlier.current_state(ctx.time);
             if !matches!(current, GuaranteeState::Issued | GuaranteeState::Verified | GuaranteeState::Expired) {
                 return Err(not_from(number, current, "replaced"));
             }
@@ -214,7 +227,7 @@ pub fn issue(ctx: &TxContext, state: &mut dyn KvState, g: &IssueGuarantee) -> Re
                     format!(
                         "applicant {} already holds active bid bond {number} ({}) for section {}",
                         g.applicant,
-                        held.state_at(ctx.time).as_str(),
+                        held.current_state(ctx.time).as_str(),
                         g.tender
                     ),
                 ));
@@ -287,7 +300,7 @@ pub fn issue(ctx: &TxContext, state: &mut dyn KvState, g: &IssueGuarantee) -> Re
 pub fn verify(ctx: &TxContext, state: &mut dyn KvState, n: &GuaranteeNote) -> Result<(), Rejection> {
     n.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
     let mut record = load(state, &n.number)?;
-    let current = record.state_at(ctx.time);
+    let current = record.current_state(ctx.time);
     if !matches!(current, GuaranteeState::Issued | GuaranteeState::Verified) {
         return Err(not_from(&n.number, current, "verified"));
     }
@@ -322,7 +335,7 @@ pub fn claim(ctx: &TxContext, state: &mut dyn KvState, c: &ClaimGuarantee) -> Re
             ),
         ));
     }
-    let current = record.state_at(ctx.time);
+    let current = record.current_state(ctx.time);
     if !matches!(current, GuaranteeState::Issued | GuaranteeState::Verified) {
         return Err(not_from(&c.number, current, "claimed"));
     }
@@ -355,7 +368,7 @@ pub fn pay(ctx: &TxContext, state: &mut dyn KvState, p: &PayGuarantee) -> Result
     p.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
     let mut record = load(state, &p.number)?;
     issuer_only(ctx, &record, "paid")?;
-    let current = record.state_at(ctx.time);
+    let current = record.current_state(ctx.time);
     if current != GuaranteeState::Claimed {
         return Err(not_from(&p.number, current, "paid"));
     }
@@ -391,7 +404,7 @@ pub fn release(ctx: &TxContext, state: &mut dyn KvState, n: &GuaranteeNote) -> R
         }
         _ => {}
     }
-    let current = record.state_at(ctx.time);
+    let current = record.current_state(ctx.time);
     if !matches!(current, GuaranteeState::Issued | GuaranteeState::Verified | GuaranteeState::Expired) {
         return Err(not_from(&n.number, current, "released"));
     }
@@ -405,7 +418,7 @@ pub fn cancel(ctx: &TxContext, state: &mut dyn KvState, n: &GuaranteeNote) -> Re
     n.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
     let mut record = load(state, &n.number)?;
     issuer_only(ctx, &record, "cancelled")?;
-    let current = record.state_at(ctx.time);
+    let current = record.current_state(ctx.time);
     if current != GuaranteeState::Issued {
         return Err(not_from(&n.number, current, "cancelled"));
     }
