@@ -121,6 +121,47 @@ async fn bad_input_is_refused_with_typed_errors() {
     assert_eq!(r.status().as_u16(), 405);
     assert_eq!(code(&r.json::<Value>().await.unwrap()), "method_not_allowed");
 
+    // Read endpoints: every kind of bad query gets its status and stable code.
+    let api = net.api(2);
+    let cases: &[(&str, u16, &str)] = &[
+        ("/v1/subjects/91330100MA0000001X", 400, "bad_path"),
+        ("/v1/subjects/91330100MA0000001F?proof=maybe", 400, "bad_query"),
+        ("/v1/subjects/91330100MA0000001F?time=soon", 400, "bad_query"),
+        ("/v1/subjects/91330100MA0000001F/eligibility", 400, "bad_query"),
+        ("/v1/subjects/91330100MA0000001F/eligibility?region=999", 400, "bad_path"),
+        ("/v1/subjects/legacy:/deals", 400, "bad_path"),
+        ("/v1/subjects", 400, "bad_query"),
+        ("/v1/subjects?name=", 400, "bad_query"),
+        ("/v1/documents/abcd", 400, "bad_path"),
+        ("/v1/guarantees/NO-SUCH", 404, "not_found"),
+        ("/v1/guarantees?applicant=123", 400, "bad_path"),
+        ("/v1/guarantees?provider=00&tender=330100/a/b", 400, "bad_query"),
+        ("/v1/tenders/330100/NO/01", 404, "not_found"),
+        ("/v1/proposals/zz", 400, "bad_path"),
+        ("/v1/credit?limit=0", 400, "bad_query"),
+        ("/v1/credit?limit=1001", 400, "page_too_large"),
+        ("/v1/credit?severity=apocalyptic", 400, "bad_query"),
+        ("/v1/blacklist?cursor=00", 400, "bad_query"),
+        ("/v1/stats?from=202613", 400, "bad_query"),
+        ("/v1/stats?format=xml", 400, "bad_query"),
+        ("/v1/stats?region=nowhere", 400, "bad_path"),
+        ("/v1/audit/anchors/zz", 400, "bad_path"),
+        ("/v1/supervisor/audit", 401, "unauthorized"),
+        ("/v1/supervisor/subjects/91330100MA0000001F/credit", 401, "unauthorized"),
+        ("/v1/events?regions=1", 400, "bad_path"),
+        ("/v1/no-such-endpoint", 404, "not_found"),
+    ];
+    for (path, status, expected) in cases {
+        let r = reqwest::get(format!("{api}{path}")).await.unwrap();
+        let got = r.status().as_u16();
+        let body: Value = r.json().await.unwrap();
+        assert_eq!((got, code(&body)), (*status, *expected), "{path}: {body}");
+        assert!(!body["error"]["message"].as_str().unwrap_or_default().is_empty(), "{path}: a reason");
+    }
+    let r =
+        reqwest::Client::new().get(format!("{api}/v1/events")).header("Last-Event-ID", "later").send().await.unwrap();
+    assert_eq!((r.status().as_u16(), code(&r.json::<Value>().await.unwrap())), (400, "bad_header"));
+
     // A peer whose key is not a member's cannot join transaction gossip.
     let node_key = SecretKey::from_hex(std::fs::read_to_string(net.home(0).join("node_key")).unwrap().trim()).unwrap();
     let node_peer = huxin_consensus::gossip::peer_id_of(&node_key.public_key().0).unwrap();
