@@ -9,44 +9,17 @@ use std::time::Duration;
 
 use huxin_client::{Client, ClientError};
 use huxin_types::audit::{sign_query, AuditEntry, AuditLogError, HEADER_KEY};
-use huxin_types::credit::{credit_record_id, CreditKind, RecordCredit, RevokeCredit, Severity};
-use huxin_types::identity::SubjectId;
+use huxin_types::credit::{credit_record_id, RevokeCredit};
 use huxin_types::{codec, Action, Hash32, SecretKey, TimestampMs, Uscc};
 use serde_json::{json, Value};
 
-use support::{Net, EXE};
+use support::{now_ms, penalty, Net, EXE};
 
 async fn send(net: &Net, who: &str, action: Action) {
     let client = net.client(3);
     let hash = client.prepare_sign_submit(&net.member_key(who), &action).await.unwrap();
     let status = client.wait_finalised(&hash, Duration::from_secs(60)).await.unwrap();
     assert_eq!(status.outcome, Some(json!("applied")), "{status:?}");
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
-}
-
-fn penalty(subject: &Uscc, decision_no: &str) -> RecordCredit {
-    RecordCredit {
-        subject: SubjectId::Organisation(subject.clone()),
-        kind: CreditKind::AdministrativePenalty,
-        decision_no: decision_no.into(),
-        authority: "浙江省发展和改革委员会".into(),
-        authority_uscc: Uscc::with_check("11330000MB0000002").unwrap(),
-        facts: "串通投标".into(),
-        legal_basis: "《招标投标法》第五十三条".into(),
-        penalty_type: "罚款".into(),
-        penalty_content: "罚款".into(),
-        amount_fen: 100_000,
-        decision_date: TimestampMs(now()),
-        evidence_hash: Hash32::of_document(decision_no.as_bytes()),
-        severity: Severity::General,
-        publication_start: TimestampMs(now()),
-        publication_end: TimestampMs(now() + 200 * 86_400_000),
-        score: None,
-        tender: None,
-    }
 }
 
 /// A raw GET with the given headers: (status, error code or body).
@@ -90,6 +63,16 @@ fn tamper(net: &Net, edit: impl FnOnce(&mut Vec<AuditEntry>)) {
     }
 }
 
+/// `huxin audit … check` against node 0 with the supervisor's key.
+fn audit_check(net: &Net) -> std::process::Output {
+    Command::new(EXE)
+        .args(["audit", "--api", &net.api(0), "--key"])
+        .arg(net.dir.path().join("keys").join("supervisor.key"))
+        .arg("check")
+        .output()
+        .unwrap()
+}
+
 async fn restart(net: &mut Net) {
     net.stop(0);
     net.start(0);
@@ -120,17 +103,17 @@ async fn signed_supervisor_queries_are_logged_anchored_and_tamper_evident() {
     // Unsigned, badly signed, stale, replayed, and non-supervisor requests are refused.
     let api = net.api(0);
     refused(&raw_get(&api, path, &[]).await, 401, "missing header x-huxin-key");
-    let t = TimestampMs(now());
+    let t = TimestampMs(now_ms());
     let other_path = sign_query(&supervisor, "GET", "/v1/supervisor/audit", "", t);
     refused(&raw_get(&api, path, &other_path).await, 401, "does not verify");
-    let stale = sign_query(&supervisor, "GET", path, "", TimestampMs(now() - 120_000));
+    let stale = sign_query(&supervisor, "GET", path, "", TimestampMs(now_ms() - 120_000));
     refused(&raw_get(&api, path, &stale).await, 401, "from this node's clock");
-    let once = sign_query(&supervisor, "GET", path, "", TimestampMs(now()));
+    let once = sign_query(&supervisor, "GET", path, "", TimestampMs(now_ms()));
     assert_eq!(raw_get(&api, path, &once).await.0, 200);
     refused(&raw_get(&api, path, &once).await, 401, "replay refused");
-    let bank = sign_query(&net.member_key("bank"), "GET", path, "", TimestampMs(now()));
+    let bank = sign_query(&net.member_key("bank"), "GET", path, "", TimestampMs(now_ms()));
     refused(&raw_get(&api, path, &bank).await, 403, "only supervisors");
-    let stranger = sign_query(&SecretKey::from_bytes([9; 32]), "GET", path, "", TimestampMs(now()));
+    let stranger = sign_query(&SecretKey::from_bytes([9; 32]), "GET", path, "", TimestampMs(now_ms()));
     refused(&raw_get(&api, path, &stranger).await, 401, "not registered");
     let mut bad_key = once.clone();
     bad_key[0] = (HEADER_KEY.into(), "zz".into());
@@ -151,12 +134,7 @@ async fn signed_supervisor_queries_are_logged_anchored_and_tamper_evident() {
     wait_anchored(&net.client(0), &member, 3).await;
     let check = net.client(0).check_audit_log(&supervisor).await.unwrap();
     assert!(check.anchors_matched >= 1 && check.last_anchored >= 3, "{check:?}");
-    let out = Command::new(EXE)
-        .args(["audit", "--api", &api, "--key"])
-        .arg(net.dir.path().join("keys").join("supervisor.key"))
-        .arg("check")
-        .output()
-        .unwrap();
+    let out = audit_check(&net);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("chained and unedited"));
     let seq_before_tamper = net.client(0).audit_log(&supervisor).await.unwrap().1.len() as u64;
@@ -186,12 +164,7 @@ async fn signed_supervisor_queries_are_logged_anchored_and_tamper_evident() {
         Err(ClientError::Audit(AuditLogError::AnchorMismatch { .. })) => {}
         other => panic!("a rewritten log went unnoticed: {other:?}"),
     }
-    let out = Command::new(EXE)
-        .args(["audit", "--api", &api, "--key"])
-        .arg(net.dir.path().join("keys").join("supervisor.key"))
-        .arg("check")
-        .output()
-        .unwrap();
+    let out = audit_check(&net);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("NOT intact"), "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -13,13 +13,13 @@ use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
-use huxin_types::credit::{CreditKind, RecordCredit, Severity};
+use huxin_types::credit::{RecordCredit, Severity};
 use huxin_types::guarantee::{GuaranteeKind, IssueGuarantee};
 use huxin_types::identity::{AttestSubject, BlacklistScope, ListOnBlacklist, SubjectId, SubjectKind};
 use huxin_types::tx::{AnchorDocument, DealStage, TenderRef};
 use huxin_types::{Action, Hash32, RegionCode, TimestampMs, Uscc};
 
-use support::Net;
+use support::{penalty, Net};
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -222,23 +222,9 @@ async fn a_person_uses_the_dashboard() {
         &net,
         "supervisor",
         Action::RecordCredit(RecordCredit {
-            subject: SubjectId::Organisation(a.clone()),
-            kind: CreditKind::AdministrativePenalty,
-            decision_no: "浙发改罚〔2026〕31号".into(),
-            authority: "浙江省发展和改革委员会".into(),
-            authority_uscc: Uscc::with_check("11330000MB0000002").unwrap(),
-            facts: "串通投标".into(),
-            legal_basis: "《招标投标法》第五十三条".into(),
-            penalty_type: "罚款".into(),
-            penalty_content: "罚款".into(),
-            amount_fen: 100_000,
-            decision_date: TimestampMs(now),
-            evidence_hash: Hash32::of_document(b"decision"),
             severity: Severity::Serious,
-            publication_start: TimestampMs(now),
             publication_end: TimestampMs(now + 400 * day),
-            score: None,
-            tender: None,
+            ..penalty(&a, "浙发改罚〔2026〕31号")
         }),
     )
     .await;

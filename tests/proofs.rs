@@ -9,14 +9,14 @@ use std::process::Command;
 use std::time::Duration;
 
 use huxin_client::{verify_answer, ProofError, ProvableQuery};
-use huxin_types::credit::{CreditKind, RecordCredit, Severity};
+use huxin_types::credit::RecordCredit;
 use huxin_types::genesis::Genesis;
 use huxin_types::governance::{ProposalAction, Propose, Vote};
 use huxin_types::identity::SubjectId;
-use huxin_types::{Action, ChainId, Hash32, TimestampMs, Uscc};
+use huxin_types::{Action, ChainId, Hash32, Uscc};
 use serde_json::{json, Value};
 
-use support::{Net, EXE};
+use support::{penalty, Net, EXE};
 
 /// Sign, submit, wait: the transaction hash (a proposal's id) and its outcome.
 async fn send(net: &Net, node: usize, who: &str, action: Action) -> (Hash32, Value) {
@@ -24,28 +24,6 @@ async fn send(net: &Net, node: usize, who: &str, action: Action) -> (Hash32, Val
     let hash = client.prepare_sign_submit(&net.member_key(who), &action).await.unwrap();
     let status = client.wait_finalised(&hash, Duration::from_secs(60)).await.unwrap();
     (Hash32(hash.0), status.outcome.unwrap())
-}
-
-fn penalty(subject: &Uscc, decision_no: &str, amount_fen: u64, now: u64) -> Action {
-    Action::RecordCredit(RecordCredit {
-        subject: SubjectId::Organisation(subject.clone()),
-        kind: CreditKind::AdministrativePenalty,
-        decision_no: decision_no.into(),
-        authority: "宁波市发展和改革委员会".into(),
-        authority_uscc: Uscc::with_check("11330200MB0000001").unwrap(),
-        facts: "提供虚假材料谋取中标".into(),
-        legal_basis: "《招标投标法》第五十四条".into(),
-        penalty_type: "罚款".into(),
-        penalty_content: "罚款".into(),
-        amount_fen,
-        decision_date: TimestampMs(now),
-        evidence_hash: Hash32::of_document(decision_no.as_bytes()),
-        severity: Severity::General,
-        publication_start: TimestampMs(now),
-        publication_end: TimestampMs(now + 200 * 86_400_000),
-        score: None,
-        tender: None,
-    })
 }
 
 #[track_caller]
@@ -77,11 +55,15 @@ async fn proven_answers_verify_and_every_tampering_fails() {
     let net = Net::start_all(4).await;
     let genesis: Genesis =
         serde_json::from_slice(&std::fs::read(net.dir.path().join("genesis.json")).unwrap()).unwrap();
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
     let a = Uscc::with_check("91330200MA0000002").unwrap();
     let subject = SubjectId::Organisation(a.clone());
     for (no, amount) in [("甬发改罚〔2026〕1号", 50_000), ("甬发改罚〔2026〕2号", 80_000)] {
-        assert_eq!(send(&net, 3, "supervisor", penalty(&a, no, amount, now)).await.1, json!("applied"));
+        assert_eq!(
+            send(&net, 3, "supervisor", Action::RecordCredit(RecordCredit { amount_fen: amount, ..penalty(&a, no) }))
+                .await
+                .1,
+            json!("applied")
+        );
     }
 
     // The honest answer of node 2 proves out, with both records.

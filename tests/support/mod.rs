@@ -271,3 +271,34 @@ impl Stream {
         }
     }
 }
+
+/// Milliseconds since the epoch, now.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_millis() as u64
+}
+
+/// An administrative penalty on `subject` decided now by Zhejiang's supervisor (the devnet's
+/// `supervisor` member), published for 200 days; adjust fields with struct update syntax.
+pub fn penalty(subject: &huxin_types::Uscc, decision_no: &str) -> huxin_types::credit::RecordCredit {
+    use huxin_types::credit::{CreditKind, RecordCredit, Severity};
+    let now = now_ms();
+    RecordCredit {
+        subject: huxin_types::identity::SubjectId::Organisation(subject.clone()),
+        kind: CreditKind::AdministrativePenalty,
+        decision_no: decision_no.into(),
+        authority: "浙江省发展和改革委员会".into(),
+        authority_uscc: huxin_types::Uscc::with_check("11330000MB0000002").expect("a valid code"),
+        facts: "串通投标".into(),
+        legal_basis: "《招标投标法》第五十三条".into(),
+        penalty_type: "罚款".into(),
+        penalty_content: "罚款".into(),
+        amount_fen: 100_000,
+        decision_date: huxin_types::TimestampMs(now),
+        evidence_hash: Hash32::of_document(decision_no.as_bytes()),
+        severity: Severity::General,
+        publication_start: huxin_types::TimestampMs(now),
+        publication_end: huxin_types::TimestampMs(now + 200 * 86_400_000),
+        score: None,
+        tender: None,
+    }
+}

@@ -221,11 +221,7 @@ pub async fn credit_history(
     let who = authenticate(&s, &method, &uri, &headers)?;
     let subject: SubjectId = parse("subject", &subject)?;
     let q = q.map(|Query(q)| q).map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
-    let height = s.store.latest_height()?.unwrap_or(Height(0));
-    let latest_time = match s.store.header(height)? {
-        Some(h) if height.0 > 0 => h.time,
-        _ => TimestampMs(0),
-    };
+    let (height, latest_time) = crate::query::latest(&s)?;
     let time = q.time.map_or(latest_time, TimestampMs);
     let view = StateView::new(s.store.as_ref(), height.0);
     let records: Vec<CreditItem> = huxin_contracts::credit::history(&view, &subject)
