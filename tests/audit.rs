@@ -130,6 +130,18 @@ async fn signed_supervisor_queries_are_logged_anchored_and_tamper_evident() {
     // Other nodes keep their own logs.
     assert_eq!(net.client(1).audit_log(&supervisor).await.unwrap().1.len(), 0);
 
+    // Supervisors list credit records by publication status; the public list cannot.
+    let filter = huxin_client::ListFilter { status: Some("revoked".into()), ..Default::default() };
+    let revoked = net.client(0).supervisor_credit_list(&supervisor, &filter).await.unwrap();
+    assert_eq!(revoked.items.len(), 1, "{revoked:?}");
+    assert_eq!(revoked.items[0].record.record.decision_no, "浙发改罚〔2026〕12号");
+    let all: Value = net.client(0).signed_get(&supervisor, "/v1/supervisor/credit").await.unwrap();
+    assert_eq!(all["items"].as_array().unwrap().len(), 2, "{all}");
+    refused(&raw_get(&api, "/v1/credit?status=revoked", &[]).await, 400, "supervisors filter by status");
+    refused(&raw_get(&api, "/v1/supervisor/credit", &[]).await, 401, "missing header");
+    let (_, entries) = net.client(0).audit_log(&supervisor).await.unwrap();
+    assert_eq!(entries.last().map(|e| (e.target.as_str(), e.result_count)), Some(("/v1/supervisor/credit", 2)));
+
     // The node anchors its log; the log then checks out against the ledger, here and by CLI.
     wait_anchored(&net.client(0), &member, 3).await;
     let check = net.client(0).check_audit_log(&supervisor).await.unwrap();

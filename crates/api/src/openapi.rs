@@ -45,6 +45,7 @@ use crate::{events, query, routes, stats, supervisor};
         supervisor::anchors,
         supervisor::credit_history,
         supervisor::audit_log,
+        supervisor::credit_list,
     ),
     components(schemas(crate::error::ErrorBody, huxin_types::RejectCode))
 )]

@@ -390,7 +390,10 @@ pub(crate) fn list_query(q: Result<Query<ListQuery>, QueryRejection>) -> Result<
 }
 
 /// A snake_case enum value from a query parameter.
-fn enum_param<T: serde::de::DeserializeOwned>(name: &str, value: &Option<String>) -> Result<Option<T>, ApiError> {
+pub(crate) fn enum_param<T: serde::de::DeserializeOwned>(
+    name: &str,
+    value: &Option<String>,
+) -> Result<Option<T>, ApiError> {
     value
         .as_ref()
         .map(|v| {
@@ -468,12 +471,29 @@ pub async fn credit_list(
     State(s): State<ApiState>,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page<CreditItem>>, ApiError> {
-    use huxin_state::index::{key, CREDIT_ALL, CREDIT_BY_REGION};
     let (q, limit) = list_query(q)?;
+    if q.status.is_some() {
+        return Err(ApiError::bad_request(
+            "bad_query",
+            "the public list shows published records only; supervisors filter by status on /v1/supervisor/credit",
+        ));
+    }
+    credit_page(&s, &q, limit, |p| p == Publication::Active).map(Json)
+}
+
+/// A page of credit records from the credit indexes (by region and decision date), filtered by
+/// kind, severity and which publication statuses `show` admits at the query time.
+pub(crate) fn credit_page(
+    s: &ApiState,
+    q: &ListQuery,
+    limit: usize,
+    show: impl Fn(Publication) -> bool,
+) -> Result<Page<CreditItem>, ApiError> {
+    use huxin_state::index::{key, CREDIT_ALL, CREDIT_BY_REGION};
     let kind: Option<huxin_types::credit::CreditKind> = enum_param("kind", &q.kind)?;
     let severity: Option<huxin_types::credit::Severity> = enum_param("severity", &q.severity)?;
     let region: Option<RegionCode> = q.region.as_deref().map(|r| parse("region", r)).transpose()?;
-    let (height, latest_time) = latest(&s)?;
+    let (height, latest_time) = latest(s)?;
     let time = q.time.map_or(latest_time, TimestampMs);
     let view = StateView::new(s.store.as_ref(), height.0);
     let region_bytes = region.map(|r| r.get().to_be_bytes());
@@ -483,16 +503,16 @@ pub async fn credit_list(
     };
     let start = q.from.map(|from| key(&prefix, &[&from.to_be_bytes()]));
     let end = q.to.map(|to| key(&prefix, &[&to.to_be_bytes()]));
-    let (items, next_cursor) = scan(&s, &prefix, start, end, &q.cursor, limit, |k, _| {
+    let (items, next_cursor) = scan(s, &prefix, start, end, &q.cursor, limit, |k, _| {
         let id = Hash32(k[k.len() - 32..].try_into().ok()?);
         let record = credit::record(&view, &id)?;
         let publication = record.publication(time);
-        let wanted = publication == Publication::Active
+        let wanted = show(publication)
             && kind.is_none_or(|k| record.record.kind == k)
             && severity.is_none_or(|s| record.record.severity == s);
         wanted.then_some(CreditItem { publication, record })
     })?;
-    checked(&view, Json(Page { height, time, items, next_cursor }))
+    checked(&view, Page { height, time, items, next_cursor })
 }
 
 /// Guarantees by provider (member id) or by tender (`region/project/section`), optionally only

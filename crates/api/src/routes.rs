@@ -61,6 +61,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/audit/anchors/{member}", get(crate::supervisor::anchors))
         .route("/v1/supervisor/subjects/{subject}/credit", get(crate::supervisor::credit_history))
         .route("/v1/supervisor/audit", get(crate::supervisor::audit_log))
+        .route("/v1/supervisor/credit", get(crate::supervisor::credit_list))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(crate::openapi::json))
         .fallback(|| async { ApiError::not_found("no such endpoint; see README.md for the API") })

@@ -313,3 +313,26 @@ pub async fn anchors(
     }
     Ok(Json(crate::query::Page { height, time, items, next_cursor }))
 }
+
+#[utoipa::path(
+    get,
+    path = "/v1/supervisor/credit",
+    summary = "Credit records in any publication status (signed, supervisors only, audited)",
+    description = "The credit list with hidden records: `status` is pending, active, expired, repaired or revoked (default: all); region, kind, severity, from, to, time, limit and cursor as on /v1/credit.",
+    params(crate::query::ListQuery),
+    responses((status = 200, body = crate::query::Page<CreditItem>), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 401, description = "Unsigned, badly signed, stale or replayed request (unauthorized)", body = crate::error::ErrorBody), (status = 403, description = "The key is not an active supervisor's (forbidden)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+)]
+pub async fn credit_list(
+    State(s): State<ApiState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    q: Result<Query<crate::query::ListQuery>, QueryRejection>,
+) -> Result<Json<crate::query::Page<CreditItem>>, ApiError> {
+    let who = authenticate(&s, &method, &uri, &headers)?;
+    let (q, limit) = crate::query::list_query(q)?;
+    let status: Option<Publication> = crate::query::enum_param("status", &q.status)?;
+    let page = crate::query::credit_page(&s, &q, limit, |p| status.is_none_or(|want| p == want))?;
+    s.audit.append(&who, method.as_str(), &target(&uri), 200, page.items.len() as u64)?;
+    Ok(Json(page))
+}

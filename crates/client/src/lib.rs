@@ -154,6 +154,23 @@ pub struct ListFilter {
     pub name: Option<String>,
 }
 
+/// A filter as a query string (the signed bytes of a supervisor query include it verbatim).
+fn serde_urlencoded_query(filter: &ListFilter) -> Result<String, ClientError> {
+    let value = serde_json::to_value(filter).map_err(|e| ClientError::Decode(e.to_string()))?;
+    let mut url = reqwest::Url::parse("http://query/").map_err(|e| ClientError::Decode(e.to_string()))?;
+    {
+        let mut pairs = url.query_pairs_mut();
+        for (k, v) in value.as_object().into_iter().flatten() {
+            let text = match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            pairs.append_pair(k, &text);
+        }
+    }
+    Ok(url.query().unwrap_or_default().to_owned())
+}
+
 /// Filters of `GET /v1/stats`.
 #[derive(Serialize, Default, Debug, Clone)]
 pub struct StatsFilter {
@@ -426,6 +443,22 @@ impl Client {
     /// logged in the node's audit log.
     pub async fn full_credit_history(&self, key: &SecretKey, subject: &str) -> Result<FullCreditView, ClientError> {
         self.signed_get(key, &format!("/v1/supervisor/subjects/{subject}/credit")).await
+    }
+
+    /// Credit records in any publication status (`filter.status`: pending, active, expired,
+    /// repaired, revoked): a signed supervisor query, logged in the node's audit log.
+    pub async fn supervisor_credit_list(
+        &self,
+        key: &SecretKey,
+        filter: &ListFilter,
+    ) -> Result<Page<CreditItem>, ClientError> {
+        let query = serde_urlencoded_query(filter)?;
+        let path = if query.is_empty() {
+            "/v1/supervisor/credit".to_owned()
+        } else {
+            format!("/v1/supervisor/credit?{query}")
+        };
+        self.signed_get(key, &path).await
     }
 
     /// The node's Prometheus metrics text.
