@@ -109,18 +109,8 @@ fn run(ctx: &TxContext, state: &mut dyn KvState, action: &ProposalAction, execut
                 return Err("the new member's keys repeat".into());
             }
             if execute {
-                let record = MemberRecord {
-                    id,
-                    name: m.name.clone(),
-                    role: m.role,
-                    region: m.region,
-                    uscc: m.uscc.clone(),
-                    status: MemberStatus::Active,
-                    keys: m.keys.clone(),
-                };
-                registry::put_member(state, &record);
-                for key in &m.keys {
-                    state.put(keys::signer(key), codec::encode(&id));
+                for (key, value) in registry::new_member_writes(id, &m.name, m.role, m.region, &m.uscc, &m.keys) {
+                    state.put(key, value);
                 }
                 let mut ids = registry::member_ids(state);
                 if let Err(at) = ids.binary_search(&id) {

@@ -44,24 +44,36 @@ pub struct ValidatorRecord {
     pub power: u64,
 }
 
+/// The writes that register an active member: its record, and each key's signer entry. Genesis
+/// and governance's `add_member` both use them (the member list is kept by each caller).
+pub fn new_member_writes(
+    id: MemberId,
+    name: &str,
+    role: huxin_types::genesis::Role,
+    region: huxin_types::RegionCode,
+    uscc: &huxin_types::Uscc,
+    member_keys: &[PublicKey],
+) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let record = MemberRecord {
+        id,
+        name: name.to_owned(),
+        role,
+        region,
+        uscc: uscc.clone(),
+        status: MemberStatus::Active,
+        keys: member_keys.to_vec(),
+    };
+    let mut writes = vec![(keys::member(&id), codec::encode(&record))];
+    writes.extend(member_keys.iter().map(|key| (keys::signer(key), codec::encode(&id))));
+    writes
+}
+
 /// The state writes that create the genesis ledger, in key order.
 pub fn genesis_writes(genesis: &Genesis) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut writes = Vec::new();
     for m in &genesis.members {
         let Some(id) = m.id() else { continue };
-        let record = MemberRecord {
-            id,
-            name: m.name.clone(),
-            role: m.role,
-            region: m.region,
-            uscc: m.uscc.clone(),
-            status: MemberStatus::Active,
-            keys: m.keys.clone(),
-        };
-        writes.push((keys::member(&id), codec::encode(&record)));
-        for key in &m.keys {
-            writes.push((keys::signer(key), codec::encode(&id)));
-        }
+        writes.extend(new_member_writes(id, &m.name, m.role, m.region, &m.uscc, &m.keys));
     }
     let validators: Vec<ValidatorRecord> = genesis
         .validators
