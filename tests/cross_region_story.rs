@@ -27,6 +27,7 @@ async fn send(net: &Net, node: usize, who: &str, action: Action) -> Value {
     let hash =
         client.prepare_sign_submit(&net.member_key(who), &action).await.unwrap_or_else(|e| panic!("{kind}: {e}"));
     let status = client.wait_finalised(&hash, Duration::from_secs(60)).await.unwrap();
+    net.sync_to(status.height.unwrap_or(0)).await;
     assert_eq!(status.status, "finalised", "{kind}: {status:?}");
     status.outcome.unwrap()
 }

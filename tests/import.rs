@@ -49,7 +49,10 @@ fn text(out: &Output) -> (String, String) {
     (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
+/// Subject `i`'s published records, read from node 0 once it has caught up with node 2 (where
+/// the imports go).
 async fn records(net: &Net, i: usize) -> usize {
+    net.sync_to(net.height(2).await.unwrap()).await;
     let history = net.client(0).credit_history(&subject(i).to_string()).await.unwrap();
     history["records"].as_array().unwrap().len()
 }
@@ -145,6 +148,7 @@ async fn import_checks_rows_resumes_and_never_imports_twice() {
     std::fs::remove_file(net.dir.path().join("subjects.json.import-state")).unwrap();
     let out = import(&net, "ningbo", "attestation", &file, 10);
     assert!(text(&out).0.contains("0 imported, 3 already"), "{:?}", text(&out));
+    net.sync_to(net.height(2).await.unwrap()).await;
     let profile = net.client(3).subject(&subject(101).to_string()).await.unwrap();
     assert_eq!(profile["attestation"]["name"], "宁波历史供应商1");
     assert_eq!(profile["attestation"]["version"], 1, "attested once");

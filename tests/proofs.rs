@@ -23,6 +23,7 @@ async fn send(net: &Net, node: usize, who: &str, action: Action) -> (Hash32, Val
     let client = net.client(node);
     let hash = client.prepare_sign_submit(&net.member_key(who), &action).await.unwrap();
     let status = client.wait_finalised(&hash, Duration::from_secs(60)).await.unwrap();
+    net.sync_to(status.height.unwrap_or(0)).await;
     (Hash32(hash.0), status.outcome.unwrap())
 }
 

@@ -175,6 +175,16 @@ impl Net {
         }
     }
 
+    /// Wait until every running node has finalised `height`: a transaction finalised on one node
+    /// may not be persisted on another yet, and tests read from any node.
+    pub async fn sync_to(&self, height: u64) {
+        for i in 0..self.size {
+            if self.children[i].is_some() {
+                self.wait_height(i, height, Duration::from_secs(60)).await;
+            }
+        }
+    }
+
     /// Block hash and state root of `height` on node `i`.
     pub async fn block_id(&self, i: usize, height: u64) -> (String, String) {
         let b = self.client(i).block(height).await.unwrap_or_else(|e| panic!("node {i} block {height}: {e}"));
