@@ -11,12 +11,12 @@ use std::time::Duration;
 use huxin_types::credit::{CreditKind, RecordCredit, RepairCredit, Severity};
 use huxin_types::guarantee::{ClaimGuarantee, GuaranteeKind, GuaranteeNote, IssueGuarantee, PayGuarantee};
 use huxin_types::identity::{AttestSubject, BlacklistScope, LiftBlacklist, ListOnBlacklist, SubjectId, SubjectKind};
-use huxin_types::tx::{AnchorDocument, DealStage, TenderRef};
+use huxin_types::tx::{DealStage, TenderRef};
 use huxin_types::{Action, Hash32, RegionCode, TimestampMs, Uscc};
 use serde_json::{json, Value};
 
 use huxin_client::{ListFilter, StatsFilter};
-use support::Net;
+use support::{deal_anchor, Net};
 
 const DAY: u64 = 86_400_000;
 
@@ -52,20 +52,6 @@ fn attest(uscc: &Uscc) -> Action {
     })
 }
 
-fn anchor(tender: &TenderRef, stage: DealStage, hash: Hash32, parties: Vec<Uscc>, price: Option<u64>) -> Action {
-    Action::AnchorDocument(AnchorDocument {
-        tender: tender.clone(),
-        stage,
-        document_hash: hash,
-        title: format!("{stage:?}"),
-        deal_code: "NB-2026-001-01".into(),
-        platform_code: "ZJ-NB".into(),
-        parties,
-        experts: vec![],
-        estimated_price_fen: price,
-    })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attest_recognise_guarantee_bid_penalise_blacklist() {
     let net = Net::start_all(4).await;
@@ -92,7 +78,8 @@ async fn attest_recognise_guarantee_bid_penalise_blacklist() {
     // Ningbo announces the tender with its estimated price: bid bonds are capped at 2%.
     let announcement = Hash32::of_document(b"NB-2026-001 announcement");
     applied(
-        &send(&net, 1, "ningbo", anchor(&tender, DealStage::Announcement, announcement, vec![], Some(1_000_000))).await,
+        &send(&net, 1, "ningbo", deal_anchor(&tender, DealStage::Announcement, announcement, vec![], Some(1_000_000)))
+            .await,
     );
     let bond = |number: &str, applicant: &Uscc, amount_fen| {
         Action::IssueGuarantee(IssueGuarantee {
@@ -123,8 +110,8 @@ async fn attest_recognise_guarantee_bid_penalise_blacklist() {
     // Bids: A's through a Hangzhou platform (cross-platform), B's through Ningbo's with the same
     // document hash: accepted, with a collusion warning on the section.
     let bid = Hash32::of_document(b"the same bid document");
-    applied(&send(&net, 0, "hangzhou", anchor(&tender, DealStage::Bid, bid, vec![a.clone()], None)).await);
-    applied(&send(&net, 1, "ningbo", anchor(&tender, DealStage::Bid, bid, vec![b.clone()], None)).await);
+    applied(&send(&net, 0, "hangzhou", deal_anchor(&tender, DealStage::Bid, bid, vec![a.clone()], None)).await);
+    applied(&send(&net, 1, "ningbo", deal_anchor(&tender, DealStage::Bid, bid, vec![b.clone()], None)).await);
     let t = net.client(3).tender(&tender).await.unwrap();
     assert_eq!(t["risk"]["raised"], json!(1), "{t}");
     let warning = &t["risk"]["warnings"][0]["kind"]["identical_bid_document"];

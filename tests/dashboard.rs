@@ -16,10 +16,10 @@ use tokio_tungstenite::tungstenite::Message;
 use huxin_types::credit::{RecordCredit, Severity};
 use huxin_types::guarantee::{GuaranteeKind, IssueGuarantee};
 use huxin_types::identity::{AttestSubject, BlacklistScope, ListOnBlacklist, SubjectId, SubjectKind};
-use huxin_types::tx::{AnchorDocument, DealStage, TenderRef};
+use huxin_types::tx::{DealStage, TenderRef};
 use huxin_types::{Action, Hash32, RegionCode, TimestampMs, Uscc};
 
-use support::{penalty, Net};
+use support::{deal_anchor, penalty, Net};
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -150,20 +150,6 @@ async fn send(net: &Net, who: &str, action: Action) {
     assert_eq!(status.outcome, Some(json!("applied")), "{kind}: {status:?}");
 }
 
-fn anchor(tender: &TenderRef, stage: DealStage, hash: Hash32, parties: Vec<Uscc>, price: Option<u64>) -> Action {
-    Action::AnchorDocument(AnchorDocument {
-        tender: tender.clone(),
-        stage,
-        document_hash: hash,
-        title: format!("{stage:?}"),
-        deal_code: "NB-2026-009-01".into(),
-        platform_code: "ZJ-NB".into(),
-        parties,
-        experts: vec![],
-        estimated_price_fen: price,
-    })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_uses_the_dashboard() {
     let net = Net::start_all(4).await;
@@ -193,7 +179,7 @@ async fn a_person_uses_the_dashboard() {
     send(
         &net,
         "ningbo",
-        anchor(&tender, DealStage::Announcement, Hash32::of_document(b"notice"), vec![], Some(5_000_000)),
+        deal_anchor(&tender, DealStage::Announcement, Hash32::of_document(b"notice"), vec![], Some(5_000_000)),
     )
     .await;
     send(
@@ -217,8 +203,12 @@ async fn a_person_uses_the_dashboard() {
     let bid = "投标文件：浙江示范建设工程有限公司".repeat(20);
     let bid_path = net.dir.path().join("bid.txt");
     std::fs::write(&bid_path, &bid).unwrap();
-    send(&net, "hangzhou", anchor(&tender, DealStage::Bid, Hash32::of_document(bid.as_bytes()), vec![a.clone()], None))
-        .await;
+    send(
+        &net,
+        "hangzhou",
+        deal_anchor(&tender, DealStage::Bid, Hash32::of_document(bid.as_bytes()), vec![a.clone()], None),
+    )
+    .await;
     send(
         &net,
         "supervisor",

@@ -312,3 +312,25 @@ pub fn penalty(subject: &huxin_types::Uscc, decision_no: &str) -> huxin_types::c
         tender: None,
     }
 }
+
+/// An anchor of a deal document to `tender` at `stage` from platform ZJ-NB, its deal code made
+/// from the tender's project and section.
+pub fn deal_anchor(
+    tender: &TenderRef,
+    stage: DealStage,
+    hash: Hash32,
+    parties: Vec<huxin_types::Uscc>,
+    price: Option<u64>,
+) -> Action {
+    Action::AnchorDocument(AnchorDocument {
+        tender: tender.clone(),
+        stage,
+        document_hash: hash,
+        title: format!("{stage:?}"),
+        deal_code: format!("{}-{}", tender.project_code, tender.section_code),
+        platform_code: "ZJ-NB".into(),
+        parties,
+        experts: vec![],
+        estimated_price_fen: price,
+    })
+}

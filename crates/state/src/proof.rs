@@ -14,7 +14,7 @@
 //! [`verify`] walks that chain from the genesis validator set and returns the proven entries as
 //! a read-only [`Verified`] state. The reader then recomputes the answer from it with the same
 //! pure query functions the node uses ([`crate::queries`]) and compares: a changed value, a
-//! dropped record or a key the proof does not cover all fail ([`verify_answer`]).
+//! dropped record or a key the proof does not cover all fail ([`crate::queries::verify_answer`]).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -269,11 +269,6 @@ pub struct Verified {
 }
 
 impl Verified {
-    /// The proven value of `key`: `Some(None)` when proven absent, `None` when not covered.
-    pub fn entry(&self, key: &[u8]) -> Option<Option<&[u8]>> {
-        self.entries.get(key).map(|v| v.as_deref())
-    }
-
     /// The first key read through [`KvState`] that the proof did not cover.
     pub fn uncovered(&self) -> Option<Vec<u8>> {
         self.uncovered.borrow().iter().next().cloned()

@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::codec;
-use crate::crypto::{Domain, PublicKey, SecretKey, Signature};
+use crate::crypto::{Domain, PublicKey, SecretKey};
 use crate::id::{Hash32, MemberId, TimestampMs};
 
 pub const HEADER_KEY: &str = "x-huxin-key";
@@ -135,11 +135,6 @@ impl AnchorAuditLog {
         }
         Ok(())
     }
-}
-
-/// Parse the signature header.
-pub fn parse_signature(s: &str) -> Option<Signature> {
-    s.parse().ok()
 }
 
 #[cfg(test)]
