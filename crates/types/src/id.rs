@@ -276,9 +276,9 @@ impl Uscc {
         if count != 18 {
             return Err(IdError::UsccLength(count));
         }
-        let (body, check) = s.split_at(17);
-        let expected = Self::expected_check(body)?;
-        let got = check.chars().next().unwrap_or(' ');
+        // Split by character, not byte: a multi-byte character must be refused, never sliced.
+        let (split, got) = s.char_indices().nth(17).expect("18 characters counted above");
+        let expected = Self::expected_check(&s[..split])?;
         if got != expected {
             return Err(IdError::UsccCheck { expected, got });
         }
@@ -334,6 +334,18 @@ mod tests {
             Uscc::parse("91350100M000100I43").unwrap_err(),
             IdError::UsccCharacter { position: 15, ch: 'I' }
         ));
+    }
+
+    /// Regression: 18 characters with a multi-byte one used to be sliced at byte 17 and panic
+    /// (over HTTP, gossip, proposals and sync).
+    #[test]
+    fn uscc_with_multibyte_characters_is_refused_not_sliced() {
+        assert!(matches!(
+            Uscc::parse("0000000000000000é0").unwrap_err(),
+            IdError::UsccCharacter { position: 16, ch: 'é' }
+        ));
+        assert!(matches!(Uscc::parse("91350100M000100Y4é").unwrap_err(), IdError::UsccCheck { got: 'é', .. }));
+        assert!(matches!(Uscc::parse("统一社会信用代码统一社会信用代码统一").unwrap_err(), IdError::UsccCharacter { .. }));
     }
 
     #[test]

@@ -112,4 +112,18 @@ proptest! {
         let wrong = format!("{}{}", body, other);
         prop_assert!(Uscc::parse(&wrong).is_err());
     }
+
+    /// Every identifier parser is total: any text, ASCII or not, gives a value or a typed error.
+    #[test]
+    fn identifier_parsers_never_panic_on_any_text(text in any::<String>(), near in "[0-9A-Yé统]{16,19}") {
+        for s in [text.as_str(), near.as_str()] {
+            let _ = Uscc::parse(s);
+            let _ = s.parse::<RegionCode>();
+            let _ = s.parse::<Hash32>();
+            let _ = s.parse::<huxin_types::TxHash>();
+            let _ = s.parse::<huxin_types::identity::SubjectId>();
+            let _ = ChainId::new(s);
+            let _ = serde_json::from_str::<Uscc>(&format!("{s:?}"));
+        }
+    }
 }
