@@ -98,7 +98,9 @@ pub fn check_mempool_admission(
     next_height: Height,
     now: TimestampMs,
 ) -> Result<Admitted, Rejection> {
-    check_stateless(chain_id, tx, true)?;
+    // Cheap checks first, the signature last: a stranger's transaction (unknown key, used
+    // nonce) costs no signature verification, so unauthenticated batches cannot buy CPU.
+    check_stateless(chain_id, tx, false)?;
     check_expiry(tx.body.expiry, next_height, now)?;
     let member = registry::signer_member(state, &tx.body.signer)?;
     let last_nonce = registry::last_nonce(state, &tx.body.signer);
@@ -124,5 +126,6 @@ pub fn check_mempool_admission(
             ),
         ));
     }
+    tx.verify_signature().map_err(|e| Rejection::new(RejectCode::BadSignature, e.to_string()))?;
     Ok(Admitted { member, last_nonce })
 }

@@ -242,3 +242,32 @@ fn execution_is_deterministic() {
     assert_eq!(ra.0.hash(), rb.0.hash());
     assert_ne!(ra.0.header.state_root, Hash32::ZERO);
 }
+
+/// Regression: mempool admission verified the signature before looking the signer up, so a
+/// stranger's forged transactions each cost a verification. Membership and nonce come first.
+#[test]
+fn mempool_admission_checks_the_signer_before_the_signature() {
+    let n = net();
+    let chain = ChainId::new("test-chain").unwrap();
+    let view = StateView::new(&n.store, 0);
+    let stranger = SecretKey::from_bytes([9; 32]);
+    let mut forged_by_stranger = anchor_tx(&stranger, "test-chain", 1, 1);
+    forged_by_stranger.signature.0[0] ^= 1;
+    let refused =
+        check_mempool_admission(&view, &chain, &forged_by_stranger, Height(1), TimestampMs(2_000)).unwrap_err();
+    assert_eq!(refused.code, RejectCode::UnknownSigner);
+
+    // A member's transaction with a forged signature is still refused for it.
+    let mut forged = anchor_tx(&n.centre, "test-chain", 1, 2);
+    forged.signature.0[0] ^= 1;
+    let refused = check_mempool_admission(&view, &chain, &forged, Height(1), TimestampMs(2_000)).unwrap_err();
+    assert_eq!(refused.code, RejectCode::BadSignature);
+    assert!(check_mempool_admission(
+        &view,
+        &chain,
+        &anchor_tx(&n.centre, "test-chain", 1, 3),
+        Height(1),
+        TimestampMs(2_000)
+    )
+    .is_ok());
+}
