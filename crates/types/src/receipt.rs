@@ -1,6 +1,7 @@
 //! Receipts: the outcome of each transaction in a block. A rejected transaction stays in its
 //! block with a [`Rejection`]: a stable code from a closed set and a message that names what was
-//! expected and what came. Both are part of consensus (they are hashed into the receipts root).
+//! expected and what came. Only the code is part of consensus (hashed into the receipts root);
+//! the message is for people and may be reworded between releases.
 
 use serde::{Deserialize, Serialize};
 
@@ -89,7 +90,39 @@ pub struct Receipt {
 }
 
 impl Receipt {
+    /// The receipt's hash in the block's receipts root: the transaction hash and the outcome's
+    /// stable code only. The human-readable `reason` is not hashed, so rewording a message (or
+    /// renaming a Rust enum that reaches one) cannot fork validators running different builds.
     pub fn hash(&self) -> crate::id::Hash32 {
-        crate::codec::hash_tagged(b"huxin/v1/receipt", &crate::codec::encode(self))
+        let code = match &self.outcome {
+            Outcome::Applied => "applied",
+            Outcome::Rejected(rejection) => rejection.code.as_str(),
+        };
+        crate::codec::hash_tagged(b"huxin/v1/receipt", &crate::codec::encode(&(self.tx_hash, code)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rejected(reason: &str) -> Receipt {
+        Receipt { tx_hash: TxHash([7; 32]), outcome: Outcome::Rejected(Rejection::new(RejectCode::Conflict, reason)) }
+    }
+
+    /// Regression: the receipt hash covered the free-text reason, so a reworded message changed
+    /// the receipts root and split validators of different builds.
+    #[test]
+    fn receipt_hash_covers_the_code_not_the_prose() {
+        assert_eq!(rejected("credit record R-1 exists").hash(), rejected("record R-1 already exists").hash());
+        let other_code = Receipt {
+            tx_hash: TxHash([7; 32]),
+            outcome: Outcome::Rejected(Rejection::new(RejectCode::NotFound, "credit record R-1 exists")),
+        };
+        assert_ne!(rejected("x").hash(), other_code.hash());
+        let applied = Receipt { tx_hash: TxHash([7; 32]), outcome: Outcome::Applied };
+        assert_ne!(rejected("x").hash(), applied.hash());
+        let other_tx = Receipt { tx_hash: TxHash([8; 32]), outcome: Outcome::Applied };
+        assert_ne!(applied.hash(), other_tx.hash());
     }
 }

@@ -110,3 +110,15 @@ const GOLDEN_HEADER: &str = "0c687578696e2d676f6c64656e2afd00e897b69a01000020010
 const GOLDEN_BLOCK_HASH: &str = "15a6a76bfaab72853952aa1af95a0924784d3416e6c4d00d679c73621e41fc16";
 const GOLDEN_GENESIS_HASH: &str = "0e79697d2999c3c98440ba30c6cce9f8062179dcda009520c0efd356cdcd64de";
 const GOLDEN_MERKLE_3: &str = "0479d06fbc8bd667d6c53e3ec229858fc27bb8d883015478a292757338576797";
+
+#[test]
+fn receipt_hash() {
+    use huxin_types::{Outcome, Receipt, RejectCode, Rejection, TxHash};
+    let applied = Receipt { tx_hash: TxHash([5; 32]), outcome: Outcome::Applied };
+    check("receipt applied", applied.hash().to_hex(), "df6d6d42b12c6d5f7a4be0ec35515ad4f945f78041c93913ddefb409bf11e0c7");
+    let rejected = Receipt {
+        tx_hash: TxHash([5; 32]),
+        outcome: Outcome::Rejected(Rejection::new(RejectCode::Conflict, "any wording")),
+    };
+    check("receipt rejected", rejected.hash().to_hex(), "10ed88a4d23758344ad835b0bc47bf6926e09d99cddd24f74de0e24cd673ff1a");
+}
