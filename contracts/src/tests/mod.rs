@@ -580,3 +580,74 @@ mod guarantee;
 mod properties;
 mod scenarios;
 mod statements;
+
+/// Regressions: blacklist caps counted dead entries, decision numbers were unique per subject
+/// across listers, and a trading centre could lift a supervisor's entry scoped to its region.
+#[test]
+fn no_member_can_make_a_subject_immune_or_undo_a_supervisor() {
+    let (mut state, k) = regions();
+    let (hangzhou, supervisor) = (&k[0], &k[3]);
+    let hz = region(330100);
+    let subject = org("91330100MA0000003");
+    run(&mut state, hangzhou, Action::AttestSubject(attestation(subject.clone()))).unwrap();
+    let own = || BlacklistScope::Regions(vec![hz]);
+    let short = |decision: String, start: u64| ListOnBlacklist {
+        start: TimestampMs(start),
+        end: Some(TimestampMs(start + 1)),
+        ..listing(subject.clone(), own(), &decision)
+    };
+
+    // An entry that ends before its block bars nothing and is refused.
+    let dead_on_arrival =
+        ListOnBlacklist { start: TimestampMs(0), end: Some(TimestampMs(1)), ..listing(subject.clone(), own(), "HZ-0") };
+    rejected(
+        run_at(&mut state, hangzhou, 5_000, Action::ListOnBlacklist(dead_on_arrival)),
+        RejectCode::InvalidField,
+        "bar nothing",
+    );
+
+    // Hangzhou lists the subject 300 times with entries that end at once: dead entries use no room.
+    for i in 0..300u64 {
+        let t = 10_000 + i * 10;
+        run_at(&mut state, hangzhou, t, Action::ListOnBlacklist(short(format!("HZ-S{i}"), t))).unwrap();
+    }
+    let kept = blacklist::entries(&state, &subject).len();
+    assert!(kept <= blacklist::SUBJECT_DEAD_ENTRIES_MAX + 1, "dead entries kept in state are bounded: {kept}");
+
+    // Hangzhou fills its own live quota; that does not touch the supervisor's.
+    let now = 20_000;
+    for i in 0..blacklist::LISTER_LIVE_ENTRIES_MAX {
+        let l = ListOnBlacklist { end: None, ..listing(subject.clone(), own(), &format!("HZ-L{i}")) };
+        run_at(&mut state, hangzhou, now, Action::ListOnBlacklist(l)).unwrap();
+    }
+    let more = ListOnBlacklist { end: None, ..listing(subject.clone(), own(), "HZ-L-more") };
+    rejected(
+        run_at(&mut state, hangzhou, now, Action::ListOnBlacklist(more)),
+        RejectCode::Conflict,
+        "live blacklist entries",
+    );
+
+    // Hangzhou already used the number "HZ-L0": a supervisor's decision with the same number
+    // still lands (no member can squat another's decision numbers).
+    let national = ListOnBlacklist { end: None, ..listing(subject.clone(), BlacklistScope::National, "HZ-L0") };
+    run_at(&mut state, supervisor, now, Action::ListOnBlacklist(national)).unwrap();
+    let e = blacklist::eligibility(&state, &subject, region(330300), TimestampMs(now));
+    assert!(!e.eligible, "the supervisor's national entry bars the subject in Wenzhou: {e:?}");
+
+    // The supervisor's entry scoped to Hangzhou alone: Hangzhou may not lift it; its own, yes.
+    let scoped = ListOnBlacklist { end: None, ..listing(subject.clone(), own(), "ZJ-8") };
+    run_at(&mut state, supervisor, now, Action::ListOnBlacklist(scoped)).unwrap();
+    let lift = |d: &str| {
+        Action::LiftBlacklist(LiftBlacklist {
+            subject: subject.clone(),
+            decision_no: d.into(),
+            reason: "信用修复".into(),
+        })
+    };
+    rejected(run_at(&mut state, hangzhou, now, lift("ZJ-8")), RejectCode::NotPermitted, "supervisor");
+    // "HZ-L0" is both Hangzhou's and the supervisor's number: each lifts its own.
+    run_at(&mut state, hangzhou, now, lift("HZ-L0")).unwrap();
+    assert!(!blacklist::eligibility(&state, &subject, region(330300), TimestampMs(now)).eligible);
+    run_at(&mut state, supervisor, now, lift("HZ-L0")).unwrap();
+    run_at(&mut state, supervisor, now, lift("ZJ-8")).unwrap();
+}
