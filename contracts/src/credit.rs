@@ -4,8 +4,12 @@
 //! - a supervisor records any kind; a trading centre records every kind except administrative
 //!   penalties (those are decided by administrative authorities, 行政监督部门);
 //! - a record's id is SHA-256 over the authority's USCC and decision number: one decision is
-//!   recorded once; a subject carries at most [`SUBJECT_RECORDS_MAX`] records, listed in the
-//!   order recorded under one key so the history can be proven complete;
+//!   recorded once; when the authority is itself a member, only that member may record under its
+//!   USCC, so nobody can squat a supervisor's coming decision numbers;
+//! - each member records at most [`RECORDER_RECORDS_MAX`] records per subject (revoked ones
+//!   included: the history stays complete), so no member can use up a subject's room and make it
+//!   immune to the others; the records are listed in the order recorded under one key so the
+//!   history can be proven complete;
 //! - the subject need not be attested (an authority may record before the subject registers);
 //! - publication window (end − start) of a negative record (penalty, dishonest conduct) lies
 //!   within its severity's window (rule parameters; defaults minor ≤ 3 months, general 3–12
@@ -25,10 +29,10 @@ use huxin_types::governance::{Params, Window};
 use huxin_types::identity::SubjectId;
 use huxin_types::{Hash32, Height, MemberId, RegionCode, RejectCode, Rejection, TimestampMs, TxHash};
 
-use crate::{decode_record, keys, params, rejection, KvState, TxContext};
+use crate::{decode_record, keys, params, registry, rejection, KvState, TxContext};
 
-/// Most credit records one subject may carry.
-pub const SUBJECT_RECORDS_MAX: usize = 4096;
+/// Most credit records one member may record about one subject.
+pub const RECORDER_RECORDS_MAX: u32 = 256;
 
 /// A later mark on a record: repaired or revoked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -150,13 +154,27 @@ pub fn record_credit(ctx: &TxContext, state: &mut dyn KvState, r: &RecordCredit)
             ),
         ));
     }
-    let mut ids = record_ids(state, &r.subject);
-    if ids.len() >= SUBJECT_RECORDS_MAX {
+    if let Some(authority) = registry::member_by_uscc(state, &r.authority_uscc) {
+        if authority.id != ctx.member.id {
+            return Err(rejection(
+                RejectCode::NotPermitted,
+                format!(
+                    "{} is the USCC of member {} ({}); only it may record its decisions",
+                    r.authority_uscc, authority.name, authority.id
+                ),
+            ));
+        }
+    }
+    let count_key = keys::credit_count(&r.subject, &ctx.member.id);
+    let recorded: u32 = state.get(&count_key).map(|b| decode_record(&b, "credit record count")).unwrap_or(0);
+    if recorded >= RECORDER_RECORDS_MAX {
         return Err(rejection(
             RejectCode::Conflict,
-            format!("{} already has {SUBJECT_RECORDS_MAX} credit records, the most allowed", r.subject),
+            format!("you have recorded {recorded} credit records about {}, the most one member may", r.subject),
         ));
     }
+    state.put(count_key, codec::encode(&(recorded + 1)));
+    let mut ids = record_ids(state, &r.subject);
     ids.push(id);
     let stored = CreditRecord {
         id,

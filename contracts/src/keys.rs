@@ -75,6 +75,12 @@ pub fn credit_list(subject: &SubjectId) -> Vec<u8> {
     format!("credit_list/{}", subject.key()).into_bytes()
 }
 
+/// How many credit records a member has recorded about a subject (its quota, see
+/// [`crate::credit::RECORDER_RECORDS_MAX`]).
+pub fn credit_count(subject: &SubjectId, member: &MemberId) -> Vec<u8> {
+    format!("credit_count/{}/{member}", subject.key()).into_bytes()
+}
+
 /// An e-guarantee by number.
 pub fn guarantee(number: &str) -> Vec<u8> {
     format!("guarantee/{number}").into_bytes()

@@ -101,6 +101,11 @@ pub fn member_ids(state: &dyn KvState) -> Vec<MemberId> {
     state.get(&keys::members()).map(|b| decode_record(&b, "member list")).unwrap_or_default()
 }
 
+/// The member whose organisation has this USCC, if any (members are few: a scan).
+pub fn member_by_uscc(state: &dyn KvState, uscc: &Uscc) -> Option<MemberRecord> {
+    member_ids(state).iter().filter_map(|id| member(state, id)).find(|m| &m.uscc == uscc)
+}
+
 pub fn put_member(state: &mut dyn KvState, record: &MemberRecord) {
     state.put(keys::member(&record.id), codec::encode(record));
 }

@@ -188,3 +188,43 @@ fn the_score_counts_only_active_records_with_every_contribution() {
     }
     assert_eq!(contract::score(&state, &subject, TimestampMs(20 * DAY)).score, 0);
 }
+
+/// Regressions: anyone could pre-record under a member authority's coming decision number (the
+/// real penalty then failed with `conflict`), and revoked records counted toward a per-subject
+/// cap that one member could fill.
+#[test]
+fn decision_numbers_and_room_belong_to_their_authority() {
+    let (mut state, k) = regions();
+    let (hangzhou, ningbo, supervisor) = (&k[0], &k[1], &k[3]);
+    let supervisor_uscc = uscc("11330000MB0000009");
+    let coming = RecordCredit {
+        authority_uscc: supervisor_uscc.clone(),
+        kind: CreditKind::DishonestConduct,
+        ..penalty("浙发改罚〔2026〕9号", Severity::General, 0, 200)
+    };
+    rejected(run(&mut state, hangzhou, Action::RecordCredit(coming.clone())), RejectCode::NotPermitted, "only it may");
+    let real = RecordCredit {
+        authority_uscc: supervisor_uscc,
+        ..penalty("浙发改罚〔2026〕9号", Severity::General, 0, 200)
+    };
+    run(&mut state, supervisor, Action::RecordCredit(real)).unwrap();
+
+    // Hangzhou records and revokes until its quota is used; Ningbo can still record.
+    for i in 0..contract::RECORDER_RECORDS_MAX {
+        let r = RecordCredit {
+            kind: CreditKind::DishonestConduct,
+            ..penalty(&format!("HZ-{i}"), Severity::General, 0, 200)
+        };
+        let id = r.record_id();
+        run(&mut state, hangzhou, Action::RecordCredit(r)).unwrap();
+        run(&mut state, hangzhou, Action::RevokeCredit(RevokeCredit { record_id: id, reason: "错录".into() })).unwrap();
+    }
+    let one_more = RecordCredit { kind: CreditKind::DishonestConduct, ..penalty("HZ-more", Severity::General, 0, 200) };
+    rejected(
+        run(&mut state, hangzhou, Action::RecordCredit(one_more)),
+        RejectCode::Conflict,
+        "the most one member may",
+    );
+    let from_ningbo = RecordCredit { kind: CreditKind::DishonestConduct, ..penalty("NB-1", Severity::General, 0, 200) };
+    run(&mut state, ningbo, Action::RecordCredit(from_ningbo)).unwrap();
+}
