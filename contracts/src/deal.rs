@@ -7,6 +7,10 @@
 //!   may come from another region's platform (cross-platform trading, 跨平台交易);
 //! - stages move forward only (the same stage may repeat: many bids, several clarifications);
 //!   complaints and exceptions may come at any stage;
+//! - bids come only after the section's announcement and never move its stage (a bid from
+//!   another region cannot block the home centre's next step); at most
+//!   [`SECTION_REGION_BIDS_MAX`] bids per anchoring region and [`SECTION_BIDS_MAX`] in all, so
+//!   bids cannot fill a section's timeline;
 //! - an award notice needs a candidate publicity anchored at least `candidate_publicity_days`
 //!   (default 3) days earlier;
 //! - after the archive anchor nothing more is accepted for that section (归档后内容不得修改);
@@ -32,6 +36,10 @@ use crate::{decode_record, keys, params, rejection, KvState, TxContext};
 pub const DOCUMENT_ANCHORS_MAX: usize = 64;
 /// Most anchors one tender section may carry (its timeline).
 pub const SECTION_ANCHORS_MAX: usize = 2048;
+/// Most bids one section accepts in all (the rest of its timeline stays for the home centre).
+pub const SECTION_BIDS_MAX: usize = 1024;
+/// Most bids one region's centre may anchor for one section.
+pub const SECTION_REGION_BIDS_MAX: usize = 256;
 /// Most bid bond payers one section keeps for the same-payer check.
 pub const SECTION_PAYERS_MAX: usize = 1024;
 
@@ -161,6 +169,29 @@ fn check_stage(
     Ok(())
 }
 
+/// A bid needs the section's announcement first, and room among the section's bids.
+fn check_bid_room(ctx: &TxContext, record: &TenderRecord) -> Result<(), Rejection> {
+    if !record.timeline.iter().any(|e| e.stage == DealStage::Announcement) {
+        return Err(rejection(
+            RejectCode::RuleViolated,
+            format!("section {} has no announcement yet; bids come after it", record.tender),
+        ));
+    }
+    let bids = record.timeline.iter().filter(|e| e.stage == DealStage::Bid);
+    let (all, from_region) =
+        bids.fold((0, 0), |(all, own), e| (all + 1, own + usize::from(e.anchored_by_region == ctx.member.region)));
+    if all >= SECTION_BIDS_MAX || from_region >= SECTION_REGION_BIDS_MAX {
+        return Err(rejection(
+            RejectCode::Conflict,
+            format!(
+                "section {} has {all} bids ({from_region} from region {}); at most {SECTION_BIDS_MAX} in all and {SECTION_REGION_BIDS_MAX} per region",
+                record.tender, ctx.member.region
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn check_experts(state: &dyn KvState, experts: &[Hash32]) -> Result<(), Rejection> {
     for e in experts {
         let subject = SubjectId::Expert(*e);
@@ -191,6 +222,9 @@ pub fn anchor(ctx: &TxContext, state: &mut dyn KvState, a: &AnchorDocument) -> R
     let mut record = tender(state, &a.tender).unwrap_or_else(|| TenderRecord::new(a.tender.clone()));
     check_stage(ctx, state, &record, a)?;
     check_experts(state, &a.experts)?;
+    if a.stage == DealStage::Bid {
+        check_bid_room(ctx, &record)?;
+    }
     if record.timeline.len() >= SECTION_ANCHORS_MAX {
         return Err(rejection(
             RejectCode::Conflict,
@@ -227,7 +261,7 @@ pub fn anchor(ctx: &TxContext, state: &mut dyn KvState, a: &AnchorDocument) -> R
         risk::raise(ctx, state, &a.tender, RiskKind::IdenticalBidDocument { document_hash: a.document_hash, bidders });
     }
 
-    if !a.stage.is_unordered() {
+    if !a.stage.is_unordered() && a.stage != DealStage::Bid {
         record.last_stage = Some(a.stage);
     }
     match a.stage {

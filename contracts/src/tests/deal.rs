@@ -31,10 +31,18 @@ fn stages_move_forward_publicity_lasts_and_the_archive_locks() {
     run_at(&mut state, ningbo, 0, doc(DealStage::Announcement, 1, vec![])).unwrap();
     run_at(&mut state, ningbo, DAY, doc(DealStage::Clarification, 2, vec![])).unwrap();
     run_at(&mut state, ningbo, 2 * DAY, doc(DealStage::Bid, 3, vec![bidder.clone()])).unwrap();
+    // Bids do not move the stage: a clarification may still follow; after the opening, not.
+    run_at(&mut state, ningbo, 2 * DAY, doc(DealStage::Clarification, 4, vec![])).unwrap();
+    run_at(&mut state, ningbo, 2 * DAY, doc(DealStage::OpeningRecord, 10, vec![])).unwrap();
     rejected(
-        run_at(&mut state, ningbo, 2 * DAY, doc(DealStage::Clarification, 4, vec![])),
+        run_at(&mut state, ningbo, 2 * DAY, doc(DealStage::Clarification, 11, vec![])),
         RejectCode::RuleViolated,
-        "stage Bid; stages move forward only",
+        "stage OpeningRecord; stages move forward only",
+    );
+    rejected(
+        run_at(&mut state, ningbo, 2 * DAY, doc(DealStage::Bid, 12, vec![bidder.clone()])),
+        RejectCode::RuleViolated,
+        "stage OpeningRecord; stages move forward only",
     );
     // Complaints and exceptions come at any time.
     run_at(&mut state, ningbo, 2 * DAY, doc(DealStage::Complaint, 5, vec![bidder.clone()])).unwrap();
@@ -55,7 +63,7 @@ fn stages_move_forward_publicity_lasts_and_the_archive_locks() {
         rejected(run_at(&mut state, ningbo, 8 * DAY, doc(stage, 9, vec![])), RejectCode::InvalidTransition, "archived");
     }
     let record = contract::tender(&state, &ningbo_tender()).unwrap();
-    assert_eq!(record.timeline.len(), 7);
+    assert_eq!(record.timeline.len(), 9);
     assert_eq!(record.last_stage, Some(DealStage::Archive));
     assert_eq!(record.candidate_publicity_at, Some(TimestampMs(3 * DAY)));
 }
@@ -70,6 +78,13 @@ fn bids_come_from_any_region_and_identical_bids_raise_a_warning() {
         RejectCode::NotPermitted,
         "only bids may come from another region",
     );
+    // Bids come after the announcement.
+    rejected(
+        run_at(&mut state, hangzhou, 0, doc(DealStage::Bid, 3, vec![a.clone()])),
+        RejectCode::RuleViolated,
+        "no announcement yet",
+    );
+    run_at(&mut state, ningbo, 0, doc(DealStage::Announcement, 1, vec![])).unwrap();
     // A Hangzhou platform relays bidder A's bid to the Ningbo tender (cross-platform).
     run_at(&mut state, hangzhou, 0, doc(DealStage::Bid, 3, vec![a.clone()])).unwrap();
     rejected(
@@ -115,4 +130,29 @@ fn evaluation_reports_may_name_experts_attested_in_other_regions() {
         RejectCode::InvalidField,
         "only an evaluation report",
     );
+}
+
+/// Regression: a foreign centre's bids moved the section's stage (blocking the home centre's
+/// next documents) and could fill the section's timeline.
+#[test]
+fn foreign_bids_cannot_block_or_fill_a_section() {
+    let (mut state, k) = regions();
+    let (hangzhou, ningbo) = (&k[0], &k[1]);
+    run_at(&mut state, ningbo, 0, doc(DealStage::Announcement, 1, vec![])).unwrap();
+    for i in 0..contract::SECTION_REGION_BIDS_MAX {
+        let bidder = uscc(&format!("91330100MA{:07}", i));
+        let Action::AnchorDocument(mut bid) = doc(DealStage::Bid, 3, vec![bidder]) else { unreachable!() };
+        bid.document_hash = Hash32(codec::hash_tagged(b"bid", &(i as u64).to_be_bytes()).0);
+        run_at(&mut state, hangzhou, 0, Action::AnchorDocument(bid)).unwrap();
+    }
+    rejected(
+        run_at(&mut state, hangzhou, 0, doc(DealStage::Bid, 4, vec![uscc("91330100MA9999999")])),
+        RejectCode::Conflict,
+        "per region",
+    );
+    // The home centre's own documents and bids still go in, at the stage it set.
+    run_at(&mut state, ningbo, 0, doc(DealStage::TenderDocument, 5, vec![])).unwrap();
+    run_at(&mut state, ningbo, 0, doc(DealStage::Bid, 6, vec![uscc("91330200MA0000002")])).unwrap();
+    run_at(&mut state, ningbo, 0, doc(DealStage::Clarification, 7, vec![])).unwrap();
+    assert_eq!(contract::tender(&state, &ningbo_tender()).unwrap().last_stage, Some(DealStage::Clarification));
 }

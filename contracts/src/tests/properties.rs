@@ -120,8 +120,17 @@ proptest! {
             let _ = run_at(&mut state, &k[1], day * DAY, action);
         }
         if let Some(record) = crate::deal::tender(&state, &tender(0)) {
-            let ordered: Vec<_> = record.timeline.iter().map(|e| e.stage).filter(|s| !s.is_unordered()).collect();
+            // Bids do not move the stage: the other ordered stages never go back, and every bid
+            // comes after an announcement and before any stage past bidding.
+            let stages: Vec<_> = record.timeline.iter().map(|e| e.stage).collect();
+            let ordered: Vec<_> =
+                stages.iter().copied().filter(|s| !s.is_unordered() && *s != DealStage::Bid).collect();
             prop_assert!(ordered.windows(2).all(|w| w[0] <= w[1]), "{ordered:?}");
+            for (at, _) in stages.iter().enumerate().filter(|(_, s)| **s == DealStage::Bid) {
+                let before = &stages[..at];
+                prop_assert!(before.contains(&DealStage::Announcement), "{stages:?}");
+                prop_assert!(before.iter().all(|s| s.is_unordered() || *s <= DealStage::Bid), "{stages:?}");
+            }
             if let Some(at) = record.timeline.iter().position(|e| e.stage == DealStage::Archive) {
                 prop_assert_eq!(at, record.timeline.len() - 1);
             }
