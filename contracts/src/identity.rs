@@ -103,6 +103,21 @@ pub fn attest(ctx: &TxContext, state: &mut dyn KvState, a: &AttestSubject) -> Re
             ));
         }
     }
+    if let Some(key) = &a.bound_key {
+        let message = huxin_types::identity::key_binding_message(&ctx.chain_id, &a.subject, key);
+        let proof = a.bound_key_proof.as_ref().ok_or_else(|| {
+            rejection(
+                RejectCode::InvalidField,
+                format!("binding key {key} to {} needs bound_key_proof, the key's signature of the binding", a.subject),
+            )
+        })?;
+        key.verify(huxin_types::crypto::Domain::SubjectStatement, &message, proof).map_err(|e| {
+            rejection(
+                RejectCode::BadSignature,
+                format!("bound_key_proof does not verify with key {key} for {} on this chain: {e}", a.subject),
+            )
+        })?;
+    }
     let region = ctx.member.region;
     let existing = attestation(state, &a.subject);
     let (version, first_attested, recognitions) = match existing {
@@ -320,6 +335,16 @@ pub fn statement(ctx: &TxContext, state: &mut dyn KvState, s: &SignedStatement) 
             format!(
                 "statement signed at {} ms; it must be within {STATEMENT_WINDOW_MS} ms of the block time {} ms",
                 s.statement.signed_at.0, ctx.time.0
+            ),
+        ));
+    }
+    if s.statement.chain_id != ctx.chain_id {
+        return Err(rejection(
+            RejectCode::WrongChain,
+            format!(
+                "statement is for chain {:?}; this network is {:?}",
+                s.statement.chain_id.as_str(),
+                ctx.chain_id.as_str()
             ),
         ));
     }

@@ -22,7 +22,7 @@ pub mod registry;
 pub mod risk;
 
 use huxin_types::crypto::PublicKey;
-use huxin_types::{Action, Height, RejectCode, Rejection, TimestampMs, TxHash};
+use huxin_types::{Action, ChainId, Height, RejectCode, Rejection, TimestampMs, TxHash};
 
 pub use registry::{MemberRecord, MemberStatus};
 
@@ -38,6 +38,8 @@ pub trait KvState {
 /// Everything a contract may know about the transaction it executes.
 #[derive(Clone, Debug)]
 pub struct TxContext {
+    /// The network's chain id (statements a subject signs are bound to it).
+    pub chain_id: ChainId,
     pub height: Height,
     pub time: TimestampMs,
     pub tx_hash: TxHash,

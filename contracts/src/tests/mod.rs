@@ -82,6 +82,7 @@ fn anchor(doc: u8) -> Action {
 
 fn ctx(state: &Memory, key: &SecretKey) -> TxContext {
     TxContext {
+        chain_id: ChainId::new("t").unwrap(),
         height: Height(5),
         time: TimestampMs(1_000),
         tx_hash: TxHash([9; 32]),
@@ -166,6 +167,7 @@ fn every_kind(subject: &SubjectId) -> Vec<Action> {
         Action::Vote(Vote { proposal: Hash32([0; 32]), approve: true }),
         Action::SubjectStatement(
             SubjectStatement {
+                chain_id: ChainId::new("t").unwrap(),
                 subject: subject.clone(),
                 statement: Statement::Confirm { document_hash: Hash32([0; 32]) },
                 signed_at: TimestampMs(0),
@@ -285,6 +287,7 @@ fn attestation(subject: SubjectId) -> AttestSubject {
         qualifications: vec![],
         bound_key: None,
         valid_until: None,
+        bound_key_proof: None,
     }
 }
 

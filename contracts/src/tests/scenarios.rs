@@ -149,6 +149,7 @@ impl Runner {
         self.tx_hashes.insert(index, tx_hash);
         let outcome = registry::signer_member(&self.state, &key).and_then(|member| {
             let ctx = TxContext {
+                chain_id: ChainId::new("scenario").expect("a valid chain id"),
                 height: Height(index as u64 + 1),
                 time: TimestampMs(step.time_ms),
                 tx_hash,

@@ -13,6 +13,7 @@ fn a_bound_key_signs_confirmations_and_grants() {
     let subject_key = SecretKey::from_bytes([200; 32]);
     let bank_id = MemberId::from_key(&bank.public_key());
     let grant = |signed_at: u64| SubjectStatement {
+        chain_id: ChainId::new("t").unwrap(),
         subject: subject.clone(),
         statement: Statement::Grant {
             grantee: bank_id,
@@ -30,7 +31,37 @@ fn a_bound_key_signs_confirmations_and_grants() {
     );
     let mut bound = attestation(subject.clone());
     bound.bound_key = Some(subject_key.public_key());
+    // Regression: a bound key needs the key's own proof of possession, for this chain.
+    rejected(
+        run_at(&mut state, hangzhou, 0, Action::AttestSubject(bound.clone())),
+        RejectCode::InvalidField,
+        "bound_key_proof",
+    );
+    let other_chain = ChainId::new("other").unwrap();
+    bound.bound_key_proof = Some(huxin_types::identity::prove_key_binding(&other_chain, &subject, &subject_key));
+    rejected(
+        run_at(&mut state, hangzhou, 0, Action::AttestSubject(bound.clone())),
+        RejectCode::BadSignature,
+        "bound_key_proof",
+    );
+    bound.bound_key_proof =
+        Some(huxin_types::identity::prove_key_binding(&ChainId::new("t").unwrap(), &subject, ningbo));
+    rejected(
+        run_at(&mut state, hangzhou, 0, Action::AttestSubject(bound.clone())),
+        RejectCode::BadSignature,
+        "bound_key_proof",
+    );
+    bound.bound_key_proof =
+        Some(huxin_types::identity::prove_key_binding(&ChainId::new("t").unwrap(), &subject, &subject_key));
     run_at(&mut state, hangzhou, 0, Action::AttestSubject(bound)).unwrap();
+
+    // Regression: a statement signed for another chain is refused here.
+    let elsewhere = SubjectStatement { chain_id: other_chain, ..grant(0) };
+    rejected(
+        run_at(&mut state, bank, 0, Action::SubjectStatement(elsewhere.sign(&subject_key))),
+        RejectCode::WrongChain,
+        "statement is for chain",
+    );
 
     rejected(
         run_at(&mut state, bank, 0, Action::SubjectStatement(grant(0).sign(ningbo))),
@@ -54,6 +85,7 @@ fn a_bound_key_signs_confirmations_and_grants() {
     assert!(!contract::is_granted(&state, &subject, &bank_id, GrantScope::CreditHistory, TimestampMs(30 * DAY)));
 
     let revoke = SubjectStatement {
+        chain_id: ChainId::new("t").unwrap(),
         subject: subject.clone(),
         statement: Statement::RevokeGrant { grantee: bank_id },
         signed_at: TimestampMs(DAY + 1),
@@ -68,6 +100,7 @@ fn a_bound_key_signs_confirmations_and_grants() {
     );
 
     let confirm = SubjectStatement {
+        chain_id: ChainId::new("t").unwrap(),
         subject: subject.clone(),
         statement: Statement::Confirm { document_hash: Hash32([4; 32]) },
         signed_at: TimestampMs(DAY),

@@ -150,7 +150,14 @@ fn apply_tx<R: TreeReader>(
     view.begin_tx();
     huxin_contracts::registry::consume_nonce(view, &tx.body.signer, tx.body.nonce);
     view.commit_tx();
-    let ctx = TxContext { height, time, tx_hash, signer: tx.body.signer, member: admitted.member };
+    let ctx = TxContext {
+        chain_id: tx.body.chain_id.clone(),
+        height,
+        time,
+        tx_hash,
+        signer: tx.body.signer,
+        member: admitted.member,
+    };
     view.begin_tx();
     let outcome = match huxin_contracts::apply(&ctx, view, &tx.body.action) {
         Ok(()) => {

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::PublicKey;
-use crate::id::{Hash32, TimestampMs, Uscc};
+use crate::id::{ChainId, Hash32, TimestampMs, Uscc};
 use crate::limits::TEXT_BYTES_MAX;
 
 /// Most qualifications one attestation lists.
@@ -115,6 +115,25 @@ pub struct AttestSubject {
     pub bound_key: Option<PublicKey>,
     /// When the attestation lapses (None: until revoked).
     pub valid_until: Option<TimestampMs>,
+    /// Proof that whoever holds `bound_key`'s secret agreed to bind it to this subject on this
+    /// chain: its signature over [`key_binding_message`] ([`prove_key_binding`] makes one).
+    /// Required with a bound key, so no centre can bind a key it merely knows the public half of.
+    #[serde(default)]
+    pub bound_key_proof: Option<crate::crypto::Signature>,
+}
+
+/// What a subject's key signs to be bound to it (domain [`crate::crypto::Domain::SubjectStatement`]).
+pub fn key_binding_message(chain_id: &ChainId, subject: &SubjectId, key: &PublicKey) -> Vec<u8> {
+    crate::codec::encode(&("huxin/v1/bind-key", chain_id, subject, key))
+}
+
+/// The proof of possession a subject gives its home centre for [`AttestSubject::bound_key_proof`].
+pub fn prove_key_binding(
+    chain_id: &ChainId,
+    subject: &SubjectId,
+    key: &crate::crypto::SecretKey,
+) -> crate::crypto::Signature {
+    key.sign(crate::crypto::Domain::SubjectStatement, &key_binding_message(chain_id, subject, &key.public_key()))
 }
 
 /// Check a free-text field: at most [`TEXT_BYTES_MAX`] bytes, and not blank when required.
@@ -283,6 +302,9 @@ pub enum Statement {
 /// member may relay it to the ledger.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SubjectStatement {
+    /// The network the statement is meant for: a statement signed for one chain is refused on
+    /// every other.
+    pub chain_id: ChainId,
     pub subject: SubjectId,
     pub statement: Statement,
     /// When the subject signed; must lie within a day of the block's time.
