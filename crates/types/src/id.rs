@@ -345,7 +345,10 @@ mod tests {
             IdError::UsccCharacter { position: 16, ch: 'é' }
         ));
         assert!(matches!(Uscc::parse("91350100M000100Y4é").unwrap_err(), IdError::UsccCheck { got: 'é', .. }));
-        assert!(matches!(Uscc::parse("统一社会信用代码统一社会信用代码统一").unwrap_err(), IdError::UsccCharacter { .. }));
+        assert!(matches!(
+            Uscc::parse("统一社会信用代码统一社会信用代码统一").unwrap_err(),
+            IdError::UsccCharacter { .. }
+        ));
     }
 
     #[test]

@@ -115,10 +115,18 @@ const GOLDEN_MERKLE_3: &str = "0479d06fbc8bd667d6c53e3ec229858fc27bb8d883015478a
 fn receipt_hash() {
     use huxin_types::{Outcome, Receipt, RejectCode, Rejection, TxHash};
     let applied = Receipt { tx_hash: TxHash([5; 32]), outcome: Outcome::Applied };
-    check("receipt applied", applied.hash().to_hex(), "df6d6d42b12c6d5f7a4be0ec35515ad4f945f78041c93913ddefb409bf11e0c7");
+    check(
+        "receipt applied",
+        applied.hash().to_hex(),
+        "df6d6d42b12c6d5f7a4be0ec35515ad4f945f78041c93913ddefb409bf11e0c7",
+    );
     let rejected = Receipt {
         tx_hash: TxHash([5; 32]),
         outcome: Outcome::Rejected(Rejection::new(RejectCode::Conflict, "any wording")),
     };
-    check("receipt rejected", rejected.hash().to_hex(), "10ed88a4d23758344ad835b0bc47bf6926e09d99cddd24f74de0e24cd673ff1a");
+    check(
+        "receipt rejected",
+        rejected.hash().to_hex(),
+        "10ed88a4d23758344ad835b0bc47bf6926e09d99cddd24f74de0e24cd673ff1a",
+    );
 }
