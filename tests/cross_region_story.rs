@@ -48,6 +48,7 @@ fn attest(uscc: &Uscc) -> Action {
         name: format!("供应商 {uscc}"),
         qualifications: vec![],
         bound_key: None,
+        bound_key_proof: None,
         valid_until: None,
     })
 }

@@ -166,6 +166,7 @@ async fn a_person_uses_the_dashboard() {
             name: name.into(),
             qualifications: vec![],
             bound_key: None,
+            bound_key_proof: None,
             valid_until: None,
         }),
     )

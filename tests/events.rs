@@ -29,6 +29,7 @@ async fn events_are_filtered_replayed_resumed_and_live() {
         name: "浙江某建设有限公司".into(),
         qualifications: vec![],
         bound_key: None,
+        bound_key_proof: None,
         valid_until: None,
     });
     send(&net, 0, "hangzhou", attest).await;

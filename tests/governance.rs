@@ -1,6 +1,8 @@
 //! Governance on a running network: the trading centres vote two validators out, and the two
 //! that remain then finalise blocks on their own — with the original four-validator set, two
-//! of four could not.
+//! of four could not. The voted-out nodes are shut out of gossip and of the consensus network;
+//! one voted back in is let in again without restarting the others, and the three finalise
+//! together (with three validators every one of them must vote).
 
 mod support;
 
@@ -8,7 +10,7 @@ use std::time::Duration;
 
 use huxin_types::genesis::Genesis;
 use huxin_types::governance::{ProposalAction, Propose, Vote};
-use huxin_types::{Action, Hash32, PublicKey};
+use huxin_types::{Action, Hash32, MemberId, PublicKey};
 use serde_json::json;
 
 use support::{anchor_action, Net};
@@ -53,15 +55,11 @@ async fn voted_out_validators_are_no_longer_needed_for_progress() {
     net.wait_height(0, activation + 1, Duration::from_secs(60)).await;
 
     // The voted-out nodes are shut out of transaction gossip (the allow-list follows the ledger).
-    let mut peers = None;
-    for _ in 0..100 {
-        peers = net.client(0).status().await.ok().map(|s| s.peers);
-        if peers == Some(1) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let peers = net.wait_status(0, |s| s.peers, 1).await;
     assert_eq!(peers, Some(1), "node 0 should keep only Ningbo as a gossip peer");
+    // … and out of the consensus network.
+    let consensus_peers = net.wait_status(0, |s| s.consensus_peers, 1).await;
+    assert_eq!(consensus_peers, Some(1), "node 0 should keep only Ningbo as a consensus peer");
 
     // Only Hangzhou's and Ningbo's validators remain: with the other two stopped, blocks go on.
     net.stop(2);
@@ -72,4 +70,33 @@ async fn voted_out_validators_are_no_longer_needed_for_progress() {
     net.wait_height(1, before + 3, Duration::from_secs(60)).await;
     let (a, b) = (net.block_id(0, before + 3).await, net.block_id(1, before + 3).await);
     assert_eq!(a, b, "the two remaining validators agree");
+
+    // Jiaxing's validator is voted back in while its node is down; started again, it syncs and
+    // is let into the consensus network within seconds of the change taking effect.
+    let jiaxing = &genesis.validators[3];
+    let member = genesis.members.iter().find(|m| m.name == jiaxing.member).expect("jiaxing's member");
+    let set = Action::Propose(Propose {
+        action: ProposalAction::SetValidator {
+            member: MemberId::from_key(&member.keys[0]),
+            public_key: jiaxing.public_key,
+            power: 1,
+        },
+        reason: "城市节点恢复".into(),
+    });
+    let (id, outcome) = send(&net, 0, "hangzhou", set).await;
+    assert_eq!(outcome, json!("applied"));
+    for (node, voter) in [(1, "ningbo"), (0, "wenzhou")] {
+        let (_, outcome) = send(&net, node, voter, Action::Vote(Vote { proposal: id, approve: true })).await;
+        assert_eq!(outcome, json!("applied"), "{voter}'s vote");
+    }
+    let v = net.client(0).get_json("/v1/validators").await.unwrap();
+    let activation = v["next"]["activation"].as_u64().expect("a scheduled set");
+    net.start(3);
+    let target = activation + 3;
+    net.wait_height(0, target, Duration::from_secs(60)).await;
+    net.wait_height(3, target, Duration::from_secs(60)).await;
+    assert_eq!(net.block_id(0, target).await, net.block_id(3, target).await, "Jiaxing agrees again");
+    // The peer count is refreshed every two seconds.
+    let consensus_peers = net.wait_status(0, |s| s.consensus_peers, 2).await;
+    assert_eq!(consensus_peers, Some(2), "node 0 is connected to Ningbo and Jiaxing");
 }

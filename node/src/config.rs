@@ -5,12 +5,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use eyre::{eyre, WrapErr};
-use malachitebft_config::{
-    ConsensusConfig, DiscoveryConfig, P2pConfig, PubSubProtocol, TimeoutConfig, ValuePayload, ValueSyncConfig,
-};
+use malachitebft_config::{ConsensusConfig, DiscoveryConfig, P2pConfig, PubSubProtocol, ValuePayload, ValueSyncConfig};
 use serde::{Deserialize, Serialize};
 
-use huxin_consensus::{EngineConfig, HostConfig};
+use huxin_consensus::{EngineConfig, HostConfig, LinearTimeouts};
 use huxin_mempool::MempoolConfig;
 use huxin_types::PublicKey;
 
@@ -27,18 +25,88 @@ pub struct PeerConfig {
     pub gossip_addr: String,
 }
 
+/// Consensus timeouts. Each grows by `delta_ms` per failed round, up to `max_ms`.
+impl PeerConfig {
+    /// The peer's consensus address with its peer id (`…/p2p/12D3…`): with the id the engine
+    /// knows an inbound connection from this peer as a persistent peer's, so
+    /// `persistent_peers_only` admits it (without, it refuses peers that dial in before it has
+    /// dialled them, and two validators can refuse each other).
+    pub fn consensus_address_with_id(&self) -> eyre::Result<String> {
+        let peer_id = huxin_consensus::gossip::peer_id_of(&self.public_key.0)
+            .ok_or_else(|| eyre!("peer key {} is not an ed25519 public key", self.public_key))?;
+        Ok(if self.consensus_addr.contains("/p2p/") {
+            self.consensus_addr.clone()
+        } else {
+            format!("{}/p2p/{peer_id}", self.consensus_addr)
+        })
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Timeouts {
     pub propose_ms: u64,
     pub prevote_ms: u64,
     pub precommit_ms: u64,
     pub delta_ms: u64,
+    /// Ceiling of any timeout however many rounds fail.
+    #[serde(default = "default_timeout_max_ms")]
+    pub max_ms: u64,
+    /// Shortest time from the start of a height to its decision, so an idle federation does not
+    /// write blocks as fast as it can; 0 decides as soon as 2f+1 precommits arrive.
+    #[serde(default)]
+    pub target_block_ms: u64,
 }
 
+fn default_timeout_max_ms() -> u64 {
+    30_000
+}
+
+/// A missing `[timeouts]` table means a real federation: centres in different cities.
 impl Default for Timeouts {
     fn default() -> Self {
-        // Loopback and LAN values; Malachite's defaults (3 s / 1 s / 1 s) suit WANs.
-        Self { propose_ms: 2_000, prevote_ms: 500, precommit_ms: 500, delta_ms: 250 }
+        Self::federation()
+    }
+}
+
+impl Timeouts {
+    /// For validators in different cities over a WAN or VPN (round trips of tens of
+    /// milliseconds, occasional loss): Malachite's own defaults, and a block at most every second
+    /// so an idle federation does not fill its disks with empty blocks.
+    pub fn federation() -> Self {
+        Self {
+            propose_ms: 3_000,
+            prevote_ms: 1_000,
+            precommit_ms: 1_000,
+            delta_ms: 500,
+            max_ms: 60_000,
+            target_block_ms: 1_000,
+        }
+    }
+
+    /// For a devnet on one machine (loopback round trips in microseconds).
+    pub fn loopback() -> Self {
+        Self {
+            propose_ms: 2_000,
+            prevote_ms: 500,
+            precommit_ms: 500,
+            delta_ms: 250,
+            max_ms: default_timeout_max_ms(),
+            target_block_ms: 0,
+        }
+    }
+
+    pub fn linear(&self) -> LinearTimeouts {
+        let ms = Duration::from_millis;
+        LinearTimeouts {
+            propose: ms(self.propose_ms),
+            propose_delta: ms(self.delta_ms),
+            prevote: ms(self.prevote_ms),
+            prevote_delta: ms(self.delta_ms),
+            precommit: ms(self.precommit_ms),
+            precommit_delta: ms(self.delta_ms),
+            rebroadcast: ms(self.propose_ms + self.prevote_ms + self.precommit_ms),
+            max_timeout: ms(self.max_ms.max(self.propose_ms)),
+        }
     }
 }
 
@@ -117,20 +185,13 @@ impl NodeConfig {
     }
 
     pub fn engine_config(&self) -> eyre::Result<EngineConfig> {
-        let t = &self.timeouts;
-        let timeouts = TimeoutConfig {
-            timeout_propose: Duration::from_millis(t.propose_ms),
-            timeout_propose_delta: Duration::from_millis(t.delta_ms),
-            timeout_prevote: Duration::from_millis(t.prevote_ms),
-            timeout_prevote_delta: Duration::from_millis(t.delta_ms),
-            timeout_precommit: Duration::from_millis(t.precommit_ms),
-            timeout_precommit_delta: Duration::from_millis(t.delta_ms),
-            timeout_rebroadcast: Duration::from_millis(t.propose_ms + t.prevote_ms + t.precommit_ms),
-        };
         let persistent_peers = self
             .peers
             .iter()
-            .map(|p| p.consensus_addr.parse().map_err(|e| eyre!("peer address {:?}: {e}", p.consensus_addr)))
+            .map(|p| {
+                let address = p.consensus_address_with_id()?;
+                address.parse().map_err(|e| eyre!("peer address {address:?}: {e}"))
+            })
             .collect::<eyre::Result<Vec<_>>>()?;
         let p2p = P2pConfig {
             listen_addr: self
@@ -138,6 +199,9 @@ impl NodeConfig {
                 .parse()
                 .map_err(|e| eyre!("consensus_listen {:?}: {e}", self.consensus_listen))?,
             persistent_peers,
+            // The consensus network is the validators' full mesh: nobody else is let in, and each
+            // peer must also prove (validator-proof handshake) that its key is a validator's.
+            persistent_peers_only: true,
             discovery: DiscoveryConfig { enabled: false, ..DiscoveryConfig::default() },
             protocol: PubSubProtocol::Broadcast,
             ..P2pConfig::default()
@@ -145,17 +209,20 @@ impl NodeConfig {
         let value_sync = ValueSyncConfig {
             status_update_interval: Duration::from_secs(1),
             request_timeout: Duration::from_secs(5),
+            batch_size: huxin_consensus::host::SYNC_VALUES_MAX as usize,
             ..ValueSyncConfig::default()
         };
+        let target = self.timeouts.target_block_ms;
         Ok(EngineConfig {
             moniker: self.moniker.clone(),
             consensus: ConsensusConfig {
-                timeouts,
                 p2p,
                 value_payload: ValuePayload::ProposalAndParts,
-                queue_capacity: 0,
+                ..ConsensusConfig::default()
             },
             value_sync,
+            timeouts: self.timeouts.linear(),
+            target_time: (target > 0).then(|| Duration::from_millis(target)),
         })
     }
 }

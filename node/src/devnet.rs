@@ -1,7 +1,7 @@
 //! Sample networks: `huxin genesis new` and `huxin devnet`.
 //!
 //! A devnet directory holds `genesis.json`, `devnet.json` (the manifest: chain id and each node's
-//! API address), `keys/` (member signing keys), `bench_keys` (extra trading-centre keys for the
+//! API address), `keys/` (member signing keys), `bench_keys` (extra keys of the first trading centre for the
 //! load generator) and one home per node (`node0/`, `node1/`, …). Running `huxin devnet` again on
 //! the same directory restarts the same network with its data.
 
@@ -46,7 +46,8 @@ fn uscc(prefix: &str, region: u32, serial: u32) -> eyre::Result<Uscc> {
 }
 
 /// A genesis for `cities` trading centres (each a validator), one bank (guarantee provider) and
-/// one provincial supervisor; `bench_keys` extra keys are spread over the trading centres.
+/// one provincial supervisor; `bench_keys` extra keys belong to the first centre (Hangzhou), so
+/// load generators can anchor announcements of its tenders with any of them.
 pub fn generate(
     chain_id: &str,
     cities: usize,
@@ -76,9 +77,9 @@ pub fn generate(
         keys.members.push((key_name.to_string(), operator));
         keys.nodes.push(node);
     }
-    for i in 0..bench_keys {
+    for _ in 0..bench_keys {
         let key = SecretKey::generate();
-        members[i % cities].keys.push(key.public_key());
+        members[0].keys.push(key.public_key());
         keys.bench.push(key);
     }
     let bank = SecretKey::generate();
@@ -187,7 +188,7 @@ pub fn create(dir: &Path, validators: usize, base_port: u16, bench_keys: usize) 
             gossip_listen: format!("/ip4/127.0.0.1/tcp/{}", port(i, 2)),
             peers,
             sync_writes: true,
-            timeouts: Default::default(),
+            timeouts: crate::config::Timeouts::loopback(),
             blocks: Default::default(),
             mempool: Default::default(),
             audit: AuditConfig { anchor_key: Some("audit_key".into()), anchor_interval_ms: 2_000 },

@@ -12,7 +12,6 @@ use tracing::{error, info, warn};
 
 use huxin_api::{ApiState, LiveStatus, NodeApi, SubmitRefusal};
 use huxin_consensus::gossip::{self, GossipConfig, GossipPeer};
-use huxin_consensus::MalachiteNode as _;
 use huxin_consensus::{EngineNode, Ingress, Metrics, NodeStatus, Origin, SubmitError};
 use huxin_mempool::{Mempool, MempoolError};
 use huxin_store::Store;
@@ -71,8 +70,20 @@ impl NodeApi for Service {
             moniker: self.moniker.clone(),
             round: self.status.round(),
             peers: self.status.peers(),
+            consensus_peers: self.status.consensus_peers.load(std::sync::atomic::Ordering::Relaxed),
             mempool_txs: txs,
             mempool_bytes: bytes,
+            equivocations: self
+                .status
+                .equivocations()
+                .into_iter()
+                .map(|e| huxin_api::EquivocationView {
+                    height: e.height,
+                    validator: hex::encode(e.validator),
+                    proposals: e.proposals,
+                    votes: e.votes,
+                })
+                .collect(),
         }
     }
 
@@ -255,6 +266,7 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
         warn!(error = %e, "stopping the engine");
     }
     handle.app.abort();
+    handle.peers.abort();
     drop(store);
     result
 }

@@ -83,8 +83,10 @@ impl Net {
     pub fn start(&mut self, i: usize) {
         assert!(self.children[i].is_none(), "node {i} is already running");
         let log = std::fs::OpenOptions::new().create(true).append(true).open(self.home(i).join("node.log")).unwrap();
+        // HUXIN_TEST_LOG overrides the nodes' log filter when a test needs to be debugged.
+        let filter = std::env::var("HUXIN_TEST_LOG").unwrap_or_else(|_| "warn,huxin_consensus=info".into());
         let child = Command::new(EXE)
-            .args(["start", "--log", "warn,huxin_consensus=info", "--home"])
+            .args(["start", "--log", &filter, "--home"])
             .arg(self.home(i))
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -126,6 +128,34 @@ impl Net {
 
     pub fn api(&self, i: usize) -> String {
         format!("http://127.0.0.1:{}", self.base_port + i as u16 * 10)
+    }
+
+    /// Poll node `i`'s `/v1/status` until `field` of it equals `want` (for up to 10 s); the last
+    /// value seen.
+    pub async fn wait_status<T: PartialEq>(
+        &self,
+        i: usize,
+        field: impl Fn(&huxin_client::Status) -> T,
+        want: T,
+    ) -> Option<T> {
+        let mut seen = None;
+        for _ in 0..100 {
+            seen = self.client(i).status().await.ok().map(|s| field(&s));
+            if seen.as_ref() == Some(&want) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        seen
+    }
+
+    /// Everything node `i` has logged so far.
+    pub fn log(&self, i: usize) -> String {
+        std::fs::read_to_string(self.home(i).join("node.log")).unwrap_or_default()
+    }
+
+    pub fn consensus_port(&self, i: usize) -> u16 {
+        self.base_port + i as u16 * 10 + 1
     }
 
     pub fn gossip_port(&self, i: usize) -> u16 {
@@ -225,12 +255,12 @@ pub fn anchor_action(seed: u64) -> Action {
             project_code: "TEST".into(),
             section_code: "1".into(),
         },
-        stage: DealStage::Bid,
+        stage: DealStage::Announcement,
         document_hash: Hash32(doc),
         title: "test".into(),
         deal_code: String::new(),
         platform_code: String::new(),
-        parties: vec![huxin_types::Uscc::with_check("91330100MA0000001").expect("a valid code")],
+        parties: Vec::new(),
         experts: Vec::new(),
         estimated_price_fen: None,
     })

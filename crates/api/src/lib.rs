@@ -62,6 +62,23 @@ pub struct LiveStatus {
     pub peers: i64,
     pub mempool_txs: usize,
     pub mempool_bytes: usize,
+    /// Peers connected on the consensus network.
+    pub consensus_peers: i64,
+    /// Validators this node saw sign conflicting messages, oldest first.
+    pub equivocations: Vec<EquivocationView>,
+}
+
+/// Equivocation evidence the consensus engine collected: a validator signed conflicting
+/// proposals or votes at one height.
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
+pub struct EquivocationView {
+    pub height: u64,
+    /// The validator's consensus address (20 bytes, hex).
+    pub validator: String,
+    /// Pairs of conflicting proposals.
+    pub proposals: usize,
+    /// Pairs of conflicting votes.
+    pub votes: usize,
 }
 
 /// What the API needs from the node besides the store.

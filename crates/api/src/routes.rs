@@ -111,16 +111,24 @@ pub struct StatusView {
     pub latest_block_time_ms: Option<u64>,
     pub state_root: Option<Hash32>,
     pub round: i64,
+    /// Connected transaction-gossip peers.
     pub peers: i64,
+    /// Connected consensus peers (validators that passed the validator-proof handshake, or are
+    /// still passing it).
+    #[serde(default)]
+    pub consensus_peers: i64,
     pub mempool_txs: usize,
     pub mempool_bytes: usize,
+    /// Equivocation evidence seen since the node started (at most 256, oldest first).
+    #[serde(default)]
+    pub equivocations: Vec<crate::EquivocationView>,
 }
 
 #[utoipa::path(
     get,
     path = "/v1/status",
     summary = "Node status",
-    description = "Chain, latest height, block hash and time, state root, round, peers, mempool.",
+    description = "Chain, latest height, block hash and time, state root, round, peers, mempool, and the equivocation evidence seen since the node started.",
     responses((status = 200, body = StatusView), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
 )]
 pub(crate) async fn status(State(s): State<ApiState>) -> Result<Json<StatusView>, ApiError> {
@@ -137,8 +145,10 @@ pub(crate) async fn status(State(s): State<ApiState>) -> Result<Json<StatusView>
         state_root: header.as_ref().map(|h| h.state_root),
         round: live.round,
         peers: live.peers,
+        consensus_peers: live.consensus_peers,
         mempool_txs: live.mempool_txs,
         mempool_bytes: live.mempool_bytes,
+        equivocations: live.equivocations,
     }))
 }
 

@@ -79,7 +79,11 @@ pub struct Status {
     pub latest_height: u64,
     pub latest_block_hash: Option<BlockHash>,
     pub round: i64,
+    /// Connected transaction-gossip peers.
     pub peers: i64,
+    /// Connected consensus peers.
+    #[serde(default)]
+    pub consensus_peers: i64,
     pub mempool_txs: usize,
 }
 

@@ -1,11 +1,21 @@
 //! The wire and WAL codec for Malachite's envelope types: borsh (Malachite's `borsh` feature makes
-//! its envelopes serialisable when our context types are). Our block and transaction bytes inside
-//! them stay bincode. Decoding refuses input larger than [`MESSAGE_BYTES_MAX`] before touching it,
-//! and borsh refuses trailing bytes.
+//! its envelopes serialisable when our context types are), and a hand-written borsh layout for the
+//! validator proof, which has none upstream. Our block and transaction bytes inside them stay
+//! bincode. Decoding is total: it refuses input larger than [`MESSAGE_BYTES_MAX`] before touching
+//! it, borsh refuses trailing bytes, and every failure is a typed [`CodecError`].
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use bytes::Bytes;
-use malachitebft_codec::Codec;
+use malachitebft_app_channel::app::streaming::StreamMessage;
+use malachitebft_app_channel::app::types::sync;
+use malachitebft_codec::{Codec, HasEncodedLen};
+use malachitebft_core_consensus::{LivenessMsg, ProposedValue, SignedConsensusMsg};
+use malachitebft_core_types::{
+    ExtendedCommitCertificate, ExtendedCommitSignature, PolkaCertificate, Round, SignedExtension, ValidatorProof,
+};
+use malachitebft_sync::ValueResponse;
+
+use crate::context::{Address, Height, HuxinContext, ProposalPart, Signature, ValueId};
 
 /// Largest consensus or sync message accepted: a full block plus envelope slack, below
 /// Malachite's 10 MiB `rpc_max_size`.
@@ -22,29 +32,155 @@ pub enum CodecError {
     Malformed(String),
 }
 
-impl<T> Codec<T> for BorshCodec
-where
-    T: BorshSerialize + BorshDeserialize + Send + Sync + 'static,
-{
-    type Error = CodecError;
+fn decode_bounded<T: BorshDeserialize>(bytes: &[u8]) -> Result<T, CodecError> {
+    if bytes.len() > MESSAGE_BYTES_MAX {
+        return Err(CodecError::TooLarge { got: bytes.len(), max: MESSAGE_BYTES_MAX });
+    }
+    borsh::from_slice(bytes).map_err(|e| CodecError::Malformed(e.to_string()))
+}
 
-    fn decode(&self, bytes: Bytes) -> Result<T, CodecError> {
-        if bytes.len() > MESSAGE_BYTES_MAX {
-            return Err(CodecError::TooLarge { got: bytes.len(), max: MESSAGE_BYTES_MAX });
+fn encode_borsh<T: BorshSerialize>(msg: &T) -> Result<Bytes, CodecError> {
+    borsh::to_vec(msg).map(Bytes::from).map_err(|e| CodecError::Malformed(e.to_string()))
+}
+
+/// One `Codec` impl per envelope type the engine sends, stores or syncs (a blanket impl over
+/// every borsh type would collide with the hand-written ones below).
+macro_rules! borsh_codec {
+    ($($ty:ty),* $(,)?) => {$(
+        impl Codec<$ty> for BorshCodec {
+            type Error = CodecError;
+            fn decode(&self, bytes: Bytes) -> Result<$ty, CodecError> {
+                decode_bounded(&bytes)
+            }
+            fn encode(&self, msg: &$ty) -> Result<Bytes, CodecError> {
+                encode_borsh(msg)
+            }
         }
-        borsh::from_slice(&bytes).map_err(|e| CodecError::Malformed(e.to_string()))
+    )*};
+}
+
+borsh_codec!(
+    ProposalPart,
+    SignedConsensusMsg<HuxinContext>,
+    LivenessMsg<HuxinContext>,
+    StreamMessage<ProposalPart>,
+    ProposedValue<HuxinContext>,
+    PolkaCertificate<HuxinContext>,
+    sync::Status<HuxinContext>,
+    sync::Request<HuxinContext>,
+);
+
+/// Sync responses carry extended commit certificates, which have no borsh form upstream: they
+/// travel as this mirror (same fields, same order).
+#[derive(BorshSerialize, BorshDeserialize)]
+struct WireResponse {
+    start_height: Height,
+    values: Vec<WireDecidedValue>,
+}
+
+#[derive(BorshSerialize, BorshDeserialize)]
+struct WireDecidedValue {
+    value_bytes: Vec<u8>,
+    height: Height,
+    round: Round,
+    value_id: ValueId,
+    signatures: Vec<(Address, Signature, Option<SignedExtension<HuxinContext>>)>,
+}
+
+impl WireResponse {
+    fn from_response(response: &sync::Response<HuxinContext>) -> Self {
+        let sync::Response::ValueResponse(r) = response;
+        let values = r
+            .values
+            .iter()
+            .map(|v| WireDecidedValue {
+                value_bytes: v.value_bytes.to_vec(),
+                height: v.certificate.height,
+                round: v.certificate.round,
+                value_id: v.certificate.value_id,
+                signatures: v
+                    .certificate
+                    .commit_signatures
+                    .iter()
+                    .map(|s| (s.address, s.signature, s.extension.clone()))
+                    .collect(),
+            })
+            .collect();
+        WireResponse { start_height: r.start_height, values }
     }
 
-    fn encode(&self, msg: &T) -> Result<Bytes, CodecError> {
-        borsh::to_vec(msg).map(Bytes::from).map_err(|e| CodecError::Malformed(e.to_string()))
+    fn into_response(self) -> sync::Response<HuxinContext> {
+        let values = self
+            .values
+            .into_iter()
+            .map(|v| {
+                let certificate = ExtendedCommitCertificate {
+                    height: v.height,
+                    round: v.round,
+                    value_id: v.value_id,
+                    commit_signatures: v
+                        .signatures
+                        .into_iter()
+                        .map(|(address, signature, extension)| {
+                            ExtendedCommitSignature::new(address, signature, extension)
+                        })
+                        .collect(),
+                };
+                sync::RawDecidedValue::new(Bytes::from(v.value_bytes), certificate)
+            })
+            .collect();
+        sync::Response::ValueResponse(ValueResponse::new(self.start_height, values))
+    }
+}
+
+impl Codec<sync::Response<HuxinContext>> for BorshCodec {
+    type Error = CodecError;
+
+    fn decode(&self, bytes: Bytes) -> Result<sync::Response<HuxinContext>, CodecError> {
+        decode_bounded::<WireResponse>(&bytes).map(WireResponse::into_response)
+    }
+
+    fn encode(&self, msg: &sync::Response<HuxinContext>) -> Result<Bytes, CodecError> {
+        encode_borsh(&WireResponse::from_response(msg))
+    }
+}
+
+impl HasEncodedLen<sync::Response<HuxinContext>> for BorshCodec {
+    fn encoded_len(&self, msg: &sync::Response<HuxinContext>) -> Result<usize, CodecError> {
+        borsh::object_length(&WireResponse::from_response(msg)).map_err(|e| CodecError::Malformed(e.to_string()))
+    }
+}
+
+/// Longest peer id accepted in a validator proof (a libp2p ed25519 peer id is 38 bytes).
+pub const PEER_ID_BYTES_MAX: usize = 64;
+
+/// The validator-proof handshake: `borsh(public_key: Vec<u8>, peer_id: Vec<u8>, signature)`,
+/// with the key exactly 32 bytes and the peer id at most [`PEER_ID_BYTES_MAX`].
+impl Codec<ValidatorProof<HuxinContext>> for BorshCodec {
+    type Error = CodecError;
+
+    fn decode(&self, bytes: Bytes) -> Result<ValidatorProof<HuxinContext>, CodecError> {
+        let (public_key, peer_id, signature): (Vec<u8>, Vec<u8>, Signature) = decode_bounded(&bytes)?;
+        if public_key.len() != 32 {
+            return Err(CodecError::Malformed(format!(
+                "validator proof key is {} bytes; ed25519 keys are 32",
+                public_key.len()
+            )));
+        }
+        if peer_id.len() > PEER_ID_BYTES_MAX {
+            return Err(CodecError::TooLarge { got: peer_id.len(), max: PEER_ID_BYTES_MAX });
+        }
+        Ok(ValidatorProof::new(public_key, peer_id, signature))
+    }
+
+    fn encode(&self, msg: &ValidatorProof<HuxinContext>) -> Result<Bytes, CodecError> {
+        encode_borsh(&(&msg.public_key, &msg.peer_id, &msg.signature))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::context::{Address, Height, ProposalPart};
-    use malachitebft_core_types::Round;
 
     #[test]
     fn round_trips_and_refuses_garbage() {
@@ -63,5 +199,45 @@ mod tests {
         assert!(Codec::<ProposalPart>::decode(&BorshCodec, Bytes::from_static(&[9, 9, 9])).is_err());
         let huge = Bytes::from(vec![0u8; MESSAGE_BYTES_MAX + 1]);
         assert!(matches!(Codec::<ProposalPart>::decode(&BorshCodec, huge), Err(CodecError::TooLarge { .. })));
+    }
+
+    fn proof(public_key: Vec<u8>, peer_id: Vec<u8>) -> ValidatorProof<HuxinContext> {
+        ValidatorProof::new(public_key, peer_id, Signature([4; 64]))
+    }
+
+    #[test]
+    fn validator_proofs_round_trip_and_refuse_bad_sizes() {
+        let good = proof(vec![1; 32], vec![2; 38]);
+        let bytes = Codec::<ValidatorProof<HuxinContext>>::encode(&BorshCodec, &good).unwrap();
+        let back: ValidatorProof<HuxinContext> = BorshCodec.decode(bytes).unwrap();
+        assert_eq!(back, good);
+        for bad in [proof(vec![1; 31], vec![2; 38]), proof(vec![1; 32], vec![2; PEER_ID_BYTES_MAX + 1])] {
+            let bytes = Codec::<ValidatorProof<HuxinContext>>::encode(&BorshCodec, &bad).unwrap();
+            assert!(Codec::<ValidatorProof<HuxinContext>>::decode(&BorshCodec, bytes).is_err());
+        }
+    }
+
+    /// Whatever a peer sends, every envelope decoder answers with a value or a typed error.
+    #[test]
+    fn every_envelope_decoder_is_total_on_random_bytes() {
+        use rand::{Rng, SeedableRng};
+        let seed = std::env::var("SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x48_55_58);
+        println!("SEED={seed}");
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        for _ in 0..2_000 {
+            let len = rng.gen_range(0..256);
+            let bytes: Vec<u8> = (0..len).map(|_| rng.gen()).collect();
+            let b = || Bytes::from(bytes.clone());
+            let _ = Codec::<ProposalPart>::decode(&BorshCodec, b());
+            let _ = Codec::<SignedConsensusMsg<HuxinContext>>::decode(&BorshCodec, b());
+            let _ = Codec::<LivenessMsg<HuxinContext>>::decode(&BorshCodec, b());
+            let _ = Codec::<StreamMessage<ProposalPart>>::decode(&BorshCodec, b());
+            let _ = Codec::<ProposedValue<HuxinContext>>::decode(&BorshCodec, b());
+            let _ = Codec::<PolkaCertificate<HuxinContext>>::decode(&BorshCodec, b());
+            let _ = Codec::<sync::Status<HuxinContext>>::decode(&BorshCodec, b());
+            let _ = Codec::<sync::Request<HuxinContext>>::decode(&BorshCodec, b());
+            let _ = Codec::<sync::Response<HuxinContext>>::decode(&BorshCodec, b());
+            let _ = Codec::<ValidatorProof<HuxinContext>>::decode(&BorshCodec, b());
+        }
     }
 }

@@ -7,10 +7,14 @@
 use std::fmt;
 
 use borsh::{BorshDeserialize, BorshSerialize};
+use std::sync::Arc;
+
+use async_trait::async_trait;
 use malachitebft_core_types::{
-    self as core, NilOrVal, Round, SignedExtension, SignedMessage, SigningProvider, SigningScheme, VoteType,
-    VotingPower,
+    self as core, LinearTimeouts, NilOrVal, Round, SignedExtension, SignedMessage, SigningScheme, ValidatorProof,
+    VoteExtensionScope, VoteType, VotingPower,
 };
+use malachitebft_signing::{Error as SigningError, Signer as SignerApi, VerificationResult, Verifier as VerifierApi};
 
 use huxin_types::crypto::{Domain, PublicKey as HuxinPublicKey, SecretKey, Signature as HuxinSignature};
 use huxin_types::ChainId;
@@ -103,11 +107,12 @@ pub struct Signature(pub [u8; 64]);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ed25519;
 
+/// A signature or public key of the wrong length (ed25519: 64 and 32 bytes).
 #[derive(Debug)]
 pub struct SignatureLength(usize);
 impl fmt::Display for SignatureLength {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "an ed25519 signature is 64 bytes, got {}", self.0)
+        write!(f, "an ed25519 signature is 64 bytes and a public key 32, got {}", self.0)
     }
 }
 
@@ -122,6 +127,12 @@ impl SigningScheme for Ed25519 {
     }
     fn encode_signature(signature: &Signature) -> Vec<u8> {
         signature.0.to_vec()
+    }
+    fn decode_public_key(bytes: &[u8]) -> Result<PublicKey, SignatureLength> {
+        <[u8; 32]>::try_from(bytes).map(PublicKey).map_err(|_| SignatureLength(bytes.len()))
+    }
+    fn encode_public_key(public_key: &PublicKey) -> Vec<u8> {
+        public_key.0.to_vec()
     }
 }
 
@@ -281,6 +292,7 @@ impl core::Context for HuxinContext {
     type Vote = Vote;
     type Extension = Vec<u8>;
     type SigningScheme = Ed25519;
+    type Timeouts = LinearTimeouts;
 
     fn select_proposer<'a>(&self, validator_set: &'a ValidatorSet, height: Height, round: Round) -> &'a Validator {
         assert!(!validator_set.validators.is_empty(), "a validator set is never empty");
@@ -309,7 +321,38 @@ impl core::Context for HuxinContext {
     }
 }
 
-/// Signs and verifies consensus messages with the node's consensus key, bound to the chain id.
+/// The bytes under every consensus signature: `len(chain_id) ‖ chain_id ‖ borsh(fields)`, signed
+/// with a domain tag (see [`Domain`]).
+fn signed_message(chain_id: &ChainId, fields: &impl BorshSerialize) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(128);
+    bytes.push(chain_id.as_str().len() as u8);
+    bytes.extend_from_slice(chain_id.as_str().as_bytes());
+    // Borsh-encoding an in-memory value into a Vec cannot fail.
+    fields.serialize(&mut bytes).expect("borsh into a Vec");
+    bytes
+}
+
+fn verify_signed(
+    chain_id: &ChainId,
+    domain: Domain,
+    fields: &impl BorshSerialize,
+    signature: &Signature,
+    key: &PublicKey,
+) -> bool {
+    key.to_huxin().verify(domain, &signed_message(chain_id, fields), &HuxinSignature(signature.0)).is_ok()
+}
+
+/// The signed fields of a vote (its extension is signed separately).
+fn vote_fields(vote: &Vote) -> impl BorshSerialize + '_ {
+    (vote.vote_type, vote.height, vote.round, &vote.value, vote.validator)
+}
+
+/// The signed fields of a vote extension: its scope, then the extension.
+fn extension_fields<'a>(scope: &'a VoteExtensionScope<HuxinContext>, extension: &'a [u8]) -> impl BorshSerialize + 'a {
+    (scope.height, scope.round, scope.value_id, scope.validator_address, extension)
+}
+
+/// Signs consensus messages with the node's consensus key, bound to the chain id.
 pub struct Signer {
     key: SecretKey,
     chain_id: ChainId,
@@ -320,26 +363,8 @@ impl Signer {
         Self { key, chain_id }
     }
 
-    fn message(&self, fields: &impl BorshSerialize) -> Vec<u8> {
-        let mut bytes = Vec::with_capacity(128);
-        bytes.push(self.chain_id.as_str().len() as u8);
-        bytes.extend_from_slice(self.chain_id.as_str().as_bytes());
-        // Borsh-encoding an in-memory value into a Vec cannot fail.
-        fields.serialize(&mut bytes).expect("borsh into a Vec");
-        bytes
-    }
-
     fn sign(&self, domain: Domain, fields: &impl BorshSerialize) -> Signature {
-        Signature(self.key.sign(domain, &self.message(fields)).0)
-    }
-
-    fn verify(&self, domain: Domain, fields: &impl BorshSerialize, signature: &Signature, key: &PublicKey) -> bool {
-        key.to_huxin().verify(domain, &self.message(fields), &HuxinSignature(signature.0)).is_ok()
-    }
-
-    /// The signed fields of a vote (its extension is signed separately).
-    fn vote_fields(vote: &Vote) -> impl BorshSerialize + '_ {
-        (vote.vote_type, vote.height, vote.round, &vote.value, vote.validator)
+        Signature(self.key.sign(domain, &signed_message(&self.chain_id, fields)).0)
     }
 
     /// Sign the digest of a streamed proposal (for the `Fin` part).
@@ -348,38 +373,126 @@ impl Signer {
     }
 
     pub fn verify_stream(&self, digest: &[u8; 32], signature: &Signature, key: &PublicKey) -> bool {
-        self.verify(Domain::ProposalPart, digest, signature, key)
+        verify_signed(&self.chain_id, Domain::ProposalPart, digest, signature, key)
+    }
+
+    /// Sign a vote synchronously (tests and the host use this; the engine goes through the trait).
+    pub fn sign_vote_now(&self, vote: Vote) -> SignedMessage<HuxinContext, Vote> {
+        let signature = self.sign(Domain::Vote, &vote_fields(&vote));
+        SignedMessage::new(vote, signature)
     }
 }
 
-impl SigningProvider<HuxinContext> for Signer {
-    fn sign_vote(&self, vote: Vote) -> SignedMessage<HuxinContext, Vote> {
-        let signature = self.sign(Domain::Vote, &Self::vote_fields(&vote));
-        SignedMessage::new(vote, signature)
+#[async_trait]
+impl SignerApi<HuxinContext> for Signer {
+    async fn sign_vote(&self, vote: Vote) -> Result<SignedMessage<HuxinContext, Vote>, SigningError> {
+        Ok(self.sign_vote_now(vote))
     }
-    fn verify_signed_vote(&self, vote: &Vote, signature: &Signature, public_key: &PublicKey) -> bool {
-        self.verify(Domain::Vote, &Self::vote_fields(vote), signature, public_key)
-    }
-    fn sign_proposal(&self, proposal: Proposal) -> SignedMessage<HuxinContext, Proposal> {
+
+    async fn sign_proposal(&self, proposal: Proposal) -> Result<SignedMessage<HuxinContext, Proposal>, SigningError> {
         let signature = self.sign(Domain::Proposal, &proposal);
-        SignedMessage::new(proposal, signature)
+        Ok(SignedMessage::new(proposal, signature))
     }
-    fn verify_signed_proposal(&self, proposal: &Proposal, signature: &Signature, public_key: &PublicKey) -> bool {
-        self.verify(Domain::Proposal, proposal, signature, public_key)
+
+    async fn sign_vote_extension(
+        &self,
+        scope: VoteExtensionScope<HuxinContext>,
+        extension: Vec<u8>,
+    ) -> Result<SignedMessage<HuxinContext, Vec<u8>>, SigningError> {
+        let signature = self.sign(Domain::Vote, &extension_fields(&scope, &extension));
+        Ok(SignedMessage::new(extension, signature))
     }
-    fn sign_proposal_part(&self, part: ProposalPart) -> SignedMessage<HuxinContext, ProposalPart> {
-        let signature = self.sign(Domain::ProposalPart, &part);
-        SignedMessage::new(part, signature)
+
+    async fn sign_validator_proof(
+        &self,
+        public_key: Vec<u8>,
+        peer_id: Vec<u8>,
+    ) -> Result<ValidatorProof<HuxinContext>, SigningError> {
+        let preimage = ValidatorProof::<HuxinContext>::signing_bytes(&public_key, &peer_id);
+        let signature = self.sign(Domain::ValidatorProof, &preimage);
+        Ok(ValidatorProof::new(public_key, peer_id, signature))
     }
-    fn verify_signed_proposal_part(&self, part: &ProposalPart, signature: &Signature, public_key: &PublicKey) -> bool {
-        self.verify(Domain::ProposalPart, part, signature, public_key)
+}
+
+/// Whether a consensus key belongs to a validator the ledger knows (current or scheduled).
+pub type ValidatorCheck = Arc<dyn Fn(&PublicKey) -> bool + Send + Sync>;
+
+/// Verifies consensus signatures, bound to the chain id. A validator proof (the consensus
+/// network's handshake) is valid only if its signature verifies *and* its key is a validator's on
+/// the ledger: the engine disconnects peers whose proof is invalid.
+pub struct Verifier {
+    chain_id: ChainId,
+    is_validator: ValidatorCheck,
+}
+
+impl Verifier {
+    pub fn new(chain_id: ChainId, is_validator: ValidatorCheck) -> Self {
+        Self { chain_id, is_validator }
     }
-    fn sign_vote_extension(&self, extension: Vec<u8>) -> SignedMessage<HuxinContext, Vec<u8>> {
-        let signature = self.sign(Domain::Vote, &extension);
-        SignedMessage::new(extension, signature)
+
+    /// Check a validator proof: its signature, then the ledger's validator set.
+    pub fn check_validator_proof(&self, proof: &ValidatorProof<HuxinContext>) -> bool {
+        let Ok(key) = Ed25519::decode_public_key(&proof.public_key) else {
+            return false;
+        };
+        verify_signed(&self.chain_id, Domain::ValidatorProof, &proof.preimage(), &proof.signature, &key)
+            && (self.is_validator)(&key)
     }
-    fn verify_signed_vote_extension(&self, extension: &Vec<u8>, signature: &Signature, public_key: &PublicKey) -> bool {
-        self.verify(Domain::Vote, extension, signature, public_key)
+}
+
+#[async_trait]
+impl VerifierApi<HuxinContext> for Verifier {
+    async fn verify_signed_vote(
+        &self,
+        vote: &Vote,
+        signature: &Signature,
+        public_key: &PublicKey,
+    ) -> Result<VerificationResult, SigningError> {
+        Ok(VerificationResult::from_bool(verify_signed(
+            &self.chain_id,
+            Domain::Vote,
+            &vote_fields(vote),
+            signature,
+            public_key,
+        )))
+    }
+
+    async fn verify_signed_proposal(
+        &self,
+        proposal: &Proposal,
+        signature: &Signature,
+        public_key: &PublicKey,
+    ) -> Result<VerificationResult, SigningError> {
+        Ok(VerificationResult::from_bool(verify_signed(
+            &self.chain_id,
+            Domain::Proposal,
+            proposal,
+            signature,
+            public_key,
+        )))
+    }
+
+    async fn verify_signed_vote_extension(
+        &self,
+        scope: &VoteExtensionScope<HuxinContext>,
+        extension: &Vec<u8>,
+        signature: &Signature,
+        public_key: &PublicKey,
+    ) -> Result<VerificationResult, SigningError> {
+        Ok(VerificationResult::from_bool(verify_signed(
+            &self.chain_id,
+            Domain::Vote,
+            &extension_fields(scope, extension),
+            signature,
+            public_key,
+        )))
+    }
+
+    async fn verify_validator_proof(
+        &self,
+        proof: &ValidatorProof<HuxinContext>,
+    ) -> Result<VerificationResult, SigningError> {
+        Ok(VerificationResult::from_bool(self.check_validator_proof(proof)))
     }
 }
 
@@ -417,8 +530,8 @@ mod tests {
             &BlockHash([9u8; 32]),
             &address.0,
         );
-        assert_eq!(signer.message(&Signer::vote_fields(&vote)), expected);
-        let signed = signer.sign_vote(vote);
+        assert_eq!(signed_message(&chain, &vote_fields(&vote)), expected);
+        let signed = signer.sign_vote_now(vote);
         public.to_huxin().verify(Domain::Vote, &expected, &HuxinSignature(signed.signature.0)).expect("verifies");
     }
 
@@ -429,7 +542,7 @@ mod tests {
         let key = SecretKey::from_bytes([5u8; 32]);
         let address = Address::from_public_key(&PublicKey(key.public_key().0));
         let signer = Signer::new(key, chain);
-        let vote = signer.sign_vote(precommit(7, 1, [3u8; 32], address));
+        let vote = signer.sign_vote_now(precommit(7, 1, [3u8; 32], address));
         let certificate = core::CommitCertificate::<HuxinContext>::new(
             Height(7),
             Round::Some(1),
@@ -442,5 +555,51 @@ mod tests {
         assert_eq!(mirror.round, 1);
         assert_eq!(mirror.block_hash, [3u8; 32]);
         assert_eq!(mirror.signatures, vec![(address.0, vote.signature.0)]);
+    }
+
+    fn verifier_admitting(chain: &ChainId, admitted: PublicKey) -> Verifier {
+        Verifier::new(chain.clone(), Arc::new(move |key: &PublicKey| *key == admitted))
+    }
+
+    fn proof_of(signer: &Signer, key: &PublicKey, peer_id: &[u8]) -> ValidatorProof<HuxinContext> {
+        let preimage = ValidatorProof::<HuxinContext>::signing_bytes(&key.0, peer_id);
+        ValidatorProof::new(key.0.to_vec(), peer_id.to_vec(), signer.sign(Domain::ValidatorProof, &preimage))
+    }
+
+    /// The consensus network's handshake admits a peer only if its proof is signed by the key it
+    /// names and that key is a validator's on the ledger.
+    #[test]
+    fn validator_proofs_need_a_valid_signature_and_a_validator_key() {
+        let chain = ChainId::new("huxin-test").expect("chain id");
+        let validator_key = SecretKey::from_bytes([1u8; 32]);
+        let validator = PublicKey(validator_key.public_key().0);
+        let stranger_key = SecretKey::from_bytes([2u8; 32]);
+        let stranger = PublicKey(stranger_key.public_key().0);
+        let verifier = verifier_admitting(&chain, validator);
+        let peer = b"peer-id-bytes";
+
+        let honest = proof_of(&Signer::new(validator_key.clone(), chain.clone()), &validator, peer);
+        assert!(verifier.check_validator_proof(&honest));
+
+        // A stranger's own, correctly signed proof: refused, it is not a validator.
+        let outsider = proof_of(&Signer::new(stranger_key.clone(), chain.clone()), &stranger, peer);
+        assert!(!verifier.check_validator_proof(&outsider));
+
+        // A stranger claiming the validator's key: the signature does not verify.
+        let forged = proof_of(&Signer::new(stranger_key, chain.clone()), &validator, peer);
+        assert!(!verifier.check_validator_proof(&forged));
+
+        // The validator's proof moved to another peer id, or signed for another chain.
+        let mut moved = honest.clone();
+        moved.peer_id = b"another-peer".to_vec();
+        assert!(!verifier.check_validator_proof(&moved));
+        let other_chain = ChainId::new("huxin-other").expect("chain id");
+        let replayed = proof_of(&Signer::new(validator_key, other_chain), &validator, peer);
+        assert!(!verifier.check_validator_proof(&replayed));
+
+        // A key of the wrong length is refused, not sliced.
+        let mut short = honest;
+        short.public_key = vec![1, 2, 3];
+        assert!(!verifier.check_validator_proof(&short));
     }
 }

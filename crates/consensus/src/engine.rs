@@ -1,18 +1,21 @@
-//! Starting Malachite: our implementation of its `Node` trait, which hands the engine our
-//! context, codec, keys and genesis, and runs the [`Host`] loop beside it.
+//! Starting Malachite: hands the engine our context, codec, signer, verifier and network identity
+//! (with its validator proof), and runs the [`Host`] loop beside it.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use async_trait::async_trait;
-use malachitebft_app_channel::app::config::{ConsensusConfig, ValueSyncConfig};
-use malachitebft_app_channel::app::events::{RxEvent, TxEvent};
-use malachitebft_app_channel::app::node::{EngineHandle, Node, NodeConfig, NodeHandle};
+use malachitebft_app_channel::app::config::{ConsensusConfig, NodeConfig, ValueSyncConfig};
+use malachitebft_app_channel::app::types::codec::Codec;
 use malachitebft_app_channel::app::types::Keypair;
-use serde::{Deserialize, Serialize};
+use malachitebft_app_channel::{
+    ConsensusContext, EngineHandle, NetworkContext, NetworkIdentity, RequestContext, SyncContext, WalContext,
+};
+use malachitebft_core_types::{LinearTimeouts, ValidatorProof};
+use malachitebft_signing::Signer as SignerApi;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
-use tracing::Instrument;
+use tracing::{warn, Instrument};
 
 use huxin_mempool::Mempool;
 use huxin_store::Store;
@@ -20,16 +23,25 @@ use huxin_types::genesis::Genesis;
 use huxin_types::{ChainId, SecretKey};
 
 use crate::codec::BorshCodec;
-use crate::context::{Address, Height, HuxinContext, PublicKey, Signer};
+use crate::context::{HuxinContext, PublicKey, Signer, ValidatorCheck, Verifier};
 use crate::host::{Finalised, Host, HostConfig};
 use crate::status::{Metrics, NodeStatus};
+use crate::validators;
 
-/// The part of the node configuration Malachite reads.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// Capacity of the request channels to the consensus and network actors.
+const REQUEST_CHANNEL_CAPACITY: usize = 100;
+
+/// The part of the node configuration Malachite reads, plus the per-height timeouts and target
+/// block time the host hands the engine at every height.
+#[derive(Clone, Debug)]
 pub struct EngineConfig {
     pub moniker: String,
     pub consensus: ConsensusConfig,
     pub value_sync: ValueSyncConfig,
+    pub timeouts: LinearTimeouts,
+    /// Shortest time from the start of a height to its decision; `None` decides as soon as
+    /// 2f+1 precommits arrive.
+    pub target_time: Option<Duration>,
 }
 
 impl NodeConfig for EngineConfig {
@@ -39,14 +51,15 @@ impl NodeConfig for EngineConfig {
     fn consensus(&self) -> &ConsensusConfig {
         &self.consensus
     }
+    fn consensus_mut(&mut self) -> &mut ConsensusConfig {
+        &mut self.consensus
+    }
     fn value_sync(&self) -> &ValueSyncConfig {
         &self.value_sync
     }
-}
-
-#[derive(Clone, Serialize, Deserialize)]
-pub struct KeyFile {
-    pub secret_key: String,
+    fn value_sync_mut(&mut self) -> &mut ValueSyncConfig {
+        &mut self.value_sync
+    }
 }
 
 /// Everything needed to run consensus for one node.
@@ -68,21 +81,8 @@ pub struct EngineNodeHandle {
     /// The host loop; it ends with an error if the node must stop.
     pub app: JoinHandle<eyre::Result<()>>,
     pub engine: EngineHandle,
-    pub tx_event: TxEvent<HuxinContext>,
-}
-
-#[async_trait]
-impl NodeHandle<HuxinContext> for EngineNodeHandle {
-    fn subscribe(&self) -> RxEvent<HuxinContext> {
-        self.tx_event.subscribe()
-    }
-
-    async fn kill(&self, _reason: Option<String>) -> eyre::Result<()> {
-        self.engine.actor.kill_and_wait(None).await?;
-        self.app.abort();
-        self.engine.handle.abort();
-        Ok(())
-    }
+    /// Keeps the consensus peer list in step with the ledger (see [`crate::peers`]).
+    pub peers: JoinHandle<()>,
 }
 
 /// Resolves, with a description, when any of the engine's actors (network, consensus, host, WAL,
@@ -118,6 +118,8 @@ impl EngineNode {
     fn host(&self) -> Host {
         Host::new(
             self.host_config,
+            self.config.timeouts,
+            self.config.target_time,
             self.genesis.clone(),
             self.store.clone(),
             self.mempool.clone(),
@@ -128,78 +130,64 @@ impl EngineNode {
             self.finalised.clone(),
         )
     }
-}
 
-#[async_trait]
-impl Node for EngineNode {
-    type Context = HuxinContext;
-    type Config = EngineConfig;
-    type Genesis = Genesis;
-    type PrivateKeyFile = KeyFile;
-    type SigningProvider = Signer;
-    type NodeHandle = EngineNodeHandle;
-
-    async fn start(&self) -> eyre::Result<EngineNodeHandle> {
-        let host = self.host();
-        let latest = self.store.latest_height()?.ok_or_else(|| eyre::eyre!("store has no genesis"))?;
-        let start = Height(latest.0 + 1);
-        let validators = host.validator_set(start)?;
-        let (mut channels, engine) = malachitebft_app_channel::start_engine(
-            HuxinContext,
-            self.clone(),
-            self.config.clone(),
-            BorshCodec,
-            BorshCodec,
-            Some(start),
-            validators,
-        )
-        .await?;
-        let tx_event = channels.events.clone();
-        let span = tracing::error_span!("host", moniker = %self.config.moniker);
-        let app = tokio::spawn(async move { host.run(&mut channels).await }.instrument(span));
-        Ok(EngineNodeHandle { app, engine, tx_event })
-    }
-
-    async fn run(self) -> eyre::Result<()> {
-        let handle = self.start().await?;
-        handle.app.await?
-    }
-
-    fn get_home_dir(&self) -> PathBuf {
-        self.home.clone()
-    }
-
-    fn load_config(&self) -> eyre::Result<EngineConfig> {
-        Ok(self.config.clone())
-    }
-
-    fn get_address(&self, pk: &PublicKey) -> Address {
-        Address::from_public_key(pk)
-    }
-
-    fn get_public_key(&self, pk: &SecretKey) -> PublicKey {
-        PublicKey(pk.public_key().0)
-    }
-
-    fn get_keypair(&self, pk: SecretKey) -> Keypair {
-        let mut bytes = pk.to_bytes();
+    fn keypair(&self) -> Keypair {
+        let mut bytes = self.key.to_bytes();
         // 32 bytes are always a valid ed25519 secret key.
         Keypair::ed25519_from_bytes(&mut bytes).expect("an ed25519 secret key is 32 bytes")
     }
 
-    fn load_private_key(&self, file: KeyFile) -> SecretKey {
-        SecretKey::from_hex(&file.secret_key).unwrap_or_else(|_| self.key.clone())
+    /// Admits a peer's validator proof if its key is a validator now or in the scheduled set
+    /// (read from the latest persisted state; a read error refuses).
+    fn validator_check(&self) -> ValidatorCheck {
+        let store = self.store.clone();
+        Arc::new(move |key: &PublicKey| match validators::known_validator_keys(&store) {
+            Ok(keys) => keys.contains(&key.0),
+            Err(e) => {
+                warn!(error = %e, "validator set unreadable; refusing a validator proof");
+                false
+            }
+        })
     }
 
-    fn load_private_key_file(&self) -> eyre::Result<KeyFile> {
-        Ok(KeyFile { secret_key: self.key.to_hex() })
-    }
-
-    fn load_genesis(&self) -> eyre::Result<Genesis> {
-        Ok(self.genesis.clone())
-    }
-
-    fn get_signing_provider(&self, private_key: SecretKey) -> Signer {
-        Signer::new(private_key, self.chain_id())
+    /// Start the engine and the host loop beside it.
+    pub async fn start(&self) -> eyre::Result<EngineNodeHandle> {
+        let host = self.host();
+        let address = host.address;
+        let signer = Signer::new(self.key.clone(), self.chain_id());
+        let keypair = self.keypair();
+        let public_key = self.key.public_key().0.to_vec();
+        let proof = SignerApi::sign_validator_proof(&signer, public_key, keypair.public().to_peer_id().to_bytes())
+            .await
+            .map_err(|e| eyre::eyre!("signing the validator proof: {e}"))?;
+        let proof_bytes = Codec::<ValidatorProof<HuxinContext>>::encode(&BorshCodec, &proof)?;
+        let identity =
+            NetworkIdentity::new_validator(self.config.moniker.clone(), keypair, address.to_string(), proof_bytes);
+        let wal_dir = self.home.join("wal");
+        std::fs::create_dir_all(&wal_dir)?;
+        let (mut channels, engine) = malachitebft_app_channel::start_engine(
+            HuxinContext,
+            self.config.clone(),
+            WalContext::new(wal_dir.join("consensus.wal"), BorshCodec),
+            NetworkContext::new(identity, BorshCodec),
+            ConsensusContext::new_validator(
+                address,
+                Box::new(Verifier::new(self.chain_id(), self.validator_check())),
+                Box::new(signer),
+            ),
+            SyncContext::new(BorshCodec),
+            RequestContext::new(REQUEST_CHANNEL_CAPACITY),
+        )
+        .await?;
+        let peers = tokio::spawn(crate::peers::follow_validators(
+            self.store.clone(),
+            self.config.consensus.p2p.persistent_peers.clone(),
+            channels.net_requests.clone(),
+            self.metrics.clone(),
+            self.status.clone(),
+        ));
+        let span = tracing::error_span!("host", moniker = %self.config.moniker);
+        let app = tokio::spawn(async move { host.run(&mut channels).await }.instrument(span));
+        Ok(EngineNodeHandle { app, engine, peers })
     }
 }

@@ -20,12 +20,13 @@ pub mod engine;
 pub mod gossip;
 pub mod host;
 pub mod ingress;
+pub mod peers;
 pub mod status;
 pub mod streaming;
+pub mod validators;
 
 pub use engine::{engine_stopped, EngineConfig, EngineNode, EngineNodeHandle};
 pub use host::{Finalised, HostConfig};
 pub use ingress::{Ingress, Origin, SubmitError};
-/// Malachite's node trait (`start`, `run`), implemented by [`EngineNode`].
-pub use malachitebft_app_channel::app::node::Node as MalachiteNode;
+pub use malachitebft_core_types::LinearTimeouts;
 pub use status::{Metrics, NodeStatus};

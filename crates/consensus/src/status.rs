@@ -26,6 +26,9 @@ pub struct Metrics {
     pub gossip_queue_full: Counter,
     pub proposals_invalid: Counter,
     pub proposal_streams_open: Gauge,
+    pub equivocations: Counter,
+    pub consensus_peers: Gauge,
+    pub consensus_validator_peers: Gauge,
 }
 
 impl Metrics {
@@ -61,6 +64,17 @@ impl Metrics {
                 "Proposal streams being reassembled",
                 self.proposal_streams_open.clone(),
             );
+            r.register("consensus_peers", "Peers connected on the consensus network", self.consensus_peers.clone());
+            r.register(
+                "consensus_validator_peers",
+                "Consensus peers whose validator proof names a validator's key",
+                self.consensus_validator_peers.clone(),
+            );
+            r.register(
+                "equivocations",
+                "Conflicting proposals or votes seen signed by one validator (equivocation evidence)",
+                self.equivocations.clone(),
+            );
         });
     }
 
@@ -75,13 +89,31 @@ impl Metrics {
 /// How many dropped transactions (and why) a node remembers for `GET /v1/txs/{hash}`.
 pub const DROPPED_TXS_MAX: usize = 10_000;
 
+/// How many equivocation records a node keeps for operators (the oldest are forgotten first).
+pub const EQUIVOCATIONS_KEPT_MAX: usize = 256;
+
+/// A validator seen signing conflicting messages at one height.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Equivocation {
+    pub height: u64,
+    /// The validator's consensus address.
+    pub validator: [u8; 20],
+    /// Pairs of conflicting proposals.
+    pub proposals: usize,
+    /// Pairs of conflicting votes.
+    pub votes: usize,
+}
+
 /// What the API shows about consensus right now.
 #[derive(Default)]
 pub struct NodeStatus {
     pub height: AtomicU64,
     pub round: AtomicI64,
     pub gossip_peers: Arc<AtomicI64>,
+    /// Peers connected on the consensus network (Malachite's).
+    pub consensus_peers: AtomicI64,
     dropped: Mutex<VecDeque<(TxHash, Rejection)>>,
+    equivocations: Mutex<VecDeque<Equivocation>>,
 }
 
 impl NodeStatus {
@@ -103,6 +135,20 @@ impl NodeStatus {
                 dropped.push_back(item);
             }
         }
+    }
+
+    pub fn record_equivocation(&self, height: u64, validator: [u8; 20], proposals: usize, votes: usize) {
+        if let Ok(mut kept) = self.equivocations.lock() {
+            if kept.len() >= EQUIVOCATIONS_KEPT_MAX {
+                kept.pop_front();
+            }
+            kept.push_back(Equivocation { height, validator, proposals, votes });
+        }
+    }
+
+    /// The equivocations seen since the node started, oldest first.
+    pub fn equivocations(&self) -> Vec<Equivocation> {
+        self.equivocations.lock().map(|kept| kept.iter().cloned().collect()).unwrap_or_default()
     }
 
     pub fn dropped(&self, hash: &TxHash) -> Option<Rejection> {

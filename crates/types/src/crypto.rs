@@ -37,6 +37,8 @@ pub enum Domain {
     Query,
     /// A statement a subject signs with its bound key (data confirmation and grants).
     SubjectStatement,
+    /// A validator's proof that a libp2p peer id is its own (the consensus network's handshake).
+    ValidatorProof,
 }
 
 impl Domain {
@@ -48,6 +50,7 @@ impl Domain {
             Domain::ProposalPart => b"huxin/v1/proposal-part",
             Domain::Query => b"huxin/v1/query",
             Domain::SubjectStatement => b"huxin/v1/subject-statement",
+            Domain::ValidatorProof => b"huxin/v1/validator-proof",
         }
     }
 }

@@ -1,0 +1,79 @@
+//! Building this validator's proposal from the mempool, within the time and size budgets.
+
+use std::time::{Duration, Instant};
+
+use eyre::eyre;
+use malachitebft_app_channel::app::types::core::Round;
+use tracing::{debug, info};
+
+use huxin_state::build_block;
+use huxin_store::Store;
+use huxin_types::{codec, Block, TimestampMs};
+
+use super::Host;
+use crate::context::Height;
+use crate::ingress::now_ms;
+
+/// A key's last used nonce at the latest persisted height (0 if none or unreadable: the
+/// mempool then offers transactions that block building re-checks).
+pub(super) fn last_nonce(store: &Store, key: &huxin_types::PublicKey) -> u64 {
+    store
+        .state_value(&huxin_contracts::keys::nonce(key))
+        .ok()
+        .flatten()
+        .and_then(|b| codec::decode_canonical::<u64>(&b, 16).ok())
+        .unwrap_or(0)
+}
+
+impl Host {
+    /// Build a block for (height, round) from the mempool, waiting briefly for transactions.
+    pub(super) async fn build(&mut self, height: Height, round: Round, timeout: Duration) -> eyre::Result<Block> {
+        let start = Instant::now();
+        let budget = timeout / 2;
+        loop {
+            let waiting = self.mempool.lock().map_err(|_| eyre!("mempool lock poisoned"))?.len();
+            let waited = start.elapsed();
+            if waiting >= self.config.block_txs_max
+                || (waiting > 0 && waited >= Duration::from_millis(self.config.block_gather_ms))
+                || waited >= Duration::from_millis(self.config.block_empty_wait_ms)
+                || waited >= budget
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let latest = self.latest()?;
+        let parent = self.parent(latest)?;
+        let time = TimestampMs(now_ms().0.max(parent.time.0 + 1));
+        let store = self.store.clone();
+        let nonce_of = |key: &huxin_types::PublicKey| last_nonce(&store, key);
+        let candidates = {
+            let mempool = self.mempool.lock().map_err(|_| eyre!("mempool lock poisoned"))?;
+            mempool.select(self.config.block_txs_max, self.config.block_bytes_max, nonce_of)
+        };
+        let deadline = Instant::now() + Duration::from_millis(self.config.block_build_ms_max);
+        let (block, executed, skipped) = build_block(
+            self.store.as_ref(),
+            &parent,
+            self.public_key.to_huxin(),
+            time,
+            // Consumed lazily: once the build deadline passes, no more candidates are offered.
+            candidates.into_iter().take_while(|_| Instant::now() < deadline),
+            self.config.block_txs_max,
+            self.config.block_bytes_max,
+            // Candidates come from the mempool, which verified each signature on admission.
+            &|_| true,
+        )
+        .map_err(|e| eyre!("building block {height}: {e}"))?;
+        if !skipped.is_empty() {
+            debug!(count = skipped.len(), "dropping transactions that can no longer be included");
+            let mut mempool = self.mempool.lock().map_err(|_| eyre!("mempool lock poisoned"))?;
+            mempool.remove_hashes(skipped.iter().map(|(h, _)| h));
+            self.status.record_dropped(skipped);
+        }
+        self.store_proposal(height, round, Round::Nil, self.address, &block)?;
+        self.executed.insert(block.hash(), (block.clone(), executed));
+        info!(%height, %round, txs = block.txs.len(), hash = %block.hash(), "built proposal");
+        Ok(block)
+    }
+}

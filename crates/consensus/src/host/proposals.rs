@@ -1,0 +1,192 @@
+//! Proposals: persisting undecided ones for WAL replay, authenticating received streams, and
+//! executing a block before this validator votes on it (with a per-height cache).
+
+use std::collections::HashSet;
+
+use eyre::eyre;
+use malachitebft_app_channel::app::types::core::{Round, Validity};
+use malachitebft_app_channel::app::types::{PeerId, ProposedValue};
+use serde::{Deserialize, Serialize};
+use tracing::{debug, warn};
+
+use huxin_state::{validate_block, InvalidBlock, Parent, ValidateOptions};
+use huxin_types::{codec, Block, BlockHash, SignedTx};
+
+use super::Host;
+use crate::context::{Address, BlockValue, Height, HuxinContext, ValueId};
+use crate::ingress::now_ms;
+use crate::streaming::ReceivedStream;
+
+/// An undecided proposal as persisted for WAL replay.
+#[derive(Serialize, Deserialize)]
+pub(super) struct StoredProposal {
+    pub pol_round: i64,
+    pub proposer: [u8; 20],
+    pub block: Vec<u8>,
+}
+
+pub(super) fn round_from_i64(r: i64) -> Round {
+    if r < 0 {
+        Round::Nil
+    } else {
+        Round::new(r as u32)
+    }
+}
+
+impl Host {
+    pub(super) fn parent(&self, height: huxin_types::Height) -> eyre::Result<Parent> {
+        if height.0 == 0 {
+            return Ok(Parent::genesis(&self.genesis));
+        }
+        let header = self.store.header(height)?.ok_or_else(|| eyre!("block {height} is not persisted"))?;
+        Ok(Parent::of(&header))
+    }
+
+    /// Validate and execute `block` as the next block; cache the result.
+    pub(super) fn execute(&mut self, block: Block, check_time: bool) -> eyre::Result<Result<BlockHash, InvalidBlock>> {
+        let hash = block.hash();
+        if self.executed.contains_key(&hash) {
+            return Ok(Ok(hash));
+        }
+        let latest = self.latest()?;
+        if block.header.height.0 != latest.0 + 1 {
+            return Ok(Err(InvalidBlock::WrongHeight {
+                expected: huxin_types::Height(latest.0 + 1),
+                got: block.header.height,
+            }));
+        }
+        let validators = self.validator_set(Height(block.header.height.0))?;
+        if !validators.validators.iter().any(|v| v.public_key.0 == block.header.proposer.0) {
+            return Ok(Err(InvalidBlock::State(format!(
+                "block proposer {} is not a validator",
+                block.header.proposer
+            ))));
+        }
+        let parent = self.parent(latest)?;
+        let options = ValidateOptions {
+            now: check_time.then(now_ms),
+            time_drift_ms_max: self.config.block_time_drift_ms_max,
+            signatures_verified: false,
+        };
+        // Transactions this node admitted had their signatures verified then; look them up
+        // under the lock, then execute without holding it (submissions keep flowing).
+        let verified_hashes: HashSet<huxin_types::TxHash> = {
+            let mempool = self.mempool.lock().map_err(|_| eyre!("mempool lock poisoned"))?;
+            block.txs.iter().filter(|tx| mempool.is_verified(tx)).map(|tx| tx.hash()).collect()
+        };
+        let verified = |tx: &SignedTx| verified_hashes.contains(&tx.hash());
+        let result = validate_block(self.store.as_ref(), &parent, &block, options, &verified);
+        match result {
+            Ok(executed) => {
+                self.executed.insert(hash, (block, executed));
+                Ok(Ok(hash))
+            }
+            Err(InvalidBlock::State(e)) => Err(eyre!("state unreadable while executing block: {e}")),
+            Err(invalid) => Ok(Err(invalid)),
+        }
+    }
+
+    pub(super) fn store_proposal(
+        &self,
+        height: Height,
+        round: Round,
+        pol_round: Round,
+        proposer: Address,
+        block: &Block,
+    ) -> eyre::Result<()> {
+        let record = StoredProposal { pol_round: pol_round.as_i64(), proposer: proposer.0, block: block.encode() };
+        let round = round.as_i64().max(0) as u32;
+        self.store.put_proposal(huxin_types::Height(height.0), round, &block.hash(), &codec::encode(&record))?;
+        Ok(())
+    }
+
+    pub(super) fn stored_proposals(&self, height: Height) -> eyre::Result<Vec<(u32, StoredProposal)>> {
+        let mut out = Vec::new();
+        for (round, _, bytes) in self.store.proposals(huxin_types::Height(height.0))? {
+            match codec::decode_canonical::<StoredProposal>(&bytes, usize::MAX) {
+                Ok(p) => out.push((round, p)),
+                Err(e) => warn!(%height, round, error = %e, "stored proposal does not decode; skipped"),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The stored block with hash `wanted` at `height`, if any.
+    pub(super) fn stored_block(
+        &self,
+        height: Height,
+        wanted: BlockHash,
+    ) -> eyre::Result<Option<(StoredProposal, Block)>> {
+        Ok(self
+            .stored_proposals(height)?
+            .into_iter()
+            .filter_map(|(_, p)| Block::decode(&p.block).ok().map(|b| (p, b)))
+            .find(|(_, b)| b.hash() == wanted))
+    }
+
+    pub(super) fn proposed_value(
+        &self,
+        height: Height,
+        round: Round,
+        pol_round: Round,
+        proposer: Address,
+        hash: BlockHash,
+        validity: Validity,
+    ) -> ProposedValue<HuxinContext> {
+        ProposedValue { height, round, valid_round: pol_round, proposer, value: BlockValue(ValueId(hash.0)), validity }
+    }
+
+    /// Authenticate and (if it is for the current height) execute a received stream.
+    pub(super) fn on_stream(
+        &mut self,
+        from: PeerId,
+        stream: ReceivedStream,
+    ) -> eyre::Result<Option<ProposedValue<HuxinContext>>> {
+        let height = stream.height;
+        if height < self.height {
+            debug!(%height, current = %self.height, "stale proposal ignored");
+            return Ok(None);
+        }
+        let validators = self.validator_set(height)?;
+        let Some(proposer) = validators.validators.iter().find(|v| v.address == stream.proposer) else {
+            warn!(%height, proposer = %stream.proposer, "proposal from a non-validator ignored");
+            return Ok(None);
+        };
+        if !self.validator_peers(height)?.contains(&from) {
+            warn!(%from, "proposal part relayed by a peer that is not a validator ignored");
+            return Ok(None);
+        }
+        if !self.signer.verify_stream(&stream.digest, &stream.signature, &proposer.public_key) {
+            warn!(%height, proposer = %stream.proposer, "proposal signature does not verify; ignored");
+            return Ok(None);
+        }
+        let block = match Block::decode(&stream.block_bytes) {
+            Ok(block) => block,
+            Err(e) => {
+                warn!(%height, error = %e, "proposed block does not decode; voting against it");
+                self.metrics.proposals_invalid.inc();
+                return Ok(None);
+            }
+        };
+        let hash = block.hash();
+        self.store_proposal(height, stream.round, stream.pol_round, stream.proposer, &block)?;
+        if height > self.height {
+            debug!(%height, "proposal for a future height kept for later");
+            return Ok(None);
+        }
+        let validity = self.validity(block, true)?;
+        Ok(Some(self.proposed_value(height, stream.round, stream.pol_round, stream.proposer, hash, validity)))
+    }
+
+    pub(super) fn validity(&mut self, block: Block, check_time: bool) -> eyre::Result<Validity> {
+        let height = block.header.height;
+        Ok(match self.execute(block, check_time)? {
+            Ok(_) => Validity::Valid,
+            Err(invalid) => {
+                warn!(%height, reason = %invalid, "invalid proposal; voting nil");
+                self.metrics.proposals_invalid.inc();
+                Validity::Invalid
+            }
+        })
+    }
+}

@@ -1,0 +1,61 @@
+//! The validator set as consensus sees it, read from persisted state: the set in force at a
+//! height, and every key the ledger currently knows as a validator (for the consensus network's
+//! validator-proof handshake and the gossip allow-list).
+//!
+//! Reads are fallible: a storage error is returned, never taken for "no validators".
+
+use std::collections::BTreeSet;
+
+use eyre::eyre;
+
+use huxin_contracts::registry::{NextValidators, ValidatorRecord};
+use huxin_store::Store;
+use huxin_types::codec;
+
+use crate::context::{Height, PublicKey, Validator, ValidatorSet};
+
+/// The current and scheduled validator records in the state at `version`.
+fn records_at_version(store: &Store, version: u64) -> eyre::Result<(Vec<ValidatorRecord>, Option<NextValidators>)> {
+    let read = |key: Vec<u8>| {
+        jmt::storage::TreeReader::get_value_option(store, version, huxin_state::key_hash(&key))
+            .map_err(|e| eyre!("reading the validator set at version {version}: {e}"))
+    };
+    let bytes =
+        read(huxin_contracts::keys::validators())?.ok_or_else(|| eyre!("no validator set at version {version}"))?;
+    let current: Vec<ValidatorRecord> =
+        codec::decode_canonical(&bytes, usize::MAX).map_err(|e| eyre!("validator set does not decode: {e}"))?;
+    let next = match read(huxin_contracts::keys::validators_next())? {
+        Some(bytes) => Some(
+            codec::decode_canonical(&bytes, usize::MAX)
+                .map_err(|e| eyre!("next validator set does not decode: {e}"))?,
+        ),
+        None => None,
+    };
+    Ok((current, next))
+}
+
+fn latest(store: &Store) -> eyre::Result<huxin_types::Height> {
+    store.latest_height()?.ok_or_else(|| eyre!("store has no genesis"))
+}
+
+/// The validator set in force at `height`, read from the state after block `height - 1`, or after
+/// the latest block if that one is not persisted yet. Governance schedules a change two heights
+/// after the block that makes it, so the latest state already knows the set of the height after
+/// next.
+pub fn validator_set(store: &Store, height: Height) -> eyre::Result<ValidatorSet> {
+    let version = height.0.saturating_sub(1).min(latest(store)?.0);
+    let (current, next) = records_at_version(store, version)?;
+    let records = huxin_contracts::registry::select_validators(current, next, huxin_types::Height(height.0));
+    Ok(ValidatorSet::new(records.iter().map(|r| Validator::new(PublicKey(r.public_key.0), r.power)).collect()))
+}
+
+/// Every consensus key that is a validator at the next height or in the scheduled set (read at
+/// the latest height). A set whose activation has passed replaces the one it was scheduled over,
+/// even while the state still keeps the old one as "current".
+pub fn known_validator_keys(store: &Store) -> eyre::Result<BTreeSet<[u8; 32]>> {
+    let latest = latest(store)?;
+    let (current, next) = records_at_version(store, latest.0)?;
+    let scheduled: Vec<ValidatorRecord> = next.as_ref().map(|n| n.validators.clone()).unwrap_or_default();
+    let in_force = huxin_contracts::registry::select_validators(current, next, huxin_types::Height(latest.0 + 1));
+    Ok(in_force.iter().chain(scheduled.iter()).map(|r| r.public_key.0).collect())
+}

@@ -1,0 +1,67 @@
+//! The consensus network admits only validators. A stranger with its own libp2p key dials a
+//! validator's consensus port: the connection is closed at once (persistent peers only, and no
+//! validator proof it could show), and the validators go on counting only each other.
+
+mod support;
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use libp2p::swarm::SwarmEvent;
+use libp2p::{identify, identity, noise, tcp, yamux, Multiaddr, SwarmBuilder};
+
+use support::Net;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strangers_are_refused_on_the_consensus_port() {
+    let net = Net::start_all(4).await;
+    assert_eq!(net.wait_status(0, |s| s.consensus_peers, 3).await, Some(3), "node 0 sees the other validators");
+
+    // The stranger speaks the engine's identify protocol, as a would-be validator would, so the
+    // node learns who it is and applies its admission policy (rather than dropping an idle link).
+    let key = identity::Keypair::ed25519_from_bytes([0x5a; 32]).expect("a 32-byte key");
+    let stranger_id = key.public().to_peer_id();
+    let mut stranger = SwarmBuilder::with_existing_identity(key)
+        .with_tokio()
+        .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
+        .expect("tcp transport")
+        .with_behaviour(|key| {
+            identify::Behaviour::new(identify::Config::new_with_signed_peer_record(
+                "/malachitebft-core-consensus/v1beta1".into(),
+                key,
+            ))
+        })
+        .expect("behaviour")
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .build();
+    let address: Multiaddr = format!("/ip4/127.0.0.1/tcp/{}", net.consensus_port(0)).parse().unwrap();
+
+    // Node 0 says why it refused: its admission policy, for this peer id.
+    let refused = |net: &Net| {
+        net.log(0).lines().any(|l| l.contains("non-persistent peer") && l.contains(&stranger_id.to_string()))
+    };
+    // Dial until node 0 has identified the stranger and refused it by policy (a connection that
+    // ends before identification is closed as idle, which proves less). Every connection must
+    // end quickly, and none is ever counted as a consensus peer.
+    for attempt in 0..20 {
+        stranger.dial(address.clone()).expect("dial");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let ended = loop {
+            match tokio::time::timeout_at(deadline, stranger.select_next_some()).await {
+                Err(_) => break false,
+                Ok(SwarmEvent::ConnectionClosed { .. } | SwarmEvent::OutgoingConnectionError { .. }) => break true,
+                Ok(_) => {}
+            }
+        };
+        assert!(ended, "attempt {attempt}: the stranger's connection to the consensus port stayed open for 10 s");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if refused(&net) {
+            break;
+        }
+    }
+    // The validators still count each other, and only each other.
+    assert_eq!(net.client(0).status().await.unwrap().consensus_peers, 3);
+    let seen: Vec<String> =
+        net.log(0).lines().filter(|l| l.contains(&stranger_id.to_string())).map(str::to_owned).collect();
+    assert!(refused(&net), "node 0 does not log refusing the stranger {stranger_id} by policy:\n{}", seen.join("\n"));
+}
