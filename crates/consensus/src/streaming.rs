@@ -3,7 +3,10 @@
 //! A stream is `Init{height, round, pol_round, proposer}`, the block bytes in `Data` chunks of at
 //! most [`PART_BYTES_MAX`], and `Fin{signature}`: the proposer's signature over the SHA-256 of the
 //! Init fields and every data byte. Reassembly is bounded: at most [`STREAMS_MAX`] open streams
-//! (the oldest is dropped) and at most [`STREAM_BYTES_MAX`] per stream (the stream is dropped).
+//! (the oldest is dropped), at most [`STREAMS_PER_PEER_MAX`] per publisher (its oldest is dropped,
+//! so one peer cannot crowd out the others) and at most [`STREAM_BYTES_MAX`] per stream (the
+//! stream is dropped). The caller checks a stream's `Init` (who may propose what) as soon as it
+//! arrives, and a stream whose `Init` it refuses is dropped before more of it is buffered.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -18,6 +21,8 @@ use crate::context::{Address, Height, ProposalPart, Signature, Signer};
 pub const PART_BYTES_MAX: usize = 512 * 1024;
 /// Most streams being reassembled at once.
 pub const STREAMS_MAX: usize = 64;
+/// Most streams one publisher may have in reassembly at once.
+pub const STREAMS_PER_PEER_MAX: usize = 4;
 /// Most bytes one stream may carry.
 pub const STREAM_BYTES_MAX: usize = huxin_types::limits::BLOCK_BYTES_MAX + 64 * 1024;
 /// Most messages one stream may carry.
@@ -92,6 +97,16 @@ pub enum StreamError {
     TooLarge(&'static str),
     #[error("stream is malformed: {0}")]
     Malformed(&'static str),
+    #[error("stream refused: {0}")]
+    Refused(String),
+}
+
+/// The `Init` of a stream: what it claims to propose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamHead {
+    pub height: Height,
+    pub round: Round,
+    pub proposer: Address,
 }
 
 #[derive(Default)]
@@ -105,14 +120,28 @@ impl Streams {
         self.open.len()
     }
 
-    /// Add one message; returns the whole stream once every part has arrived.
+    /// Add one message; returns the whole stream once every part has arrived. `admit` judges the
+    /// stream's `Init` when it arrives; a refused stream is dropped.
     pub fn insert(
         &mut self,
         from: PeerId,
         msg: StreamMessage<ProposalPart>,
+        admit: impl Fn(&StreamHead) -> Result<(), String>,
     ) -> Result<Option<ReceivedStream>, StreamError> {
+        if let StreamContent::Data(ProposalPart::Init { height, round, proposer, .. }) = &msg.content {
+            let head = StreamHead { height: *height, round: *round, proposer: *proposer };
+            if let Err(reason) = admit(&head) {
+                self.remove(&(from, msg.stream_id.clone()));
+                return Err(StreamError::Refused(reason));
+            }
+        }
         let key = (from, msg.stream_id.clone());
         if !self.open.contains_key(&key) {
+            if self.order.iter().filter(|(peer, _)| *peer == from).count() >= STREAMS_PER_PEER_MAX {
+                if let Some(oldest) = self.order.iter().find(|(peer, _)| *peer == from).cloned() {
+                    self.remove(&oldest);
+                }
+            }
             if self.open.len() >= STREAMS_MAX {
                 if let Some(oldest) = self.order.pop_front() {
                     self.open.remove(&oldest);
@@ -123,13 +152,15 @@ impl Streams {
         }
         let result = self.add(&key, msg);
         match result {
-            Ok(Some(_)) | Err(_) => {
-                self.open.remove(&key);
-                self.order.retain(|k| k != &key);
-            }
+            Ok(Some(_)) | Err(_) => self.remove(&key),
             Ok(None) => {}
         }
         result
+    }
+
+    fn remove(&mut self, key: &(PeerId, StreamId)) {
+        self.open.remove(key);
+        self.order.retain(|k| k != key);
     }
 
     fn add(
@@ -202,7 +233,7 @@ mod tests {
         let mut streams = Streams::default();
         let mut done = None;
         for m in msgs {
-            if let Some(r) = streams.insert(peer, m).unwrap() {
+            if let Some(r) = streams.insert(peer, m, |_| Ok(())).unwrap() {
                 done = Some(r);
             }
         }
@@ -222,7 +253,7 @@ mod tests {
         }
         let mut streams = Streams::default();
         let peer = random_peer();
-        let r = msgs.into_iter().find_map(|m| streams.insert(peer, m).unwrap()).unwrap();
+        let r = msgs.into_iter().find_map(|m| streams.insert(peer, m, |_| Ok(())).unwrap()).unwrap();
         let key = crate::context::PublicKey(SecretKey::from_bytes([5; 32]).public_key().0);
         assert!(!s.verify_stream(&r.digest, &r.signature, &key));
     }
@@ -233,8 +264,44 @@ mod tests {
         let mut streams = Streams::default();
         for h in 0..(STREAMS_MAX as u64 + 10) {
             let first = stream_block(&s, Address([1; 20]), Height(h), Round::new(0), Round::Nil, b"x").remove(0);
-            assert!(streams.insert(random_peer(), first).unwrap().is_none());
+            assert!(streams.insert(random_peer(), first, |_| Ok(())).unwrap().is_none());
         }
         assert_eq!(streams.open_count(), STREAMS_MAX);
+    }
+
+    /// One publisher keeps at most a few streams open, whatever it sends.
+    #[test]
+    fn one_peer_cannot_crowd_out_the_others() {
+        let s = signer();
+        let mut streams = Streams::default();
+        let honest = random_peer();
+        let first = stream_block(&s, Address([1; 20]), Height(1), Round::new(0), Round::Nil, b"x").remove(0);
+        streams.insert(honest, first, |_| Ok(())).unwrap();
+        let flooder = random_peer();
+        for h in 0..(STREAMS_MAX as u64 * 2) {
+            let first = stream_block(&s, Address([2; 20]), Height(h), Round::new(0), Round::Nil, b"x").remove(0);
+            streams.insert(flooder, first, |_| Ok(())).unwrap();
+        }
+        assert_eq!(streams.open_count(), 1 + STREAMS_PER_PEER_MAX);
+        assert!(streams.order.iter().any(|(p, _)| *p == honest), "the honest stream survives the flood");
+    }
+
+    /// A stream whose Init the caller refuses is dropped at once and reported.
+    #[test]
+    fn refused_heads_drop_the_stream() {
+        let s = signer();
+        let mut streams = Streams::default();
+        let peer = random_peer();
+        let mut msgs = stream_block(&s, Address([1; 20]), Height(9), Round::new(3), Round::Nil, b"block");
+        // Data first (out of order), then the Init, which is refused.
+        let data = msgs.remove(1);
+        assert!(streams.insert(peer, data, |_| Ok(())).unwrap().is_none());
+        let init = msgs.remove(0);
+        let refused = streams.insert(peer, init, |head| {
+            assert_eq!((head.height, head.round), (Height(9), Round::new(3)));
+            Err("not the proposer".into())
+        });
+        assert!(matches!(refused, Err(StreamError::Refused(_))));
+        assert_eq!(streams.open_count(), 0);
     }
 }

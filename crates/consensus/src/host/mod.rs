@@ -228,7 +228,8 @@ impl Host {
                         }
                         let Ok(block) = Block::decode(&p.block) else { continue };
                         let hash = block.hash();
-                        let validity = self.validity(block, false)?;
+                        // About to vote on it: the time is checked against the clock now.
+                        let validity = self.validity(block, true)?;
                         values.push(self.proposed_value(
                             height,
                             round,
@@ -294,7 +295,10 @@ impl Host {
                     }
                     // Parts of one stream share their publisher whichever peer relayed each.
                     let publisher = published_by.unwrap_or(from);
-                    let value = match self.streams.insert(publisher, part) {
+                    let (store, height, round) = (self.store.clone(), self.height, self.round);
+                    let admit =
+                        |head: &crate::streaming::StreamHead| proposals::admit_head(&store, height, round, head);
+                    let value = match self.streams.insert(publisher, part, admit) {
                         Ok(Some(stream)) => self.on_stream(publisher, stream)?,
                         Ok(None) => None,
                         Err(e) => {
@@ -358,3 +362,6 @@ impl Host {
         Err(eyre!("the consensus engine closed its channel: consensus has stopped"))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,5 +1,17 @@
 //! Proposals: persisting undecided ones for WAL replay, authenticating received streams, and
 //! executing a block before this validator votes on it (with a per-height cache).
+//!
+//! What a validator that lies can do here, and what stops it:
+//! - stream for a height or round it does not propose: the stream's `Init` is checked against
+//!   that round's proposer (from that height's validator set) and a bounded horizon
+//!   ([`PROPOSAL_HEIGHTS_AHEAD_MAX`], [`PROPOSAL_ROUNDS_AHEAD_MAX`]) before anything more of it
+//!   is buffered;
+//! - equivocate: at most [`PROPOSALS_PER_ROUND_MAX`] distinct blocks are stored per height and
+//!   round;
+//! - put another validator in the header: a block whose `proposer` is not the stream's signer is
+//!   voted against (`WrongProposer`);
+//! - time a block ahead: the time is checked against this validator's clock every time it is
+//!   about to vote on the block (also on replay and on an execution-cache hit).
 
 use std::collections::HashSet;
 
@@ -10,12 +22,50 @@ use serde::{Deserialize, Serialize};
 use tracing::{debug, warn};
 
 use huxin_state::{validate_block, InvalidBlock, Parent, ValidateOptions};
+use huxin_store::Store;
 use huxin_types::{codec, Block, BlockHash, SignedTx};
 
 use super::Host;
 use crate::context::{Address, BlockValue, Height, HuxinContext, ValueId};
 use crate::ingress::now_ms;
-use crate::streaming::ReceivedStream;
+use crate::streaming::{ReceivedStream, StreamHead};
+
+/// How many heights past the current one a proposal stream may be for (buffered until then).
+pub const PROPOSAL_HEIGHTS_AHEAD_MAX: u64 = 2;
+/// How many rounds past the current one (or past round 0, for a later height) a stream may be for.
+pub const PROPOSAL_ROUNDS_AHEAD_MAX: u32 = 16;
+/// Most distinct blocks stored for one height and round: an equivocating proposer's second block
+/// is kept, any further one dropped.
+pub const PROPOSALS_PER_ROUND_MAX: usize = 2;
+
+/// Whether a stream announcing `head` may be buffered while this node is at (`height`, `round`):
+/// within the horizon, and from the proposer of that height and round.
+pub(super) fn admit_head(store: &Store, height: Height, round: Round, head: &StreamHead) -> Result<(), String> {
+    use malachitebft_app_channel::app::types::core::Context as _;
+    let Some(head_round) = head.round.as_u32() else { return Err("a stream for round nil".into()) };
+    if head.height < height {
+        return Err(format!("height {} is behind this node's {height}", head.height));
+    }
+    if head.height.0 > height.0.saturating_add(PROPOSAL_HEIGHTS_AHEAD_MAX) {
+        return Err(format!("height {} is more than {PROPOSAL_HEIGHTS_AHEAD_MAX} past {height}", head.height));
+    }
+    let base = if head.height == height { round.as_u32().unwrap_or(0) } else { 0 };
+    if head_round > base.saturating_add(PROPOSAL_ROUNDS_AHEAD_MAX) {
+        return Err(format!("round {head_round} is more than {PROPOSAL_ROUNDS_AHEAD_MAX} past round {base}"));
+    }
+    let validators = crate::validators::validator_set(store, head.height).map_err(|e| e.to_string())?;
+    if validators.validators.is_empty() {
+        return Err("no validator set".into());
+    }
+    let proposer = HuxinContext.select_proposer(&validators, head.height, head.round);
+    if proposer.address != head.proposer {
+        return Err(format!(
+            "{} is not the proposer of height {} round {head_round} ({} is)",
+            head.proposer, head.height, proposer.address
+        ));
+    }
+    Ok(())
+}
 
 /// An undecided proposal as persisted for WAL replay.
 #[derive(Serialize, Deserialize)]
@@ -45,6 +95,18 @@ impl Host {
     /// Validate and execute `block` as the next block; cache the result.
     pub(super) fn execute(&mut self, block: Block, check_time: bool) -> eyre::Result<Result<BlockHash, InvalidBlock>> {
         let hash = block.hash();
+        // The clock check comes before the cache: a block executed once without it (replayed,
+        // or kept from a future height) is still checked when this validator is about to vote.
+        if check_time {
+            let now = now_ms();
+            if block.header.time.0 > now.0.saturating_add(self.config.block_time_drift_ms_max) {
+                return Ok(Err(InvalidBlock::TimeInFuture {
+                    got: block.header.time.0,
+                    now: now.0,
+                    drift: self.config.block_time_drift_ms_max,
+                }));
+            }
+        }
         if self.executed.contains_key(&hash) {
             return Ok(Ok(hash));
         }
@@ -169,6 +231,29 @@ impl Host {
             }
         };
         let hash = block.hash();
+        if block.header.proposer.0 != proposer.public_key.0 || block.header.height.0 != height.0 {
+            let invalid = if block.header.proposer.0 != proposer.public_key.0 {
+                InvalidBlock::WrongProposer { expected: proposer.public_key.to_huxin(), got: block.header.proposer }
+            } else {
+                InvalidBlock::WrongHeight { expected: huxin_types::Height(height.0), got: block.header.height }
+            };
+            warn!(%height, reason = %invalid, "proposed block contradicts its stream; voting against it");
+            self.metrics.proposals_invalid.inc();
+            return Ok((height == self.height).then(|| {
+                self.proposed_value(height, stream.round, stream.pol_round, stream.proposer, hash, Validity::Invalid)
+            }));
+        }
+        let round = stream.round.as_i64().max(0) as u32;
+        let others = self
+            .store
+            .proposals(huxin_types::Height(height.0))?
+            .iter()
+            .filter(|(r, h, _)| *r == round && *h != hash)
+            .count();
+        if others >= PROPOSALS_PER_ROUND_MAX {
+            warn!(%height, round, proposer = %stream.proposer, "proposer streamed more blocks for one round than are kept; dropped");
+            return Ok(None);
+        }
         self.store_proposal(height, stream.round, stream.pol_round, stream.proposer, &block)?;
         if height > self.height {
             debug!(%height, "proposal for a future height kept for later");

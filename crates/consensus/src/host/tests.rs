@@ -1,0 +1,174 @@
+//! The host against a hostile validator, over a real RocksDB store: streams for rounds a
+//! validator does not propose, blocks that name another proposer, too many blocks for one round,
+//! and blocks timed ahead of the clock.
+
+use std::sync::{Arc, Mutex};
+
+use malachitebft_app_channel::app::types::core::{Context as _, LinearTimeouts, Round, Validity};
+use malachitebft_app_channel::app::types::PeerId;
+
+use huxin_mempool::{Mempool, MempoolConfig};
+use huxin_store::Store;
+use huxin_types::genesis::{Genesis, GenesisMember, GenesisValidator, Role};
+use huxin_types::{Block, ChainId, RegionCode, SecretKey, TimestampMs, Uscc};
+
+use super::proposals::{admit_head, PROPOSALS_PER_ROUND_MAX};
+use super::{Host, HostConfig};
+use crate::context::{Address, Height, HuxinContext, PublicKey, Signer};
+use crate::ingress::now_ms;
+use crate::status::{Metrics, NodeStatus};
+use crate::streaming::{stream_block, StreamHead, Streams};
+
+const YEAR_MS: u64 = 365 * 86_400_000;
+
+struct Net {
+    _dir: tempfile::TempDir,
+    host: Host,
+    store: Arc<Store>,
+    /// Validator node keys, in genesis order.
+    keys: Vec<SecretKey>,
+    chain: ChainId,
+}
+
+fn net() -> Net {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let chain = ChainId::new("huxin-host-test").unwrap();
+    let keys: Vec<SecretKey> = (0..4).map(|i| SecretKey::from_bytes([i as u8 + 40; 32])).collect();
+    let genesis = Genesis {
+        chain_id: chain.clone(),
+        genesis_time: TimestampMs(1_000),
+        members: vec![GenesisMember {
+            name: "hangzhou".into(),
+            role: Role::TradingCentre,
+            region: RegionCode::new(330100).unwrap(),
+            uscc: Uscc::with_check("12330100MB0000001").unwrap(),
+            keys: vec![SecretKey::from_bytes([1; 32]).public_key()],
+        }],
+        validators: keys
+            .iter()
+            .map(|k| GenesisValidator { member: "hangzhou".into(), public_key: k.public_key(), power: 1 })
+            .collect(),
+    };
+    let store = Arc::new(Store::open(&dir.path().join("db"), false).expect("store"));
+    store.init_genesis(&genesis).expect("genesis");
+    let (finalised, _) = tokio::sync::broadcast::channel(16);
+    let mut host = Host::new(
+        HostConfig::default(),
+        LinearTimeouts::default(),
+        None,
+        genesis,
+        store.clone(),
+        Arc::new(Mutex::new(Mempool::new(MempoolConfig::default()))),
+        Signer::new(keys[0].clone(), chain.clone()),
+        PublicKey(keys[0].public_key().0),
+        Metrics::default(),
+        Arc::new(NodeStatus::default()),
+        finalised,
+    );
+    // As after ConsensusReady: the next height is 1.
+    host.height = Height(1);
+    Net { _dir: dir, host, store, keys, chain }
+}
+
+impl Net {
+    fn address(&self, i: usize) -> Address {
+        Address::from_public_key(&PublicKey(self.keys[i].public_key().0))
+    }
+
+    /// The index of the validator that proposes height 1, `round`.
+    fn proposer(&self, round: u32) -> usize {
+        let set = crate::validators::validator_set(&self.store, Height(1)).unwrap();
+        let chosen = HuxinContext.select_proposer(&set, Height(1), Round::new(round)).address;
+        (0..4).find(|&i| self.address(i) == chosen).unwrap()
+    }
+
+    fn peer(&self, i: usize) -> PeerId {
+        let id = crate::gossip::peer_id_of(&self.keys[i].public_key().0).unwrap();
+        PeerId::from_bytes(&id.to_bytes()).unwrap()
+    }
+
+    /// A valid empty block at height 1 proposed by validator `i`, at `time`.
+    fn block(&self, i: usize, time: u64) -> Block {
+        let parent = self.host.parent(huxin_types::Height(0)).unwrap();
+        let (block, _, _) = huxin_state::build_block(
+            self.store.as_ref(),
+            &parent,
+            self.keys[i].public_key(),
+            TimestampMs(time),
+            Vec::new(),
+            10,
+            1 << 20,
+            &|_| true,
+        )
+        .unwrap();
+        block
+    }
+
+    /// Validator `signer` streams `block` for height 1, `round`, and this host takes it in.
+    fn receive(&mut self, signer: usize, round: u32, block: &Block) -> Option<Validity> {
+        let signing = Signer::new(self.keys[signer].clone(), self.chain.clone());
+        let msgs =
+            stream_block(&signing, self.address(signer), Height(1), Round::new(round), Round::Nil, &block.encode());
+        let mut streams = Streams::default();
+        let stream = msgs.into_iter().find_map(|m| streams.insert(self.peer(signer), m, |_| Ok(())).unwrap()).unwrap();
+        let from = self.peer(signer);
+        self.host.on_stream(from, stream).unwrap().map(|v| v.validity)
+    }
+}
+
+#[test]
+fn streams_are_admitted_only_from_the_rounds_proposer_within_the_horizon() {
+    let n = net();
+    let proposer = n.proposer(0);
+    let other = (proposer + 1) % 4;
+    let head = |who: usize, height: u64, round: u32| StreamHead {
+        height: Height(height),
+        round: Round::new(round),
+        proposer: n.address(who),
+    };
+    let at = |head: StreamHead| admit_head(&n.store, Height(1), Round::new(0), &head);
+    assert!(at(head(proposer, 1, 0)).is_ok());
+    assert!(at(head(other, 1, 0)).unwrap_err().contains("is not the proposer"));
+    assert!(at(head(n.proposer(5), 1, 5)).is_ok(), "a later round within reach");
+    assert!(at(head(n.proposer(17), 1, 17)).unwrap_err().contains("past round"));
+    assert!(at(head(proposer, 4, 0)).unwrap_err().contains("past"), "three heights ahead");
+    assert!(admit_head(&n.store, Height(2), Round::new(0), &head(proposer, 1, 0)).unwrap_err().contains("behind"));
+}
+
+#[test]
+fn a_block_naming_another_proposer_is_voted_against() {
+    let mut n = net();
+    let proposer = n.proposer(0);
+    let other = (proposer + 1) % 4;
+    // Signed and streamed by the round's proposer, but the header names another validator.
+    let block = n.block(other, now_ms().0);
+    assert_eq!(n.receive(proposer, 0, &block), Some(Validity::Invalid));
+    let honest = n.block(proposer, now_ms().0);
+    assert_eq!(n.receive(proposer, 0, &honest), Some(Validity::Valid));
+}
+
+#[test]
+fn a_proposer_cannot_store_unbounded_blocks_for_one_round() {
+    let mut n = net();
+    let proposer = n.proposer(0);
+    for k in 0..(PROPOSALS_PER_ROUND_MAX as u64 + 3) {
+        let block = n.block(proposer, now_ms().0 - 10 + k);
+        n.receive(proposer, 0, &block);
+    }
+    let stored = n.store.proposals(huxin_types::Height(1)).unwrap();
+    assert_eq!(stored.len(), PROPOSALS_PER_ROUND_MAX, "an equivocating proposer's extra blocks are dropped");
+}
+
+/// Regression: a block executed once without the clock check (a stream kept for a later height,
+/// or replayed after a restart) hit the execution cache and was voted for without it.
+#[test]
+fn a_block_timed_ahead_is_refused_every_time_it_is_voted_on() {
+    let mut n = net();
+    let proposer = n.proposer(0);
+    let ahead = n.block(proposer, now_ms().0 + YEAR_MS);
+    assert!(n.host.execute(ahead.clone(), false).unwrap().is_ok(), "executes without the clock");
+    assert_eq!(n.host.validity(ahead.clone(), true).unwrap(), Validity::Invalid);
+    assert_eq!(n.host.validity(ahead, true).unwrap(), Validity::Invalid, "again, from the cache");
+    let now = n.block(proposer, now_ms().0);
+    assert_eq!(n.host.validity(now, true).unwrap(), Validity::Valid);
+}
