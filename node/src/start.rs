@@ -159,11 +159,10 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
     };
     let inbound = ingress.clone();
     let peers_gauge = status.gossip_peers.clone();
-    let (gossip_sender, gossip_task) = gossip::spawn(keypair, gossip_config, peers_gauge.clone(), move |txs| {
-        for tx in txs {
-            let _ = inbound.submit(tx, Origin::Gossip);
-        }
-    })?;
+    let (gossip_sender, gossip_task) =
+        gossip::spawn(keypair, gossip_config, peers_gauge.clone(), metrics.gossip_rejected.clone(), move |txs| {
+            inbound.submit_gossiped(txs)
+        })?;
     *ingress.gossip.lock().map_err(|_| eyre!("gossip lock poisoned"))? = Some(gossip_sender);
     {
         let metrics = metrics.clone();

@@ -6,8 +6,16 @@
 //! peer at connection time. The list is refreshed from the ledger every
 //! [`ALLOW_LIST_REFRESH_SECS`] seconds, so validators added or removed by governance are let in or
 //! shut out without a restart. Outbound transactions are batched (at most [`GOSSIP_BATCH_TXS_MAX`] per
-//! message, at most [`GOSSIP_MESSAGE_BYTES_MAX`] bytes); inbound batches are decoded with that
-//! bound and every transaction goes through the same admission as an API submission.
+//! message, at most [`GOSSIP_BATCH_BYTES_MAX`] bytes, below gossipsub's transmit limit, so no batch
+//! is silently dropped); inbound batches are decoded with that bound and every transaction goes
+//! through the same admission as an API submission.
+//!
+//! Gossipsub forwards only what this node has validated (`validate_messages`): a batch is
+//! forwarded if a transaction in it was admitted, ignored (not forwarded, no penalty) if all were
+//! refused for reasons a state race explains (used nonce, full mempool, …), and rejected if it
+//! does not decode or carries a transaction no honest node would have admitted (bad signature,
+//! wrong chain, malformed). A peer with [`GOSSIP_INVALID_MESSAGES_MAX`] rejected messages is
+//! disconnected and refused for [`GOSSIP_BAN_SECS`] seconds.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -27,8 +35,14 @@ use huxin_types::{codec, SignedTx};
 
 /// Most transactions in one gossip message.
 pub const GOSSIP_BATCH_TXS_MAX: usize = 512;
-/// Largest gossip message.
+/// Largest gossip message (gossipsub's transmit limit).
 pub const GOSSIP_MESSAGE_BYTES_MAX: usize = 4 * 1024 * 1024;
+/// Largest batch of transactions put into one message, leaving room for gossipsub's envelope.
+pub const GOSSIP_BATCH_BYTES_MAX: usize = GOSSIP_MESSAGE_BYTES_MAX - 64 * 1024;
+/// Rejected messages after which a peer is disconnected and banned.
+pub const GOSSIP_INVALID_MESSAGES_MAX: u32 = 16;
+/// How long a banned peer is refused.
+pub const GOSSIP_BAN_SECS: u64 = 60;
 /// Most transactions waiting to be gossiped.
 pub const GOSSIP_QUEUE_TXS_MAX: usize = 50_000;
 /// How often the allow-list is read again from the ledger.
@@ -80,6 +94,35 @@ pub fn validator_peers(store: &huxin_store::Store) -> Option<BTreeSet<PeerId>> {
     (!peers.is_empty()).then_some(peers)
 }
 
+/// What this node made of an inbound batch, which decides whether gossipsub forwards it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GossipVerdict {
+    /// At least one transaction was admitted: forward it.
+    Accept,
+    /// Nothing admitted, for reasons an honest peer could not foresee: drop without penalty.
+    Ignore,
+    /// No honest peer sends this: drop and count against the peer.
+    Reject,
+}
+
+/// Split transactions into batches within [`GOSSIP_BATCH_TXS_MAX`] and [`GOSSIP_BATCH_BYTES_MAX`].
+pub fn batches(txs: Vec<SignedTx>) -> Vec<Vec<SignedTx>> {
+    let mut out: Vec<Vec<SignedTx>> = Vec::new();
+    let mut bytes = 0usize;
+    for tx in txs {
+        // A transaction's encoding plus its length prefix in the vector.
+        let size = tx.encoded_len() + 16;
+        let full = out.last().is_none_or(|b| b.len() >= GOSSIP_BATCH_TXS_MAX || bytes + size > GOSSIP_BATCH_BYTES_MAX);
+        if full {
+            out.push(Vec::new());
+            bytes = 0;
+        }
+        bytes += size;
+        out.last_mut().expect("a batch was just pushed").push(tx);
+    }
+    out
+}
+
 /// Handle for sending transactions out.
 #[derive(Clone)]
 pub struct GossipSender(mpsc::Sender<SignedTx>);
@@ -92,12 +135,14 @@ impl GossipSender {
     }
 }
 
-/// Start the gossip swarm. `on_txs` receives every inbound batch (already size-checked).
+/// Start the gossip swarm. `on_txs` receives every inbound batch (already size-checked) and says
+/// what to do with it; `rejected` counts the messages refused.
 pub fn spawn(
     keypair: identity::Keypair,
     config: GossipConfig,
     peers_gauge: Arc<AtomicI64>,
-    on_txs: impl Fn(Vec<SignedTx>) + Send + 'static,
+    rejected: prometheus_client::metrics::counter::Counter,
+    on_txs: impl Fn(Vec<SignedTx>) -> GossipVerdict + Send + 'static,
 ) -> eyre::Result<(GossipSender, tokio::task::JoinHandle<()>)> {
     let mut swarm = SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
@@ -106,6 +151,7 @@ pub fn spawn(
             let gossip_config = gossipsub::ConfigBuilder::default()
                 .heartbeat_interval(Duration::from_millis(500))
                 .validation_mode(gossipsub::ValidationMode::Strict)
+                .validate_messages()
                 .max_transmit_size(GOSSIP_MESSAGE_BYTES_MAX)
                 .message_id_fn(|m| gossipsub::MessageId::from(codec::sha256(&m.data).0.to_vec()))
                 .build()
@@ -130,29 +176,64 @@ pub fn spawn(
     let peers: BTreeMap<PeerId, Multiaddr> = config.peers.iter().map(|p| (p.peer_id, p.address.clone())).collect();
     let handle = tokio::spawn(async move {
         let mut redial = tokio::time::interval(Duration::from_secs(1));
+        let mut invalid: BTreeMap<PeerId, u32> = BTreeMap::new();
+        let mut banned: BTreeMap<PeerId, std::time::Instant> = BTreeMap::new();
         let mut refresh = tokio::time::interval(Duration::from_secs(ALLOW_LIST_REFRESH_SECS));
         loop {
             tokio::select! {
                 first = outbound.recv() => {
                     let Some(first) = first else { break };
-                    let mut batch = vec![first];
-                    while batch.len() < GOSSIP_BATCH_TXS_MAX {
+                    let mut waiting = vec![first];
+                    while waiting.len() < GOSSIP_BATCH_TXS_MAX * 4 {
                         match outbound.try_recv() {
-                            Ok(tx) => batch.push(tx),
+                            Ok(tx) => waiting.push(tx),
                             Err(_) => break,
                         }
                     }
-                    let bytes = codec::encode(&batch);
-                    if let Err(e) = swarm.behaviour_mut().gossipsub.publish(topic.clone(), bytes) {
-                        debug!(error = %e, txs = batch.len(), "gossip publish skipped");
+                    for batch in batches(waiting) {
+                        let bytes = codec::encode(&batch);
+                        if let Err(e) = swarm.behaviour_mut().gossipsub.publish(topic.clone(), bytes) {
+                            debug!(error = %e, txs = batch.len(), "gossip publish skipped");
+                        }
                     }
                 }
                 event = swarm.select_next_some() => match event {
-                    SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message { message, .. })) => {
-                        match codec::decode_canonical::<Vec<SignedTx>>(&message.data, GOSSIP_MESSAGE_BYTES_MAX) {
+                    SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+                        propagation_source,
+                        message_id,
+                        message,
+                    })) => {
+                        let verdict = match codec::decode_canonical::<Vec<SignedTx>>(&message.data, GOSSIP_MESSAGE_BYTES_MAX) {
                             Ok(txs) if txs.len() <= GOSSIP_BATCH_TXS_MAX => on_txs(txs),
-                            Ok(txs) => warn!(count = txs.len(), "gossip batch over the limit dropped"),
-                            Err(e) => warn!(error = %e, "undecodable gossip message dropped"),
+                            Ok(txs) => {
+                                warn!(count = txs.len(), peer = %propagation_source, "gossip batch over the limit rejected");
+                                GossipVerdict::Reject
+                            }
+                            Err(e) => {
+                                warn!(error = %e, peer = %propagation_source, "undecodable gossip message rejected");
+                                GossipVerdict::Reject
+                            }
+                        };
+                        let acceptance = match verdict {
+                            GossipVerdict::Accept => gossipsub::MessageAcceptance::Accept,
+                            GossipVerdict::Ignore => gossipsub::MessageAcceptance::Ignore,
+                            GossipVerdict::Reject => gossipsub::MessageAcceptance::Reject,
+                        };
+                        swarm.behaviour_mut().gossipsub.report_message_validation_result(
+                            &message_id,
+                            &propagation_source,
+                            acceptance,
+                        );
+                        if verdict == GossipVerdict::Reject {
+                            rejected.inc();
+                            let count = invalid.entry(propagation_source).or_insert(0);
+                            *count += 1;
+                            if *count >= GOSSIP_INVALID_MESSAGES_MAX {
+                                warn!(peer = %propagation_source, count = *count, "gossip peer sent too many invalid messages; banned for {GOSSIP_BAN_SECS} s");
+                                invalid.remove(&propagation_source);
+                                banned.insert(propagation_source, std::time::Instant::now() + Duration::from_secs(GOSSIP_BAN_SECS));
+                                swarm.behaviour_mut().allowed.disallow_peer(propagation_source);
+                            }
                         }
                     }
                     SwarmEvent::ConnectionEstablished { peer_id, num_established, .. } => {
@@ -174,6 +255,10 @@ pub fn spawn(
                 },
                 _ = refresh.tick() => {
                     let Some(now) = allowed_source() else { continue };
+                    // A ban ends: the peer is allowed again if it is still a validator.
+                    let instant = std::time::Instant::now();
+                    banned.retain(|_, until| *until > instant);
+                    let now: BTreeSet<PeerId> = now.into_iter().filter(|p| !banned.contains_key(p)).collect();
                     for peer in now.difference(&allowed) {
                         info!(%peer, "validator node allowed to gossip");
                         swarm.behaviour_mut().allowed.allow_peer(*peer);
@@ -196,4 +281,55 @@ pub fn spawn(
         }
     });
     Ok((GossipSender(sender), handle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use huxin_types::tx::{Expiry, TxBody};
+    use huxin_types::{Action, ChainId, Height, SecretKey};
+
+    fn tx(nonce: u64, title_bytes: usize) -> SignedTx {
+        let key = SecretKey::from_bytes([3; 32]);
+        let action = Action::AnchorDocument(huxin_types::tx::AnchorDocument {
+            tender: huxin_types::tx::TenderRef {
+                region: huxin_types::RegionCode::new(330100).unwrap(),
+                project_code: "P".into(),
+                section_code: "S".into(),
+            },
+            stage: huxin_types::tx::DealStage::Announcement,
+            document_hash: huxin_types::Hash32([nonce as u8; 32]),
+            title: "t".repeat(title_bytes),
+            deal_code: String::new(),
+            platform_code: String::new(),
+            parties: Vec::new(),
+            experts: Vec::new(),
+            estimated_price_fen: None,
+        });
+        TxBody {
+            chain_id: ChainId::new("t").unwrap(),
+            signer: key.public_key(),
+            nonce,
+            expiry: Expiry::Height(Height(10)),
+            action,
+        }
+        .sign(&key)
+    }
+
+    /// Regression: a batch was bounded by count only, and one over gossipsub's transmit limit was
+    /// dropped without a word.
+    #[test]
+    fn batches_stay_within_the_transmit_limit() {
+        let big: Vec<SignedTx> = (1..=800).map(|n| tx(n, 10_000)).collect();
+        let out = batches(big);
+        assert!(out.len() > 1);
+        for batch in &out {
+            assert!(batch.len() <= GOSSIP_BATCH_TXS_MAX);
+            assert!(codec::encode(batch).len() <= GOSSIP_BATCH_BYTES_MAX, "{} bytes", codec::encode(batch).len());
+        }
+        assert_eq!(out.iter().map(Vec::len).sum::<usize>(), 800);
+        let small = batches((1..=1_000).map(|n| tx(n, 1)).collect());
+        assert!(small.iter().all(|b| b.len() <= GOSSIP_BATCH_TXS_MAX));
+        assert_eq!(small.len(), 2);
+    }
 }

@@ -9,7 +9,7 @@ use huxin_state::{check_mempool_admission, StateView};
 use huxin_store::Store;
 use huxin_types::{ChainId, Height, Rejection, SignedTx, TimestampMs, TxHash};
 
-use crate::gossip::GossipSender;
+use crate::gossip::{GossipSender, GossipVerdict};
 use crate::status::Metrics;
 
 /// Why a transaction was not accepted.
@@ -62,6 +62,27 @@ impl Ingress {
             }
         }
         result
+    }
+
+    /// Admit a batch a gossip peer sent, and judge the batch (see [`GossipVerdict`]): rejected if
+    /// any transaction is one no honest node would have admitted, forwarded if any was admitted.
+    pub fn submit_gossiped(&self, txs: Vec<SignedTx>) -> GossipVerdict {
+        let mut admitted = false;
+        let mut faulty = false;
+        for tx in txs {
+            match self.submit(tx, Origin::Gossip) {
+                Ok(_) => admitted = true,
+                Err(SubmitError::Rejected(r)) if r.code.is_sender_fault() => faulty = true,
+                Err(_) => {}
+            }
+        }
+        if faulty {
+            GossipVerdict::Reject
+        } else if admitted {
+            GossipVerdict::Accept
+        } else {
+            GossipVerdict::Ignore
+        }
     }
 
     fn admit(&self, tx: SignedTx) -> Result<TxHash, SubmitError> {

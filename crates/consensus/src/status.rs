@@ -24,6 +24,7 @@ pub struct Metrics {
     pub mempool_bytes: Gauge,
     pub gossip_peers: Gauge,
     pub gossip_queue_full: Counter,
+    pub gossip_rejected: Counter,
     pub proposals_invalid: Counter,
     pub proposal_streams_open: Gauge,
     pub equivocations: Counter,
@@ -53,6 +54,11 @@ impl Metrics {
                 "gossip_queue_full",
                 "Transactions not gossiped because the queue was full",
                 self.gossip_queue_full.clone(),
+            );
+            r.register(
+                "gossip_rejected",
+                "Gossip messages refused as invalid (undecodable, over the limit, or with a transaction no honest node admits)",
+                self.gossip_rejected.clone(),
             );
             r.register(
                 "proposals_invalid",

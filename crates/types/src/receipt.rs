@@ -40,6 +40,17 @@ pub enum RejectCode {
 }
 
 impl RejectCode {
+    /// Whether a relaying peer is at fault for passing on a transaction refused with this code:
+    /// no honest node admits a transaction with a bad signature, a foreign chain id, a malformed
+    /// body or invalid fields, whatever the state. Every other code can follow from a state race
+    /// (a nonce used meanwhile, a member suspended, an expiry passed).
+    pub fn is_sender_fault(self) -> bool {
+        matches!(
+            self,
+            RejectCode::BadSignature | RejectCode::WrongChain | RejectCode::Malformed | RejectCode::InvalidField
+        )
+    }
+
     /// The stable snake_case name (also the JSON spelling).
     pub fn as_str(self) -> &'static str {
         match self {
