@@ -132,9 +132,22 @@ fn run(ctx: &TxContext, state: &mut dyn KvState, action: &ProposalAction, execut
                 }
                 MemberStatus::Removed
             };
+            // Its validators leave with it, two heights later like any validator change; a
+            // reinstated member is voted a validator again with SetValidator.
+            let in_force = registry::validators_at(state, Height(ctx.height.0 + 2));
+            let runs_validators = in_force.iter().any(|v| v.member == *member);
+            if runs_validators && in_force.iter().all(|v| v.member == *member) {
+                return Err(format!(
+                    "member {member} runs every validator; suspending or removing it would halt the chain"
+                ));
+            }
             if execute {
                 record.status = target;
                 registry::put_member(state, &record);
+                if runs_validators {
+                    let member = *member;
+                    registry::schedule_validators(state, ctx.height, |set| set.retain(|v| v.member != member));
+                }
             }
         }
         ProposalAction::ReinstateMember { member } => {

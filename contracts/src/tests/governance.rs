@@ -154,3 +154,30 @@ fn parameters_change_only_through_a_passed_proposal() {
     run_at(&mut state, ningbo, 1, vote(id, true)).unwrap();
     assert_eq!(crate::params::current(&state), params);
 }
+
+/// Regression: a suspended or removed member's validators kept voting (and stayed on both
+/// allow-lists); they now leave with the member, two heights later.
+#[test]
+fn a_suspended_members_validators_leave_with_it() {
+    let (mut state, k) = regions();
+    let (hangzhou, ningbo, wenzhou) = (&k[0], &k[1], &k[2]);
+    let ningbo_validator = SecretKey::from_bytes([56; 32]).public_key();
+    let add = propose(ProposalAction::SetValidator { member: id_of(ningbo), public_key: ningbo_validator, power: 1 });
+    let id = run_at(&mut state, hangzhou, 0, add).unwrap();
+    run_at(&mut state, wenzhou, 0, vote(id, true)).unwrap();
+    let keys_at = |state: &Memory, h| -> Vec<_> {
+        registry::validators_at(state, Height(h)).iter().map(|v| v.public_key).collect()
+    };
+    assert_eq!(keys_at(&state, 7), vec![hangzhou.public_key(), ningbo_validator]);
+
+    // Suspending Ningbo (decided at height 7) takes its validator out from height 9.
+    let suspend = propose(ProposalAction::SuspendMember { member: id_of(ningbo) });
+    let id = run_at(&mut state, hangzhou, 2000, suspend).unwrap();
+    run_at(&mut state, wenzhou, 2000, vote(id, true)).unwrap();
+    assert_eq!(keys_at(&state, 8), vec![hangzhou.public_key(), ningbo_validator]);
+    assert_eq!(keys_at(&state, 9), vec![hangzhou.public_key()]);
+
+    // The member running every validator cannot be suspended: the chain would halt.
+    let halt = propose(ProposalAction::SuspendMember { member: id_of(hangzhou) });
+    rejected(run_at(&mut state, wenzhou, 5000, halt), RejectCode::RuleViolated, "halt the chain");
+}
