@@ -63,7 +63,8 @@ impl Browser {
                 }
             }
         });
-        let browser_url = rx.recv_timeout(Duration::from_secs(30)).expect("chromium printed no DevTools address");
+        // Generous: on a loaded 2-core machine Chromium can take tens of seconds to start.
+        let browser_url = rx.recv_timeout(Duration::from_secs(90)).expect("chromium printed no DevTools address");
         let port = browser_url.trim_start_matches("ws://127.0.0.1:").split('/').next().unwrap().to_owned();
         let targets: Value =
             reqwest::get(format!("http://127.0.0.1:{port}/json/list")).await.unwrap().json().await.unwrap();
