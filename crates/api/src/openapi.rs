@@ -96,7 +96,12 @@ mod tests {
         let description = doc.info.description.unwrap_or_default();
         let sources = [
             include_str!("routes.rs"),
-            include_str!("query.rs"),
+            include_str!("query/mod.rs"),
+            include_str!("query/subjects.rs"),
+            include_str!("query/credit_list.rs"),
+            include_str!("query/ledger.rs"),
+            include_str!("query/paging.rs"),
+            include_str!("query/proof.rs"),
             include_str!("events.rs"),
             include_str!("stats.rs"),
             include_str!("supervisor.rs"),
