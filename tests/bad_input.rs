@@ -158,6 +158,21 @@ async fn bad_input_is_refused_with_typed_errors() {
         assert_eq!((got, code(&body)), (*status, *expected), "{path}: {body}");
         assert!(!body["error"]["message"].as_str().unwrap_or_default().is_empty(), "{path}: a reason");
     }
+    // The public credit view never looks ahead of the latest block (it would show records not
+    // yet published): a later time is refused on every public credit answer.
+    let ahead =
+        huxin_client::Client::new(&api).block(net.height(2).await.unwrap()).await.unwrap().header.time.0 + 86_400_000;
+    for path in [
+        format!("/v1/subjects/91330100MA0000001F?time={ahead}"),
+        format!("/v1/subjects/91330100MA0000001F/credit?time={ahead}"),
+        format!("/v1/credit?time={ahead}"),
+    ] {
+        let r = reqwest::get(format!("{api}{path}")).await.unwrap();
+        let got = r.status().as_u16();
+        let body: Value = r.json().await.unwrap();
+        assert_eq!((got, code(&body)), (400, "bad_query"), "{path}: {body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("does not look ahead"), "{path}: {body}");
+    }
     let r =
         reqwest::Client::new().get(format!("{api}/v1/events")).header("Last-Event-ID", "later").send().await.unwrap();
     assert_eq!((r.status().as_u16(), code(&r.json::<Value>().await.unwrap())), (400, "bad_header"));

@@ -93,6 +93,13 @@ impl CreditRecord {
     pub fn is_active(&self, time: TimestampMs) -> bool {
         self.publication(time) == Publication::Active
     }
+
+    /// Shown to the public at `time`: published then, and never repaired or revoked. A repair or
+    /// revocation withdraws the record from publication for good, its past included, so no
+    /// choice of `time` shows it again.
+    pub fn is_public(&self, time: TimestampMs) -> bool {
+        self.repaired.is_none() && self.revoked.is_none() && self.is_active(time)
+    }
 }
 
 pub fn window(params: &Params, severity: Severity) -> Window {
@@ -275,7 +282,8 @@ pub struct Score {
     pub items: Vec<ScoreItem>,
 }
 
-/// The subject's credit score at `time` from the records active then, with every contribution.
+/// The subject's credit score at `time` from the records public then (see
+/// [`CreditRecord::is_public`]), with every contribution.
 ///
 /// score = base − Σ severity points of active negative records
 ///       + min(commendation cap, Σ commendation points)
@@ -285,7 +293,7 @@ pub fn score(state: &dyn KvState, subject: &SubjectId, time: TimestampMs) -> Sco
     let mut items = vec![ScoreItem { record_id: None, what: "base".into(), points: i64::from(p.base) }];
     let mut commendations: i64 = 0;
     let (mut eval_sum, mut eval_count) = (0i64, 0i64);
-    for r in history(state, subject).iter().filter(|r| r.is_active(time)) {
+    for r in history(state, subject).iter().filter(|r| r.is_public(time)) {
         let kind = r.record.kind;
         if kind.is_negative() {
             let points = match r.record.severity {

@@ -228,3 +228,28 @@ fn decision_numbers_and_room_belong_to_their_authority() {
     let from_ningbo = RecordCredit { kind: CreditKind::DishonestConduct, ..penalty("NB-1", Severity::General, 0, 200) };
     run(&mut state, ningbo, Action::RecordCredit(from_ningbo)).unwrap();
 }
+
+/// Regression: the public view evaluated publication at a caller-chosen time, so a past time
+/// showed a repaired record (and counted it in the score). A repair or revocation withdraws it
+/// at every time.
+#[test]
+fn a_repaired_record_is_public_at_no_time() {
+    let (mut state, k) = regions();
+    let hangzhou = &k[0];
+    let subject = org("91330100MA0000001");
+    let mut dishonest = penalty("D9", Severity::General, 0, 200);
+    dishonest.kind = CreditKind::DishonestConduct;
+    let id = dishonest.record_id();
+    run_at(&mut state, hangzhou, 0, Action::RecordCredit(dishonest)).unwrap();
+    let record = contract::record(&state, &id).unwrap();
+    assert!(record.is_public(TimestampMs(50 * DAY)));
+    assert!(!record.is_public(TimestampMs(300 * DAY)), "expired");
+    let repair = RepairCredit { record_id: id, reason: "整改完成".into(), evidence_hash: Hash32([8; 32]) };
+    run_at(&mut state, hangzhou, 100 * DAY, Action::RepairCredit(repair)).unwrap();
+    let record = contract::record(&state, &id).unwrap();
+    // Before the repair it *was* active, as the supervisors' history still says; the public
+    // view no longer shows it then.
+    assert_eq!(record.publication(TimestampMs(50 * DAY)), Publication::Active);
+    assert!(!record.is_public(TimestampMs(50 * DAY)));
+    assert_eq!(contract::score(&state, &subject, TimestampMs(50 * DAY)).score, 80, "no deduction at a past time");
+}

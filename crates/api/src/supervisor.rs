@@ -332,7 +332,9 @@ pub async fn credit_list(
     let who = authenticate(&s, &method, &uri, &headers)?;
     let (q, limit) = crate::query::list_query(q)?;
     let status: Option<Publication> = crate::query::enum_param("status", &q.status)?;
-    let page = crate::query::credit_page(&s, &q, limit, |p| status.is_none_or(|want| p == want))?;
+    let page = crate::query::credit_page(&s, &q, limit, |record, time| {
+        status.is_none_or(|want| record.publication(time) == want)
+    })?;
     s.audit.append(&who, method.as_str(), &target(&uri), 200, page.items.len() as u64)?;
     Ok(Json(page))
 }

@@ -38,7 +38,7 @@ pub fn subject(state: &dyn KvState, subject: SubjectId, height: Height, time: Ti
         attestation: identity::attestation(state, &subject),
         blacklist: blacklist::entries(state, &subject),
         score: credit::score(state, &subject, time),
-        active_credit_records: credit::history(state, &subject).iter().filter(|r| r.is_active(time)).count(),
+        active_credit_records: credit::history(state, &subject).iter().filter(|r| r.is_public(time)).count(),
         grants: identity::grants(state, &subject),
         subject,
         height,
@@ -82,14 +82,15 @@ pub struct CreditHistoryView {
     pub records: Vec<CreditItem>,
 }
 
-/// The public credit history: only records published at `time` (repaired, revoked, expired and
-/// not yet published ones are hidden). The subject's record list is in state, so a proof of this
-/// answer covers every record: none can be left out.
+/// The public credit history: only records public at `time` (see
+/// [`credit::CreditRecord::is_public`]: expired, not yet published, and ever repaired or revoked
+/// ones are hidden). The subject's record list is in state, so a proof of this answer covers
+/// every record: none can be left out.
 pub fn credit_history(state: &dyn KvState, subject: SubjectId, height: Height, time: TimestampMs) -> CreditHistoryView {
     let records = credit::history(state, &subject)
         .into_iter()
+        .filter(|record| record.is_public(time))
         .map(|record| CreditItem { publication: record.publication(time), record })
-        .filter(|item| item.publication == Publication::Active)
         .collect();
     CreditHistoryView { subject, height, time, records }
 }

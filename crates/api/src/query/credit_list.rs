@@ -2,8 +2,8 @@
 
 use super::*;
 
-/// Public credit records (active at the query time; repaired, revoked, expired or not yet
-/// published ones are hidden), newest decisions last, filtered by region, kind, severity and a
+/// Public credit records (public at the query time, which may not be after the latest block:
+/// ever repaired or revoked, expired and not yet published ones are hidden), newest decisions last, filtered by region, kind, severity and a
 /// decision-date range.
 #[utoipa::path(
     get,
@@ -24,16 +24,17 @@ pub async fn credit_list(
             "the public list shows published records only; supervisors filter by status on /v1/supervisor/credit",
         ));
     }
-    credit_page(&s, &q, limit, |p| p == Publication::Active).map(Json)
+    public_time(q.time, latest(&s)?.1)?;
+    credit_page(&s, &q, limit, |record, time| record.is_public(time)).map(Json)
 }
 
 /// A page of credit records from the credit indexes (by region and decision date), filtered by
-/// kind, severity and which publication statuses `show` admits at the query time.
+/// kind, severity and which records `show` admits at the query time.
 pub(crate) fn credit_page(
     s: &ApiState,
     q: &ListQuery,
     limit: usize,
-    show: impl Fn(Publication) -> bool,
+    show: impl Fn(&credit::CreditRecord, TimestampMs) -> bool,
 ) -> Result<Page<CreditItem>, ApiError> {
     use huxin_state::index::{key, CREDIT_ALL, CREDIT_BY_REGION};
     let kind: Option<huxin_types::credit::CreditKind> = enum_param("kind", &q.kind)?;
@@ -53,7 +54,7 @@ pub(crate) fn credit_page(
         let id = Hash32(k[k.len() - 32..].try_into().ok()?);
         let record = credit::record(&view, &id)?;
         let publication = record.publication(time);
-        let wanted = show(publication)
+        let wanted = show(&record, time)
             && kind.is_none_or(|k| record.record.kind == k)
             && severity.is_none_or(|s| record.record.severity == s);
         wanted.then_some(CreditItem { publication, record })

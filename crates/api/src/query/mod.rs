@@ -14,7 +14,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use huxin_contracts::blacklist::{self, BlacklistEntry};
-use huxin_contracts::credit::{self, Publication};
+use huxin_contracts::credit;
 use huxin_contracts::governance::{self, ProposalRecord};
 use huxin_contracts::guarantee::{self, GuaranteeState};
 use huxin_contracts::registry;
@@ -55,6 +55,23 @@ fn checked<T>(view: &StateView<'_, huxin_store::Store>, answer: T) -> Result<T, 
             Err(ApiError::internal(format!("storage error: {e}")))
         }
         None => Ok(answer),
+    }
+}
+
+/// The time a public credit answer is read at: the latest block's, or an earlier one the caller
+/// asks for. A later one is refused: the public view never looks ahead (it would show records
+/// not yet published).
+pub(crate) fn public_time(asked: Option<u64>, latest_time: TimestampMs) -> Result<TimestampMs, ApiError> {
+    match asked {
+        Some(t) if t > latest_time.0 => Err(ApiError::bad_request(
+            "bad_query",
+            format!(
+                "time {t} ms is after the latest block's {} ms; the public credit view does not look ahead (supervisors read full histories on /v1/supervisor/)",
+                latest_time.0
+            ),
+        )),
+        Some(t) => Ok(TimestampMs(t)),
+        None => Ok(latest_time),
     }
 }
 

@@ -18,7 +18,7 @@ pub async fn subject(
     let subject: SubjectId = parse("subject", &subject)?;
     let q = at(q)?;
     let (height, latest_time) = latest(&s)?;
-    let time = q.time.map_or(latest_time, TimestampMs);
+    let time = public_time(q.time, latest_time)?;
     let view = view_at(&s, height, q.proof);
     let view_answer = queries::subject(&view, subject, height, time);
     answer(&s, &view, view_answer, q.proof)
@@ -67,7 +67,7 @@ pub async fn credit_history(
     let subject: SubjectId = parse("subject", &subject)?;
     let q = at(q)?;
     let (height, latest_time) = latest(&s)?;
-    let time = q.time.map_or(latest_time, TimestampMs);
+    let time = public_time(q.time, latest_time)?;
     let view = view_at(&s, height, q.proof);
     let view_answer = queries::credit_history(&view, subject, height, time);
     answer(&s, &view, view_answer, q.proof)
