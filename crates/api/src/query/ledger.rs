@@ -195,8 +195,14 @@ pub async fn blacklist_list(
     // Entries that start after `time` cannot be in force then.
     let end = Some(huxin_state::index::key(BLACKLIST_ALL, &[&(time.0.saturating_add(1)).to_be_bytes()]));
     let (items, next_cursor) = scan(&s, BLACKLIST_ALL, None, end, &q.cursor, limit, |k, decision| {
-        let subject: SubjectId = std::str::from_utf8(&k[BLACKLIST_ALL.len() + 48..]).ok()?.parse().ok()?;
-        let entry = blacklist::entries(&view, &subject).into_iter().find(|e| e.decision_no.as_bytes() == decision)?;
+        // Key: prefix ‖ start (8) ‖ height listed (8) ‖ SHA-256 of the decision number ‖ subject.
+        // Two listers may use one decision number; the height tells their entries apart.
+        let at = BLACKLIST_ALL.len();
+        let listed = u64::from_be_bytes(k.get(at + 8..at + 16)?.try_into().ok()?);
+        let subject: SubjectId = std::str::from_utf8(k.get(at + 48..)?).ok()?.parse().ok()?;
+        let entry = blacklist::entries(&view, &subject)
+            .into_iter()
+            .find(|e| e.decision_no.as_bytes() == decision && e.height.0 == listed)?;
         let in_force = entry.lifted.is_none() && entry.start <= time && entry.end.is_none_or(|e| time < e);
         let covers = region.is_none_or(|r| entry.scope.covers(r));
         (in_force && covers).then_some(entry)
