@@ -270,6 +270,10 @@ pub fn validate_block<R: TreeReader>(
     if block.txs.len() > BLOCK_TXS_MAX {
         return Err(InvalidBlock::TooManyTxs { got: block.txs.len(), max: BLOCK_TXS_MAX });
     }
+    let bytes: usize = block.txs.iter().map(SignedTx::encoded_len).sum();
+    if bytes > BLOCK_BYTES_MAX {
+        return Err(InvalidBlock::TooLarge { got: bytes, max: BLOCK_BYTES_MAX });
+    }
     if h.tx_count as usize != block.txs.len() {
         return Err(InvalidBlock::TxCountMismatch { header: h.tx_count, actual: block.txs.len() });
     }

@@ -271,3 +271,29 @@ fn mempool_admission_checks_the_signer_before_the_signature() {
     )
     .is_ok());
 }
+
+/// `TooLarge` was declared and never built: a block whose transactions add up to more than
+/// `BLOCK_BYTES_MAX` is refused before any of them is executed.
+#[test]
+fn an_oversized_block_is_refused() {
+    let n = net();
+    let parent = Parent::genesis(&n.genesis);
+    let (mut block, _, _) = build_block(
+        &n.store,
+        &parent,
+        n.validator.public_key(),
+        TimestampMs(2_000),
+        Vec::new(),
+        100,
+        1 << 20,
+        &no_cache,
+    )
+    .unwrap();
+    let mut big = anchor_tx(&n.centre, "test-chain", 1, 1);
+    if let Action::AnchorDocument(a) = &mut big.body.action {
+        a.title = "x".repeat(16_000);
+    }
+    let copies = huxin_types::limits::BLOCK_BYTES_MAX / big.encoded_len() + 1;
+    block.txs = vec![big; copies];
+    assert!(matches!(validate_block(&n.store, &parent, &block, OPTS, &no_cache), Err(InvalidBlock::TooLarge { .. })));
+}
