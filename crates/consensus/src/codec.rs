@@ -4,6 +4,8 @@
 //! bincode. Decoding is total: it refuses input larger than [`MESSAGE_BYTES_MAX`] before touching
 //! it, borsh refuses trailing bytes, and every failure is a typed [`CodecError`].
 
+use std::sync::LazyLock;
+
 use borsh::{BorshDeserialize, BorshSerialize};
 use bytes::Bytes;
 use malachitebft_app_channel::app::streaming::StreamMessage;
@@ -14,6 +16,7 @@ use malachitebft_core_types::{
     ExtendedCommitCertificate, ExtendedCommitSignature, PolkaCertificate, Round, SignedExtension, ValidatorProof,
 };
 use malachitebft_sync::ValueResponse;
+use prometheus_client::metrics::counter::Counter;
 
 use crate::context::{Address, Height, HuxinContext, ProposalPart, Signature, ValueId};
 
@@ -32,11 +35,20 @@ pub enum CodecError {
     Malformed(String),
 }
 
+/// Messages from peers (or the WAL) that did not decode; the engine drops each. Exported as
+/// `huxin_consensus_messages_malformed_total` (see [`crate::status::Metrics::register`]).
+pub static MESSAGES_MALFORMED: LazyLock<Counter> = LazyLock::new(Counter::default);
+
 fn decode_bounded<T: BorshDeserialize>(bytes: &[u8]) -> Result<T, CodecError> {
-    if bytes.len() > MESSAGE_BYTES_MAX {
-        return Err(CodecError::TooLarge { got: bytes.len(), max: MESSAGE_BYTES_MAX });
+    let result = if bytes.len() > MESSAGE_BYTES_MAX {
+        Err(CodecError::TooLarge { got: bytes.len(), max: MESSAGE_BYTES_MAX })
+    } else {
+        borsh::from_slice(bytes).map_err(|e| CodecError::Malformed(e.to_string()))
+    };
+    if result.is_err() {
+        MESSAGES_MALFORMED.inc();
     }
-    borsh::from_slice(bytes).map_err(|e| CodecError::Malformed(e.to_string()))
+    result
 }
 
 fn encode_borsh<T: BorshSerialize>(msg: &T) -> Result<Bytes, CodecError> {
@@ -162,12 +174,14 @@ impl Codec<ValidatorProof<HuxinContext>> for BorshCodec {
     fn decode(&self, bytes: Bytes) -> Result<ValidatorProof<HuxinContext>, CodecError> {
         let (public_key, peer_id, signature): (Vec<u8>, Vec<u8>, Signature) = decode_bounded(&bytes)?;
         if public_key.len() != 32 {
+            MESSAGES_MALFORMED.inc();
             return Err(CodecError::Malformed(format!(
                 "validator proof key is {} bytes; ed25519 keys are 32",
                 public_key.len()
             )));
         }
         if peer_id.len() > PEER_ID_BYTES_MAX {
+            MESSAGES_MALFORMED.inc();
             return Err(CodecError::TooLarge { got: peer_id.len(), max: PEER_ID_BYTES_MAX });
         }
         Ok(ValidatorProof::new(public_key, peer_id, signature))
@@ -215,6 +229,13 @@ mod tests {
             let bytes = Codec::<ValidatorProof<HuxinContext>>::encode(&BorshCodec, &bad).unwrap();
             assert!(Codec::<ValidatorProof<HuxinContext>>::decode(&BorshCodec, bytes).is_err());
         }
+    }
+
+    #[test]
+    fn malformed_messages_are_counted() {
+        let before = MESSAGES_MALFORMED.get();
+        assert!(Codec::<ProposalPart>::decode(&BorshCodec, Bytes::from_static(&[9, 9, 9])).is_err());
+        assert!(MESSAGES_MALFORMED.get() > before);
     }
 
     /// Whatever a peer sends, every envelope decoder answers with a value or a typed error.

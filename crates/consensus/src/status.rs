@@ -77,6 +77,11 @@ impl Metrics {
                 self.consensus_validator_peers.clone(),
             );
             r.register(
+                "consensus_messages_malformed",
+                "Consensus, sync and WAL messages that did not decode (each dropped)",
+                crate::codec::MESSAGES_MALFORMED.clone(),
+            );
+            r.register(
                 "equivocations",
                 "Conflicting proposals or votes seen signed by one validator (equivocation evidence)",
                 self.equivocations.clone(),
