@@ -1,6 +1,7 @@
-//! Malachite (Tendermint BFT) glue: our `Context`, its borsh codec, ed25519 signing, proposal
-//! streaming, the host loop that executes blocks before voting and persists decided ones, the
-//! transaction ingress, and the transaction gossip swarm.
+//! Malachite 0.8 (Tendermint BFT, `arc-malachitebft-*`) glue: our `Context`, its borsh codec,
+//! ed25519 signer and verifier, proposal streaming, the host loop that executes blocks before
+//! voting and persists decided ones, the validator set as consensus reads it, the consensus peer
+//! list that follows the ledger, the transaction ingress, and the transaction gossip swarm.
 //!
 //! Invariants:
 //! - consensus decides on block hashes; the blocks travel as signed proposal parts, and each
@@ -8,8 +9,11 @@
 //! - a proposal is executed before this validator votes for it; a wrong root or an inadmissible
 //!   transaction makes it invalid (vote nil);
 //! - a decided block is persisted in one atomic batch before the next height starts;
-//! - peers: consensus parts are accepted only from validator keys; transaction gossip refuses
-//!   connections from any key that is not a validator's.
+//! - peers: the consensus network admits only configured persistent peers whose validator proof
+//!   (signed, bound to the chain id) names a key the ledger lists as a validator, and the list
+//!   follows governance ([`peers`]); proposal parts are accepted only from the round's proposer;
+//!   transaction gossip refuses connections from any key that is not a validator's and forwards
+//!   only what this node validated.
 //!
 //! Errors: the host loop returns an error when the node must stop (storage failure, or the
 //! engine's channel closing); everything from peers is logged and dropped, never a panic.
