@@ -236,17 +236,13 @@ pub fn spawn(
                             }
                         }
                     }
-                    SwarmEvent::ConnectionEstablished { peer_id, num_established, .. } => {
-                        if num_established.get() == 1 {
-                            peers_gauge.fetch_add(1, Ordering::Relaxed);
-                            info!(%peer_id, "gossip peer connected");
-                        }
+                    SwarmEvent::ConnectionEstablished { peer_id, num_established, .. } if num_established.get() == 1 => {
+                        peers_gauge.fetch_add(1, Ordering::Relaxed);
+                        info!(%peer_id, "gossip peer connected");
                     }
-                    SwarmEvent::ConnectionClosed { peer_id, num_established, .. } => {
-                        if num_established == 0 {
-                            peers_gauge.fetch_sub(1, Ordering::Relaxed);
-                            info!(%peer_id, "gossip peer disconnected");
-                        }
+                    SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => {
+                        peers_gauge.fetch_sub(1, Ordering::Relaxed);
+                        info!(%peer_id, "gossip peer disconnected");
                     }
                     SwarmEvent::IncomingConnectionError { error, send_back_addr, .. } => {
                         debug!(%error, %send_back_addr, "incoming gossip connection refused");
