@@ -15,15 +15,6 @@ use serde_json::json;
 
 use support::{anchor_tx, far_expiry, Net};
 
-async fn send(net: &Net, node: usize, who: &str, action: Action) -> huxin_types::TxHash {
-    let client = net.client(node);
-    let hash = client.prepare_sign_submit(&net.member_key(who), &action).await.unwrap();
-    let status = client.wait_finalised(&hash, Duration::from_secs(60)).await.unwrap();
-    assert_eq!(status.outcome.unwrap(), json!("applied"), "{who}'s transaction");
-    net.sync_to(status.height.unwrap_or(0)).await;
-    hash
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wiped_validator_syncs_across_a_validator_set_change() {
     let mut net = Net::start_all(4).await;
@@ -47,9 +38,11 @@ async fn a_wiped_validator_syncs_across_a_validator_set_change() {
         },
         reason: "权重调整".into(),
     });
-    let id = send(&net, 0, "hangzhou", change).await;
+    let (id, outcome) = net.send(0, "hangzhou", change).await;
+    assert_eq!(outcome, json!("applied"));
     for (node, voter) in [(1, "ningbo"), (2, "wenzhou")] {
-        send(&net, node, voter, Action::Vote(Vote { proposal: huxin_types::Hash32(id.0), approve: true })).await;
+        let (_, outcome) = net.send(node, voter, Action::Vote(Vote { proposal: id, approve: true })).await;
+        assert_eq!(outcome, json!("applied"), "{voter}'s vote");
     }
     let v = net.client(0).get_json("/v1/validators").await.unwrap();
     let activation = v["next"]["activation"].as_u64().expect("a scheduled set");

@@ -10,18 +10,10 @@ use std::time::Duration;
 
 use huxin_types::genesis::Genesis;
 use huxin_types::governance::{ProposalAction, Propose, Vote};
-use huxin_types::{Action, Hash32, MemberId, PublicKey};
+use huxin_types::{Action, MemberId, PublicKey};
 use serde_json::json;
 
 use support::{anchor_action, Net};
-
-async fn send(net: &Net, node: usize, who: &str, action: Action) -> (Hash32, serde_json::Value) {
-    let client = net.client(node);
-    let hash = client.prepare_sign_submit(&net.member_key(who), &action).await.unwrap();
-    let status = client.wait_finalised(&hash, Duration::from_secs(60)).await.unwrap();
-    net.sync_to(status.height.unwrap_or(0)).await;
-    (Hash32(hash.0), status.outcome.unwrap())
-}
 
 /// Propose removing `validator` from Hangzhou (its yes vote), then Ningbo and `third` vote yes.
 async fn remove_validator(net: &Net, validator: PublicKey, third: &str) {
@@ -29,10 +21,10 @@ async fn remove_validator(net: &Net, validator: PublicKey, third: &str) {
         action: ProposalAction::RemoveValidator { public_key: validator },
         reason: "城市节点退出".into(),
     });
-    let (id, outcome) = send(net, 0, "hangzhou", propose).await;
+    let (id, outcome) = net.send(0, "hangzhou", propose).await;
     assert_eq!(outcome, json!("applied"));
     for (node, voter) in [(1, "ningbo"), (2, third)] {
-        let (_, outcome) = send(net, node, voter, Action::Vote(Vote { proposal: id, approve: true })).await;
+        let (_, outcome) = net.send(node, voter, Action::Vote(Vote { proposal: id, approve: true })).await;
         assert_eq!(outcome, json!("applied"), "{voter}'s vote");
     }
     let p = net.client(3).get_json(&format!("/v1/proposals/{id}")).await.unwrap();
@@ -65,7 +57,7 @@ async fn voted_out_validators_are_no_longer_needed_for_progress() {
     net.stop(2);
     net.stop(3);
     let before = net.height(0).await.unwrap();
-    let (_, outcome) = send(&net, 0, "hangzhou", anchor_action(7)).await;
+    let (_, outcome) = net.send(0, "hangzhou", anchor_action(7)).await;
     assert_eq!(outcome, json!("applied"));
     net.wait_height(1, before + 3, Duration::from_secs(60)).await;
     let (a, b) = (net.block_id(0, before + 3).await, net.block_id(1, before + 3).await);
@@ -83,10 +75,10 @@ async fn voted_out_validators_are_no_longer_needed_for_progress() {
         },
         reason: "城市节点恢复".into(),
     });
-    let (id, outcome) = send(&net, 0, "hangzhou", set).await;
+    let (id, outcome) = net.send(0, "hangzhou", set).await;
     assert_eq!(outcome, json!("applied"));
     for (node, voter) in [(1, "ningbo"), (0, "wenzhou")] {
-        let (_, outcome) = send(&net, node, voter, Action::Vote(Vote { proposal: id, approve: true })).await;
+        let (_, outcome) = net.send(node, voter, Action::Vote(Vote { proposal: id, approve: true })).await;
         assert_eq!(outcome, json!("applied"), "{voter}'s vote");
     }
     let v = net.client(0).get_json("/v1/validators").await.unwrap();

@@ -18,15 +18,6 @@ use serde_json::{json, Value};
 
 use support::{penalty, Net, EXE};
 
-/// Sign, submit, wait: the transaction hash (a proposal's id) and its outcome.
-async fn send(net: &Net, node: usize, who: &str, action: Action) -> (Hash32, Value) {
-    let client = net.client(node);
-    let hash = client.prepare_sign_submit(&net.member_key(who), &action).await.unwrap();
-    let status = client.wait_finalised(&hash, Duration::from_secs(60)).await.unwrap();
-    net.sync_to(status.height.unwrap_or(0)).await;
-    (Hash32(hash.0), status.outcome.unwrap())
-}
-
 #[track_caller]
 fn refused(result: Result<impl std::fmt::Debug, ProofError>, what: &str) -> ProofError {
     match result {
@@ -60,7 +51,7 @@ async fn proven_answers_verify_and_every_tampering_fails() {
     let subject = SubjectId::Organisation(a.clone());
     for (no, amount) in [("甬发改罚〔2026〕1号", 50_000), ("甬发改罚〔2026〕2号", 80_000)] {
         assert_eq!(
-            send(&net, 3, "supervisor", Action::RecordCredit(RecordCredit { amount_fen: amount, ..penalty(&a, no) }))
+            net.send(3, "supervisor", Action::RecordCredit(RecordCredit { amount_fen: amount, ..penalty(&a, no) }))
                 .await
                 .1,
             json!("applied")
@@ -149,10 +140,10 @@ async fn proven_answers_verify_and_every_tampering_fails() {
         action: ProposalAction::RemoveValidator { public_key: removed },
         reason: "温州节点迁移".into(),
     });
-    let (id, outcome) = send(&net, 0, "hangzhou", propose).await;
+    let (id, outcome) = net.send(0, "hangzhou", propose).await;
     assert_eq!(outcome, json!("applied"));
     for (node, voter) in [(1, "ningbo"), (2, "jiaxing")] {
-        let (_, outcome) = send(&net, node, voter, Action::Vote(Vote { proposal: id, approve: true })).await;
+        let (_, outcome) = net.send(node, voter, Action::Vote(Vote { proposal: id, approve: true })).await;
         assert_eq!(outcome, json!("applied"), "{voter}");
     }
     let v = net.client(0).get_json("/v1/validators").await.unwrap();

@@ -130,6 +130,17 @@ impl Net {
         format!("http://127.0.0.1:{}", self.base_port + i as u16 * 10)
     }
 
+    /// Sign `action` with member `who`'s key, submit it to node `node`, wait until it is
+    /// finalised and every running node has its block: the transaction hash (a proposal's id)
+    /// and its outcome.
+    pub async fn send(&self, node: usize, who: &str, action: Action) -> (Hash32, serde_json::Value) {
+        let client = self.client(node);
+        let hash = client.prepare_sign_submit(&self.member_key(who), &action).await.unwrap();
+        let status = client.wait_finalised(&hash, Duration::from_secs(60)).await.unwrap();
+        self.sync_to(status.height.unwrap_or(0)).await;
+        (Hash32(hash.0), status.outcome.unwrap())
+    }
+
     /// Poll node `i`'s `/v1/status` until `field` of it equals `want` (for up to 10 s); the last
     /// value seen.
     pub async fn wait_status<T: PartialEq>(

@@ -83,14 +83,15 @@ borsh_codec!(
 );
 
 /// Sync responses carry extended commit certificates, which have no borsh form upstream: they
-/// travel as this mirror (same fields, same order).
-#[derive(BorshSerialize, BorshDeserialize)]
+/// travel as this mirror (same fields, same order). Decoding builds it owned; encoding (and
+/// measuring) goes through [`WireResponseRef`], which borrows the blocks instead of copying them.
+#[derive(BorshDeserialize)]
 struct WireResponse {
     start_height: Height,
     values: Vec<WireDecidedValue>,
 }
 
-#[derive(BorshSerialize, BorshDeserialize)]
+#[derive(BorshDeserialize)]
 struct WireDecidedValue {
     value_bytes: Vec<u8>,
     height: Height,
@@ -99,14 +100,30 @@ struct WireDecidedValue {
     signatures: Vec<(Address, Signature, Option<SignedExtension<HuxinContext>>)>,
 }
 
-impl WireResponse {
-    fn from_response(response: &sync::Response<HuxinContext>) -> Self {
+/// [`WireResponse`]'s layout over borrowed fields (a `&[u8]` encodes as a `Vec<u8>` does).
+#[derive(BorshSerialize)]
+struct WireResponseRef<'a> {
+    start_height: Height,
+    values: Vec<WireDecidedValueRef<'a>>,
+}
+
+#[derive(BorshSerialize)]
+struct WireDecidedValueRef<'a> {
+    value_bytes: &'a [u8],
+    height: Height,
+    round: Round,
+    value_id: ValueId,
+    signatures: Vec<(Address, Signature, Option<&'a SignedExtension<HuxinContext>>)>,
+}
+
+impl<'a> WireResponseRef<'a> {
+    fn of(response: &'a sync::Response<HuxinContext>) -> Self {
         let sync::Response::ValueResponse(r) = response;
         let values = r
             .values
             .iter()
-            .map(|v| WireDecidedValue {
-                value_bytes: v.value_bytes.to_vec(),
+            .map(|v| WireDecidedValueRef {
+                value_bytes: &v.value_bytes,
                 height: v.certificate.height,
                 round: v.certificate.round,
                 value_id: v.certificate.value_id,
@@ -114,13 +131,15 @@ impl WireResponse {
                     .certificate
                     .commit_signatures
                     .iter()
-                    .map(|s| (s.address, s.signature, s.extension.clone()))
+                    .map(|s| (s.address, s.signature, s.extension.as_ref()))
                     .collect(),
             })
             .collect();
-        WireResponse { start_height: r.start_height, values }
+        WireResponseRef { start_height: r.start_height, values }
     }
+}
 
+impl WireResponse {
     fn into_response(self) -> sync::Response<HuxinContext> {
         let values = self
             .values
@@ -153,13 +172,13 @@ impl Codec<sync::Response<HuxinContext>> for BorshCodec {
     }
 
     fn encode(&self, msg: &sync::Response<HuxinContext>) -> Result<Bytes, CodecError> {
-        encode_borsh(&WireResponse::from_response(msg))
+        encode_borsh(&WireResponseRef::of(msg))
     }
 }
 
 impl HasEncodedLen<sync::Response<HuxinContext>> for BorshCodec {
     fn encoded_len(&self, msg: &sync::Response<HuxinContext>) -> Result<usize, CodecError> {
-        borsh::object_length(&WireResponse::from_response(msg)).map_err(|e| CodecError::Malformed(e.to_string()))
+        borsh::object_length(&WireResponseRef::of(msg)).map_err(|e| CodecError::Malformed(e.to_string()))
     }
 }
 
@@ -229,6 +248,36 @@ mod tests {
             let bytes = Codec::<ValidatorProof<HuxinContext>>::encode(&BorshCodec, &bad).unwrap();
             assert!(Codec::<ValidatorProof<HuxinContext>>::decode(&BorshCodec, bytes).is_err());
         }
+    }
+
+    /// A sync response encoded from borrowed fields decodes to the same response, and its
+    /// measured length is its encoded length.
+    #[test]
+    fn sync_responses_round_trip() {
+        use crate::context::{ValueId as Id, Vote};
+        use huxin_types::{ChainId, SecretKey};
+        use malachitebft_core_types::{CommitCertificate, NilOrVal, VoteType};
+        let key = SecretKey::from_bytes([6; 32]);
+        let address = Address::from_public_key(&crate::context::PublicKey(key.public_key().0));
+        let signer = crate::context::Signer::new(key, ChainId::new("t").unwrap());
+        let vote = Vote {
+            vote_type: VoteType::Precommit,
+            height: Height(3),
+            round: Round::new(0),
+            value: NilOrVal::Val(Id([8; 32])),
+            validator: address,
+            extension: None,
+        };
+        let certificate =
+            CommitCertificate::new(Height(3), Round::new(0), Id([8; 32]), vec![signer.sign_vote_now(vote)]);
+        let extended =
+            ExtendedCommitCertificate::from_commit_certificate_and_extensions(certificate, Default::default());
+        let value = sync::RawDecidedValue::new(Bytes::from(vec![1u8, 2, 3, 4, 5]), extended);
+        let response = sync::Response::ValueResponse(ValueResponse::new(Height(3), vec![value]));
+        let bytes = Codec::<sync::Response<HuxinContext>>::encode(&BorshCodec, &response).unwrap();
+        assert_eq!(HasEncodedLen::encoded_len(&BorshCodec, &response).unwrap(), bytes.len());
+        let back: sync::Response<HuxinContext> = BorshCodec.decode(bytes).unwrap();
+        assert_eq!(back, response);
     }
 
     #[test]

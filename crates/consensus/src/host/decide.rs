@@ -33,7 +33,7 @@ impl Host {
         let height = certificate.height;
         if !self.executed.contains_key(&hash) {
             // After a restart the execution cache is empty: re-execute the stored proposal.
-            let (_, block) = self
+            let block = self
                 .stored_block(height, hash)?
                 .ok_or_else(|| eyre!("decided block {hash} at height {height} is not among the stored proposals"))?;
             self.execute(block, false)?.map_err(|e| eyre!("decided block {hash} does not execute: {e}"))?;

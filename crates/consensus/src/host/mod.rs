@@ -351,7 +351,7 @@ impl Host {
 
                 AppMsg::RestreamProposal { height, round, valid_round, value_id, .. } => {
                     match self.stored_block(height, BlockHash(value_id.0))? {
-                        Some((_, block)) => self.publish(channels, height, round, valid_round, &block).await?,
+                        Some(block) => self.publish(channels, height, round, valid_round, &block).await?,
                         None => {
                             warn!(%height, %round, value = %value_id, "asked to restream a proposal we do not have")
                         }

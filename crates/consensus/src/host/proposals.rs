@@ -126,7 +126,8 @@ impl Host {
         }
         let parent = self.parent(latest)?;
         let options = ValidateOptions {
-            now: check_time.then(now_ms),
+            // Checked above, before the cache.
+            now: None,
             time_drift_ms_max: self.config.block_time_drift_ms_max,
             signatures_verified: false,
         };
@@ -173,17 +174,24 @@ impl Host {
         Ok(out)
     }
 
-    /// The stored block with hash `wanted` at `height`, if any.
-    pub(super) fn stored_block(
-        &self,
-        height: Height,
-        wanted: BlockHash,
-    ) -> eyre::Result<Option<(StoredProposal, Block)>> {
-        Ok(self
-            .stored_proposals(height)?
-            .into_iter()
-            .filter_map(|(_, p)| Block::decode(&p.block).ok().map(|b| (p, b)))
-            .find(|(_, b)| b.hash() == wanted))
+    /// The stored block with hash `wanted` at `height`, if any. Stored proposals are keyed by
+    /// their hash, so only the wanted one is decoded.
+    pub(super) fn stored_block(&self, height: Height, wanted: BlockHash) -> eyre::Result<Option<Block>> {
+        let Some((_, _, bytes)) =
+            self.store.proposals(huxin_types::Height(height.0))?.into_iter().find(|(_, hash, _)| *hash == wanted)
+        else {
+            return Ok(None);
+        };
+        let decoded = codec::decode_canonical::<StoredProposal>(&bytes, usize::MAX)
+            .map_err(|e| e.to_string())
+            .and_then(|p| Block::decode(&p.block).map_err(|e| e.to_string()));
+        match decoded {
+            Ok(block) => Ok(Some(block)),
+            Err(e) => {
+                warn!(%height, block = %wanted, error = %e, "stored proposal does not decode; skipped");
+                Ok(None)
+            }
+        }
     }
 
     pub(super) fn proposed_value(
