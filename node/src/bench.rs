@@ -6,7 +6,7 @@
 //! tx/s, and finality latency (submission → block seen finalised) p50/p99/max.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,9 +16,25 @@ use serde_json::json;
 use tokio::sync::Semaphore;
 
 use huxin_types::tx::{AnchorDocument, DealStage, Expiry, TenderRef};
-use huxin_types::{Action, Hash32, Height, RegionCode, SecretKey, TxBody, TxHash};
+use huxin_types::{Action, ChainId, Hash32, Height, RegionCode, SecretKey, SignedTx, TxBody, TxHash};
 
 use crate::devnet::Manifest;
+
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct BenchCommand {
+    #[command(subcommand)]
+    pub kind: Option<BenchKind>,
+    #[command(flatten)]
+    pub load: BenchArgs,
+}
+
+#[derive(clap::Subcommand)]
+pub enum BenchKind {
+    /// Write a long chain without consensus, start the network, and time a fresh validator
+    /// replaying it: blocks/s and transactions/s.
+    CatchUp(crate::catchup::CatchUpArgs),
+}
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
@@ -39,6 +55,55 @@ pub struct BenchArgs {
     batch: usize,
 }
 
+/// The bench's transaction: `key` (a bench key of the first trading centre) anchors the
+/// announcement of tender section `S{serial}`, its own section, so no two anchors conflict.
+pub fn bench_anchor(
+    chain_id: &ChainId,
+    key: &SecretKey,
+    nonce: u64,
+    serial: u64,
+    expiry: Height,
+) -> eyre::Result<SignedTx> {
+    let mut doc = [0u8; 32];
+    doc[..8].copy_from_slice(&serial.to_be_bytes());
+    let body = TxBody {
+        chain_id: chain_id.clone(),
+        signer: key.public_key(),
+        nonce,
+        expiry: Expiry::Height(expiry),
+        action: Action::AnchorDocument(AnchorDocument {
+            tender: TenderRef {
+                region: RegionCode::new(330100)?,
+                project_code: "BENCH".into(),
+                section_code: format!("S{serial}"),
+            },
+            stage: DealStage::Announcement,
+            document_hash: Hash32(doc),
+            title: String::new(),
+            deal_code: String::new(),
+            platform_code: String::new(),
+            parties: Vec::new(),
+            experts: Vec::new(),
+            estimated_price_fen: None,
+        }),
+    };
+    Ok(body.sign(key))
+}
+
+/// The bench keys a devnet directory holds (`bench_keys`, one hex secret per line).
+pub fn load_bench_keys(dir: &Path) -> eyre::Result<Vec<SecretKey>> {
+    let keys: Vec<SecretKey> = std::fs::read_to_string(dir.join("bench_keys"))
+        .wrap_err("reading bench_keys")?
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| SecretKey::from_hex(l).map_err(|e| eyre!("bench key: {e}")))
+        .collect::<eyre::Result<_>>()?;
+    if keys.is_empty() {
+        return Err(eyre!("no bench keys in {}", dir.join("bench_keys").display()));
+    }
+    Ok(keys)
+}
+
 struct Tracker {
     submitted_at: HashMap<TxHash, Instant>,
     refused: HashMap<String, u64>,
@@ -48,15 +113,7 @@ struct Tracker {
 
 pub async fn run(args: BenchArgs) -> eyre::Result<()> {
     let manifest = Manifest::load(&args.dir)?;
-    let keys: Vec<SecretKey> = std::fs::read_to_string(args.dir.join("bench_keys"))
-        .wrap_err("reading bench_keys")?
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| SecretKey::from_hex(l).map_err(|e| eyre!("bench key: {e}")))
-        .collect::<eyre::Result<_>>()?;
-    if keys.is_empty() {
-        return Err(eyre!("no bench keys in {}", args.dir.join("bench_keys").display()));
-    }
+    let keys = load_bench_keys(&args.dir)?;
     let http = reqwest::Client::builder().pool_max_idle_per_host(64).timeout(Duration::from_secs(30)).build()?;
     let apis: Vec<String> = manifest.nodes.iter().map(|n| n.api.clone()).collect();
     let observer = huxin_client::Client::new(&apis[0]);
@@ -168,31 +225,8 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
             let k = key_index % keys.len();
             key_index += 1;
             doc_counter += 1;
-            let mut doc = [0u8; 32];
-            doc[..8].copy_from_slice(&doc_counter.to_be_bytes());
-            let body = TxBody {
-                chain_id: chain_id.clone(),
-                signer: keys[k].public_key(),
-                nonce: nonces[k],
-                expiry: Expiry::Height(Height(start_height + 50_000)),
-                action: Action::AnchorDocument(AnchorDocument {
-                    tender: TenderRef {
-                        region: RegionCode::new(330100)?,
-                        project_code: "BENCH".into(),
-                        section_code: format!("S{doc_counter}"),
-                    },
-                    stage: DealStage::Announcement,
-                    document_hash: Hash32(doc),
-                    title: String::new(),
-                    deal_code: String::new(),
-                    platform_code: String::new(),
-                    parties: Vec::new(),
-                    experts: Vec::new(),
-                    estimated_price_fen: None,
-                }),
-            };
+            let tx = bench_anchor(&chain_id, &keys[k], nonces[k], doc_counter, Height(start_height + 50_000))?;
             nonces[k] += 1;
-            let tx = body.sign(&keys[k]);
             hashes.push(tx.hash());
             per_node[k % apis.len()].push(json!({
                 "payload": hex::encode(tx.body.encode()),

@@ -156,9 +156,16 @@ impl Manifest {
     }
 }
 
-/// Create a devnet directory for `validators` nodes on 127.0.0.1, ports from `base_port`.
-pub fn create(dir: &Path, validators: usize, base_port: u16, bench_keys: usize) -> eyre::Result<Manifest> {
-    let (genesis, keys) = generate("huxin-devnet", validators, bench_keys, now_ms())?;
+/// Create a devnet directory for `validators` nodes on 127.0.0.1, ports from `base_port`, with
+/// genesis at `genesis_time`.
+pub fn create(
+    dir: &Path,
+    validators: usize,
+    base_port: u16,
+    bench_keys: usize,
+    genesis_time: TimestampMs,
+) -> eyre::Result<Manifest> {
+    let (genesis, keys) = generate("huxin-devnet", validators, bench_keys, genesis_time)?;
     std::fs::create_dir_all(dir)?;
     write_genesis(dir, &genesis, &keys)?;
     let port = |i: usize, offset: u16| base_port + (i as u16) * 10 + offset;
@@ -207,7 +214,7 @@ pub fn create(dir: &Path, validators: usize, base_port: u16, bench_keys: usize) 
     Ok(manifest)
 }
 
-fn spawn_node(exe: &Path, home: &Path) -> eyre::Result<Child> {
+pub fn spawn_node(exe: &Path, home: &Path) -> eyre::Result<Child> {
     let log = std::fs::OpenOptions::new().create(true).append(true).open(home.join("node.log"))?;
     let child = Command::new(exe)
         .arg("start")
@@ -221,7 +228,7 @@ fn spawn_node(exe: &Path, home: &Path) -> eyre::Result<Child> {
     Ok(child)
 }
 
-fn terminate(children: &mut [Child]) {
+pub fn terminate(children: &mut [Child]) {
     for child in children.iter() {
         let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
     }
@@ -249,7 +256,7 @@ pub async fn run(dir: &Path, validators: usize, base_port: u16, bench_keys: usiz
         println!("reusing devnet in {} ({} nodes)", dir.display(), m.nodes.len());
         m
     } else {
-        let m = create(dir, validators, base_port, bench_keys)?;
+        let m = create(dir, validators, base_port, bench_keys, now_ms())?;
         println!("created devnet in {} ({} nodes, chain {})", dir.display(), m.nodes.len(), m.chain_id);
         m
     };

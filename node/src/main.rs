@@ -4,6 +4,7 @@
 mod anchor;
 mod audit;
 mod bench;
+mod catchup;
 mod config;
 mod devnet;
 mod import;
@@ -75,9 +76,10 @@ enum Command {
         #[command(subcommand)]
         command: TxCommand,
     },
-    /// Load generator: signed anchors to every devnet node at a target rate; reports finalised
-    /// tx/s and finality latency.
-    Bench(bench::BenchArgs),
+    /// Benchmarks. Alone: the load generator (signed anchors to every devnet node at a target
+    /// rate; reports finalised tx/s and finality latency). `bench catch-up`: how fast a fresh
+    /// validator replays a long chain.
+    Bench(bench::BenchCommand),
     /// Bulk import of historical credit records, blacklist entries or attestations (CSV or JSON):
     /// every row checked first, batches with a progress bar, resumable, never a row twice.
     Import(import::ImportArgs),
@@ -252,7 +254,7 @@ fn main() -> eyre::Result<()> {
             }
             Command::Start { home } => start::run(&home).await,
             Command::Devnet { validators, dir, base_port, bench_keys, create_only: true } => {
-                let manifest = devnet::create(&dir, validators, base_port, bench_keys)?;
+                let manifest = devnet::create(&dir, validators, base_port, bench_keys, devnet::now_ms())?;
                 println!("created devnet in {} ({} nodes)", dir.display(), manifest.nodes.len());
                 Ok(())
             }
@@ -265,7 +267,10 @@ fn main() -> eyre::Result<()> {
                 Ok(())
             }
             Command::Tx { command } => tx(command).await,
-            Command::Bench(args) => bench::run(args).await,
+            Command::Bench(bench::BenchCommand { kind: None, load }) => bench::run(load).await,
+            Command::Bench(bench::BenchCommand { kind: Some(bench::BenchKind::CatchUp(args)), .. }) => {
+                catchup::run(args).await
+            }
             Command::Verify(args) => verify::run(args).await,
             Command::Audit(args) => audit::run(args).await,
             Command::Load(args) => load::run(args).await,

@@ -383,6 +383,35 @@ impl Signer {
     }
 }
 
+/// The commit certificate `keys` (validators' consensus keys) sign for `block_hash` at `height`
+/// in round 0, in its stored (borsh) form: what a node persists with a decided block. Tools that
+/// write a chain without running consensus (the catch-up benchmark) certify blocks with it.
+pub fn commit_certificate_bytes(
+    chain_id: &ChainId,
+    height: u64,
+    block_hash: [u8; 32],
+    keys: &[SecretKey],
+) -> Vec<u8> {
+    let votes = keys
+        .iter()
+        .map(|key| {
+            let address = Address::from_public_key(&PublicKey(key.public_key().0));
+            let vote = Vote {
+                vote_type: VoteType::Precommit,
+                height: Height(height),
+                round: Round::new(0),
+                value: NilOrVal::Val(ValueId(block_hash)),
+                validator: address,
+                extension: None,
+            };
+            Signer::new(key.clone(), chain_id.clone()).sign_vote_now(vote)
+        })
+        .collect();
+    let certificate =
+        core::CommitCertificate::<HuxinContext>::new(Height(height), Round::new(0), ValueId(block_hash), votes);
+    borsh::to_vec(&certificate).expect("a commit certificate always encodes")
+}
+
 #[async_trait]
 impl SignerApi<HuxinContext> for Signer {
     async fn sign_vote(&self, vote: Vote) -> Result<SignedMessage<HuxinContext, Vote>, SigningError> {

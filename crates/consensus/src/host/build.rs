@@ -26,11 +26,13 @@ pub(super) fn last_nonce(store: &Store, key: &huxin_types::PublicKey) -> u64 {
 }
 
 impl Host {
-    /// Build a block for (height, round) from the mempool, waiting briefly for transactions.
+    /// Build a block for (height, round) from the mempool, waiting briefly for transactions
+    /// (not while catching up: see `Host::network_height`).
     pub(super) async fn build(&mut self, height: Height, round: Round, timeout: Duration) -> eyre::Result<Block> {
         let start = Instant::now();
         let budget = timeout / 2;
-        loop {
+        let catching_up = self.network_height > height;
+        while !catching_up {
             let waiting = self.mempool.lock().map_err(|_| eyre!("mempool lock poisoned"))?.len();
             let waited = start.elapsed();
             if waiting >= self.config.block_txs_max

@@ -144,6 +144,7 @@ impl Host {
             }
         };
         let hash = block.hash();
+        self.network_height = self.network_height.max(height);
         self.store_proposal(height, round, Round::Nil, proposer, &block)?;
         // The next height's block is executed now; a later one (sync runs requests in parallel)
         // is executed when it is decided, and a decided block that does not execute stops the node.

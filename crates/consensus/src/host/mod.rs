@@ -26,6 +26,7 @@ use std::time::Duration;
 use eyre::eyre;
 use malachitebft_app_channel::app::engine::host::{HeightParams, Next};
 use malachitebft_app_channel::app::types::core::{LinearTimeouts, Round};
+use malachitebft_app_channel::app::streaming::StreamContent;
 use malachitebft_app_channel::app::types::{LocallyProposedValue, PeerId};
 use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
 use serde::{Deserialize, Serialize};
@@ -38,7 +39,9 @@ use huxin_store::Store;
 use huxin_types::genesis::Genesis;
 use huxin_types::{Block, BlockHash};
 
-use crate::context::{Address, BlockValue, Height, HuxinContext, PublicKey, Signer, ValidatorSet, ValueId};
+use crate::context::{
+    Address, BlockValue, Height, HuxinContext, ProposalPart, PublicKey, Signer, ValidatorSet, ValueId,
+};
 use crate::status::{Metrics, NodeStatus};
 use crate::streaming::{stream_block, Streams};
 use proposals::round_from_i64;
@@ -113,6 +116,13 @@ pub struct Host {
     executed: HashMap<BlockHash, (Block, Executed)>,
     /// Validator node keys as libp2p peers, for the height they were computed at.
     peers_cache: Option<(Height, BTreeSet<PeerId>)>,
+    /// The highest height another validator is known to work on: a block received through
+    /// value sync, or a validator's proposal stream (admitted or refused as too far ahead).
+    /// While it is above the current height this node is catching up, and a proposal it is
+    /// asked for is built from what the mempool holds without waiting for more: the height is
+    /// decided by sync anyway. (A validator that lies about its height can only make this node
+    /// propose without that short wait.)
+    network_height: Height,
 }
 
 impl Host {
@@ -149,6 +159,7 @@ impl Host {
             streams: Streams::default(),
             executed: HashMap::new(),
             peers_cache: None,
+            network_height: Height(0),
         }
     }
 
@@ -292,6 +303,9 @@ impl Host {
                             error!("ReceivedProposalPart reply dropped");
                         }
                         continue;
+                    }
+                    if let StreamContent::Data(ProposalPart::Init { height, .. }) = &part.content {
+                        self.network_height = self.network_height.max(*height);
                     }
                     // Parts of one stream share their publisher whichever peer relayed each.
                     let publisher = published_by.unwrap_or(from);

@@ -172,3 +172,26 @@ fn a_block_timed_ahead_is_refused_every_time_it_is_voted_on() {
     let now = n.block(proposer, now_ms().0);
     assert_eq!(n.host.validity(now, true).unwrap(), Validity::Valid);
 }
+
+/// Regression: a validator catching up was asked for a proposal at every height it proposes
+/// and waited `block_empty_wait_ms` for transactions each time, a 500 ms stall every few synced
+/// blocks (the catch-up benchmark ran four times slower). Behind the network it builds at once.
+#[tokio::test]
+async fn a_validator_behind_the_network_proposes_without_waiting() {
+    let mut n = net();
+    n.host.config.block_empty_wait_ms = 60_000;
+    let timeout = std::time::Duration::from_secs(120);
+    n.host.network_height = Height(50);
+    let started = std::time::Instant::now();
+    let block = n.host.build(Height(1), Round::new(0), timeout).await.unwrap();
+    assert!(block.txs.is_empty());
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "waited {:?} while behind", started.elapsed());
+
+    // At the network's height it waits for transactions as before (here: until the wait ends).
+    let mut n = net();
+    n.host.config.block_empty_wait_ms = 300;
+    n.host.network_height = Height(1);
+    let started = std::time::Instant::now();
+    n.host.build(Height(1), Round::new(0), timeout).await.unwrap();
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300), "did not wait for transactions");
+}

@@ -1,0 +1,254 @@
+//! `huxin bench catch-up`: how fast a fresh validator replays history.
+//!
+//! 1. Creates a devnet directory whose genesis lies far enough in the past for the chain.
+//! 2. Writes `--blocks` blocks of `--txs` signed anchors each into the first validator's store,
+//!    without running consensus: each block is built by the proposer's own state transition
+//!    ([`huxin_state::build_block`]) and certified by every validator's key, so it is exactly
+//!    what the network would have decided.
+//! 3. Copies that store to every validator but the last, starts them all, and times the last
+//!    one (empty) until it has synced the whole chain through the engine's value sync: each
+//!    block decoded, its certificate checked, every transaction's signature verified, executed
+//!    and persisted, as a validator that joins late or lost its disk does.
+//!
+//! The rate is measured from the first block the fresh validator persists to the last, so node
+//! start-up does not count; the time to the first block is printed separately.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use eyre::{eyre, WrapErr};
+
+use huxin_state::{build_block, Parent};
+use huxin_store::Store;
+use huxin_types::limits::{BLOCK_BYTES_MAX, BLOCK_TXS_MAX};
+use huxin_types::{Height, SecretKey, SignedTx, TimestampMs};
+
+use crate::bench::{bench_anchor, load_bench_keys};
+use crate::devnet::{self, Manifest};
+
+#[derive(clap::Args)]
+pub struct CatchUpArgs {
+    /// Where to write the network; replaced if it exists.
+    #[arg(long, default_value = "bench-catchup")]
+    dir: PathBuf,
+    /// Blocks in the chain the fresh validator replays.
+    #[arg(long, default_value_t = 10_000)]
+    blocks: u64,
+    /// Transactions in each block.
+    #[arg(long, default_value_t = 200)]
+    txs: usize,
+    /// Validators; all but the last start with the chain, the last starts empty.
+    #[arg(long, default_value_t = 4)]
+    validators: usize,
+    /// First port (node i uses base+10i, +1, +2).
+    #[arg(long, default_value_t = 27600)]
+    base_port: u16,
+    /// Give up if the fresh validator has not caught up after this many seconds.
+    #[arg(long, default_value_t = 1_800)]
+    timeout: u64,
+    /// Keep the directory afterwards (it is deleted otherwise).
+    #[arg(long)]
+    keep: bool,
+}
+
+/// Milliseconds between the generated blocks' times.
+const BLOCK_INTERVAL_MS: u64 = 100;
+/// How far before now the generated chain ends, so the live validators' next blocks follow it.
+const CHAIN_END_BEFORE_NOW_MS: u64 = 60_000;
+/// Signed blocks waiting for the builder.
+const SIGNED_BLOCKS_QUEUED_MAX: usize = 4;
+
+pub async fn run(args: CatchUpArgs) -> eyre::Result<()> {
+    if args.validators < 2 {
+        return Err(eyre!("the catch-up benchmark needs at least 2 validators, got {}", args.validators));
+    }
+    if args.txs == 0 || args.txs > BLOCK_TXS_MAX {
+        return Err(eyre!("--txs must be between 1 and {BLOCK_TXS_MAX}, got {}", args.txs));
+    }
+    if args.blocks == 0 {
+        return Err(eyre!("--blocks must be at least 1"));
+    }
+    if args.dir.exists() {
+        std::fs::remove_dir_all(&args.dir).wrap_err_with(|| format!("removing {}", args.dir.display()))?;
+    }
+    let span_ms = args.blocks * BLOCK_INTERVAL_MS + CHAIN_END_BEFORE_NOW_MS;
+    let genesis_time = TimestampMs(devnet::now_ms().0.saturating_sub(span_ms));
+    let manifest = devnet::create(&args.dir, args.validators, args.base_port, 64, genesis_time)?;
+
+    let started = Instant::now();
+    let txs = write_chain(&args, &manifest)?;
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "wrote {} blocks, {txs} transactions in {elapsed:.1} s ({:.0} tx/s built and persisted)",
+        args.blocks,
+        txs as f64 / elapsed
+    );
+    let fresh = manifest.nodes.len() - 1;
+    let seeded = &manifest.nodes[0].home;
+    for node in &manifest.nodes[1..fresh] {
+        copy_dir(&seeded.join("db"), &node.home.join("db"))?;
+    }
+
+    let exe = std::env::current_exe()?;
+    let mut children = Vec::new();
+    let result = async {
+        for node in &manifest.nodes[..fresh] {
+            children.push(devnet::spawn_node(&exe, &node.home)?);
+        }
+        for node in &manifest.nodes[..fresh] {
+            wait_for_height(&node.api, args.blocks, Duration::from_secs(60)).await?;
+        }
+        println!("{} validators serve the chain; starting the fresh validator", fresh);
+        let launched = Instant::now();
+        children.push(devnet::spawn_node(&exe, &manifest.nodes[fresh].home)?);
+        let replay = time_catch_up(&manifest.nodes[fresh].api, args.blocks, Duration::from_secs(args.timeout)).await?;
+        report(&args, &replay, launched);
+        eyre::Ok(())
+    }
+    .await;
+    devnet::terminate(&mut children);
+    if result.is_err() || args.keep {
+        println!("logs and data kept in {}", args.dir.display());
+    } else {
+        std::fs::remove_dir_all(&args.dir).wrap_err_with(|| format!("removing {}", args.dir.display()))?;
+    }
+    result
+}
+
+/// Build, certify and persist the chain into the first validator's store; returns the number
+/// of transactions. Signing runs on its own thread, ahead of the builder.
+fn write_chain(args: &CatchUpArgs, manifest: &Manifest) -> eyre::Result<u64> {
+    let home = &manifest.nodes[0].home;
+    let genesis = crate::start::load_genesis(&home.join("genesis.json"))?;
+    let validator_keys: Vec<SecretKey> = manifest
+        .nodes
+        .iter()
+        .map(|n| crate::start::load_key(&n.home.join("node_key")))
+        .collect::<eyre::Result<_>>()?;
+    let bench_keys = load_bench_keys(&args.dir)?;
+    let store = Store::open(&home.join("db"), false).wrap_err("opening the first validator's store")?;
+    store.init_genesis(&genesis)?;
+
+    let (sender, blocks) = mpsc::sync_channel::<eyre::Result<Vec<SignedTx>>>(SIGNED_BLOCKS_QUEUED_MAX);
+    let chain_id = genesis.chain_id.clone();
+    let (count, per_block) = (args.blocks, args.txs);
+    let expiry = Height(count + 1_000);
+    let signer = std::thread::spawn(move || {
+        let mut nonces = vec![1u64; bench_keys.len()];
+        let mut serial = 0u64;
+        for _ in 0..count {
+            let txs = (0..per_block)
+                .map(|_| {
+                    let k = (serial % bench_keys.len() as u64) as usize;
+                    serial += 1;
+                    let tx = bench_anchor(&chain_id, &bench_keys[k], nonces[k], serial, expiry);
+                    nonces[k] += 1;
+                    tx
+                })
+                .collect();
+            if sender.send(txs).is_err() {
+                return;
+            }
+        }
+    });
+
+    let mut parent = Parent::genesis(&genesis);
+    let mut total = 0u64;
+    for height in 1..=args.blocks {
+        let txs = blocks.recv().map_err(|_| eyre!("the signing thread stopped"))??;
+        let proposer = validator_keys[(height as usize) % validator_keys.len()].public_key();
+        let time = TimestampMs(genesis.genesis_time.0 + height * BLOCK_INTERVAL_MS);
+        let (block, executed, skipped) =
+            build_block(&store, &parent, proposer, time, txs, BLOCK_TXS_MAX, BLOCK_BYTES_MAX, &|_| true)
+                .map_err(|e| eyre!("building block {height}: {e}"))?;
+        if let Some((hash, rejection)) = skipped.first() {
+            return Err(eyre!("block {height} left out transaction {hash}: {rejection}"));
+        }
+        let certificate =
+            huxin_consensus::context::commit_certificate_bytes(&parent.chain_id, height, block.hash().0, &validator_keys);
+        store.persist_block(&block, &certificate, &executed).wrap_err_with(|| format!("persisting block {height}"))?;
+        total += block.txs.len() as u64;
+        parent = Parent::of(&block.header);
+        if height % 1_000 == 0 {
+            println!("  written {height} of {} blocks", args.blocks);
+        }
+    }
+    drop(blocks);
+    signer.join().map_err(|_| eyre!("the signing thread panicked"))?;
+    Ok(total)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> eyre::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)
+                .wrap_err_with(|| format!("copying {} to {}", entry.path().display(), target.display()))?;
+        }
+    }
+    Ok(())
+}
+
+async fn latest_height(client: &huxin_client::Client) -> Option<u64> {
+    client.status().await.ok().map(|s| s.latest_height)
+}
+
+async fn wait_for_height(api: &str, height: u64, timeout: Duration) -> eyre::Result<()> {
+    let client = huxin_client::Client::new(api);
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if latest_height(&client).await.is_some_and(|h| h >= height) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Err(eyre!("{api} did not reach height {height} within {} s", timeout.as_secs()))
+}
+
+/// When the fresh validator persisted its first synced block, and when it reached the target.
+struct Replay {
+    first: Instant,
+    first_height: u64,
+    done: Instant,
+}
+
+async fn time_catch_up(api: &str, target: u64, timeout: Duration) -> eyre::Result<Replay> {
+    let client = huxin_client::Client::new(api);
+    let deadline = Instant::now() + timeout;
+    let mut first: Option<(Instant, u64)> = None;
+    let mut reported = 0u64;
+    while Instant::now() < deadline {
+        if let Some(height) = latest_height(&client).await {
+            if height > 0 && first.is_none() {
+                first = Some((Instant::now(), height));
+            }
+            if height >= target {
+                let (first, first_height) = first.unwrap_or((Instant::now(), height));
+                return Ok(Replay { first, first_height, done: Instant::now() });
+            }
+            if height >= reported + 1_000 {
+                reported = height - height % 1_000;
+                println!("  fresh validator at height {height}");
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err(eyre!("the fresh validator did not reach height {target} within {} s", timeout.as_secs()))
+}
+
+fn report(args: &CatchUpArgs, replay: &Replay, launched: Instant) {
+    let seconds = replay.done.duration_since(replay.first).as_secs_f64().max(1e-3);
+    let blocks = args.blocks.saturating_sub(replay.first_height);
+    let txs = blocks * args.txs as u64;
+    println!("first block persisted {:.1} s after start", replay.first.duration_since(launched).as_secs_f64());
+    println!(
+        "caught up {blocks} blocks ({txs} transactions) in {seconds:.1} s: {:.0} blocks/s, {:.0} tx/s replayed",
+        blocks as f64 / seconds,
+        txs as f64 / seconds
+    );
+}
