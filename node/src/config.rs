@@ -159,6 +159,10 @@ pub struct NodeConfig {
     pub audit: AuditConfig,
     #[serde(default)]
     pub api: huxin_api::events::EventLimits,
+    /// Misbehave on purpose (tests of the fault model only; a build without the `byzantine`
+    /// feature refuses to start with this section). See `huxin_consensus::byzantine`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub byzantine: Option<toml::Table>,
 }
 
 impl NodeConfig {
@@ -223,6 +227,10 @@ impl NodeConfig {
             value_sync,
             timeouts: self.timeouts.linear(),
             target_time: (target > 0).then(|| Duration::from_millis(target)),
+            byzantine: match &self.byzantine {
+                None => None,
+                Some(section) => Some(huxin_consensus::byzantine::parse(section.clone()).map_err(|e| eyre!(e))?),
+            },
         })
     }
 }

@@ -200,6 +200,7 @@ pub fn create(
             mempool: Default::default(),
             audit: AuditConfig { anchor_key: Some("audit_key".into()), anchor_interval_ms: 2_000 },
             api: Default::default(),
+            byzantine: None,
         };
         config.save(&home.join("config.toml"))?;
         nodes.push(ManifestNode {

@@ -22,7 +22,10 @@ use huxin_store::Store;
 use huxin_types::genesis::Genesis;
 use huxin_types::{ChainId, SecretKey};
 
+use crate::byzantine::Misbehaviour;
 use crate::codec::BorshCodec;
+#[cfg(feature = "byzantine")]
+use crate::context::{BlockValue, ValueId};
 use crate::context::{HuxinContext, PublicKey, Signer, ValidatorCheck, Verifier};
 use crate::host::{Finalised, Host, HostConfig};
 use crate::status::{Metrics, NodeStatus};
@@ -42,6 +45,8 @@ pub struct EngineConfig {
     /// Shortest time from the start of a height to its decision; `None` decides as soon as
     /// 2f+1 precommits arrive.
     pub target_time: Option<Duration>,
+    /// Misbehaviour on purpose (tests of the fault model; see [`crate::byzantine`]).
+    pub byzantine: Option<Misbehaviour>,
 }
 
 impl NodeConfig for EngineConfig {
@@ -165,20 +170,57 @@ impl EngineNode {
             NetworkIdentity::new_validator(self.config.moniker.clone(), keypair, address.to_string(), proof_bytes);
         let wal_dir = self.home.join("wal");
         std::fs::create_dir_all(&wal_dir)?;
-        let (mut channels, engine) = malachitebft_app_channel::start_engine(
-            HuxinContext,
-            self.config.clone(),
-            WalContext::new(wal_dir.join("consensus.wal"), BorshCodec),
-            NetworkContext::new(identity, BorshCodec),
-            ConsensusContext::new_validator(
-                address,
-                Box::new(Verifier::new(self.chain_id(), self.validator_check())),
-                Box::new(signer),
-            ),
-            SyncContext::new(BorshCodec),
-            RequestContext::new(REQUEST_CHANNEL_CAPACITY),
-        )
-        .await?;
+        let wal = WalContext::new(wal_dir.join("consensus.wal"), BorshCodec);
+        let consensus = ConsensusContext::new_validator(
+            address,
+            Box::new(Verifier::new(self.chain_id(), self.validator_check())),
+            Box::new(signer),
+        );
+        let sync = SyncContext::new(BorshCodec);
+        let request = RequestContext::new(REQUEST_CHANNEL_CAPACITY);
+        let (mut channels, engine) = match self.config.byzantine.clone() {
+            None => {
+                let network = NetworkContext::new(identity, BorshCodec);
+                malachitebft_app_channel::start_engine(
+                    HuxinContext,
+                    self.config.clone(),
+                    wal,
+                    network,
+                    consensus,
+                    sync,
+                    request,
+                )
+                .await?
+            }
+            #[cfg(feature = "byzantine")]
+            Some(misbehaviour) => {
+                warn!(?misbehaviour, "this validator misbehaves on purpose ([byzantine] in its config)");
+                let byzantine = malachitebft_app_channel::ByzantineContext {
+                    identity,
+                    codec: BorshCodec,
+                    config: misbehaviour,
+                    signer: Box::new(Signer::new(self.key.clone(), self.chain_id())),
+                    address,
+                    conflicting_value_fn: Some(Box::new(|value: &BlockValue| {
+                        BlockValue(crate::byzantine::conflicting(&value.0))
+                    })),
+                    conflicting_vote_value_fn: Some(Box::new(|value: Option<&ValueId>| {
+                        value.map_or(ValueId([0xbb; 32]), crate::byzantine::conflicting)
+                    })),
+                };
+                malachitebft_app_channel::EngineBuilder::new(HuxinContext, self.config.clone())
+                    .with_default_wal(wal)
+                    .with_byzantine_network(byzantine)
+                    .await?
+                    .with_default_sync(sync)
+                    .with_default_consensus(consensus)
+                    .with_default_request(request)
+                    .build()
+                    .await?
+            }
+            #[cfg(not(feature = "byzantine"))]
+            Some(never) => match never {},
+        };
         let peers = tokio::spawn(crate::peers::follow_validators(
             self.store.clone(),
             self.config.consensus.p2p.persistent_peers.clone(),

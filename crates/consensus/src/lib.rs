@@ -18,6 +18,7 @@
 //! Errors: the host loop returns an error when the node must stop (storage failure, or the
 //! engine's channel closing); everything from peers is logged and dropped, never a panic.
 
+pub mod byzantine;
 pub mod codec;
 pub mod context;
 pub mod engine;

@@ -238,6 +238,8 @@ pub struct ValidateOptions {
     pub time_drift_ms_max: u64,
     /// Skip signature checks for transactions already verified (by hash and signature).
     pub signatures_verified: bool,
+    /// Threads that verify the block's signatures before it executes (1: on this thread).
+    pub signature_threads: usize,
 }
 
 /// Validate a proposed block on `parent` and execute it; the roots in its header must match.
@@ -281,10 +283,20 @@ pub fn validate_block<R: TreeReader>(
     if txs_root_actual != h.txs_root {
         return Err(InvalidBlock::RootMismatch { field: "txs_root", expected: txs_root_actual, got: h.txs_root });
     }
+    // Signatures first, on several threads; a transaction whose signature fails is checked
+    // again in order below, so the block is refused with the same error either way.
+    let mut skip_signature: Vec<bool> =
+        block.txs.iter().map(|tx| options.signatures_verified || verified(tx)).collect();
+    let unverified: Vec<&SignedTx> =
+        block.txs.iter().zip(&skip_signature).filter(|(_, skip)| !**skip).map(|(tx, _)| tx).collect();
+    let mut results = huxin_types::tx::verify_signatures(&unverified, options.signature_threads).into_iter();
+    for skip in skip_signature.iter_mut().filter(|skip| !**skip) {
+        *skip = results.next().unwrap_or(false);
+    }
     let mut view = StateView::new(reader, parent.height.0);
     let mut receipts = Vec::with_capacity(block.txs.len());
     for (index, tx) in block.txs.iter().enumerate() {
-        let skip_signature = options.signatures_verified || verified(tx);
+        let skip_signature = skip_signature[index];
         let admitted = check_admission(&view, &parent.chain_id, tx, height, h.time, !skip_signature)
             .map_err(|rejection| InvalidBlock::BadTx { index, hash: tx.hash(), rejection })?;
         receipts.push(apply_tx(&mut view, admitted, tx, height, h.time));

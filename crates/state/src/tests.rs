@@ -75,8 +75,12 @@ fn no_cache(_: &SignedTx) -> bool {
     false
 }
 
-const OPTS: ValidateOptions =
-    ValidateOptions { now: Some(TimestampMs(10_000)), time_drift_ms_max: 2_000, signatures_verified: false };
+const OPTS: ValidateOptions = ValidateOptions {
+    now: Some(TimestampMs(10_000)),
+    time_drift_ms_max: 2_000,
+    signatures_verified: false,
+    signature_threads: 1,
+};
 
 #[test]
 fn anchor_applies_and_duplicate_is_rejected_in_receipt() {
@@ -196,6 +200,15 @@ fn validators_refuse_tampered_blocks() {
         validate_block(&n.store, &parent, &forged, OPTS, &no_cache),
         Err(InvalidBlock::BadTx { rejection: Rejection { code: RejectCode::BadSignature, .. }, .. })
     ));
+    // Verified on several threads first, the same block is refused with the same error.
+    for threads in [2, 8] {
+        let options = ValidateOptions { signature_threads: threads, ..OPTS };
+        assert_eq!(
+            validate_block(&n.store, &parent, &forged, options, &no_cache).err(),
+            validate_block(&n.store, &parent, &forged, OPTS, &no_cache).err(),
+        );
+        assert!(validate_block(&n.store, &parent, &block, options, &no_cache).is_ok());
+    }
 }
 
 #[test]

@@ -17,7 +17,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader};
 use jmt::{KeyHash, OwnedValue, Sha256Jmt, Version};
-use rocksdb::{ColumnFamilyDescriptor, Direction, IteratorMode, Options, WriteBatch, WriteOptions, DB};
+use rocksdb::{
+    BlockBasedOptions, Cache, ColumnFamilyDescriptor, Direction, IteratorMode, Options, WriteBatch, WriteOptions, DB,
+};
 
 use huxin_state::Executed;
 use huxin_types::codec;
@@ -92,6 +94,30 @@ pub struct Store {
 
 const WRITING: u64 = u64::MAX;
 
+/// RocksDB's block cache, shared by every column family.
+pub const BLOCK_CACHE_BYTES: usize = 256 * 1024 * 1024;
+/// Bloom filter bits per key in table files: most state reads during execution are of keys
+/// that do not exist yet (a new section, a new document), and the filter answers those
+/// without reading a block.
+const TABLE_BLOOM_BITS_PER_KEY: f64 = 10.0;
+/// Share of each memtable given to a whole-key bloom filter, for the same misses before they
+/// search the memtable's skip list.
+const MEMTABLE_BLOOM_RATIO: f64 = 0.1;
+
+/// Options of every column family: point lookups through bloom filters and one block cache.
+fn column_family_options(cache: &Cache) -> Options {
+    let mut table = BlockBasedOptions::default();
+    table.set_block_cache(cache);
+    table.set_bloom_filter(TABLE_BLOOM_BITS_PER_KEY, false);
+    table.set_cache_index_and_filter_blocks(true);
+    table.set_pin_l0_filter_and_index_blocks_in_cache(true);
+    let mut options = Options::default();
+    options.set_block_based_table_factory(&table);
+    options.set_memtable_prefix_bloom_ratio(MEMTABLE_BLOOM_RATIO);
+    options.set_memtable_whole_key_filtering(true);
+    options
+}
+
 fn height_key(h: Height) -> [u8; 8] {
     h.0.to_be_bytes()
 }
@@ -104,7 +130,9 @@ impl Store {
         options.create_missing_column_families(true);
         options.set_max_open_files(512);
         options.increase_parallelism(2);
-        let cfs = COLUMN_FAMILIES.iter().map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
+        let cache = Cache::new_lru_cache(BLOCK_CACHE_BYTES);
+        let cfs =
+            COLUMN_FAMILIES.iter().map(|name| ColumnFamilyDescriptor::new(*name, column_family_options(&cache)));
         let db = DB::open_cf_descriptors(&options, path, cfs)?;
         let mut store =
             Self { db, sync_writes, state_latest_version: AtomicU64::new(WRITING), latest: AtomicU64::new(WRITING) };
@@ -263,7 +291,19 @@ impl Store {
             batch.put_cf(self.cf(CF_INDEX), key, current.saturating_add(delta).to_be_bytes());
         }
         // Undecided proposals at or below this height are no longer needed.
-        batch.delete_range_cf(self.cf(CF_PROPOSALS), [0u8; 8], height_key(Height(height.0 + 1)));
+        // Point deletes, not a range deletion: a range tombstone per block piles up in the
+        // memtable, and every later read of proposals has to fragment them all. Lower heights
+        // were pruned when they persisted, so the scan starts at this one.
+        let end = height_key(Height(height.0 + 1));
+        let start = height_key(height);
+        let from = IteratorMode::From(&start, Direction::Forward);
+        for item in self.db.iterator_cf(self.cf(CF_PROPOSALS), from) {
+            let (key, _) = item?;
+            if key.as_ref() >= end.as_slice() {
+                break;
+            }
+            batch.delete_cf(self.cf(CF_PROPOSALS), key);
+        }
         batch.put_cf(self.cf(CF_META), META_LATEST, height_key(height));
         self.write_version(batch, height)?;
         self.check_root(height.0, block.header.state_root);

@@ -157,6 +157,10 @@ fn proposals_are_kept_per_height_and_pruned_on_persist() {
     persist_next(&store, &g, 1);
     assert!(store.proposals(Height(1)).unwrap().is_empty());
     assert_eq!(store.proposals(Height(2)).unwrap().len(), 1);
+    store.put_proposal(Height(3), 1, &BlockHash([4; 32]), b"d").unwrap();
+    persist_next(&store, &g, 1);
+    assert!(store.proposals(Height(2)).unwrap().is_empty());
+    assert_eq!(store.proposals(Height(3)).unwrap().len(), 1, "a later height's proposal is kept");
 }
 
 /// Child side of the crash test: persist blocks forever, printing each height once it is durable.

@@ -66,10 +66,18 @@ pub struct HostConfig {
     /// to execute than the timeout under load, and every round then fails).
     #[serde(default = "default_block_build_ms_max")]
     pub block_build_ms_max: u64,
+    /// Threads that verify a received block's signatures before it executes (default: one per
+    /// core this process may use).
+    #[serde(default = "default_signature_threads")]
+    pub signature_threads: usize,
 }
 
 fn default_block_build_ms_max() -> u64 {
     400
+}
+
+fn default_signature_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 impl Default for HostConfig {
@@ -81,6 +89,7 @@ impl Default for HostConfig {
             block_empty_wait_ms: 500,
             block_time_drift_ms_max: 2_000,
             block_build_ms_max: default_block_build_ms_max(),
+            signature_threads: default_signature_threads(),
         }
     }
 }

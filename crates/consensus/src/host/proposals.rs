@@ -130,6 +130,7 @@ impl Host {
             now: None,
             time_drift_ms_max: self.config.block_time_drift_ms_max,
             signatures_verified: false,
+            signature_threads: self.config.signature_threads,
         };
         // Transactions this node admitted had their signatures verified then; look them up
         // under the lock, then execute without holding it (submissions keep flowing).

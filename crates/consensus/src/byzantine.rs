@@ -1,0 +1,35 @@
+//! Misbehaving on purpose, for tests of the fault model: with the `byzantine` feature a
+//! validator whose config has a `[byzantine]` section runs Malachite's byzantine network proxy,
+//! which signs and sends conflicting votes or proposals (equivocation) or drops its own, as
+//! configured (`malachitebft_engine_byzantine::ByzantineConfig`). Without the feature there is
+//! nothing to configure: [`Misbehaviour`] has no values, and the node refuses the section.
+
+#[cfg(feature = "byzantine")]
+pub use malachitebft_engine_byzantine::ByzantineConfig as Misbehaviour;
+
+/// Without the `byzantine` feature no misbehaviour can be configured.
+#[cfg(not(feature = "byzantine"))]
+#[derive(Clone, Debug)]
+pub enum Misbehaviour {}
+
+/// The misbehaviour a `[byzantine]` config section asks for, or why this build cannot do it.
+#[cfg(feature = "byzantine")]
+pub fn parse<'de, D: serde::Deserializer<'de>>(section: D) -> Result<Misbehaviour, String> {
+    use serde::Deserialize;
+    let config = Misbehaviour::deserialize(section).map_err(|e| format!("[byzantine]: {e}"))?;
+    config.validate().map_err(|e| format!("[byzantine]: {e}"))?;
+    Ok(config)
+}
+
+#[cfg(not(feature = "byzantine"))]
+pub fn parse<'de, D: serde::Deserializer<'de>>(_section: D) -> Result<Misbehaviour, String> {
+    Err("[byzantine]: this huxin is built without the `byzantine` feature (a test-only mode); remove the section".into())
+}
+
+/// A value id other than `value`'s (its last byte flipped), for the proxy's conflicting votes.
+#[cfg(feature = "byzantine")]
+pub(crate) fn conflicting(value: &crate::context::ValueId) -> crate::context::ValueId {
+    let mut bytes = value.0;
+    bytes[31] ^= 1;
+    crate::context::ValueId(bytes)
+}
