@@ -1,8 +1,10 @@
-//! One validator of four misbehaves on purpose: Malachite's byzantine proxy (the `byzantine`
-//! feature, which the tests switch on) makes it sign and send a conflicting vote beside every
-//! vote it casts, and a conflicting proposal beside every proposal. The three honest validators
-//! must go on finalising the same blocks, keep the evidence, and show it to operators: in
-//! `/v1/status` (who, at which height) and in `/metrics` (`huxin_equivocations_total`).
+//! One validator of four misbehaves on purpose (the `byzantine` feature, which the tests switch
+//! on; see `huxin_consensus::byzantine`), and the three honest ones must go on finalising the
+//! same blocks:
+//! - equivocation (Malachite's byzantine proxy sends a conflicting vote beside every vote, a
+//!   conflicting proposal beside every proposal): the evidence is kept and shown to operators,
+//!   in `/v1/status` (who, at which height) and in `/metrics` (`huxin_equivocations_total`);
+//! - blocks timed a year ahead or a year behind: voted down, never decided.
 
 mod support;
 
@@ -13,20 +15,48 @@ use support::Net;
 
 const LIAR: usize = 3;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_equivocating_validator_is_recorded_and_cannot_stop_or_fork_the_others() {
+/// Four validators, the last with `section` appended to its config as `[byzantine]`; started.
+/// Also returns the liar's consensus address (hex).
+fn start_with_liar(section: &str) -> (Net, String) {
     let mut net = Net::create(4);
     let config = net.home(LIAR).join("config.toml");
     let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str(
-        "\n[byzantine]\nequivocate_votes = { mode = \"always\" }\nequivocate_proposals = { mode = \"always\" }\nseed = 7\n",
-    );
+    text.push_str(&format!("\n[byzantine]\n{section}\n"));
     std::fs::write(&config, text).unwrap();
     let liar_key = SecretKey::from_hex(std::fs::read_to_string(net.home(LIAR).join("node_key")).unwrap().trim()).unwrap();
     let liar = hex::encode(huxin_types::block::validator_address(&liar_key.public_key()));
     for i in 0..4 {
         net.start(i);
     }
+    (net, liar)
+}
+
+/// A counter's value in node `i`'s `/metrics` (0 when absent).
+async fn counter(net: &Net, i: usize, name: &str) -> f64 {
+    let metrics = reqwest::get(format!("{}/metrics", net.api(i))).await.unwrap().text().await.unwrap();
+    metrics
+        .lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0)
+}
+
+/// The honest validators agree on every block up to `height`.
+async fn honest_agree(net: &Net, height: u64) {
+    for h in 1..=height {
+        let first = net.block_id(0, h).await;
+        for i in 1..3 {
+            assert_eq!(net.block_id(i, h).await, first, "node {i} disagrees at height {h}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_equivocating_validator_is_recorded_and_cannot_stop_or_fork_the_others() {
+    let (net, liar) = start_with_liar(
+        "equivocate_votes = { mode = \"always\" }\nequivocate_proposals = { mode = \"always\" }\nseed = 7",
+    );
 
     // The honest three finalise well past the start, and so does the liar's own node.
     for i in 0..3 {
@@ -48,22 +78,41 @@ async fn an_equivocating_validator_is_recorded_and_cannot_stop_or_fork_the_other
             assert_eq!(entry["validator"], liar, "node {i} blames an honest validator: {entry}");
             assert!(entry["votes"].as_u64().unwrap() + entry["proposals"].as_u64().unwrap() > 0);
         }
-        let metrics = reqwest::get(format!("{}/metrics", net.api(i))).await.unwrap().text().await.unwrap();
-        let counted = metrics
-            .lines()
-            .find(|l| l.starts_with("huxin_equivocations_total"))
-            .and_then(|l| l.split_whitespace().last())
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0);
-        assert!(counted > 0.0, "node {i} /metrics counts no equivocation");
+        assert!(counter(&net, i, "huxin_equivocations_total").await > 0.0, "node {i} /metrics counts no equivocation");
         assert!(net.log(i).contains("equivocation evidence"), "node {i} did not log the evidence");
     }
 
     // No fork: the honest validators agree on every block.
-    for h in 1..=12 {
-        let first = net.block_id(0, h).await;
-        for i in 1..3 {
-            assert_eq!(net.block_id(i, h).await, first, "node {i} disagrees at height {h}");
+    honest_agree(&net, 12).await;
+}
+
+/// A proposer that times its blocks a year ahead (which, once decided, would make every honest
+/// block after it "too early") or a year behind its parent: the honest validators vote its
+/// blocks down and the chain goes on, with every decided block's time inside the rules.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocks_timed_off_the_clock_are_voted_down() {
+    const YEAR_MS: i64 = 365 * 86_400_000;
+    for offset in [YEAR_MS, -YEAR_MS] {
+        let (net, _) = start_with_liar(&format!("block_time_offset_ms = {offset}"));
+        for i in 0..3 {
+            net.wait_height(i, 12, Duration::from_secs(120)).await;
         }
+        let drift_ms = 2_000;
+        let mut parent_time = 0;
+        for h in 1..=12 {
+            let block = net.client(0).block(h).await.unwrap();
+            let time = block.header.time.0;
+            assert!(time > parent_time, "offset {offset}: block {h} is not after its parent");
+            assert!(time <= support::now_ms() + drift_ms, "offset {offset}: block {h} is timed ahead ({time})");
+            parent_time = time;
+        }
+        for i in 0..3 {
+            assert!(
+                counter(&net, i, "huxin_proposals_invalid_total").await > 0.0,
+                "offset {offset}: node {i} never voted against the liar's blocks; the liar's log:\n{}",
+                net.log(LIAR)
+            );
+        }
+        honest_agree(&net, 12).await;
     }
 }

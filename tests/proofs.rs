@@ -127,6 +127,17 @@ async fn proven_answers_verify_and_every_tampering_fails() {
     let e = refused(verify_answer(&credit, &t, &genesis), "no proof");
     assert!(e.to_string().contains("carries no proof"), "{e}");
 
+    // Regression: a genuine proof of an answer evaluated at an earlier time (the node picks a
+    // time before the records took effect) verified, as if it were the answer now.
+    let proven_time = raw["time"].as_u64().unwrap();
+    let earlier = format!("{}?proof=true&time={}", credit.path(), proven_time - 86_400_000 * 365);
+    let stale = net.client(2).get_json(&earlier).await.unwrap();
+    assert_eq!(stale["records"], json!([]), "a year earlier the records were not in force");
+    let e = refused(verify_answer(&credit, &stale, &genesis), "answer as of an earlier time");
+    assert!(matches!(e, ProofError::AnswerMismatch(_)) && e.to_string().contains("evaluated at time"), "{e}");
+    let (ok, stderr) = cli_verify(&net, &stale, &["credit", &a.to_string()]);
+    assert!(!ok && stderr.contains("evaluated at time"), "{stderr}");
+
     // Absence is proven too: a document never anchored.
     let never = ProvableQuery::Document(Hash32::of_document(b"never anchored"));
     let proven = net.client(1).proven(&never, &genesis).await.unwrap();

@@ -21,6 +21,10 @@ pub struct VerifyArgs {
     /// Check this saved answer (JSON with its `proof`) instead of asking the node.
     #[arg(long)]
     answer: Option<PathBuf>,
+    /// Refuse an answer whose proven block is older than this many seconds (a node that is
+    /// behind, or a saved answer gone stale); the age is printed either way.
+    #[arg(long)]
+    max_age: Option<u64>,
     #[command(subcommand)]
     query: QueryArg,
 }
@@ -93,6 +97,13 @@ pub async fn run(args: VerifyArgs) -> eyre::Result<()> {
         v.validator_changes,
         genesis.hash(),
     );
+    let age_ms = crate::devnet::now_ms().0.saturating_sub(v.time.0);
+    eprintln!("the answer's age: {:.1} s (now minus its block's time)", age_ms as f64 / 1000.0);
+    if let Some(max) = args.max_age {
+        if age_ms > max.saturating_mul(1000) {
+            return Err(eyre!("NOT fresh: the proven block is {:.1} s old; --max-age is {max} s", age_ms as f64 / 1000.0));
+        }
+    }
     println!("{}", serde_json::to_string_pretty(&checked.answer)?);
     Ok(())
 }

@@ -27,7 +27,10 @@ pub struct Net {
 
 /// A base port with `count` free ports above it (each node uses base+10i … base+10i+2).
 fn free_base_port(nodes: usize) -> u16 {
-    let seed = std::process::id() as u64 ^ Instant::now().elapsed().as_nanos() as u64;
+    // Tests of one file run in parallel in one process: each network draws its own range.
+    static NETWORKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let drawn = NETWORKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let seed = (std::process::id() as u64).wrapping_add(drawn.wrapping_mul(104_729));
     for attempt in 0..200u64 {
         let base = 20_000 + ((seed.wrapping_mul(7919).wrapping_add(attempt * 1237)) % 35_000) as u16;
         let base = base - base % 10;

@@ -4,8 +4,20 @@
 //! configured (`malachitebft_engine_byzantine::ByzantineConfig`). Without the feature there is
 //! nothing to configure: [`Misbehaviour`] has no values, and the node refuses the section.
 
+/// What a misbehaving validator does: the engine-level attacks of Malachite's byzantine proxy,
+/// and Huxin's own (blocks timed off the clock).
 #[cfg(feature = "byzantine")]
-pub use malachitebft_engine_byzantine::ByzantineConfig as Misbehaviour;
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct Misbehaviour {
+    /// Conflicting or dropped votes and proposals, ignored locks (Malachite's fields:
+    /// `equivocate_votes`, `equivocate_proposals`, `drop_votes`, `drop_proposals`, …, `seed`).
+    #[serde(flatten)]
+    pub engine: malachitebft_engine_byzantine::ByzantineConfig,
+    /// Time the blocks this validator proposes this many ms off its clock (negative: in the
+    /// past), whatever the parent's time.
+    #[serde(default)]
+    pub block_time_offset_ms: i64,
+}
 
 /// Without the `byzantine` feature no misbehaviour can be configured.
 #[cfg(not(feature = "byzantine"))]
@@ -17,7 +29,7 @@ pub enum Misbehaviour {}
 pub fn parse<'de, D: serde::Deserializer<'de>>(section: D) -> Result<Misbehaviour, String> {
     use serde::Deserialize;
     let config = Misbehaviour::deserialize(section).map_err(|e| format!("[byzantine]: {e}"))?;
-    config.validate().map_err(|e| format!("[byzantine]: {e}"))?;
+    config.engine.validate().map_err(|e| format!("[byzantine]: {e}"))?;
     Ok(config)
 }
 

@@ -157,7 +157,12 @@ impl EngineNode {
 
     /// Start the engine and the host loop beside it.
     pub async fn start(&self) -> eyre::Result<EngineNodeHandle> {
-        let host = self.host();
+        #[allow(unused_mut)]
+        let mut host = self.host();
+        #[cfg(feature = "byzantine")]
+        if let Some(misbehaviour) = &self.config.byzantine {
+            host.block_time_offset_ms = misbehaviour.block_time_offset_ms;
+        }
         let address = host.address;
         let signer = Signer::new(self.key.clone(), self.chain_id());
         let keypair = self.keypair();
@@ -198,7 +203,7 @@ impl EngineNode {
                 let byzantine = malachitebft_app_channel::ByzantineContext {
                     identity,
                     codec: BorshCodec,
-                    config: misbehaviour,
+                    config: misbehaviour.engine,
                     signer: Box::new(Signer::new(self.key.clone(), self.chain_id())),
                     address,
                     conflicting_value_fn: Some(Box::new(|value: &BlockValue| {

@@ -208,8 +208,22 @@ pub fn verify_answer(
             verified.height
         )));
     }
-    // Time-dependent answers say which time they were evaluated at; the rest use the block's.
-    let time = answer.get("time").and_then(|t| t.as_u64()).map_or(verified.time, TimestampMs);
+    // Time-dependent answers say which time they were evaluated at, and it must be the proven
+    // block's: a genuine proof of an answer "as of" an earlier time (before a blacklist entry
+    // began, say) vouches for nothing about now.
+    let time = match answer.get("time") {
+        None => verified.time,
+        Some(t) => {
+            let t = t.as_u64().ok_or_else(|| ProofError::Malformed(format!("the answer's time {t} is not a number")))?;
+            if t != verified.time.0 {
+                return Err(ProofError::AnswerMismatch(format!(
+                    "the answer is evaluated at time {t} ms, the proven block {} at {} ms: only an answer as of its proof's block is vouched for",
+                    verified.height, verified.time.0
+                )));
+            }
+            TimestampMs(t)
+        }
+    };
     // Contract readers treat an undecodable stored record as a broken invariant. Proven entries
     // come from a state root that validators signed, but a reader must not crash on them either.
     let recomputed =

@@ -26,6 +26,15 @@ pub(super) fn last_nonce(store: &Store, key: &huxin_types::PublicKey) -> u64 {
 }
 
 impl Host {
+    /// The time of a block this validator proposes: its clock, and after the parent's.
+    fn proposal_time(&self, parent: &huxin_state::Parent) -> TimestampMs {
+        #[cfg(feature = "byzantine")]
+        if self.block_time_offset_ms != 0 {
+            return TimestampMs(now_ms().0.saturating_add_signed(self.block_time_offset_ms));
+        }
+        TimestampMs(now_ms().0.max(parent.time.0 + 1))
+    }
+
     /// Build a block for (height, round) from the mempool, waiting briefly for transactions
     /// (not while catching up: see `Host::network_height`).
     pub(super) async fn build(&mut self, height: Height, round: Round, timeout: Duration) -> eyre::Result<Block> {
@@ -46,7 +55,7 @@ impl Host {
         }
         let latest = self.latest()?;
         let parent = self.parent(latest)?;
-        let time = TimestampMs(now_ms().0.max(parent.time.0 + 1));
+        let time = self.proposal_time(&parent);
         let store = self.store.clone();
         let nonce_of = |key: &huxin_types::PublicKey| last_nonce(&store, key);
         let candidates = {

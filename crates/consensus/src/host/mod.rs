@@ -132,6 +132,10 @@ pub struct Host {
     /// decided by sync anyway. (A validator that lies about its height can only make this node
     /// propose without that short wait.)
     network_height: Height,
+    /// A misbehaving validator's proposals are timed this far off its clock (see
+    /// [`crate::byzantine`]).
+    #[cfg(feature = "byzantine")]
+    pub(crate) block_time_offset_ms: i64,
 }
 
 impl Host {
@@ -169,6 +173,8 @@ impl Host {
             executed: HashMap::new(),
             peers_cache: None,
             network_height: Height(0),
+            #[cfg(feature = "byzantine")]
+            block_time_offset_ms: 0,
         }
     }
 
