@@ -122,3 +122,39 @@ async fn a_slow_client_is_dropped_and_never_slows_the_node() {
     let h = net.height(0).await.unwrap();
     net.wait_height(0, h + 2, Duration::from_secs(30)).await;
 }
+
+/// One client address cannot take every event stream: it gets at most
+/// `events_streams_per_address` (16 by default) and then a typed 503, and a closed stream gives
+/// its place back. Its streams replay from height 1 with a filter that matches nothing (reads on
+/// the blocking pool), and the node keeps finalising meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_gets_a_bounded_share_of_event_streams() {
+    let net = Net::start_all(1).await;
+    let api = net.api(0);
+    let url = format!("{api}/v1/events?kinds=propose&from_height=1");
+    let mut open = Vec::new();
+    for _ in 0..huxin_api::events::EVENTS_PER_ADDRESS_MAX {
+        open.push(Stream::open(&url, None).await);
+    }
+    let refused = reqwest::get(&url).await.unwrap();
+    assert_eq!(refused.status(), 503);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], json!("too_many_streams"), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("to one address"), "{body}");
+
+    let height = net.height(0).await.unwrap();
+    net.wait_height(0, height + 3, Duration::from_secs(30)).await;
+
+    drop(open.pop());
+    // The server sees the closed connection at the latest at its next keep-alive (15 s).
+    let mut reopened = None;
+    for _ in 0..250 {
+        let response = reqwest::get(&url).await.unwrap();
+        if response.status() == 200 {
+            reopened = Some(response);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(reopened.is_some(), "a closed stream's place was not given back");
+}

@@ -7,13 +7,20 @@
 //! client has its own producer task and a buffer of [`EventLimits::events_buffer`] events; a
 //! client that leaves it full for [`EventLimits::events_slow_client_ms`] is dropped (it may
 //! reconnect and resume; `huxin_event_clients_dropped_total` counts them). The node never waits
-//! for a client: producers only read the store.
+//! for a client: producers only read the store, on tokio's blocking pool (never on the runtime
+//! that also runs consensus), yielding between blocks. A node serves at most
+//! [`EVENTS_CLIENTS_MAX`] streams, and at most [`EventLimits::events_streams_per_address`] to one
+//! client address.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
+use axum::Extension;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use serde::Deserialize;
@@ -49,6 +56,10 @@ pub struct EventLimits {
     /// How long a client may leave its buffer full before it is dropped, ms.
     #[serde(default = "default_slow")]
     pub events_slow_client_ms: u64,
+    /// Event streams served at once to one client IP address, 1 to [`EVENTS_CLIENTS_MAX`]
+    /// (behind a reverse proxy every client shares the proxy's address: raise it there).
+    #[serde(default = "default_per_address")]
+    pub events_streams_per_address: usize,
 }
 
 fn default_buffer() -> usize {
@@ -57,10 +68,20 @@ fn default_buffer() -> usize {
 fn default_slow() -> u64 {
     EVENTS_SLOW_CLIENT_MS
 }
+fn default_per_address() -> usize {
+    EVENTS_PER_ADDRESS_MAX
+}
+
+/// Event streams per client address (default of [`EventLimits::events_streams_per_address`]).
+pub const EVENTS_PER_ADDRESS_MAX: usize = 16;
 
 impl Default for EventLimits {
     fn default() -> Self {
-        EventLimits { events_buffer: EVENTS_BUFFER_MAX, events_slow_client_ms: EVENTS_SLOW_CLIENT_MS }
+        EventLimits {
+            events_buffer: EVENTS_BUFFER_MAX,
+            events_slow_client_ms: EVENTS_SLOW_CLIENT_MS,
+            events_streams_per_address: EVENTS_PER_ADDRESS_MAX,
+        }
     }
 }
 
@@ -72,6 +93,12 @@ impl EventLimits {
         }
         if !(1..=600_000).contains(&self.events_slow_client_ms) {
             return Err(format!("events_slow_client_ms is 1 to 600000, got {}", self.events_slow_client_ms));
+        }
+        if !(1..=EVENTS_CLIENTS_MAX).contains(&self.events_streams_per_address) {
+            return Err(format!(
+                "events_streams_per_address is 1 to {EVENTS_CLIENTS_MAX}, got {}",
+                self.events_streams_per_address
+            ));
         }
         Ok(())
     }
@@ -211,6 +238,40 @@ fn block_events(s: &ApiState, height: Height) -> Result<Vec<Event>, String> {
     }
 }
 
+/// Open event streams per client address.
+pub type StreamsByAddress = Arc<Mutex<HashMap<IpAddr, usize>>>;
+
+/// One stream's place in its client address's quota, given back when the stream ends.
+struct AddressSlot {
+    table: StreamsByAddress,
+    address: IpAddr,
+}
+
+impl AddressSlot {
+    fn take(table: &StreamsByAddress, address: IpAddr, max: usize) -> Option<AddressSlot> {
+        let mut open = table.lock().ok()?;
+        let count = open.entry(address).or_insert(0);
+        if *count >= max {
+            return None;
+        }
+        *count += 1;
+        Some(AddressSlot { table: table.clone(), address })
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.table.lock() {
+            if let Some(count) = open.get_mut(&self.address) {
+                *count = count.saturating_sub(1);
+                if *count == 0 {
+                    open.remove(&self.address);
+                }
+            }
+        }
+    }
+}
+
 /// Parse `Last-Event-ID: height:index` into the position to resume after.
 fn last_event_id(headers: &HeaderMap) -> Result<Option<(u64, u32)>, ApiError> {
     let Some(value) = headers.get("last-event-id") else { return Ok(None) };
@@ -230,6 +291,7 @@ fn last_event_id(headers: &HeaderMap) -> Result<Option<(u64, u32)>, ApiError> {
 )]
 pub async fn events(
     State(s): State<ApiState>,
+    client: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     q: Result<Query<EventsQuery>, QueryRejection>,
 ) -> Result<Sse<impl futures::Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
@@ -246,6 +308,21 @@ pub async fn events(
         (None, Some(h)) => (h.max(1), None),
         (None, None) => (latest + 1, None),
     };
+    let limits = s.event_limits;
+    // Without a peer address (a router driven in-process) the node-wide limit alone applies.
+    let slot = match client {
+        Some(Extension(ConnectInfo(peer))) => {
+            let per_address = limits.events_streams_per_address;
+            Some(AddressSlot::take(&s.events_by_address, peer.ip(), per_address).ok_or_else(|| {
+                ApiError::new(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "too_many_streams",
+                    format!("this node serves at most {per_address} event streams to one address ({})", peer.ip()),
+                )
+            })?)
+        }
+        None => None,
+    };
     let permit = s.events_clients.clone().try_acquire_owned().map_err(|_| {
         ApiError::new(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
@@ -254,18 +331,27 @@ pub async fn events(
         )
     })?;
 
-    let limits = s.event_limits;
     let (tx, rx) = mpsc::channel::<Event>(limits.events_buffer.max(1));
     let mut heights = s.heights.clone();
     tokio::spawn(async move {
-        let _permit = permit;
+        let _permits = (permit, slot);
         loop {
             let tip = *heights.borrow_and_update();
             while next <= tip {
-                let events = match block_events(&s, Height(next)) {
-                    Ok(events) => events,
-                    Err(e) => {
+                if tx.is_closed() {
+                    return;
+                }
+                // Store reads block: run them off the async runtime, which also runs consensus.
+                let state = s.clone();
+                let read = tokio::task::spawn_blocking(move || block_events(&state, Height(next))).await;
+                let events = match read {
+                    Ok(Ok(events)) => events,
+                    Ok(Err(e)) => {
                         tracing::warn!(error = %e, height = next, "event stream ended by a store error");
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, height = next, "event stream ended: its store read failed");
                         return;
                     }
                 };

@@ -104,6 +104,8 @@ pub struct ApiState {
     pub audit: Arc<supervisor::AuditLog>,
     /// Per-client limits of event streams.
     pub event_limits: events::EventLimits,
+    /// Open event streams per client address.
+    pub events_by_address: events::StreamsByAddress,
 }
 
 impl ApiState {
@@ -115,7 +117,16 @@ impl ApiState {
         audit: Arc<supervisor::AuditLog>,
     ) -> Self {
         let events_clients = Arc::new(tokio::sync::Semaphore::new(events::EVENTS_CLIENTS_MAX));
-        ApiState { node, store, chain_id, heights, events_clients, audit, event_limits: Default::default() }
+        ApiState {
+            node,
+            store,
+            chain_id,
+            heights,
+            events_clients,
+            audit,
+            event_limits: Default::default(),
+            events_by_address: Default::default(),
+        }
     }
 
     pub fn with_event_limits(mut self, limits: events::EventLimits) -> Self {
