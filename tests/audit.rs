@@ -103,26 +103,37 @@ async fn signed_supervisor_queries_are_logged_anchored_and_tamper_evident() {
 
     // Unsigned, badly signed, stale, replayed, and non-supervisor requests are refused.
     let api = net.api(0);
+    let node0 = net.client(0).query_audience().await.unwrap();
     refused(&raw_get(&api, path, &[]).await, 401, "missing header x-huxin-key");
     let t = TimestampMs(now_ms());
-    let other_path = sign_query(&supervisor, "GET", "/v1/supervisor/audit", "", t);
+    let other_path = sign_query(&supervisor, &node0, "GET", "/v1/supervisor/audit", "", t);
     refused(&raw_get(&api, path, &other_path).await, 401, "does not verify");
-    let stale = sign_query(&supervisor, "GET", path, "", TimestampMs(now_ms() - 120_000));
-    refused(&raw_get(&api, path, &stale).await, 401, "from this node's clock");
-    let once = sign_query(&supervisor, "GET", path, "", TimestampMs(now_ms()));
+    let ahead = sign_query(&supervisor, &node0, "GET", path, "", TimestampMs(now_ms() + 120_000));
+    refused(&raw_get(&api, path, &ahead).await, 401, "from this node's clock");
+    let once = sign_query(&supervisor, &node0, "GET", path, "", TimestampMs(now_ms()));
     assert_eq!(raw_get(&api, path, &once).await.0, 200);
     refused(&raw_get(&api, path, &once).await, 401, "replay refused");
-    let bank = sign_query(&net.member_key("bank"), "GET", path, "", TimestampMs(now_ms()));
+    // Regression: a captured request replayed on another node was accepted there (the signed
+    // bytes named neither the node nor the chain).
+    refused(&raw_get(&net.api(1), path, &once).await, 401, "does not verify");
+    let bank = sign_query(&net.member_key("bank"), &node0, "GET", path, "", TimestampMs(now_ms()));
     refused(&raw_get(&api, path, &bank).await, 403, "only supervisors");
-    let stranger = sign_query(&SecretKey::from_bytes([9; 32]), "GET", path, "", TimestampMs(now_ms()));
+    let stranger = sign_query(&SecretKey::from_bytes([9; 32]), &node0, "GET", path, "", TimestampMs(now_ms()));
     refused(&raw_get(&api, path, &stranger).await, 401, "not registered");
     let mut bad_key = once.clone();
     bad_key[0] = (HEADER_KEY.into(), "zz".into());
     refused(&raw_get(&api, path, &bad_key).await, 401, "not a public key");
 
-    // Exactly the two accepted queries are logged, with who, what and how many.
+    // Regression: the replay cache was lost on restart, so a request captured before a restart
+    // replayed after it. A request signed before the node started is refused.
+    let before = sign_query(&supervisor, &node0, "GET", path, "", TimestampMs(now_ms()));
+    assert_eq!(raw_get(&api, path, &before).await.0, 200);
+    restart(&mut net).await;
+    refused(&raw_get(&api, path, &before).await, 401, "before this node started");
+
+    // Exactly the three accepted queries are logged, with who, what and how many.
     let (member, entries) = net.client(0).audit_log(&supervisor).await.unwrap();
-    assert_eq!(entries.len(), 2, "{entries:?}");
+    assert_eq!(entries.len(), 3, "{entries:?}");
     for e in &entries {
         assert_eq!((e.target.as_str(), e.result_count, e.status), (path, 2, 200));
         assert_eq!(e.supervisor_key, supervisor.public_key());
@@ -180,4 +191,21 @@ async fn signed_supervisor_queries_are_logged_anchored_and_tamper_evident() {
     let out = audit_check(&net);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("NOT intact"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // An entry made up by whoever runs the node, chained and hashed: no supervisor signed it.
+    net.stop(0);
+    let mut made_up_seq = 0;
+    tamper(&net, |entries| {
+        let last = entries.last().unwrap().clone();
+        let mut e = AuditEntry { seq: last.seq + 1, prev_hash: last.hash, ..last };
+        e.target = format!("/v1/supervisor/subjects/{}/credit", Uscc::with_check("91330100MA0000099").unwrap());
+        e.hash = e.compute_hash();
+        made_up_seq = e.seq;
+        entries.push(e);
+    });
+    restart(&mut net).await;
+    match net.client(0).check_audit_log(&supervisor).await {
+        Err(ClientError::Audit(AuditLogError::Unsigned { seq })) => assert_eq!(seq, made_up_seq),
+        other => panic!("a made-up entry went unnoticed: {other:?}"),
+    }
 }

@@ -220,8 +220,9 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
         tokio::spawn(crate::anchor::run(log, store, ingress, chain, key, interval));
     }
     config.api.check().map_err(|e| eyre!("[api] in config.toml: {e}"))?;
-    let api_state = ApiState::new(Arc::new(service), store.clone(), genesis.chain_id.clone(), heights, audit)
-        .with_event_limits(config.api);
+    let api_state =
+        ApiState::new(Arc::new(service), store.clone(), genesis.chain_id.clone(), heights, audit, key.public_key())
+            .with_event_limits(config.api);
     let api_task = tokio::spawn(huxin_api::serve(listener, api_state));
     info!(api = %config.api_listen, "API listening");
 

@@ -20,7 +20,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use huxin_store::Store;
-use huxin_types::{ChainId, Rejection, SignedTx, TxHash};
+use huxin_types::{ChainId, PublicKey, Rejection, SignedTx, TxHash};
 
 pub use error::ApiError;
 pub use routes::{
@@ -106,6 +106,11 @@ pub struct ApiState {
     pub event_limits: events::EventLimits,
     /// Open event streams per client address.
     pub events_by_address: events::StreamsByAddress,
+    /// This node's consensus key: signed supervisor queries name it (and the chain).
+    pub node_key: PublicKey,
+    /// When this API started, Unix ms: signed queries from before it are refused (the replay
+    /// cache starts empty).
+    pub started_ms: u64,
 }
 
 impl ApiState {
@@ -115,7 +120,10 @@ impl ApiState {
         chain_id: ChainId,
         heights: tokio::sync::watch::Receiver<u64>,
         audit: Arc<supervisor::AuditLog>,
+        node_key: PublicKey,
     ) -> Self {
+        let started_ms =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
         let events_clients = Arc::new(tokio::sync::Semaphore::new(events::EVENTS_CLIENTS_MAX));
         ApiState {
             node,
@@ -126,6 +134,8 @@ impl ApiState {
             audit,
             event_limits: Default::default(),
             events_by_address: Default::default(),
+            node_key,
+            started_ms,
         }
     }
 

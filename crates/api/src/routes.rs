@@ -106,6 +106,8 @@ pub struct StatusView {
     pub chain_id: ChainId,
     pub genesis_hash: Option<BlockHash>,
     pub moniker: String,
+    /// This node's consensus key: a signed supervisor query names it, with the chain id.
+    pub node_key: PublicKey,
     pub latest_height: u64,
     pub latest_block_hash: Option<BlockHash>,
     pub latest_block_time_ms: Option<u64>,
@@ -139,6 +141,7 @@ pub(crate) async fn status(State(s): State<ApiState>) -> Result<Json<StatusView>
         chain_id: s.chain_id.clone(),
         genesis_hash: s.store.genesis_hash()?,
         moniker: live.moniker,
+        node_key: s.node_key,
         latest_height: latest.0,
         latest_block_hash: header.as_ref().map(|h| h.hash()),
         latest_block_time_ms: header.as_ref().map(|h| h.time.0),

@@ -27,7 +27,7 @@ pub use huxin_state::queries::{AuditPage, FullCreditView};
 use huxin_state::StateView;
 use huxin_store::Store;
 use huxin_types::audit::{
-    query_message, AuditEntry, HEADER_KEY, HEADER_SIGNATURE, HEADER_TIME, QUERY_SIGNATURE_WINDOW_MS,
+    query_message, AuditEntry, QueryAudience, HEADER_KEY, HEADER_SIGNATURE, HEADER_TIME, QUERY_SIGNATURE_WINDOW_MS,
     QUERY_TARGET_BYTES_MAX,
 };
 use huxin_types::crypto::{Domain, PublicKey, Signature};
@@ -116,6 +116,8 @@ impl AuditLog {
             target: target.into(),
             status,
             result_count,
+            signed_time: who.signed_time,
+            signature: who.signature,
             prev_hash: head.1,
             hash: Hash32::ZERO,
         };
@@ -130,10 +132,12 @@ fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
-/// An authenticated supervisor.
+/// An authenticated supervisor, with what it signed.
 pub struct Supervisor {
     pub key: PublicKey,
     pub member: MemberId,
+    pub signed_time: TimestampMs,
+    pub signature: Signature,
 }
 
 fn unauthorized(message: impl Into<String>) -> ApiError {
@@ -167,13 +171,20 @@ pub fn authenticate(s: &ApiState, method: &Method, uri: &Uri, headers: &HeaderMa
         ));
     }
     let now = now_ms();
+    if time < s.started_ms {
+        return Err(unauthorized(format!(
+            "the signed time {time} is before this node started ({}): a request signed before a restart could be a replay; sign it afresh",
+            s.started_ms
+        )));
+    }
     if time.abs_diff(now) > QUERY_SIGNATURE_WINDOW_MS {
         return Err(unauthorized(format!(
             "the signed time {time} is {} ms from this node's clock {now}; at most {QUERY_SIGNATURE_WINDOW_MS} ms",
             time.abs_diff(now)
         )));
     }
-    let message = query_message(method.as_str(), uri.path(), uri.query().unwrap_or(""), TimestampMs(time));
+    let audience = QueryAudience { chain_id: s.chain_id.clone(), node_key: s.node_key };
+    let message = query_message(&audience, method.as_str(), uri.path(), uri.query().unwrap_or(""), TimestampMs(time));
     key.verify(Domain::Query, &message, &signature).map_err(|_| {
         unauthorized(format!(
             "the signature does not verify for key {key} over {:?}",
@@ -193,7 +204,7 @@ pub fn authenticate(s: &ApiState, method: &Method, uri: &Uri, headers: &HeaderMa
     if !s.audit.first_use(now, signature)? {
         return Err(unauthorized("this signature was used before: sign each request afresh (replay refused)"));
     }
-    Ok(Supervisor { key, member: member.id })
+    Ok(Supervisor { key, member: member.id, signed_time: TimestampMs(time), signature })
 }
 
 #[derive(Deserialize, Debug, Default, utoipa::IntoParams)]

@@ -24,7 +24,7 @@ use huxin_types::genesis::Genesis;
 use huxin_types::governance::Params;
 use huxin_types::tx::Expiry;
 use huxin_types::{Action, BlockHash, ChainId, Height, SignedTx, TxBody, TxHash};
-use huxin_types::{Hash32, MemberId, TimestampMs};
+use huxin_types::{Hash32, MemberId, PublicKey, TimestampMs};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -76,6 +76,8 @@ struct ErrorDetail {
 pub struct Status {
     pub chain_id: ChainId,
     pub moniker: String,
+    /// The node's consensus key (signed supervisor queries name it).
+    pub node_key: PublicKey,
     pub latest_height: u64,
     pub latest_block_hash: Option<BlockHash>,
     pub round: i64,
@@ -262,18 +264,26 @@ impl Client {
         self.answer(url, response).await
     }
 
+    /// Who this node's signed queries are for: its chain and its consensus key (from its
+    /// status).
+    pub async fn query_audience(&self) -> Result<audit::QueryAudience, ClientError> {
+        let status = self.status().await?;
+        Ok(audit::QueryAudience { chain_id: status.chain_id, node_key: status.node_key })
+    }
+
     /// GET `path_and_query` signed with a supervisor's member key (audited on the node).
     pub async fn signed_get<T: DeserializeOwned>(
         &self,
         key: &SecretKey,
         path_and_query: &str,
     ) -> Result<T, ClientError> {
+        let audience = self.query_audience().await?;
         let url = format!("{}{path_and_query}", self.base);
         let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
         let now =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
         let mut request = self.http.get(&url);
-        for (name, value) in audit::sign_query(key, "GET", path, query, TimestampMs(now)) {
+        for (name, value) in audit::sign_query(key, &audience, "GET", path, query, TimestampMs(now)) {
             request = request.header(name, value);
         }
         let response = request.send().await;
@@ -334,7 +344,7 @@ impl Client {
         let (member, entries) = self.audit_log(key).await?;
         let member = member.ok_or_else(|| ClientError::Decode("this node does not anchor its audit log".into()))?;
         let anchors = self.audit_anchors(&member).await?;
-        let matched = audit::check_log(&entries, &anchors)?;
+        let matched = audit::check_log(&entries, &anchors, &self.query_audience().await?)?;
         Ok(AuditCheck { member, last_anchored: anchors.last().map_or(0, |a| a.0), anchors_matched: matched, entries })
     }
 

@@ -3,8 +3,9 @@
 //!
 //! A signed query is an HTTP request with three headers: [`HEADER_KEY`] (the supervisor's
 //! member key), [`HEADER_TIME`] (Unix ms) and [`HEADER_SIGNATURE`], an ed25519 signature in
-//! [`Domain::Query`] over [`query_message`]. Nodes accept it within
-//! [`QUERY_SIGNATURE_WINDOW_MS`] of their clock, once.
+//! [`Domain::Query`] over [`query_message`], which names the chain and the serving node
+//! ([`QueryAudience`]). Nodes accept it within [`QUERY_SIGNATURE_WINDOW_MS`] of their clock, once,
+//! and not if it was signed before the node started (its replay cache starts empty).
 //!
 //! Each entry's hash chains the previous one ([`AuditEntry::compute_hash`]), so editing, removing
 //! or reordering an entry changes every later hash; the node anchors its latest hash on the
@@ -13,8 +14,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::codec;
-use crate::crypto::{Domain, PublicKey, SecretKey};
-use crate::id::{Hash32, MemberId, TimestampMs};
+use crate::crypto::{Domain, PublicKey, SecretKey, Signature};
+use crate::id::{ChainId, Hash32, MemberId, TimestampMs};
 
 pub const HEADER_KEY: &str = "x-huxin-key";
 pub const HEADER_TIME: &str = "x-huxin-time";
@@ -24,15 +25,31 @@ pub const QUERY_SIGNATURE_WINDOW_MS: u64 = 60_000;
 /// Longest path-and-query a supervisor may sign.
 pub const QUERY_TARGET_BYTES_MAX: usize = 2048;
 
-/// The bytes a supervisor signs: `method ‖ \n ‖ path ‖ \n ‖ query ‖ \n ‖ time (decimal)`. The
-/// query is the raw query string without `?` (empty when there is none).
-pub fn query_message(method: &str, path: &str, query: &str, time: TimestampMs) -> Vec<u8> {
-    format!("{method}\n{path}\n{query}\n{}", time.0).into_bytes()
+/// Who a signed query is for: the chain, and the node that serves it (its consensus key, as
+/// `/v1/status` gives it). A request captured on its way to one node replays on no other.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueryAudience {
+    pub chain_id: ChainId,
+    pub node_key: PublicKey,
+}
+
+/// The bytes a supervisor signs: `chain id ‖ \n ‖ node key (hex) ‖ \n ‖ method ‖ \n ‖ path ‖ \n ‖
+/// query ‖ \n ‖ time (decimal)`. The query is the raw query string without `?` (empty when there
+/// is none).
+pub fn query_message(audience: &QueryAudience, method: &str, path: &str, query: &str, time: TimestampMs) -> Vec<u8> {
+    format!("{}\n{}\n{method}\n{path}\n{query}\n{}", audience.chain_id, audience.node_key, time.0).into_bytes()
 }
 
 /// Sign a query: the values of the three headers.
-pub fn sign_query(key: &SecretKey, method: &str, path: &str, query: &str, time: TimestampMs) -> [(String, String); 3] {
-    let signature = key.sign(Domain::Query, &query_message(method, path, query, time));
+pub fn sign_query(
+    key: &SecretKey,
+    audience: &QueryAudience,
+    method: &str,
+    path: &str,
+    query: &str,
+    time: TimestampMs,
+) -> [(String, String); 3] {
+    let signature = key.sign(Domain::Query, &query_message(audience, method, path, query, time));
     [
         (HEADER_KEY.into(), key.public_key().to_string()),
         (HEADER_TIME.into(), time.0.to_string()),
@@ -55,6 +72,10 @@ pub struct AuditEntry {
     pub status: u16,
     /// Items in the answer (records, entries).
     pub result_count: u64,
+    /// The time the supervisor signed, and its signature over the request: an entry nobody
+    /// signed cannot be made up by whoever runs the node.
+    pub signed_time: TimestampMs,
+    pub signature: Signature,
     /// The previous entry's hash (zero for the first).
     pub prev_hash: Hash32,
     pub hash: Hash32,
@@ -72,9 +93,19 @@ impl AuditEntry {
             &self.target,
             self.status,
             self.result_count,
+            self.signed_time,
+            self.signature,
             self.prev_hash,
         );
         codec::hash_tagged(b"huxin/v1/audit", &codec::encode(&fields))
+    }
+
+    /// Whether the supervisor's signature over this entry's request verifies, for the node
+    /// (and chain) that logged it.
+    pub fn is_signed(&self, audience: &QueryAudience) -> bool {
+        let (path, query) = self.target.split_once('?').unwrap_or((&self.target, ""));
+        let message = query_message(audience, &self.method, path, query, self.signed_time);
+        self.supervisor_key.verify(Domain::Query, &message, &self.signature).is_ok()
     }
 }
 
@@ -87,13 +118,20 @@ pub enum AuditLogError {
     BrokenChain { seq: u64 },
     #[error("entry {seq}'s hash does not match its contents: it was edited")]
     Edited { seq: u64 },
+    #[error("entry {seq} carries no valid supervisor signature for this node: it was made up")]
+    Unsigned { seq: u64 },
     #[error("the ledger anchors hash {anchored} at entry {seq}; the log has {found}")]
     AnchorMismatch { seq: u64, anchored: Hash32, found: String },
 }
 
-/// Check a log from its first entry: sequence, chain and every hash; then that the entry at each
+/// Check a log from its first entry: sequence, chain, every hash and every supervisor
+/// signature (for `audience`, the node that keeps the log); then that the entry at each
 /// anchored sequence number has the anchored hash. Gives the number of anchors matched.
-pub fn check_log(entries: &[AuditEntry], anchors: &[(u64, Hash32)]) -> Result<usize, AuditLogError> {
+pub fn check_log(
+    entries: &[AuditEntry],
+    anchors: &[(u64, Hash32)],
+    audience: &QueryAudience,
+) -> Result<usize, AuditLogError> {
     let mut prev = (0u64, Hash32::ZERO);
     for e in entries {
         if e.seq != prev.0 + 1 {
@@ -104,6 +142,9 @@ pub fn check_log(entries: &[AuditEntry], anchors: &[(u64, Hash32)]) -> Result<us
         }
         if e.compute_hash() != e.hash {
             return Err(AuditLogError::Edited { seq: e.seq });
+        }
+        if !e.is_signed(audience) {
+            return Err(AuditLogError::Unsigned { seq: e.seq });
         }
         prev = (e.seq, e.hash);
     }
@@ -141,18 +182,28 @@ impl AnchorAuditLog {
 mod tests {
     use super::*;
 
+    fn audience() -> QueryAudience {
+        QueryAudience { chain_id: ChainId::new("huxin-test").unwrap(), node_key: PublicKey([7; 32]) }
+    }
+
     fn log(n: u64) -> Vec<AuditEntry> {
+        let supervisor = SecretKey::from_bytes([1; 32]);
         let mut out: Vec<AuditEntry> = Vec::new();
         for seq in 1..=n {
+            let path = format!("/v1/supervisor/subjects/{seq}/credit");
+            let signed_time = TimestampMs(seq * 1000 - 10);
+            let message = query_message(&audience(), "GET", &path, "", signed_time);
             let mut e = AuditEntry {
                 seq,
                 time: TimestampMs(seq * 1000),
-                supervisor_key: PublicKey([1; 32]),
+                supervisor_key: supervisor.public_key(),
                 member: MemberId([2; 20]),
                 method: "GET".into(),
-                target: format!("/v1/supervisor/subjects/{seq}/credit"),
+                target: path,
                 status: 200,
                 result_count: seq,
+                signed_time,
+                signature: supervisor.sign(Domain::Query, &message),
                 prev_hash: out.last().map_or(Hash32::ZERO, |e| e.hash),
                 hash: Hash32::ZERO,
             };
@@ -165,7 +216,7 @@ mod tests {
     #[test]
     fn an_honest_log_checks_against_its_anchors() {
         let l = log(5);
-        assert_eq!(check_log(&l, &[(2, l[1].hash), (5, l[4].hash)]), Ok(2));
+        assert_eq!(check_log(&l, &[(2, l[1].hash), (5, l[4].hash)], &audience()), Ok(2));
     }
 
     #[test]
@@ -173,10 +224,10 @@ mod tests {
         let l = log(5);
         let mut edited = l.clone();
         edited[2].result_count = 0;
-        assert_eq!(check_log(&edited, &[]), Err(AuditLogError::Edited { seq: 3 }));
+        assert_eq!(check_log(&edited, &[], &audience()), Err(AuditLogError::Edited { seq: 3 }));
         let mut removed = l.clone();
         removed.remove(2);
-        assert_eq!(check_log(&removed, &[]), Err(AuditLogError::Gap { prev: 2, seq: 4 }));
+        assert_eq!(check_log(&removed, &[], &audience()), Err(AuditLogError::Gap { prev: 2, seq: 4 }));
         // Rewriting an entry and re-hashing everything after it keeps the chain but not the anchor.
         let mut rewritten = l.clone();
         rewritten[2].result_count = 0;
@@ -184,11 +235,24 @@ mod tests {
             rewritten[i].prev_hash = if i == 0 { Hash32::ZERO } else { rewritten[i - 1].hash };
             rewritten[i].hash = rewritten[i].compute_hash();
         }
-        assert!(check_log(&rewritten, &[]).is_ok());
-        let e = check_log(&rewritten, &[(4, l[3].hash)]).unwrap_err();
+        assert!(check_log(&rewritten, &[], &audience()).is_ok());
+        let e = check_log(&rewritten, &[(4, l[3].hash)], &audience()).unwrap_err();
         assert!(matches!(e, AuditLogError::AnchorMismatch { seq: 4, .. }), "{e}");
         // Truncating the log below an anchor is caught too.
-        let e = check_log(&l[..3], &[(4, l[3].hash)]).unwrap_err();
+        let e = check_log(&l[..3], &[(4, l[3].hash)], &audience()).unwrap_err();
         assert!(e.to_string().contains("no such entry"), "{e}");
+    }
+
+    /// Regression: entries kept no signature, so whoever runs the node could append made-up
+    /// queries (and re-hash) and the log still checked out.
+    #[test]
+    fn made_up_entries_and_other_nodes_entries_are_caught() {
+        let l = log(3);
+        let mut made_up = l.clone();
+        made_up[2].target = "/v1/supervisor/subjects/99/credit".into();
+        made_up[2].hash = made_up[2].compute_hash();
+        assert_eq!(check_log(&made_up, &[], &audience()), Err(AuditLogError::Unsigned { seq: 3 }));
+        let other_node = QueryAudience { node_key: PublicKey([8; 32]), ..audience() };
+        assert_eq!(check_log(&l, &[], &other_node), Err(AuditLogError::Unsigned { seq: 1 }));
     }
 }
