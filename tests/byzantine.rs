@@ -4,7 +4,9 @@
 //! - equivocation (Malachite's byzantine proxy sends a conflicting vote beside every vote, a
 //!   conflicting proposal beside every proposal): the evidence is kept and shown to operators,
 //!   in `/v1/status` (who, at which height) and in `/metrics` (`huxin_equivocations_total`);
-//! - blocks timed a year ahead or a year behind: voted down, never decided.
+//! - blocks timed a year ahead or a year behind: voted down, never decided;
+//! - sync answers with corrupted block bytes (under the genuine certificates): a wiped honest
+//!   validator still catches up, from the others, and agrees.
 
 mod support;
 
@@ -115,4 +117,39 @@ async fn blocks_timed_off_the_clock_are_voted_down() {
         }
         honest_agree(&net, 12).await;
     }
+}
+
+/// A validator that corrupts every block it serves to syncing peers: a wiped honest validator
+/// refuses those answers (the bytes do not match the certified block), syncs from the others,
+/// and agrees with them on every block.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corrupted_sync_answers_do_not_stop_a_validator_catching_up() {
+    let (mut net, _) = start_with_liar("corrupt_sync_answers = true");
+    net.wait_height(0, 15, Duration::from_secs(120)).await;
+    let wiped = 2;
+    net.kill9(wiped);
+    for dir in ["db", "wal"] {
+        let _ = std::fs::remove_dir_all(net.home(wiped).join(dir));
+    }
+    // With only the liar to sync from, the wiped node takes nothing it serves.
+    net.stop(0);
+    net.stop(1);
+    let top = net.height(LIAR).await.unwrap();
+    net.start(wiped);
+    let refused = |net: &Net| net.log(wiped).contains("does not match commit certificate");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !refused(&net) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(refused(&net), "the wiped node never refused a corrupted answer:\n{}", net.log(wiped));
+    assert_eq!(net.height(wiped).await, Some(0), "a corrupted block was taken in");
+    // With honest peers back, it catches up and follows the chain.
+    net.start(0);
+    net.start(1);
+    net.wait_height(wiped, top + 3, Duration::from_secs(120)).await;
+    for h in 1..=top + 3 {
+        assert_eq!(net.block_id(wiped, h).await, net.block_id(0, h).await, "the wiped node differs at height {h}");
+    }
+    let log = net.log(wiped);
+    assert!(!log.contains("panicked"), "the wiped node panicked:\n{log}");
 }

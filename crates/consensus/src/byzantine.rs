@@ -13,10 +13,23 @@ pub struct Misbehaviour {
     /// `equivocate_votes`, `equivocate_proposals`, `drop_votes`, `drop_proposals`, …, `seed`).
     #[serde(flatten)]
     pub engine: malachitebft_engine_byzantine::ByzantineConfig,
+    /// What the host does wrong.
+    #[serde(flatten)]
+    pub host: HostLies,
+}
+
+/// Huxin's own misbehaviour, done by the host rather than the engine.
+#[cfg(feature = "byzantine")]
+#[derive(Clone, Copy, Debug, Default, serde::Deserialize)]
+pub struct HostLies {
     /// Time the blocks this validator proposes this many ms off its clock (negative: in the
     /// past), whatever the parent's time.
     #[serde(default)]
     pub block_time_offset_ms: i64,
+    /// Answer every sync request with each block's bytes corrupted (one byte flipped), under
+    /// the genuine commit certificate.
+    #[serde(default)]
+    pub corrupt_sync_answers: bool,
 }
 
 /// Without the `byzantine` feature no misbehaviour can be configured.
@@ -44,4 +57,20 @@ pub(crate) fn conflicting(value: &crate::context::ValueId) -> crate::context::Va
     let mut bytes = value.0;
     bytes[31] ^= 1;
     crate::context::ValueId(bytes)
+}
+
+/// When `lie` says so, a block's bytes altered so that they still decode, as another block
+/// (its time moved by 1 ms) that the certificate served with it does not certify.
+#[cfg(feature = "byzantine")]
+pub(crate) fn corrupt_if(lie: bool, bytes: Vec<u8>) -> Vec<u8> {
+    if !lie {
+        return bytes;
+    }
+    match huxin_types::Block::decode(&bytes) {
+        Ok(mut block) => {
+            block.header.time.0 ^= 1;
+            block.encode()
+        }
+        Err(_) => bytes,
+    }
 }

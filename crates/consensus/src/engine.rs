@@ -161,7 +161,7 @@ impl EngineNode {
         let mut host = self.host();
         #[cfg(feature = "byzantine")]
         if let Some(misbehaviour) = &self.config.byzantine {
-            host.block_time_offset_ms = misbehaviour.block_time_offset_ms;
+            host.lies = misbehaviour.host;
         }
         let address = host.address;
         let signer = Signer::new(self.key.clone(), self.chain_id());

@@ -29,8 +29,8 @@ impl Host {
     /// The time of a block this validator proposes: its clock, and after the parent's.
     fn proposal_time(&self, parent: &huxin_state::Parent) -> TimestampMs {
         #[cfg(feature = "byzantine")]
-        if self.block_time_offset_ms != 0 {
-            return TimestampMs(now_ms().0.saturating_add_signed(self.block_time_offset_ms));
+        if self.lies.block_time_offset_ms != 0 {
+            return TimestampMs(now_ms().0.saturating_add_signed(self.lies.block_time_offset_ms));
         }
         TimestampMs(now_ms().0.max(parent.time.0 + 1))
     }

@@ -117,6 +117,9 @@ impl Host {
                 certificate,
                 VoteExtensions::default(),
             );
+            #[cfg(feature = "byzantine")]
+            #[cfg(feature = "byzantine")]
+            let block = crate::byzantine::corrupt_if(self.lies.corrupt_sync_answers, block);
             values.push(RawDecidedValue::new(Bytes::from(block), certificate));
         }
         Ok(values)

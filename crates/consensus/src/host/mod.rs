@@ -132,10 +132,9 @@ pub struct Host {
     /// decided by sync anyway. (A validator that lies about its height can only make this node
     /// propose without that short wait.)
     network_height: Height,
-    /// A misbehaving validator's proposals are timed this far off its clock (see
-    /// [`crate::byzantine`]).
+    /// What a misbehaving validator's host does wrong (see [`crate::byzantine`]).
     #[cfg(feature = "byzantine")]
-    pub(crate) block_time_offset_ms: i64,
+    pub(crate) lies: crate::byzantine::HostLies,
 }
 
 impl Host {
@@ -174,7 +173,7 @@ impl Host {
             peers_cache: None,
             network_height: Height(0),
             #[cfg(feature = "byzantine")]
-            block_time_offset_ms: 0,
+            lies: Default::default(),
         }
     }
 
