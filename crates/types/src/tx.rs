@@ -299,10 +299,15 @@ impl SignedTx {
 /// more than it saves.
 pub const SIGNATURES_PER_THREAD_MIN: usize = 32;
 
+/// Most threads [`verify_signatures`] uses, whatever it is asked for.
+pub const SIGNATURE_THREADS_MAX: usize = 64;
+
 /// Whether each transaction's signature verifies, in order: the same answers as
-/// [`SignedTx::verify_signature`], computed on up to `threads` threads.
+/// [`SignedTx::verify_signature`], computed on up to `threads` threads (at most
+/// [`SIGNATURE_THREADS_MAX`], and one per [`SIGNATURES_PER_THREAD_MIN`] signatures).
 pub fn verify_signatures(txs: &[&SignedTx], threads: usize) -> Vec<bool> {
-    let threads = threads.clamp(1, txs.len().div_ceil(SIGNATURES_PER_THREAD_MIN).max(1));
+    let useful = txs.len().div_ceil(SIGNATURES_PER_THREAD_MIN).clamp(1, SIGNATURE_THREADS_MAX);
+    let threads = threads.clamp(1, useful);
     if threads == 1 {
         return txs.iter().map(|tx| tx.verify_signature().is_ok()).collect();
     }
@@ -382,7 +387,7 @@ mod tests {
         let refs: Vec<&SignedTx> = txs.iter().collect();
         let expected: Vec<bool> = txs.iter().map(|tx| tx.verify_signature().is_ok()).collect();
         assert_eq!(expected.iter().filter(|ok| !**ok).count(), 28);
-        for threads in [0, 1, 2, 3, 8, 500] {
+        for threads in [0, 1, 2, 3, 8, 500, usize::MAX] {
             assert_eq!(verify_signatures(&refs, threads), expected, "{threads} threads");
         }
         assert!(verify_signatures(&[], 4).is_empty());

@@ -118,7 +118,6 @@ impl Host {
                 VoteExtensions::default(),
             );
             #[cfg(feature = "byzantine")]
-            #[cfg(feature = "byzantine")]
             let block = crate::byzantine::corrupt_if(self.lies.corrupt_sync_answers, block);
             values.push(RawDecidedValue::new(Bytes::from(block), certificate));
         }
