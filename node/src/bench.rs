@@ -193,7 +193,7 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
                 drop(t);
                 next += 1;
             }
-            if Instant::now() > window_end && hist.len() > 0 {
+            if Instant::now() > window_end && !hist.is_empty() {
                 // Stop once every transaction submitted in the window has been seen (or time runs out).
                 let t = obs_tracker.lock().expect("tracker lock");
                 let expected =
@@ -285,7 +285,7 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
     if blocks > 0 {
         println!("mean transactions per block: {:.0}", finalised as f64 / blocks as f64);
     }
-    if hist.len() > 0 {
+    if !hist.is_empty() {
         println!(
             "finality latency (ms, n={}): p50 {}  p90 {}  p99 {}  max {}",
             hist.len(),

@@ -41,17 +41,19 @@ impl Host {
         let start = Instant::now();
         let budget = timeout / 2;
         let catching_up = self.network_height > height;
-        while !catching_up {
-            let waiting = self.mempool.lock().map_err(|_| eyre!("mempool lock poisoned"))?.len();
-            let waited = start.elapsed();
-            if waiting >= self.config.block_txs_max
-                || (waiting > 0 && waited >= Duration::from_millis(self.config.block_gather_ms))
-                || waited >= Duration::from_millis(self.config.block_empty_wait_ms)
-                || waited >= budget
-            {
-                break;
+        if !catching_up {
+            loop {
+                let waiting = self.mempool.lock().map_err(|_| eyre!("mempool lock poisoned"))?.len();
+                let waited = start.elapsed();
+                if waiting >= self.config.block_txs_max
+                    || (waiting > 0 && waited >= Duration::from_millis(self.config.block_gather_ms))
+                    || waited >= Duration::from_millis(self.config.block_empty_wait_ms)
+                    || waited >= budget
+                {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
             }
-            tokio::time::sleep(Duration::from_millis(5)).await;
         }
         let latest = self.latest()?;
         let parent = self.parent(latest)?;
