@@ -25,7 +25,8 @@ fn start_with_liar(section: &str) -> (Net, String) {
     let mut text = std::fs::read_to_string(&config).unwrap();
     text.push_str(&format!("\n[byzantine]\n{section}\n"));
     std::fs::write(&config, text).unwrap();
-    let liar_key = SecretKey::from_hex(std::fs::read_to_string(net.home(LIAR).join("node_key")).unwrap().trim()).unwrap();
+    let liar_key =
+        SecretKey::from_hex(std::fs::read_to_string(net.home(LIAR).join("node_key")).unwrap().trim()).unwrap();
     let liar = hex::encode(huxin_types::block::validator_address(&liar_key.public_key()));
     for i in 0..4 {
         net.start(i);
@@ -64,11 +65,7 @@ async fn an_equivocating_validator_is_recorded_and_cannot_stop_or_fork_the_other
     for i in 0..3 {
         net.wait_height(i, 12, Duration::from_secs(120)).await;
     }
-    assert!(
-        net.log(LIAR).contains("misbehaves on purpose"),
-        "the liar runs the byzantine proxy:\n{}",
-        net.log(LIAR)
-    );
+    assert!(net.log(LIAR).contains("misbehaves on purpose"), "the liar runs the byzantine proxy:\n{}", net.log(LIAR));
 
     // Each honest validator recorded the liar's conflicting votes, and only the liar's.
     for i in 0..3 {

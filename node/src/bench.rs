@@ -15,7 +15,7 @@ use hdrhistogram::Histogram;
 use serde_json::json;
 use tokio::sync::Semaphore;
 
-use huxin_types::tx::{AnchorDocument, DealStage, Expiry, TenderRef};
+use huxin_types::tx::{AnchorDocument, Expiry, TenderRef};
 use huxin_types::{Action, ChainId, Hash32, Height, RegionCode, SecretKey, SignedTx, TxBody, TxHash};
 
 use crate::devnet::Manifest;
@@ -71,21 +71,14 @@ pub fn bench_anchor(
         signer: key.public_key(),
         nonce,
         expiry: Expiry::Height(expiry),
-        action: Action::AnchorDocument(AnchorDocument {
-            tender: TenderRef {
+        action: Action::AnchorDocument(AnchorDocument::announcement(
+            TenderRef {
                 region: RegionCode::new(330100)?,
                 project_code: "BENCH".into(),
                 section_code: format!("S{serial}"),
             },
-            stage: DealStage::Announcement,
-            document_hash: Hash32(doc),
-            title: String::new(),
-            deal_code: String::new(),
-            platform_code: String::new(),
-            parties: Vec::new(),
-            experts: Vec::new(),
-            estimated_price_fen: None,
-        }),
+            Hash32(doc),
+        )),
     };
     Ok(body.sign(key))
 }

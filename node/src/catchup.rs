@@ -121,11 +121,8 @@ pub async fn run(args: CatchUpArgs) -> eyre::Result<()> {
 fn write_chain(args: &CatchUpArgs, manifest: &Manifest) -> eyre::Result<u64> {
     let home = &manifest.nodes[0].home;
     let genesis = crate::start::load_genesis(&home.join("genesis.json"))?;
-    let validator_keys: Vec<SecretKey> = manifest
-        .nodes
-        .iter()
-        .map(|n| crate::start::load_key(&n.home.join("node_key")))
-        .collect::<eyre::Result<_>>()?;
+    let validator_keys: Vec<SecretKey> =
+        manifest.nodes.iter().map(|n| crate::start::load_key(&n.home.join("node_key"))).collect::<eyre::Result<_>>()?;
     let bench_keys = load_bench_keys(&args.dir)?;
     let store = Store::open(&home.join("db"), false).wrap_err("opening the first validator's store")?;
     store.init_genesis(&genesis)?;
@@ -165,8 +162,12 @@ fn write_chain(args: &CatchUpArgs, manifest: &Manifest) -> eyre::Result<u64> {
         if let Some((hash, rejection)) = skipped.first() {
             return Err(eyre!("block {height} left out transaction {hash}: {rejection}"));
         }
-        let certificate =
-            huxin_consensus::context::commit_certificate_bytes(&parent.chain_id, height, block.hash().0, &validator_keys);
+        let certificate = huxin_consensus::context::commit_certificate_bytes(
+            &parent.chain_id,
+            height,
+            block.hash().0,
+            &validator_keys,
+        );
         store.persist_block(&block, &certificate, &executed).wrap_err_with(|| format!("persisting block {height}"))?;
         total += block.txs.len() as u64;
         parent = Parent::of(&block.header);

@@ -101,7 +101,10 @@ pub async fn run(args: VerifyArgs) -> eyre::Result<()> {
     eprintln!("the answer's age: {:.1} s (now minus its block's time)", age_ms as f64 / 1000.0);
     if let Some(max) = args.max_age {
         if age_ms > max.saturating_mul(1000) {
-            return Err(eyre!("NOT fresh: the proven block is {:.1} s old; --max-age is {max} s", age_ms as f64 / 1000.0));
+            return Err(eyre!(
+                "NOT fresh: the proven block is {:.1} s old; --max-age is {max} s",
+                age_ms as f64 / 1000.0
+            ));
         }
     }
     println!("{}", serde_json::to_string_pretty(&checked.answer)?);

@@ -277,13 +277,22 @@ impl Client {
         key: &SecretKey,
         path_and_query: &str,
     ) -> Result<T, ClientError> {
-        let audience = self.query_audience().await?;
+        self.signed_get_to(key, &self.query_audience().await?, path_and_query).await
+    }
+
+    /// GET `path_and_query` signed for `audience` (this node's, fetched once by the caller).
+    async fn signed_get_to<T: DeserializeOwned>(
+        &self,
+        key: &SecretKey,
+        audience: &audit::QueryAudience,
+        path_and_query: &str,
+    ) -> Result<T, ClientError> {
         let url = format!("{}{path_and_query}", self.base);
         let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
         let now =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
         let mut request = self.http.get(&url);
-        for (name, value) in audit::sign_query(key, &audience, "GET", path, query, TimestampMs(now)) {
+        for (name, value) in audit::sign_query(key, audience, "GET", path, query, TimestampMs(now)) {
             request = request.header(name, value);
         }
         let response = request.send().await;
@@ -292,6 +301,14 @@ impl Client {
 
     /// A node's whole audit log (signed requests, a page at a time) and the member that anchors it.
     pub async fn audit_log(&self, key: &SecretKey) -> Result<(Option<MemberId>, Vec<AuditEntry>), ClientError> {
+        self.audit_log_to(key, &self.query_audience().await?).await
+    }
+
+    async fn audit_log_to(
+        &self,
+        key: &SecretKey,
+        audience: &audit::QueryAudience,
+    ) -> Result<(Option<MemberId>, Vec<AuditEntry>), ClientError> {
         #[derive(Deserialize)]
         struct Page {
             anchor_member: Option<MemberId>,
@@ -301,7 +318,7 @@ impl Client {
         let mut entries = Vec::new();
         let mut after = 0;
         loop {
-            let page: Page = self.signed_get(key, &format!("/v1/supervisor/audit?after={after}")).await?;
+            let page: Page = self.signed_get_to(key, audience, &format!("/v1/supervisor/audit?after={after}")).await?;
             entries.extend(page.entries);
             match page.next_after {
                 Some(next) if next > after => after = next,
@@ -341,10 +358,11 @@ impl Client {
     /// Fetch a node's audit log and check it: gapless, chained, unedited, and matching every
     /// anchor its member put on the ledger. Gives the log and the number of anchors matched.
     pub async fn check_audit_log(&self, key: &SecretKey) -> Result<AuditCheck, ClientError> {
-        let (member, entries) = self.audit_log(key).await?;
+        let audience = self.query_audience().await?;
+        let (member, entries) = self.audit_log_to(key, &audience).await?;
         let member = member.ok_or_else(|| ClientError::Decode("this node does not anchor its audit log".into()))?;
         let anchors = self.audit_anchors(&member).await?;
-        let matched = audit::check_log(&entries, &anchors, &self.query_audience().await?)?;
+        let matched = audit::check_log(&entries, &anchors, &audience)?;
         Ok(AuditCheck { member, last_anchored: anchors.last().map_or(0, |a| a.0), anchors_matched: matched, entries })
     }
 

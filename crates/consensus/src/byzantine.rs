@@ -48,7 +48,8 @@ pub fn parse<'de, D: serde::Deserializer<'de>>(section: D) -> Result<Misbehaviou
 
 #[cfg(not(feature = "byzantine"))]
 pub fn parse<'de, D: serde::Deserializer<'de>>(_section: D) -> Result<Misbehaviour, String> {
-    Err("[byzantine]: this huxin is built without the `byzantine` feature (a test-only mode); remove the section".into())
+    Err("[byzantine]: this huxin is built without the `byzantine` feature (a test-only mode); remove the section"
+        .into())
 }
 
 /// A value id other than `value`'s (its last byte flipped), for the proxy's conflicting votes.

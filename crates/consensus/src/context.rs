@@ -386,12 +386,7 @@ impl Signer {
 /// The commit certificate `keys` (validators' consensus keys) sign for `block_hash` at `height`
 /// in round 0, in its stored (borsh) form: what a node persists with a decided block. Tools that
 /// write a chain without running consensus (the catch-up benchmark) certify blocks with it.
-pub fn commit_certificate_bytes(
-    chain_id: &ChainId,
-    height: u64,
-    block_hash: [u8; 32],
-    keys: &[SecretKey],
-) -> Vec<u8> {
+pub fn commit_certificate_bytes(chain_id: &ChainId, height: u64, block_hash: [u8; 32], keys: &[SecretKey]) -> Vec<u8> {
     let votes = keys
         .iter()
         .map(|key| {

@@ -214,7 +214,8 @@ pub fn verify_answer(
     let time = match answer.get("time") {
         None => verified.time,
         Some(t) => {
-            let t = t.as_u64().ok_or_else(|| ProofError::Malformed(format!("the answer's time {t} is not a number")))?;
+            let t =
+                t.as_u64().ok_or_else(|| ProofError::Malformed(format!("the answer's time {t} is not a number")))?;
             if t != verified.time.0 {
                 return Err(ProofError::AnswerMismatch(format!(
                     "the answer is evaluated at time {t} ms, the proven block {} at {} ms: only an answer as of its proof's block is vouched for",

@@ -131,8 +131,7 @@ impl Store {
         options.set_max_open_files(512);
         options.increase_parallelism(2);
         let cache = Cache::new_lru_cache(BLOCK_CACHE_BYTES);
-        let cfs =
-            COLUMN_FAMILIES.iter().map(|name| ColumnFamilyDescriptor::new(*name, column_family_options(&cache)));
+        let cfs = COLUMN_FAMILIES.iter().map(|name| ColumnFamilyDescriptor::new(*name, column_family_options(&cache)));
         let db = DB::open_cf_descriptors(&options, path, cfs)?;
         let mut store =
             Self { db, sync_writes, state_latest_version: AtomicU64::new(WRITING), latest: AtomicU64::new(WRITING) };

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use huxin_state::{build_block, Parent};
 use huxin_types::genesis::{Genesis, GenesisMember, GenesisValidator, Role};
-use huxin_types::tx::{AnchorDocument, DealStage, Expiry, TenderRef};
+use huxin_types::tx::{AnchorDocument, Expiry, TenderRef};
 use huxin_types::{Action, ChainId, RegionCode, SecretKey, SignedTx, TimestampMs, TxBody, Uscc};
 
 use super::*;
@@ -40,21 +40,10 @@ fn anchor(nonce: u64) -> SignedTx {
         signer: centre().public_key(),
         nonce,
         expiry: Expiry::Height(Height(10_000)),
-        action: Action::AnchorDocument(AnchorDocument {
-            tender: TenderRef {
-                region: RegionCode::new(330100).unwrap(),
-                project_code: "P".into(),
-                section_code: "S".into(),
-            },
-            stage: DealStage::Announcement,
-            document_hash: Hash32(doc),
-            title: String::new(),
-            deal_code: String::new(),
-            platform_code: String::new(),
-            parties: Vec::new(),
-            experts: Vec::new(),
-            estimated_price_fen: None,
-        }),
+        action: Action::AnchorDocument(AnchorDocument::announcement(
+            TenderRef { region: RegionCode::new(330100).unwrap(), project_code: "P".into(), section_code: "S".into() },
+            Hash32(doc),
+        )),
     }
     .sign(&centre())
 }

@@ -231,6 +231,22 @@ pub struct AnchorDocument {
 }
 
 impl AnchorDocument {
+    /// A bare announcement of `tender`'s document `document_hash`: no title, codes, parties,
+    /// experts or price.
+    pub fn announcement(tender: TenderRef, document_hash: Hash32) -> Self {
+        AnchorDocument {
+            tender,
+            stage: DealStage::Announcement,
+            document_hash,
+            title: String::new(),
+            deal_code: String::new(),
+            platform_code: String::new(),
+            parties: Vec::new(),
+            experts: Vec::new(),
+            estimated_price_fen: None,
+        }
+    }
+
     /// Field-level checks that need no state.
     pub fn check_fields(&self) -> Result<(), String> {
         self.tender.check_fields()?;
@@ -361,21 +377,14 @@ mod tests {
                     signer: key.public_key(),
                     nonce,
                     expiry: Expiry::Height(Height(10)),
-                    action: Action::AnchorDocument(AnchorDocument {
-                        tender: TenderRef {
+                    action: Action::AnchorDocument(AnchorDocument::announcement(
+                        TenderRef {
                             region: crate::RegionCode::new(330100).unwrap(),
                             project_code: "P".into(),
                             section_code: format!("S{nonce}"),
                         },
-                        stage: DealStage::Announcement,
-                        document_hash: crate::Hash32([nonce as u8; 32]),
-                        title: String::new(),
-                        deal_code: String::new(),
-                        platform_code: String::new(),
-                        parties: Vec::new(),
-                        experts: Vec::new(),
-                        estimated_price_fen: None,
-                    }),
+                        crate::Hash32([nonce as u8; 32]),
+                    )),
                 };
                 let mut tx = body.sign(&key);
                 if nonce % 7 == 0 {

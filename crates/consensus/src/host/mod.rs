@@ -25,8 +25,8 @@ use std::time::Duration;
 
 use eyre::eyre;
 use malachitebft_app_channel::app::engine::host::{HeightParams, Next};
-use malachitebft_app_channel::app::types::core::{LinearTimeouts, Round};
 use malachitebft_app_channel::app::streaming::StreamContent;
+use malachitebft_app_channel::app::types::core::{LinearTimeouts, Round};
 use malachitebft_app_channel::app::types::{LocallyProposedValue, PeerId};
 use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
 use serde::{Deserialize, Serialize};
