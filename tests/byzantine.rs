@@ -6,7 +6,8 @@
 //!   in `/v1/status` (who, at which height) and in `/metrics` (`huxin_equivocations_total`);
 //! - blocks timed a year ahead or a year behind: voted down, never decided;
 //! - sync answers with corrupted block bytes (under the genuine certificates): a wiped honest
-//!   validator still catches up, from the others, and agrees.
+//!   validator still catches up, from the others, and agrees;
+//! - proposal streams for rounds and heights it does not propose: refused at their first part.
 
 mod support;
 
@@ -149,4 +150,28 @@ async fn corrupted_sync_answers_do_not_stop_a_validator_catching_up() {
     }
     let log = net.log(wiped);
     assert!(!log.contains("panicked"), "the wiped node panicked:\n{log}");
+}
+
+/// A validator that streams a block of its own at every round it does not propose (for that
+/// round, the next, the next height and one past the horizon): the honest validators refuse
+/// each stream at its first part (counted in `huxin_proposal_streams_refused_total`), keep no
+/// more than the horizon allows, and go on finalising the same blocks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_out_of_turn_are_refused() {
+    let (net, _) = start_with_liar("stream_out_of_turn = true");
+    for i in 0..3 {
+        net.wait_height(i, 12, Duration::from_secs(120)).await;
+    }
+    assert!(net.log(LIAR).contains("streaming out of turn"), "the liar never streamed:\n{}", net.log(LIAR));
+    for i in 0..3 {
+        let refused = counter(&net, i, "huxin_proposal_streams_refused_total").await;
+        assert!(refused > 0.0, "node {i} refused none of the liar's streams");
+        let open = counter(&net, i, "huxin_proposal_streams_open").await;
+        assert!(open <= 8.0, "node {i} holds {open} streams open");
+        let log = net.log(i);
+        assert!(!log.contains("panicked"), "node {i} panicked:\n{log}");
+        assert!(log.contains("is not the proposer of height"), "node {i} never refused an out-of-turn stream");
+        assert!(log.contains("more than 2 past"), "node {i} never refused a stream past the horizon");
+    }
+    honest_agree(&net, 12).await;
 }

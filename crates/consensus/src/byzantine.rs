@@ -30,6 +30,10 @@ pub struct HostLies {
     /// the genuine commit certificate.
     #[serde(default)]
     pub corrupt_sync_answers: bool,
+    /// At every round this validator does not propose, stream a block of its own for that
+    /// round, the next one, the next height and a height past the admission horizon.
+    #[serde(default)]
+    pub stream_out_of_turn: bool,
 }
 
 /// Without the `byzantine` feature no misbehaviour can be configured.

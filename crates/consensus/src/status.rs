@@ -27,6 +27,7 @@ pub struct Metrics {
     pub gossip_rejected: Counter,
     pub proposals_invalid: Counter,
     pub proposal_streams_open: Gauge,
+    pub proposal_streams_refused: Counter,
     pub equivocations: Counter,
     pub consensus_peers: Gauge,
     pub consensus_validator_peers: Gauge,
@@ -69,6 +70,11 @@ impl Metrics {
                 "proposal_streams_open",
                 "Proposal streams being reassembled",
                 self.proposal_streams_open.clone(),
+            );
+            r.register(
+                "proposal_streams_refused",
+                "Proposal streams refused (not that round's proposer, past the horizon, or too many open)",
+                self.proposal_streams_refused.clone(),
             );
             r.register("consensus_peers", "Peers connected on the consensus network", self.consensus_peers.clone());
             r.register(

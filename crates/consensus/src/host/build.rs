@@ -89,4 +89,38 @@ impl Host {
         info!(%height, %round, txs = block.txs.len(), hash = %block.hash(), "built proposal");
         Ok(block)
     }
+
+    /// The out-of-turn lie (see [`crate::byzantine::HostLies::stream_out_of_turn`]): stream an
+    /// empty block of this validator's for a round it does not propose, the next round, the next
+    /// height and a height past the horizon.
+    #[cfg(feature = "byzantine")]
+    pub(super) async fn stream_out_of_turn(
+        &mut self,
+        channels: &mut malachitebft_app_channel::Channels<crate::context::HuxinContext>,
+        height: Height,
+        round: Round,
+    ) -> eyre::Result<()> {
+        let parent = self.parent(self.latest()?)?;
+        let time = self.proposal_time(&parent);
+        let (block, _, _) = build_block(
+            self.store.as_ref(),
+            &parent,
+            self.public_key.to_huxin(),
+            time,
+            std::iter::empty(),
+            0,
+            self.config.block_bytes_max,
+            &|_| true,
+        )
+        .map_err(|e| eyre!("building an out-of-turn block: {e}"))?;
+        let next_round = Round::new(round.as_u32().unwrap_or(0) + 1);
+        let far = Height(height.0 + super::proposals::PROPOSAL_HEIGHTS_AHEAD_MAX + 5);
+        for (h, r) in
+            [(height, round), (height, next_round), (Height(height.0 + 1), Round::new(0)), (far, Round::new(0))]
+        {
+            info!(height = %h, round = %r, "byzantine: streaming out of turn");
+            self.publish(channels, h, r, Round::Nil, &block).await?;
+        }
+        Ok(())
+    }
 }

@@ -267,6 +267,10 @@ impl Host {
                     if reply_value.send(values).is_err() {
                         error!("StartedRound reply dropped");
                     }
+                    #[cfg(feature = "byzantine")]
+                    if self.lies.stream_out_of_turn && proposer != self.address {
+                        self.stream_out_of_turn(channels, height, round).await?;
+                    }
                 }
 
                 AppMsg::GetValue { height, round, timeout, reply } => {
@@ -331,6 +335,7 @@ impl Host {
                         Ok(None) => None,
                         Err(e) => {
                             warn!(%from, error = %e, "proposal stream dropped");
+                            self.metrics.proposal_streams_refused.inc();
                             None
                         }
                     };
