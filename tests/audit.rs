@@ -208,4 +208,32 @@ async fn signed_supervisor_queries_are_logged_anchored_and_tamper_evident() {
         Err(ClientError::Audit(AuditLogError::Unsigned { seq })) => assert_eq!(seq, made_up_seq),
         other => panic!("a made-up entry went unnoticed: {other:?}"),
     }
+
+    // Regression: a node without an anchor key served supervisor queries from a log nobody
+    // anchors (its operator could rewrite it whole). By default it now serves none; serving
+    // them unanchored takes an explicit `allow_unanchored`.
+    let config = net.home(1).join("config.toml");
+    let anchored = std::fs::read_to_string(&config).unwrap();
+    let reconfigure = |net: &mut Net, text: String| {
+        net.stop(1);
+        std::fs::write(&config, text).unwrap();
+        net.start(1);
+    };
+    let unanchored: String = anchored
+        .lines()
+        .filter(|l| !l.starts_with("anchor_key") && !l.starts_with("allow_unanchored"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(unanchored, anchored, "the devnet config names an anchor key");
+    reconfigure(&mut net, unanchored.clone());
+    let h = net.height(0).await.unwrap();
+    net.wait_height(1, h, Duration::from_secs(60)).await;
+    let err = net.client(1).signed_get::<Value>(&supervisor, path).await.unwrap_err();
+    assert!(err.to_string().contains("audit_unanchored"), "{err}");
+    let allowed = unanchored.replace("[audit]\n", "[audit]\nallow_unanchored = true\n");
+    assert_ne!(allowed, unanchored);
+    reconfigure(&mut net, allowed);
+    net.wait_height(1, h, Duration::from_secs(60)).await;
+    let full: Value = net.client(1).signed_get(&supervisor, path).await.unwrap();
+    assert_eq!(full["records"].as_array().unwrap().len(), 2, "{full}");
 }

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use huxin_client::{verify_answer, ProofError, ProvableQuery};
-use huxin_types::credit::RecordCredit;
+use huxin_types::credit::{RecordCredit, RevokeCredit};
 use huxin_types::genesis::Genesis;
 use huxin_types::governance::{ProposalAction, Propose, Vote};
 use huxin_types::identity::SubjectId;
@@ -42,6 +42,53 @@ fn cli_verify(net: &Net, answer: &Value, query: &[&str]) -> (bool, String) {
     (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
+/// Regression: blocks, transaction lookups and events showed every credit action's payload (a
+/// revoked penalty's facts, a pending one's subject) to anyone. The public sees a credit action's
+/// kind, signer, nonce and outcome code; its signer and supervisors read it whole, signed.
+async fn public_views_withhold_credit_actions(net: &Net, record_hash: Hash32, record: &RecordCredit) {
+    let supervisor = net.member_key("supervisor");
+    let path = format!("/v1/txs/{record_hash}");
+    let public = net.client(1).get_json(&path).await.unwrap();
+    assert_eq!((public["tx"].clone(), public["withheld"]["kind"].clone()), (json!(null), json!("record_credit")));
+    assert_eq!(public["outcome"], json!("applied"), "{public}");
+    let height = public["height"].as_u64().unwrap();
+    let block = net.client(1).get_json(&format!("/v1/blocks/{height}")).await.unwrap();
+    let txs = block["txs"].as_array().unwrap();
+    let listed = txs.iter().find(|t| t["hash"] == json!(record_hash.to_string())).expect("the record in its block");
+    assert_eq!(
+        (listed["tx"].clone(), listed["withheld"]["signer"].clone()),
+        (json!(null), json!(supervisor.public_key().to_string()))
+    );
+    let mut events = support::Stream::open(
+        &format!("{}/v1/events?kinds=record_credit,revoke_credit&from_height=1", net.api(1)),
+        None,
+    )
+    .await;
+    for _ in 0..4 {
+        let (_, kind, data) = events.next(Duration::from_secs(10)).await.expect("a credit event");
+        assert!(kind.ends_with("_credit"), "{kind}");
+        assert_eq!((data["action"].clone(), data["subjects"].clone()), (json!(null), json!([])), "{data}");
+    }
+    for shown in [public.to_string(), block.to_string()] {
+        assert!(!shown.contains(&record.decision_no) && !shown.contains(&record.facts), "{shown}");
+    }
+
+    // A rejected credit action keeps its code and loses its reason in public.
+    let (again, outcome) = net.send(3, "supervisor", Action::RecordCredit(record.clone())).await;
+    let again = huxin_types::TxHash(again.0);
+    assert_eq!(outcome["rejected"]["code"], "conflict", "{outcome}");
+    assert!(!outcome.to_string().contains("already recorded"), "{outcome}");
+
+    // The signer reads both whole (audited: it is a supervisor); another member may not.
+    let whole: Value = net.client(1).signed_get(&supervisor, &path).await.unwrap();
+    assert_eq!(whole["tx"]["body"]["action"]["record_credit"]["decision_no"], json!(record.decision_no), "{whole}");
+    let whole = net.client(1).tx_signed(&supervisor, &again).await.unwrap();
+    let reason = whole.outcome.unwrap()["rejected"]["reason"].as_str().unwrap_or_default().to_owned();
+    assert!(reason.contains("already recorded"), "{reason}");
+    let err = net.client(1).tx_signed(&net.member_key("hangzhou"), &again).await.unwrap_err();
+    assert!(err.to_string().contains("forbidden"), "{err}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proven_answers_verify_and_every_tampering_fails() {
     let net = Net::start_all(4).await;
@@ -58,10 +105,29 @@ async fn proven_answers_verify_and_every_tampering_fails() {
         );
     }
 
+    // A third record, revoked: the public answer and its proof carry nothing of it.
+    let revoked = penalty(&a, "甬发改罚〔2026〕9号");
+    let revoked_id = revoked.record_id();
+    let (record_hash, outcome) = net.send(3, "supervisor", Action::RecordCredit(revoked.clone())).await;
+    assert_eq!(outcome, json!("applied"));
+    let revoke = Action::RevokeCredit(RevokeCredit { record_id: revoked_id, reason: "错误录入".into() });
+    assert_eq!(net.send(3, "supervisor", revoke).await.1, json!("applied"));
+    public_views_withhold_credit_actions(&net, record_hash, &revoked).await;
+
     // The honest answer of node 2 proves out, with both records.
     let credit = ProvableQuery::Credit(subject.clone());
     let proven = net.client(2).proven(&credit, &genesis).await.unwrap();
     assert_eq!(proven.answer["records"].as_array().unwrap().len(), 2, "{}", proven.answer);
+    let raw = net.client(2).get_json(&format!("{}?proof=true", credit.path())).await.unwrap();
+    for entry in raw["proof"]["entries"].as_array().unwrap() {
+        let value = hex::decode(entry["value"].as_str().unwrap_or_default()).unwrap();
+        let needle = "9号".as_bytes();
+        assert!(
+            !value.windows(needle.len()).any(|w| w == needle),
+            "a proof entry carries the revoked record: key {}",
+            entry["key"]
+        );
+    }
     assert_eq!(proven.verified.total_power, 4, "four validators of power 1");
     assert!(proven.verified.signed_power >= 3);
     let raw = net.client(2).get_json(&format!("{}?proof=true", credit.path())).await.unwrap();

@@ -18,7 +18,12 @@
 //! - repair: only negative records, by the member that recorded it or a supervisor, only once the
 //!   severity's minimum window has passed since publication start; revocation of an erroneous
 //!   record: by the same members, any time. Either keeps the record in history, marked;
-//! - a record is *active* at T when not repaired or revoked and publication_start ≤ T < end.
+//! - a record is *active* at T when not repaired or revoked and publication_start ≤ T < end;
+//! - beside the complete list, the subject's *public list* holds the id and publication window of
+//!   each record never repaired or revoked ([`PublicEntry`]); a repair or revocation takes the
+//!   record off it. Public answers (history, score) read that list and only the records published
+//!   at their time, so a proof of a public answer never carries the content of a pending,
+//!   expired, repaired or revoked record: only the windows of unwithdrawn ones.
 
 use serde::{Deserialize, Serialize};
 
@@ -100,6 +105,44 @@ impl CreditRecord {
     pub fn is_public(&self, time: TimestampMs) -> bool {
         self.repaired.is_none() && self.revoked.is_none() && self.is_active(time)
     }
+}
+
+/// A record on the subject's public list: enough to tell whether it is published at a time
+/// without reading it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicEntry {
+    pub id: Hash32,
+    pub publication_start: TimestampMs,
+    pub publication_end: TimestampMs,
+}
+
+impl PublicEntry {
+    fn is_published(&self, time: TimestampMs) -> bool {
+        self.publication_start <= time && time < self.publication_end
+    }
+}
+
+fn public_list(state: &dyn KvState, subject: &SubjectId) -> Vec<PublicEntry> {
+    state.get(&keys::credit_public(subject)).map(|b| decode_record(&b, "public credit list")).unwrap_or_default()
+}
+
+/// Take `id` off its subject's public list (a repair or revocation).
+fn withdraw(state: &mut dyn KvState, subject: &SubjectId, id: &Hash32) {
+    let mut list = public_list(state, subject);
+    list.retain(|e| e.id != *id);
+    state.put(keys::credit_public(subject), codec::encode(&list));
+}
+
+/// The records about `subject` public at `time` (see [`CreditRecord::is_public`]), in the order
+/// recorded. Reads the public list and the published records only: the state a proof of this
+/// answer carries holds no hidden record.
+pub fn public_records(state: &dyn KvState, subject: &SubjectId, time: TimestampMs) -> Vec<CreditRecord> {
+    public_list(state, subject)
+        .iter()
+        .filter(|e| e.is_published(time))
+        .filter_map(|e| record(state, &e.id))
+        .filter(|r| r.is_public(time))
+        .collect()
 }
 
 pub fn window(params: &Params, severity: Severity) -> Window {
@@ -197,6 +240,9 @@ pub fn record_credit(ctx: &TxContext, state: &mut dyn KvState, r: &RecordCredit)
     };
     state.put(keys::credit_record(&id), codec::encode(&stored));
     state.put(keys::credit_list(&r.subject), codec::encode(&ids));
+    let mut public = public_list(state, &r.subject);
+    public.push(PublicEntry { id, publication_start: r.publication_start, publication_end: r.publication_end });
+    state.put(keys::credit_public(&r.subject), codec::encode(&public));
     Ok(())
 }
 
@@ -256,6 +302,7 @@ pub fn repair(ctx: &TxContext, state: &mut dyn KvState, r: &RepairCredit) -> Res
     }
     stored.repaired = Some(mark(ctx, &r.reason, Some(r.evidence_hash)));
     state.put(keys::credit_record(&r.record_id), codec::encode(&stored));
+    withdraw(state, &stored.record.subject, &r.record_id);
     Ok(())
 }
 
@@ -264,6 +311,7 @@ pub fn revoke(ctx: &TxContext, state: &mut dyn KvState, r: &RevokeCredit) -> Res
     let mut stored = markable(ctx, state, &r.record_id)?;
     stored.revoked = Some(mark(ctx, &r.reason, None));
     state.put(keys::credit_record(&r.record_id), codec::encode(&stored));
+    withdraw(state, &stored.record.subject, &r.record_id);
     Ok(())
 }
 
@@ -293,7 +341,7 @@ pub fn score(state: &dyn KvState, subject: &SubjectId, time: TimestampMs) -> Sco
     let mut items = vec![ScoreItem { record_id: None, what: "base".into(), points: i64::from(p.base) }];
     let mut commendations: i64 = 0;
     let (mut eval_sum, mut eval_count) = (0i64, 0i64);
-    for r in history(state, subject).iter().filter(|r| r.is_public(time)) {
+    for r in &public_records(state, subject, time) {
         let kind = r.record.kind;
         if kind.is_negative() {
             let points = match r.record.severity {

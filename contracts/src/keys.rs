@@ -75,6 +75,13 @@ pub fn credit_list(subject: &SubjectId) -> Vec<u8> {
     format!("credit_list/{}", subject.key()).into_bytes()
 }
 
+/// The publication windows of a subject's records never repaired or revoked, in the order
+/// recorded: what a public answer reads (and proves) instead of every record, so a proof never
+/// carries a withdrawn or unpublished record's content.
+pub fn credit_public(subject: &SubjectId) -> Vec<u8> {
+    format!("credit_public/{}", subject.key()).into_bytes()
+}
+
 /// How many credit records a member has recorded about a subject (its quota, see
 /// [`crate::credit::RECORDER_RECORDS_MAX`]).
 pub fn credit_count(subject: &SubjectId, member: &MemberId) -> Vec<u8> {

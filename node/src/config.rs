@@ -118,11 +118,15 @@ pub struct AuditConfig {
     pub anchor_key: Option<String>,
     /// How often the node anchors the log's head when it has grown.
     pub anchor_interval_ms: u64,
+    /// Without an anchor key the node serves no supervisor query (503 `audit_unanchored`): an
+    /// unanchored log can be rewritten whole. `true` serves them anyway, unanchored.
+    #[serde(default)]
+    pub allow_unanchored: bool,
 }
 
 impl Default for AuditConfig {
     fn default() -> Self {
-        Self { anchor_key: None, anchor_interval_ms: 60_000 }
+        Self { anchor_key: None, anchor_interval_ms: 60_000, allow_unanchored: false }
     }
 }
 

@@ -198,7 +198,11 @@ pub fn create(
             timeouts: crate::config::Timeouts::loopback(),
             blocks: Default::default(),
             mempool: Default::default(),
-            audit: AuditConfig { anchor_key: Some("audit_key".into()), anchor_interval_ms: 2_000 },
+            audit: AuditConfig {
+                anchor_key: Some("audit_key".into()),
+                anchor_interval_ms: 2_000,
+                allow_unanchored: false,
+            },
             api: Default::default(),
             byzantine: None,
         };

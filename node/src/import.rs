@@ -354,15 +354,18 @@ pub async fn run(args: ImportArgs) -> eyre::Result<()> {
             }
         }
         let outcomes = wait_resolved(&client, &hashes, expiry_height).await?;
-        for (line, outcome) in lines.iter().zip(outcomes) {
+        for ((line, hash), outcome) in lines.iter().zip(&hashes).zip(outcomes) {
             match outcome {
                 Some(o) if o == json!("applied") => *tally.entry("imported").or_default() += 1,
                 Some(o) if o["rejected"]["code"] == "conflict" => {
                     *tally.entry("already on the ledger").or_default() += 1
                 }
-                Some(o) => {
+                Some(_) => {
                     *tally.entry("rejected").or_default() += 1;
-                    rejected.push((*line, o["rejected"]["reason"].as_str().unwrap_or_default().to_owned()));
+                    // The public status withholds a credit action's reason; the signer reads it.
+                    let whole = client.tx_signed(&key, hash).await?;
+                    let reason = whole.outcome.as_ref().and_then(|o| o["rejected"]["reason"].as_str());
+                    rejected.push((*line, reason.unwrap_or_default().to_owned()));
                 }
                 None => return Err(eyre!("{what} {line} expired without being included; run the import again")),
             }

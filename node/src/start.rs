@@ -210,8 +210,14 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
         }
         None => None,
     };
+    if anchor_member.is_none() {
+        match config.audit.allow_unanchored {
+            true => warn!("the audit log is not anchored on the ledger ([audit] allow_unanchored): supervisor queries are served unanchored"),
+            false => warn!("the audit log is not anchored on the ledger ([audit] anchor_key unset, or not a member's key): supervisor queries are refused"),
+        }
+    }
     let audit = Arc::new(
-        huxin_api::supervisor::AuditLog::open(store.clone(), anchor_member)
+        huxin_api::supervisor::AuditLog::open(store.clone(), anchor_member, config.audit.allow_unanchored)
             .map_err(|e| eyre!("opening the audit log: {}", e.message))?,
     );
     if let Some(key) = anchor_key {

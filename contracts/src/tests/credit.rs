@@ -253,3 +253,61 @@ fn a_repaired_record_is_public_at_no_time() {
     assert!(!record.is_public(TimestampMs(50 * DAY)));
     assert_eq!(contract::score(&state, &subject, TimestampMs(50 * DAY)).score, 80, "no deduction at a past time");
 }
+
+/// The keys a public answer reads, to check what a proof of it would carry.
+struct Reads<'a>(&'a Memory, std::cell::RefCell<Vec<Vec<u8>>>);
+
+impl KvState for Reads<'_> {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.1.borrow_mut().push(key.to_vec());
+        self.0.get(key)
+    }
+    fn put(&mut self, _: Vec<u8>, _: Vec<u8>) {}
+    fn delete(&mut self, _: Vec<u8>) {}
+}
+
+/// Regression: a public answer (history, score) read every record of the subject, so its proof
+/// carried the content of pending, expired, repaired and revoked records. It now reads the
+/// public list and the published records only.
+#[test]
+fn a_public_answer_reads_no_hidden_record() {
+    let (mut state, k) = regions();
+    let (hangzhou, supervisor) = (&k[0], &k[3]);
+    let subject = org("91330100MA0000001");
+    let dishonest = |no: &str, start: u64| {
+        let mut r = penalty(no, Severity::General, start, 200);
+        r.kind = CreditKind::DishonestConduct;
+        r
+    };
+    let published = dishonest("PUB", 0);
+    let pending = dishonest("PENDING", 400 * DAY);
+    let expired = dishonest("EXPIRED", 0);
+    let expired = RecordCredit { publication_end: TimestampMs(100 * DAY), ..expired };
+    let repaired = dishonest("REPAIRED", 0);
+    let revoked = dishonest("REVOKED", 0);
+    for r in [&published, &pending, &expired, &repaired, &revoked] {
+        run_at(&mut state, hangzhou, 0, Action::RecordCredit(r.clone())).unwrap();
+    }
+    let repair =
+        RepairCredit { record_id: repaired.record_id(), reason: "整改完成".into(), evidence_hash: Hash32([8; 32]) };
+    run_at(&mut state, hangzhou, 120 * DAY, Action::RepairCredit(repair)).unwrap();
+    let revoke = RevokeCredit { record_id: revoked.record_id(), reason: "错误".into() };
+    run_at(&mut state, supervisor, 120 * DAY, Action::RevokeCredit(revoke)).unwrap();
+
+    let now = TimestampMs(150 * DAY);
+    let reads = Reads(&state, Default::default());
+    let public = contract::public_records(&reads, &subject, now);
+    assert_eq!(public.iter().map(|r| r.record.decision_no.as_str()).collect::<Vec<_>>(), ["PUB"]);
+    contract::score(&reads, &subject, now);
+    let read = reads.1.into_inner();
+    assert!(read.contains(&keys::credit_record(&published.record_id())));
+    for hidden in [&pending, &expired, &repaired, &revoked] {
+        assert!(
+            !read.contains(&keys::credit_record(&hidden.record_id())),
+            "{} was read by a public answer",
+            hidden.decision_no
+        );
+    }
+    // The complete history keeps every record for supervisors.
+    assert_eq!(contract::history(&state, &subject).len(), 5);
+}

@@ -1,6 +1,7 @@
 //! `GET /v1/events`: server-sent events for finalised, applied transactions — anchors,
 //! attestations, credit records, blacklist entries, guarantee steps, governance — with filters
-//! and resumption.
+//! and resumption. A credit action's event says its kind and hash only (no action, no subjects:
+//! see [`crate::public`]).
 //!
 //! Each event's SSE id is `height:index`; a client resumes with `Last-Event-ID` (or
 //! `from_height`) and gets every later event, replayed from the store, then live ones. Each
@@ -26,7 +27,7 @@ use axum::Extension;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
-use huxin_contracts::{credit, guarantee, registry};
+use huxin_contracts::{guarantee, registry};
 use huxin_state::StateView;
 use huxin_types::identity::{BlacklistScope, SubjectId};
 use huxin_types::{Action, Height, Outcome, RegionCode};
@@ -183,9 +184,8 @@ fn describe(
             }
         }
         Action::LiftBlacklist(l) => subjects.push(l.subject.clone()),
-        Action::RecordCredit(r) => subjects.push(r.subject.clone()),
-        Action::RepairCredit(r) => subjects.extend(credit::record(view, &r.record_id).map(|c| c.record.subject)),
-        Action::RevokeCredit(r) => subjects.extend(credit::record(view, &r.record_id).map(|c| c.record.subject)),
+        // Withheld from the public view (see crate::public).
+        Action::RecordCredit(_) | Action::RepairCredit(_) | Action::RevokeCredit(_) => {}
         Action::IssueGuarantee(g) => {
             regions.push(g.tender.region);
             subjects.push(SubjectId::Organisation(g.applicant.clone()));
@@ -219,6 +219,7 @@ fn block_events(s: &ApiState, height: Height) -> Result<Vec<Event>, String> {
             continue;
         }
         let signer_region = registry::signer_member(&view, &tx.body.signer).ok().map(|m| m.region);
+        let withheld = crate::public::is_withheld(&tx.body.action);
         let (regions, national, subjects) = describe(&view, signer_region, &tx.body.action);
         events.push(Event {
             height,
@@ -229,7 +230,7 @@ fn block_events(s: &ApiState, height: Height) -> Result<Vec<Event>, String> {
             regions,
             national,
             subjects,
-            action: tx.body.action.clone(),
+            action: (!withheld).then(|| tx.body.action.clone()),
         });
     }
     match view.read_error() {

@@ -7,14 +7,18 @@
 //!
 //! The API reads the store directly and reaches the rest of the node through [`NodeApi`].
 
+mod blocks;
 mod dashboard;
 mod error;
 pub mod events;
 pub mod openapi;
+pub mod public;
 pub mod query;
 mod routes;
 pub mod stats;
+mod status;
 pub mod supervisor;
+mod txs;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,11 +26,11 @@ use std::sync::Arc;
 use huxin_store::Store;
 use huxin_types::{ChainId, PublicKey, Rejection, SignedTx, TxHash};
 
+pub use blocks::BlockView;
 pub use error::ApiError;
-pub use routes::{
-    router, BlockView, PrepareRequest, PrepareResponse, SignerView, StatusView, SubmitRequest, SubmitResponse,
-    TxStatusView,
-};
+pub use routes::router;
+pub use status::StatusView;
+pub use txs::{PrepareRequest, PrepareResponse, SignerView, SubmitRequest, SubmitResponse, TxStatusView};
 
 /// Largest request body accepted.
 pub const BODY_BYTES_MAX: usize = 64 * 1024;

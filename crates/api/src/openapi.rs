@@ -5,7 +5,7 @@
 use utoipa::OpenApi;
 
 use crate::error::ERROR_CODES;
-use crate::{events, query, routes, stats, supervisor};
+use crate::{blocks, events, query, stats, status, supervisor, txs};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -15,15 +15,15 @@ use crate::{events, query, routes, stats, supervisor};
             Every error answer is `{\"error\": {\"code\", \"message\"}}`; the codes are listed below."
     ),
     paths(
-        routes::status,
-        routes::prepare,
-        routes::submit,
-        routes::submit_batch,
-        routes::tx_status,
-        routes::block,
-        routes::latest_block,
-        routes::signer,
-        routes::metrics,
+        status::status,
+        txs::prepare,
+        txs::submit,
+        txs::submit_batch,
+        txs::tx_status,
+        blocks::block,
+        blocks::latest_block,
+        txs::signer,
+        status::metrics,
         query::signer_txs,
         query::credit_list,
         query::guarantee_list,

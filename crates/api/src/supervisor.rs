@@ -2,7 +2,8 @@
 //! node's append-only audit log of them.
 //!
 //! A request is accepted when its three headers (`huxin_types::audit`) carry a supervisor
-//! member's key, a time within [`QUERY_SIGNATURE_WINDOW_MS`] of this node's clock, and a valid
+//! member's key (any active member's, for reading its own withheld transactions on
+//! `GET /v1/txs/{hash}`, see [`crate::public`]), a time within [`QUERY_SIGNATURE_WINDOW_MS`] of this node's clock, and a valid
 //! signature over method, path, query and time that was not used before. Anything else is 401
 //! (403 for a key that is not an active supervisor's) with the reason.
 //!
@@ -27,10 +28,10 @@ pub use huxin_state::queries::{AuditPage, FullCreditView};
 use huxin_state::StateView;
 use huxin_store::Store;
 use huxin_types::audit::{
-    query_message, AuditEntry, QueryAudience, HEADER_KEY, HEADER_SIGNATURE, HEADER_TIME, QUERY_SIGNATURE_WINDOW_MS,
-    QUERY_TARGET_BYTES_MAX,
+    check_signed_query, AuditEntry, QueryAudience, QueryHeaderError, SignedQuery, HEADER_KEY, HEADER_SIGNATURE,
+    HEADER_TIME, QUERY_SIGNATURE_WINDOW_MS,
 };
-use huxin_types::crypto::{Domain, PublicKey, Signature};
+use huxin_types::crypto::{PublicKey, Signature};
 use huxin_types::genesis::Role;
 use huxin_types::identity::SubjectId;
 use huxin_types::{codec, Hash32, Height, MemberId, TimestampMs};
@@ -53,11 +54,18 @@ pub struct AuditLog {
     seen: Mutex<SeenSignatures>,
     /// The member whose key anchors this log on the ledger, if the node anchors.
     pub anchor_member: Option<MemberId>,
+    /// Serve supervisor queries even though the log is not anchored (an operator's explicit
+    /// choice: `[audit] allow_unanchored`).
+    pub unanchored_allowed: bool,
 }
 
 impl AuditLog {
     /// Resume the log from the store.
-    pub fn open(store: std::sync::Arc<Store>, anchor_member: Option<MemberId>) -> Result<Self, ApiError> {
+    pub fn open(
+        store: std::sync::Arc<Store>,
+        anchor_member: Option<MemberId>,
+        unanchored_allowed: bool,
+    ) -> Result<Self, ApiError> {
         let head = match store.audit_last()? {
             Some(bytes) => {
                 let e: AuditEntry = codec::decode_stored(&bytes, usize::MAX)
@@ -71,6 +79,7 @@ impl AuditLog {
             head: Mutex::new(head),
             seen: Mutex::new((VecDeque::new(), BTreeSet::new())),
             anchor_member,
+            unanchored_allowed,
         })
     }
 
@@ -100,7 +109,7 @@ impl AuditLog {
     /// Append an entry for an answered request.
     fn append(
         &self,
-        who: &Supervisor,
+        who: &SignedReader,
         method: &str,
         target: &str,
         status: u16,
@@ -132,10 +141,11 @@ fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
-/// An authenticated supervisor, with what it signed.
-pub struct Supervisor {
+/// A member that signed a request, with what it signed.
+pub struct SignedReader {
     pub key: PublicKey,
     pub member: MemberId,
+    pub role: Role,
     pub signed_time: TimestampMs,
     pub signature: Signature,
 }
@@ -144,33 +154,33 @@ fn unauthorized(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str, ApiError> {
-    headers
-        .get(name)
-        .ok_or_else(|| unauthorized(format!("missing header {name}: supervisor queries must be signed")))?
-        .to_str()
-        .map_err(|_| unauthorized(format!("header {name} is not text")))
+/// True when the request carries a signature key header (it asks to be read as signed).
+pub fn is_signed(headers: &HeaderMap) -> bool {
+    headers.contains_key(HEADER_KEY)
 }
 
-/// Check a signed request (see the module docs).
-pub fn authenticate(s: &ApiState, method: &Method, uri: &Uri, headers: &HeaderMap) -> Result<Supervisor, ApiError> {
-    let key: PublicKey = header(headers, HEADER_KEY)?
-        .parse()
-        .map_err(|e| unauthorized(format!("{HEADER_KEY} is not a public key: {e}")))?;
-    let time: u64 = header(headers, HEADER_TIME)?
-        .parse()
-        .map_err(|_| unauthorized(format!("{HEADER_TIME} is not a time in ms")))?;
-    let signature: Signature = header(headers, HEADER_SIGNATURE)?
-        .parse()
-        .map_err(|e| unauthorized(format!("{HEADER_SIGNATURE} is not a signature: {e}")))?;
-    let target_len = uri.path_and_query().map_or(0, |p| p.as_str().len());
-    if target_len > QUERY_TARGET_BYTES_MAX {
-        return Err(ApiError::bad_request(
-            "bad_query",
-            format!("the request target is {target_len} bytes; at most {QUERY_TARGET_BYTES_MAX}"),
-        ));
-    }
-    let now = now_ms();
+/// Check a signed request by any active member (see the module docs); the signature is
+/// remembered, so it serves once.
+pub fn authenticate_member(
+    s: &ApiState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<SignedReader, ApiError> {
+    let audience = QueryAudience { chain_id: s.chain_id.clone(), node_key: s.node_key };
+    let raw = |name: &str| headers.get(name).map(|v| v.as_bytes());
+    let SignedQuery { key, time, signature } = check_signed_query(
+        &audience,
+        method.as_str(),
+        uri.path(),
+        uri.query().unwrap_or(""),
+        [raw(HEADER_KEY), raw(HEADER_TIME), raw(HEADER_SIGNATURE)],
+    )
+    .map_err(|e| match e {
+        QueryHeaderError::TargetTooLong(_) => ApiError::bad_request("bad_query", e.to_string()),
+        e => unauthorized(e.to_string()),
+    })?;
+    let (now, time) = (now_ms(), time.0);
     if time < s.started_ms {
         return Err(unauthorized(format!(
             "the signed time {time} is before this node started ({}): a request signed before a restart could be a replay; sign it afresh",
@@ -183,28 +193,40 @@ pub fn authenticate(s: &ApiState, method: &Method, uri: &Uri, headers: &HeaderMa
             time.abs_diff(now)
         )));
     }
-    let audience = QueryAudience { chain_id: s.chain_id.clone(), node_key: s.node_key };
-    let message = query_message(&audience, method.as_str(), uri.path(), uri.query().unwrap_or(""), TimestampMs(time));
-    key.verify(Domain::Query, &message, &signature).map_err(|_| {
-        unauthorized(format!(
-            "the signature does not verify for key {key} over {:?}",
-            String::from_utf8_lossy(&message)
-        ))
-    })?;
     let height = s.store.latest_height()?.unwrap_or(Height(0));
     let view = StateView::new(s.store.as_ref(), height.0);
     let member = registry::signer_member(&view, &key).map_err(|r| unauthorized(r.reason))?;
-    if member.role != Role::Supervisor {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!("{} is a {}; only supervisors may use this endpoint", member.name, member.role.as_str()),
-        ));
-    }
     if !s.audit.first_use(now, signature)? {
         return Err(unauthorized("this signature was used before: sign each request afresh (replay refused)"));
     }
-    Ok(Supervisor { key, member: member.id, signed_time: TimestampMs(time), signature })
+    Ok(SignedReader { key, member: member.id, role: member.role, signed_time: TimestampMs(time), signature })
+}
+
+/// Check a signed supervisor request (see the module docs): 403 for another member's key.
+pub fn authenticate(s: &ApiState, method: &Method, uri: &Uri, headers: &HeaderMap) -> Result<SignedReader, ApiError> {
+    if s.audit.anchor_member.is_none() && !s.audit.unanchored_allowed {
+        // An unanchored log can be rewritten whole by the node's operator: by default such a
+        // node serves no supervisor query.
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "audit_unanchored",
+            "this node does not anchor its audit log on the ledger ([audit] anchor_key is unset, or its key is not a member's at startup), so it serves no supervisor query; set anchor_key, or allow_unanchored = true to serve them unanchored",
+        ));
+    }
+    let reader = authenticate_member(s, method, uri, headers)?;
+    if reader.role != Role::Supervisor {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("member {} is a {}; only supervisors may use this endpoint", reader.member, reader.role.as_str()),
+        ));
+    }
+    Ok(reader)
+}
+
+/// Log a supervisor's answered request in the node's audit log (before the answer leaves).
+pub fn log(s: &ApiState, who: &SignedReader, method: &Method, uri: &Uri, result_count: u64) -> Result<(), ApiError> {
+    s.audit.append(who, method.as_str(), &target(uri), 200, result_count)
 }
 
 #[derive(Deserialize, Debug, Default, utoipa::IntoParams)]

@@ -566,6 +566,12 @@ impl Client {
         self.get(&format!("/v1/txs/{hash}")).await
     }
 
+    /// A transaction's status read whole, signed with its signer's key (or a supervisor's,
+    /// audited): the public status withholds a credit action and its rejection's reason.
+    pub async fn tx_signed(&self, key: &SecretKey, hash: &TxHash) -> Result<TxStatus, ClientError> {
+        self.signed_get(key, &format!("/v1/txs/{hash}")).await
+    }
+
     pub async fn block(&self, height: u64) -> Result<BlockSummary, ClientError> {
         self.get(&format!("/v1/blocks/{height}?tx_limit=0")).await
     }

@@ -38,7 +38,7 @@ pub fn subject(state: &dyn KvState, subject: SubjectId, height: Height, time: Ti
         attestation: identity::attestation(state, &subject),
         blacklist: blacklist::entries(state, &subject),
         score: credit::score(state, &subject, time),
-        active_credit_records: credit::history(state, &subject).iter().filter(|r| r.is_public(time)).count(),
+        active_credit_records: credit::public_records(state, &subject, time).len(),
         grants: identity::grants(state, &subject),
         subject,
         height,
@@ -84,12 +84,11 @@ pub struct CreditHistoryView {
 
 /// The public credit history: only records public at `time` (see
 /// [`credit::CreditRecord::is_public`]: expired, not yet published, and ever repaired or revoked
-/// ones are hidden). The subject's record list is in state, so a proof of this answer covers
-/// every record: none can be left out.
+/// ones are hidden). The subject's public list is in state, so a proof of this answer covers
+/// every published record (none can be left out) and carries no hidden one's content.
 pub fn credit_history(state: &dyn KvState, subject: SubjectId, height: Height, time: TimestampMs) -> CreditHistoryView {
-    let records = credit::history(state, &subject)
+    let records = credit::public_records(state, &subject, time)
         .into_iter()
-        .filter(|record| record.is_public(time))
         .map(|record| CreditItem { publication: record.publication(time), record })
         .collect();
     CreditHistoryView { subject, height, time, records }
@@ -364,7 +363,9 @@ pub struct Event {
     pub regions: Vec<RegionCode>,
     /// True for a national blacklist entry: it concerns every region.
     pub national: bool,
-    /// Subjects the event concerns.
+    /// Subjects the event concerns (none for a credit action: the public view withholds it).
     pub subjects: Vec<SubjectId>,
-    pub action: Action,
+    /// The action; absent for a credit action, which the public view withholds (its kind and
+    /// hash are still here; supervisors read it on `/v1/txs/{hash}`, signed).
+    pub action: Option<Action>,
 }
