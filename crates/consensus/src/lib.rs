@@ -1,5 +1,5 @@
 //! Malachite 0.8 (Tendermint BFT, `arc-malachitebft-*`) glue: our `Context`, its borsh codec,
-//! ed25519 signer and verifier, proposal streaming, the host loop that executes blocks before
+//! ed25519 signer and verifier (in `huxin-wire`, re-exported), proposal streaming, the host loop that executes blocks before
 //! voting and persists decided ones, the validator set as consensus reads it, the consensus peer
 //! list that follows the ledger, the transaction ingress, and the transaction gossip swarm.
 //!
@@ -19,8 +19,6 @@
 //! engine's channel closing); everything from peers is logged and dropped, never a panic.
 
 pub mod byzantine;
-pub mod codec;
-pub mod context;
 pub mod engine;
 pub mod gossip;
 pub mod host;
@@ -32,6 +30,8 @@ pub mod validators;
 
 pub use engine::{engine_stopped, EngineConfig, EngineNode, EngineNodeHandle};
 pub use host::{Finalised, HostConfig};
+/// The context and codec live in `huxin-wire` (pure, so fuzz targets link them).
+pub use huxin_wire::{codec, context};
 pub use ingress::{Ingress, Origin, SubmitError};
 pub use malachitebft_core_types::LinearTimeouts;
 pub use status::{Metrics, NodeStatus};

@@ -8,13 +8,13 @@ use std::sync::LazyLock;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use bytes::Bytes;
-use malachitebft_app_channel::app::streaming::StreamMessage;
-use malachitebft_app_channel::app::types::sync;
 use malachitebft_codec::{Codec, HasEncodedLen};
 use malachitebft_core_consensus::{LivenessMsg, ProposedValue, SignedConsensusMsg};
 use malachitebft_core_types::{
     ExtendedCommitCertificate, ExtendedCommitSignature, PolkaCertificate, Round, SignedExtension, ValidatorProof,
 };
+use malachitebft_engine::util::streaming::StreamMessage;
+use malachitebft_sync as sync;
 use malachitebft_sync::ValueResponse;
 use prometheus_client::metrics::counter::Counter;
 
@@ -36,7 +36,7 @@ pub enum CodecError {
 }
 
 /// Messages from peers (or the WAL) that did not decode; the engine drops each. Exported as
-/// `huxin_consensus_messages_malformed_total` (see [`crate::status::Metrics::register`]).
+/// `huxin_consensus_messages_malformed_total` (see `huxin_consensus::status::Metrics::register`).
 pub static MESSAGES_MALFORMED: LazyLock<Counter> = LazyLock::new(Counter::default);
 
 fn decode_bounded<T: BorshDeserialize>(bytes: &[u8]) -> Result<T, CodecError> {
