@@ -75,3 +75,19 @@ async fn four_nodes_finalise_and_agree() {
         }
     }
 }
+
+/// Regression: an idle devnet wrote about three empty blocks a second, forever. By default an
+/// idle network writes at most one a second, and its ledger time still moves on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_network_writes_at_most_one_block_a_second() {
+    let net = Net::start_all(4).await;
+    let start = net.client(0).latest_block().await.unwrap();
+    let window = Duration::from_secs(10);
+    tokio::time::sleep(window).await;
+    let end = net.client(0).latest_block().await.unwrap();
+    let blocks = end.header.height.0 - start.header.height.0;
+    let elapsed_ms = end.header.time.0 - start.header.time.0;
+    assert!(blocks <= window.as_secs() + 1, "{blocks} blocks in {} s idle", window.as_secs());
+    assert!(blocks >= 3, "only {blocks} blocks in {} s: ledger time stands still", window.as_secs());
+    assert!(elapsed_ms >= (blocks - 1) * 900, "{blocks} blocks span only {elapsed_ms} ms of ledger time");
+}

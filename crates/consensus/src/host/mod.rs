@@ -48,6 +48,10 @@ use proposals::round_from_i64;
 
 pub use decide::SYNC_VALUES_MAX;
 
+/// How long a proposer waits for a transaction before proposing an empty block, by default: an
+/// idle network writes at most one block a second.
+pub const BLOCK_EMPTY_WAIT_MS_DEFAULT: u64 = 1_000;
+
 /// How blocks are built and checked.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub struct HostConfig {
@@ -57,7 +61,9 @@ pub struct HostConfig {
     pub block_bytes_max: usize,
     /// With transactions waiting, how long to gather more before building.
     pub block_gather_ms: u64,
-    /// With none waiting, how long to wait for one before proposing an empty block.
+    /// With none waiting, how long to wait for one before proposing an empty block: an idle
+    /// network writes at most about one empty block per this long (capped at half the propose
+    /// timeout, so the proposal still arrives in time).
     pub block_empty_wait_ms: u64,
     /// How far ahead of this validator's clock a proposed block's time may be.
     pub block_time_drift_ms_max: u64,
@@ -86,7 +92,7 @@ impl Default for HostConfig {
             block_txs_max: 2_000,
             block_bytes_max: 4 * 1024 * 1024,
             block_gather_ms: 20,
-            block_empty_wait_ms: 500,
+            block_empty_wait_ms: BLOCK_EMPTY_WAIT_MS_DEFAULT,
             block_time_drift_ms_max: 2_000,
             block_build_ms_max: default_block_build_ms_max(),
             signature_threads: default_signature_threads(),
