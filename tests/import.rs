@@ -153,3 +153,50 @@ async fn import_checks_rows_resumes_and_never_imports_twice() {
     assert_eq!(profile["attestation"]["name"], "宁波历史供应商1");
     assert_eq!(profile["attestation"]["version"], 1, "attested once");
 }
+
+/// Regression: a full mempool answered 503 with no `Retry-After`, and `huxin import` stopped at
+/// the first batch the node shed. The node now says when to retry, and the import resubmits
+/// what was shed, unchanged (same nonces), until everything is on the ledger.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_mempool_sheds_with_retry_after_and_import_waits() {
+    const MEMPOOL_TXS: usize = 4;
+    let mut net = Net::create(4);
+    let config = net.home(2).join("config.toml");
+    let original = std::fs::read_to_string(&config).unwrap();
+    let small = original.replace("\ntxs_max = 100000\n", &format!("\ntxs_max = {MEMPOOL_TXS}\n"));
+    assert_ne!(small, original, "the devnet config has a mempool txs_max");
+    std::fs::write(&config, small).unwrap();
+    for i in 0..4 {
+        net.start(i);
+    }
+    for i in 0..4 {
+        net.wait_height(i, 1, Duration::from_secs(60)).await;
+    }
+
+    // A batch larger than node 2's mempool: the rest is shed, with a Retry-After.
+    let key = &net.bench_keys()[0];
+    let body = json!({ "txs": (1..=2 * MEMPOOL_TXS as u64).map(|nonce| {
+        let tx = support::anchor_tx(&net.chain_id, key, nonce, support::far_expiry(), 7_000 + nonce);
+        json!({ "payload": hex::encode(tx.body.encode()), "public_key": tx.body.signer, "signature": tx.signature })
+    }).collect::<Vec<_>>() });
+    let response =
+        reqwest::Client::new().post(format!("{}/v1/txs/batch", net.api(2))).json(&body).send().await.unwrap();
+    assert_eq!(response.status(), 202);
+    let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+    let answer: Value = response.json().await.unwrap();
+    let shed = answer["results"].as_array().unwrap().iter().filter(|r| r["error"]["code"] == "mempool_full").count();
+    assert!(shed >= MEMPOOL_TXS, "{answer}");
+    assert_eq!(retry_after.as_deref(), Some("1"), "{answer}");
+
+    // Twelve rows in one batch through node 2: all imported, none refused.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let file = net.dir.path().join("credit.csv");
+    std::fs::write(&file, credit_csv(now, false)).unwrap();
+    let out = import(&net, "supervisor", "credit", &file, ROWS);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains(&format!("{ROWS} imported, 0 already on the ledger, 0 rejected")), "{stdout}\n{stderr}");
+    for i in 0..ROWS {
+        assert_eq!(records(&net, i).await, 1, "subject {i}");
+    }
+}

@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use eyre::{eyre, WrapErr};
 use hdrhistogram::Histogram;
 use serde_json::json;
-use tokio::sync::Semaphore;
 
 use huxin_types::tx::{AnchorDocument, Expiry, TenderRef};
 use huxin_types::{Action, ChainId, Hash32, Height, RegionCode, SecretKey, SignedTx, TxBody, TxHash};
@@ -102,6 +101,65 @@ struct Tracker {
     refused: HashMap<String, u64>,
     /// The first message seen for each refusal code.
     examples: HashMap<String, String>,
+    /// Transactions the node shed and the bench resubmitted unchanged after its Retry-After.
+    resubmitted: u64,
+}
+
+/// How long after the offered load ends the bench keeps resubmitting what the nodes shed.
+const SHED_GRACE_SECS: u64 = 10;
+/// Batches queued per node before the producer waits (when the node sheds, the offer slows).
+const SUBMIT_QUEUE_BATCHES: usize = 2;
+
+/// Submit one batch; what the node sheds (`mempool_full`, `unavailable`) is resubmitted
+/// unchanged — same nonces, so no nonce gap of the bench's own making — after the node's
+/// `Retry-After`, until `give_up`. Every other refusal is counted.
+async fn submit_patiently(
+    http: &reqwest::Client,
+    url: &str,
+    mut txs: Vec<serde_json::Value>,
+    tracker: &Mutex<Tracker>,
+    give_up: Instant,
+) {
+    loop {
+        let (answer, retry_after) = match http.post(url).json(&json!({ "txs": txs })).send().await {
+            Ok(resp) => {
+                let retry_after = resp
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+                (resp.json::<serde_json::Value>().await.map_err(|e| format!("bad answer: {e}")), retry_after)
+            }
+            Err(e) => (Err(format!("transport: {e}")), None),
+        };
+        let mut shed = Vec::new();
+        {
+            let mut t = tracker.lock().expect("tracker lock");
+            match answer {
+                Ok(v) => {
+                    for (tx, r) in txs.iter().zip(v["results"].as_array().into_iter().flatten()) {
+                        let Some(code) = r["error"]["code"].as_str() else { continue };
+                        if huxin_client::is_shed(code) && Instant::now() < give_up {
+                            shed.push(tx.clone());
+                            continue;
+                        }
+                        *t.refused.entry(code.to_owned()).or_default() += 1;
+                        let message = r["error"]["message"].as_str().unwrap_or_default().to_owned();
+                        t.examples.entry(code.to_owned()).or_insert(message);
+                    }
+                    if let Some(code) = v["error"]["code"].as_str() {
+                        *t.refused.entry(code.to_owned()).or_default() += 1;
+                    }
+                }
+                Err(e) => *t.refused.entry(e).or_default() += 1,
+            }
+            t.resubmitted += shed.len() as u64;
+        }
+        if shed.is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(retry_after.unwrap_or(1))).await;
+        txs = shed;
+    }
 }
 
 pub async fn run(args: BenchArgs) -> eyre::Result<()> {
@@ -130,6 +188,7 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
         submitted_at: HashMap::new(),
         refused: HashMap::new(),
         examples: HashMap::new(),
+        resubmitted: 0,
     }));
     let begin = Instant::now();
     let window_start = begin + Duration::from_secs(args.warmup);
@@ -200,17 +259,41 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
         (hist, finalised_in_window, blocks_in_window)
     });
 
-    // Producer: sign and submit at the target rate.
-    let semaphore = Arc::new(Semaphore::new(32));
-    let chain_id = manifest.chain_id.clone();
+    // Submitters: one per node, sending its batches in order, so a key's transactions (each key
+    // goes to one node) arrive in nonce order and a batch the node shed is resubmitted before
+    // any later one: no nonce gap of the bench's own making.
     let total = Duration::from_secs(args.warmup + args.duration);
+    let give_up = begin + total + Duration::from_secs(SHED_GRACE_SECS);
+    let mut senders = Vec::new();
+    let mut submitters = Vec::with_capacity(apis.len());
+    for api in &apis {
+        let (send, mut batches) = tokio::sync::mpsc::channel::<Vec<serde_json::Value>>(SUBMIT_QUEUE_BATCHES);
+        let (url, http, tracker) = (format!("{api}/v1/txs/batch"), http.clone(), tracker.clone());
+        submitters.push(tokio::spawn(async move {
+            while let Some(batch) = batches.recv().await {
+                submit_patiently(&http, &url, batch, &tracker, give_up).await;
+            }
+        }));
+        senders.push(send);
+    }
+
+    // Producer: sign at the target rate.
+    let chain_id = manifest.chain_id.clone();
     let mut sent: u64 = 0;
+    // Transactions the schedule asked for while the nodes were shedding, never signed: the
+    // offer follows what the nodes take rather than running nonces far ahead of the ledger.
+    let mut not_offered: u64 = 0;
+    let burst_max = (args.rate / 25).max(1);
     let mut key_index = 0usize;
     let mut doc_counter: u64 = (begin.elapsed().as_nanos() as u64) << 20;
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     while begin.elapsed() < total {
         tick.tick().await;
         let due = (args.rate as f64 * begin.elapsed().as_secs_f64()) as u64;
+        if due > sent + not_offered + burst_max {
+            not_offered = due - sent - burst_max;
+        }
+        let due = due - not_offered;
         let mut per_node: Vec<Vec<serde_json::Value>> = vec![Vec::new(); apis.len()];
         let now = Instant::now();
         let mut hashes = Vec::new();
@@ -236,42 +319,22 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
         }
         for (node, txs) in per_node.into_iter().enumerate() {
             for chunk in txs.chunks(args.batch.max(1)) {
-                let body = json!({ "txs": chunk });
-                let url = format!("{}/v1/txs/batch", apis[node]);
-                let http = http.clone();
-                let tracker = tracker.clone();
-                let permit = semaphore.clone().acquire_owned().await?;
-                tokio::spawn(async move {
-                    let _permit = permit;
-                    let answer = match http.post(&url).json(&body).send().await {
-                        Ok(resp) => resp.json::<serde_json::Value>().await.map_err(|e| format!("bad answer: {e}")),
-                        Err(e) => Err(format!("transport: {e}")),
-                    };
-                    let mut t = tracker.lock().expect("tracker lock");
-                    match answer {
-                        Ok(v) => {
-                            for r in v["results"].as_array().into_iter().flatten() {
-                                if let Some(code) = r["error"]["code"].as_str() {
-                                    *t.refused.entry(code.to_owned()).or_default() += 1;
-                                    let message = r["error"]["message"].as_str().unwrap_or_default().to_owned();
-                                    t.examples.entry(code.to_owned()).or_insert(message);
-                                }
-                            }
-                            if let Some(code) = v["error"]["code"].as_str() {
-                                *t.refused.entry(code.to_owned()).or_default() += 1;
-                            }
-                        }
-                        Err(e) => *t.refused.entry(e).or_default() += 1,
-                    }
-                });
+                senders[node].send(chunk.to_vec()).await?;
             }
         }
     }
+    drop(senders);
     println!("submitted {sent} transactions; waiting for finality");
+    if not_offered > 0 {
+        println!("not offered while the nodes shed load (the producer waited): {not_offered}");
+    }
     let (hist, finalised, blocks) = observer_task.await?;
-    let (refused, examples) = {
+    for submitter in submitters {
+        submitter.await?;
+    }
+    let (refused, examples, resubmitted) = {
         let t = tracker.lock().expect("tracker lock");
-        (t.refused.clone(), t.examples.clone())
+        (t.refused.clone(), t.examples.clone(), t.resubmitted)
     };
     let rate = finalised as f64 / args.duration as f64;
     println!("finalised in window: {finalised} → {rate:.0} tx/s over {} s ({blocks} blocks)", args.duration);
@@ -287,6 +350,9 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
             hist.value_at_quantile(0.99),
             hist.max()
         );
+    }
+    if resubmitted > 0 {
+        println!("shed by the nodes and resubmitted unchanged after Retry-After: {resubmitted}");
     }
     if !refused.is_empty() {
         println!("refused: {refused:?}");

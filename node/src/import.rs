@@ -37,6 +37,9 @@ pub const IMPORT_ROWS_MAX: usize = 1_000_000;
 pub const IMPORT_BATCH_MAX: usize = 1000;
 /// Heights an import transaction stays valid.
 const EXPIRY_HEIGHTS: u64 = 100;
+/// How long a batch the node sheds (a full mempool) is resubmitted before the import stops:
+/// well inside the transactions' expiry.
+const SHED_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum Kind {
@@ -347,7 +350,8 @@ pub async fn run(args: ImportArgs) -> eyre::Result<()> {
         state.in_flight = Some(InFlight { hashes: hashes.clone(), expiry_height });
         save_state(&state_file, &state)?;
         if !txs.is_empty() {
-            for (i, result) in client.submit_batch(&txs).await?.into_iter().enumerate() {
+            // What the node sheds under load is resubmitted unchanged after its Retry-After.
+            for (i, result) in client.submit_batch_patiently(&txs, SHED_PATIENCE).await?.into_iter().enumerate() {
                 if let Err((code, message)) = result {
                     return Err(eyre!("{what} {}: the node refused it ({code}): {message}", lines[i]));
                 }

@@ -131,6 +131,7 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
         mempool: mempool.clone(),
         gossip: Arc::new(Mutex::new(None)),
         metrics: metrics.clone(),
+        status: status.clone(),
     };
 
     // Transaction gossip among validators only.

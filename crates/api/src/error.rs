@@ -1,6 +1,6 @@
 //! JSON errors with stable codes.
 
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
@@ -48,22 +48,32 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("forbidden", "the signing key is not an active supervisor's (or, for a transaction, its signer's)"),
     ("audit_unanchored", "this node does not anchor its audit log on the ledger, so it serves no supervisor query"),
     ("method_not_allowed", "the endpoint does not take that method"),
-    ("mempool_full", "the mempool is full; retry later"),
-    ("unavailable", "the node cannot take transactions now"),
-    ("too_many_streams", "the node serves its maximum number of event streams"),
+    ("mempool_full", "the mempool is full; retry the same transaction after Retry-After seconds"),
+    ("unavailable", "the node cannot take transactions now; retry after Retry-After seconds"),
+    ("too_many_streams", "the node serves its maximum number of event streams; retry after Retry-After seconds"),
     ("internal", "a storage error; the answer is withheld rather than wrong"),
 ];
+
+/// How long a client is told to wait (`Retry-After`, seconds) before it retries what the node
+/// shed: a full mempool, a node not taking transactions, no event stream free.
+pub const RETRY_AFTER_SECS: u64 = 1;
 
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Sent as `Retry-After` (seconds): the request was shed, not refused; retry it unchanged.
+    pub retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into() }
+        Self { status, code, message: message.into(), retry_after_secs: None }
+    }
+    /// Shed load: the client retries the same request after [`RETRY_AFTER_SECS`].
+    pub fn shed(code: &'static str, message: impl Into<String>) -> Self {
+        Self { retry_after_secs: Some(RETRY_AFTER_SECS), ..Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message) }
     }
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
@@ -87,8 +97,8 @@ impl From<SubmitRefusal> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "duplicate", format!("transaction {h} is already pending"))
             }
             SubmitRefusal::NonceTaken(m) => ApiError::new(StatusCode::CONFLICT, "nonce_taken", m),
-            SubmitRefusal::Full(m) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "mempool_full", m),
-            SubmitRefusal::Unavailable(m) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
+            SubmitRefusal::Full(m) => ApiError::shed("mempool_full", m),
+            SubmitRefusal::Unavailable(m) => ApiError::shed("unavailable", m),
         }
     }
 }
@@ -102,6 +112,10 @@ impl From<huxin_store::StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(json!({ "error": { "code": self.code, "message": self.message } }))).into_response()
+        let body = Json(json!({ "error": { "code": self.code, "message": self.message } }));
+        match self.retry_after_secs {
+            Some(secs) => (self.status, [(header::RETRY_AFTER, secs.to_string())], body).into_response(),
+            None => (self.status, body).into_response(),
+        }
     }
 }

@@ -315,8 +315,7 @@ pub async fn events(
         Some(Extension(ConnectInfo(peer))) => {
             let per_address = limits.events_streams_per_address;
             Some(AddressSlot::take(&s.events_by_address, peer.ip(), per_address).ok_or_else(|| {
-                ApiError::new(
-                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                ApiError::shed(
                     "too_many_streams",
                     format!("this node serves at most {per_address} event streams to one address ({})", peer.ip()),
                 )
@@ -325,11 +324,7 @@ pub async fn events(
         None => None,
     };
     let permit = s.events_clients.clone().try_acquire_owned().map_err(|_| {
-        ApiError::new(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "too_many_streams",
-            format!("this node serves at most {EVENTS_CLIENTS_MAX} event streams"),
-        )
+        ApiError::shed("too_many_streams", format!("this node serves at most {EVENTS_CLIENTS_MAX} event streams"))
     })?;
 
     let (tx, rx) = mpsc::channel::<Event>(limits.events_buffer.max(1));

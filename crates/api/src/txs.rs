@@ -165,7 +165,7 @@ pub struct BatchRequest {
     post,
     path = "/v1/txs/batch",
     summary = "Submit up to 1000 signed transactions",
-    description = "One result per transaction, in order.",
+    description = "One result per transaction, in order. When the node shed any (mempool_full, unavailable), the answer carries Retry-After: resubmit those unchanged after it.",
     request_body = BatchRequest,
     responses((status = 202, body = BatchResponse), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 413, description = "Too large (body_too_large, tx_too_large, proof_too_large)", body = crate::error::ErrorBody))
 )]
@@ -180,15 +180,21 @@ pub(crate) async fn submit_batch(
             format!("batch has {} transactions; at most {BATCH_TXS_MAX} are accepted", req.txs.len()),
         ));
     }
+    let mut retry_after = None;
     let results: Vec<serde_json::Value> = req
         .txs
         .into_iter()
         .map(|item| match decode_submission(item).and_then(|tx| s.node.submit(tx).map_err(ApiError::from)) {
             Ok(hash) => serde_json::json!({ "tx_hash": hash, "status": "pending" }),
-            Err(e) => serde_json::json!({ "error": { "code": e.code, "message": e.message } }),
+            Err(e) => {
+                retry_after = retry_after.max(e.retry_after_secs);
+                serde_json::json!({ "error": { "code": e.code, "message": e.message } })
+            }
         })
         .collect();
-    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "results": results }))))
+    // Items the node shed (a full mempool) are retried unchanged, with their nonces, after this.
+    let retry_after = retry_after.map(|secs| [(axum::http::header::RETRY_AFTER, secs.to_string())]);
+    Ok((StatusCode::ACCEPTED, retry_after, Json(serde_json::json!({ "results": results }))))
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]

@@ -121,6 +121,18 @@ pub struct BlockSummary {
     pub tx_count: usize,
 }
 
+/// Whether a refusal code means the node shed the request (retry it unchanged later) rather
+/// than refused it.
+pub fn is_shed(code: &str) -> bool {
+    matches!(code, "mempool_full" | "unavailable" | "too_many_streams")
+}
+
+/// A response's `Retry-After` (in seconds, as the node sends it).
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    let value = response.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
 #[derive(Clone)]
 pub struct Client {
     base: String,
@@ -609,6 +621,45 @@ impl Client {
     /// Submit up to 1000 signed transactions in one request; one result per transaction, in
     /// order: its hash, or the node's refusal (code, message).
     pub async fn submit_batch(&self, txs: &[SignedTx]) -> Result<Vec<Result<TxHash, (String, String)>>, ClientError> {
+        Ok(self.post_batch(txs).await?.0)
+    }
+
+    /// Submit signed transactions (up to 1000), resubmitting unchanged — same bytes, same nonces —
+    /// whatever the node sheds (`mempool_full`, `unavailable`) after the `Retry-After` it gives,
+    /// for up to `patience`; what it still sheds then keeps its refusal. One result per
+    /// transaction, in order.
+    pub async fn submit_batch_patiently(
+        &self,
+        txs: &[SignedTx],
+        patience: Duration,
+    ) -> Result<Vec<Result<TxHash, (String, String)>>, ClientError> {
+        let deadline = tokio::time::Instant::now() + patience;
+        let mut results: Vec<Result<TxHash, (String, String)>> = vec![Err(("unsent".into(), String::new())); txs.len()];
+        let mut waiting: Vec<usize> = (0..txs.len()).collect();
+        loop {
+            let batch: Vec<SignedTx> = waiting.iter().map(|&i| txs[i].clone()).collect();
+            let (answers, retry_after) = self.post_batch(&batch).await?;
+            let mut shed = Vec::new();
+            for (&i, answer) in waiting.iter().zip(answers) {
+                if matches!(&answer, Err((code, _)) if is_shed(code)) {
+                    shed.push(i);
+                }
+                results[i] = answer;
+            }
+            let wait = retry_after.unwrap_or(Duration::from_secs(1));
+            if shed.is_empty() || tokio::time::Instant::now() + wait > deadline {
+                return Ok(results);
+            }
+            tokio::time::sleep(wait).await;
+            waiting = shed;
+        }
+    }
+
+    /// POST a batch: the per-transaction results and the node's `Retry-After`, if it gave one.
+    async fn post_batch(
+        &self,
+        txs: &[SignedTx],
+    ) -> Result<(Vec<Result<TxHash, (String, String)>>, Option<Duration>), ClientError> {
         #[derive(Deserialize)]
         struct Item {
             tx_hash: Option<TxHash>,
@@ -623,7 +674,10 @@ impl Client {
             "public_key": tx.body.signer,
             "signature": tx.signature,
         })).collect::<Vec<_>>() });
-        let results: Results = self.post("/v1/txs/batch", &body).await?;
+        let url = format!("{}/v1/txs/batch", self.base);
+        let response = self.http.post(&url).json(&body).send().await;
+        let retry_after = response.as_ref().ok().and_then(retry_after);
+        let results: Results = self.answer(url, response).await?;
         if results.results.len() != txs.len() {
             return Err(ClientError::Decode(format!(
                 "{} results for {} transactions",
@@ -631,7 +685,7 @@ impl Client {
                 txs.len()
             )));
         }
-        Ok(results
+        let results = results
             .results
             .into_iter()
             .map(|i| match (i.tx_hash, i.error) {
@@ -639,7 +693,8 @@ impl Client {
                 (_, Some(e)) => Err((e.code, e.message)),
                 (None, None) => Err(("unknown".into(), "no hash and no error".into())),
             })
-            .collect())
+            .collect();
+        Ok((results, retry_after))
     }
 
     /// Poll until the transaction is finalised (or dropped), up to `timeout`.

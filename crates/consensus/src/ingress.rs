@@ -10,7 +10,7 @@ use huxin_store::Store;
 use huxin_types::{ChainId, Height, Rejection, SignedTx, TimestampMs, TxHash};
 
 use crate::gossip::{GossipSender, GossipVerdict};
-use crate::status::Metrics;
+use crate::status::{Metrics, NodeStatus};
 
 /// Why a transaction was not accepted.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +36,8 @@ pub struct Ingress {
     pub mempool: Arc<Mutex<Mempool>>,
     pub gossip: Arc<Mutex<Option<GossipSender>>>,
     pub metrics: Metrics,
+    /// Where transactions evicted from a full mempool are recorded as dropped.
+    pub status: Arc<NodeStatus>,
 }
 
 pub fn now_ms() -> TimestampMs {
@@ -100,10 +102,24 @@ impl Ingress {
         let view = StateView::new(self.store.as_ref(), latest.0);
         check_mempool_admission(&view, &self.chain_id, &tx, Height(latest.0 + 1), now_ms())
             .map_err(SubmitError::Rejected)?;
+        let ledger_nonce = huxin_contracts::registry::last_nonce(&view, &tx.body.signer);
         let mut mempool = self.mempool.lock().map_err(|_| SubmitError::Unavailable("mempool lock poisoned".into()))?;
-        let hash = mempool.insert(tx).map_err(SubmitError::Mempool)?;
+        let (hash, evicted) = mempool.insert_ready(tx, ledger_nonce).map_err(SubmitError::Mempool)?;
         self.metrics.mempool_txs.set(mempool.len() as i64);
         self.metrics.mempool_bytes.set(mempool.bytes() as i64);
+        drop(mempool);
+        if !evicted.is_empty() {
+            self.metrics.mempool_evicted.inc_by(evicted.len() as u64);
+            self.status.record_dropped(evicted.into_iter().map(|e| {
+                let reason = format!(
+                    "evicted from a full mempool: nonce {} of key {} follows a gap (the ledger's next is {}); submit the missing nonces first, then this one again",
+                    e.nonce,
+                    e.signer,
+                    e.ledger_nonce + 1
+                );
+                (e.hash, Rejection::new(huxin_types::RejectCode::BadNonce, reason))
+            }));
+        }
         Ok(hash)
     }
 }

@@ -22,6 +22,7 @@ pub struct Metrics {
     pub txs_refused: Counter,
     pub mempool_txs: Gauge,
     pub mempool_bytes: Gauge,
+    pub mempool_evicted: Counter,
     pub gossip_peers: Gauge,
     pub gossip_queue_full: Counter,
     pub gossip_rejected: Counter,
@@ -50,6 +51,11 @@ impl Metrics {
             r.register("txs_refused", "Transactions refused at admission", self.txs_refused.clone());
             r.register("mempool_txs", "Transactions in the mempool", self.mempool_txs.clone());
             r.register("mempool_bytes", "Bytes in the mempool", self.mempool_bytes.clone());
+            r.register(
+                "mempool_evicted",
+                "Transactions evicted from a full mempool (their nonces followed a gap) for ones that could be included",
+                self.mempool_evicted.clone(),
+            );
             r.register("gossip_peers", "Connected transaction-gossip peers", self.gossip_peers.clone());
             r.register(
                 "gossip_queue_full",

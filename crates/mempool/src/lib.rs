@@ -7,7 +7,12 @@
 //!   refused, never silently replaced;
 //! - selection hands out, per signer, only the unbroken run of nonces that follows the signer's
 //!   last used nonce; signers are served in the order their oldest waiting transaction arrived;
-//! - expired transactions are evicted by [`Mempool::evict_expired`].
+//! - expired transactions are evicted by [`Mempool::evict_expired`];
+//! - a full pool never stays full of transactions that cannot be included: admitting a
+//!   transaction that extends its signer's includable run ([`Mempool::insert_ready`]) evicts a
+//!   transaction whose nonce follows a gap (the one furthest from its signer's ledger nonce), so
+//!   a client that sent out of order, or a member that filled the pool with future nonces,
+//!   cannot block the transactions that would be included.
 //!
 //! The mempool decides nothing the ledger records: which transactions a proposer picks is its
 //! own business, and every validator re-checks them. It does no I/O.
@@ -53,13 +58,71 @@ pub struct Mempool {
     config: MempoolConfig,
     by_hash: HashMap<TxHash, Entry>,
     by_signer: BTreeMap<PublicKey, BTreeMap<u64, TxHash>>,
+    /// Each pending signer's last nonce on the ledger, as last seen (admission, a block).
+    ledger_nonce: BTreeMap<PublicKey, u64>,
     bytes: usize,
     next_arrival: u64,
 }
 
+/// A transaction evicted from a full pool to make room for one that can be included sooner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Evicted {
+    pub hash: TxHash,
+    pub signer: PublicKey,
+    pub nonce: u64,
+    /// The signer's last nonce on the ledger then: the gap runs from after it.
+    pub ledger_nonce: u64,
+}
+
 impl Mempool {
     pub fn new(config: MempoolConfig) -> Self {
-        Self { config, by_hash: HashMap::new(), by_signer: BTreeMap::new(), bytes: 0, next_arrival: 0 }
+        Self {
+            config,
+            by_hash: HashMap::new(),
+            by_signer: BTreeMap::new(),
+            ledger_nonce: BTreeMap::new(),
+            bytes: 0,
+            next_arrival: 0,
+        }
+    }
+
+    fn is_full_for(&self, size: usize) -> bool {
+        self.by_hash.len() >= self.config.txs_max || self.bytes + size > self.config.bytes_max
+    }
+
+    /// Whether `nonce` extends (or fills a gap in) `signer`'s includable run after `ledger`.
+    fn is_ready(&self, signer: &PublicKey, nonce: u64, ledger: u64) -> bool {
+        let mut expected = ledger.saturating_add(1);
+        if let Some(nonces) = self.by_signer.get(signer) {
+            for n in nonces.range(expected..).map(|(n, _)| *n) {
+                if n != expected {
+                    break;
+                }
+                expected += 1;
+            }
+        }
+        nonce == expected
+    }
+
+    /// The pending transaction furthest past a gap, counting `incoming` (signer, nonce) as
+    /// pending: the highest nonce of the signer whose pending nonces leave the largest gap after
+    /// its ledger nonce (none when every pending transaction can be included in turn).
+    fn stuck_victim(&self, incoming: (&PublicKey, u64)) -> Option<Evicted> {
+        let mut best: Option<(u64, Evicted)> = None;
+        for (signer, nonces) in &self.by_signer {
+            let Some(ledger) = self.ledger_nonce.get(signer).copied() else { continue };
+            let Some((&highest, hash)) = nonces.iter().next_back() else { continue };
+            let mut pending_after = nonces.range(ledger.saturating_add(1)..).count() as u64;
+            if incoming.0 == signer && incoming.1 > ledger && incoming.1 < highest {
+                pending_after += 1;
+            }
+            // Nonces ledger+1 ..= highest are all pending exactly when there are that many.
+            let gap = highest.saturating_sub(ledger).saturating_sub(pending_after);
+            if gap > 0 && best.as_ref().is_none_or(|(g, _)| gap > *g) {
+                best = Some((gap, Evicted { hash: *hash, signer: *signer, nonce: highest, ledger_nonce: ledger }));
+            }
+        }
+        best.map(|(_, victim)| victim)
     }
 
     pub fn len(&self) -> usize {
@@ -84,6 +147,25 @@ impl Mempool {
         self.by_hash.get(&tx.hash()).is_some_and(|e| e.tx.signature == tx.signature)
     }
 
+    /// Add an admitted transaction whose signer's last nonce on the ledger is `ledger_nonce`. A
+    /// full pool makes room for it, if it extends its signer's includable run, by evicting
+    /// transactions that cannot be included (see the module docs); they are returned.
+    pub fn insert_ready(&mut self, tx: SignedTx, ledger_nonce: u64) -> Result<(TxHash, Vec<Evicted>), MempoolError> {
+        let signer = tx.body.signer;
+        let size = tx.encoded_len();
+        let mut evicted = Vec::new();
+        if self.is_full_for(size) && self.is_ready(&signer, tx.body.nonce, ledger_nonce) {
+            while self.is_full_for(size) {
+                let Some(victim) = self.stuck_victim((&signer, tx.body.nonce)) else { break };
+                self.remove(&victim.hash);
+                evicted.push(victim);
+            }
+        }
+        let hash = self.insert(tx)?;
+        self.ledger_nonce.insert(signer, ledger_nonce);
+        Ok((hash, evicted))
+    }
+
     /// Add an admitted transaction (its signature and nonce were checked against state).
     pub fn insert(&mut self, tx: SignedTx) -> Result<TxHash, MempoolError> {
         let hash = tx.hash();
@@ -96,7 +178,7 @@ impl Mempool {
             return Err(MempoolError::NonceTaken { signer, nonce, existing: *existing });
         }
         let size = tx.encoded_len();
-        if self.by_hash.len() >= self.config.txs_max || self.bytes + size > self.config.bytes_max {
+        if self.is_full_for(size) {
             return Err(MempoolError::Full {
                 txs: self.by_hash.len(),
                 bytes: self.bytes,
@@ -123,6 +205,7 @@ impl Mempool {
                 nonces.remove(&entry.tx.body.nonce);
                 if nonces.is_empty() {
                     self.by_signer.remove(&signer);
+                    self.ledger_nonce.remove(&signer);
                 }
             }
         }
@@ -171,6 +254,9 @@ impl Mempool {
     ) {
         for signer in signers {
             let last = last_nonce(&signer);
+            if let Some(seen) = self.ledger_nonce.get_mut(&signer) {
+                *seen = (*seen).max(last);
+            }
             let used: Vec<TxHash> = match self.by_signer.get(&signer) {
                 Some(nonces) => nonces.range(..=last).map(|(_, h)| *h).collect(),
                 None => continue,

@@ -100,3 +100,34 @@ fn removes_used_and_expired() {
     assert!(pool.is_empty());
     assert_eq!(pool.bytes(), 0);
 }
+
+/// Regression: a pool filled with transactions that cannot be included (nonces after a gap: a
+/// client that sent out of order, or a member that sent future nonces) refused every
+/// transaction that would have filled the gaps, and stayed full for good.
+#[test]
+fn a_full_pool_evicts_what_cannot_be_included_for_what_can() {
+    let (k, other) = (SecretKey::from_bytes([1; 32]), SecretKey::from_bytes([2; 32]));
+    let mut pool = Mempool::new(MempoolConfig { txs_max: 3, bytes_max: usize::MAX, signer_txs_max: 10 });
+    for nonce in 3..=5 {
+        pool.insert_ready(tx(&k, nonce, far()), 0).unwrap();
+    }
+    assert!(pool.select(10, usize::MAX, |_| 0).is_empty(), "nothing includable");
+    // Another signer's next transaction makes room: the one furthest past its gap goes.
+    let (_, evicted) = pool.insert_ready(tx(&other, 1, far()), 0).unwrap();
+    assert_eq!(evicted.iter().map(|e| (e.signer, e.nonce)).collect::<Vec<_>>(), [(k.public_key(), 5)]);
+    // A transaction past a gap is itself shed when the pool is full.
+    assert!(matches!(pool.insert_ready(tx(&other, 3, far()), 0), Err(MempoolError::Full { .. })));
+    // The key's own missing nonces come in and push out its stuck ones.
+    let (_, evicted) = pool.insert_ready(tx(&k, 1, far()), 0).unwrap();
+    assert_eq!(evicted.iter().map(|e| e.nonce).collect::<Vec<_>>(), [4]);
+    // Nonce 3 is no longer stuck once 2 comes: with everything pending includable in turn, a
+    // full pool refuses even an includable transaction (it is shed, and comes back later).
+    assert!(matches!(pool.insert_ready(tx(&k, 2, far()), 0), Err(MempoolError::Full { .. })));
+    // Without the 2, the 3 is stuck again: a third signer's next transaction takes its room.
+    let third = SecretKey::from_bytes([3; 32]);
+    let (_, evicted) = pool.insert_ready(tx(&third, 1, far()), 0).unwrap();
+    assert_eq!(evicted.iter().map(|e| (e.signer, e.nonce)).collect::<Vec<_>>(), [(k.public_key(), 3)]);
+    let fourth = SecretKey::from_bytes([4; 32]);
+    assert!(matches!(pool.insert_ready(tx(&fourth, 1, far()), 0), Err(MempoolError::Full { .. })));
+    assert_eq!(pool.select(10, usize::MAX, |_| 0).len(), 3, "everything pending is includable");
+}
