@@ -74,6 +74,20 @@ async fn four_nodes_finalise_and_agree() {
             assert_eq!(net.block_id(i, h).await, reference, "node {i} differs from node 0 at height {h}");
         }
     }
+
+    // Where a block's time goes, per phase, in /metrics.
+    for i in 0..4 {
+        let metrics = net.client(i).metrics().await.unwrap();
+        for phase in ["receive", "execute", "build", "persist", "commit_to_next_proposal"] {
+            let name = format!("huxin_block_{phase}_seconds_count ");
+            let count: u64 = metrics
+                .lines()
+                .find_map(|l| l.strip_prefix(&name))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or_else(|| panic!("node {i} exports no {name}"));
+            assert!(count > 0, "node {i}: {name}{count}");
+        }
+    }
 }
 
 /// Regression: an idle devnet wrote about three empty blocks a second, forever. By default an

@@ -81,13 +81,21 @@ pub struct ReceivedStream {
     pub block_bytes: Vec<u8>,
     pub digest: [u8; 32],
     pub signature: Signature,
+    /// From the stream's first part to its last.
+    pub receive_time: std::time::Duration,
 }
 
-#[derive(Default)]
 struct Partial {
     messages: BTreeMap<u64, Option<ProposalPart>>,
     end: Option<u64>,
     bytes: usize,
+    opened: std::time::Instant,
+}
+
+impl Partial {
+    fn new() -> Self {
+        Self { messages: BTreeMap::new(), end: None, bytes: 0, opened: std::time::Instant::now() }
+    }
 }
 
 /// Why a stream was dropped.
@@ -148,7 +156,7 @@ impl Streams {
                 }
             }
             self.order.push_back(key.clone());
-            self.open.insert(key.clone(), Partial::default());
+            self.open.insert(key.clone(), Partial::new());
         }
         let result = self.add(&key, msg);
         match result {
@@ -206,7 +214,17 @@ impl Streams {
         let signature = signature.ok_or(StreamError::Malformed("no Fin part"))?;
         let refs: Vec<&[u8]> = chunks.iter().map(|c| c.as_slice()).collect();
         let digest = stream_digest(height, round, pol_round, &proposer, &refs);
-        Ok(Some(ReceivedStream { height, round, pol_round, proposer, block_bytes: chunks.concat(), digest, signature }))
+        let receive_time = partial.opened.elapsed();
+        Ok(Some(ReceivedStream {
+            height,
+            round,
+            pol_round,
+            proposer,
+            block_bytes: chunks.concat(),
+            digest,
+            signature,
+            receive_time,
+        }))
     }
 }
 

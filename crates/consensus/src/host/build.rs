@@ -86,6 +86,8 @@ impl Host {
         }
         self.store_proposal(height, round, Round::Nil, self.address, &block)?;
         self.executed.insert(block.hash(), (block.clone(), executed));
+        self.metrics.phases.build.observe(start.elapsed().as_secs_f64());
+        self.proposal_ready();
         info!(%height, %round, txs = block.txs.len(), hash = %block.hash(), "built proposal");
         Ok(block)
     }

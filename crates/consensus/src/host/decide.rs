@@ -40,9 +40,12 @@ impl Host {
         }
         let (block, executed) = self.executed.remove(&hash).ok_or_else(|| eyre!("executed block vanished"))?;
         let certificate_bytes = borsh::to_vec(certificate)?;
+        let persisting = std::time::Instant::now();
         self.store
             .persist_block(&block, &certificate_bytes, &executed)
             .wrap_err_with(|| format!("persisting block {height}"))?;
+        self.metrics.phases.persist.observe(persisting.elapsed().as_secs_f64());
+        self.decided_at = Some(std::time::Instant::now());
         self.executed.clear();
 
         let failed = executed.receipts.iter().filter(|r| matches!(r.outcome, Outcome::Rejected(_))).count();

@@ -138,6 +138,9 @@ pub struct Host {
     /// decided by sync anyway. (A validator that lies about its height can only make this node
     /// propose without that short wait.)
     network_height: Height,
+    /// When the last block was decided here, until the next height's proposal is ready (for
+    /// `huxin_block_commit_to_next_proposal_seconds`).
+    decided_at: Option<std::time::Instant>,
     /// What a misbehaving validator's host does wrong (see [`crate::byzantine`]).
     #[cfg(feature = "byzantine")]
     pub(crate) lies: crate::byzantine::HostLies,
@@ -178,6 +181,7 @@ impl Host {
             executed: HashMap::new(),
             peers_cache: None,
             network_height: Height(0),
+            decided_at: None,
             #[cfg(feature = "byzantine")]
             lies: Default::default(),
         }
@@ -205,6 +209,13 @@ impl Host {
             .filter_map(|v| crate::gossip::peer_id_of(&v.public_key.0))
             .filter_map(|p| PeerId::from_bytes(&p.to_bytes()).ok())
             .collect())
+    }
+
+    /// The next height's proposal is ready to vote on: the time since the decision is observed.
+    fn proposal_ready(&mut self) {
+        if let Some(decided) = self.decided_at.take() {
+            self.metrics.phases.commit_to_next_proposal.observe(decided.elapsed().as_secs_f64());
+        }
     }
 
     /// Whether `peer` is the node key of a validator at the current height (cached per height).

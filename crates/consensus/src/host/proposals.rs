@@ -139,7 +139,9 @@ impl Host {
             block.txs.iter().filter(|tx| mempool.is_verified(tx)).map(|tx| tx.hash()).collect()
         };
         let verified = |tx: &SignedTx| verified_hashes.contains(&tx.hash());
+        let started = std::time::Instant::now();
         let result = validate_block(self.store.as_ref(), &parent, &block, options, &verified);
+        self.metrics.phases.execute.observe(started.elapsed().as_secs_f64());
         match result {
             Ok(executed) => {
                 self.executed.insert(hash, (block, executed));
@@ -214,6 +216,7 @@ impl Host {
         stream: ReceivedStream,
     ) -> eyre::Result<Option<ProposedValue<HuxinContext>>> {
         let height = stream.height;
+        self.metrics.phases.receive.observe(stream.receive_time.as_secs_f64());
         if height < self.height {
             debug!(%height, current = %self.height, "stale proposal ignored");
             return Ok(None);
@@ -269,6 +272,7 @@ impl Host {
             return Ok(None);
         }
         let validity = self.validity(block, true)?;
+        self.proposal_ready();
         Ok(Some(self.proposed_value(height, stream.round, stream.pol_round, stream.proposer, hash, validity)))
     }
 
