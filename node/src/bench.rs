@@ -162,6 +162,31 @@ async fn submit_patiently(
     }
 }
 
+/// Transactions signed to measure this machine's signature-verification rate.
+const CEILING_SAMPLE_TXS: usize = 2_048;
+/// How long that rate is measured.
+const CEILING_MEASURE: Duration = Duration::from_millis(1_500);
+
+/// This machine's ed25519 verification rate (signatures per second, every core busy, the same
+/// `verify_strict` and thread pool block validation uses), measured now: with N validators on
+/// this machine each verifying every transaction once, no run can finalise more than rate ÷ N.
+fn verification_rate(chain_id: &ChainId, key: &SecretKey) -> eyre::Result<f64> {
+    let txs: Vec<SignedTx> = (0..CEILING_SAMPLE_TXS as u64)
+        .map(|i| bench_anchor(chain_id, key, i + 1, i, Height(1)))
+        .collect::<eyre::Result<_>>()?;
+    let refs: Vec<&SignedTx> = txs.iter().collect();
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let (start, mut verified) = (Instant::now(), 0usize);
+    while start.elapsed() < CEILING_MEASURE {
+        let ok = huxin_types::tx::verify_signatures(&refs, threads);
+        if !ok.iter().all(|v| *v) {
+            return Err(eyre!("a freshly signed transaction does not verify"));
+        }
+        verified += ok.len();
+    }
+    Ok(verified as f64 / start.elapsed().as_secs_f64())
+}
+
 pub async fn run(args: BenchArgs) -> eyre::Result<()> {
     let manifest = Manifest::load(&args.dir)?;
     let keys = load_bench_keys(&args.dir)?;
@@ -182,6 +207,18 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
         args.duration,
         args.warmup,
         args.batch
+    );
+
+    // The same-run ceiling, measured before the load starts (the idle devnet barely uses the CPU).
+    let verify_rate = {
+        let key = keys.first().ok_or_else(|| eyre!("the devnet has no bench keys"))?.clone();
+        let chain_id = manifest.chain_id.clone();
+        tokio::task::spawn_blocking(move || verification_rate(&chain_id, &key)).await??
+    };
+    let ceiling = verify_rate / apis.len() as f64;
+    println!(
+        "signature ceiling (this machine, now): {verify_rate:.0} verifies/s → {ceiling:.0} tx/s for {} validators on it",
+        apis.len()
     );
 
     let tracker = Arc::new(Mutex::new(Tracker {
@@ -338,6 +375,7 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
     };
     let rate = finalised as f64 / args.duration as f64;
     println!("finalised in window: {finalised} → {rate:.0} tx/s over {} s ({blocks} blocks)", args.duration);
+    println!("finalised ÷ signature ceiling: {:.2}", rate / ceiling);
     if blocks > 0 {
         println!("mean transactions per block: {:.0}", finalised as f64 / blocks as f64);
     }
