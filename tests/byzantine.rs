@@ -46,6 +46,24 @@ async fn counter(net: &Net, i: usize, name: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Generous ceilings for an honest validator of a short test run: a liar must not make one grow
+/// without bound (a leak would pass these only briefly; an unbounded buffer would not).
+const HONEST_RSS_MAX: u64 = 1 << 30;
+const HONEST_DISK_MAX: u64 = 256 << 20;
+
+/// Every honest validator is up, within the memory and disk ceilings, and logged no panic.
+fn honest_bounded(net: &mut Net) {
+    for i in 0..3 {
+        assert!(net.is_running(i), "honest node {i} stopped");
+        let rss = net.rss_bytes(i).unwrap_or(0);
+        assert!(rss < HONEST_RSS_MAX, "honest node {i} holds {rss} bytes of memory");
+        let disk = net.disk_bytes(i);
+        assert!(disk < HONEST_DISK_MAX, "honest node {i} holds {disk} bytes on disk");
+        let log = net.log(i);
+        assert!(!log.contains("panicked"), "honest node {i} panicked:\n{log}");
+    }
+}
+
 /// The honest validators agree on every block up to `height`.
 async fn honest_agree(net: &Net, height: u64) {
     for h in 1..=height {
@@ -58,7 +76,7 @@ async fn honest_agree(net: &Net, height: u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_equivocating_validator_is_recorded_and_cannot_stop_or_fork_the_others() {
-    let (net, liar) = start_with_liar(
+    let (mut net, liar) = start_with_liar(
         "equivocate_votes = { mode = \"always\" }\nequivocate_proposals = { mode = \"always\" }\nseed = 7",
     );
 
@@ -84,6 +102,7 @@ async fn an_equivocating_validator_is_recorded_and_cannot_stop_or_fork_the_other
 
     // No fork: the honest validators agree on every block.
     honest_agree(&net, 12).await;
+    honest_bounded(&mut net);
 }
 
 /// A proposer that times its blocks a year ahead (which, once decided, would make every honest
@@ -93,7 +112,7 @@ async fn an_equivocating_validator_is_recorded_and_cannot_stop_or_fork_the_other
 async fn blocks_timed_off_the_clock_are_voted_down() {
     const YEAR_MS: i64 = 365 * 86_400_000;
     for offset in [YEAR_MS, -YEAR_MS] {
-        let (net, _) = start_with_liar(&format!("block_time_offset_ms = {offset}"));
+        let (mut net, _) = start_with_liar(&format!("block_time_offset_ms = {offset}"));
         for i in 0..3 {
             net.wait_height(i, 12, Duration::from_secs(120)).await;
         }
@@ -114,6 +133,7 @@ async fn blocks_timed_off_the_clock_are_voted_down() {
             );
         }
         honest_agree(&net, 12).await;
+        honest_bounded(&mut net);
     }
 }
 
@@ -158,7 +178,7 @@ async fn corrupted_sync_answers_do_not_stop_a_validator_catching_up() {
 /// more than the horizon allows, and go on finalising the same blocks.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streams_out_of_turn_are_refused() {
-    let (net, _) = start_with_liar("stream_out_of_turn = true");
+    let (mut net, _) = start_with_liar("stream_out_of_turn = true");
     for i in 0..3 {
         net.wait_height(i, 12, Duration::from_secs(120)).await;
     }
@@ -174,4 +194,5 @@ async fn streams_out_of_turn_are_refused() {
         assert!(log.contains("more than 2 past"), "node {i} never refused a stream past the horizon");
     }
     honest_agree(&net, 12).await;
+    honest_bounded(&mut net);
 }

@@ -129,6 +129,28 @@ impl Net {
         }
     }
 
+    /// Node `i`'s resident memory in bytes (from `/proc`), if it is running.
+    pub fn rss_bytes(&self, i: usize) -> Option<u64> {
+        let pid = self.children[i].as_ref()?.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let kib = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.trim().trim_end_matches("kB").trim();
+        kib.parse::<u64>().ok().map(|k| k * 1024)
+    }
+
+    /// Bytes under node `i`'s home directory (its store, WAL and log).
+    pub fn disk_bytes(&self, i: usize) -> u64 {
+        fn size(path: &std::path::Path) -> u64 {
+            match std::fs::symlink_metadata(path) {
+                Ok(m) if m.is_dir() => {
+                    std::fs::read_dir(path).map(|entries| entries.flatten().map(|e| size(&e.path())).sum()).unwrap_or(0)
+                }
+                Ok(m) => m.len(),
+                Err(_) => 0,
+            }
+        }
+        size(&self.home(i))
+    }
+
     pub fn api(&self, i: usize) -> String {
         format!("http://127.0.0.1:{}", self.base_port + i as u16 * 10)
     }
