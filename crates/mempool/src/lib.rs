@@ -162,7 +162,9 @@ impl Mempool {
             }
         }
         let hash = self.insert(tx)?;
-        self.ledger_nonce.insert(signer, ledger_nonce);
+        // A block may have persisted since the admission read: keep the later nonce.
+        let seen = self.ledger_nonce.entry(signer).or_insert(ledger_nonce);
+        *seen = (*seen).max(ledger_nonce);
         Ok((hash, evicted))
     }
 
