@@ -337,11 +337,17 @@ pub struct Score {
 ///       + min(commendation cap, Σ commendation points)
 ///       + ⌊(average active evaluation/performance score − pivot) / divisor⌋, clamped to 0–100.
 pub fn score(state: &dyn KvState, subject: &SubjectId, time: TimestampMs) -> Score {
+    score_of(state, &public_records(state, subject, time))
+}
+
+/// The score of `public`, the subject's records public at the time (as [`public_records`] gives
+/// them), under the rule parameters in `state`.
+pub fn score_of(state: &dyn KvState, public: &[CreditRecord]) -> Score {
     let p = params::current(state).score;
     let mut items = vec![ScoreItem { record_id: None, what: "base".into(), points: i64::from(p.base) }];
     let mut commendations: i64 = 0;
     let (mut eval_sum, mut eval_count) = (0i64, 0i64);
-    for r in &public_records(state, subject, time) {
+    for r in public {
         let kind = r.record.kind;
         if kind.is_negative() {
             let points = match r.record.severity {

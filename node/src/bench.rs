@@ -123,10 +123,7 @@ async fn submit_patiently(
     loop {
         let (answer, retry_after) = match http.post(url).json(&json!({ "txs": txs })).send().await {
             Ok(resp) => {
-                let retry_after = resp
-                    .headers()
-                    .get(reqwest::header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+                let retry_after = huxin_client::retry_after(&resp);
                 (resp.json::<serde_json::Value>().await.map_err(|e| format!("bad answer: {e}")), retry_after)
             }
             Err(e) => (Err(format!("transport: {e}")), None),
@@ -157,7 +154,7 @@ async fn submit_patiently(
         if shed.is_empty() {
             return;
         }
-        tokio::time::sleep(Duration::from_secs(retry_after.unwrap_or(1))).await;
+        tokio::time::sleep(retry_after.unwrap_or(Duration::from_secs(1))).await;
         txs = shed;
     }
 }

@@ -128,7 +128,7 @@ pub fn is_shed(code: &str) -> bool {
 }
 
 /// A response's `Retry-After` (in seconds, as the node sends it).
-fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+pub fn retry_after(response: &reqwest::Response) -> Option<Duration> {
     let value = response.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }

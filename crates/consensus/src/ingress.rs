@@ -100,11 +100,10 @@ impl Ingress {
             }
         }
         let view = StateView::new(self.store.as_ref(), latest.0);
-        check_mempool_admission(&view, &self.chain_id, &tx, Height(latest.0 + 1), now_ms())
+        let admitted = check_mempool_admission(&view, &self.chain_id, &tx, Height(latest.0 + 1), now_ms())
             .map_err(SubmitError::Rejected)?;
-        let ledger_nonce = huxin_contracts::registry::last_nonce(&view, &tx.body.signer);
         let mut mempool = self.mempool.lock().map_err(|_| SubmitError::Unavailable("mempool lock poisoned".into()))?;
-        let (hash, evicted) = mempool.insert_ready(tx, ledger_nonce).map_err(SubmitError::Mempool)?;
+        let (hash, evicted) = mempool.insert_ready(tx, admitted.last_nonce).map_err(SubmitError::Mempool)?;
         self.metrics.mempool_txs.set(mempool.len() as i64);
         self.metrics.mempool_bytes.set(mempool.bytes() as i64);
         drop(mempool);

@@ -34,11 +34,12 @@ pub struct SubjectView {
 }
 
 pub fn subject(state: &dyn KvState, subject: SubjectId, height: Height, time: TimestampMs) -> SubjectView {
+    let public = credit::public_records(state, &subject, time);
     SubjectView {
         attestation: identity::attestation(state, &subject),
         blacklist: blacklist::entries(state, &subject),
-        score: credit::score(state, &subject, time),
-        active_credit_records: credit::public_records(state, &subject, time).len(),
+        score: credit::score_of(state, &public),
+        active_credit_records: public.len(),
         grants: identity::grants(state, &subject),
         subject,
         height,
