@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use huxin_types::audit::AnchorAuditLog;
 use huxin_types::codec;
-use huxin_types::{Hash32, Height, MemberId, RejectCode, Rejection, TimestampMs};
+use huxin_types::{Hash32, Height, MemberId, RejectCode, TimestampMs};
 
-use crate::{decode_record, keys, rejection, KvState, TxContext};
+use crate::{keys, read, rejection, Error, KvState, StateError, TxContext};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditAnchor {
@@ -27,13 +27,13 @@ pub struct AuditAnchor {
 }
 
 /// The member's latest anchor.
-pub fn latest(state: &dyn KvState, member: &MemberId) -> Option<AuditAnchor> {
-    state.get(&keys::audit_anchor_latest(member)).map(|b| decode_record(&b, "audit anchor"))
+pub fn latest(state: &dyn KvState, member: &MemberId) -> Result<Option<AuditAnchor>, StateError> {
+    read(state, &keys::audit_anchor_latest(member), "audit anchor")
 }
 
-pub fn anchor(ctx: &TxContext, state: &mut dyn KvState, a: &AnchorAuditLog) -> Result<(), Rejection> {
+pub fn anchor(ctx: &TxContext, state: &mut dyn KvState, a: &AnchorAuditLog) -> Result<(), Error> {
     let member = ctx.member.id;
-    if let Some(last) = latest(state, &member) {
+    if let Some(last) = latest(state, &member)? {
         if a.seq <= last.seq {
             return Err(rejection(
                 RejectCode::RuleViolated,

@@ -22,9 +22,9 @@ use serde::{Deserialize, Serialize};
 use huxin_types::codec;
 use huxin_types::genesis::Role;
 use huxin_types::identity::{BlacklistScope, LiftBlacklist, ListOnBlacklist, SubjectId};
-use huxin_types::{Height, MemberId, RegionCode, RejectCode, Rejection, TimestampMs, TxHash};
+use huxin_types::{Height, MemberId, RegionCode, RejectCode, TimestampMs, TxHash};
 
-use crate::{decode_record, identity, keys, rejection, KvState, TxContext};
+use crate::{identity, keys, read_or_default, rejection, Error, KvState, StateError, TxContext};
 
 /// Most live (not lifted, not ended) entries one lister may hold on one subject.
 pub const LISTER_LIVE_ENTRIES_MAX: usize = 32;
@@ -85,15 +85,15 @@ impl BlacklistEntry {
     }
 }
 
-pub fn entries(state: &dyn KvState, subject: &SubjectId) -> Vec<BlacklistEntry> {
-    state.get(&keys::blacklist(subject)).map(|b| decode_record(&b, "blacklist entries")).unwrap_or_default()
+pub fn entries(state: &dyn KvState, subject: &SubjectId) -> Result<Vec<BlacklistEntry>, StateError> {
+    read_or_default(state, &keys::blacklist(subject), "blacklist entries")
 }
 
 fn own_region_only(ctx: &TxContext, scope: &BlacklistScope) -> bool {
     matches!(scope, BlacklistScope::Regions(r) if r.as_slice() == [ctx.member.region])
 }
 
-pub fn list(ctx: &TxContext, state: &mut dyn KvState, l: &ListOnBlacklist) -> Result<(), Rejection> {
+pub fn list(ctx: &TxContext, state: &mut dyn KvState, l: &ListOnBlacklist) -> Result<(), Error> {
     l.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
     if ctx.member.role == Role::TradingCentre && !own_region_only(ctx, &l.scope) {
         return Err(rejection(
@@ -113,7 +113,7 @@ pub fn list(ctx: &TxContext, state: &mut dyn KvState, l: &ListOnBlacklist) -> Re
             ),
         ));
     }
-    let mut list = entries(state, &l.subject);
+    let mut list = entries(state, &l.subject)?;
     let own = |e: &&BlacklistEntry| e.listed_by == ctx.member.id;
     if let Some(e) = list.iter().filter(own).find(|e| e.decision_no == l.decision_no) {
         return Err(rejection(
@@ -161,9 +161,9 @@ fn forget_oldest_dead(list: &mut Vec<BlacklistEntry>, time: TimestampMs) {
     });
 }
 
-pub fn lift(ctx: &TxContext, state: &mut dyn KvState, l: &LiftBlacklist) -> Result<(), Rejection> {
+pub fn lift(ctx: &TxContext, state: &mut dyn KvState, l: &LiftBlacklist) -> Result<(), Error> {
     l.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
-    let mut list = entries(state, &l.subject);
+    let mut list = entries(state, &l.subject)?;
     // The sender's own entry with that number, else the only entry with it.
     let matching: Vec<usize> = (0..list.len()).filter(|&i| list[i].decision_no == l.decision_no).collect();
     let index = match matching.iter().copied().find(|&i| list[i].listed_by == ctx.member.id) {
@@ -230,8 +230,13 @@ pub struct Eligibility {
     pub reasons: Vec<String>,
 }
 
-pub fn eligibility(state: &dyn KvState, subject: &SubjectId, region: RegionCode, time: TimestampMs) -> Eligibility {
-    let mut reasons = identity::recognised_in(state, subject, region, time).err().unwrap_or_default();
-    reasons.extend(entries(state, subject).iter().filter(|e| e.bars(region, time)).map(|e| e.describe()));
-    Eligibility { eligible: reasons.is_empty(), reasons }
+pub fn eligibility(
+    state: &dyn KvState,
+    subject: &SubjectId,
+    region: RegionCode,
+    time: TimestampMs,
+) -> Result<Eligibility, StateError> {
+    let mut reasons = identity::recognition_refusals(state, subject, region, time)?;
+    reasons.extend(entries(state, subject)?.iter().filter(|e| e.bars(region, time)).map(|e| e.describe()));
+    Ok(Eligibility { eligible: reasons.is_empty(), reasons })
 }

@@ -32,9 +32,9 @@ use huxin_types::credit::{CreditKind, RecordCredit, RepairCredit, RevokeCredit, 
 use huxin_types::genesis::Role;
 use huxin_types::governance::{Params, Window};
 use huxin_types::identity::SubjectId;
-use huxin_types::{Hash32, Height, MemberId, RegionCode, RejectCode, Rejection, TimestampMs, TxHash};
+use huxin_types::{Hash32, Height, MemberId, RegionCode, RejectCode, TimestampMs, TxHash};
 
-use crate::{decode_record, keys, params, registry, rejection, KvState, TxContext};
+use crate::{keys, params, read, read_or_default, registry, rejection, Error, KvState, StateError, TxContext};
 
 /// Most credit records one member may record about one subject.
 pub const RECORDER_RECORDS_MAX: u32 = 256;
@@ -122,27 +122,31 @@ impl PublicEntry {
     }
 }
 
-fn public_list(state: &dyn KvState, subject: &SubjectId) -> Vec<PublicEntry> {
-    state.get(&keys::credit_public(subject)).map(|b| decode_record(&b, "public credit list")).unwrap_or_default()
+fn public_list(state: &dyn KvState, subject: &SubjectId) -> Result<Vec<PublicEntry>, StateError> {
+    read_or_default(state, &keys::credit_public(subject), "public credit list")
 }
 
 /// Take `id` off its subject's public list (a repair or revocation).
-fn withdraw(state: &mut dyn KvState, subject: &SubjectId, id: &Hash32) {
-    let mut list = public_list(state, subject);
+fn withdraw(state: &mut dyn KvState, subject: &SubjectId, id: &Hash32) -> Result<(), StateError> {
+    let mut list = public_list(state, subject)?;
     list.retain(|e| e.id != *id);
     state.put(keys::credit_public(subject), codec::encode(&list));
+    Ok(())
 }
 
 /// The records about `subject` public at `time` (see [`CreditRecord::is_public`]), in the order
 /// recorded. Reads the public list and the published records only: the state a proof of this
 /// answer carries holds no hidden record.
-pub fn public_records(state: &dyn KvState, subject: &SubjectId, time: TimestampMs) -> Vec<CreditRecord> {
-    public_list(state, subject)
-        .iter()
-        .filter(|e| e.is_published(time))
-        .filter_map(|e| record(state, &e.id))
-        .filter(|r| r.is_public(time))
-        .collect()
+pub fn public_records(
+    state: &dyn KvState,
+    subject: &SubjectId,
+    time: TimestampMs,
+) -> Result<Vec<CreditRecord>, StateError> {
+    let mut public = Vec::new();
+    for entry in public_list(state, subject)?.iter().filter(|e| e.is_published(time)) {
+        public.extend(record(state, &entry.id)?.filter(|r| r.is_public(time)));
+    }
+    Ok(public)
 }
 
 pub fn window(params: &Params, severity: Severity) -> Window {
@@ -153,21 +157,25 @@ pub fn window(params: &Params, severity: Severity) -> Window {
     }
 }
 
-pub fn record(state: &dyn KvState, id: &Hash32) -> Option<CreditRecord> {
-    state.get(&keys::credit_record(id)).map(|b| decode_record(&b, "credit record"))
+pub fn record(state: &dyn KvState, id: &Hash32) -> Result<Option<CreditRecord>, StateError> {
+    read(state, &keys::credit_record(id), "credit record")
 }
 
 /// Every record id about `subject`, in the order recorded.
-pub fn record_ids(state: &dyn KvState, subject: &SubjectId) -> Vec<Hash32> {
-    state.get(&keys::credit_list(subject)).map(|b| decode_record(&b, "credit list")).unwrap_or_default()
+pub fn record_ids(state: &dyn KvState, subject: &SubjectId) -> Result<Vec<Hash32>, StateError> {
+    read_or_default(state, &keys::credit_list(subject), "credit list")
 }
 
 /// Every record about `subject`, in the order recorded.
-pub fn history(state: &dyn KvState, subject: &SubjectId) -> Vec<CreditRecord> {
-    record_ids(state, subject).iter().filter_map(|id| record(state, id)).collect()
+pub fn history(state: &dyn KvState, subject: &SubjectId) -> Result<Vec<CreditRecord>, StateError> {
+    let mut records = Vec::new();
+    for id in record_ids(state, subject)? {
+        records.extend(record(state, &id)?);
+    }
+    Ok(records)
 }
 
-pub fn record_credit(ctx: &TxContext, state: &mut dyn KvState, r: &RecordCredit) -> Result<(), Rejection> {
+pub fn record_credit(ctx: &TxContext, state: &mut dyn KvState, r: &RecordCredit) -> Result<(), Error> {
     r.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
     if r.kind == CreditKind::AdministrativePenalty && ctx.member.role != Role::Supervisor {
         return Err(rejection(
@@ -175,7 +183,7 @@ pub fn record_credit(ctx: &TxContext, state: &mut dyn KvState, r: &RecordCredit)
             format!("a {} may not record an administrative penalty; only a supervisor may", ctx.member.role.as_str()),
         ));
     }
-    let params = params::current(state);
+    let params = params::current(state)?;
     let length = r.publication_end.0 - r.publication_start.0;
     let (min, max, what) = if r.kind.is_negative() {
         let w = window(&params, r.severity);
@@ -195,7 +203,7 @@ pub fn record_credit(ctx: &TxContext, state: &mut dyn KvState, r: &RecordCredit)
         ));
     }
     let id = r.record_id();
-    if let Some(existing) = record(state, &id) {
+    if let Some(existing) = record(state, &id)? {
         return Err(rejection(
             RejectCode::Conflict,
             format!(
@@ -204,7 +212,7 @@ pub fn record_credit(ctx: &TxContext, state: &mut dyn KvState, r: &RecordCredit)
             ),
         ));
     }
-    if let Some(authority) = registry::member_by_uscc(state, &r.authority_uscc) {
+    if let Some(authority) = registry::member_by_uscc(state, &r.authority_uscc)? {
         if authority.id != ctx.member.id {
             return Err(rejection(
                 RejectCode::NotPermitted,
@@ -216,7 +224,7 @@ pub fn record_credit(ctx: &TxContext, state: &mut dyn KvState, r: &RecordCredit)
         }
     }
     let count_key = keys::credit_count(&r.subject, &ctx.member.id);
-    let recorded: u32 = state.get(&count_key).map(|b| decode_record(&b, "credit record count")).unwrap_or(0);
+    let recorded: u32 = read(state, &count_key, "credit record count")?.unwrap_or(0);
     if recorded >= RECORDER_RECORDS_MAX {
         return Err(rejection(
             RejectCode::Conflict,
@@ -224,7 +232,7 @@ pub fn record_credit(ctx: &TxContext, state: &mut dyn KvState, r: &RecordCredit)
         ));
     }
     state.put(count_key, codec::encode(&(recorded + 1)));
-    let mut ids = record_ids(state, &r.subject);
+    let mut ids = record_ids(state, &r.subject)?;
     ids.push(id);
     let stored = CreditRecord {
         id,
@@ -240,15 +248,15 @@ pub fn record_credit(ctx: &TxContext, state: &mut dyn KvState, r: &RecordCredit)
     };
     state.put(keys::credit_record(&id), codec::encode(&stored));
     state.put(keys::credit_list(&r.subject), codec::encode(&ids));
-    let mut public = public_list(state, &r.subject);
+    let mut public = public_list(state, &r.subject)?;
     public.push(PublicEntry { id, publication_start: r.publication_start, publication_end: r.publication_end });
     state.put(keys::credit_public(&r.subject), codec::encode(&public));
     Ok(())
 }
 
 /// The record `id`, checked to be markable by the signer and not yet marked.
-fn markable(ctx: &TxContext, state: &dyn KvState, id: &Hash32) -> Result<CreditRecord, Rejection> {
-    let stored = record(state, id).ok_or_else(|| rejection(RejectCode::NotFound, format!("no credit record {id}")))?;
+fn markable(ctx: &TxContext, state: &dyn KvState, id: &Hash32) -> Result<CreditRecord, Error> {
+    let stored = record(state, id)?.ok_or_else(|| rejection(RejectCode::NotFound, format!("no credit record {id}")))?;
     if ctx.member.role != Role::Supervisor && stored.recorded_by != ctx.member.id {
         return Err(rejection(
             RejectCode::NotPermitted,
@@ -275,7 +283,7 @@ fn mark(ctx: &TxContext, reason: &str, evidence_hash: Option<Hash32>) -> Mark {
     }
 }
 
-pub fn repair(ctx: &TxContext, state: &mut dyn KvState, r: &RepairCredit) -> Result<(), Rejection> {
+pub fn repair(ctx: &TxContext, state: &mut dyn KvState, r: &RepairCredit) -> Result<(), Error> {
     r.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
     let mut stored = markable(ctx, state, &r.record_id)?;
     if !stored.record.kind.is_negative() {
@@ -287,7 +295,7 @@ pub fn repair(ctx: &TxContext, state: &mut dyn KvState, r: &RepairCredit) -> Res
             ),
         ));
     }
-    let min = window(&params::current(state), stored.record.severity).min_ms();
+    let min = window(&params::current(state)?, stored.record.severity).min_ms();
     let earliest = stored.record.publication_start.0.saturating_add(min);
     if ctx.time.0 < earliest {
         return Err(rejection(
@@ -302,16 +310,16 @@ pub fn repair(ctx: &TxContext, state: &mut dyn KvState, r: &RepairCredit) -> Res
     }
     stored.repaired = Some(mark(ctx, &r.reason, Some(r.evidence_hash)));
     state.put(keys::credit_record(&r.record_id), codec::encode(&stored));
-    withdraw(state, &stored.record.subject, &r.record_id);
+    withdraw(state, &stored.record.subject, &r.record_id)?;
     Ok(())
 }
 
-pub fn revoke(ctx: &TxContext, state: &mut dyn KvState, r: &RevokeCredit) -> Result<(), Rejection> {
+pub fn revoke(ctx: &TxContext, state: &mut dyn KvState, r: &RevokeCredit) -> Result<(), Error> {
     r.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
     let mut stored = markable(ctx, state, &r.record_id)?;
     stored.revoked = Some(mark(ctx, &r.reason, None));
     state.put(keys::credit_record(&r.record_id), codec::encode(&stored));
-    withdraw(state, &stored.record.subject, &r.record_id);
+    withdraw(state, &stored.record.subject, &r.record_id)?;
     Ok(())
 }
 
@@ -336,14 +344,14 @@ pub struct Score {
 /// score = base − Σ severity points of active negative records
 ///       + min(commendation cap, Σ commendation points)
 ///       + ⌊(average active evaluation/performance score − pivot) / divisor⌋, clamped to 0–100.
-pub fn score(state: &dyn KvState, subject: &SubjectId, time: TimestampMs) -> Score {
-    score_of(state, &public_records(state, subject, time))
+pub fn score(state: &dyn KvState, subject: &SubjectId, time: TimestampMs) -> Result<Score, StateError> {
+    score_of(state, &public_records(state, subject, time)?)
 }
 
 /// The score of `public`, the subject's records public at the time (as [`public_records`] gives
 /// them), under the rule parameters in `state`.
-pub fn score_of(state: &dyn KvState, public: &[CreditRecord]) -> Score {
-    let p = params::current(state).score;
+pub fn score_of(state: &dyn KvState, public: &[CreditRecord]) -> Result<Score, StateError> {
+    let p = params::current(state)?.score;
     let mut items = vec![ScoreItem { record_id: None, what: "base".into(), points: i64::from(p.base) }];
     let mut commendations: i64 = 0;
     let (mut eval_sum, mut eval_count) = (0i64, 0i64);
@@ -384,5 +392,5 @@ pub fn score_of(state: &dyn KvState, public: &[CreditRecord]) -> Score {
         });
     }
     let total: i64 = items.iter().map(|i| i.points).sum();
-    Score { score: total.clamp(0, 100) as u32, items }
+    Ok(Score { score: total.clamp(0, 100) as u32, items })
 }

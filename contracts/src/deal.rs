@@ -26,11 +26,11 @@ use serde::{Deserialize, Serialize};
 use huxin_types::codec;
 use huxin_types::identity::SubjectId;
 use huxin_types::tx::{AnchorDocument, DealStage, TenderRef};
-use huxin_types::{Hash32, Height, MemberId, RegionCode, RejectCode, Rejection, TimestampMs, TxHash, Uscc};
+use huxin_types::{Hash32, Height, MemberId, RegionCode, RejectCode, TimestampMs, TxHash, Uscc};
 
 use crate::identity::{self, AttestationStatus};
 use crate::risk::{self, RiskKind};
-use crate::{decode_record, keys, params, rejection, KvState, TxContext};
+use crate::{keys, params, read, read_or_default, rejection, Error, KvState, StateError, TxContext};
 
 /// Most anchors one document hash may carry.
 pub const DOCUMENT_ANCHORS_MAX: usize = 64;
@@ -103,12 +103,12 @@ impl TenderRecord {
     }
 }
 
-pub fn anchors_of(state: &dyn KvState, hash: &Hash32) -> Vec<AnchorRecord> {
-    state.get(&keys::document(hash)).map(|b| decode_record(&b, "document anchors")).unwrap_or_default()
+pub fn anchors_of(state: &dyn KvState, hash: &Hash32) -> Result<Vec<AnchorRecord>, StateError> {
+    read_or_default(state, &keys::document(hash), "document anchors")
 }
 
-pub fn tender(state: &dyn KvState, tender: &TenderRef) -> Option<TenderRecord> {
-    state.get(&keys::tender(tender)).map(|b| decode_record(&b, "tender"))
+pub fn tender(state: &dyn KvState, tender: &TenderRef) -> Result<Option<TenderRecord>, StateError> {
+    read(state, &keys::tender(tender), "tender")
 }
 
 pub fn put_tender(state: &mut dyn KvState, record: &TenderRecord) {
@@ -116,7 +116,7 @@ pub fn put_tender(state: &mut dyn KvState, record: &TenderRecord) {
 }
 
 /// Refuse anything for an archived section.
-pub fn check_not_archived(record: &TenderRecord) -> Result<(), Rejection> {
+pub fn check_not_archived(record: &TenderRecord) -> Result<(), Error> {
     match record.archived {
         Some((height, _)) => Err(rejection(
             RejectCode::InvalidTransition,
@@ -126,12 +126,7 @@ pub fn check_not_archived(record: &TenderRecord) -> Result<(), Rejection> {
     }
 }
 
-fn check_stage(
-    ctx: &TxContext,
-    state: &dyn KvState,
-    record: &TenderRecord,
-    a: &AnchorDocument,
-) -> Result<(), Rejection> {
+fn check_stage(ctx: &TxContext, state: &dyn KvState, record: &TenderRecord, a: &AnchorDocument) -> Result<(), Error> {
     check_not_archived(record)?;
     if a.stage.is_unordered() {
         return Ok(());
@@ -145,7 +140,7 @@ fn check_stage(
         }
     }
     if a.stage == DealStage::AwardNotice {
-        let days = params::current(state).candidate_publicity_days;
+        let days = params::current(state)?.candidate_publicity_days;
         let Some(start) = record.candidate_publicity_at else {
             return Err(rejection(
                 RejectCode::RuleViolated,
@@ -155,7 +150,7 @@ fn check_stage(
                 ),
             ));
         };
-        let earliest = start.0.saturating_add(params::current(state).candidate_publicity_ms());
+        let earliest = start.0.saturating_add(params::current(state)?.candidate_publicity_ms());
         if ctx.time.0 < earliest {
             return Err(rejection(
                 RejectCode::RuleViolated,
@@ -170,7 +165,7 @@ fn check_stage(
 }
 
 /// A bid needs the section's announcement first, and room among the section's bids.
-fn check_bid_room(ctx: &TxContext, record: &TenderRecord) -> Result<(), Rejection> {
+fn check_bid_room(ctx: &TxContext, record: &TenderRecord) -> Result<(), Error> {
     if !record.timeline.iter().any(|e| e.stage == DealStage::Announcement) {
         return Err(rejection(
             RejectCode::RuleViolated,
@@ -192,10 +187,10 @@ fn check_bid_room(ctx: &TxContext, record: &TenderRecord) -> Result<(), Rejectio
     Ok(())
 }
 
-fn check_experts(state: &dyn KvState, experts: &[Hash32]) -> Result<(), Rejection> {
+fn check_experts(state: &dyn KvState, experts: &[Hash32]) -> Result<(), Error> {
     for e in experts {
         let subject = SubjectId::Expert(*e);
-        match identity::attestation(state, &subject) {
+        match identity::attestation(state, &subject)? {
             Some(a) if matches!(a.status, AttestationStatus::Active) => {}
             Some(_) => {
                 return Err(rejection(RejectCode::RuleViolated, format!("expert {subject}'s attestation is revoked")))
@@ -208,7 +203,7 @@ fn check_experts(state: &dyn KvState, experts: &[Hash32]) -> Result<(), Rejectio
     Ok(())
 }
 
-pub fn anchor(ctx: &TxContext, state: &mut dyn KvState, a: &AnchorDocument) -> Result<(), Rejection> {
+pub fn anchor(ctx: &TxContext, state: &mut dyn KvState, a: &AnchorDocument) -> Result<(), Error> {
     a.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
     if a.stage != DealStage::Bid && a.tender.region != ctx.member.region {
         return Err(rejection(
@@ -219,7 +214,7 @@ pub fn anchor(ctx: &TxContext, state: &mut dyn KvState, a: &AnchorDocument) -> R
             ),
         ));
     }
-    let mut record = tender(state, &a.tender).unwrap_or_else(|| TenderRecord::new(a.tender.clone()));
+    let mut record = tender(state, &a.tender)?.unwrap_or_else(|| TenderRecord::new(a.tender.clone()));
     check_stage(ctx, state, &record, a)?;
     check_experts(state, &a.experts)?;
     if a.stage == DealStage::Bid {
@@ -231,7 +226,7 @@ pub fn anchor(ctx: &TxContext, state: &mut dyn KvState, a: &AnchorDocument) -> R
             format!("section {} already has {SECTION_ANCHORS_MAX} anchors, the most allowed", a.tender),
         ));
     }
-    let mut anchors = anchors_of(state, &a.document_hash);
+    let mut anchors = anchors_of(state, &a.document_hash)?;
     let same_slot: Vec<&AnchorRecord> = anchors.iter().filter(|r| r.tender == a.tender && r.stage == a.stage).collect();
     let mut other_bidders = Vec::new();
     for existing in &same_slot {
@@ -258,7 +253,7 @@ pub fn anchor(ctx: &TxContext, state: &mut dyn KvState, a: &AnchorDocument) -> R
         bidders.extend(a.parties.iter().cloned());
         bidders.sort();
         bidders.dedup();
-        risk::raise(ctx, state, &a.tender, RiskKind::IdenticalBidDocument { document_hash: a.document_hash, bidders });
+        risk::raise(ctx, state, &a.tender, RiskKind::IdenticalBidDocument { document_hash: a.document_hash, bidders })?;
     }
 
     if !a.stage.is_unordered() && a.stage != DealStage::Bid {

@@ -22,10 +22,10 @@ use serde::{Deserialize, Serialize};
 use huxin_types::codec;
 use huxin_types::genesis::Role;
 use huxin_types::governance::{ProposalAction, Propose, Vote};
-use huxin_types::{Hash32, Height, MemberId, RejectCode, Rejection, TimestampMs};
+use huxin_types::{Hash32, Height, MemberId, RejectCode, TimestampMs};
 
 use crate::registry::{self, MemberRecord, MemberStatus, ValidatorRecord};
-use crate::{decode_record, keys, params, rejection, KvState, TxContext};
+use crate::{keys, params, read, rejection, Error, KvState, StateError, TxContext};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -65,18 +65,20 @@ impl ProposalRecord {
     }
 }
 
-pub fn proposal(state: &dyn KvState, id: &Hash32) -> Option<ProposalRecord> {
-    state.get(&keys::proposal(id)).map(|b| decode_record(&b, "proposal"))
+pub fn proposal(state: &dyn KvState, id: &Hash32) -> Result<Option<ProposalRecord>, StateError> {
+    read(state, &keys::proposal(id), "proposal")
 }
 
-fn active_trading_centres(state: &dyn KvState) -> Vec<MemberId> {
-    registry::member_ids(state)
-        .into_iter()
-        .filter(|id| {
-            registry::member(state, id)
-                .is_some_and(|m| m.role == Role::TradingCentre && m.status == MemberStatus::Active)
-        })
-        .collect()
+fn active_trading_centres(state: &dyn KvState) -> Result<Vec<MemberId>, StateError> {
+    let mut active = Vec::new();
+    for id in registry::member_ids(state)? {
+        if registry::member(state, &id)?
+            .is_some_and(|m| m.role == Role::TradingCentre && m.status == MemberStatus::Active)
+        {
+            active.push(id);
+        }
+    }
+    Ok(active)
 }
 
 /// Yes votes needed: two thirds of `active`, rounded up.
@@ -84,35 +86,43 @@ pub fn threshold(active: usize) -> usize {
     (2 * active).div_ceil(3)
 }
 
-fn member_of(state: &dyn KvState, id: &MemberId) -> Result<MemberRecord, String> {
-    registry::member(state, id).ok_or_else(|| format!("no member {id}"))
+fn member_of(state: &dyn KvState, id: &MemberId) -> Result<MemberRecord, Error> {
+    registry::member(state, id)?.ok_or_else(|| refused(format!("no member {id}")))
 }
 
-fn key_owner(state: &dyn KvState, key: &huxin_types::PublicKey) -> Option<MemberId> {
-    state.get(&keys::signer(key)).map(|b| decode_record(&b, "signer"))
+fn key_owner(state: &dyn KvState, key: &huxin_types::PublicKey) -> Result<Option<MemberId>, StateError> {
+    read(state, &keys::signer(key), "signer")
+}
+
+/// Why a proposal's action does not fit the ledger (`rule_violated` when proposed; the reason of a
+/// failed proposal when executed).
+fn refused(reason: String) -> Error {
+    rejection(RejectCode::RuleViolated, reason)
 }
 
 /// Check that `action` fits the ledger now, and if `execute`, carry it out.
-fn run(ctx: &TxContext, state: &mut dyn KvState, action: &ProposalAction, execute: bool) -> Result<(), String> {
+fn run(ctx: &TxContext, state: &mut dyn KvState, action: &ProposalAction, execute: bool) -> Result<(), Error> {
     match action {
         ProposalAction::AddMember(m) => {
             let id = MemberId::from_key(&m.keys[0]);
-            if registry::member(state, &id).is_some() {
-                return Err(format!("member {id} already exists"));
+            if registry::member(state, &id)?.is_some() {
+                return Err(refused(format!("member {id} already exists")));
             }
-            if let Some(key) = m.keys.iter().find(|k| key_owner(state, k).is_some()) {
-                return Err(format!("key {key} is already registered to a member"));
+            for key in &m.keys {
+                if key_owner(state, key)?.is_some() {
+                    return Err(refused(format!("key {key} is already registered to a member")));
+                }
             }
             let mut sorted = m.keys.clone();
             sorted.sort();
             if sorted.windows(2).any(|w| w[0] == w[1]) {
-                return Err("the new member's keys repeat".into());
+                return Err(refused("the new member's keys repeat".into()));
             }
             if execute {
                 for (key, value) in registry::new_member_writes(id, &m.name, m.role, m.region, &m.uscc, &m.keys) {
                     state.put(key, value);
                 }
-                let mut ids = registry::member_ids(state);
+                let mut ids = registry::member_ids(state)?;
                 if let Err(at) = ids.binary_search(&id) {
                     ids.insert(at, id);
                 }
@@ -123,37 +133,43 @@ fn run(ctx: &TxContext, state: &mut dyn KvState, action: &ProposalAction, execut
             let mut record = member_of(state, member)?;
             let target = if matches!(action, ProposalAction::SuspendMember { .. }) {
                 if record.status != MemberStatus::Active {
-                    return Err(format!("member {member} is {:?}; only an active member is suspended", record.status));
+                    return Err(refused(format!(
+                        "member {member} is {:?}; only an active member is suspended",
+                        record.status
+                    )));
                 }
                 MemberStatus::Suspended
             } else {
                 if record.status == MemberStatus::Removed {
-                    return Err(format!("member {member} is already removed"));
+                    return Err(refused(format!("member {member} is already removed")));
                 }
                 MemberStatus::Removed
             };
             // Its validators leave with it, two heights later like any validator change; a
             // reinstated member is voted a validator again with SetValidator.
-            let in_force = registry::validators_at(state, Height(ctx.height.0 + 2));
+            let in_force = registry::validators_at(state, Height(ctx.height.0 + 2))?;
             let runs_validators = in_force.iter().any(|v| v.member == *member);
             if runs_validators && in_force.iter().all(|v| v.member == *member) {
-                return Err(format!(
+                return Err(refused(format!(
                     "member {member} runs every validator; suspending or removing it would halt the chain"
-                ));
+                )));
             }
             if execute {
                 record.status = target;
                 registry::put_member(state, &record);
                 if runs_validators {
                     let member = *member;
-                    registry::schedule_validators(state, ctx.height, |set| set.retain(|v| v.member != member));
+                    registry::schedule_validators(state, ctx.height, |set| set.retain(|v| v.member != member))?;
                 }
             }
         }
         ProposalAction::ReinstateMember { member } => {
             let mut record = member_of(state, member)?;
             if record.status != MemberStatus::Suspended {
-                return Err(format!("member {member} is {:?}; only a suspended member is reinstated", record.status));
+                return Err(refused(format!(
+                    "member {member} is {:?}; only a suspended member is reinstated",
+                    record.status
+                )));
             }
             if execute {
                 record.status = MemberStatus::Active;
@@ -163,10 +179,10 @@ fn run(ctx: &TxContext, state: &mut dyn KvState, action: &ProposalAction, execut
         ProposalAction::RotateKey { member, old, new } => {
             let mut record = member_of(state, member)?;
             let Some(at) = record.keys.iter().position(|k| k == old) else {
-                return Err(format!("key {old} is not one of member {member}'s keys"));
+                return Err(refused(format!("key {old} is not one of member {member}'s keys")));
             };
-            if key_owner(state, new).is_some() {
-                return Err(format!("key {new} is already registered to a member"));
+            if key_owner(state, new)?.is_some() {
+                return Err(refused(format!("key {new} is already registered to a member")));
             }
             if execute {
                 record.keys[at] = *new;
@@ -179,11 +195,13 @@ fn run(ctx: &TxContext, state: &mut dyn KvState, action: &ProposalAction, execut
         ProposalAction::SetValidator { member, public_key, power } => {
             let record = member_of(state, member)?;
             if record.role != Role::TradingCentre || record.status != MemberStatus::Active {
-                return Err(format!("member {member} is not an active trading centre; only those run validators"));
+                return Err(refused(format!(
+                    "member {member} is not an active trading centre; only those run validators"
+                )));
             }
-            let in_force = registry::validators_at(state, Height(ctx.height.0 + 2));
+            let in_force = registry::validators_at(state, Height(ctx.height.0 + 2))?;
             if in_force.iter().any(|v| v.public_key == *public_key && v.member != *member) {
-                return Err(format!("validator key {public_key} belongs to another member's validator"));
+                return Err(refused(format!("validator key {public_key} belongs to another member's validator")));
             }
             if execute {
                 let (member, public_key, power) = (*member, *public_key, *power);
@@ -192,20 +210,20 @@ fn run(ctx: &TxContext, state: &mut dyn KvState, action: &ProposalAction, execut
                         Some(v) => v.power = power,
                         None => set.push(ValidatorRecord { member, public_key, power }),
                     }
-                });
+                })?;
             }
         }
         ProposalAction::RemoveValidator { public_key } => {
-            let in_force = registry::validators_at(state, Height(ctx.height.0 + 2));
+            let in_force = registry::validators_at(state, Height(ctx.height.0 + 2))?;
             if !in_force.iter().any(|v| v.public_key == *public_key) {
-                return Err(format!("{public_key} is not a validator"));
+                return Err(refused(format!("{public_key} is not a validator")));
             }
             if in_force.len() == 1 {
-                return Err("the last validator cannot be removed".into());
+                return Err(refused("the last validator cannot be removed".into()));
             }
             if execute {
                 let public_key = *public_key;
-                registry::schedule_validators(state, ctx.height, |set| set.retain(|v| v.public_key != public_key));
+                registry::schedule_validators(state, ctx.height, |set| set.retain(|v| v.public_key != public_key))?;
             }
         }
         ProposalAction::SetParams(p) => {
@@ -217,11 +235,11 @@ fn run(ctx: &TxContext, state: &mut dyn KvState, action: &ProposalAction, execut
     Ok(())
 }
 
-pub fn propose(ctx: &TxContext, state: &mut dyn KvState, p: &Propose) -> Result<(), Rejection> {
+pub fn propose(ctx: &TxContext, state: &mut dyn KvState, p: &Propose) -> Result<(), Error> {
     p.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
-    run(ctx, state, &p.action, false).map_err(|reason| rejection(RejectCode::RuleViolated, reason))?;
+    run(ctx, state, &p.action, false)?;
     let id = Hash32(ctx.tx_hash.0);
-    let ttl = params::current(state).proposal_ttl_ms();
+    let ttl = params::current(state)?.proposal_ttl_ms();
     let mut record = ProposalRecord {
         id,
         proposal: p.clone(),
@@ -235,13 +253,13 @@ pub fn propose(ctx: &TxContext, state: &mut dyn KvState, p: &Propose) -> Result<
     if ctx.member.role == Role::TradingCentre {
         record.votes.push((ctx.member.id, true));
     }
-    tally(ctx, state, &mut record);
+    tally(ctx, state, &mut record)?;
     state.put(keys::proposal(&id), codec::encode(&record));
     Ok(())
 }
 
-pub fn vote(ctx: &TxContext, state: &mut dyn KvState, v: &Vote) -> Result<(), Rejection> {
-    let mut record = proposal(state, &v.proposal)
+pub fn vote(ctx: &TxContext, state: &mut dyn KvState, v: &Vote) -> Result<(), Error> {
+    let mut record = proposal(state, &v.proposal)?
         .ok_or_else(|| rejection(RejectCode::NotFound, format!("no proposal {}", v.proposal)))?;
     if record.status != ProposalStatus::Open {
         return Err(rejection(
@@ -264,14 +282,14 @@ pub fn vote(ctx: &TxContext, state: &mut dyn KvState, v: &Vote) -> Result<(), Re
         }
         Err(at) => record.votes.insert(at, (ctx.member.id, v.approve)),
     }
-    tally(ctx, state, &mut record);
+    tally(ctx, state, &mut record)?;
     state.put(keys::proposal(&v.proposal), codec::encode(&record));
     Ok(())
 }
 
 /// Count the votes of active trading centres; execute or reject when decided.
-fn tally(ctx: &TxContext, state: &mut dyn KvState, record: &mut ProposalRecord) {
-    let active = active_trading_centres(state);
+fn tally(ctx: &TxContext, state: &mut dyn KvState, record: &mut ProposalRecord) -> Result<(), StateError> {
+    let active = active_trading_centres(state)?;
     let needed = threshold(active.len());
     let counted = record.votes.iter().filter(|(voter, _)| active.binary_search(voter).is_ok());
     let yes = counted.clone().filter(|(_, approve)| *approve).count();
@@ -279,9 +297,11 @@ fn tally(ctx: &TxContext, state: &mut dyn KvState, record: &mut ProposalRecord) 
     if yes >= needed && needed > 0 {
         record.status = match run(ctx, state, &record.proposal.action, true) {
             Ok(()) => ProposalStatus::Executed { height: ctx.height },
-            Err(reason) => ProposalStatus::Failed { height: ctx.height, reason },
+            Err(Error::Rejected(r)) => ProposalStatus::Failed { height: ctx.height, reason: r.reason },
+            Err(Error::State(e)) => return Err(e),
         };
     } else if no > active.len() - needed {
         record.status = ProposalStatus::Rejected { height: ctx.height };
     }
+    Ok(())
 }

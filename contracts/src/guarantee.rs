@@ -27,11 +27,11 @@ use huxin_types::codec;
 use huxin_types::genesis::Role;
 use huxin_types::guarantee::{ClaimGuarantee, GuaranteeKind, GuaranteeNote, IssueGuarantee, PayGuarantee};
 use huxin_types::identity::SubjectId;
-use huxin_types::{Hash32, Height, MemberId, RegionCode, RejectCode, Rejection, TimestampMs, TxHash};
+use huxin_types::{Hash32, Height, MemberId, RegionCode, RejectCode, TimestampMs, TxHash};
 
 use crate::deal::{self, TenderRecord, SECTION_PAYERS_MAX};
 use crate::risk::{self, RiskKind};
-use crate::{blacklist, decode_record, keys, params, rejection, KvState, TxContext};
+use crate::{blacklist, keys, params, read, rejection, Error, KvState, StateError, TxContext};
 
 /// Most verifications one guarantee records.
 pub const VERIFICATIONS_MAX: usize = 64;
@@ -126,8 +126,8 @@ impl GuaranteeRecord {
     }
 }
 
-pub fn guarantee(state: &dyn KvState, number: &str) -> Option<GuaranteeRecord> {
-    state.get(&keys::guarantee(number)).map(|b| decode_record(&b, "guarantee"))
+pub fn guarantee(state: &dyn KvState, number: &str) -> Result<Option<GuaranteeRecord>, StateError> {
+    read(state, &keys::guarantee(number), "guarantee")
 }
 
 fn put(state: &mut dyn KvState, record: &GuaranteeRecord) {
@@ -148,15 +148,15 @@ fn event(ctx: &TxContext, state: GuaranteeState, reason: &str) -> GuaranteeEvent
     }
 }
 
-fn not_from(number: &str, current: GuaranteeState, step: &str) -> Rejection {
+fn not_from(number: &str, current: GuaranteeState, step: &str) -> Error {
     rejection(RejectCode::InvalidTransition, format!("guarantee {number} is {}; it cannot be {step}", current.as_str()))
 }
 
-fn load(state: &dyn KvState, number: &str) -> Result<GuaranteeRecord, Rejection> {
-    guarantee(state, number).ok_or_else(|| rejection(RejectCode::NotFound, format!("no guarantee numbered {number}")))
+fn load(state: &dyn KvState, number: &str) -> Result<GuaranteeRecord, Error> {
+    guarantee(state, number)?.ok_or_else(|| rejection(RejectCode::NotFound, format!("no guarantee numbered {number}")))
 }
 
-fn issuer_only(ctx: &TxContext, record: &GuaranteeRecord, step: &str) -> Result<(), Rejection> {
+fn issuer_only(ctx: &TxContext, record: &GuaranteeRecord, step: &str) -> Result<(), Error> {
     if record.provider != ctx.member.id {
         return Err(rejection(
             RejectCode::NotPermitted,
@@ -169,18 +169,18 @@ fn issuer_only(ctx: &TxContext, record: &GuaranteeRecord, step: &str) -> Result<
     Ok(())
 }
 
-pub fn issue(ctx: &TxContext, state: &mut dyn KvState, g: &IssueGuarantee) -> Result<(), Rejection> {
+pub fn issue(ctx: &TxContext, state: &mut dyn KvState, g: &IssueGuarantee) -> Result<(), Error> {
     g.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
-    if let Some(existing) = guarantee(state, &g.number) {
+    if let Some(existing) = guarantee(state, &g.number)? {
         return Err(rejection(
             RejectCode::Conflict,
             format!("guarantee number {} is already on the ledger (height {})", g.number, existing.history[0].height),
         ));
     }
-    let mut section = deal::tender(state, &g.tender).unwrap_or_else(|| TenderRecord::new(g.tender.clone()));
+    let mut section = deal::tender(state, &g.tender)?.unwrap_or_else(|| TenderRecord::new(g.tender.clone()));
     deal::check_not_archived(&section)?;
     let applicant = SubjectId::Organisation(g.applicant.clone());
-    let eligibility = blacklist::eligibility(state, &applicant, g.tender.region, ctx.time);
+    let eligibility = blacklist::eligibility(state, &applicant, g.tender.region, ctx.time)?;
     if !eligibility.eligible {
         return Err(rejection(
             RejectCode::RuleViolated,
@@ -218,10 +218,9 @@ pub fn issue(ctx: &TxContext, state: &mut dyn KvState, g: &IssueGuarantee) -> Re
     };
 
     if g.kind == GuaranteeKind::BidBond {
-        if let Some(bytes) = state.get(&keys::bid_bond(&g.tender, &g.applicant)) {
-            let number: String = decode_record(&bytes, "bid bond index");
+        if let Some(number) = read::<String>(state, &keys::bid_bond(&g.tender, &g.applicant), "bid bond index")? {
             let is_replaced = g.replaces.as_deref() == Some(number.as_str());
-            if let Some(held) = guarantee(state, &number).filter(|h| h.is_active(ctx.time) && !is_replaced) {
+            if let Some(held) = guarantee(state, &number)?.filter(|h| h.is_active(ctx.time) && !is_replaced) {
                 return Err(rejection(
                     RejectCode::Conflict,
                     format!(
@@ -234,7 +233,7 @@ pub fn issue(ctx: &TxContext, state: &mut dyn KvState, g: &IssueGuarantee) -> Re
             }
         }
         if let Some(price) = section.estimated_price_fen {
-            let permille = params::current(state).bid_bond_max_permille;
+            let permille = params::current(state)?.bid_bond_max_permille;
             let cap = u128::from(price) * u128::from(permille) / 1000;
             if u128::from(g.amount_fen) > cap {
                 return Err(rejection(
@@ -264,7 +263,7 @@ pub fn issue(ctx: &TxContext, state: &mut dyn KvState, g: &IssueGuarantee) -> Re
                 state,
                 &g.tender,
                 RiskKind::SameGuaranteePayer { payer: g.premium_payer.clone(), applicants },
-            );
+            )?;
         }
         if let Err(at) = section.bid_bond_payers.binary_search(&pair) {
             if section.bid_bond_payers.len() < SECTION_PAYERS_MAX {
@@ -297,7 +296,7 @@ pub fn issue(ctx: &TxContext, state: &mut dyn KvState, g: &IssueGuarantee) -> Re
     Ok(())
 }
 
-pub fn verify(ctx: &TxContext, state: &mut dyn KvState, n: &GuaranteeNote) -> Result<(), Rejection> {
+pub fn verify(ctx: &TxContext, state: &mut dyn KvState, n: &GuaranteeNote) -> Result<(), Error> {
     n.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
     let mut record = load(state, &n.number)?;
     let current = record.current_state(ctx.time);
@@ -323,7 +322,7 @@ pub fn verify(ctx: &TxContext, state: &mut dyn KvState, n: &GuaranteeNote) -> Re
     Ok(())
 }
 
-pub fn claim(ctx: &TxContext, state: &mut dyn KvState, c: &ClaimGuarantee) -> Result<(), Rejection> {
+pub fn claim(ctx: &TxContext, state: &mut dyn KvState, c: &ClaimGuarantee) -> Result<(), Error> {
     c.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
     let mut record = load(state, &c.number)?;
     if ctx.member.region != record.guarantee.tender.region {
@@ -364,7 +363,7 @@ pub fn claim(ctx: &TxContext, state: &mut dyn KvState, c: &ClaimGuarantee) -> Re
     Ok(())
 }
 
-pub fn pay(ctx: &TxContext, state: &mut dyn KvState, p: &PayGuarantee) -> Result<(), Rejection> {
+pub fn pay(ctx: &TxContext, state: &mut dyn KvState, p: &PayGuarantee) -> Result<(), Error> {
     p.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
     let mut record = load(state, &p.number)?;
     issuer_only(ctx, &record, "paid")?;
@@ -388,7 +387,7 @@ pub fn pay(ctx: &TxContext, state: &mut dyn KvState, p: &PayGuarantee) -> Result
     Ok(())
 }
 
-pub fn release(ctx: &TxContext, state: &mut dyn KvState, n: &GuaranteeNote) -> Result<(), Rejection> {
+pub fn release(ctx: &TxContext, state: &mut dyn KvState, n: &GuaranteeNote) -> Result<(), Error> {
     n.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
     let mut record = load(state, &n.number)?;
     match ctx.member.role {
@@ -414,7 +413,7 @@ pub fn release(ctx: &TxContext, state: &mut dyn KvState, n: &GuaranteeNote) -> R
     Ok(())
 }
 
-pub fn cancel(ctx: &TxContext, state: &mut dyn KvState, n: &GuaranteeNote) -> Result<(), Rejection> {
+pub fn cancel(ctx: &TxContext, state: &mut dyn KvState, n: &GuaranteeNote) -> Result<(), Error> {
     n.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
     let mut record = load(state, &n.number)?;
     issuer_only(ctx, &record, "cancelled")?;

@@ -22,9 +22,9 @@ use huxin_types::identity::{
     AttestSubject, GrantScope, Qualification, RecognitionPolicy, RevokeAttestation, SignedStatement, Statement,
     SubjectId, SubjectKind,
 };
-use huxin_types::{Hash32, Height, MemberId, PublicKey, RegionCode, RejectCode, Rejection, TimestampMs};
+use huxin_types::{Hash32, Height, MemberId, PublicKey, RegionCode, RejectCode, TimestampMs};
 
-use crate::{decode_record, keys, rejection, KvState, TxContext};
+use crate::{keys, read, read_or_default, rejection, Error, KvState, StateError, TxContext};
 
 /// Most regions that may recognise one attestation.
 pub const RECOGNITIONS_MAX: usize = 512;
@@ -66,23 +66,20 @@ pub struct AttestationRecord {
     pub recognitions: Vec<Recognition>,
 }
 
-pub fn attestation(state: &dyn KvState, subject: &SubjectId) -> Option<AttestationRecord> {
-    state.get(&keys::attestation(subject)).map(|b| decode_record(&b, "attestation"))
+pub fn attestation(state: &dyn KvState, subject: &SubjectId) -> Result<Option<AttestationRecord>, StateError> {
+    read(state, &keys::attestation(subject), "attestation")
 }
 
-pub fn policy(state: &dyn KvState, region: RegionCode) -> RecognitionPolicy {
-    state
-        .get(&keys::recognition_policy(region))
-        .map(|b| decode_record(&b, "recognition policy"))
-        .unwrap_or(RecognitionPolicy::Automatic)
+pub fn policy(state: &dyn KvState, region: RegionCode) -> Result<RecognitionPolicy, StateError> {
+    Ok(read(state, &keys::recognition_policy(region), "recognition policy")?.unwrap_or(RecognitionPolicy::Automatic))
 }
 
 fn save(state: &mut dyn KvState, record: &AttestationRecord) {
     state.put(keys::attestation(&record.subject), codec::encode(record));
 }
 
-fn active(state: &dyn KvState, subject: &SubjectId) -> Result<AttestationRecord, Rejection> {
-    let record = attestation(state, subject)
+fn active(state: &dyn KvState, subject: &SubjectId) -> Result<AttestationRecord, Error> {
+    let record = attestation(state, subject)?
         .ok_or_else(|| rejection(RejectCode::NotFound, format!("subject {subject} has no attestation")))?;
     if let AttestationStatus::Revoked { time, height, .. } = &record.status {
         return Err(rejection(
@@ -93,7 +90,7 @@ fn active(state: &dyn KvState, subject: &SubjectId) -> Result<AttestationRecord,
     Ok(record)
 }
 
-pub fn attest(ctx: &TxContext, state: &mut dyn KvState, a: &AttestSubject) -> Result<(), Rejection> {
+pub fn attest(ctx: &TxContext, state: &mut dyn KvState, a: &AttestSubject) -> Result<(), Error> {
     a.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
     if let Some(until) = a.valid_until {
         if until <= ctx.time {
@@ -119,7 +116,7 @@ pub fn attest(ctx: &TxContext, state: &mut dyn KvState, a: &AttestSubject) -> Re
         })?;
     }
     let region = ctx.member.region;
-    let existing = attestation(state, &a.subject);
+    let existing = attestation(state, &a.subject)?;
     let (version, first_attested, recognitions) = match existing {
         Some(r) if r.status == AttestationStatus::Active && r.home_region != region => {
             return Err(rejection(
@@ -157,7 +154,7 @@ pub fn attest(ctx: &TxContext, state: &mut dyn KvState, a: &AttestSubject) -> Re
     Ok(())
 }
 
-pub fn revoke(ctx: &TxContext, state: &mut dyn KvState, r: &RevokeAttestation) -> Result<(), Rejection> {
+pub fn revoke(ctx: &TxContext, state: &mut dyn KvState, r: &RevokeAttestation) -> Result<(), Error> {
     r.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
     let mut record = active(state, &r.subject)?;
     if ctx.member.role == Role::TradingCentre && ctx.member.region != record.home_region {
@@ -177,7 +174,7 @@ pub fn revoke(ctx: &TxContext, state: &mut dyn KvState, r: &RevokeAttestation) -
     Ok(())
 }
 
-pub fn recognise(ctx: &TxContext, state: &mut dyn KvState, subject: &SubjectId) -> Result<(), Rejection> {
+pub fn recognise(ctx: &TxContext, state: &mut dyn KvState, subject: &SubjectId) -> Result<(), Error> {
     let mut record = active(state, subject)?;
     let region = ctx.member.region;
     if region == record.home_region {
@@ -205,8 +202,8 @@ pub fn recognise(ctx: &TxContext, state: &mut dyn KvState, subject: &SubjectId) 
     }
 }
 
-pub fn withdraw(ctx: &TxContext, state: &mut dyn KvState, subject: &SubjectId) -> Result<(), Rejection> {
-    let mut record = attestation(state, subject)
+pub fn withdraw(ctx: &TxContext, state: &mut dyn KvState, subject: &SubjectId) -> Result<(), Error> {
+    let mut record = attestation(state, subject)?
         .ok_or_else(|| rejection(RejectCode::NotFound, format!("subject {subject} has no attestation")))?;
     let region = ctx.member.region;
     match record.recognitions.binary_search_by_key(&region, |r| r.region) {
@@ -219,20 +216,20 @@ pub fn withdraw(ctx: &TxContext, state: &mut dyn KvState, subject: &SubjectId) -
     }
 }
 
-pub fn set_policy(ctx: &TxContext, state: &mut dyn KvState, policy: RecognitionPolicy) -> Result<(), Rejection> {
+pub fn set_policy(ctx: &TxContext, state: &mut dyn KvState, policy: RecognitionPolicy) -> Result<(), Error> {
     state.put(keys::recognition_policy(ctx.member.region), codec::encode(&policy));
     Ok(())
 }
 
-/// Whether `subject`'s identity counts in `region` at `time`; if not, every reason why.
-pub fn recognised_in(
+/// Every reason `subject` is not recognised in `region` at `time` (empty when it is).
+pub fn recognition_refusals(
     state: &dyn KvState,
     subject: &SubjectId,
     region: RegionCode,
     time: TimestampMs,
-) -> Result<AttestationRecord, Vec<String>> {
-    let Some(record) = attestation(state, subject) else {
-        return Err(vec![format!("{subject} has no attestation in any region")]);
+) -> Result<Vec<String>, StateError> {
+    let Some(record) = attestation(state, subject)? else {
+        return Ok(vec![format!("{subject} has no attestation in any region")]);
     };
     let mut reasons = Vec::new();
     if let AttestationStatus::Revoked { reason, height, .. } = &record.status {
@@ -244,7 +241,7 @@ pub fn recognised_in(
         }
     }
     let recognised = region == record.home_region
-        || policy(state, region) == RecognitionPolicy::Automatic
+        || policy(state, region)? == RecognitionPolicy::Automatic
         || record.recognitions.iter().any(|r| r.region == region);
     if !recognised {
         reasons.push(format!(
@@ -252,11 +249,7 @@ pub fn recognised_in(
             record.home_region
         ));
     }
-    if reasons.is_empty() {
-        Ok(record)
-    } else {
-        Err(reasons)
-    }
+    Ok(reasons)
 }
 
 /// Most access grants one subject keeps (one per grantee and scope).
@@ -284,8 +277,8 @@ pub struct ConfirmationRecord {
     pub statement: Hash32,
 }
 
-pub fn grants(state: &dyn KvState, subject: &SubjectId) -> Vec<GrantRecord> {
-    state.get(&keys::grants(subject)).map(|b| decode_record(&b, "grants")).unwrap_or_default()
+pub fn grants(state: &dyn KvState, subject: &SubjectId) -> Result<Vec<GrantRecord>, StateError> {
+    read_or_default(state, &keys::grants(subject), "grants")
 }
 
 /// Whether `member` may read `scope` of the subject's data at `time` by the subject's grant.
@@ -295,24 +288,28 @@ pub fn is_granted(
     member: &MemberId,
     scope: GrantScope,
     time: TimestampMs,
-) -> bool {
-    grants(state, subject)
+) -> Result<bool, StateError> {
+    Ok(grants(state, subject)?
         .iter()
-        .any(|g| g.grantee == *member && (g.scope == scope || g.scope == GrantScope::All) && time < g.expires_at)
+        .any(|g| g.grantee == *member && (g.scope == scope || g.scope == GrantScope::All) && time < g.expires_at))
 }
 
-pub fn confirmation(state: &dyn KvState, subject: &SubjectId, document: &Hash32) -> Option<ConfirmationRecord> {
-    state.get(&keys::confirmation(subject, document)).map(|b| decode_record(&b, "confirmation"))
+pub fn confirmation(
+    state: &dyn KvState,
+    subject: &SubjectId,
+    document: &Hash32,
+) -> Result<Option<ConfirmationRecord>, StateError> {
+    read(state, &keys::confirmation(subject, document), "confirmation")
 }
 
 /// Record a statement the subject signed with its bound key. Rules: the subject's attestation is
 /// active and binds a key; the signature verifies with that key; `signed_at` is within
 /// [`STATEMENT_WINDOW_MS`] of the block time; each statement is recorded once; a grant names an
 /// existing member and expires after the block time.
-pub fn statement(ctx: &TxContext, state: &mut dyn KvState, s: &SignedStatement) -> Result<(), Rejection> {
+pub fn statement(ctx: &TxContext, state: &mut dyn KvState, s: &SignedStatement) -> Result<(), Error> {
     s.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
     let subject = &s.statement.subject;
-    let record = attestation(state, subject)
+    let record = attestation(state, subject)?
         .ok_or_else(|| rejection(RejectCode::NotFound, format!("{subject} is not attested")))?;
     if !matches!(record.status, AttestationStatus::Active) {
         return Err(rejection(RejectCode::RuleViolated, format!("{subject}'s attestation is revoked")));
@@ -349,7 +346,7 @@ pub fn statement(ctx: &TxContext, state: &mut dyn KvState, s: &SignedStatement) 
         ));
     }
     let hash = s.hash();
-    if state.get(&keys::statement(&hash)).is_some() {
+    if state.get(&keys::statement(&hash))?.is_some() {
         return Err(rejection(RejectCode::Conflict, format!("statement {hash} is already recorded")));
     }
     match &s.statement.statement {
@@ -364,7 +361,7 @@ pub fn statement(ctx: &TxContext, state: &mut dyn KvState, s: &SignedStatement) 
             state.put(keys::confirmation(subject, document_hash), codec::encode(&record));
         }
         Statement::Grant { grantee, scope, expires_at } => {
-            if crate::registry::member(state, grantee).is_none() {
+            if crate::registry::member(state, grantee)?.is_none() {
                 return Err(rejection(RejectCode::NotFound, format!("grantee {grantee} is not a member")));
             }
             if *expires_at <= ctx.time {
@@ -373,7 +370,7 @@ pub fn statement(ctx: &TxContext, state: &mut dyn KvState, s: &SignedStatement) 
                     format!("grant expires at {} ms, not after the block time {} ms", expires_at.0, ctx.time.0),
                 ));
             }
-            let mut list = grants(state, subject);
+            let mut list = grants(state, subject)?;
             list.retain(|g| !(g.grantee == *grantee && g.scope == *scope));
             if list.len() >= SUBJECT_GRANTS_MAX {
                 return Err(rejection(
@@ -391,7 +388,7 @@ pub fn statement(ctx: &TxContext, state: &mut dyn KvState, s: &SignedStatement) 
             state.put(keys::grants(subject), codec::encode(&list));
         }
         Statement::RevokeGrant { grantee } => {
-            let mut list = grants(state, subject);
+            let mut list = grants(state, subject)?;
             let before = list.len();
             list.retain(|g| g.grantee != *grantee);
             if list.len() == before {

@@ -3,7 +3,9 @@
 //! [`TxContext`]. No I/O, clocks, randomness or hash-map iteration decide anything here.
 //!
 //! Errors: every refusal is a [`Rejection`] with a stable [`RejectCode`] and a message naming what
-//! was expected and what came; it is recorded in the transaction's receipt.
+//! was expected and what came; it is recorded in the transaction's receipt. A storage fault (a
+//! failed read, a stored record that does not decode) is a [`StateError`], never a rejection: every
+//! read is fallible all the way up, and a block whose execution meets one is not voted for.
 //!
 //! Adding a domain: add its `Action` variants in `huxin_types::tx`, a module here with an
 //! `apply` function, a row in [`permission::allowed_roles`], and a dispatch arm in [`apply`].
@@ -30,9 +32,41 @@ pub use registry::{MemberRecord, MemberStatus};
 /// over the Merkle state with a per-transaction overlay, so a rejected transaction's writes are
 /// discarded.
 pub trait KvState {
-    fn get(&self, key: &[u8]) -> Option<Vec<u8>>;
+    /// The value under `key`, `None` if absent; `Err` only when storage fails to answer.
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError>;
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>);
     fn delete(&mut self, key: Vec<u8>);
+}
+
+/// A storage fault met while reading the ledger. Not a transaction's fault, so never a receipt:
+/// block execution that meets one fails (the block is not voted for, or the node stops), and an
+/// API answer that meets one is a 500.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StateError {
+    #[error("state read failed: {0}")]
+    Read(String),
+    #[error("stored {what} record does not decode: {detail}")]
+    Corrupt { what: &'static str, detail: String },
+}
+
+/// Why a contract did not apply an action: the action is refused (a receipt), or the state could
+/// not be read (no receipt: see [`StateError`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+impl Error {
+    /// The rejection, when the action was refused (`None` for a state fault).
+    pub fn rejection(&self) -> Option<&Rejection> {
+        match self {
+            Error::Rejected(r) => Some(r),
+            Error::State(_) => None,
+        }
+    }
 }
 
 /// Everything a contract may know about the transaction it executes.
@@ -48,7 +82,7 @@ pub struct TxContext {
 }
 
 /// Execute one admitted transaction's action. On `Err`, the caller discards every write.
-pub fn apply(ctx: &TxContext, state: &mut dyn KvState, action: &Action) -> Result<(), Rejection> {
+pub fn apply(ctx: &TxContext, state: &mut dyn KvState, action: &Action) -> Result<(), Error> {
     permission::check(ctx.member.role, action)?;
     match action {
         Action::AnchorDocument(anchor) => deal::anchor(ctx, state, anchor),
@@ -75,17 +109,30 @@ pub fn apply(ctx: &TxContext, state: &mut dyn KvState, action: &Action) -> Resul
     }
 }
 
-/// Decode a stored record; a record that fails to decode is a broken invariant (only this crate
-/// writes these keys, in canonical form).
-pub(crate) fn decode_record<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> T {
-    match huxin_types::codec::decode_stored(bytes, usize::MAX) {
-        Ok(value) => value,
-        Err(e) => panic!("stored {what} record does not decode: {e}"),
-    }
+/// Read and decode the `what` record under `key` (`None` if absent). Only this crate writes these
+/// keys, so one that does not decode means a damaged store: a [`StateError::Corrupt`], not a panic.
+pub(crate) fn read<T: serde::de::DeserializeOwned>(
+    state: &dyn KvState,
+    key: &[u8],
+    what: &'static str,
+) -> Result<Option<T>, StateError> {
+    let Some(bytes) = state.get(key)? else { return Ok(None) };
+    huxin_types::codec::decode_stored(&bytes, usize::MAX)
+        .map(Some)
+        .map_err(|e| StateError::Corrupt { what, detail: e.to_string() })
 }
 
-pub(crate) fn rejection(code: RejectCode, reason: impl Into<String>) -> Rejection {
-    Rejection::new(code, reason)
+/// [`read`], with the type's default for an absent key (an empty list, nonce 0).
+pub(crate) fn read_or_default<T: serde::de::DeserializeOwned + Default>(
+    state: &dyn KvState,
+    key: &[u8],
+    what: &'static str,
+) -> Result<T, StateError> {
+    Ok(read(state, key, what)?.unwrap_or_default())
+}
+
+pub(crate) fn rejection(code: RejectCode, reason: impl Into<String>) -> Error {
+    Error::Rejected(Rejection::new(code, reason))
 }
 
 #[cfg(test)]

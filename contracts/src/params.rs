@@ -4,10 +4,10 @@
 use huxin_types::codec;
 use huxin_types::governance::Params;
 
-use crate::{decode_record, keys, KvState};
+use crate::{keys, read_or_default, KvState, StateError};
 
-pub fn current(state: &dyn KvState) -> Params {
-    state.get(&keys::params()).map(|b| decode_record(&b, "params")).unwrap_or_default()
+pub fn current(state: &dyn KvState) -> Result<Params, StateError> {
+    read_or_default(state, &keys::params(), "params")
 }
 
 pub fn set(state: &mut dyn KvState, params: &Params) {

@@ -16,7 +16,7 @@ use huxin_types::crypto::PublicKey;
 use huxin_types::genesis::{Genesis, Role};
 use huxin_types::{Height, MemberId, RegionCode, RejectCode, Rejection, Uscc};
 
-use crate::{decode_record, keys, rejection, KvState};
+use crate::{keys, read, read_or_default, rejection, Error, KvState, StateError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -92,18 +92,23 @@ pub fn genesis_writes(genesis: &Genesis) -> Vec<(Vec<u8>, Vec<u8>)> {
     writes
 }
 
-pub fn member(state: &dyn KvState, id: &MemberId) -> Option<MemberRecord> {
-    state.get(&keys::member(id)).map(|b| decode_record(&b, "member"))
+pub fn member(state: &dyn KvState, id: &MemberId) -> Result<Option<MemberRecord>, StateError> {
+    read(state, &keys::member(id), "member")
 }
 
 /// Every member id ever registered, sorted.
-pub fn member_ids(state: &dyn KvState) -> Vec<MemberId> {
-    state.get(&keys::members()).map(|b| decode_record(&b, "member list")).unwrap_or_default()
+pub fn member_ids(state: &dyn KvState) -> Result<Vec<MemberId>, StateError> {
+    read_or_default(state, &keys::members(), "member list")
 }
 
 /// The member whose organisation has this USCC, if any (members are few: a scan).
-pub fn member_by_uscc(state: &dyn KvState, uscc: &Uscc) -> Option<MemberRecord> {
-    member_ids(state).iter().filter_map(|id| member(state, id)).find(|m| &m.uscc == uscc)
+pub fn member_by_uscc(state: &dyn KvState, uscc: &Uscc) -> Result<Option<MemberRecord>, StateError> {
+    for id in member_ids(state)? {
+        if let Some(m) = member(state, &id)?.filter(|m| &m.uscc == uscc) {
+            return Ok(Some(m));
+        }
+    }
+    Ok(None)
 }
 
 pub fn put_member(state: &mut dyn KvState, record: &MemberRecord) {
@@ -111,8 +116,8 @@ pub fn put_member(state: &mut dyn KvState, record: &MemberRecord) {
 }
 
 /// The validator set stored as current (see [`validators_at`] for the one in force at a height).
-pub fn validators(state: &dyn KvState) -> Vec<ValidatorRecord> {
-    state.get(&keys::validators()).map(|b| decode_record(&b, "validator set")).unwrap_or_default()
+pub fn validators(state: &dyn KvState) -> Result<Vec<ValidatorRecord>, StateError> {
+    read_or_default(state, &keys::validators(), "validator set")
 }
 
 /// A validator set that takes over from `activation` on.
@@ -122,8 +127,8 @@ pub struct NextValidators {
     pub validators: Vec<ValidatorRecord>,
 }
 
-pub fn next_validators(state: &dyn KvState) -> Option<NextValidators> {
-    state.get(&keys::validators_next()).map(|b| decode_record(&b, "next validator set"))
+pub fn next_validators(state: &dyn KvState) -> Result<Option<NextValidators>, StateError> {
+    read(state, &keys::validators_next(), "next validator set")
 }
 
 /// Which of the current and the scheduled set is in force at `height`.
@@ -140,15 +145,19 @@ pub fn select_validators(
 
 /// The validator set in force at `height`, from state after any earlier block (a change made at
 /// height h is in force from h + 2, so state after h already knows the set of h + 2).
-pub fn validators_at(state: &dyn KvState, height: Height) -> Vec<ValidatorRecord> {
-    select_validators(validators(state), next_validators(state), height)
+pub fn validators_at(state: &dyn KvState, height: Height) -> Result<Vec<ValidatorRecord>, StateError> {
+    Ok(select_validators(validators(state)?, next_validators(state)?, height))
 }
 
 /// Schedule `set` for `ctx.height + 2`, folding an earlier schedule that is due by then into the
 /// current set.
-pub fn schedule_validators(state: &mut dyn KvState, at: Height, change: impl FnOnce(&mut Vec<ValidatorRecord>)) {
-    let mut current = validators(state);
-    let mut next = next_validators(state);
+pub fn schedule_validators(
+    state: &mut dyn KvState,
+    at: Height,
+    change: impl FnOnce(&mut Vec<ValidatorRecord>),
+) -> Result<(), StateError> {
+    let mut current = validators(state)?;
+    let mut next = next_validators(state)?;
     if let Some(n) = next.take_if(|n| n.activation.0 <= at.0 + 1) {
         current = n.validators;
     }
@@ -157,15 +166,14 @@ pub fn schedule_validators(state: &mut dyn KvState, at: Height, change: impl FnO
     state.put(keys::validators(), codec::encode(&current));
     state
         .put(keys::validators_next(), codec::encode(&NextValidators { activation: Height(at.0 + 2), validators: set }));
+    Ok(())
 }
 
 /// The active member that owns `key`, or why there is none.
-pub fn signer_member(state: &dyn KvState, key: &PublicKey) -> Result<MemberRecord, Rejection> {
-    let id: MemberId = state
-        .get(&keys::signer(key))
-        .map(|b| decode_record(&b, "signer"))
+pub fn signer_member(state: &dyn KvState, key: &PublicKey) -> Result<MemberRecord, Error> {
+    let id: MemberId = read(state, &keys::signer(key), "signer")?
         .ok_or_else(|| rejection(RejectCode::UnknownSigner, format!("key {key} is not registered to any member")))?;
-    let record = member(state, &id).ok_or_else(|| {
+    let record = member(state, &id)?.ok_or_else(|| {
         rejection(RejectCode::UnknownSigner, format!("key {key} names member {id}, which does not exist"))
     })?;
     if !record.keys.contains(key) {
@@ -184,19 +192,19 @@ pub fn signer_member(state: &dyn KvState, key: &PublicKey) -> Result<MemberRecor
 }
 
 /// The last nonce `key` used (0 if none).
-pub fn last_nonce(state: &dyn KvState, key: &PublicKey) -> u64 {
-    state.get(&keys::nonce(key)).map(|b| decode_record(&b, "nonce")).unwrap_or(0)
+pub fn last_nonce(state: &dyn KvState, key: &PublicKey) -> Result<u64, StateError> {
+    Ok(read(state, &keys::nonce(key), "nonce")?.unwrap_or(0))
 }
 
 /// Check that `nonce` is the next one for `key`.
-pub fn check_nonce(state: &dyn KvState, key: &PublicKey, nonce: u64) -> Result<(), Rejection> {
-    expect_next_nonce(key, last_nonce(state, key), nonce)
+pub fn check_nonce(state: &dyn KvState, key: &PublicKey, nonce: u64) -> Result<(), Error> {
+    Ok(expect_next_nonce(key, last_nonce(state, key)?, nonce)?)
 }
 
 /// Check that `nonce` follows `last`, the key's last used nonce.
 pub fn expect_next_nonce(key: &PublicKey, last: u64, nonce: u64) -> Result<(), Rejection> {
     if nonce != last.saturating_add(1) {
-        return Err(rejection(
+        return Err(Rejection::new(
             RejectCode::BadNonce,
             format!("key {key} expects nonce {}, got {nonce}", last.saturating_add(1)),
         ));

@@ -8,7 +8,7 @@ use huxin_types::codec;
 use huxin_types::tx::TenderRef;
 use huxin_types::{Hash32, Height, TimestampMs, TxHash, Uscc};
 
-use crate::{decode_record, keys, KvState, TxContext};
+use crate::{keys, read_or_default, KvState, StateError, TxContext};
 
 /// Most warnings kept per section (later ones are not recorded; the count still grows).
 pub const SECTION_WARNINGS_MAX: usize = 256;
@@ -39,12 +39,12 @@ pub struct SectionWarnings {
     pub warnings: Vec<RiskWarning>,
 }
 
-pub fn warnings(state: &dyn KvState, tender: &TenderRef) -> SectionWarnings {
-    state.get(&keys::risk(tender)).map(|b| decode_record(&b, "risk warnings")).unwrap_or_default()
+pub fn warnings(state: &dyn KvState, tender: &TenderRef) -> Result<SectionWarnings, StateError> {
+    read_or_default(state, &keys::risk(tender), "risk warnings")
 }
 
-pub fn raise(ctx: &TxContext, state: &mut dyn KvState, tender: &TenderRef, kind: RiskKind) {
-    let mut section = warnings(state, tender);
+pub fn raise(ctx: &TxContext, state: &mut dyn KvState, tender: &TenderRef, kind: RiskKind) -> Result<(), StateError> {
+    let mut section = warnings(state, tender)?;
     section.raised += 1;
     if section.warnings.len() < SECTION_WARNINGS_MAX {
         section.warnings.push(RiskWarning {
@@ -56,4 +56,5 @@ pub fn raise(ctx: &TxContext, state: &mut dyn KvState, tender: &TenderRef, kind:
         });
     }
     state.put(keys::risk(tender), codec::encode(&section));
+    Ok(())
 }

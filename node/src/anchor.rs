@@ -43,18 +43,21 @@ pub async fn run(
             }
         };
         let view = StateView::new(store.as_ref(), height.0);
-        let member = match registry::signer_member(&view, &key.public_key()) {
-            Ok(m) => m,
-            Err(r) => {
-                warn!(reason = %r.reason, "audit anchoring: the anchor key cannot sign");
+        let reads = registry::signer_member(&view, &key.public_key()).and_then(|member| {
+            let anchored = audit::latest(&view, &member.id)?.map_or(0, |a| a.seq);
+            Ok((anchored, registry::last_nonce(&view, &key.public_key())?))
+        });
+        let (anchored, last_nonce) = match reads {
+            Ok(read) => read,
+            Err(e) => {
+                warn!(error = %e, "audit anchoring: the anchor key cannot sign, or the state is unreadable");
                 continue;
             }
         };
-        let anchored = audit::latest(&view, &member.id).map_or(0, |a| a.seq);
         if anchored >= seq {
             continue;
         }
-        let nonce = registry::last_nonce(&view, &key.public_key()) + 1;
+        let nonce = last_nonce + 1;
         // One anchor in flight at a time: wait for it to land or expire.
         if let Some((in_flight, expiry)) = pending {
             if in_flight >= nonce && height < expiry {

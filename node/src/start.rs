@@ -53,6 +53,7 @@ impl NodeApi for Service {
             SubmitError::Mempool(e @ MempoolError::NonceTaken { .. }) => SubmitRefusal::NonceTaken(e.to_string()),
             SubmitError::Mempool(e) => SubmitRefusal::Full(e.to_string()),
             SubmitError::Unavailable(m) => SubmitRefusal::Unavailable(m),
+            SubmitError::Storage(e) => SubmitRefusal::Storage(e.to_string()),
         })
     }
 
@@ -207,7 +208,13 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
         Some(key) => {
             let height = store.latest_height()?.unwrap_or_default();
             let view = huxin_state::StateView::new(store.as_ref(), height.0);
-            huxin_contracts::registry::signer_member(&view, &key.public_key()).ok().map(|m| m.id)
+            match huxin_contracts::registry::signer_member(&view, &key.public_key()) {
+                Ok(member) => Some(member.id),
+                Err(huxin_contracts::Error::Rejected(_)) => None,
+                Err(huxin_contracts::Error::State(e)) => {
+                    return Err(eyre!("reading the audit anchor key's member: {e}"))
+                }
+            }
         }
         None => None,
     };

@@ -20,9 +20,9 @@ fn anchors_advance_per_member_and_never_rewind() {
     assert!(a(0, 5).check_fields().unwrap_err().contains("seq starts at 1"));
 
     let member = registry::signer_member(&state, &hangzhou.public_key()).unwrap().id;
-    let latest = audit::latest(&state, &member).unwrap();
+    let latest = audit::latest(&state, &member).unwrap().unwrap();
     assert_eq!((latest.seq, latest.head), (7, Hash32([2; 32])));
     let first: audit::AuditAnchor =
-        codec::decode_stored(&state.get(&keys::audit_anchor(&member, 3)).unwrap(), usize::MAX).unwrap();
+        codec::decode_stored(&state.get(&keys::audit_anchor(&member, 3)).unwrap().unwrap(), usize::MAX).unwrap();
     assert_eq!((first.seq, first.head, first.time), (3, Hash32([1; 32]), TimestampMs(1_000)));
 }

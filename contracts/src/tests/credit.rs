@@ -75,7 +75,7 @@ fn penalties_need_a_supervisor_and_a_window_that_fits_the_severity() {
     dishonest.kind = CreditKind::DishonestConduct;
     run_at(&mut state, hangzhou, 0, record(dishonest)).unwrap();
 
-    let history = contract::history(&state, &org("91330100MA0000001"));
+    let history = contract::history(&state, &org("91330100MA0000001")).unwrap();
     assert_eq!(history.len(), 2);
     assert_eq!(history[0].record.decision_no, "D1");
     assert_eq!((history[1].region, history[1].recorded_by_role), (region(330100), Role::TradingCentre));
@@ -121,11 +121,11 @@ fn repair_after_the_minimum_window_and_revocation_keep_the_trace() {
         RejectCode::NotPermitted,
         "only it or a supervisor",
     );
-    assert_eq!(contract::score(&state, &subject, TimestampMs(100 * DAY)).score, 70);
+    assert_eq!(contract::score(&state, &subject, TimestampMs(100 * DAY)).unwrap().score, 70);
     run_at(&mut state, hangzhou, 100 * DAY, repair("整改完成")).unwrap();
-    let stored = contract::record(&state, &id).unwrap();
+    let stored = contract::record(&state, &id).unwrap().unwrap();
     assert_eq!(stored.publication(TimestampMs(100 * DAY)), Publication::Repaired);
-    assert_eq!(contract::score(&state, &subject, TimestampMs(100 * DAY)).score, 80);
+    assert_eq!(contract::score(&state, &subject, TimestampMs(100 * DAY)).unwrap().score, 80);
     rejected(run_at(&mut state, supervisor, 101 * DAY, repair("again")), RejectCode::InvalidTransition, "is repaired");
 
     // Revocation by a supervisor; the record stays, marked, and cannot be repaired after.
@@ -134,8 +134,8 @@ fn repair_after_the_minimum_window_and_revocation_keep_the_trace() {
     let revoke = Action::RevokeCredit(RevokeCredit { record_id: id3, reason: "录入错误".into() });
     run_at(&mut state, supervisor, DAY, revoke.clone()).unwrap();
     rejected(run_at(&mut state, supervisor, 2 * DAY, revoke), RejectCode::InvalidTransition, "is revoked");
-    assert_eq!(contract::history(&state, &subject).len(), 2);
-    assert_eq!(contract::record(&state, &id3).unwrap().publication(TimestampMs(DAY)), Publication::Revoked);
+    assert_eq!(contract::history(&state, &subject).unwrap().len(), 2);
+    assert_eq!(contract::record(&state, &id3).unwrap().unwrap().publication(TimestampMs(DAY)), Publication::Revoked);
 
     // Commendations and evaluations are not repaired.
     run_at(&mut state, hangzhou, 0, Action::RecordCredit(evaluation("E1", 90))).unwrap();
@@ -159,7 +159,7 @@ fn the_score_counts_only_active_records_with_every_contribution() {
     let (mut state, k) = regions();
     let (hangzhou, supervisor) = (&k[0], &k[3]);
     let subject = org("91330100MA0000001");
-    assert_eq!(contract::score(&state, &subject, TimestampMs(0)).score, 80);
+    assert_eq!(contract::score(&state, &subject, TimestampMs(0)).unwrap().score, 80);
     run_at(&mut state, supervisor, 0, Action::RecordCredit(penalty("S1", Severity::Serious, 10 * DAY, 400))).unwrap();
     run_at(&mut state, supervisor, 0, Action::RecordCredit(penalty("M1", Severity::Minor, 0, 15))).unwrap();
     for i in 0..5 {
@@ -173,20 +173,20 @@ fn the_score_counts_only_active_records_with_every_contribution() {
     run_at(&mut state, hangzhou, 0, Action::RecordCredit(evaluation("E2", 81))).unwrap();
 
     // Day 1: minor −2, commendations +10 (capped), evaluations ⌊(90.5 − 60) / 4⌋ = +7.
-    let s = contract::score(&state, &subject, TimestampMs(DAY));
+    let s = contract::score(&state, &subject, TimestampMs(DAY)).unwrap();
     assert_eq!(s.score, 80 - 2 + 10 + 7, "{s:?}");
     assert_eq!(s.items.iter().map(|i| i.points).sum::<i64>(), 95);
     // Day 20: the minor penalty's publication ended; the serious one (−30) started on day 10.
-    assert_eq!(contract::score(&state, &subject, TimestampMs(20 * DAY)).score, 80 - 30 + 10 + 7);
+    assert_eq!(contract::score(&state, &subject, TimestampMs(20 * DAY)).unwrap().score, 80 - 30 + 10 + 7);
     // Low evaluations round down, and the total never goes below zero.
     run_at(&mut state, hangzhou, 0, Action::RecordCredit(evaluation("E3", 0))).unwrap();
-    let s = contract::score(&state, &subject, TimestampMs(20 * DAY));
+    let s = contract::score(&state, &subject, TimestampMs(20 * DAY)).unwrap();
     assert_eq!(s.items.last().unwrap().points, (181 - 180_i64).div_euclid(12));
     for i in 0..4 {
         run_at(&mut state, supervisor, 0, Action::RecordCredit(penalty(&format!("X{i}"), Severity::Serious, 0, 400)))
             .unwrap();
     }
-    assert_eq!(contract::score(&state, &subject, TimestampMs(20 * DAY)).score, 0);
+    assert_eq!(contract::score(&state, &subject, TimestampMs(20 * DAY)).unwrap().score, 0);
 }
 
 /// Regressions: anyone could pre-record under a member authority's coming decision number (the
@@ -241,24 +241,28 @@ fn a_repaired_record_is_public_at_no_time() {
     dishonest.kind = CreditKind::DishonestConduct;
     let id = dishonest.record_id();
     run_at(&mut state, hangzhou, 0, Action::RecordCredit(dishonest)).unwrap();
-    let record = contract::record(&state, &id).unwrap();
+    let record = contract::record(&state, &id).unwrap().unwrap();
     assert!(record.is_public(TimestampMs(50 * DAY)));
     assert!(!record.is_public(TimestampMs(300 * DAY)), "expired");
     let repair = RepairCredit { record_id: id, reason: "整改完成".into(), evidence_hash: Hash32([8; 32]) };
     run_at(&mut state, hangzhou, 100 * DAY, Action::RepairCredit(repair)).unwrap();
-    let record = contract::record(&state, &id).unwrap();
+    let record = contract::record(&state, &id).unwrap().unwrap();
     // Before the repair it *was* active, as the supervisors' history still says; the public
     // view no longer shows it then.
     assert_eq!(record.publication(TimestampMs(50 * DAY)), Publication::Active);
     assert!(!record.is_public(TimestampMs(50 * DAY)));
-    assert_eq!(contract::score(&state, &subject, TimestampMs(50 * DAY)).score, 80, "no deduction at a past time");
+    assert_eq!(
+        contract::score(&state, &subject, TimestampMs(50 * DAY)).unwrap().score,
+        80,
+        "no deduction at a past time"
+    );
 }
 
 /// The keys a public answer reads, to check what a proof of it would carry.
 struct Reads<'a>(&'a Memory, std::cell::RefCell<Vec<Vec<u8>>>);
 
 impl KvState for Reads<'_> {
-    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
         self.1.borrow_mut().push(key.to_vec());
         self.0.get(key)
     }
@@ -296,9 +300,9 @@ fn a_public_answer_reads_no_hidden_record() {
 
     let now = TimestampMs(150 * DAY);
     let reads = Reads(&state, Default::default());
-    let public = contract::public_records(&reads, &subject, now);
+    let public = contract::public_records(&reads, &subject, now).unwrap();
     assert_eq!(public.iter().map(|r| r.record.decision_no.as_str()).collect::<Vec<_>>(), ["PUB"]);
-    contract::score(&reads, &subject, now);
+    contract::score(&reads, &subject, now).unwrap();
     let read = reads.1.into_inner();
     assert!(read.contains(&keys::credit_record(&published.record_id())));
     for hidden in [&pending, &expired, &repaired, &revoked] {
@@ -309,5 +313,5 @@ fn a_public_answer_reads_no_hidden_record() {
         );
     }
     // The complete history keeps every record for supervisors.
-    assert_eq!(contract::history(&state, &subject).len(), 5);
+    assert_eq!(contract::history(&state, &subject).unwrap().len(), 5);
 }

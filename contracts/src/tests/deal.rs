@@ -62,7 +62,7 @@ fn stages_move_forward_publicity_lasts_and_the_archive_locks() {
     for stage in [DealStage::Contract, DealStage::Complaint, DealStage::Archive] {
         rejected(run_at(&mut state, ningbo, 8 * DAY, doc(stage, 9, vec![])), RejectCode::InvalidTransition, "archived");
     }
-    let record = contract::tender(&state, &ningbo_tender()).unwrap();
+    let record = contract::tender(&state, &ningbo_tender()).unwrap().unwrap();
     assert_eq!(record.timeline.len(), 9);
     assert_eq!(record.last_stage, Some(DealStage::Archive));
     assert_eq!(record.candidate_publicity_at, Some(TimestampMs(3 * DAY)));
@@ -92,9 +92,9 @@ fn bids_come_from_any_region_and_identical_bids_raise_a_warning() {
         RejectCode::Conflict,
         "already anchored",
     );
-    assert_eq!(risk::warnings(&state, &ningbo_tender()).raised, 0);
+    assert_eq!(risk::warnings(&state, &ningbo_tender()).unwrap().raised, 0);
     run_at(&mut state, ningbo, 0, doc(DealStage::Bid, 3, vec![b.clone()])).unwrap();
-    let w = risk::warnings(&state, &ningbo_tender());
+    let w = risk::warnings(&state, &ningbo_tender()).unwrap();
     assert_eq!(w.raised, 1);
     let mut both = vec![a, b];
     both.sort();
@@ -154,5 +154,5 @@ fn foreign_bids_cannot_block_or_fill_a_section() {
     run_at(&mut state, ningbo, 0, doc(DealStage::TenderDocument, 5, vec![])).unwrap();
     run_at(&mut state, ningbo, 0, doc(DealStage::Bid, 6, vec![uscc("91330200MA0000002")])).unwrap();
     run_at(&mut state, ningbo, 0, doc(DealStage::Clarification, 7, vec![])).unwrap();
-    assert_eq!(contract::tender(&state, &ningbo_tender()).unwrap().last_stage, Some(DealStage::Clarification));
+    assert_eq!(contract::tender(&state, &ningbo_tender()).unwrap().unwrap().last_stage, Some(DealStage::Clarification));
 }

@@ -101,7 +101,7 @@ fn issue_rules() {
         "only it may be replaced",
     );
     run_at(&mut state, bank, 2 * DAY, issue(replacement.clone())).unwrap();
-    let old = contract::guarantee(&state, "G1").unwrap();
+    let old = contract::guarantee(&state, "G1").unwrap().unwrap();
     assert_eq!((old.state, old.replaced_by.as_deref()), (GuaranteeState::Replaced, Some("G1-R")));
     replacement.number = "G1-R2".into();
     rejected(run_at(&mut state, bank, 2 * DAY, issue(replacement)), RejectCode::InvalidTransition, "G1 is replaced");
@@ -111,7 +111,10 @@ fn issue_rules() {
     later.valid_from = TimestampMs(91 * DAY);
     later.valid_until = TimestampMs(120 * DAY);
     run_at(&mut state, bank, 92 * DAY, issue(later)).unwrap();
-    assert_eq!(contract::guarantee(&state, "G1-R").unwrap().state_at(TimestampMs(92 * DAY)), GuaranteeState::Expired);
+    assert_eq!(
+        contract::guarantee(&state, "G1-R").unwrap().unwrap().state_at(TimestampMs(92 * DAY)),
+        GuaranteeState::Expired
+    );
 }
 
 #[test]
@@ -157,7 +160,7 @@ fn lifecycle_and_illegal_transitions() {
     rejected(run_at(&mut state, bank, 3 * DAY, pay(15_001)), RejectCode::RuleViolated, "exceeds the claimed 15000");
     run_at(&mut state, bank, 3 * DAY, pay(15_000)).unwrap();
     rejected(run_at(&mut state, bank, 3 * DAY, pay(1)), RejectCode::InvalidTransition, "G1 is paid");
-    let record = contract::guarantee(&state, "G1").unwrap();
+    let record = contract::guarantee(&state, "G1").unwrap().unwrap();
     let states: Vec<_> = record.history.iter().map(|e| e.state).collect();
     use GuaranteeState::*;
     assert_eq!(states, [Issued, Verified, Verified, Claimed, Paid]);
@@ -223,9 +226,9 @@ fn competing_bid_bonds_paid_by_one_payer_raise_a_warning() {
     let mut b = bond("G2", B, 100);
     b.premium_payer = uscc("91330100MA0000777");
     run_at(&mut state, bank, DAY, Action::IssueGuarantee(a)).unwrap();
-    assert_eq!(risk::warnings(&state, &tender()).raised, 0);
+    assert_eq!(risk::warnings(&state, &tender()).unwrap().raised, 0);
     run_at(&mut state, bank, DAY, Action::IssueGuarantee(b)).unwrap();
-    let w = risk::warnings(&state, &tender());
+    let w = risk::warnings(&state, &tender()).unwrap();
     assert_eq!(w.raised, 1);
     assert_eq!(
         w.warnings[0].kind,
@@ -249,7 +252,7 @@ fn state_at_a_past_time_follows_the_history() {
     run_at(&mut state, ningbo, 3 * DAY, Action::ClaimGuarantee(claim)).unwrap();
     let pay = PayGuarantee { number: "G9".into(), amount_fen: 10_000, evidence_hash: Hash32([6; 32]) };
     run_at(&mut state, bank, 4 * DAY, Action::PayGuarantee(pay)).unwrap();
-    let g = contract::guarantee(&state, "G9").unwrap();
+    let g = contract::guarantee(&state, "G9").unwrap().unwrap();
     let at = |day: u64| g.state_at(TimestampMs(day * DAY + 1));
     assert_eq!(
         [at(1), at(2), at(3), at(4), at(200)],
@@ -263,7 +266,7 @@ fn state_at_a_past_time_follows_the_history() {
     );
     // An unclaimed guarantee expires at its validity end, whatever its recorded step.
     run_at(&mut state, bank, 5 * DAY, Action::IssueGuarantee(bond("G10", B, 20_000))).unwrap();
-    let g = contract::guarantee(&state, "G10").unwrap();
+    let g = contract::guarantee(&state, "G10").unwrap().unwrap();
     assert_eq!(g.state_at(TimestampMs(89 * DAY)), GuaranteeState::Issued);
     assert_eq!(g.state_at(TimestampMs(90 * DAY)), GuaranteeState::Expired);
 }

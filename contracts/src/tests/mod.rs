@@ -14,8 +14,8 @@ use super::*;
 struct Memory(BTreeMap<Vec<u8>, Vec<u8>>);
 
 impl KvState for Memory {
-    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        self.0.get(key).cloned()
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        Ok(self.0.get(key).cloned())
     }
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
         self.0.insert(key, value);
@@ -217,7 +217,7 @@ fn permission_matrix() {
     for (role, key) in ROLES.iter().zip(&keys) {
         for action in &kinds {
             let expected = permission::allowed_roles(action).contains(role);
-            let result = apply(&ctx(&state, key), &mut state, action);
+            let result = apply(&ctx(&state, key), &mut state, action).map_err(rejection_of);
             match result {
                 Err(r) if r.code == RejectCode::NotPermitted && r.reason.contains("may not send") => {
                     assert!(!expected, "{role:?} should be allowed {}", action.kind());
@@ -235,20 +235,84 @@ fn nonces_run_in_sequence_and_inactive_members_cannot_sign() {
     let (mut state, keys) = setup();
     let key = keys[0].public_key();
     assert!(registry::check_nonce(&state, &key, 1).is_ok());
-    assert_eq!(registry::check_nonce(&state, &key, 2).unwrap_err().code, RejectCode::BadNonce);
+    assert_eq!(registry::check_nonce(&state, &key, 2).rejected().code, RejectCode::BadNonce);
     registry::consume_nonce(&mut state, &key, 1);
-    assert_eq!(registry::check_nonce(&state, &key, 1).unwrap_err().code, RejectCode::BadNonce);
+    assert_eq!(registry::check_nonce(&state, &key, 1).rejected().code, RejectCode::BadNonce);
     assert!(registry::check_nonce(&state, &key, 2).is_ok());
 
     let mut record = registry::signer_member(&state, &key).unwrap();
     record.status = MemberStatus::Suspended;
     state.put(keys::member(&record.id), codec::encode(&record));
-    let r = registry::signer_member(&state, &key).unwrap_err();
+    let r = registry::signer_member(&state, &key).rejected();
     assert_eq!(r.code, RejectCode::SignerInactive);
     assert!(r.reason.contains("Suspended"), "{}", r.reason);
 
     let stranger = SecretKey::from_bytes([77; 32]).public_key();
-    assert_eq!(registry::signer_member(&state, &stranger).unwrap_err().code, RejectCode::UnknownSigner);
+    assert_eq!(registry::signer_member(&state, &stranger).rejected().code, RejectCode::UnknownSigner);
+}
+
+/// A state whose reads fail once `failing` is set (a disk fault under the node).
+struct Faulty {
+    inner: Memory,
+    failing: bool,
+}
+
+impl KvState for Faulty {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        if self.failing {
+            return Err(StateError::Read("injected read fault".into()));
+        }
+        self.inner.get(key)
+    }
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.inner.put(key, value);
+    }
+    fn delete(&mut self, key: Vec<u8>) {
+        self.inner.delete(key);
+    }
+}
+
+/// Regression: a failed read answered "absent", so a disk fault became `not_found`, "unknown
+/// signer", "next nonce 1" or a rejection recorded in a receipt. Every read is now fallible all
+/// the way up: a read fault is a `StateError`, for every kind of action and every reader.
+#[test]
+fn a_read_fault_is_a_state_error_never_a_rejection_or_an_absent_record() {
+    let (state, keys) = setup();
+    let c = ctx(&state, &keys[0]);
+    let subject = SubjectId::Organisation(Uscc::with_check("91330100MA0000001").unwrap());
+    let mut faulty = Faulty { inner: state, failing: true };
+    for action in every_kind(&subject) {
+        match apply(&c, &mut faulty, &action) {
+            Err(Error::State(StateError::Read(_))) => {}
+            // A refusal decided before any read (fields, permissions) is still a rejection.
+            Err(Error::Rejected(r)) if r.code == RejectCode::InvalidField || r.code == RejectCode::NotPermitted => {}
+            // The one action that only writes.
+            Ok(()) if matches!(action, Action::SetRecognitionPolicy { .. }) => {}
+            other => panic!("{}: expected a state error, got {other:?}", action.kind()),
+        }
+    }
+    let key = keys[0].public_key();
+    assert!(matches!(registry::signer_member(&faulty, &key), Err(Error::State(_))));
+    assert!(registry::last_nonce(&faulty, &key).is_err());
+    assert!(registry::validators(&faulty).is_err());
+    assert!(blacklist::eligibility(&faulty, &subject, RegionCode::new(330100).unwrap(), TimestampMs(0)).is_err());
+    assert!(crate::credit::score(&faulty, &subject, TimestampMs(0)).is_err());
+    faulty.failing = false;
+    assert_eq!(registry::signer_member(&faulty, &key).unwrap().id, c.member.id);
+}
+
+/// Regression: a stored record that did not decode panicked the node (`decode_record`). It is
+/// now a `StateError::Corrupt` naming the record.
+#[test]
+fn a_corrupt_stored_record_is_a_state_error_not_a_panic() {
+    let (mut state, keys) = setup();
+    let c = ctx(&state, &keys[0]);
+    state.put(keys::nonce(&keys[0].public_key()), vec![0xff; 3]);
+    let err = registry::last_nonce(&state, &keys[0].public_key()).unwrap_err();
+    assert!(matches!(err, StateError::Corrupt { what: "nonce", .. }), "{err:?}");
+    state.put(keys::document(&Hash32([4; 32])), b"not anchors".to_vec());
+    let err = apply(&c, &mut state, &anchor(4)).unwrap_err();
+    assert!(matches!(err, Error::State(StateError::Corrupt { what: "document anchors", .. })), "{err:?}");
 }
 
 #[test]
@@ -256,17 +320,17 @@ fn anchors_record_who_and_when_and_refuse_duplicates_and_bad_fields() {
     let (mut state, keys) = setup();
     let c = ctx(&state, &keys[0]);
     apply(&c, &mut state, &anchor(4)).unwrap();
-    let records = crate::deal::anchors_of(&state, &Hash32([4; 32]));
+    let records = crate::deal::anchors_of(&state, &Hash32([4; 32])).unwrap();
     assert_eq!(records.len(), 1);
     assert_eq!(
         (records[0].height, records[0].time, records[0].anchored_by),
         (Height(5), TimestampMs(1_000), c.member.id)
     );
-    assert_eq!(apply(&c, &mut state, &anchor(4)).unwrap_err().code, RejectCode::Conflict);
+    assert_eq!(apply(&c, &mut state, &anchor(4)).rejected().code, RejectCode::Conflict);
 
     let Action::AnchorDocument(mut long) = anchor(5) else { unreachable!() };
     long.title = "长".repeat(100);
-    let r = apply(&c, &mut state, &Action::AnchorDocument(long)).unwrap_err();
+    let r = apply(&c, &mut state, &Action::AnchorDocument(long)).rejected();
     assert_eq!(r.code, RejectCode::InvalidField);
     assert!(r.reason.contains("title"), "{}", r.reason);
 
@@ -275,7 +339,7 @@ fn anchors_record_who_and_when_and_refuse_duplicates_and_bad_fields() {
         let Action::AnchorDocument(mut a) = anchor(4) else { unreachable!() };
         a.stage = stage;
         apply(&c, &mut state, &Action::AnchorDocument(a)).unwrap();
-        assert_eq!(crate::deal::anchors_of(&state, &Hash32([4; 32])).len(), i + 2);
+        assert_eq!(crate::deal::anchors_of(&state, &Hash32([4; 32])).unwrap().len(), i + 2);
     }
 }
 
@@ -334,7 +398,29 @@ fn regions() -> (Memory, Vec<SecretKey>) {
 
 fn run(state: &mut Memory, key: &SecretKey, action: Action) -> Result<(), Rejection> {
     let c = ctx(state, key);
-    apply(&c, state, &action)
+    apply(&c, state, &action).map_err(rejection_of)
+}
+
+/// The rejection inside a contract error (a test's in-memory state never fails to read).
+fn rejection_of(e: Error) -> Rejection {
+    match e {
+        Error::Rejected(r) => r,
+        Error::State(e) => panic!("expected a rejection, got a state error: {e}"),
+    }
+}
+
+/// [`rejection_of`] for a result that must be an error.
+trait Rejected {
+    fn rejected(self) -> Rejection;
+}
+
+impl<T: std::fmt::Debug> Rejected for Result<T, Error> {
+    fn rejected(self) -> Rejection {
+        match self {
+            Ok(value) => panic!("expected a rejection, got Ok({value:?})"),
+            Err(e) => rejection_of(e),
+        }
+    }
 }
 
 /// Apply `action` signed by `key` in a block at `time` (ms); returns the transaction hash.
@@ -343,7 +429,7 @@ fn run_at(state: &mut Memory, key: &SecretKey, time: u64, action: Action) -> Res
     c.time = TimestampMs(time);
     c.height = Height(time / 1000 + 5);
     c.tx_hash = TxHash(codec::hash_tagged(b"test", &codec::encode(&(time, &action, key.public_key()))).0);
-    apply(&c, state, &action).map(|()| c.tx_hash)
+    apply(&c, state, &action).map(|()| c.tx_hash).map_err(rejection_of)
 }
 
 /// A checked USCC from its first 17 characters.
@@ -381,7 +467,7 @@ fn attestation_lifecycle_and_recognition() {
     let mut update = attestation(subject.clone());
     update.name = "浙江某建设集团有限公司".into();
     run(&mut state, hangzhou, Action::AttestSubject(update)).unwrap();
-    let record = identity::attestation(&state, &subject).unwrap();
+    let record = identity::attestation(&state, &subject).unwrap().unwrap();
     assert_eq!((record.version, record.home_region, record.legacy_code), (2, RegionCode::new(330100).unwrap(), false));
 
     // Another region may not take it over; it recognises it instead.
@@ -390,13 +476,13 @@ fn attestation_lifecycle_and_recognition() {
     assert!(r.reason.contains("330100") && r.reason.contains("recognise"), "{}", r.reason);
 
     // Automatic policy (default): counts in Ningbo without recognition.
-    assert!(identity::recognised_in(&state, &subject, ningbo_region, now).is_ok());
+    assert!(identity::recognition_refusals(&state, &subject, ningbo_region, now).unwrap().is_empty());
     run(&mut state, ningbo, Action::SetRecognitionPolicy { policy: RecognitionPolicy::Explicit }).unwrap();
-    let reasons = identity::recognised_in(&state, &subject, ningbo_region, now).unwrap_err();
+    let reasons = identity::recognition_refusals(&state, &subject, ningbo_region, now).unwrap();
     assert!(reasons[0].contains("explicitly"), "{reasons:?}");
 
     run(&mut state, ningbo, Action::RecogniseAttestation { subject: subject.clone() }).unwrap();
-    assert!(identity::recognised_in(&state, &subject, ningbo_region, now).is_ok());
+    assert!(identity::recognition_refusals(&state, &subject, ningbo_region, now).unwrap().is_empty());
     assert_eq!(
         run(&mut state, ningbo, Action::RecogniseAttestation { subject: subject.clone() }).unwrap_err().code,
         RejectCode::Conflict
@@ -412,10 +498,10 @@ fn attestation_lifecycle_and_recognition() {
 
     // An update by the home centre keeps recognitions.
     run(&mut state, hangzhou, Action::AttestSubject(attestation(subject.clone()))).unwrap();
-    assert_eq!(identity::attestation(&state, &subject).unwrap().recognitions.len(), 1);
+    assert_eq!(identity::attestation(&state, &subject).unwrap().unwrap().recognitions.len(), 1);
 
     run(&mut state, ningbo, Action::WithdrawRecognition { subject: subject.clone() }).unwrap();
-    assert!(identity::recognised_in(&state, &subject, ningbo_region, now).is_err());
+    assert!(!identity::recognition_refusals(&state, &subject, ningbo_region, now).unwrap().is_empty());
     run(&mut state, ningbo, Action::RecogniseAttestation { subject: subject.clone() }).unwrap();
 
     // Revocation: not by another region's centre; by a supervisor, once; it shows everywhere.
@@ -426,7 +512,7 @@ fn attestation_lifecycle_and_recognition() {
     assert!(r.reason.contains("home centre"), "{}", r.reason);
     run(&mut state, supervisor, revoke("营业执照吊销")).unwrap();
     assert_eq!(run(&mut state, hangzhou, revoke("again")).unwrap_err().code, RejectCode::Conflict);
-    let reasons = identity::recognised_in(&state, &subject, RegionCode::new(330100).unwrap(), now).unwrap_err();
+    let reasons = identity::recognition_refusals(&state, &subject, RegionCode::new(330100).unwrap(), now).unwrap();
     assert!(reasons[0].contains("营业执照吊销"), "{reasons:?}");
     assert_eq!(
         run(&mut state, ningbo, Action::RecogniseAttestation { subject: subject.clone() }).unwrap_err().code,
@@ -435,7 +521,7 @@ fn attestation_lifecycle_and_recognition() {
 
     // After revocation any centre may attest afresh; it becomes the new home, without recognitions.
     run(&mut state, wenzhou, Action::AttestSubject(attestation(subject.clone()))).unwrap();
-    let record = identity::attestation(&state, &subject).unwrap();
+    let record = identity::attestation(&state, &subject).unwrap().unwrap();
     assert_eq!(
         (record.home_region, record.version, record.recognitions.len()),
         (RegionCode::new(330300).unwrap(), 4, 0)
@@ -457,7 +543,7 @@ fn identifiers_and_fields_are_checked() {
     // Legacy codes: accepted when marked, flagged in the record; malformed ones refused.
     let legacy = SubjectId::LegacyOrganisation("330100000012345".into());
     run(&mut state, &k[0], Action::AttestSubject(attestation(legacy.clone()))).unwrap();
-    assert!(identity::attestation(&state, &legacy).unwrap().legacy_code);
+    assert!(identity::attestation(&state, &legacy).unwrap().unwrap().legacy_code);
     let bad = SubjectId::LegacyOrganisation("33-01".into());
     assert_eq!(
         run(&mut state, &k[0], Action::AttestSubject(attestation(bad))).unwrap_err().code,
@@ -486,8 +572,8 @@ fn identifiers_and_fields_are_checked() {
     lapsing.valid_until = Some(TimestampMs(5_000));
     run(&mut state, &k[0], Action::AttestSubject(lapsing)).unwrap();
     let region = RegionCode::new(330100).unwrap();
-    assert!(identity::recognised_in(&state, &subject, region, TimestampMs(5_000)).is_ok());
-    assert!(identity::recognised_in(&state, &subject, region, TimestampMs(5_001)).unwrap_err()[0].contains("lapsed"));
+    assert!(identity::recognition_refusals(&state, &subject, region, TimestampMs(5_000)).unwrap().is_empty());
+    assert!(identity::recognition_refusals(&state, &subject, region, TimestampMs(5_001)).unwrap()[0].contains("lapsed"));
 }
 
 fn listing(subject: SubjectId, scope: BlacklistScope, decision: &str) -> ListOnBlacklist {
@@ -512,10 +598,10 @@ fn blacklist_scopes_permissions_and_eligibility() {
     let at = TimestampMs(1_000);
 
     // Not attested: ineligible everywhere, with the reason.
-    let e = blacklist::eligibility(&state, &subject, nb, at);
+    let e = blacklist::eligibility(&state, &subject, nb, at).unwrap();
     assert!(!e.eligible && e.reasons[0].contains("no attestation"), "{e:?}");
     run(&mut state, hangzhou, Action::AttestSubject(attestation(subject.clone()))).unwrap();
-    assert!(blacklist::eligibility(&state, &subject, nb, at).eligible);
+    assert!(blacklist::eligibility(&state, &subject, nb, at).unwrap().eligible);
 
     // A trading centre lists only in its own region.
     let r =
@@ -529,10 +615,16 @@ fn blacklist_scopes_permissions_and_eligibility() {
         Action::ListOnBlacklist(listing(subject.clone(), BlacklistScope::Regions(vec![hz]), "HZ-1")),
     )
     .unwrap();
-    assert!(!blacklist::eligibility(&state, &subject, hz, at).eligible);
-    assert!(blacklist::eligibility(&state, &subject, nb, at).eligible, "Hangzhou's listing does not reach Ningbo");
-    assert!(blacklist::eligibility(&state, &subject, hz, TimestampMs(10_000)).eligible, "the entry ends");
-    assert!(blacklist::eligibility(&state, &subject, hz, TimestampMs(499)).eligible, "the entry has not started");
+    assert!(!blacklist::eligibility(&state, &subject, hz, at).unwrap().eligible);
+    assert!(
+        blacklist::eligibility(&state, &subject, nb, at).unwrap().eligible,
+        "Hangzhou's listing does not reach Ningbo"
+    );
+    assert!(blacklist::eligibility(&state, &subject, hz, TimestampMs(10_000)).unwrap().eligible, "the entry ends");
+    assert!(
+        blacklist::eligibility(&state, &subject, hz, TimestampMs(499)).unwrap().eligible,
+        "the entry has not started"
+    );
 
     // A supervisor lists nationally; the decision number is unique per subject.
     run(&mut state, supervisor, Action::ListOnBlacklist(listing(subject.clone(), BlacklistScope::National, "ZJ-7")))
@@ -544,10 +636,10 @@ fn blacklist_scopes_permissions_and_eligibility() {
     )
     .unwrap_err();
     assert_eq!(dup.code, RejectCode::Conflict);
-    let e = blacklist::eligibility(&state, &subject, wz, at);
+    let e = blacklist::eligibility(&state, &subject, wz, at).unwrap();
     assert!(!e.eligible && e.reasons.iter().any(|r| r.contains("nationally") && r.contains("ZJ-7")), "{e:?}");
     assert_eq!(
-        blacklist::eligibility(&state, &subject, hz, at).reasons.len(),
+        blacklist::eligibility(&state, &subject, hz, at).unwrap().reasons.len(),
         2,
         "both entries are reasons in Hangzhou"
     );
@@ -565,10 +657,10 @@ fn blacklist_scopes_permissions_and_eligibility() {
     assert_eq!(run(&mut state, supervisor, lift("NOPE")).unwrap_err().code, RejectCode::NotFound);
     run(&mut state, supervisor, lift("ZJ-7")).unwrap();
     assert_eq!(run(&mut state, supervisor, lift("ZJ-7")).unwrap_err().code, RejectCode::Conflict);
-    assert!(blacklist::eligibility(&state, &subject, wz, at).eligible);
+    assert!(blacklist::eligibility(&state, &subject, wz, at).unwrap().eligible);
     run(&mut state, hangzhou, lift("HZ-1")).unwrap();
-    assert!(blacklist::eligibility(&state, &subject, hz, at).eligible);
-    assert_eq!(blacklist::entries(&state, &subject).len(), 2, "lifted entries stay on the ledger");
+    assert!(blacklist::eligibility(&state, &subject, hz, at).unwrap().eligible);
+    assert_eq!(blacklist::entries(&state, &subject).unwrap().len(), 2, "lifted entries stay on the ledger");
 
     // Scope fields are checked.
     let bad = listing(subject.clone(), BlacklistScope::Regions(vec![nb, hz]), "X");
@@ -614,7 +706,7 @@ fn no_member_can_make_a_subject_immune_or_undo_a_supervisor() {
         let t = 10_000 + i * 10;
         run_at(&mut state, hangzhou, t, Action::ListOnBlacklist(short(format!("HZ-S{i}"), t))).unwrap();
     }
-    let kept = blacklist::entries(&state, &subject).len();
+    let kept = blacklist::entries(&state, &subject).unwrap().len();
     assert!(kept <= blacklist::SUBJECT_DEAD_ENTRIES_MAX + 1, "dead entries kept in state are bounded: {kept}");
 
     // Hangzhou fills its own live quota; that does not touch the supervisor's.
@@ -634,7 +726,7 @@ fn no_member_can_make_a_subject_immune_or_undo_a_supervisor() {
     // still lands (no member can squat another's decision numbers).
     let national = ListOnBlacklist { end: None, ..listing(subject.clone(), BlacklistScope::National, "HZ-L0") };
     run_at(&mut state, supervisor, now, Action::ListOnBlacklist(national)).unwrap();
-    let e = blacklist::eligibility(&state, &subject, region(330300), TimestampMs(now));
+    let e = blacklist::eligibility(&state, &subject, region(330300), TimestampMs(now)).unwrap();
     assert!(!e.eligible, "the supervisor's national entry bars the subject in Wenzhou: {e:?}");
 
     // The supervisor's entry scoped to Hangzhou alone: Hangzhou may not lift it; its own, yes.
@@ -650,7 +742,7 @@ fn no_member_can_make_a_subject_immune_or_undo_a_supervisor() {
     rejected(run_at(&mut state, hangzhou, now, lift("ZJ-8")), RejectCode::NotPermitted, "supervisor");
     // "HZ-L0" is both Hangzhou's and the supervisor's number: each lifts its own.
     run_at(&mut state, hangzhou, now, lift("HZ-L0")).unwrap();
-    assert!(!blacklist::eligibility(&state, &subject, region(330300), TimestampMs(now)).eligible);
+    assert!(!blacklist::eligibility(&state, &subject, region(330300), TimestampMs(now)).unwrap().eligible);
     run_at(&mut state, supervisor, now, lift("HZ-L0")).unwrap();
     run_at(&mut state, supervisor, now, lift("ZJ-8")).unwrap();
 }

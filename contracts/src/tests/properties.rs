@@ -76,7 +76,7 @@ proptest! {
         for (signer, day, action) in steps {
             let _ = run_at(&mut state, &k[signer], day * DAY, action);
             for n in 0..4 {
-                let Some(g) = crate::guarantee::guarantee(&state, &format!("G{n}")) else { continue };
+                let Some(g) = crate::guarantee::guarantee(&state, &format!("G{n}")).unwrap() else { continue };
                 let claimed = g.claimed_fen.unwrap_or(0);
                 prop_assert!(claimed <= g.guarantee.amount_fen);
                 for pair in g.history.windows(2) {
@@ -90,7 +90,7 @@ proptest! {
             for day in [0u64, 10, 20] {
                 for a in APPLICANTS {
                     let active = (0..4)
-                        .filter_map(|n| crate::guarantee::guarantee(&state, &format!("G{n}")))
+                        .filter_map(|n| crate::guarantee::guarantee(&state, &format!("G{n}")).unwrap())
                         .filter(|g| g.guarantee.kind == GuaranteeKind::BidBond && g.guarantee.applicant == uscc(a))
                         .filter(|g| g.is_active(TimestampMs(day * DAY)) && g.history[0].time.0 <= day * DAY)
                         .count();
@@ -119,7 +119,7 @@ proptest! {
             });
             let _ = run_at(&mut state, &k[1], day * DAY, action);
         }
-        if let Some(record) = crate::deal::tender(&state, &tender(0)) {
+        if let Some(record) = crate::deal::tender(&state, &tender(0)).unwrap() {
             // Bids do not move the stage: the other ordered stages never go back, and every bid
             // comes after an announcement and before any stage past bidding.
             let stages: Vec<_> = record.timeline.iter().map(|e| e.stage).collect();
@@ -160,7 +160,7 @@ proptest! {
             };
             run_at(&mut state, &k[3], 0, Action::RecordCredit(r)).unwrap();
         }
-        let s = crate::credit::score(&state, &org(APPLICANTS[0]), TimestampMs(at * DAY));
+        let s = crate::credit::score(&state, &org(APPLICANTS[0]), TimestampMs(at * DAY)).unwrap();
         prop_assert!(s.score <= 100);
         let sum: i64 = s.items.iter().map(|i| i.points).sum();
         prop_assert_eq!(i64::from(s.score), sum.clamp(0, 100));
@@ -177,13 +177,13 @@ proptest! {
         let mut decided = None;
         for (voter, approve, day) in votes {
             let _ = run_at(&mut state, &k[voter], day * DAY, Action::Vote(Vote { proposal: id, approve }));
-            let p = crate::governance::proposal(&state, &id).unwrap();
+            let p = crate::governance::proposal(&state, &id).unwrap().unwrap();
             match (&decided, &p.status) {
                 (None, crate::governance::ProposalStatus::Open) => {}
                 (None, status) => decided = Some(status.clone()),
                 (Some(before), status) => prop_assert_eq!(before, status),
             }
-            let suspended = registry::member(&state, &MemberId::from_key(&k[4].public_key())).unwrap().status
+            let suspended = registry::member(&state, &MemberId::from_key(&k[4].public_key())).unwrap().unwrap().status
                 == MemberStatus::Suspended;
             prop_assert_eq!(suspended, matches!(decided, Some(crate::governance::ProposalStatus::Executed { .. })));
         }

@@ -16,6 +16,7 @@ use serde_json::Value;
 use huxin_types::credit::credit_record_id;
 
 use super::{genesis_state, Memory};
+use crate::StateError;
 use crate::{apply, blacklist, credit, governance, guarantee, registry, risk, KvState, TxContext};
 use huxin_types::genesis::{Genesis, GenesisMember, GenesisValidator, Role};
 use huxin_types::identity::SubjectId;
@@ -169,7 +170,7 @@ impl Runner {
         });
         match (&step.expect, outcome) {
             (Value::String(s), Ok(())) if s == "applied" => {}
-            (Value::Object(e), Err(r)) => {
+            (Value::Object(e), Err(crate::Error::Rejected(r))) => {
                 assert_eq!(e["rejected"], r.code.as_str(), "{at}: rejected with {:?}: {}", r.code, r.reason);
                 let needle = e["reason_contains"].as_str().unwrap_or("");
                 assert!(r.reason.contains(needle), "{at}: reason {:?} should contain {needle:?}", r.reason);
@@ -186,26 +187,29 @@ impl Runner {
         let state = &self.state;
         match check {
             Check::Eligibility { subject, region, time_ms, eligible, reason_contains } => {
-                let e = blacklist::eligibility(state, &subject, region, TimestampMs(time_ms));
+                let e = blacklist::eligibility(state, &subject, region, TimestampMs(time_ms)).unwrap();
                 assert_eq!(e.eligible, eligible, "{at}: {e:?}");
                 if let Some(needle) = reason_contains {
                     assert!(e.reasons.iter().any(|r| r.contains(&needle)), "{at}: {:?} lacks {needle:?}", e.reasons);
                 }
             }
             Check::Score { subject, time_ms, score } => {
-                let s = credit::score(state, &subject, TimestampMs(time_ms));
+                let s = credit::score(state, &subject, TimestampMs(time_ms)).unwrap();
                 assert_eq!(s.score, score, "{at}: {s:?}");
             }
             Check::GuaranteeState { number, time_ms, state: expected } => {
-                let g = guarantee::guarantee(state, &number).unwrap_or_else(|| panic!("{at}: no guarantee {number}"));
+                let g = guarantee::guarantee(state, &number)
+                    .unwrap()
+                    .unwrap_or_else(|| panic!("{at}: no guarantee {number}"));
                 assert_eq!(g.state_at(TimestampMs(time_ms)).as_str(), expected, "{at}");
             }
             Check::RiskWarnings { tender, raised } => {
-                assert_eq!(risk::warnings(state, &tender).raised, raised, "{at}");
+                assert_eq!(risk::warnings(state, &tender).unwrap().raised, raised, "{at}");
             }
             Check::ProposalStatus { proposal, status } => {
                 let id = proposal.parse().unwrap();
-                let p = governance::proposal(state, &id).unwrap_or_else(|| panic!("{at}: no proposal {proposal}"));
+                let p =
+                    governance::proposal(state, &id).unwrap().unwrap_or_else(|| panic!("{at}: no proposal {proposal}"));
                 let name = serde_json::to_value(&p.status).unwrap();
                 let name = name.as_str().map(str::to_owned).or_else(|| name.as_object()?.keys().next().cloned());
                 assert_eq!(name.as_deref(), Some(status.as_str()), "{at}: {:?}", p.status);
@@ -221,9 +225,9 @@ struct Overlay<'a> {
 }
 
 impl KvState for Overlay<'_> {
-    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
         match self.writes.get(key) {
-            Some(v) => v.clone(),
+            Some(v) => Ok(v.clone()),
             None => self.base.get(key),
         }
     }

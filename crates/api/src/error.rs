@@ -99,7 +99,15 @@ impl From<SubmitRefusal> for ApiError {
             SubmitRefusal::NonceTaken(m) => ApiError::new(StatusCode::CONFLICT, "nonce_taken", m),
             SubmitRefusal::Full(m) => ApiError::shed("mempool_full", m),
             SubmitRefusal::Unavailable(m) => ApiError::shed("unavailable", m),
+            SubmitRefusal::Storage(m) => ApiError::internal(format!("storage error: {m}")),
         }
+    }
+}
+
+impl From<huxin_contracts::StateError> for ApiError {
+    fn from(e: huxin_contracts::StateError) -> Self {
+        tracing::error!(error = %e, "state unreadable serving the API");
+        ApiError::internal(format!("storage error: {e}"))
     }
 }
 

@@ -160,7 +160,8 @@ fn describe(
     let mut national = false;
     let mut subjects = Vec::new();
     let by_number = |number: &str, regions: &mut Vec<RegionCode>, subjects: &mut Vec<SubjectId>| {
-        if let Some(g) = guarantee::guarantee(view, number) {
+        // A read error is kept by the view and voids the block's events (see `block_events`).
+        if let Ok(Some(g)) = guarantee::guarantee(view, number) {
             regions.push(g.guarantee.tender.region);
             subjects.push(SubjectId::Organisation(g.guarantee.applicant));
         }
@@ -234,7 +235,7 @@ fn block_events(s: &ApiState, height: Height) -> Result<Vec<Event>, String> {
         });
     }
     match view.read_error() {
-        Some(e) => Err(e),
+        Some(e) => Err(e.to_string()),
         None => Ok(events),
     }
 }

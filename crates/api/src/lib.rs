@@ -56,6 +56,8 @@ pub enum SubmitRefusal {
     Full(String),
     /// The node cannot take transactions now.
     Unavailable(String),
+    /// The node's state could not be read to admit it (a 500: nothing was decided about it).
+    Storage(String),
 }
 
 /// Live facts only the running node knows.

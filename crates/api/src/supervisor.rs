@@ -195,7 +195,10 @@ pub fn authenticate_member(
     }
     let height = s.store.latest_height()?.unwrap_or(Height(0));
     let view = StateView::new(s.store.as_ref(), height.0);
-    let member = registry::signer_member(&view, &key).map_err(|r| unauthorized(r.reason))?;
+    let member = registry::signer_member(&view, &key).map_err(|e| match e {
+        huxin_contracts::Error::Rejected(r) => unauthorized(r.reason),
+        huxin_contracts::Error::State(e) => ApiError::from(e),
+    })?;
     if !s.audit.first_use(now, signature)? {
         return Err(unauthorized("this signature was used before: sign each request afresh (replay refused)"));
     }
@@ -257,13 +260,10 @@ pub async fn credit_history(
     let (height, latest_time) = crate::query::latest(&s)?;
     let time = q.time.map_or(latest_time, TimestampMs);
     let view = StateView::new(s.store.as_ref(), height.0);
-    let records: Vec<CreditItem> = huxin_contracts::credit::history(&view, &subject)
+    let records: Vec<CreditItem> = huxin_contracts::credit::history(&view, &subject)?
         .into_iter()
         .map(|record| CreditItem { publication: record.publication(time), record })
         .collect();
-    if let Some(e) = view.read_error() {
-        return Err(ApiError::internal(format!("storage error: {e}")));
-    }
     let hidden = records.iter().filter(|r| r.publication != Publication::Active).count();
     s.audit.append(&who, method.as_str(), &target(&uri), 200, records.len() as u64)?;
     Ok(Json(FullCreditView { subject, height, time, hidden, records }))
@@ -338,7 +338,7 @@ pub async fn anchors(
     let prefix = key(AUDIT_ANCHORS, &[&member.0]);
     let (items, next_cursor) = crate::query::scan(&s, &prefix, None, None, &q.cursor, limit, |k, _| {
         let seq = u64::from_be_bytes(k[prefix.len()..].try_into().ok()?);
-        let bytes = huxin_contracts::KvState::get(&view, &huxin_contracts::keys::audit_anchor(&member, seq))?;
+        let bytes = huxin_contracts::KvState::get(&view, &huxin_contracts::keys::audit_anchor(&member, seq)).ok()??;
         codec::decode_stored(&bytes, usize::MAX).ok()
     })?;
     if let Some(e) = view.read_error() {

@@ -51,7 +51,7 @@ pub struct PrepareResponse {
 fn last_nonce(s: &ApiState, key: &PublicKey) -> Result<(Height, u64), ApiError> {
     let latest = s.store.latest_height()?.unwrap_or(Height(0));
     let view = StateView::new(s.store.as_ref(), latest.0);
-    Ok((latest, registry::last_nonce(&view, key)))
+    Ok((latest, registry::last_nonce(&view, key)?))
 }
 
 #[utoipa::path(
@@ -321,9 +321,11 @@ pub(crate) async fn signer(State(s): State<ApiState>, Path(key): Path<String>) -
     let key: PublicKey = parse("public key", &key)?;
     let latest = s.store.latest_height()?.unwrap_or(Height(0));
     let view = StateView::new(s.store.as_ref(), latest.0);
-    let member = registry::signer_member(&view, &key)
-        .map_err(|r| ApiError::new(StatusCode::NOT_FOUND, r.code.as_str(), r.reason))?;
-    let last = registry::last_nonce(&view, &key);
+    let member = registry::signer_member(&view, &key).map_err(|e| match e {
+        huxin_contracts::Error::Rejected(r) => ApiError::new(StatusCode::NOT_FOUND, r.code.as_str(), r.reason),
+        huxin_contracts::Error::State(e) => ApiError::from(e),
+    })?;
+    let last = registry::last_nonce(&view, &key)?;
     Ok(Json(SignerView {
         public_key: key,
         member_id: member.id,

@@ -85,8 +85,9 @@ pub fn validator_peers(store: &huxin_store::Store) -> Option<BTreeSet<PeerId>> {
     let latest = store.latest_height().ok()??;
     let view = huxin_state::StateView::new(store, latest.0);
     // The set of the next height, and the one scheduled after it (if any).
-    let next = huxin_contracts::registry::next_validators(&view).map(|n| n.validators).unwrap_or_default();
+    let next = huxin_contracts::registry::next_validators(&view).ok()?.map(|n| n.validators).unwrap_or_default();
     let peers: BTreeSet<PeerId> = huxin_contracts::registry::validators_at(&view, huxin_types::Height(latest.0 + 1))
+        .ok()?
         .iter()
         .chain(&next)
         .filter_map(|v| peer_id_of(&v.public_key.0))

@@ -21,6 +21,9 @@ pub enum SubmitError {
     Mempool(MempoolError),
     #[error("node is not ready: {0}")]
     Unavailable(String),
+    /// The state could not be read to admit the transaction: nothing is decided about it.
+    #[error("{0}")]
+    Storage(huxin_contracts::StateError),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -100,8 +103,12 @@ impl Ingress {
             }
         }
         let view = StateView::new(self.store.as_ref(), latest.0);
-        let admitted = check_mempool_admission(&view, &self.chain_id, &tx, Height(latest.0 + 1), now_ms())
-            .map_err(SubmitError::Rejected)?;
+        let admitted = check_mempool_admission(&view, &self.chain_id, &tx, Height(latest.0 + 1), now_ms()).map_err(
+            |e| match e {
+                huxin_contracts::Error::Rejected(r) => SubmitError::Rejected(r),
+                huxin_contracts::Error::State(e) => SubmitError::Storage(e),
+            },
+        )?;
         let mut mempool = self.mempool.lock().map_err(|_| SubmitError::Unavailable("mempool lock poisoned".into()))?;
         let (hash, evicted) = mempool.insert_ready(tx, admitted.last_nonce).map_err(SubmitError::Mempool)?;
         self.metrics.mempool_txs.set(mempool.len() as i64);

@@ -8,29 +8,20 @@ use std::collections::BTreeSet;
 
 use eyre::eyre;
 
-use huxin_contracts::registry::{NextValidators, ValidatorRecord};
+use huxin_contracts::registry::{self, NextValidators, ValidatorRecord};
 use huxin_store::Store;
-use huxin_types::codec;
 
 use crate::context::{Height, PublicKey, Validator, ValidatorSet};
 
 /// The current and scheduled validator records in the state at `version`.
 fn records_at_version(store: &Store, version: u64) -> eyre::Result<(Vec<ValidatorRecord>, Option<NextValidators>)> {
-    let read = |key: Vec<u8>| {
-        jmt::storage::TreeReader::get_value_option(store, version, huxin_state::key_hash(&key))
-            .map_err(|e| eyre!("reading the validator set at version {version}: {e}"))
-    };
-    let bytes =
-        read(huxin_contracts::keys::validators())?.ok_or_else(|| eyre!("no validator set at version {version}"))?;
-    let current: Vec<ValidatorRecord> =
-        codec::decode_canonical(&bytes, usize::MAX).map_err(|e| eyre!("validator set does not decode: {e}"))?;
-    let next = match read(huxin_contracts::keys::validators_next())? {
-        Some(bytes) => Some(
-            codec::decode_canonical(&bytes, usize::MAX)
-                .map_err(|e| eyre!("next validator set does not decode: {e}"))?,
-        ),
-        None => None,
-    };
+    let view = huxin_state::StateView::new(store, version);
+    let unreadable = |e: huxin_contracts::StateError| eyre!("reading the validator set at version {version}: {e}");
+    let current = registry::validators(&view).map_err(unreadable)?;
+    if current.is_empty() {
+        return Err(eyre!("no validator set at version {version}"));
+    }
+    let next = registry::next_validators(&view).map_err(unreadable)?;
     Ok((current, next))
 }
 

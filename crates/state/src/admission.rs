@@ -1,7 +1,7 @@
 //! Whether a transaction may enter a block (or the mempool): the checks every validator repeats.
 
 use huxin_contracts::registry;
-use huxin_contracts::{KvState, MemberRecord};
+use huxin_contracts::{Error, KvState, MemberRecord};
 use huxin_types::limits::{TX_BYTES_MAX, TX_EXPIRY_HORIZON_HEIGHTS, TX_EXPIRY_HORIZON_MS};
 use huxin_types::tx::Expiry;
 use huxin_types::{ChainId, Height, RejectCode, Rejection, SignedTx, TimestampMs};
@@ -77,11 +77,11 @@ pub fn check_admission(
     height: Height,
     time: TimestampMs,
     verify_signature: bool,
-) -> Result<Admitted, Rejection> {
+) -> Result<Admitted, Error> {
     check_stateless(chain_id, tx, verify_signature)?;
     check_expiry(tx.body.expiry, height, time)?;
     let member = registry::signer_member(state, &tx.body.signer)?;
-    let last_nonce = registry::last_nonce(state, &tx.body.signer);
+    let last_nonce = registry::last_nonce(state, &tx.body.signer)?;
     registry::expect_next_nonce(&tx.body.signer, last_nonce, tx.body.nonce)?;
     Ok(Admitted { member, last_nonce })
 }
@@ -97,15 +97,15 @@ pub fn check_mempool_admission(
     tx: &SignedTx,
     next_height: Height,
     now: TimestampMs,
-) -> Result<Admitted, Rejection> {
+) -> Result<Admitted, Error> {
     // Cheap checks first, the signature last: a stranger's transaction (unknown key, used
     // nonce) costs no signature verification, so unauthenticated batches cannot buy CPU.
     check_stateless(chain_id, tx, false)?;
     check_expiry(tx.body.expiry, next_height, now)?;
     let member = registry::signer_member(state, &tx.body.signer)?;
-    let last_nonce = registry::last_nonce(state, &tx.body.signer);
+    let last_nonce = registry::last_nonce(state, &tx.body.signer)?;
     if tx.body.nonce <= last_nonce {
-        return Err(Rejection::new(
+        return Err(Error::Rejected(Rejection::new(
             RejectCode::BadNonce,
             format!(
                 "nonce {} of key {} is already used; the next is {}",
@@ -113,10 +113,10 @@ pub fn check_mempool_admission(
                 tx.body.signer,
                 last_nonce + 1
             ),
-        ));
+        )));
     }
     if tx.body.nonce > last_nonce + MEMPOOL_NONCE_GAP_MAX {
-        return Err(Rejection::new(
+        return Err(Error::Rejected(Rejection::new(
             RejectCode::BadNonce,
             format!(
                 "nonce {} of key {} is more than {MEMPOOL_NONCE_GAP_MAX} ahead of the next ({})",
@@ -124,7 +124,7 @@ pub fn check_mempool_admission(
                 tx.body.signer,
                 last_nonce + 1
             ),
-        ));
+        )));
     }
     tx.verify_signature().map_err(|e| Rejection::new(RejectCode::BadSignature, e.to_string()))?;
     Ok(Admitted { member, last_nonce })

@@ -28,7 +28,7 @@ use jmt::storage::{TreeReader, TreeUpdateBatch};
 use jmt::{KeyHash, Sha256Jmt};
 use sha2::Sha256;
 
-use huxin_contracts::TxContext;
+use huxin_contracts::{StateError, TxContext};
 use huxin_types::block::{receipts_root, txs_root};
 use huxin_types::crypto::PublicKey;
 use huxin_types::genesis::Genesis;
@@ -80,8 +80,16 @@ pub enum InvalidBlock {
     BadTx { index: usize, hash: huxin_types::TxHash, rejection: Rejection },
     #[error("the block's proposer {got} is not the validator that signed it ({expected})")]
     WrongProposer { expected: PublicKey, got: PublicKey },
+    /// Not the block's fault: this node's state could not be read. The node must not vote on
+    /// (or persist) what it could not execute.
     #[error("state is unreadable: {0}")]
     State(String),
+}
+
+impl From<StateError> for InvalidBlock {
+    fn from(e: StateError) -> Self {
+        InvalidBlock::State(e.to_string())
+    }
 }
 
 /// The parent a block builds on: its header facts that the next block must follow.
@@ -145,7 +153,7 @@ fn apply_tx<R: TreeReader>(
     tx: &SignedTx,
     height: Height,
     time: TimestampMs,
-) -> Receipt {
+) -> Result<Receipt, StateError> {
     let tx_hash = tx.hash();
     view.begin_tx();
     huxin_contracts::registry::consume_nonce(view, &tx.body.signer, tx.body.nonce);
@@ -164,12 +172,13 @@ fn apply_tx<R: TreeReader>(
             view.commit_tx();
             Outcome::Applied
         }
-        Err(rejection) => {
+        Err(huxin_contracts::Error::Rejected(rejection)) => {
             view.discard_tx();
             Outcome::Rejected(rejection)
         }
+        Err(huxin_contracts::Error::State(e)) => return Err(e),
     };
-    Receipt { tx_hash, outcome }
+    Ok(Receipt { tx_hash, outcome })
 }
 
 /// Build a block on `parent` from candidate transactions, in the order given; signatures are
@@ -205,11 +214,12 @@ pub fn build_block<R: TreeReader>(
         }
         match check_admission(&view, &parent.chain_id, &tx, height, time, !verified(&tx)) {
             Ok(admitted) => {
-                receipts.push(apply_tx(&mut view, admitted, &tx, height, time));
+                receipts.push(apply_tx(&mut view, admitted, &tx, height, time)?);
                 bytes += size;
                 txs.push(tx);
             }
-            Err(rejection) => skipped.push((tx.hash(), rejection)),
+            Err(huxin_contracts::Error::Rejected(rejection)) => skipped.push((tx.hash(), rejection)),
+            Err(huxin_contracts::Error::State(e)) => return Err(e.into()),
         }
     }
     let writes = view.into_writes()?;
@@ -297,9 +307,14 @@ pub fn validate_block<R: TreeReader>(
     let mut receipts = Vec::with_capacity(block.txs.len());
     for (index, tx) in block.txs.iter().enumerate() {
         let skip_signature = skip_signature[index];
-        let admitted = check_admission(&view, &parent.chain_id, tx, height, h.time, !skip_signature)
-            .map_err(|rejection| InvalidBlock::BadTx { index, hash: tx.hash(), rejection })?;
-        receipts.push(apply_tx(&mut view, admitted, tx, height, h.time));
+        let admitted = match check_admission(&view, &parent.chain_id, tx, height, h.time, !skip_signature) {
+            Ok(admitted) => admitted,
+            Err(huxin_contracts::Error::Rejected(rejection)) => {
+                return Err(InvalidBlock::BadTx { index, hash: tx.hash(), rejection })
+            }
+            Err(huxin_contracts::Error::State(e)) => return Err(e.into()),
+        };
+        receipts.push(apply_tx(&mut view, admitted, tx, height, h.time)?);
     }
     let receipts_root_actual = receipts_root(&receipts);
     if receipts_root_actual != h.receipts_root {

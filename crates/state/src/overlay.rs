@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use jmt::storage::TreeReader;
 
-use huxin_contracts::KvState;
+use huxin_contracts::{KvState, StateError};
 
 use crate::key_hash;
 
@@ -15,8 +15,9 @@ pub struct StateView<'a, R> {
     version: u64,
     block: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     tx: Option<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
-    /// The first storage read error, if any: execution results are void once set.
-    read_error: RefCell<Option<String>>,
+    /// The first storage read error, if any: execution results are void once set, even if a
+    /// caller dropped the error it was given.
+    read_error: RefCell<Option<StateError>>,
     /// Committed keys read so far, when recording (to prove an answer).
     reads: Option<RefCell<BTreeSet<Vec<u8>>>>,
 }
@@ -46,9 +47,9 @@ impl<'a, R: TreeReader> StateView<'a, R> {
         self.tx = Some(BTreeMap::new());
     }
 
-    /// The first storage read error met so far (a failed read answered `None`). Readers outside
-    /// block execution (the API) check it before trusting an answer.
-    pub fn read_error(&self) -> Option<String> {
+    /// The first storage read error met so far. Every read returns its error too; this keeps it
+    /// for callers that drop one (a reader that maps it away cannot make a void answer valid).
+    pub fn read_error(&self) -> Option<StateError> {
         self.read_error.borrow().clone()
     }
 
@@ -65,32 +66,30 @@ impl<'a, R: TreeReader> StateView<'a, R> {
     /// The block's final writes, or the storage read error that voids them.
     pub fn into_writes(self) -> Result<BTreeMap<Vec<u8>, Option<Vec<u8>>>, crate::InvalidBlock> {
         match self.read_error.into_inner() {
-            Some(e) => Err(crate::InvalidBlock::State(e)),
+            Some(e) => Err(crate::InvalidBlock::State(e.to_string())),
             None => Ok(self.block),
         }
     }
 
-    fn read_committed(&self, key: &[u8]) -> Option<Vec<u8>> {
+    fn read_committed(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
         if let Some(reads) = &self.reads {
             reads.borrow_mut().insert(key.to_vec());
         }
-        match self.reader.get_value_option(self.version, key_hash(key)) {
-            Ok(value) => value,
-            Err(e) => {
-                self.read_error.borrow_mut().get_or_insert(e.to_string());
-                None
-            }
-        }
+        self.reader.get_value_option(self.version, key_hash(key)).map_err(|e| {
+            let error = StateError::Read(e.to_string());
+            self.read_error.borrow_mut().get_or_insert(error.clone());
+            error
+        })
     }
 }
 
 impl<R: TreeReader> KvState for StateView<'_, R> {
-    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
         if let Some(value) = self.tx.as_ref().and_then(|tx| tx.get(key)) {
-            return value.clone();
+            return Ok(value.clone());
         }
         if let Some(value) = self.block.get(key) {
-            return value.clone();
+            return Ok(value.clone());
         }
         self.read_committed(key)
     }

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use huxin_contracts::registry::{self, NextValidators, ValidatorRecord};
-use huxin_contracts::{keys, KvState};
+use huxin_contracts::{keys, KvState, StateError};
 use huxin_types::block::{precommit_message, validator_address};
 use huxin_types::crypto::{Domain, Signature};
 use huxin_types::genesis::Genesis;
@@ -276,14 +276,14 @@ impl Verified {
 }
 
 /// A read-only state of the proven entries, for recomputing an answer. A read of a key the proof
-/// does not cover answers `None` and is remembered ([`Verified::uncovered`]).
+/// does not cover fails, and is remembered ([`Verified::uncovered`]).
 impl KvState for Verified {
-    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
         match self.entries.get(key) {
-            Some(value) => value.clone(),
+            Some(value) => Ok(value.clone()),
             None => {
                 self.uncovered.borrow_mut().insert(key.to_vec());
-                None
+                Err(StateError::Read(format!("key {} is not covered by the proof", hex::encode(key))))
             }
         }
     }

@@ -11,7 +11,7 @@ use huxin_contracts::guarantee::{self, GuaranteeRecord, GuaranteeState};
 use huxin_contracts::identity::{self, AttestationRecord, GrantRecord};
 use huxin_contracts::registry::{NextValidators, ValidatorRecord};
 use huxin_contracts::risk::{self, SectionWarnings};
-use huxin_contracts::KvState;
+use huxin_contracts::{KvState, StateError};
 use huxin_types::audit::AuditEntry;
 use huxin_types::genesis::Genesis;
 use huxin_types::identity::SubjectId;
@@ -33,18 +33,23 @@ pub struct SubjectView {
     pub grants: Vec<GrantRecord>,
 }
 
-pub fn subject(state: &dyn KvState, subject: SubjectId, height: Height, time: TimestampMs) -> SubjectView {
-    let public = credit::public_records(state, &subject, time);
-    SubjectView {
-        attestation: identity::attestation(state, &subject),
-        blacklist: blacklist::entries(state, &subject),
-        score: credit::score_of(state, &public),
+pub fn subject(
+    state: &dyn KvState,
+    subject: SubjectId,
+    height: Height,
+    time: TimestampMs,
+) -> Result<SubjectView, StateError> {
+    let public = credit::public_records(state, &subject, time)?;
+    Ok(SubjectView {
+        attestation: identity::attestation(state, &subject)?,
+        blacklist: blacklist::entries(state, &subject)?,
+        score: credit::score_of(state, &public)?,
         active_credit_records: public.len(),
-        grants: identity::grants(state, &subject),
+        grants: identity::grants(state, &subject)?,
         subject,
         height,
         time,
-    }
+    })
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
@@ -63,9 +68,9 @@ pub fn eligibility(
     region: RegionCode,
     height: Height,
     time: TimestampMs,
-) -> EligibilityView {
-    let eligibility = blacklist::eligibility(state, &subject, region, time);
-    EligibilityView { subject, region, height, time, eligibility }
+) -> Result<EligibilityView, StateError> {
+    let eligibility = blacklist::eligibility(state, &subject, region, time)?;
+    Ok(EligibilityView { subject, region, height, time, eligibility })
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
@@ -87,12 +92,17 @@ pub struct CreditHistoryView {
 /// [`credit::CreditRecord::is_public`]: expired, not yet published, and ever repaired or revoked
 /// ones are hidden). The subject's public list is in state, so a proof of this answer covers
 /// every published record (none can be left out) and carries no hidden one's content.
-pub fn credit_history(state: &dyn KvState, subject: SubjectId, height: Height, time: TimestampMs) -> CreditHistoryView {
-    let records = credit::public_records(state, &subject, time)
+pub fn credit_history(
+    state: &dyn KvState,
+    subject: SubjectId,
+    height: Height,
+    time: TimestampMs,
+) -> Result<CreditHistoryView, StateError> {
+    let records = credit::public_records(state, &subject, time)?
         .into_iter()
         .map(|record| CreditItem { publication: record.publication(time), record })
         .collect();
-    CreditHistoryView { subject, height, time, records }
+    Ok(CreditHistoryView { subject, height, time, records })
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
@@ -105,9 +115,19 @@ pub struct GuaranteeView {
     pub record: GuaranteeRecord,
 }
 
-pub fn guarantee(state: &dyn KvState, number: &str, height: Height, time: TimestampMs) -> Option<GuaranteeView> {
-    let record = guarantee::guarantee(state, number)?;
-    Some(GuaranteeView { current_state: record.state_at(time), height, time, record })
+pub fn guarantee(
+    state: &dyn KvState,
+    number: &str,
+    height: Height,
+    time: TimestampMs,
+) -> Result<Option<GuaranteeView>, StateError> {
+    let view = guarantee::guarantee(state, number)?.map(|record| GuaranteeView {
+        current_state: record.state_at(time),
+        height,
+        time,
+        record,
+    });
+    Ok(view)
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
@@ -118,8 +138,8 @@ pub struct DocumentView {
     pub anchors: Vec<AnchorRecord>,
 }
 
-pub fn document(state: &dyn KvState, hash: Hash32, height: Height) -> DocumentView {
-    DocumentView { anchors: deal::anchors_of(state, &hash), document_hash: hash, height }
+pub fn document(state: &dyn KvState, hash: Hash32, height: Height) -> Result<DocumentView, StateError> {
+    Ok(DocumentView { anchors: deal::anchors_of(state, &hash)?, document_hash: hash, height })
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
@@ -129,9 +149,9 @@ pub struct TenderView {
     pub risk: SectionWarnings,
 }
 
-pub fn tender(state: &dyn KvState, tender: &TenderRef, height: Height) -> Option<TenderView> {
-    let record = deal::tender(state, tender)?;
-    Some(TenderView { height, risk: risk::warnings(state, tender), tender: record })
+pub fn tender(state: &dyn KvState, tender: &TenderRef, height: Height) -> Result<Option<TenderView>, StateError> {
+    let Some(record) = deal::tender(state, tender)? else { return Ok(None) };
+    Ok(Some(TenderView { height, risk: risk::warnings(state, tender)?, tender: record }))
 }
 
 /// A point query whose answer can be proven.
@@ -161,20 +181,23 @@ impl ProvableQuery {
     }
 
     /// The answer computed from `state` at `height` and `time`; `None` where the node answers 404.
-    pub fn answer(&self, state: &dyn KvState, height: Height, time: TimestampMs) -> Option<serde_json::Value> {
-        let json = |v: Result<serde_json::Value, serde_json::Error>| v.ok();
-        match self {
-            ProvableQuery::Subject(s) => json(serde_json::to_value(subject(state, s.clone(), height, time))),
-            ProvableQuery::Eligibility(s, r) => {
-                json(serde_json::to_value(eligibility(state, s.clone(), *r, height, time)))
-            }
-            ProvableQuery::Credit(s) => json(serde_json::to_value(credit_history(state, s.clone(), height, time))),
-            ProvableQuery::Guarantee(n) => {
-                guarantee(state, n, height, time).and_then(|v| json(serde_json::to_value(v)))
-            }
-            ProvableQuery::Document(h) => json(serde_json::to_value(document(state, *h, height))),
-            ProvableQuery::Tender(t) => tender(state, t, height).and_then(|v| json(serde_json::to_value(v))),
+    pub fn answer(
+        &self,
+        state: &dyn KvState,
+        height: Height,
+        time: TimestampMs,
+    ) -> Result<Option<serde_json::Value>, StateError> {
+        fn json<T: Serialize>(value: Option<T>) -> Option<serde_json::Value> {
+            value.and_then(|v| serde_json::to_value(v).ok())
         }
+        Ok(match self {
+            ProvableQuery::Subject(s) => json(Some(subject(state, s.clone(), height, time)?)),
+            ProvableQuery::Eligibility(s, r) => json(Some(eligibility(state, s.clone(), *r, height, time)?)),
+            ProvableQuery::Credit(s) => json(Some(credit_history(state, s.clone(), height, time)?)),
+            ProvableQuery::Guarantee(n) => json(guarantee(state, n, height, time)?),
+            ProvableQuery::Document(h) => json(Some(document(state, *h, height)?)),
+            ProvableQuery::Tender(t) => json(tender(state, t, height)?),
+        })
     }
 }
 
@@ -225,16 +248,16 @@ pub fn verify_answer(
             TimestampMs(t)
         }
     };
-    // Contract readers treat an undecodable stored record as a broken invariant. Proven entries
-    // come from a state root that validators signed, but a reader must not crash on them either.
-    let recomputed =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| query.answer(&verified, verified.height, time)))
-            .map_err(|_| ProofError::Malformed("a proven record does not decode".into()))?;
+    // A read the proof does not cover fails (and is remembered); a proven record that does not
+    // decode is a corrupt-state error, not a crash.
+    let recomputed = query.answer(&verified, verified.height, time);
     if let Some(key) = verified.uncovered() {
         return Err(ProofError::NotCovered(hex::encode(key)));
     }
-    let recomputed = recomputed
-        .ok_or_else(|| ProofError::AnswerMismatch("the proven state has no such record, the answer has one".into()))?;
+    let recomputed =
+        recomputed.map_err(|e| ProofError::Malformed(format!("the proven state does not answer: {e}")))?.ok_or_else(
+            || ProofError::AnswerMismatch("the proven state has no such record, the answer has one".into()),
+        )?;
     if recomputed != answer {
         return Err(ProofError::AnswerMismatch(first_difference(&recomputed, &answer, String::new())));
     }

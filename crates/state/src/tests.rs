@@ -115,6 +115,64 @@ fn anchor_applies_and_duplicate_is_rejected_in_receipt() {
     assert_eq!(again.header.state_root, block.header.state_root);
 }
 
+/// A store whose value reads fail (a disk fault): tree nodes still read.
+struct FailingValues<'a>(&'a MockTreeStore);
+
+impl TreeReader for FailingValues<'_> {
+    fn get_node_option(&self, key: &jmt::storage::NodeKey) -> anyhow::Result<Option<jmt::storage::Node>> {
+        self.0.get_node_option(key)
+    }
+    fn get_value_option(&self, _: u64, _: jmt::KeyHash) -> anyhow::Result<Option<jmt::OwnedValue>> {
+        Err(anyhow::anyhow!("injected disk fault"))
+    }
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(jmt::storage::NodeKey, jmt::storage::LeafNode)>> {
+        self.0.get_rightmost_leaf()
+    }
+}
+
+/// Regression: a failed read answered "absent", so a disk fault made a member an "unknown
+/// signer" (its transactions skipped, or a peer's block voted down as `BadTx`) and a nonce "0".
+/// A read fault is now a state error everywhere: the builder and the validator stop with
+/// `InvalidBlock::State` (consensus stops the node), and admission answers a state error, not a
+/// rejection.
+#[test]
+fn a_read_fault_is_never_a_rejection() {
+    let n = net();
+    let parent = Parent::genesis(&n.genesis);
+    let tx = anchor_tx(&n.centre, "test-chain", 1, 1);
+    let (block, ..) = build_block(
+        &n.store,
+        &parent,
+        n.validator.public_key(),
+        TimestampMs(2_000),
+        vec![tx.clone()],
+        100,
+        1 << 20,
+        &no_cache,
+    )
+    .unwrap();
+    let faulty = FailingValues(&n.store);
+    let built = build_block(
+        &faulty,
+        &parent,
+        n.validator.public_key(),
+        TimestampMs(2_000),
+        vec![tx.clone()],
+        100,
+        1 << 20,
+        &no_cache,
+    );
+    let built = built.err();
+    assert!(matches!(built, Some(InvalidBlock::State(ref e)) if e.contains("injected disk fault")), "{built:?}");
+    let validated = validate_block(&faulty, &parent, &block, OPTS, &no_cache).err();
+    assert!(matches!(validated, Some(InvalidBlock::State(_))), "{validated:?}");
+    let view = StateView::new(&faulty, 0);
+    let chain = ChainId::new("test-chain").unwrap();
+    let admitted = check_mempool_admission(&view, &chain, &tx, Height(1), TimestampMs(2_000));
+    assert!(matches!(admitted, Err(huxin_contracts::Error::State(_))), "{admitted:?}");
+    assert!(view.read_error().is_some());
+}
+
 #[test]
 fn builder_skips_what_cannot_be_included() {
     let n = net();
@@ -268,13 +326,13 @@ fn mempool_admission_checks_the_signer_before_the_signature() {
     forged_by_stranger.signature.0[0] ^= 1;
     let refused =
         check_mempool_admission(&view, &chain, &forged_by_stranger, Height(1), TimestampMs(2_000)).unwrap_err();
-    assert_eq!(refused.code, RejectCode::UnknownSigner);
+    assert_eq!(refused.rejection().unwrap().code, RejectCode::UnknownSigner);
 
     // A member's transaction with a forged signature is still refused for it.
     let mut forged = anchor_tx(&n.centre, "test-chain", 1, 2);
     forged.signature.0[0] ^= 1;
     let refused = check_mempool_admission(&view, &chain, &forged, Height(1), TimestampMs(2_000)).unwrap_err();
-    assert_eq!(refused.code, RejectCode::BadSignature);
+    assert_eq!(refused.rejection().unwrap().code, RejectCode::BadSignature);
     assert!(check_mempool_admission(
         &view,
         &chain,

@@ -52,7 +52,7 @@ pub(crate) fn credit_page(
     let end = q.to.map(|to| key(&prefix, &[&to.to_be_bytes()]));
     let (items, next_cursor) = scan(s, &prefix, start, end, &q.cursor, limit, |k, _| {
         let id = Hash32(k[k.len() - 32..].try_into().ok()?);
-        let record = credit::record(&view, &id)?;
+        let record = credit::record(&view, &id).ok()??;
         let publication = record.publication(time);
         let wanted = show(&record, time)
             && kind.is_none_or(|k| record.record.kind == k)

@@ -21,7 +21,7 @@ pub async fn guarantee(
     let (height, latest_time) = latest(&s)?;
     let time = q.time.map_or(latest_time, TimestampMs);
     let view = view_at(&s, height, q.proof);
-    let view_answer = checked(&view, queries::guarantee(&view, &number, height, time))?
+    let view_answer = queries::guarantee(&view, &number, height, time)?
         .ok_or_else(|| ApiError::not_found(format!("no guarantee numbered {number} on the ledger")))?;
     answer(&s, &view, view_answer, q.proof)
 }
@@ -43,7 +43,7 @@ pub async fn document(
     let q = at(q)?;
     let (height, _) = latest(&s)?;
     let view = view_at(&s, height, q.proof);
-    let view_answer = queries::document(&view, hash, height);
+    let view_answer = queries::document(&view, hash, height)?;
     answer(&s, &view, view_answer, q.proof)
 }
 
@@ -65,7 +65,7 @@ pub async fn tender(
     let q = at(q)?;
     let (height, _) = latest(&s)?;
     let view = view_at(&s, height, q.proof);
-    let view_answer = checked(&view, queries::tender(&view, &tender, height))?
+    let view_answer = queries::tender(&view, &tender, height)?
         .ok_or_else(|| ApiError::not_found(format!("nothing is recorded for section {tender}")))?;
     answer(&s, &view, view_answer, q.proof)
 }
@@ -82,7 +82,7 @@ pub async fn proposal(State(s): State<ApiState>, Path(id): Path<String>) -> Resu
     let id: Hash32 = parse("proposal id", &id)?;
     let (height, _) = latest(&s)?;
     let view = StateView::new(s.store.as_ref(), height.0);
-    let proposal = checked(&view, governance::proposal(&view, &id))?;
+    let proposal = governance::proposal(&view, &id)?;
     proposal.map(Json).ok_or_else(|| ApiError::not_found(format!("no proposal {id}")))
 }
 
@@ -95,8 +95,7 @@ pub async fn proposal(State(s): State<ApiState>, Path(id): Path<String>) -> Resu
 pub async fn params(State(s): State<ApiState>) -> Result<Json<Params>, ApiError> {
     let (height, _) = latest(&s)?;
     let view = StateView::new(s.store.as_ref(), height.0);
-    let params = huxin_contracts::params::current(&view);
-    checked(&view, Json(params))
+    Ok(Json(huxin_contracts::params::current(&view)?))
 }
 
 #[utoipa::path(
@@ -109,10 +108,7 @@ pub async fn params(State(s): State<ApiState>) -> Result<Json<Params>, ApiError>
 pub async fn validators(State(s): State<ApiState>) -> Result<Json<ValidatorsView>, ApiError> {
     let (height, _) = latest(&s)?;
     let view = StateView::new(s.store.as_ref(), height.0);
-    checked(
-        &view,
-        Json(ValidatorsView { height, current: registry::validators(&view), next: registry::next_validators(&view) }),
-    )
+    Ok(Json(ValidatorsView { height, current: registry::validators(&view)?, next: registry::next_validators(&view)? }))
 }
 
 /// Guarantees by provider (member id) or by tender (`region/project/section`), optionally only
@@ -165,7 +161,7 @@ pub async fn guarantee_list(
     let view = StateView::new(s.store.as_ref(), height.0);
     let (items, next_cursor) = scan(&s, &prefix, None, None, &q.cursor, limit, |k, _| {
         let number = std::str::from_utf8(&k[prefix.len() + 8..]).ok()?;
-        let record = guarantee::guarantee(&view, number)?;
+        let record = guarantee::guarantee(&view, number).ok()??;
         let current_state = record.state_at(time);
         status.is_none_or(|st| st == current_state).then_some(GuaranteeView { current_state, height, time, record })
     })?;
@@ -201,6 +197,7 @@ pub async fn blacklist_list(
         let listed = u64::from_be_bytes(k.get(at + 8..at + 16)?.try_into().ok()?);
         let subject: SubjectId = std::str::from_utf8(k.get(at + 48..)?).ok()?.parse().ok()?;
         let entry = blacklist::entries(&view, &subject)
+            .ok()?
             .into_iter()
             .find(|e| e.decision_no.as_bytes() == decision && e.height.0 == listed)?;
         let in_force = entry.lifted.is_none() && entry.start <= time && entry.end.is_none_or(|e| time < e);
@@ -251,6 +248,9 @@ pub async fn signer_txs(
 pub async fn members(State(s): State<ApiState>) -> Result<Json<Vec<registry::MemberRecord>>, ApiError> {
     let (height, _) = latest(&s)?;
     let view = StateView::new(s.store.as_ref(), height.0);
-    let members = registry::member_ids(&view).iter().filter_map(|id| registry::member(&view, id)).collect();
-    checked(&view, Json(members))
+    let mut members = Vec::new();
+    for id in registry::member_ids(&view)? {
+        members.extend(registry::member(&view, &id)?);
+    }
+    Ok(Json(members))
 }

@@ -47,7 +47,9 @@ pub use paging::*;
 pub(crate) use proof::*;
 pub use subjects::*;
 
-/// A storage error met while reading `view` voids the answer (it would read as "absent").
+/// A storage error met while reading `view` voids the answer. Point answers propagate their read
+/// errors; a page's items are read inside a scan that skips what it cannot show, so a page ends
+/// with this check (the view keeps its first read error).
 fn checked<T>(view: &StateView<'_, huxin_store::Store>, answer: T) -> Result<T, ApiError> {
     match view.read_error() {
         Some(e) => {

@@ -71,7 +71,8 @@ pub(crate) fn prove(s: &ApiState, view: &StateView<'_, huxin_store::Store>) -> R
     Ok(StateProof { block: certified(s, height)?, entries, parent, parent_validators, validator_changes })
 }
 
-/// The answer, checked for read errors, with its proof when asked for.
+/// The answer, checked for read errors (a reader that dropped one voids it), with its proof when
+/// asked for.
 pub(crate) fn answer<T>(
     s: &ApiState,
     view: &StateView<'_, huxin_store::Store>,

@@ -20,7 +20,7 @@ pub async fn subject(
     let (height, latest_time) = latest(&s)?;
     let time = public_time(q.time, latest_time)?;
     let view = view_at(&s, height, q.proof);
-    let view_answer = queries::subject(&view, subject, height, time);
+    let view_answer = queries::subject(&view, subject, height, time)?;
     answer(&s, &view, view_answer, q.proof)
 }
 
@@ -46,7 +46,7 @@ pub async fn eligibility(
     let (height, latest_time) = latest(&s)?;
     let time = q.time.map_or(latest_time, TimestampMs);
     let view = view_at(&s, height, q.proof);
-    let view_answer = queries::eligibility(&view, subject, region, height, time);
+    let view_answer = queries::eligibility(&view, subject, region, height, time)?;
     answer(&s, &view, view_answer, q.proof)
 }
 
@@ -69,7 +69,7 @@ pub async fn credit_history(
     let (height, latest_time) = latest(&s)?;
     let time = public_time(q.time, latest_time)?;
     let view = view_at(&s, height, q.proof);
-    let view_answer = queries::credit_history(&view, subject, height, time);
+    let view_answer = queries::credit_history(&view, subject, height, time)?;
     answer(&s, &view, view_answer, q.proof)
 }
 
@@ -103,7 +103,7 @@ pub async fn subject_search(
         let rest = &k[SUBJECTS_BY_NAME.len()..];
         let split = rest.iter().position(|b| *b == 0)?;
         let subject: SubjectId = std::str::from_utf8(&rest[split + 1..]).ok()?.parse().ok()?;
-        let a = huxin_contracts::identity::attestation(&view, &subject)?;
+        let a = huxin_contracts::identity::attestation(&view, &subject).ok()??;
         a.name.starts_with(name.as_str()).then_some(SubjectMatch {
             subject,
             revoked: !matches!(a.status, huxin_contracts::identity::AttestationStatus::Active),
@@ -138,7 +138,7 @@ pub async fn subject_deals(
     let (items, next_cursor) = scan(&s, &prefix, None, None, &q.cursor, limit, |k, v| {
         let tx_hash = huxin_types::TxHash(k[k.len() - 32..].try_into().ok()?);
         let document = Hash32(v.try_into().ok()?);
-        huxin_contracts::deal::anchors_of(&view, &document).into_iter().find(|a| a.tx_hash == tx_hash)
+        huxin_contracts::deal::anchors_of(&view, &document).ok()?.into_iter().find(|a| a.tx_hash == tx_hash)
     })?;
     checked(&view, Json(Page { height, time, items, next_cursor }))
 }
