@@ -1,6 +1,7 @@
-//! The consensus network admits only validators. A stranger with its own libp2p key dials a
-//! validator's consensus port: the connection is closed at once (persistent peers only, and no
-//! validator proof it could show), and the validators go on counting only each other.
+//! The consensus network admits only validators and the followers they list. A stranger with its
+//! own libp2p key dials a validator's consensus port: the connection is closed at once
+//! (persistent peers only, and no validator proof it could show), and the validators go on
+//! counting only each other. A listed follower syncs the chain and relays transactions.
 
 mod support;
 
@@ -64,4 +65,29 @@ async fn strangers_are_refused_on_the_consensus_port() {
     let seen: Vec<String> =
         net.log(0).lines().filter(|l| l.contains(&stranger_id.to_string())).map(str::to_owned).collect();
     assert!(refused(&net), "node 0 does not log refusing the stranger {stranger_id} by policy:\n{}", seen.join("\n"));
+}
+
+/// Regression (issue 9): a node that is not a validator could neither sync nor relay a
+/// transaction (both networks let in validators only). A follower the validators list
+/// (`huxin devnet add-node`) syncs the chain, and a transaction sent to its API reaches the
+/// validators through gossip and is finalised; the follower holds the same blocks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_syncs_and_relays_transactions() {
+    let mut net = Net::create(4);
+    let follower = net.add_follower();
+    for i in 0..net.size {
+        net.start(i);
+    }
+    net.wait_height(0, 2, Duration::from_secs(60)).await;
+    net.wait_height(follower, 2, Duration::from_secs(60)).await;
+
+    let client = net.client(follower);
+    let hash = client.prepare_sign_submit(&net.member_key("hangzhou"), &support::anchor_action(42)).await.unwrap();
+    let status = net.client(0).wait_finalised(&hash, Duration::from_secs(60)).await.unwrap();
+    assert_eq!(status.outcome, Some(serde_json::json!("applied")), "{status:?}");
+    let height = status.height.expect("finalised at a height");
+    net.wait_height(follower, height, Duration::from_secs(30)).await;
+    assert_eq!(net.block_id(follower, height).await, net.block_id(0, height).await);
+    // It is on the consensus network (three validators and the follower), not a stranger.
+    assert_eq!(net.wait_status(0, |s| s.consensus_peers, 4).await, Some(4), "node 0 counts the follower too");
 }

@@ -23,6 +23,11 @@ pub struct PeerConfig {
     pub consensus_addr: String,
     /// Its transaction-gossip address, e.g. `/ip4/127.0.0.1/tcp/26602`.
     pub gossip_addr: String,
+    /// A follower: a node whose key is not a validator's (a centre about to join, a platform's
+    /// gateway). Listed here, it is let into both networks: it syncs the chain and relays
+    /// transactions, and votes only once governance makes its key a validator.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub follower: bool,
 }
 
 /// Consensus timeouts. Each grows by `delta_ms` per failed round, up to `max_ms`.
@@ -192,6 +197,11 @@ impl NodeConfig {
         }
     }
 
+    /// The node keys of the configured followers (see [`PeerConfig::follower`]).
+    pub fn follower_keys(&self) -> std::collections::BTreeSet<[u8; 32]> {
+        self.peers.iter().filter(|p| p.follower).map(|p| p.public_key.0).collect()
+    }
+
     pub fn engine_config(&self) -> eyre::Result<EngineConfig> {
         let persistent_peers = self
             .peers
@@ -222,6 +232,7 @@ impl NodeConfig {
         };
         let target = self.timeouts.target_block_ms;
         Ok(EngineConfig {
+            followers: self.follower_keys(),
             moniker: self.moniker.clone(),
             consensus: ConsensusConfig {
                 p2p,

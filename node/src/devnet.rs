@@ -186,6 +186,7 @@ pub fn create(
                 public_key: k.public_key(),
                 consensus_addr: format!("/ip4/127.0.0.1/tcp/{}", port(j, 1)),
                 gossip_addr: format!("/ip4/127.0.0.1/tcp/{}", port(j, 2)),
+                follower: false,
             })
             .collect();
         let config = NodeConfig {
@@ -217,6 +218,74 @@ pub fn create(
     let manifest = Manifest { chain_id: genesis.chain_id.clone(), nodes };
     std::fs::write(dir.join("devnet.json"), serde_json::to_string_pretty(&manifest)?)?;
     Ok(manifest)
+}
+
+/// Add a follower to a created devnet: a node with a new key (not a validator's) that syncs the
+/// chain from the validators and relays transactions to them. Every existing node's config lists
+/// it as a follower, so it is let in once they (re)start; it votes only if governance later makes
+/// its key a validator (`set_validator`). Its ports follow the others' (base + 10·i).
+pub fn add_follower(dir: &Path) -> eyre::Result<ManifestNode> {
+    let mut manifest = Manifest::load(dir)?;
+    let first = manifest.nodes.first().ok_or_else(|| eyre!("the devnet in {} has no node", dir.display()))?;
+    let base_port: u16 = first
+        .api
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(|| eyre!("node 0's API address {:?} has no port", first.api))?;
+    let i = manifest.nodes.len();
+    let port = |offset: u16| -> eyre::Result<u16> {
+        base_port
+            .checked_add(i as u16 * 10 + offset)
+            .ok_or_else(|| eyre!("no ports left above {base_port} for node {i}"))
+    };
+    let home = dir.join(format!("node{i}"));
+    if home.exists() {
+        return Err(eyre!("{} already exists; refusing to overwrite a node home", home.display()));
+    }
+    let key = SecretKey::generate();
+    let me = PeerConfig {
+        public_key: key.public_key(),
+        consensus_addr: format!("/ip4/127.0.0.1/tcp/{}", port(1)?),
+        gossip_addr: format!("/ip4/127.0.0.1/tcp/{}", port(2)?),
+        follower: true,
+    };
+    // The follower's own peers: every existing node, as they are configured to reach each other.
+    let mut peers = Vec::new();
+    for node in &manifest.nodes {
+        let path = node.home.join("config.toml");
+        let mut config = NodeConfig::load(&path)?;
+        peers.push(PeerConfig {
+            public_key: node.public_key,
+            consensus_addr: config.consensus_listen.clone(),
+            gossip_addr: config.gossip_listen.clone(),
+            follower: false,
+        });
+        config.peers.push(me.clone());
+        config.save(&path)?;
+    }
+    let mut config = NodeConfig::load(&manifest.nodes[0].home.join("config.toml"))?;
+    config.moniker = format!("follower-{i}");
+    config.api_listen = format!("127.0.0.1:{}", port(0)?).parse()?;
+    config.consensus_listen = me.consensus_addr.clone();
+    config.gossip_listen = me.gossip_addr.clone();
+    config.peers = peers;
+    // A follower has no member key to anchor an audit log with, so it serves no supervisor query.
+    config.audit = AuditConfig { anchor_key: None, ..config.audit };
+    config.byzantine = None;
+    std::fs::create_dir_all(&home)?;
+    write_key(&home.join("node_key"), &key)?;
+    std::fs::copy(dir.join("genesis.json"), home.join("genesis.json"))?;
+    config.save(&home.join("config.toml"))?;
+    let node = ManifestNode {
+        moniker: config.moniker.clone(),
+        home: home.canonicalize()?,
+        api: format!("http://127.0.0.1:{}", port(0)?),
+        public_key: key.public_key(),
+    };
+    manifest.nodes.push(node.clone());
+    std::fs::write(dir.join("devnet.json"), serde_json::to_string_pretty(&manifest)?)?;
+    Ok(node)
 }
 
 pub fn spawn_node(exe: &Path, home: &Path) -> eyre::Result<Child> {

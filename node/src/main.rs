@@ -65,6 +65,8 @@ enum Command {
         /// Only write the directory (keys, genesis, configs); start nothing.
         #[arg(long)]
         create_only: bool,
+        #[command(subcommand)]
+        action: Option<DevnetAction>,
     },
     /// Show a node's status.
     Status {
@@ -104,6 +106,16 @@ enum GenesisCommand {
         bench_keys: usize,
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum DevnetAction {
+    /// Add a follower node (a new key, not a validator): it syncs the chain and relays
+    /// transactions; the validators' configs list it, so restart them to let it in.
+    AddNode {
+        #[arg(long, default_value = "devnet")]
+        dir: PathBuf,
     },
 }
 
@@ -253,12 +265,22 @@ fn main() -> eyre::Result<()> {
                 Ok(())
             }
             Command::Start { home } => start::run(&home).await,
-            Command::Devnet { validators, dir, base_port, bench_keys, create_only: true } => {
+            Command::Devnet { action: Some(DevnetAction::AddNode { dir }), .. } => {
+                let node = devnet::add_follower(&dir)?;
+                println!(
+                    "added follower {} in {} (API {}); restart the devnet so the validators let it in",
+                    node.moniker,
+                    node.home.display(),
+                    node.api
+                );
+                Ok(())
+            }
+            Command::Devnet { validators, dir, base_port, bench_keys, create_only: true, action: None } => {
                 let manifest = devnet::create(&dir, validators, base_port, bench_keys, devnet::now_ms())?;
                 println!("created devnet in {} ({} nodes)", dir.display(), manifest.nodes.len());
                 Ok(())
             }
-            Command::Devnet { validators, dir, base_port, bench_keys, create_only: false } => {
+            Command::Devnet { validators, dir, base_port, bench_keys, create_only: false, action: None } => {
                 devnet::run(&dir, validators, base_port, bench_keys).await
             }
             Command::Status { api } => {

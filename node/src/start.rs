@@ -3,6 +3,7 @@
 //! Home layout: `config.toml`, `genesis.json`, `node_key` (hex ed25519 secret), `db/` (RocksDB),
 //! `wal/` (Malachite's write-ahead log).
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -141,7 +142,12 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
         libp2p::identity::Keypair::ed25519_from_bytes(&mut bytes).map_err(|e| eyre!("node key: {e}"))?
     };
     let allowed_store = store.clone();
-    let allowed: gossip::AllowedSource = Box::new(move || gossip::validator_peers(&allowed_store));
+    let followers: BTreeSet<libp2p::PeerId> = config.follower_keys().iter().filter_map(gossip::peer_id_of).collect();
+    let allowed: gossip::AllowedSource = Box::new(move || {
+        let mut peers = gossip::validator_peers(&allowed_store)?;
+        peers.extend(followers.iter().copied());
+        Some(peers)
+    });
     let peers = config
         .peers
         .iter()

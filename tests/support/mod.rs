@@ -47,7 +47,8 @@ impl Net {
     /// Create a devnet of `size` validators (not started).
     pub fn create(size: usize) -> Net {
         let dir = tempfile::tempdir().expect("temp dir");
-        let base_port = free_base_port(size);
+        // One range more than the validators, so a follower can be added (`add_follower`).
+        let base_port = free_base_port(size + 1);
         let status = Command::new(EXE)
             .args(["devnet", "--create-only", "--validators", &size.to_string(), "--bench-keys", "8", "--base-port"])
             .arg(base_port.to_string())
@@ -65,6 +66,22 @@ impl Net {
             children: (0..size).map(|_| None).collect(),
             chain_id: ChainId::new("huxin-devnet").unwrap(),
         }
+    }
+
+    /// Add a follower (`huxin devnet add-node`): a node that is not a validator, listed in every
+    /// other node's config. Not started; its index is returned. Start (or restart) the others
+    /// after adding it, so they let it in.
+    pub fn add_follower(&mut self) -> usize {
+        let status = Command::new(EXE)
+            .args(["devnet", "add-node", "--dir"])
+            .arg(self.dir.path())
+            .stdout(Stdio::null())
+            .status()
+            .expect("run huxin devnet add-node");
+        assert!(status.success(), "adding a follower failed");
+        self.children.push(None);
+        self.size += 1;
+        self.size - 1
     }
 
     /// Create and start every node, and wait until all have finalised a block.

@@ -1,6 +1,7 @@
 //! Starting Malachite: hands the engine our context, codec, signer, verifier and network identity
 //! (with its validator proof), and runs the [`Host`] loop beside it.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -47,6 +48,9 @@ pub struct EngineConfig {
     pub target_time: Option<Duration>,
     /// Misbehaviour on purpose (tests of the fault model; see [`crate::byzantine`]).
     pub byzantine: Option<Misbehaviour>,
+    /// Node keys of followers let into the consensus network besides the validators: nodes that
+    /// sync and relay but do not vote (until governance makes them validators).
+    pub followers: BTreeSet<[u8; 32]>,
 }
 
 impl NodeConfig for EngineConfig {
@@ -143,11 +147,12 @@ impl EngineNode {
     }
 
     /// Admits a peer's validator proof if its key is a validator now or in the scheduled set
-    /// (read from the latest persisted state; a read error refuses).
+    /// (read from the latest persisted state; a read error refuses), or a configured follower's.
     fn validator_check(&self) -> ValidatorCheck {
         let store = self.store.clone();
+        let followers = self.config.followers.clone();
         Arc::new(move |key: &PublicKey| match validators::known_validator_keys(&store) {
-            Ok(keys) => keys.contains(&key.0),
+            Ok(keys) => keys.contains(&key.0) || followers.contains(&key.0),
             Err(e) => {
                 warn!(error = %e, "validator set unreadable; refusing a validator proof");
                 false
@@ -229,6 +234,7 @@ impl EngineNode {
         let peers = tokio::spawn(crate::peers::follow_validators(
             self.store.clone(),
             self.config.consensus.p2p.persistent_peers.clone(),
+            self.config.followers.clone(),
             channels.net_requests.clone(),
             self.metrics.clone(),
             self.status.clone(),

@@ -5,7 +5,8 @@
 //! pass counts the connected consensus peers for `/metrics` and `/v1/status`.
 //!
 //! A peer is known by its configured address, which carries its peer id (`…/p2p/12D3…`); peers
-//! without one are left as they are.
+//! without one are left as they are. Configured followers (non-validators that sync and relay)
+//! stay persistent whatever the validator set.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
@@ -38,6 +39,7 @@ pub fn peer_id_in(address: &Multiaddr) -> Option<PeerId> {
 pub async fn follow_validators(
     store: Arc<Store>,
     configured: Vec<Multiaddr>,
+    followers: BTreeSet<[u8; 32]>,
     requests: mpsc::Sender<NetworkRequest>,
     metrics: Metrics,
     status: Arc<NodeStatus>,
@@ -57,7 +59,7 @@ pub async fn follow_validators(
                 continue;
             }
         };
-        let allowed: BTreeSet<PeerId> = keys.iter().filter_map(crate::gossip::peer_id_of).collect();
+        let allowed: BTreeSet<PeerId> = keys.iter().chain(&followers).filter_map(crate::gossip::peer_id_of).collect();
         for address in &configured {
             let Some(id) = peer_id_in(address) else { continue };
             let wanted = allowed.contains(&id);
