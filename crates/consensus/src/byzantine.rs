@@ -34,6 +34,71 @@ pub struct HostLies {
     /// round, the next one, the next height and a height past the admission horizon.
     #[serde(default)]
     pub stream_out_of_turn: bool,
+    /// Send every other consensus-network message malformed on the wire (cut short, a byte
+    /// flipped, garbage appended, or all garbage, in turn); what it receives it decodes honestly.
+    #[serde(default)]
+    pub malformed_messages: bool,
+}
+
+/// The byzantine node's network codec: honest [`crate::codec::BorshCodec`], except that with
+/// `corrupt` every other message it encodes is mangled, so its peers meet undecodable bytes from
+/// a validator they admitted.
+#[cfg(feature = "byzantine")]
+#[derive(Clone, Debug, Default)]
+pub struct LyingCodec {
+    pub corrupt: bool,
+    sent: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+#[cfg(feature = "byzantine")]
+impl LyingCodec {
+    pub fn new(corrupt: bool) -> Self {
+        Self { corrupt, sent: Default::default() }
+    }
+
+    fn mangle(&self, bytes: bytes::Bytes) -> bytes::Bytes {
+        let n = self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if !self.corrupt || n % 2 == 0 || bytes.is_empty() {
+            return bytes;
+        }
+        let mut out = bytes.to_vec();
+        match (n / 2) % 4 {
+            0 => out.truncate(out.len() / 2),
+            1 => {
+                let at = out.len() / 3;
+                out[at] ^= 0xff;
+            }
+            2 => out.extend_from_slice(&[0xde, 0xad, 0xbe, 0xef]),
+            _ => out.iter_mut().enumerate().for_each(|(i, b)| *b = (i as u8).wrapping_mul(151) ^ 0x5a),
+        }
+        bytes::Bytes::from(out)
+    }
+}
+
+#[cfg(feature = "byzantine")]
+impl<T> malachitebft_codec::Codec<T> for LyingCodec
+where
+    crate::codec::BorshCodec: malachitebft_codec::Codec<T>,
+{
+    type Error = <crate::codec::BorshCodec as malachitebft_codec::Codec<T>>::Error;
+
+    fn decode(&self, bytes: bytes::Bytes) -> Result<T, Self::Error> {
+        malachitebft_codec::Codec::decode(&crate::codec::BorshCodec, bytes)
+    }
+
+    fn encode(&self, msg: &T) -> Result<bytes::Bytes, Self::Error> {
+        malachitebft_codec::Codec::encode(&crate::codec::BorshCodec, msg).map(|bytes| self.mangle(bytes))
+    }
+}
+
+#[cfg(feature = "byzantine")]
+impl<T> malachitebft_codec::HasEncodedLen<T> for LyingCodec
+where
+    crate::codec::BorshCodec: malachitebft_codec::HasEncodedLen<T>,
+{
+    fn encoded_len(&self, msg: &T) -> Result<usize, <Self as malachitebft_codec::Codec<T>>::Error> {
+        malachitebft_codec::HasEncodedLen::encoded_len(&crate::codec::BorshCodec, msg)
+    }
 }
 
 /// Without the `byzantine` feature no misbehaviour can be configured.

@@ -207,7 +207,7 @@ impl EngineNode {
                 warn!(?misbehaviour, "this validator misbehaves on purpose ([byzantine] in its config)");
                 let byzantine = malachitebft_app_channel::ByzantineContext {
                     identity,
-                    codec: BorshCodec,
+                    codec: crate::byzantine::LyingCodec::new(misbehaviour.host.malformed_messages),
                     config: misbehaviour.engine,
                     signer: Box::new(Signer::new(self.key.clone(), self.chain_id())),
                     address,
