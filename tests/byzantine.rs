@@ -8,7 +8,8 @@
 //! - sync answers with corrupted block bytes (under the genuine certificates): a wiped honest
 //!   validator still catches up, from the others, and agrees;
 //! - proposal streams for rounds and heights it does not propose: refused at their first part;
-//! - malformed consensus messages (every other one it sends): dropped and counted.
+//! - malformed consensus messages (every other one it sends): dropped and counted;
+//! - a flood of transactions with forged signatures: refused, counted, never finalised.
 
 mod support;
 
@@ -213,5 +214,29 @@ async fn malformed_consensus_messages_are_dropped_and_counted() {
         assert!(malformed > 0.0, "node {i} met none of the liar's malformed messages");
     }
     honest_agree(&net, 12).await;
+    honest_bounded(&mut net);
+}
+
+/// The liar floods the others with forged transactions (a real member's key and next nonce, a
+/// signature that does not verify): each batch is refused and counted, the liar's gossip peer is
+/// banned, nothing forged is ever finalised, and the honest validators go on agreeing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_forged_transactions_is_refused() {
+    let (mut net, _) = start_with_liar("flood_bad_signatures = true");
+    for i in 0..3 {
+        net.wait_height(i, 12, Duration::from_secs(120)).await;
+    }
+    assert!(net.log(LIAR).contains("flooding the network"), "the liar never flooded:\n{}", net.log(LIAR));
+    for i in 0..3 {
+        let rejected = counter(&net, i, "huxin_gossip_rejected_total").await;
+        assert!(rejected > 0.0, "node {i} refused none of the forged batches");
+        let pending = net.client(i).status().await.unwrap().mempool_txs;
+        assert_eq!(pending, 0, "node {i} holds forged transactions in its mempool");
+    }
+    honest_agree(&net, 12).await;
+    for h in 1..=12 {
+        let block = net.client(0).block(h).await.unwrap();
+        assert_eq!(block.header.tx_count, 0, "height {h} finalised a transaction; only forgeries were sent");
+    }
     honest_bounded(&mut net);
 }

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use huxin_client::Client;
-use huxin_types::codec;
+use huxin_types::{codec, SignedTx};
 use huxin_types::credit::RecordCredit;
 use huxin_types::identity::{AttestSubject, ListOnBlacklist, SubjectId};
 use huxin_types::{Action, SecretKey, TxHash};
@@ -40,6 +40,20 @@ const EXPIRY_HEIGHTS: u64 = 100;
 /// How long a batch the node sheds (a full mempool) is resubmitted before the import stops:
 /// well inside the transactions' expiry.
 const SHED_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+/// How many times a batch's dropped transactions are submitted again (unchanged) before the
+/// import stops: a full mempool may evict a transaction that waited behind one it shed.
+const RESUBMIT_ROUNDS_MAX: usize = 3;
+
+/// What became of a submitted transaction.
+#[derive(Clone, Debug)]
+enum Resolution {
+    /// Finalised, with its outcome.
+    Finalised(Option<Value>),
+    /// The node dropped it (with the reason it gives).
+    Dropped(String),
+    /// The chain passed its expiry with no trace of it.
+    Expired,
+}
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum Kind {
@@ -239,16 +253,18 @@ fn subject_of(action: &Action) -> Option<&SubjectId> {
 }
 
 /// Wait until every hash is finalised or dropped, or the chain passed their expiry.
-async fn wait_resolved(client: &Client, hashes: &[TxHash], expiry_height: u64) -> eyre::Result<Vec<Option<Value>>> {
-    let mut outcomes = vec![None; hashes.len()];
+async fn wait_resolved(client: &Client, hashes: &[TxHash], expiry_height: u64) -> eyre::Result<Vec<Resolution>> {
+    let mut outcomes = vec![Resolution::Expired; hashes.len()];
     let mut open: Vec<usize> = (0..hashes.len()).collect();
     while !open.is_empty() {
         let height = client.status().await?.latest_height;
         let mut still = Vec::new();
         for i in open {
             match client.tx(&hashes[i]).await {
-                Ok(s) if s.status == "finalised" => outcomes[i] = s.outcome,
-                Ok(s) if s.status == "dropped" => {}
+                Ok(s) if s.status == "finalised" => outcomes[i] = Resolution::Finalised(s.outcome),
+                Ok(s) if s.status == "dropped" => {
+                    outcomes[i] = Resolution::Dropped(s.reason.map(|r| r.to_string()).unwrap_or_default())
+                }
                 Ok(_) => still.push(i),
                 Err(huxin_client::ClientError::Api { status: 404, .. }) if height > expiry_height => {}
                 Err(huxin_client::ClientError::Api { status: 404, .. }) => still.push(i),
@@ -357,8 +373,32 @@ pub async fn run(args: ImportArgs) -> eyre::Result<()> {
                 }
             }
         }
-        let outcomes = wait_resolved(&client, &hashes, expiry_height).await?;
+        let mut outcomes = wait_resolved(&client, &hashes, expiry_height).await?;
+        // A full mempool may evict a transaction that follows one it shed (a nonce gap): submit
+        // what was dropped again, unchanged (same bytes, so nothing can apply twice).
+        for _ in 0..RESUBMIT_ROUNDS_MAX {
+            let dropped: Vec<usize> =
+                (0..outcomes.len()).filter(|&i| matches!(outcomes[i], Resolution::Dropped(_))).collect();
+            if dropped.is_empty() {
+                break;
+            }
+            let again: Vec<SignedTx> = dropped.iter().map(|&i| txs[i].clone()).collect();
+            client.submit_batch_patiently(&again, SHED_PATIENCE).await?;
+            let again_hashes: Vec<TxHash> = dropped.iter().map(|&i| hashes[i]).collect();
+            for (&i, resolution) in dropped.iter().zip(wait_resolved(&client, &again_hashes, expiry_height).await?) {
+                outcomes[i] = resolution;
+            }
+        }
         for ((line, hash), outcome) in lines.iter().zip(&hashes).zip(outcomes) {
+            let outcome = match outcome {
+                Resolution::Finalised(outcome) => outcome,
+                Resolution::Dropped(reason) => {
+                    return Err(eyre!("{what} {line} was dropped by the node ({reason}); run the import again"))
+                }
+                Resolution::Expired => {
+                    return Err(eyre!("{what} {line} expired without being included; run the import again"))
+                }
+            };
             match outcome {
                 Some(o) if o == json!("applied") => *tally.entry("imported").or_default() += 1,
                 Some(o) if o["rejected"]["code"] == "conflict" => {
@@ -371,7 +411,7 @@ pub async fn run(args: ImportArgs) -> eyre::Result<()> {
                     let reason = whole.outcome.as_ref().and_then(|o| o["rejected"]["reason"].as_str());
                     rejected.push((*line, reason.unwrap_or_default().to_owned()));
                 }
-                None => return Err(eyre!("{what} {line} expired without being included; run the import again")),
+                None => return Err(eyre!("{what} {line} was finalised without an outcome")),
             }
         }
         state.done = end;

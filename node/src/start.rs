@@ -172,6 +172,18 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
             inbound.submit_gossiped(txs)
         })?;
     *ingress.gossip.lock().map_err(|_| eyre!("gossip lock poisoned"))? = Some(gossip_sender);
+    let engine_config = config.engine_config()?;
+    if let (Some(misbehaviour), Some(member_key)) =
+        (&engine_config.byzantine, genesis.members.first().and_then(|m| m.keys.first()))
+    {
+        huxin_consensus::byzantine::spawn_flood(
+            misbehaviour,
+            ingress.gossip.clone(),
+            genesis.chain_id.clone(),
+            *member_key,
+            store.clone(),
+        );
+    }
     {
         let metrics = metrics.clone();
         tokio::spawn(async move {
@@ -249,7 +261,7 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
     // Consensus.
     let engine_node = EngineNode {
         home: home.to_path_buf(),
-        config: config.engine_config()?,
+        config: engine_config,
         host_config: config.blocks,
         key,
         genesis,

@@ -38,6 +38,72 @@ pub struct HostLies {
     /// flipped, garbage appended, or all garbage, in turn); what it receives it decodes honestly.
     #[serde(default)]
     pub malformed_messages: bool,
+    /// Gossip a batch of [`FLOOD_BATCH_TXS`] transactions with forged signatures every
+    /// [`FLOOD_INTERVAL_MS`]: each names a real member's key and its next nonce (so admission
+    /// reaches the signature check), with a signature that does not verify.
+    #[serde(default)]
+    pub flood_bad_signatures: bool,
+}
+
+/// How often the flooding liar gossips a batch of forged transactions.
+pub const FLOOD_INTERVAL_MS: u64 = 100;
+/// Forged transactions per flooded batch.
+pub const FLOOD_BATCH_TXS: u64 = 64;
+
+/// Start flooding the other validators with forged transactions, if `misbehaviour` says so (see
+/// [`HostLies::flood_bad_signatures`]); `signer` is a member key the forgeries name.
+#[cfg(feature = "byzantine")]
+pub fn spawn_flood(
+    misbehaviour: &Misbehaviour,
+    gossip: std::sync::Arc<std::sync::Mutex<Option<crate::gossip::GossipSender>>>,
+    chain_id: huxin_types::ChainId,
+    signer: huxin_types::PublicKey,
+    store: std::sync::Arc<huxin_store::Store>,
+) {
+    if !misbehaviour.host.flood_bad_signatures {
+        return;
+    }
+    tracing::warn!(%signer, "flooding the network with forged transactions ([byzantine] flood_bad_signatures)");
+    let forger = huxin_types::SecretKey::from_bytes([0x66; 32]);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(FLOOD_INTERVAL_MS));
+        loop {
+            tick.tick().await;
+            let Ok(Some(latest)) = store.latest_height() else { continue };
+            let view = huxin_state::StateView::new(store.as_ref(), latest.0);
+            let Ok(last) = huxin_contracts::registry::last_nonce(&view, &signer) else { continue };
+            let Ok(guard) = gossip.lock() else { return };
+            let Some(sender) = guard.as_ref() else { continue };
+            for i in 0..FLOOD_BATCH_TXS {
+                let body = huxin_types::TxBody {
+                    chain_id: chain_id.clone(),
+                    signer: forger.public_key(),
+                    nonce: last + 1 + i,
+                    expiry: huxin_types::tx::Expiry::Height(huxin_types::Height(latest.0 + 100)),
+                    action: huxin_types::Action::Vote(huxin_types::governance::Vote {
+                        proposal: huxin_types::Hash32([0x66; 32]),
+                        approve: true,
+                    }),
+                };
+                // Signed by another key, then passed off as the member's.
+                let mut tx = body.sign(&forger);
+                tx.body.signer = signer;
+                sender.send(tx);
+            }
+        }
+    });
+}
+
+/// Without the `byzantine` feature there is no misbehaviour, so nothing to flood.
+#[cfg(not(feature = "byzantine"))]
+pub fn spawn_flood(
+    misbehaviour: &Misbehaviour,
+    _gossip: std::sync::Arc<std::sync::Mutex<Option<crate::gossip::GossipSender>>>,
+    _chain_id: huxin_types::ChainId,
+    _signer: huxin_types::PublicKey,
+    _store: std::sync::Arc<huxin_store::Store>,
+) {
+    match *misbehaviour {}
 }
 
 /// The byzantine node's network codec: honest [`crate::codec::BorshCodec`], except that with
