@@ -24,10 +24,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use huxin_client::Client;
-use huxin_types::{codec, SignedTx};
 use huxin_types::credit::RecordCredit;
 use huxin_types::identity::{AttestSubject, ListOnBlacklist, SubjectId};
-use huxin_types::{Action, SecretKey, TxHash};
+use huxin_types::{codec, Action, SecretKey, SignedTx, TxHash};
 
 /// Largest input file read.
 pub const IMPORT_FILE_BYTES_MAX: u64 = 256 * 1024 * 1024;
