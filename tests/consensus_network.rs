@@ -28,7 +28,7 @@ async fn strangers_are_refused_on_the_consensus_port() {
         .expect("tcp transport")
         .with_behaviour(|key| {
             identify::Behaviour::new(identify::Config::new_with_signed_peer_record(
-                "/malachitebft-core-consensus/v1beta1".into(),
+                huxin_consensus::protocol_names(huxin_types::PROTOCOL_VERSION).consensus,
                 key,
             ))
         })

@@ -25,6 +25,7 @@ pub async fn run(
     chain_id: ChainId,
     key: SecretKey,
     interval: Duration,
+    unanchored: prometheus_client::metrics::gauge::Gauge,
 ) {
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -54,6 +55,7 @@ pub async fn run(
                 continue;
             }
         };
+        unanchored.set(i64::try_from(seq.saturating_sub(anchored)).unwrap_or(i64::MAX));
         if anchored >= seq {
             continue;
         }

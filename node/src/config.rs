@@ -203,6 +203,10 @@ impl NodeConfig {
     }
 
     pub fn engine_config(&self) -> eyre::Result<EngineConfig> {
+        let byzantine = match &self.byzantine {
+            None => None,
+            Some(section) => Some(huxin_consensus::byzantine::parse(section.clone()).map_err(|e| eyre!(e))?),
+        };
         let persistent_peers = self
             .peers
             .iter()
@@ -222,6 +226,9 @@ impl NodeConfig {
             persistent_peers_only: true,
             discovery: DiscoveryConfig { enabled: false, ..DiscoveryConfig::default() },
             protocol: PubSubProtocol::Broadcast,
+            protocol_names: huxin_consensus::protocol_names(huxin_consensus::byzantine::protocol_version(
+                byzantine.as_ref(),
+            )),
             ..P2pConfig::default()
         };
         let value_sync = ValueSyncConfig {
@@ -242,10 +249,7 @@ impl NodeConfig {
             value_sync,
             timeouts: self.timeouts.linear(),
             target_time: (target > 0).then(|| Duration::from_millis(target)),
-            byzantine: match &self.byzantine {
-                None => None,
-                Some(section) => Some(huxin_consensus::byzantine::parse(section.clone()).map_err(|e| eyre!(e))?),
-            },
+            byzantine,
         })
     }
 }

@@ -5,6 +5,7 @@
 //! load generator) and one home per node (`node0/`, `node1/`, …). Running `huxin devnet` again on
 //! the same directory restarts the same network with its data.
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -12,10 +13,17 @@ use std::time::{Duration, Instant};
 use eyre::{eyre, WrapErr};
 use serde::{Deserialize, Serialize};
 
-use huxin_types::genesis::{Genesis, GenesisMember, GenesisValidator, Role};
+use huxin_types::genesis::{Genesis, Role};
 use huxin_types::{ChainId, PublicKey, RegionCode, SecretKey, TimestampMs, Uscc};
 
-use crate::config::{AuditConfig, NodeConfig, PeerConfig};
+use crate::ceremony::{self, write_secret_key, MemberKeys};
+use crate::config::{NodeConfig, PeerConfig, Timeouts};
+use crate::home::{self, HomeSpec, Ports};
+
+/// Every devnet node listens on loopback only.
+const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+/// How often a devnet centre anchors its audit log (a real federation's default is a minute).
+const DEVNET_ANCHOR_INTERVAL_MS: u64 = 2_000;
 
 /// Cities of Zhejiang province: (key name, Chinese name, GB/T 2260 code).
 pub const CITIES: [(&str, &str, u32); 11] = [
@@ -47,7 +55,8 @@ fn uscc(prefix: &str, region: u32, serial: u32) -> eyre::Result<Uscc> {
 
 /// A genesis for `cities` trading centres (each a validator), one bank (guarantee provider) and
 /// one provincial supervisor; `bench_keys` extra keys belong to the first centre (Hangzhou), so
-/// load generators can anchor announcements of its tenders with any of them.
+/// load generators can anchor announcements of its tenders with any of them. The keys are made as
+/// `huxin keygen --dir` makes them and the genesis assembled as `huxin genesis assemble` does.
 pub fn generate(
     chain_id: &str,
     cities: usize,
@@ -58,50 +67,38 @@ pub fn generate(
         return Err(eyre!("between 1 and {} cities are supported, got {cities}", CITIES.len()));
     }
     let mut keys = GeneratedKeys { members: vec![], nodes: vec![], bench: vec![], audit: vec![] };
-    let mut members = Vec::new();
-    let mut validators = Vec::new();
+    let mut manifests = Vec::new();
     for (i, (key_name, cn, code)) in CITIES.iter().take(cities).enumerate() {
-        let operator = SecretKey::generate();
-        let node = SecretKey::generate();
-        let audit = SecretKey::generate();
-        let name = format!("{cn}市公共资源交易中心");
-        members.push(GenesisMember {
-            name: name.clone(),
-            role: Role::TradingCentre,
-            region: RegionCode::new(*code)?,
-            uscc: uscc("12", *code, i as u32 + 1)?,
-            keys: vec![operator.public_key(), audit.public_key()],
-        });
-        keys.audit.push(audit);
-        validators.push(GenesisValidator { member: name, public_key: node.public_key(), power: 1 });
-        keys.members.push((key_name.to_string(), operator));
+        let made = MemberKeys::generate(Role::TradingCentre);
+        let region = RegionCode::new(*code)?;
+        manifests.push(made.manifest(
+            &format!("{cn}市公共资源交易中心"),
+            Role::TradingCentre,
+            region,
+            uscc("12", *code, i as u32 + 1)?,
+        ));
+        let (Some(node), Some(audit)) = (made.node, made.audit) else {
+            return Err(eyre!("a trading centre's keys include a node and an audit key"));
+        };
         keys.nodes.push(node);
+        keys.audit.push(audit);
+        keys.members.push((key_name.to_string(), made.member));
     }
     for _ in 0..bench_keys {
         let key = SecretKey::generate();
-        members[0].keys.push(key.public_key());
+        manifests[0].keys.push(key.public_key());
         keys.bench.push(key);
     }
-    let bank = SecretKey::generate();
-    members.push(GenesisMember {
-        name: "中国银行杭州分行".into(),
-        role: Role::GuaranteeProvider,
-        region: RegionCode::new(330100)?,
-        uscc: uscc("91", 330100, 900_001)?,
-        keys: vec![bank.public_key()],
-    });
-    keys.members.push(("bank".into(), bank));
-    let supervisor = SecretKey::generate();
-    members.push(GenesisMember {
-        name: "浙江省发展和改革委员会".into(),
-        role: Role::Supervisor,
-        region: RegionCode::new(330000)?,
-        uscc: uscc("11", 330000, 900_002)?,
-        keys: vec![supervisor.public_key()],
-    });
-    keys.members.push(("supervisor".into(), supervisor));
-    let genesis = Genesis { chain_id: ChainId::new(chain_id)?, genesis_time, members, validators };
-    genesis.validate()?;
+    let others = [
+        ("bank", "中国银行杭州分行", Role::GuaranteeProvider, 330100, uscc("91", 330100, 900_001)?),
+        ("supervisor", "浙江省发展和改革委员会", Role::Supervisor, 330000, uscc("11", 330000, 900_002)?),
+    ];
+    for (key_name, name, role, region, uscc) in others {
+        let made = MemberKeys::generate(role);
+        manifests.push(made.manifest(name, role, RegionCode::new(region)?, uscc));
+        keys.members.push((key_name.into(), made.member));
+    }
+    let genesis = ceremony::assemble(ChainId::new(chain_id)?, genesis_time, &manifests)?;
     Ok((genesis, keys))
 }
 
@@ -111,26 +108,20 @@ pub fn now_ms() -> TimestampMs {
     )
 }
 
-fn write_key(path: &Path, key: &SecretKey) -> eyre::Result<()> {
-    std::fs::write(path, format!("{}\n", key.to_hex())).wrap_err_with(|| format!("writing {}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(())
-}
-
 /// Write a genesis and its member keys under `out` (`genesis.json`, `keys/*.key`, `bench_keys`,
 /// `node_keys/*.key`).
 pub fn write_genesis(out: &Path, genesis: &Genesis, keys: &GeneratedKeys) -> eyre::Result<()> {
+    let path = out.join("genesis.json");
+    if path.exists() {
+        return Err(eyre!("{} already exists; refusing to overwrite a genesis and its keys", path.display()));
+    }
     std::fs::create_dir_all(out.join("keys"))?;
-    std::fs::write(out.join("genesis.json"), serde_json::to_string_pretty(genesis)?)?;
+    std::fs::write(&path, serde_json::to_string_pretty(genesis)?)?;
     for (name, key) in &keys.members {
-        write_key(&out.join("keys").join(format!("{name}.key")), key)?;
+        write_secret_key(&out.join("keys").join(format!("{name}.key")), key)?;
     }
     let bench: String = keys.bench.iter().map(|k| format!("{}\n", k.to_hex())).collect();
-    std::fs::write(out.join("bench_keys"), bench)?;
+    ceremony::write_secret_file(&out.join("bench_keys"), &bench)?;
     Ok(())
 }
 
@@ -168,50 +159,40 @@ pub fn create(
     let (genesis, keys) = generate("huxin-devnet", validators, bench_keys, genesis_time)?;
     std::fs::create_dir_all(dir)?;
     write_genesis(dir, &genesis, &keys)?;
-    let port = |i: usize, offset: u16| base_port + (i as u16) * 10 + offset;
+    let ports = |i: usize| -> eyre::Result<Ports> {
+        let base = u16::try_from(i * 10).ok().and_then(|o| base_port.checked_add(o));
+        Ports::from_base(base.ok_or_else(|| eyre!("no ports left above {base_port} for node {i}"))?)
+    };
     let mut nodes = Vec::new();
     for (i, key) in keys.nodes.iter().enumerate() {
         let moniker = format!("{}-{i}", CITIES[i].0);
         let home = dir.join(format!("node{i}"));
-        std::fs::create_dir_all(&home)?;
-        write_key(&home.join("node_key"), key)?;
-        write_key(&home.join("audit_key"), &keys.audit[i])?;
-        std::fs::copy(dir.join("genesis.json"), home.join("genesis.json"))?;
-        let peers = keys
-            .nodes
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| *j != i)
-            .map(|(j, k)| PeerConfig {
+        let mut peers = Vec::new();
+        for (j, k) in keys.nodes.iter().enumerate().filter(|(j, _)| *j != i) {
+            let p = ports(j)?;
+            peers.push(PeerConfig {
                 public_key: k.public_key(),
-                consensus_addr: format!("/ip4/127.0.0.1/tcp/{}", port(j, 1)),
-                gossip_addr: format!("/ip4/127.0.0.1/tcp/{}", port(j, 2)),
+                consensus_addr: home::multiaddr("127.0.0.1", p.consensus)?,
+                gossip_addr: home::multiaddr("127.0.0.1", p.gossip)?,
                 follower: false,
-            })
-            .collect();
-        let config = NodeConfig {
+            });
+        }
+        let spec = HomeSpec {
             moniker: moniker.clone(),
-            api_listen: format!("127.0.0.1:{}", port(i, 0)).parse()?,
-            consensus_listen: format!("/ip4/127.0.0.1/tcp/{}", port(i, 1)),
-            gossip_listen: format!("/ip4/127.0.0.1/tcp/{}", port(i, 2)),
+            listen: LOOPBACK,
+            ports: ports(i)?,
             peers,
-            sync_writes: true,
-            timeouts: crate::config::Timeouts::loopback(),
-            blocks: Default::default(),
-            mempool: Default::default(),
-            audit: AuditConfig {
-                anchor_key: Some("audit_key".into()),
-                anchor_interval_ms: 2_000,
-                allow_unanchored: false,
-            },
-            api: Default::default(),
-            byzantine: None,
+            timeouts: Timeouts::loopback(),
+            genesis: &dir.join("genesis.json"),
+            node_key: key,
+            audit_key: Some(&keys.audit[i]),
+            anchor_interval_ms: DEVNET_ANCHOR_INTERVAL_MS,
         };
-        config.save(&home.join("config.toml"))?;
+        home::write(&home, &spec)?;
         nodes.push(ManifestNode {
             moniker,
             home: home.canonicalize()?,
-            api: format!("http://127.0.0.1:{}", port(i, 0)),
+            api: format!("http://{}", SocketAddr::new(LOOPBACK, spec.ports.api)),
             public_key: key.public_key(),
         });
     }
@@ -234,53 +215,62 @@ pub fn add_follower(dir: &Path) -> eyre::Result<ManifestNode> {
         .and_then(|p| p.parse().ok())
         .ok_or_else(|| eyre!("node 0's API address {:?} has no port", first.api))?;
     let i = manifest.nodes.len();
-    let port = |offset: u16| -> eyre::Result<u16> {
-        base_port
-            .checked_add(i as u16 * 10 + offset)
-            .ok_or_else(|| eyre!("no ports left above {base_port} for node {i}"))
-    };
-    let home = dir.join(format!("node{i}"));
-    if home.exists() {
-        return Err(eyre!("{} already exists; refusing to overwrite a node home", home.display()));
-    }
+    let base = u16::try_from(i * 10).ok().and_then(|o| base_port.checked_add(o));
+    let ports = Ports::from_base(base.ok_or_else(|| eyre!("no ports left above {base_port} for node {i}"))?)?;
     let key = SecretKey::generate();
     let me = PeerConfig {
         public_key: key.public_key(),
-        consensus_addr: format!("/ip4/127.0.0.1/tcp/{}", port(1)?),
-        gossip_addr: format!("/ip4/127.0.0.1/tcp/{}", port(2)?),
+        consensus_addr: home::multiaddr("127.0.0.1", ports.consensus)?,
+        gossip_addr: home::multiaddr("127.0.0.1", ports.gossip)?,
         follower: true,
     };
     // The follower's own peers: every existing node, as they are configured to reach each other.
-    let mut peers = Vec::new();
+    let mut configs = Vec::new();
     for node in &manifest.nodes {
         let path = node.home.join("config.toml");
-        let mut config = NodeConfig::load(&path)?;
-        peers.push(PeerConfig {
+        configs.push((NodeConfig::load(&path)?, path));
+    }
+    let peers = manifest
+        .nodes
+        .iter()
+        .zip(&configs)
+        .map(|(node, (config, _))| PeerConfig {
             public_key: node.public_key,
             consensus_addr: config.consensus_listen.clone(),
             gossip_addr: config.gossip_listen.clone(),
             follower: false,
-        });
+        })
+        .collect();
+    let first = &configs[0].0;
+    let spec = HomeSpec {
+        moniker: format!("follower-{i}"),
+        listen: LOOPBACK,
+        ports,
+        peers,
+        timeouts: first.timeouts.clone(),
+        genesis: &dir.join("genesis.json"),
+        node_key: &key,
+        // A follower has no member key to anchor an audit log with, so it serves no supervisor
+        // query.
+        audit_key: None,
+        anchor_interval_ms: first.audit.anchor_interval_ms,
+    };
+    let home = dir.join(format!("node{i}"));
+    let mut config = home::write(&home, &spec)?;
+    // The same limits as the validators it follows.
+    config.sync_writes = first.sync_writes;
+    config.blocks = first.blocks;
+    config.mempool = first.mempool.clone();
+    config.api = first.api;
+    config.save(&home.join("config.toml"))?;
+    for (mut config, path) in configs {
         config.peers.push(me.clone());
         config.save(&path)?;
     }
-    let mut config = NodeConfig::load(&manifest.nodes[0].home.join("config.toml"))?;
-    config.moniker = format!("follower-{i}");
-    config.api_listen = format!("127.0.0.1:{}", port(0)?).parse()?;
-    config.consensus_listen = me.consensus_addr.clone();
-    config.gossip_listen = me.gossip_addr.clone();
-    config.peers = peers;
-    // A follower has no member key to anchor an audit log with, so it serves no supervisor query.
-    config.audit = AuditConfig { anchor_key: None, ..config.audit };
-    config.byzantine = None;
-    std::fs::create_dir_all(&home)?;
-    write_key(&home.join("node_key"), &key)?;
-    std::fs::copy(dir.join("genesis.json"), home.join("genesis.json"))?;
-    config.save(&home.join("config.toml"))?;
     let node = ManifestNode {
-        moniker: config.moniker.clone(),
+        moniker: spec.moniker.clone(),
         home: home.canonicalize()?,
-        api: format!("http://127.0.0.1:{}", port(0)?),
+        api: format!("http://{}", SocketAddr::new(LOOPBACK, ports.api)),
         public_key: key.public_key(),
     };
     manifest.nodes.push(node.clone());

@@ -3,10 +3,14 @@
 
 mod anchor;
 mod audit;
+mod backup;
 mod bench;
 mod catchup;
+mod ceremony;
 mod config;
 mod devnet;
+mod gauges;
+mod home;
 mod import;
 mod load;
 mod start;
@@ -18,7 +22,7 @@ use clap::{Parser, Subcommand};
 use eyre::{eyre, WrapErr};
 
 use huxin_types::tx::{AnchorDocument, DealStage, TenderRef};
-use huxin_types::{Action, Hash32, RegionCode, SecretKey, Uscc};
+use huxin_types::{Action, Hash32, RegionCode, Uscc};
 
 #[derive(Parser)]
 #[command(name = "huxin", version, about = "Huxin (互信): the ledger public-resource trading centres share")]
@@ -26,23 +30,31 @@ struct Cli {
     /// Log filter (tracing's EnvFilter syntax); RUST_LOG overrides it.
     #[arg(long, global = true, default_value = "warn")]
     log: String,
+    /// Log lines as text (for people) or JSON, one object per line (for log collectors). A
+    /// devnet's node processes inherit it.
+    #[arg(long, global = true, value_enum, env = "HUXIN_LOG_FORMAT", default_value = "text")]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create an ed25519 key and print its public key.
-    Keygen {
-        /// Where to write the secret key (hex).
-        #[arg(long)]
-        out: PathBuf,
-    },
+    /// Make keys where their operator keeps them (mode 0600): one key (--out), or a member's
+    /// keys with its public manifest for `genesis assemble` (--dir).
+    Keygen(ceremony::KeygenArgs),
     /// Genesis files.
     Genesis {
         #[command(subcommand)]
         command: GenesisCommand,
     },
+    /// Write a node home for real host addresses from a genesis and this node's key.
+    Init(home::InitArgs),
+    /// Take a consistent backup of a node's store (online, while it runs) with a checksummed
+    /// manifest.
+    Backup(backup::BackupArgs),
+    /// Restore a backup into a fresh node home of the same network, after checking it whole.
+    Restore(backup::RestoreArgs),
     /// Run a node from its home directory.
     Start {
         #[arg(long)]
@@ -96,7 +108,10 @@ enum Command {
 
 #[derive(Subcommand)]
 enum GenesisCommand {
-    /// Write genesis.json and member keys for N cities of Zhejiang.
+    /// Build genesis.json from the members' manifests (the key ceremony) and print its hash.
+    Assemble(ceremony::AssembleArgs),
+    /// Write genesis.json and every member's keys for N sample cities of Zhejiang (one machine
+    /// makes every key: for a devnet or a trial, not a federation).
     New {
         #[arg(long, default_value_t = 4)]
         cities: usize,
@@ -173,12 +188,19 @@ enum TxCommand {
     },
 }
 
-fn init_logs(filter: &str) {
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+fn init_logs(filter: &str, format: LogFormat) {
     let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| filter.to_owned());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_target(false)
-        .try_init();
+    let logs = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new(filter)).with_target(false);
+    let _ = match format {
+        LogFormat::Text => logs.try_init(),
+        LogFormat::Json => logs.json().try_init(),
+    };
 }
 
 async fn tx(cmd: TxCommand) -> eyre::Result<()> {
@@ -244,22 +266,25 @@ async fn tx(cmd: TxCommand) -> eyre::Result<()> {
 
 fn main() -> eyre::Result<()> {
     let cli = Cli::parse();
-    init_logs(&cli.log);
+    init_logs(&cli.log, cli.log_format);
+    if cli.log_format == LogFormat::Json {
+        // Node processes a devnet starts log the same way.
+        std::env::set_var("HUXIN_LOG_FORMAT", "json");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         match cli.command {
-            Command::Keygen { out } => {
-                let key = SecretKey::generate();
-                std::fs::write(&out, format!("{}\n", key.to_hex()))?;
-                println!("{}", key.public_key());
-                Ok(())
-            }
+            Command::Keygen(args) => ceremony::keygen(args),
+            Command::Init(args) => home::init(args),
+            Command::Backup(args) => backup::backup_command(args).await,
+            Command::Restore(args) => backup::restore_command(args),
+            Command::Genesis { command: GenesisCommand::Assemble(args) } => ceremony::assemble_command(args),
             Command::Genesis { command: GenesisCommand::New { cities, chain_id, bench_keys, out } } => {
                 let (genesis, keys) = devnet::generate(&chain_id, cities, bench_keys, devnet::now_ms())?;
                 devnet::write_genesis(&out, &genesis, &keys)?;
                 std::fs::create_dir_all(out.join("node_keys"))?;
                 for (i, key) in keys.nodes.iter().enumerate() {
-                    std::fs::write(out.join("node_keys").join(format!("node{i}.key")), format!("{}\n", key.to_hex()))?;
+                    ceremony::write_secret_key(&out.join("node_keys").join(format!("node{i}.key")), key)?;
                 }
                 println!("wrote {} (genesis hash {})", out.join("genesis.json").display(), genesis.hash());
                 Ok(())

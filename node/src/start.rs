@@ -1,7 +1,7 @@
 //! `huxin start --home DIR`: run one validator node.
 //!
 //! Home layout: `config.toml`, `genesis.json`, `node_key` (hex ed25519 secret), `db/` (RocksDB),
-//! `wal/` (Malachite's write-ahead log).
+//! `wal/` (Malachite's write-ahead log), `admin.sock` (backups; see [`crate::backup`]).
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -41,6 +41,7 @@ pub fn load_key(path: &Path) -> eyre::Result<SecretKey> {
 /// The API's window onto the running node.
 struct Service {
     moniker: String,
+    protocol_version: u32,
     ingress: Ingress,
     mempool: Arc<Mutex<Mempool>>,
     status: Arc<NodeStatus>,
@@ -70,6 +71,7 @@ impl NodeApi for Service {
         let (txs, bytes) = self.mempool.lock().map(|m| (m.len(), m.bytes())).unwrap_or((0, 0));
         LiveStatus {
             moniker: self.moniker.clone(),
+            protocol_version: self.protocol_version,
             round: self.status.round(),
             peers: self.status.peers(),
             consensus_peers: self.status.consensus_peers.load(std::sync::atomic::Ordering::Relaxed),
@@ -159,11 +161,15 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
             })
         })
         .collect::<eyre::Result<Vec<_>>>()?;
+    let engine_config = config.engine_config()?;
+    let protocol_version = huxin_consensus::byzantine::protocol_version(engine_config.byzantine.as_ref());
+    info!(protocol_version, software = env!("CARGO_PKG_VERSION"), "speaking ledger protocol {protocol_version}");
     let gossip_config = GossipConfig {
         listen: config.gossip_listen.parse().map_err(|e| eyre!("gossip_listen {:?}: {e}", config.gossip_listen))?,
         peers,
         allowed,
         topic: format!("huxin/txs/{}", genesis.chain_id),
+        protocol_version,
     };
     let inbound = ingress.clone();
     let peers_gauge = status.gossip_peers.clone();
@@ -172,7 +178,6 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
             inbound.submit_gossiped(txs)
         })?;
     *ingress.gossip.lock().map_err(|_| eyre!("gossip lock poisoned"))? = Some(gossip_sender);
-    let engine_config = config.engine_config()?;
     if let (Some(misbehaviour), Some(member_key)) =
         (&engine_config.byzantine, genesis.members.first().and_then(|m| m.keys.first()))
     {
@@ -184,17 +189,6 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
             store.clone(),
         );
     }
-    {
-        let metrics = metrics.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-            loop {
-                tick.tick().await;
-                metrics.gossip_peers.set(peers_gauge.load(std::sync::atomic::Ordering::Relaxed));
-            }
-        });
-    }
-
     // API.
     let listener = tokio::net::TcpListener::bind(config.api_listen)
         .await
@@ -214,6 +208,7 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
     });
     let service = Service {
         moniker: config.moniker.clone(),
+        protocol_version,
         ingress: ingress.clone(),
         mempool: mempool.clone(),
         status: status.clone(),
@@ -246,17 +241,36 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
         huxin_api::supervisor::AuditLog::open(store.clone(), anchor_member, config.audit.allow_unanchored)
             .map_err(|e| eyre!("opening the audit log: {}", e.message))?,
     );
+    let anchoring = anchor_key.is_some();
     if let Some(key) = anchor_key {
         let interval = std::time::Duration::from_millis(config.audit.anchor_interval_ms.max(100));
         let (log, store, ingress, chain) = (audit.clone(), store.clone(), ingress.clone(), genesis.chain_id.clone());
-        tokio::spawn(crate::anchor::run(log, store, ingress, chain, key, interval));
+        let unanchored = metrics.audit_unanchored_entries.clone();
+        tokio::spawn(crate::anchor::run(log, store, ingress, chain, key, interval, unanchored));
     }
+    tokio::spawn(crate::gauges::run(crate::gauges::Sources {
+        metrics: metrics.clone(),
+        store: store.clone(),
+        data_dir: home.join("db"),
+        gossip_peers: peers_gauge,
+        mempool_txs_max: config.mempool.txs_max,
+        unanchored_log: (!anchoring).then(|| audit.clone()),
+    }));
     config.api.check().map_err(|e| eyre!("[api] in config.toml: {e}"))?;
     let api_state =
         ApiState::new(Arc::new(service), store.clone(), genesis.chain_id.clone(), heights, audit, key.public_key())
             .with_event_limits(config.api);
     let api_task = tokio::spawn(huxin_api::serve(listener, api_state));
     info!(api = %config.api_listen, "API listening");
+    // Without the admin socket (a home path too long for a Unix socket, say) the node still
+    // runs; only online backups are unavailable.
+    let admin_task = match crate::backup::serve_admin(home, store.clone(), genesis.clone()) {
+        Ok(task) => Some(task),
+        Err(e) => {
+            warn!(error = %format!("{e:#}"), "no admin socket: online backups are unavailable (back up with the node stopped)");
+            None
+        }
+    };
 
     // Consensus.
     let engine_node = EngineNode {
@@ -299,6 +313,10 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
     }
     handle.app.abort();
     handle.peers.abort();
+    if let Some(task) = admin_task {
+        task.abort();
+    }
+    let _ = std::fs::remove_file(home.join(crate::backup::ADMIN_SOCKET));
     drop(store);
     result
 }

@@ -26,7 +26,7 @@ pub struct Net {
 }
 
 /// A base port with `count` free ports above it (each node uses base+10i … base+10i+2).
-fn free_base_port(nodes: usize) -> u16 {
+pub fn free_base_port(nodes: usize) -> u16 {
     // Tests of one file run in parallel in one process: each network draws its own range.
     static NETWORKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let drawn = NETWORKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -66,6 +66,12 @@ impl Net {
             children: (0..size).map(|_| None).collect(),
             chain_id: ChainId::new("huxin-devnet").unwrap(),
         }
+    }
+
+    /// A network of homes already written in `dir` (`node0`, `node1`, …, node i's API on
+    /// `base_port + 10·i`), not started.
+    pub fn from_homes(dir: tempfile::TempDir, size: usize, base_port: u16, chain_id: ChainId) -> Net {
+        Net { dir, size, base_port, children: (0..size).map(|_| None).collect(), chain_id }
     }
 
     /// Add a follower (`huxin devnet add-node`): a node that is not a validator, listed in every

@@ -64,6 +64,8 @@ pub enum SubmitRefusal {
 #[derive(Debug, Clone, Default)]
 pub struct LiveStatus {
     pub moniker: String,
+    /// The ledger protocol the node speaks (the build's [`huxin_types::PROTOCOL_VERSION`]).
+    pub protocol_version: u32,
     pub round: i64,
     pub peers: i64,
     pub mempool_txs: usize,

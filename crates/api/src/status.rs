@@ -17,6 +17,13 @@ pub struct StatusView {
     pub chain_id: ChainId,
     pub genesis_hash: Option<BlockHash>,
     pub moniker: String,
+    /// The node software's version (the `huxin` release).
+    #[serde(default)]
+    pub software_version: String,
+    /// The ledger protocol it speaks ([`huxin_types::PROTOCOL_VERSION`]): nodes of different
+    /// protocol versions refuse each other.
+    #[serde(default)]
+    pub protocol_version: u32,
     /// This node's consensus key: a signed supervisor query names it, with the chain id.
     pub node_key: PublicKey,
     pub latest_height: u64,
@@ -41,7 +48,7 @@ pub struct StatusView {
     get,
     path = "/v1/status",
     summary = "Node status",
-    description = "Chain, latest height, block hash and time, state root, round, peers, mempool, and the equivocation evidence seen since the node started.",
+    description = "Chain, software and protocol versions, latest height, block hash and time, state root, round, peers, mempool, and the equivocation evidence seen since the node started.",
     responses((status = 200, body = StatusView), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
 )]
 pub(crate) async fn status(State(s): State<ApiState>) -> Result<Json<StatusView>, ApiError> {
@@ -52,6 +59,8 @@ pub(crate) async fn status(State(s): State<ApiState>) -> Result<Json<StatusView>
         chain_id: s.chain_id.clone(),
         genesis_hash: s.store.genesis_hash()?,
         moniker: live.moniker,
+        software_version: env!("CARGO_PKG_VERSION").to_owned(),
+        protocol_version: live.protocol_version,
         node_key: s.node_key,
         latest_height: latest.0,
         latest_block_hash: header.as_ref().map(|h| h.hash()),

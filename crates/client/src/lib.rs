@@ -76,6 +76,12 @@ struct ErrorDetail {
 pub struct Status {
     pub chain_id: ChainId,
     pub moniker: String,
+    /// The node software's release.
+    #[serde(default)]
+    pub software_version: String,
+    /// The ledger protocol it speaks (0: a node too old to say).
+    #[serde(default)]
+    pub protocol_version: u32,
     /// The node's consensus key (signed supervisor queries name it).
     pub node_key: PublicKey,
     pub latest_height: u64,

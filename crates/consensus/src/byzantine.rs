@@ -43,6 +43,24 @@ pub struct HostLies {
     /// reaches the signature check), with a signature that does not verify.
     #[serde(default)]
     pub flood_bad_signatures: bool,
+    /// Claim this ledger protocol version instead of the build's (a node of another release):
+    /// in the gossip handshake and the consensus protocol names.
+    #[serde(default)]
+    pub protocol_version: Option<u32>,
+}
+
+/// The ledger protocol version a node speaks: the build's, unless a test's misbehaviour claims
+/// another ([`HostLies::protocol_version`]).
+pub fn protocol_version(misbehaviour: Option<&Misbehaviour>) -> u32 {
+    #[cfg(feature = "byzantine")]
+    if let Some(version) = misbehaviour.and_then(|m| m.host.protocol_version) {
+        return version;
+    }
+    #[cfg(not(feature = "byzantine"))]
+    if let Some(m) = misbehaviour {
+        match *m {}
+    }
+    huxin_types::PROTOCOL_VERSION
 }
 
 /// How often the flooding liar gossips a batch of forged transactions.

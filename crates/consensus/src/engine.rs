@@ -35,6 +35,20 @@ use crate::validators;
 /// Capacity of the request channels to the consensus and network actors.
 const REQUEST_CHANNEL_CAPACITY: usize = 100;
 
+/// The consensus network's protocol names, carrying the ledger protocol version
+/// ([`huxin_types::PROTOCOL_VERSION`]): nodes of different versions share no consensus, sync,
+/// discovery or validator-proof protocol, so they never vote or sync together (the transaction
+/// gossip's handshake logs why).
+pub fn protocol_names(version: u32) -> malachitebft_config::ProtocolNames {
+    malachitebft_config::ProtocolNames {
+        consensus: format!("/huxin/{version}/consensus"),
+        discovery_kad: format!("/huxin/{version}/discovery/kad"),
+        discovery_regres: format!("/huxin/{version}/discovery/reqres"),
+        sync: format!("/huxin/{version}/sync"),
+        validator_proof: format!("/huxin/{version}/validator-proof"),
+    }
+}
+
 /// The part of the node configuration Malachite reads, plus the per-height timeouts and target
 /// block time the host hands the engine at every height.
 #[derive(Clone, Debug)]

@@ -16,6 +16,10 @@
 //! does not decode or carries a transaction no honest node would have admitted (bad signature,
 //! wrong chain, malformed). A peer with [`GOSSIP_INVALID_MESSAGES_MAX`] rejected messages is
 //! disconnected and refused for [`GOSSIP_BAN_SECS`] seconds.
+//!
+//! Peers tell each other the ledger protocol they speak (libp2p identify,
+//! [`protocol_string`]); a peer of another protocol version is logged, disconnected and refused
+//! for [`GOSSIP_BAN_SECS`] seconds, then asked again (it may have been upgraded meanwhile).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -25,6 +29,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use libp2p::allow_block_list::{self, AllowedPeers};
 use libp2p::gossipsub::{self, IdentTopic, MessageAuthenticity};
+use libp2p::identify;
 use libp2p::swarm::dial_opts::DialOpts;
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{identity, noise, tcp, yamux, Multiaddr, PeerId, SwarmBuilder};
@@ -56,6 +61,12 @@ pub type AllowedSource = Box<dyn Fn() -> Option<BTreeSet<PeerId>> + Send>;
 struct Behaviour {
     allowed: allow_block_list::Behaviour<AllowedPeers>,
     gossipsub: gossipsub::Behaviour,
+    identify: identify::Behaviour,
+}
+
+/// How a node names the ledger protocol it speaks to its peers.
+pub fn protocol_string(version: u32) -> String {
+    format!("/huxin/ledger/{version}")
 }
 
 /// Where to find a peer.
@@ -71,6 +82,8 @@ pub struct GossipConfig {
     /// Node keys allowed to connect (the validators'), read again every few seconds.
     pub allowed: AllowedSource,
     pub topic: String,
+    /// The ledger protocol this node speaks ([`huxin_types::PROTOCOL_VERSION`]).
+    pub protocol_version: u32,
 }
 
 /// The peer id of an ed25519 public key (the node identity of a validator).
@@ -159,7 +172,11 @@ pub fn spawn(
                 .map_err(|e| eyre::eyre!("gossipsub config: {e}"))?;
             let gossipsub = gossipsub::Behaviour::new(MessageAuthenticity::Signed(key.clone()), gossip_config)
                 .map_err(|e| eyre::eyre!("gossipsub: {e}"))?;
-            Ok(Behaviour { allowed: allow_block_list::Behaviour::default(), gossipsub })
+            let identify = identify::Behaviour::new(
+                identify::Config::new(protocol_string(config.protocol_version), key.public())
+                    .with_agent_version(format!("huxin/{}", env!("CARGO_PKG_VERSION"))),
+            );
+            Ok(Behaviour { allowed: allow_block_list::Behaviour::default(), gossipsub, identify })
         })?
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(24 * 3600)))
         .build();
@@ -169,6 +186,7 @@ pub fn spawn(
         swarm.behaviour_mut().allowed.allow_peer(*peer);
     }
     let allowed_source = config.allowed;
+    let ours = protocol_string(config.protocol_version);
     let topic = IdentTopic::new(config.topic.clone());
     swarm.behaviour_mut().gossipsub.subscribe(&topic)?;
     swarm.listen_on(config.listen.clone())?;
@@ -235,6 +253,19 @@ pub fn spawn(
                                 banned.insert(propagation_source, std::time::Instant::now() + Duration::from_secs(GOSSIP_BAN_SECS));
                                 swarm.behaviour_mut().allowed.disallow_peer(propagation_source);
                             }
+                        }
+                    }
+                    SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })) => {
+                        if info.protocol_version != ours {
+                            warn!(
+                                peer = %peer_id,
+                                theirs = %info.protocol_version,
+                                ours = %ours,
+                                agent = %info.agent_version,
+                                "peer speaks another ledger protocol version; refusing it for {GOSSIP_BAN_SECS} s (upgrade both to the same protocol version)"
+                            );
+                            banned.insert(peer_id, std::time::Instant::now() + Duration::from_secs(GOSSIP_BAN_SECS));
+                            swarm.behaviour_mut().allowed.disallow_peer(peer_id);
                         }
                     }
                     SwarmEvent::ConnectionEstablished { peer_id, num_established, .. } if num_established.get() == 1 => {

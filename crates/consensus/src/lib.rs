@@ -28,7 +28,7 @@ pub mod status;
 pub mod streaming;
 pub mod validators;
 
-pub use engine::{engine_stopped, EngineConfig, EngineNode, EngineNodeHandle};
+pub use engine::{engine_stopped, protocol_names, EngineConfig, EngineNode, EngineNodeHandle};
 pub use host::{Finalised, HostConfig};
 /// The context and codec live in `huxin-wire` (pure, so fuzz targets link them).
 pub use huxin_wire::{codec, context};

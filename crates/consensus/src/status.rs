@@ -33,6 +33,15 @@ pub struct Metrics {
     pub equivocations: Counter,
     pub consensus_peers: Gauge,
     pub consensus_validator_peers: Gauge,
+    /// Validators of the next height (for the quorum alert).
+    pub validators: Gauge,
+    /// The mempool's capacity in transactions (for the fill alert).
+    pub mempool_txs_max: Gauge,
+    /// Size and free space of the filesystem that holds the node's data.
+    pub data_disk_bytes: Gauge,
+    pub data_disk_free_bytes: Gauge,
+    /// Supervisor-query audit entries not yet anchored on the ledger.
+    pub audit_unanchored_entries: Gauge,
     /// Where a block's time goes, per phase (see [`BlockPhases`]).
     pub phases: BlockPhases,
 }
@@ -126,6 +135,19 @@ impl Metrics {
                 "consensus_messages_malformed",
                 "Consensus, sync and WAL messages that did not decode (each dropped)",
                 crate::codec::MESSAGES_MALFORMED.clone(),
+            );
+            r.register("validators", "Validators of the next height", self.validators.clone());
+            r.register("mempool_txs_max", "The mempool's capacity in transactions", self.mempool_txs_max.clone());
+            r.register("data_disk_bytes", "Size of the filesystem holding the node's data", self.data_disk_bytes.clone());
+            r.register(
+                "data_disk_free_bytes",
+                "Free space on the filesystem holding the node's data",
+                self.data_disk_free_bytes.clone(),
+            );
+            r.register(
+                "audit_unanchored_entries",
+                "Supervisor-query audit entries not yet anchored on the ledger",
+                self.audit_unanchored_entries.clone(),
             );
             let phases = &self.phases;
             r.register("block_receive_seconds", "A proposal stream, first part to last", phases.receive.clone());

@@ -142,6 +142,34 @@ impl Store {
         Ok(store)
     }
 
+    /// Open a store read-only (a backup being checked): nothing is written, not even a log.
+    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        let options = Options::default();
+        let cache = Cache::new_lru_cache(BLOCK_CACHE_BYTES / 16);
+        let cfs = COLUMN_FAMILIES.iter().map(|name| ColumnFamilyDescriptor::new(*name, column_family_options(&cache)));
+        let db = DB::open_cf_descriptors_read_only(&options, path, cfs, false)?;
+        let mut store = Self {
+            db,
+            sync_writes: false,
+            state_latest_version: AtomicU64::new(WRITING),
+            latest: AtomicU64::new(WRITING),
+        };
+        let cached = store.read_latest_height()?.map_or(WRITING, |h| h.0);
+        store.latest = AtomicU64::new(cached);
+        store.state_latest_version = AtomicU64::new(cached);
+        Ok(store)
+    }
+
+    /// An online, consistent copy of the whole store in `dir` (which must not exist yet), taken
+    /// while the node runs: RocksDB's checkpoint (hard links on the same filesystem, copies
+    /// otherwise). Each block is one write batch, so the copy holds whole blocks up to some
+    /// finalised height and nothing of the next; open it with [`Store::open_read_only`] to see
+    /// which.
+    pub fn checkpoint(&self, dir: &Path) -> Result<(), StoreError> {
+        rocksdb::checkpoint::Checkpoint::new(&self.db)?.create_checkpoint(dir)?;
+        Ok(())
+    }
+
     fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
         // Every name used here is in COLUMN_FAMILIES, created at open.
         self.db.cf_handle(name).unwrap_or_else(|| panic!("column family {name} exists after open"))

@@ -27,6 +27,13 @@ pub mod limits;
 pub mod receipt;
 pub mod tx;
 
+/// The ledger protocol this build speaks: the byte forms of blocks and transactions, the state
+/// transition rules and what consensus hashes. Nodes of different protocol versions cannot agree
+/// on a block, so they refuse each other's connections; a change bumps it and needs a coordinated
+/// halt height (README: upgrades). A release that changes none of these keeps it, and centres
+/// upgrade one node at a time.
+pub const PROTOCOL_VERSION: u32 = 1;
+
 pub use block::{Block, BlockHeader};
 pub use crypto::{PublicKey, SecretKey, Signature};
 pub use genesis::Genesis;

@@ -1,0 +1,332 @@
+//! Operating a real federation (issue 13): the key ceremony (`huxin keygen --dir`, `huxin
+//! genesis assemble`), node homes for given addresses (`huxin init`), each refusal of bad input,
+//! and nodes of different protocol versions refusing each other.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use huxin_types::{ChainId, SecretKey};
+use support::{Net, EXE};
+
+fn huxin(args: &[&str]) -> Output {
+    Command::new(EXE).args(args).output().expect("run huxin")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = huxin(args);
+    assert!(out.status.success(), "huxin {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs `args`, which must fail; its stderr.
+fn refused(args: &[&str]) -> String {
+    let out = huxin(args);
+    assert!(!out.status.success(), "huxin {args:?} should have been refused");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// `huxin genesis assemble` of `manifests` into `out`, on chain `huxin-zj`.
+fn assemble<'a>(manifests: &[&'a Path], out: &'a Path) -> Vec<&'a str> {
+    let mut args = vec!["genesis", "assemble", "--chain-id", "huxin-zj", "--out", path(out)];
+    for m in manifests {
+        args.extend(["--manifest", path(m)]);
+    }
+    args
+}
+
+const CENTRES: [(&str, &str); 4] = [
+    ("杭州市公共资源交易中心", "330100"),
+    ("宁波市公共资源交易中心", "330200"),
+    ("温州市公共资源交易中心", "330300"),
+    ("嘉兴市公共资源交易中心", "330400"),
+];
+
+fn uscc(prefix: &str, region: &str, serial: u32) -> String {
+    huxin_types::Uscc::with_check(&format!("{prefix}{region}MB{serial:07}")).unwrap().to_string()
+}
+
+fn public_key_of(key_file: &Path) -> String {
+    SecretKey::from_hex(std::fs::read_to_string(key_file).unwrap().trim()).unwrap().public_key().to_string()
+}
+
+/// Four centres, a bank and a supervisor make their own keys; one centre assembles the genesis
+/// from the six manifests; each centre writes its home for its own addresses; the four nodes
+/// finalise a transaction signed with a key that never left its centre's directory.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_federation_assembled_from_members_manifests_finalises() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_owned();
+    let mut manifests = Vec::new();
+    for (i, (name, region)) in CENTRES.iter().enumerate() {
+        let member = root.join(format!("member{i}"));
+        let printed = ok(&[
+            "keygen",
+            "--dir",
+            path(&member),
+            "--name",
+            name,
+            "--role",
+            "trading_centre",
+            "--region",
+            region,
+            "--uscc",
+            &uscc("12", region, i as u32 + 1),
+        ]);
+        let manifest: serde_json::Value = serde_json::from_str(&printed).unwrap();
+        assert_eq!(manifest["node_key"].as_str().unwrap(), public_key_of(&member.join("node.key")));
+        assert!(!printed.contains(std::fs::read_to_string(member.join("node.key")).unwrap().trim()));
+        manifests.push(member.join("manifest.json"));
+    }
+    for (who, role, prefix, serial) in
+        [("bank", "guarantee_provider", "91", 900_001), ("supervisor", "supervisor", "11", 900_002)]
+    {
+        let member = root.join(who);
+        ok(&[
+            "keygen",
+            "--dir",
+            path(&member),
+            "--name",
+            who,
+            "--role",
+            role,
+            "--region",
+            "330100",
+            "--uscc",
+            &uscc(prefix, "330100", serial),
+        ]);
+        assert!(!member.join("node.key").exists(), "only a trading centre gets a node key");
+        manifests.push(member.join("manifest.json"));
+    }
+
+    // Bad manifests are refused with the reason, and no genesis is written.
+    let genesis = root.join("genesis.json");
+    let twice = refused(&assemble(&[manifests[0].as_path(), manifests[0].as_path()], &genesis));
+    assert!(twice.contains("twice"), "{twice}");
+    let wrong_role = root.join("wrong_role.json");
+    let manifest = std::fs::read_to_string(&manifests[4]).unwrap();
+    std::fs::write(&wrong_role, manifest.replace("guarantee_provider", "notary")).unwrap();
+    let notary = refused(&assemble(&[manifests[0].as_path(), wrong_role.as_path()], &genesis));
+    assert!(notary.contains("notary"), "{notary}");
+    let no_validator = refused(&assemble(&[manifests[4].as_path()], &genesis));
+    assert!(no_validator.contains("validator"), "{no_validator}");
+    assert!(!genesis.exists(), "a refused assembly writes nothing");
+
+    let all: Vec<&Path> = manifests.iter().map(|m| m.as_path()).collect();
+    let args = assemble(&all, &genesis);
+    let printed = ok(&args);
+    let written = huxin_types::Genesis::from_json(&std::fs::read_to_string(&genesis).unwrap()).unwrap();
+    assert!(printed.contains(&format!("genesis hash {}", written.hash())), "{printed}");
+    assert_eq!(written.validators.len(), 4);
+    assert!(refused(&args).contains("already exists"), "a second assembly must not overwrite the genesis");
+
+    // Each centre writes its home, naming the others as peers.
+    let base_port = support::free_base_port(4);
+    let node_key = |i: usize| public_key_of(&root.join(format!("member{i}")).join("node.key"));
+    for i in 0..4 {
+        let member = root.join(format!("member{i}"));
+        let home = root.join(format!("node{i}"));
+        let port = (base_port + i as u16 * 10).to_string();
+        let mut init: Vec<String> = [
+            "init",
+            "--home",
+            path(&home),
+            "--genesis",
+            path(&genesis),
+            "--node-key",
+            path(&member.join("node.key")),
+            "--audit-key",
+            path(&member.join("audit.key")),
+            "--listen",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--timeouts",
+            "loopback",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for j in (0..4).filter(|j| *j != i) {
+            let peer_port = base_port + j as u16 * 10;
+            init.push("--peer".into());
+            init.push(format!("{}@127.0.0.1:{}:{}", node_key(j), peer_port + 1, peer_port + 2));
+        }
+        let init: Vec<&str> = init.iter().map(String::as_str).collect();
+        if i == 0 {
+            // A member's signing key is not a node key.
+            let mut wrong = init.clone();
+            let member_key = member.join("member.key");
+            wrong[6] = path(&member_key);
+            let refusal = refused(&wrong);
+            assert!(refusal.contains("not a node key"), "{refusal}");
+            assert!(!home.exists(), "a refused init writes nothing");
+        }
+        let printed = ok(&init);
+        assert!(printed.contains(&format!("runs the validator of {}", CENTRES[i].0)), "{printed}");
+        assert!(refused(&init).contains("not empty"), "init must not overwrite a home");
+    }
+
+    let mut net = Net::from_homes(dir, 4, base_port, ChainId::new("huxin-zj").unwrap());
+    for i in 0..4 {
+        net.start(i);
+    }
+    for i in 0..4 {
+        net.wait_height(i, 2, Duration::from_secs(60)).await;
+    }
+    let status = net.client(0).status().await.unwrap();
+    assert_eq!(status.protocol_version, huxin_types::PROTOCOL_VERSION);
+    assert_eq!(status.software_version, env!("CARGO_PKG_VERSION"));
+
+    // A transaction signed with the key Hangzhou made for itself.
+    let key =
+        SecretKey::from_hex(std::fs::read_to_string(root_of(&net).join("member0/member.key")).unwrap().trim()).unwrap();
+    let client = net.client(1);
+    let hash = client.prepare_sign_submit(&key, &support::anchor_action(7)).await.unwrap();
+    let finalised = client.wait_finalised(&hash, Duration::from_secs(60)).await.unwrap();
+    let height = finalised.height.unwrap();
+    net.sync_to(height).await;
+    let first = net.block_id(0, height).await;
+    for i in 1..4 {
+        assert_eq!(net.block_id(i, height).await, first, "node {i} disagrees at height {height}");
+    }
+}
+
+fn root_of(net: &Net) -> &Path {
+    net.dir.path()
+}
+
+/// Upgrades: a node that speaks another ledger protocol version is refused by the others, with a
+/// log line that says so, and takes no part in consensus; the others go on.
+#[tokio::test(flavor = "multi_thread")]
+async fn nodes_of_different_protocol_versions_refuse_each_other() {
+    const NEWER: usize = 3;
+    let mut net = Net::create(4);
+    let config = net.home(NEWER).join("config.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!("\n[byzantine]\nprotocol_version = {}\n", huxin_types::PROTOCOL_VERSION + 1));
+    std::fs::write(&config, text).unwrap();
+    for i in 0..4 {
+        net.start(i);
+    }
+    for i in 0..3 {
+        net.wait_height(i, 3, Duration::from_secs(60)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let refusal = "peer speaks another ledger protocol version";
+    while !(net.log(0).contains(refusal) && net.log(NEWER).contains(refusal)) {
+        assert!(Instant::now() < deadline, "no refusal logged:\n{}\n----\n{}", net.log(0), net.log(NEWER));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let status = net.client(NEWER).status().await.unwrap();
+    assert_eq!(status.protocol_version, huxin_types::PROTOCOL_VERSION + 1);
+    assert_eq!(status.latest_height, 0, "the node of another protocol version must not sync or vote");
+    assert_eq!(status.consensus_peers, 0);
+    assert_eq!(net.client(0).status().await.unwrap().protocol_version, huxin_types::PROTOCOL_VERSION);
+    for i in 0..3 {
+        assert!(!net.log(i).contains("panicked"), "node {i} panicked");
+    }
+}
+
+/// Copy a backup directory (`backup.json` and the flat `db/`).
+fn copy_backup(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to.join("db")).unwrap();
+    std::fs::copy(from.join("backup.json"), to.join("backup.json")).unwrap();
+    for entry in std::fs::read_dir(from.join("db")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join("db").join(entry.file_name())).unwrap();
+    }
+}
+
+/// The largest file of a backup's store (an SST table).
+fn largest_file(backup: &Path) -> std::path::PathBuf {
+    std::fs::read_dir(backup.join("db"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+        .unwrap()
+}
+
+/// Backup and restore: an online backup of a running validator; restores of a damaged, partial,
+/// edited or foreign backup, or over a node's data, refused without touching the home; restored
+/// into a fresh home, the node catches up and agrees with the others block by block.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_online_backup_restores_into_a_fresh_home_that_catches_up() {
+    let mut net = Net::start_all(4).await;
+    for seed in 0..3 {
+        net.send(0, "hangzhou", support::anchor_action(100 + seed)).await;
+    }
+    let backups = tempfile::tempdir().unwrap();
+    let backup = backups.path().join("node3-backup");
+    let printed = ok(&["backup", "--home", path(&net.home(3)), "--out", path(&backup)]);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(backup.join("backup.json")).unwrap()).unwrap();
+    let height = manifest["height"].as_u64().unwrap();
+    assert!(height >= 3, "backup at height {height}");
+    assert!(printed.contains(&format!("at height {height}")), "{printed}");
+    assert_eq!(manifest["block_hash"].as_str().unwrap(), net.block_id(0, height).await.0);
+    assert!(net.is_running(3), "an online backup leaves the node running");
+    let again = refused(&["backup", "--home", path(&net.home(3)), "--out", path(&backup)]);
+    assert!(again.contains("already exists"), "{again}");
+
+    // The network goes on past the backup.
+    for seed in 0..3 {
+        net.send(1, "ningbo", support::anchor_action(200 + seed)).await;
+    }
+
+    // Node 3 loses its disk: a fresh home with its keys and config.
+    net.stop(3);
+    let old = backups.path().join("node3-old");
+    std::fs::rename(net.home(3), &old).unwrap();
+    std::fs::create_dir(net.home(3)).unwrap();
+    for file in ["config.toml", "genesis.json", "node_key", "audit_key"] {
+        std::fs::copy(old.join(file), net.home(3).join(file)).unwrap();
+    }
+
+    let damaged = backups.path().join("damaged");
+    copy_backup(&backup, &damaged);
+    let table = largest_file(&damaged);
+    let mut bytes = std::fs::read(&table).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&table, bytes).unwrap();
+
+    let partial = backups.path().join("partial");
+    copy_backup(&backup, &partial);
+    std::fs::remove_file(largest_file(&partial)).unwrap();
+
+    let edited = backups.path().join("edited");
+    copy_backup(&backup, &edited);
+    let text = std::fs::read_to_string(edited.join("backup.json")).unwrap();
+    let text = text.replacen(&format!("\"height\": {height}"), &format!("\"height\": {}", height + 1000), 1);
+    std::fs::write(edited.join("backup.json"), text).unwrap();
+
+    let foreign = Net::create(1);
+    for (from, into, why) in [
+        (&damaged, net.home(3), "checksum mismatch"),
+        (&partial, net.home(3), "partial backup"),
+        (&edited, net.home(3), "checksum does not match"),
+        (&backup, foreign.home(0), "a different network"),
+        (&backup, old.clone(), "already holds a store"),
+    ] {
+        let refusal = refused(&["restore", "--backup", path(from), "--home", path(&into)]);
+        assert!(refusal.contains(why), "restoring {} into {}: {refusal}", from.display(), into.display());
+        assert!(!net.home(3).join("db").exists(), "a refused restore wrote a store");
+    }
+
+    let printed = ok(&["restore", "--backup", path(&backup), "--home", path(&net.home(3))]);
+    assert!(printed.contains(&format!("at height {height}")), "{printed}");
+    net.start(3);
+    let top = net.height(0).await.unwrap();
+    assert!(top > height);
+    net.wait_height(3, top, Duration::from_secs(60)).await;
+    for h in 1..=top {
+        assert_eq!(net.block_id(3, h).await, net.block_id(0, h).await, "height {h}");
+    }
+}
