@@ -330,3 +330,163 @@ async fn an_online_backup_restores_into_a_fresh_home_that_catches_up() {
         assert_eq!(net.block_id(3, h).await, net.block_id(0, h).await, "height {h}");
     }
 }
+
+/// Joining a running network: a fifth city makes its keys and its home, the four running
+/// validators let it in as a follower without a restart (`huxin peers add`), it syncs, the
+/// centres vote it in (`add_member`, then `set_validator`), and from the new set's activation it
+/// votes: with one of the old four stopped, the others finalise only with its vote. A load of
+/// anchors runs throughout, and every one is finalised, once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fifth_city_joins_a_running_network_under_load_and_votes() {
+    use huxin_types::governance::{NewMember, ProposalAction, Propose, Vote};
+    use huxin_types::{Action, MemberId};
+    use serde_json::json;
+
+    let mut net = Net::start_all(4).await;
+
+    // Load: one bench key anchors a document every 50 ms through the four nodes in turn.
+    let load_key = net.bench_keys().remove(0);
+    let (chain, clients) = (net.chain_id.clone(), (0..4).map(|i| net.client(i)).collect::<Vec<_>>());
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let mut sent = Vec::new();
+            let mut nonce = 1;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let tx = support::anchor_tx(&chain, &load_key, nonce, support::far_expiry(), 10_000 + nonce);
+                match clients[nonce as usize % 4].submit(&tx).await {
+                    Ok(hash) => {
+                        sent.push(hash);
+                        nonce += 1;
+                    }
+                    // A full mempool sheds with 503: the same transaction is sent again.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            sent
+        })
+    };
+
+    // Huzhou's centre makes its keys and its home, naming the four validators.
+    let member_dir = net.dir.path().join("huzhou");
+    let region = "330500";
+    ok(&[
+        "keygen",
+        "--dir",
+        path(&member_dir),
+        "--name",
+        "湖州市公共资源交易中心",
+        "--role",
+        "trading_centre",
+        "--region",
+        region,
+        "--uscc",
+        &uscc("12", region, 5),
+    ]);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(member_dir.join("manifest.json")).unwrap()).unwrap();
+    let node_key: huxin_types::PublicKey = manifest["node_key"].as_str().unwrap().parse().unwrap();
+    let validator_keys: Vec<String> = (0..4).map(|i| public_key_of(&net.home(i).join("node_key"))).collect();
+    let base_port = net.base_port;
+    let port = move |i: usize| base_port + i as u16 * 10;
+    let home = net.home(4);
+    let api_port = port(4).to_string();
+    let mut init = vec![
+        "init".to_owned(),
+        "--home".into(),
+        path(&home).into(),
+        "--genesis".into(),
+        path(&net.dir.path().join("genesis.json")).into(),
+        "--node-key".into(),
+        path(&member_dir.join("node.key")).into(),
+        "--audit-key".into(),
+        path(&member_dir.join("audit.key")).into(),
+        "--listen".into(),
+        "127.0.0.1".into(),
+        "--port".into(),
+        api_port,
+        "--timeouts".into(),
+        "loopback".into(),
+    ];
+    for (i, key) in validator_keys.iter().enumerate() {
+        init.push("--peer".into());
+        init.push(format!("{key}@127.0.0.1:{}:{}", port(i) + 1, port(i) + 2));
+    }
+    let printed = ok(&init.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(printed.contains("starts as a follower"), "{printed}");
+    let newcomer = net.adopt_home();
+
+    // The running validators let it in: no restart.
+    let as_peer = format!("{node_key}@127.0.0.1:{}:{}", port(4) + 1, port(4) + 2);
+    for i in 0..4 {
+        let printed = ok(&["peers", "add", "--home", path(&net.home(i)), "--peer", &as_peer, "--follower"]);
+        assert!(printed.contains("running node now follows 4 peers (1 followers)"), "{printed}");
+    }
+    net.start(newcomer);
+    let now = net.height(0).await.unwrap();
+    net.wait_height(newcomer, now, Duration::from_secs(60)).await;
+
+    // The centres vote it in: first the member, then its validator.
+    let vote_in = |action: ProposalAction, reason: &'static str| {
+        let net = &net;
+        async move {
+            let (id, outcome) =
+                net.send(0, "hangzhou", Action::Propose(Propose { action, reason: reason.into() })).await;
+            assert_eq!(outcome, json!("applied"), "{reason}");
+            // Every centre votes yes (once Huzhou is a member, a majority needs four of five).
+            for (node, voter) in [(1, "ningbo"), (2, "wenzhou"), (3, "jiaxing")] {
+                let (_, outcome) = net.send(node, voter, Action::Vote(Vote { proposal: id, approve: true })).await;
+                assert!(
+                    outcome == json!("applied") || outcome["rejected"].is_object(),
+                    "{voter}'s vote on {reason}: {outcome}"
+                );
+            }
+            let proposal = net.client(0).get_json(&format!("/v1/proposals/{id}")).await.unwrap();
+            assert!(proposal["status"]["executed"].is_object(), "{reason}: {proposal}");
+        }
+    };
+    let new_member: NewMember = serde_json::from_value(json!({
+        "name": manifest["name"], "role": manifest["role"], "region": manifest["region"],
+        "uscc": manifest["uscc"], "keys": manifest["keys"],
+    }))
+    .unwrap();
+    let member_id = MemberId::from_key(&new_member.keys[0]);
+    vote_in(ProposalAction::AddMember(new_member), "湖州加入").await;
+    vote_in(ProposalAction::SetValidator { member: member_id, public_key: node_key, power: 1 }, "湖州节点").await;
+    // The new set takes effect two heights after the vote.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let activation = loop {
+        let validators = net.client(0).get_json("/v1/validators").await.unwrap();
+        let current = validators["current"].as_array().unwrap();
+        if current.len() == 5 {
+            assert!(current.iter().any(|v| v["public_key"] == json!(node_key.to_string())), "{validators}");
+            break validators["height"].as_u64().unwrap();
+        }
+        assert!(Instant::now() < deadline, "the five-validator set never took effect: {validators}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    net.wait_height(newcomer, activation + 2, Duration::from_secs(60)).await;
+
+    // With Jiaxing stopped, four of five validators remain: a quorum only with Huzhou's vote.
+    net.stop(3);
+    let before = net.height(0).await.unwrap();
+    net.wait_height(0, before + 3, Duration::from_secs(60)).await;
+    net.wait_height(newcomer, before + 3, Duration::from_secs(60)).await;
+    for h in [activation, before + 3] {
+        assert_eq!(net.block_id(newcomer, h).await, net.block_id(0, h).await, "height {h}");
+    }
+
+    // The load: every acknowledged anchor is finalised, once, on the newcomer too.
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let sent = load.await.unwrap();
+    assert!(sent.len() > 20, "the load sent only {} transactions", sent.len());
+    let mut heights = Vec::new();
+    for hash in &sent {
+        let status = net.client(newcomer).wait_finalised(hash, Duration::from_secs(60)).await.unwrap();
+        assert_eq!(status.status, "finalised", "{hash}");
+        heights.push(status.height.unwrap());
+    }
+    assert!(heights.windows(2).all(|w| w[0] <= w[1]), "nonces finalised out of order: {heights:?}");
+}

@@ -1,8 +1,7 @@
 //! Backup and restore of a node's store.
 //!
-//! A running node listens on a Unix socket in its home ([`ADMIN_SOCKET`], mode 0600: only the
-//! account that runs the node can use it). `huxin backup --home H --out DIR` asks it, over that
-//! socket, for an online checkpoint of its RocksDB store ([`huxin_store::Store::checkpoint`]):
+//! `huxin backup --home H --out DIR` asks the running node, over its admin socket
+//! ([`crate::admin`]), for an online checkpoint of its RocksDB store ([`huxin_store::Store::checkpoint`]):
 //! whole blocks up to a finalised height, nothing of the next. When no node runs in the home, the
 //! command opens the store itself. `DIR/backup.json` ([`BackupManifest`]) names the chain, the
 //! genesis, the height, its block hash and state root, and every file with its size and SHA-256,
@@ -15,23 +14,16 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use eyre::{eyre, WrapErr};
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tracing::{info, warn};
+
+use crate::admin::{self, AdminReply, AdminRequest};
 
 use huxin_store::Store;
 use huxin_types::genesis::Genesis;
 use huxin_types::{codec, BlockHash, ChainId, Hash32, Height};
 
-/// The node's administration socket, in its home.
-pub const ADMIN_SOCKET: &str = "admin.sock";
-/// Largest request line read from the admin socket.
-pub const ADMIN_REQUEST_BYTES_MAX: u64 = 4 * 1024;
-/// Largest reply line read back from it.
-pub const ADMIN_REPLY_BYTES_MAX: u64 = 16 * 1024 * 1024;
 /// The manifest inside a backup directory.
 pub const BACKUP_MANIFEST: &str = "backup.json";
 /// The store inside a backup directory.
@@ -75,20 +67,6 @@ impl BackupManifest {
         let unsigned = BackupManifest { checksum: Hash32::ZERO, ..self.clone() };
         codec::hash_tagged(b"huxin/v1/backup", &codec::encode(&unsigned))
     }
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-enum AdminRequest {
-    /// Write a backup into `out`, an absolute path that does not exist yet.
-    Backup { out: PathBuf },
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum AdminReply {
-    Backup(BackupManifest),
-    Refused(String),
 }
 
 fn sha256_file(path: &Path) -> eyre::Result<(u64, Hash32)> {
@@ -281,61 +259,6 @@ pub fn restore(backup: &Path, home: &Path) -> eyre::Result<BackupManifest> {
     copied.map(|()| manifest)
 }
 
-/// Serve the admin socket of a running node. A stale socket file (a node that was killed) is
-/// replaced: the store is already open, so no other node runs in this home.
-pub fn serve_admin(home: &Path, store: Arc<Store>, genesis: Genesis) -> eyre::Result<tokio::task::JoinHandle<()>> {
-    use std::os::unix::fs::PermissionsExt;
-    let path = home.join(ADMIN_SOCKET);
-    if path.exists() {
-        std::fs::remove_file(&path).wrap_err_with(|| format!("removing the stale {}", path.display()))?;
-    }
-    let listener = tokio::net::UnixListener::bind(&path)
-        .wrap_err_with(|| format!("binding the admin socket {}", path.display()))?;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-    let genesis = Arc::new(genesis);
-    // One backup at a time: a second request waits for the first.
-    let busy = Arc::new(tokio::sync::Mutex::new(()));
-    Ok(tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
-            let (store, genesis, busy) = (store.clone(), genesis.clone(), busy.clone());
-            tokio::spawn(async move {
-                let (read, mut write) = stream.into_split();
-                let mut line = String::new();
-                let reply = match BufReader::new(read.take(ADMIN_REQUEST_BYTES_MAX)).read_line(&mut line).await {
-                    Err(e) => AdminReply::Refused(format!("reading the request: {e}")),
-                    Ok(_) => match serde_json::from_str::<AdminRequest>(&line) {
-                        Err(e) => AdminReply::Refused(format!("not an admin request: {e}")),
-                        Ok(AdminRequest::Backup { out }) if !out.is_absolute() => {
-                            AdminReply::Refused(format!("{} is not an absolute path", out.display()))
-                        }
-                        Ok(AdminRequest::Backup { out }) => {
-                            let _guard = busy.lock().await;
-                            info!(out = %out.display(), "backup requested");
-                            let task = tokio::task::spawn_blocking(move || write_backup(&store, &genesis, &out));
-                            match task.await {
-                                Ok(Ok(manifest)) => {
-                                    info!(height = manifest.height, files = manifest.files.len(), "backup written");
-                                    AdminReply::Backup(manifest)
-                                }
-                                Ok(Err(e)) => {
-                                    warn!(error = %format!("{e:#}"), "backup failed");
-                                    AdminReply::Refused(format!("{e:#}"))
-                                }
-                                Err(e) => AdminReply::Refused(format!("the backup task failed: {e}")),
-                            }
-                        }
-                    },
-                };
-                if let Ok(mut text) = serde_json::to_string(&reply) {
-                    text.push('\n');
-                    let _ = write.write_all(text.as_bytes()).await;
-                }
-            });
-        }
-    }))
-}
-
 /// `huxin backup`.
 #[derive(clap::Args)]
 pub struct BackupArgs {
@@ -370,38 +293,20 @@ pub async fn backup_command(args: BackupArgs) -> eyre::Result<()> {
     let parent = parent.canonicalize().wrap_err_with(|| format!("{} does not exist", parent.display()))?;
     let name = args.out.file_name().ok_or_else(|| eyre!("{} names no directory", args.out.display()))?;
     let out = parent.join(name);
-    let socket = args.home.join(ADMIN_SOCKET);
-    let manifest = match tokio::net::UnixStream::connect(&socket).await {
-        Ok(mut stream) => {
-            let mut request = serde_json::to_string(&AdminRequest::Backup { out: out.clone() })?;
-            request.push('\n');
-            stream.write_all(request.as_bytes()).await?;
-            let mut line = String::new();
-            BufReader::new(stream.take(ADMIN_REPLY_BYTES_MAX)).read_line(&mut line).await?;
-            match serde_json::from_str::<AdminReply>(&line) {
-                Ok(AdminReply::Backup(manifest)) => manifest,
-                Ok(AdminReply::Refused(why)) => return Err(eyre!("the node refused the backup: {why}")),
-                Err(e) => {
-                    return Err(eyre!(
-                        "the node's reply is not understood ({e}): {:?}",
-                        line.chars().take(200).collect::<String>()
-                    ))
-                }
-            }
-        }
-        Err(_) => {
+    let manifest = match admin::request(&args.home, &AdminRequest::Backup { out: out.clone() }).await? {
+        Some(AdminReply::Backup(manifest)) => manifest,
+        Some(AdminReply::Refused(why)) => return Err(eyre!("the node refused the backup: {why}")),
+        Some(other) => return Err(eyre!("the node answered {other:?} to a backup request")),
+        None => {
             // No node runs here: open the store directly (RocksDB's lock refuses if one does).
             let genesis = crate::start::load_genesis(&args.home.join("genesis.json"))?;
             let db = args.home.join("db");
             if !db.is_dir() {
-                return Err(eyre!(
-                    "{} has no store (db/) and no node answers on {}",
-                    args.home.display(),
-                    socket.display()
-                ));
+                return Err(eyre!("{} has no store (db/) and no node runs there", args.home.display()));
             }
-            let store = Store::open(&db, true)
-                .wrap_err_with(|| format!("no node answers on {} and its store cannot be opened", socket.display()))?;
+            let store = Store::open(&db, true).wrap_err_with(|| {
+                format!("no node answers in {} and its store cannot be opened", args.home.display())
+            })?;
             write_backup(&store, &genesis, &out)?
         }
     };

@@ -8,6 +8,8 @@ use eyre::{eyre, WrapErr};
 use malachitebft_config::{ConsensusConfig, DiscoveryConfig, P2pConfig, PubSubProtocol, ValuePayload, ValueSyncConfig};
 use serde::{Deserialize, Serialize};
 
+use huxin_consensus::gossip::GossipPeer;
+use huxin_consensus::peers::{PeerBook, Peers};
 use huxin_consensus::{EngineConfig, HostConfig, LinearTimeouts};
 use huxin_mempool::MempoolConfig;
 use huxin_types::PublicKey;
@@ -197,24 +199,33 @@ impl NodeConfig {
         }
     }
 
-    /// The node keys of the configured followers (see [`PeerConfig::follower`]).
-    pub fn follower_keys(&self) -> std::collections::BTreeSet<[u8; 32]> {
-        self.peers.iter().filter(|p| p.follower).map(|p| p.public_key.0).collect()
+    /// The configured peers as the node's networks use them (see [`PeerBook`]): consensus
+    /// addresses with their peer ids, gossip addresses, and the followers' node keys.
+    pub fn peer_list(&self) -> eyre::Result<Peers> {
+        let mut peers = Peers::default();
+        for p in &self.peers {
+            let address = p.consensus_address_with_id()?;
+            peers.consensus.push(address.parse().map_err(|e| eyre!("peer address {address:?}: {e}"))?);
+            peers.gossip.push(GossipPeer {
+                peer_id: huxin_consensus::gossip::peer_id_of(&p.public_key.0)
+                    .ok_or_else(|| eyre!("peer key {} is not ed25519", p.public_key))?,
+                address: p.gossip_addr.parse().map_err(|e| eyre!("gossip address {:?}: {e}", p.gossip_addr))?,
+            });
+            if p.follower {
+                peers.followers.insert(p.public_key.0);
+            }
+        }
+        Ok(peers)
     }
 
-    pub fn engine_config(&self) -> eyre::Result<EngineConfig> {
+    /// The engine's configuration, with `book` holding the configured peers (from
+    /// [`NodeConfig::peer_list`]).
+    pub fn engine_config(&self, book: PeerBook) -> eyre::Result<EngineConfig> {
         let byzantine = match &self.byzantine {
             None => None,
             Some(section) => Some(huxin_consensus::byzantine::parse(section.clone()).map_err(|e| eyre!(e))?),
         };
-        let persistent_peers = self
-            .peers
-            .iter()
-            .map(|p| {
-                let address = p.consensus_address_with_id()?;
-                address.parse().map_err(|e| eyre!("peer address {address:?}: {e}"))
-            })
-            .collect::<eyre::Result<Vec<_>>>()?;
+        let persistent_peers = book.get().consensus;
         let p2p = P2pConfig {
             listen_addr: self
                 .consensus_listen
@@ -239,7 +250,7 @@ impl NodeConfig {
         };
         let target = self.timeouts.target_block_ms;
         Ok(EngineConfig {
-            followers: self.follower_keys(),
+            peers: book,
             moniker: self.moniker.clone(),
             consensus: ConsensusConfig {
                 p2p,

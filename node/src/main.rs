@@ -1,6 +1,7 @@
 //! The `huxin` binary: keys, genesis, running a node or a local devnet, status, transactions and
 //! load generation.
 
+mod admin;
 mod anchor;
 mod audit;
 mod backup;
@@ -55,6 +56,11 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Restore a backup into a fresh node home of the same network, after checking it whole.
     Restore(backup::RestoreArgs),
+    /// A node's configured peers: add one (a joining centre) and let the running node follow.
+    Peers {
+        #[command(subcommand)]
+        command: admin::PeersCommand,
+    },
     /// Run a node from its home directory.
     Start {
         #[arg(long)]
@@ -127,7 +133,7 @@ enum GenesisCommand {
 #[derive(Subcommand)]
 enum DevnetAction {
     /// Add a follower node (a new key, not a validator): it syncs the chain and relays
-    /// transactions; the validators' configs list it, so restart them to let it in.
+    /// transactions; every node's config lists it, and running nodes let it in at once.
     AddNode {
         #[arg(long, default_value = "devnet")]
         dir: PathBuf,
@@ -278,6 +284,7 @@ fn main() -> eyre::Result<()> {
             Command::Init(args) => home::init(args),
             Command::Backup(args) => backup::backup_command(args).await,
             Command::Restore(args) => backup::restore_command(args),
+            Command::Peers { command } => admin::peers_command(command).await,
             Command::Genesis { command: GenesisCommand::Assemble(args) } => ceremony::assemble_command(args),
             Command::Genesis { command: GenesisCommand::New { cities, chain_id, bench_keys, out } } => {
                 let (genesis, keys) = devnet::generate(&chain_id, cities, bench_keys, devnet::now_ms())?;
@@ -292,11 +299,17 @@ fn main() -> eyre::Result<()> {
             Command::Start { home } => start::run(&home).await,
             Command::Devnet { action: Some(DevnetAction::AddNode { dir }), .. } => {
                 let node = devnet::add_follower(&dir)?;
+                println!("added follower {} in {} (API {})", node.moniker, node.home.display(), node.api);
+                // Running nodes let it in at once; stopped ones read it when they start.
+                let mut reloaded = 0;
+                for other in devnet::Manifest::load(&dir)?.nodes.iter().filter(|n| n.home != node.home) {
+                    if admin::reload_peers(&other.home).await?.is_some() {
+                        reloaded += 1;
+                    }
+                }
                 println!(
-                    "added follower {} in {} (API {}); restart the devnet so the validators let it in",
-                    node.moniker,
-                    node.home.display(),
-                    node.api
+                    "{reloaded} running node(s) let it in; start it with: huxin start --home {}",
+                    node.home.display()
                 );
                 Ok(())
             }

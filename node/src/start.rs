@@ -1,9 +1,9 @@
 //! `huxin start --home DIR`: run one validator node.
 //!
 //! Home layout: `config.toml`, `genesis.json`, `node_key` (hex ed25519 secret), `db/` (RocksDB),
-//! `wal/` (Malachite's write-ahead log), `admin.sock` (backups; see [`crate::backup`]).
+//! `wal/` (Malachite's write-ahead log), `admin.sock` (backups and peer reloads; see
+//! [`crate::admin`]).
 
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -12,7 +12,8 @@ use tokio::sync::broadcast;
 use tracing::{error, info, warn};
 
 use huxin_api::{ApiState, LiveStatus, NodeApi, SubmitRefusal};
-use huxin_consensus::gossip::{self, GossipConfig, GossipPeer};
+use huxin_consensus::gossip::{self, GossipConfig};
+use huxin_consensus::peers::PeerBook;
 use huxin_consensus::{EngineNode, Ingress, Metrics, NodeStatus, Origin, SubmitError};
 use huxin_mempool::{Mempool, MempoolError};
 use huxin_store::Store;
@@ -143,25 +144,18 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
         let mut bytes = key.to_bytes();
         libp2p::identity::Keypair::ed25519_from_bytes(&mut bytes).map_err(|e| eyre!("node key: {e}"))?
     };
+    // The configured peers; `huxin peers add` replaces them while the node runs.
+    let book = PeerBook::new(config.peer_list()?);
     let allowed_store = store.clone();
-    let followers: BTreeSet<libp2p::PeerId> = config.follower_keys().iter().filter_map(gossip::peer_id_of).collect();
+    let allowed_book = book.clone();
     let allowed: gossip::AllowedSource = Box::new(move || {
         let mut peers = gossip::validator_peers(&allowed_store)?;
-        peers.extend(followers.iter().copied());
+        peers.extend(allowed_book.get().followers.iter().filter_map(gossip::peer_id_of));
         Some(peers)
     });
-    let peers = config
-        .peers
-        .iter()
-        .map(|p| {
-            Ok(GossipPeer {
-                peer_id: gossip::peer_id_of(&p.public_key.0)
-                    .ok_or_else(|| eyre!("peer key {} is not ed25519", p.public_key))?,
-                address: p.gossip_addr.parse().map_err(|e| eyre!("gossip address {:?}: {e}", p.gossip_addr))?,
-            })
-        })
-        .collect::<eyre::Result<Vec<_>>>()?;
-    let engine_config = config.engine_config()?;
+    let dial_book = book.clone();
+    let peers: gossip::DialSource = Box::new(move || dial_book.get().gossip);
+    let engine_config = config.engine_config(book.clone())?;
     let protocol_version = huxin_consensus::byzantine::protocol_version(engine_config.byzantine.as_ref());
     info!(protocol_version, software = env!("CARGO_PKG_VERSION"), "speaking ledger protocol {protocol_version}");
     let gossip_config = GossipConfig {
@@ -264,7 +258,9 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
     info!(api = %config.api_listen, "API listening");
     // Without the admin socket (a home path too long for a Unix socket, say) the node still
     // runs; only online backups are unavailable.
-    let admin_task = match crate::backup::serve_admin(home, store.clone(), genesis.clone()) {
+    let admin =
+        crate::admin::Admin { home: home.to_path_buf(), store: store.clone(), genesis: genesis.clone(), peers: book };
+    let admin_task = match crate::admin::serve(admin) {
         Ok(task) => Some(task),
         Err(e) => {
             warn!(error = %format!("{e:#}"), "no admin socket: online backups are unavailable (back up with the node stopped)");
@@ -316,7 +312,7 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
     if let Some(task) = admin_task {
         task.abort();
     }
-    let _ = std::fs::remove_file(home.join(crate::backup::ADMIN_SOCKET));
+    let _ = std::fs::remove_file(home.join(crate::admin::ADMIN_SOCKET));
     drop(store);
     result
 }

@@ -74,6 +74,15 @@ impl Net {
         Net { dir, size, base_port, children: (0..size).map(|_| None).collect(), chain_id }
     }
 
+    /// Count in a home written in `node{size}` by the test itself (`huxin init`): not started;
+    /// its index is returned.
+    pub fn adopt_home(&mut self) -> usize {
+        assert!(self.home(self.size).join("config.toml").exists(), "no home written in node{}", self.size);
+        self.children.push(None);
+        self.size += 1;
+        self.size - 1
+    }
+
     /// Add a follower (`huxin devnet add-node`): a node that is not a validator, listed in every
     /// other node's config. Not started; its index is returned. Start (or restart) the others
     /// after adding it, so they let it in.

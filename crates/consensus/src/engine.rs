@@ -1,7 +1,6 @@
 //! Starting Malachite: hands the engine our context, codec, signer, verifier and network identity
 //! (with its validator proof), and runs the [`Host`] loop beside it.
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -62,9 +61,10 @@ pub struct EngineConfig {
     pub target_time: Option<Duration>,
     /// Misbehaviour on purpose (tests of the fault model; see [`crate::byzantine`]).
     pub byzantine: Option<Misbehaviour>,
-    /// Node keys of followers let into the consensus network besides the validators: nodes that
-    /// sync and relay but do not vote (until governance makes them validators).
-    pub followers: BTreeSet<[u8; 32]>,
+    /// The configured peers: followers (nodes that sync and relay but do not vote, until
+    /// governance makes them validators) are let into the consensus network besides the
+    /// validators. The operator may replace them while the node runs.
+    pub peers: crate::peers::PeerBook,
 }
 
 impl NodeConfig for EngineConfig {
@@ -164,9 +164,9 @@ impl EngineNode {
     /// (read from the latest persisted state; a read error refuses), or a configured follower's.
     fn validator_check(&self) -> ValidatorCheck {
         let store = self.store.clone();
-        let followers = self.config.followers.clone();
+        let book = self.config.peers.clone();
         Arc::new(move |key: &PublicKey| match validators::known_validator_keys(&store) {
-            Ok(keys) => keys.contains(&key.0) || followers.contains(&key.0),
+            Ok(keys) => keys.contains(&key.0) || book.is_follower(&key.0),
             Err(e) => {
                 warn!(error = %e, "validator set unreadable; refusing a validator proof");
                 false
@@ -247,8 +247,7 @@ impl EngineNode {
         };
         let peers = tokio::spawn(crate::peers::follow_validators(
             self.store.clone(),
-            self.config.consensus.p2p.persistent_peers.clone(),
-            self.config.followers.clone(),
+            self.config.peers.clone(),
             channels.net_requests.clone(),
             self.metrics.clone(),
             self.status.clone(),

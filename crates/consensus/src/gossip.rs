@@ -57,6 +57,9 @@ pub const ALLOW_LIST_REFRESH_SECS: u64 = 2;
 /// when they cannot be read (the list then stays as it is).
 pub type AllowedSource = Box<dyn Fn() -> Option<BTreeSet<PeerId>> + Send>;
 
+/// Yields the peers to keep dialling (the configured ones), read again before every redial.
+pub type DialSource = Box<dyn Fn() -> Vec<GossipPeer> + Send>;
+
 #[derive(NetworkBehaviour)]
 struct Behaviour {
     allowed: allow_block_list::Behaviour<AllowedPeers>,
@@ -70,7 +73,7 @@ pub fn protocol_string(version: u32) -> String {
 }
 
 /// Where to find a peer.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GossipPeer {
     pub peer_id: PeerId,
     pub address: Multiaddr,
@@ -78,7 +81,8 @@ pub struct GossipPeer {
 
 pub struct GossipConfig {
     pub listen: Multiaddr,
-    pub peers: Vec<GossipPeer>,
+    /// The peers to dial (and redial while disconnected).
+    pub peers: DialSource,
     /// Node keys allowed to connect (the validators'), read again every few seconds.
     pub allowed: AllowedSource,
     pub topic: String,
@@ -192,7 +196,7 @@ pub fn spawn(
     swarm.listen_on(config.listen.clone())?;
 
     let (sender, mut outbound) = mpsc::channel::<SignedTx>(GOSSIP_QUEUE_TXS_MAX);
-    let peers: BTreeMap<PeerId, Multiaddr> = config.peers.iter().map(|p| (p.peer_id, p.address.clone())).collect();
+    let dial_source = config.peers;
     let handle = tokio::spawn(async move {
         let mut redial = tokio::time::interval(Duration::from_secs(1));
         let mut invalid: BTreeMap<PeerId, u32> = BTreeMap::new();
@@ -298,9 +302,9 @@ pub fn spawn(
                     allowed = now;
                 }
                 _ = redial.tick() => {
-                    for (peer_id, address) in &peers {
-                        if !swarm.is_connected(peer_id) {
-                            let opts = DialOpts::peer_id(*peer_id).addresses(vec![address.clone()]).build();
+                    for GossipPeer { peer_id, address } in dial_source() {
+                        if !swarm.is_connected(&peer_id) {
+                            let opts = DialOpts::peer_id(peer_id).addresses(vec![address]).build();
                             let _ = swarm.dial(opts);
                         }
                     }

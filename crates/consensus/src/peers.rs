@@ -7,10 +7,14 @@
 //! A peer is known by its configured address, which carries its peer id (`…/p2p/12D3…`); peers
 //! without one are left as they are. Configured followers (non-validators that sync and relay)
 //! stay persistent whatever the validator set.
+//!
+//! The configured peers live in a [`PeerBook`] that the operator can replace while the node runs
+//! (`huxin peers add`, which reloads `config.toml` through the admin socket): a centre that joins
+//! is let in, and one whose address changed is dialled at the new one, without a restart.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use libp2p::multiaddr::Protocol;
@@ -27,6 +31,49 @@ use crate::validators;
 /// How often the consensus peer list is checked against the ledger.
 pub const PEER_REFRESH_MS: u64 = 2_000;
 
+/// The peers a node's config lists.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Peers {
+    /// Consensus addresses, each with its peer id.
+    pub consensus: Vec<Multiaddr>,
+    /// Transaction-gossip addresses.
+    pub gossip: Vec<crate::gossip::GossipPeer>,
+    /// Node keys of followers: let in besides the validators.
+    pub followers: BTreeSet<[u8; 32]>,
+}
+
+/// The configured peers, shared by the consensus network, the validator-proof check and the
+/// gossip swarm, and replaced whole when the operator reloads the config.
+#[derive(Clone, Debug, Default)]
+pub struct PeerBook(Arc<RwLock<Peers>>);
+
+impl PeerBook {
+    pub fn new(peers: Peers) -> Self {
+        Self(Arc::new(RwLock::new(peers)))
+    }
+
+    pub fn get(&self) -> Peers {
+        match self.0.read() {
+            Ok(peers) => peers.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub fn replace(&self, peers: Peers) {
+        match self.0.write() {
+            Ok(mut current) => *current = peers,
+            Err(poisoned) => *poisoned.into_inner() = peers,
+        }
+    }
+
+    pub fn is_follower(&self, key: &[u8; 32]) -> bool {
+        match self.0.read() {
+            Ok(peers) => peers.followers.contains(key),
+            Err(poisoned) => poisoned.into_inner().followers.contains(key),
+        }
+    }
+}
+
 /// The peer id a configured address names, if it names one.
 pub fn peer_id_in(address: &Multiaddr) -> Option<PeerId> {
     address.iter().find_map(|p| match p {
@@ -38,14 +85,13 @@ pub fn peer_id_in(address: &Multiaddr) -> Option<PeerId> {
 /// Run until the network's request channel closes.
 pub async fn follow_validators(
     store: Arc<Store>,
-    configured: Vec<Multiaddr>,
-    followers: BTreeSet<[u8; 32]>,
+    book: PeerBook,
     requests: mpsc::Sender<NetworkRequest>,
     metrics: Metrics,
     status: Arc<NodeStatus>,
 ) {
     // Every configured peer starts persistent (the engine was started with all of them).
-    let mut active: Vec<Multiaddr> = configured.clone();
+    let mut active: Vec<Multiaddr> = book.get().consensus;
     let mut tick = tokio::time::interval(Duration::from_millis(PEER_REFRESH_MS));
     loop {
         tick.tick().await;
@@ -59,10 +105,14 @@ pub async fn follow_validators(
                 continue;
             }
         };
+        let Peers { consensus: configured, followers, .. } = book.get();
         let allowed: BTreeSet<PeerId> = keys.iter().chain(&followers).filter_map(crate::gossip::peer_id_of).collect();
-        for address in &configured {
+        // The configured peers, and active ones no longer configured (removed by a reload).
+        let mut candidates = configured.clone();
+        candidates.extend(active.iter().filter(|a| !configured.contains(a)).cloned());
+        for address in &candidates {
             let Some(id) = peer_id_in(address) else { continue };
-            let wanted = allowed.contains(&id);
+            let wanted = allowed.contains(&id) && configured.contains(address);
             let is_active = active.contains(address);
             if wanted && !is_active {
                 match NetworkRequest::add_persistent_peer(&requests, address.clone()).await {
@@ -76,7 +126,7 @@ pub async fn follow_validators(
             } else if !wanted && is_active {
                 match NetworkRequest::remove_persistent_peer(&requests, address.clone()).await {
                     Ok(Ok(())) => {
-                        info!(%address, "no longer a validator; shut out of the consensus network");
+                        info!(%address, "no longer a validator or a configured peer; shut out of the consensus network");
                         active.retain(|a| a != address);
                     }
                     Ok(Err(e)) => warn!(%address, error = %e, "could not remove a consensus peer"),

@@ -300,8 +300,10 @@ fn first_difference(proven: &serde_json::Value, answered: &serde_json::Value, pa
 #[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct ValidatorsView {
     pub height: Height,
+    /// The set in force for the next block (`height + 1`).
     pub current: Vec<ValidatorRecord>,
-    /// A scheduled change, in force from its activation height.
+    /// The last scheduled change, in force from its activation height (already in force when
+    /// that is at most `height + 1`).
     pub next: Option<NextValidators>,
 }
 

@@ -102,13 +102,16 @@ pub async fn params(State(s): State<ApiState>) -> Result<Json<Params>, ApiError>
     get,
     path = "/v1/validators",
     summary = "The validator set",
-    description = "Current, and any scheduled change with its activation height.",
+    description = "The set in force for the next block, and the last scheduled change with its activation height (already in force once the activation is at most the next height).",
     responses((status = 200, body = ValidatorsView), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
 )]
 pub async fn validators(State(s): State<ApiState>) -> Result<Json<ValidatorsView>, ApiError> {
     let (height, _) = latest(&s)?;
     let view = StateView::new(s.store.as_ref(), height.0);
-    Ok(Json(ValidatorsView { height, current: registry::validators(&view)?, next: registry::next_validators(&view)? }))
+    // The stored "current" set is folded with the schedule only at the next change: report the
+    // set actually in force (a regression: a set that had taken over still showed as pending).
+    let current = registry::validators_at(&view, Height(height.0 + 1))?;
+    Ok(Json(ValidatorsView { height, current, next: registry::next_validators(&view)? }))
 }
 
 /// Guarantees by provider (member id) or by tender (`region/project/section`), optionally only
