@@ -92,3 +92,49 @@ async fn voted_out_validators_are_no_longer_needed_for_progress() {
     let consensus_peers = net.wait_status(0, |s| s.consensus_peers, 2).await;
     assert_eq!(consensus_peers, Some(2), "node 0 is connected to Ningbo and Jiaxing");
 }
+
+/// Key rotation by governance (`rotate_key`): once it passes, the old key is refused at
+/// admission, a transaction it had pending (waiting behind a nonce gap) is dropped with the
+/// reason on every node, and the new key signs for the member.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_member_key_is_refused_and_its_pending_transactions_dropped() {
+    use huxin_types::SecretKey;
+    use support::{anchor_tx, far_expiry};
+
+    let net = Net::start_all(4).await;
+    let genesis: Genesis =
+        serde_json::from_slice(&std::fs::read(net.dir.path().join("genesis.json")).unwrap()).unwrap();
+    let hangzhou = MemberId::from_key(&genesis.members[0].keys[0]);
+    let old = net.bench_keys().remove(0);
+    let new = SecretKey::from_bytes([0x42; 32]);
+
+    // Pending behind a gap: nonce 2 of a key whose last nonce is 0 waits for nonce 1.
+    let waiting = anchor_tx(&net.chain_id, &old, 2, far_expiry(), 900);
+    let waiting_hash = net.client(1).submit(&waiting).await.unwrap();
+
+    let rotate = Action::Propose(Propose {
+        action: ProposalAction::RotateKey { member: hangzhou, old: old.public_key(), new: new.public_key() },
+        reason: "密钥轮换".into(),
+    });
+    let (id, outcome) = net.send(0, "hangzhou", rotate).await;
+    assert_eq!(outcome, json!("applied"));
+    for (node, voter) in [(1, "ningbo"), (2, "wenzhou")] {
+        let (_, outcome) = net.send(node, voter, Action::Vote(Vote { proposal: id, approve: true })).await;
+        assert_eq!(outcome, json!("applied"), "{voter}'s vote");
+    }
+    let p = net.client(0).get_json(&format!("/v1/proposals/{id}")).await.unwrap();
+    assert!(p["status"]["executed"].is_object(), "{p}");
+
+    // The old key's pending transaction is dropped, with the reason, on the node it was sent to.
+    let dropped = net.client(1).tx(&waiting_hash).await.unwrap();
+    assert_eq!(dropped.status, "dropped", "{dropped:?}");
+    let reason = dropped.reason.clone().unwrap_or_default().to_string();
+    assert!(reason.contains("signer_inactive") && reason.contains("rotated out"), "{dropped:?}");
+
+    // The old key is refused; the new one signs for Hangzhou.
+    let refused = net.client(2).submit(&anchor_tx(&net.chain_id, &old, 1, far_expiry(), 901)).await;
+    assert!(refused.is_err(), "the rotated-out key was admitted");
+    let hash = net.client(2).prepare_sign_submit(&new, &anchor_action(902)).await.unwrap();
+    let status = net.client(2).wait_finalised(&hash, Duration::from_secs(60)).await.unwrap();
+    assert_eq!(status.outcome, Some(json!("applied")), "{status:?}");
+}

@@ -269,6 +269,21 @@ impl Mempool {
         }
     }
 
+    /// The keys that have pending transactions.
+    pub fn signers(&self) -> Vec<PublicKey> {
+        self.by_signer.keys().copied().collect()
+    }
+
+    /// Drop every pending transaction of `signer` (its key was rotated out, or its member
+    /// suspended or removed): their hashes.
+    pub fn remove_signer(&mut self, signer: &PublicKey) -> Vec<TxHash> {
+        let hashes: Vec<TxHash> = self.by_signer.get(signer).map(|n| n.values().copied().collect()).unwrap_or_default();
+        for hash in &hashes {
+            self.remove(hash);
+        }
+        hashes
+    }
+
     /// Drop specific transactions (e.g. ones a block builder found no longer includable).
     pub fn remove_hashes<'a>(&mut self, hashes: impl IntoIterator<Item = &'a TxHash>) {
         for hash in hashes {

@@ -15,7 +15,7 @@ use malachitebft_app_channel::app::types::sync::RawDecidedValue;
 use malachitebft_app_channel::app::types::MisbehaviorEvidence;
 use tracing::{info, warn};
 
-use huxin_types::{Block, BlockHash, Outcome};
+use huxin_types::{Action, Block, BlockHash, Outcome, Rejection};
 
 use super::build::last_nonce;
 use super::{Finalised, Host};
@@ -64,6 +64,9 @@ impl Host {
             let signers: BTreeSet<_> = block.txs.iter().map(|t| t.body.signer).collect();
             mempool.remove_used(signers, nonce_of);
             mempool.evict_expired(huxin_types::Height(height.0 + 1), block.header.time);
+            if block.txs.iter().any(|t| matches!(t.body.action, Action::Vote(_) | Action::Propose(_))) {
+                self.drop_unauthorised(&mut mempool, height)?;
+            }
             self.metrics.mempool_txs.set(mempool.len() as i64);
             self.metrics.mempool_bytes.set(mempool.bytes() as i64);
         }
@@ -71,6 +74,27 @@ impl Host {
         let _ = self.finalised.send(Finalised { height: block.header.height, hash, txs: block.txs.len() });
         self.height = Height(height.0 + 1);
         Ok(())
+    }
+
+    /// After a block with governance in it (a key rotated, a member suspended or removed), drop
+    /// the pending transactions of every key that can no longer sign, each with the reason.
+    fn drop_unauthorised(&self, mempool: &mut huxin_mempool::Mempool, height: Height) -> eyre::Result<()> {
+        let view = huxin_state::StateView::new(self.store.as_ref(), height.0);
+        for signer in mempool.signers() {
+            // `signer_member` refuses a key no member holds any more, and an inactive member's.
+            match huxin_contracts::registry::signer_member(&view, &signer) {
+                Ok(_) => {}
+                Err(huxin_contracts::Error::Rejected(reason)) => self.drop_signer(mempool, &signer, reason),
+                Err(huxin_contracts::Error::State(e)) => return Err(eyre!("reading signer {signer}: {e}")),
+            }
+        }
+        Ok(())
+    }
+
+    fn drop_signer(&self, mempool: &mut huxin_mempool::Mempool, signer: &huxin_types::PublicKey, reason: Rejection) {
+        let dropped = mempool.remove_signer(signer);
+        info!(%signer, count = dropped.len(), reason = %reason.reason, "dropping pending transactions of a key that can no longer sign");
+        self.status.record_dropped(dropped.into_iter().map(|h| (h, reason.clone())));
     }
 
     /// Log and count the equivocations the engine saw at `height` (double proposals and double
