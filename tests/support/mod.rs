@@ -191,10 +191,25 @@ impl Net {
     /// finalised and every running node has its block: the transaction hash (a proposal's id)
     /// and its outcome.
     pub async fn send(&self, node: usize, who: &str, action: Action) -> (Hash32, serde_json::Value) {
+        let running: Vec<usize> = (0..self.size).filter(|i| self.children[*i].is_some()).collect();
+        self.send_synced(node, who, action, &running).await
+    }
+
+    /// [`Net::send`], waiting only for `synced` to have the block (a node being voted out is
+    /// shut out of the network and stops following).
+    pub async fn send_synced(
+        &self,
+        node: usize,
+        who: &str,
+        action: Action,
+        synced: &[usize],
+    ) -> (Hash32, serde_json::Value) {
         let client = self.client(node);
         let hash = client.prepare_sign_submit(&self.member_key(who), &action).await.unwrap();
         let status = client.wait_finalised(&hash, Duration::from_secs(60)).await.unwrap();
-        self.sync_to(status.height.unwrap_or(0)).await;
+        for i in synced {
+            self.wait_height(*i, status.height.unwrap_or(0), Duration::from_secs(60)).await;
+        }
         (Hash32(hash.0), status.outcome.unwrap())
     }
 
