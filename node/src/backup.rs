@@ -86,8 +86,9 @@ fn sha256_file(path: &Path) -> eyre::Result<(u64, Hash32)> {
     Ok((bytes, Hash32(hasher.finalize().into())))
 }
 
-/// The files of a store directory, sorted by name, each with its size and hash.
-fn list_files(db: &Path) -> eyre::Result<Vec<BackupFile>> {
+/// The names of the files in a store directory, sorted: only plain files with UTF-8 names, at
+/// most [`BACKUP_FILES_MAX`].
+fn file_names(db: &Path) -> eyre::Result<Vec<String>> {
     let mut names = Vec::new();
     for entry in std::fs::read_dir(db).wrap_err_with(|| format!("reading {}", db.display()))? {
         let entry = entry?;
@@ -101,7 +102,12 @@ fn list_files(db: &Path) -> eyre::Result<Vec<BackupFile>> {
         }
     }
     names.sort();
-    names
+    Ok(names)
+}
+
+/// The files of a store directory, sorted by name, each with its size and hash.
+fn list_files(db: &Path) -> eyre::Result<Vec<BackupFile>> {
+    file_names(db)?
         .into_iter()
         .map(|name| {
             let (bytes, sha256) = sha256_file(&db.join(&name))?;
@@ -184,22 +190,11 @@ pub fn check_backup(dir: &Path) -> eyre::Result<BackupManifest> {
             return Err(eyre!("{}: checksum mismatch ({bytes} bytes); the backup is damaged", path.display()));
         }
     }
-    let present = list_names(&db)?;
+    let present = file_names(&db)?;
     if let Some(extra) = present.iter().find(|n| !manifest.files.iter().any(|f| &f.name == *n)) {
         return Err(eyre!("{} holds {extra:?}, which the manifest does not list", db.display()));
     }
     Ok(manifest)
-}
-
-fn list_names(dir: &Path) -> eyre::Result<Vec<String>> {
-    let mut names = Vec::new();
-    for entry in std::fs::read_dir(dir).wrap_err_with(|| format!("reading {}", dir.display()))? {
-        names.push(entry?.file_name().to_string_lossy().into_owned());
-        if names.len() > BACKUP_FILES_MAX {
-            return Err(eyre!("{} holds more than {BACKUP_FILES_MAX} files", dir.display()));
-        }
-    }
-    Ok(names)
 }
 
 fn is_nonempty_dir(path: &Path) -> bool {
