@@ -466,6 +466,42 @@ async fn a_fifth_city_joins_a_running_network_under_load_and_votes() {
     assert!(heights.windows(2).all(|w| w[0] <= w[1]), "nonces finalised out of order: {heights:?}");
 }
 
+/// `huxin devnet add-node --validator`: a new city's centre is voted in by the devnet's own
+/// centres, and once it runs the network finalises on its vote with one of the others stopped.
+/// It is refused, writing nothing, when the devnet is not running and where the new validator
+/// would stall the chain before it starts (two validators).
+#[tokio::test(flavor = "multi_thread")]
+async fn devnet_add_node_validator_votes_a_new_city_in() {
+    let mut small = Net::create(2);
+    let small_dir = path(small.dir.path()).to_owned();
+    let add = ["devnet", "add-node", "--validator", "--dir", &small_dir];
+    let printed = refused(&add);
+    assert!(printed.contains("does not answer"), "{printed}");
+    small.start(0);
+    small.start(1);
+    small.wait_height(0, 1, Duration::from_secs(60)).await;
+    let printed = refused(&add);
+    assert!(printed.contains("would need the new node's vote"), "{printed}");
+    assert!(!small.home(2).exists() && !small.dir.path().join("keys/wenzhou.key").exists(), "a refusal wrote files");
+    drop(small);
+
+    let mut net = Net::start_all(4).await;
+    let (newcomer, printed) = net.add_centre();
+    assert!(printed.contains("the centres voted 湖州市公共资源交易中心 in"), "{printed}");
+    assert!(net.dir.path().join("keys/huzhou.key").exists());
+    let node_key: PublicKey = public_key_of(&net.home(newcomer).join("node_key")).parse().unwrap();
+    let activation = wait_for_set(&net, 1, |keys| keys.len() == 5 && keys.contains(&node_key)).await;
+    net.start(newcomer);
+    net.wait_height(newcomer, activation + 1, Duration::from_secs(60)).await;
+
+    // Four of five validators remain with Jiaxing stopped: a quorum only with Huzhou's vote.
+    net.stop(3);
+    let before = net.height(0).await.unwrap();
+    net.wait_height(0, before + 3, Duration::from_secs(60)).await;
+    net.wait_height(newcomer, before + 3, Duration::from_secs(60)).await;
+    assert_eq!(net.block_id(newcomer, before + 3).await, net.block_id(0, before + 3).await);
+}
+
 /// Propose `action` from Hangzhou and have every other genesis centre vote yes (with a fifth
 /// member, a majority needs four of five); it must be executed.
 async fn pass_proposal(net: &Net, action: ProposalAction, reason: &str) {

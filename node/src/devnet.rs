@@ -17,11 +17,11 @@ use huxin_types::genesis::{Genesis, Role};
 use huxin_types::{ChainId, PublicKey, RegionCode, SecretKey, TimestampMs, Uscc};
 
 use crate::ceremony::{self, write_secret_key, MemberKeys};
-use crate::config::{NodeConfig, PeerConfig, Timeouts};
+use crate::config::{PeerConfig, Timeouts};
 use crate::home::{self, HomeSpec, Ports};
 
 /// Every devnet node listens on loopback only.
-const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+pub(crate) const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// How often a devnet centre anchors its audit log (a real federation's default is a minute).
 const DEVNET_ANCHOR_INTERVAL_MS: u64 = 2_000;
 
@@ -49,7 +49,7 @@ pub struct GeneratedKeys {
     pub audit: Vec<SecretKey>,
 }
 
-fn uscc(prefix: &str, region: u32, serial: u32) -> eyre::Result<Uscc> {
+pub(crate) fn uscc(prefix: &str, region: u32, serial: u32) -> eyre::Result<Uscc> {
     Ok(Uscc::with_check(&format!("{prefix}{region:06}MB{serial:07}"))?)
 }
 
@@ -199,83 +199,6 @@ pub fn create(
     let manifest = Manifest { chain_id: genesis.chain_id.clone(), nodes };
     std::fs::write(dir.join("devnet.json"), serde_json::to_string_pretty(&manifest)?)?;
     Ok(manifest)
-}
-
-/// Add a follower to a created devnet: a node with a new key (not a validator's) that syncs the
-/// chain from the validators and relays transactions to them. Every existing node's config lists
-/// it as a follower, so it is let in once they (re)start; it votes only if governance later makes
-/// its key a validator (`set_validator`). Its ports follow the others' (base + 10·i).
-pub fn add_follower(dir: &Path) -> eyre::Result<ManifestNode> {
-    let mut manifest = Manifest::load(dir)?;
-    let first = manifest.nodes.first().ok_or_else(|| eyre!("the devnet in {} has no node", dir.display()))?;
-    let base_port: u16 = first
-        .api
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .ok_or_else(|| eyre!("node 0's API address {:?} has no port", first.api))?;
-    let i = manifest.nodes.len();
-    let base = u16::try_from(i * 10).ok().and_then(|o| base_port.checked_add(o));
-    let ports = Ports::from_base(base.ok_or_else(|| eyre!("no ports left above {base_port} for node {i}"))?)?;
-    let key = SecretKey::generate();
-    let me = PeerConfig {
-        public_key: key.public_key(),
-        consensus_addr: home::multiaddr("127.0.0.1", ports.consensus)?,
-        gossip_addr: home::multiaddr("127.0.0.1", ports.gossip)?,
-        follower: true,
-    };
-    // The follower's own peers: every existing node, as they are configured to reach each other.
-    let mut configs = Vec::new();
-    for node in &manifest.nodes {
-        let path = node.home.join("config.toml");
-        configs.push((NodeConfig::load(&path)?, path));
-    }
-    let peers = manifest
-        .nodes
-        .iter()
-        .zip(&configs)
-        .map(|(node, (config, _))| PeerConfig {
-            public_key: node.public_key,
-            consensus_addr: config.consensus_listen.clone(),
-            gossip_addr: config.gossip_listen.clone(),
-            follower: false,
-        })
-        .collect();
-    let first = &configs[0].0;
-    let spec = HomeSpec {
-        moniker: format!("follower-{i}"),
-        listen: LOOPBACK,
-        ports,
-        peers,
-        timeouts: first.timeouts.clone(),
-        genesis: &dir.join("genesis.json"),
-        node_key: &key,
-        // A follower has no member key to anchor an audit log with, so it serves no supervisor
-        // query.
-        audit_key: None,
-        anchor_interval_ms: first.audit.anchor_interval_ms,
-    };
-    let home = dir.join(format!("node{i}"));
-    let mut config = home::write(&home, &spec)?;
-    // The same limits as the validators it follows.
-    config.sync_writes = first.sync_writes;
-    config.blocks = first.blocks;
-    config.mempool = first.mempool.clone();
-    config.api = first.api;
-    config.save(&home.join("config.toml"))?;
-    for (mut config, path) in configs {
-        config.peers.push(me.clone());
-        config.save(&path)?;
-    }
-    let node = ManifestNode {
-        moniker: spec.moniker.clone(),
-        home: home.canonicalize()?,
-        api: format!("http://{}", SocketAddr::new(LOOPBACK, ports.api)),
-        public_key: key.public_key(),
-    };
-    manifest.nodes.push(node.clone());
-    std::fs::write(dir.join("devnet.json"), serde_json::to_string_pretty(&manifest)?)?;
-    Ok(node)
 }
 
 pub fn spawn_node(exe: &Path, home: &Path) -> eyre::Result<Child> {

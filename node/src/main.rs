@@ -10,6 +10,7 @@ mod catchup;
 mod ceremony;
 mod config;
 mod devnet;
+mod devnet_join;
 mod gauges;
 mod home;
 mod import;
@@ -132,11 +133,15 @@ enum GenesisCommand {
 
 #[derive(Subcommand)]
 enum DevnetAction {
-    /// Add a follower node (a new key, not a validator): it syncs the chain and relays
-    /// transactions; every node's config lists it, and running nodes let it in at once.
+    /// Add a node: it syncs the chain and relays transactions; every node's config lists it, and
+    /// running nodes let it in at once. Alone it is a follower (a new key, nobody's validator).
+    /// With `--validator` it is a new city's trading centre, and the devnet's centres vote it in
+    /// (the devnet must be running and keep a quorum without it).
     AddNode {
         #[arg(long, default_value = "devnet")]
         dir: PathBuf,
+        #[arg(long)]
+        validator: bool,
     },
 }
 
@@ -297,9 +302,16 @@ fn main() -> eyre::Result<()> {
                 Ok(())
             }
             Command::Start { home } => start::run(&home).await,
-            Command::Devnet { action: Some(DevnetAction::AddNode { dir }), .. } => {
-                let node = devnet::add_follower(&dir)?;
-                println!("added follower {} in {} (API {})", node.moniker, node.home.display(), node.api);
+            Command::Devnet { action: Some(DevnetAction::AddNode { dir, validator }), .. } => {
+                // Checked before anything is written: a validator needs a running devnet.
+                let voters = match validator {
+                    true => Some(devnet_join::Voters::prepare(&dir).await?),
+                    false => None,
+                };
+                let added = devnet_join::add_node(&dir, validator)?;
+                let node = &added.node;
+                let kind = if validator { "trading centre" } else { "follower" };
+                println!("added {kind} {} in {} (API {})", node.moniker, node.home.display(), node.api);
                 // Running nodes let it in at once; stopped ones read it when they start.
                 let mut reloaded = 0;
                 for other in devnet::Manifest::load(&dir)?.nodes.iter().filter(|n| n.home != node.home) {
@@ -307,10 +319,12 @@ fn main() -> eyre::Result<()> {
                         reloaded += 1;
                     }
                 }
-                println!(
-                    "{reloaded} running node(s) let it in; start it with: huxin start --home {}",
-                    node.home.display()
-                );
+                println!("{reloaded} running node(s) let it in");
+                if let (Some(voters), Some(centre)) = (voters, &added.centre) {
+                    let height = voters.vote_in(centre).await?;
+                    println!("the centres voted {} in: its node key validates from height {height}", centre.name);
+                }
+                println!("start it with: huxin start --home {}", node.home.display());
                 Ok(())
             }
             Command::Devnet { validators, dir, base_port, bench_keys, create_only: true, action: None } => {

@@ -87,16 +87,27 @@ impl Net {
     /// other node's config. Not started; its index is returned. Start (or restart) the others
     /// after adding it, so they let it in.
     pub fn add_follower(&mut self) -> usize {
-        let status = Command::new(EXE)
+        self.add_node(&[]).0
+    }
+
+    /// `huxin devnet add-node --validator` on the running network: a new city's centre, voted in
+    /// by the others. Not started; its index and what the command printed.
+    pub fn add_centre(&mut self) -> (usize, String) {
+        self.add_node(&["--validator"])
+    }
+
+    fn add_node(&mut self, flags: &[&str]) -> (usize, String) {
+        let out = Command::new(EXE)
             .args(["devnet", "add-node", "--dir"])
             .arg(self.dir.path())
-            .stdout(Stdio::null())
-            .status()
+            .args(flags)
+            .output()
             .expect("run huxin devnet add-node");
-        assert!(status.success(), "adding a follower failed");
+        let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "huxin devnet add-node {flags:?} failed: {printed}{}", String::from_utf8_lossy(&out.stderr));
         self.children.push(None);
         self.size += 1;
-        self.size - 1
+        (self.size - 1, printed)
     }
 
     /// Create and start every node, and wait until all have finalised a block.
