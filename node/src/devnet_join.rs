@@ -233,7 +233,9 @@ impl Voters {
         }
         match self.client.proposal(&id).await?.status {
             ProposalStatus::Executed { .. } => Ok(()),
-            ProposalStatus::Failed { reason: why, .. } => Err(eyre!("the proposal \"{reason}\" passed but failed: {why}")),
+            ProposalStatus::Failed { reason: why, .. } => {
+                Err(eyre!("the proposal \"{reason}\" passed but failed: {why}"))
+            }
             other => Err(eyre!(
                 "the proposal \"{reason}\" is {other:?} after all {} centres whose keys are here voted",
                 self.keys.len()

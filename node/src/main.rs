@@ -8,6 +8,7 @@ mod backup;
 mod bench;
 mod catchup;
 mod ceremony;
+mod chaos;
 mod config;
 mod devnet;
 mod devnet_join;
@@ -62,6 +63,9 @@ enum Command {
         #[command(subcommand)]
         command: admin::PeersCommand,
     },
+    /// A seeded fault schedule (kill, pause, partitions, netem, wipe) against validators in their
+    /// own network namespaces, then the checkers' verdicts (needs root; `--plan` does not).
+    Chaos(chaos::ChaosArgs),
     /// Run a node from its home directory.
     Start {
         #[arg(long)]
@@ -302,6 +306,7 @@ fn main() -> eyre::Result<()> {
                 Ok(())
             }
             Command::Start { home } => start::run(&home).await,
+            Command::Chaos(args) => chaos::run(args).await,
             Command::Devnet { action: Some(DevnetAction::AddNode { dir, validator }), .. } => {
                 // Checked before anything is written: a validator needs a running devnet.
                 let voters = match validator {

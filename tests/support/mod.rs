@@ -104,7 +104,11 @@ impl Net {
             .output()
             .expect("run huxin devnet add-node");
         let printed = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(out.status.success(), "huxin devnet add-node {flags:?} failed: {printed}{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "huxin devnet add-node {flags:?} failed: {printed}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         self.children.push(None);
         self.size += 1;
         (self.size - 1, printed)

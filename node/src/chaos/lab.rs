@@ -1,0 +1,244 @@
+//! The chaos lab: one network namespace per node, joined by veth pairs to one bridge in the
+//! host namespace (where the clients run), and the faults that act on it: nftables rules that
+//! drop packets between namespaces, `tc netem` on a node's link. Everything created is named
+//! with [`PREFIX`] and removed by [`Lab::remove`], which `Drop` also calls.
+
+use std::net::Ipv4Addr;
+use std::process::{Command, Output, Stdio};
+
+use eyre::{eyre, WrapErr};
+
+/// Every namespace, link and bridge the lab creates starts with this.
+pub const PREFIX: &str = "hxc-";
+const BRIDGE: &str = "hxc-br";
+/// Node i has 10.231.0.(i+1); the host side of the bridge has .254.
+const SUBNET: [u8; 3] = [10, 231, 0];
+const HOST_OCTET: u8 = 254;
+/// The bandwidth of a slowed link where the kernel has no netem (see [`Lab::slow_link`]).
+const SLOW_LINK_RATE: &str = "1mbit";
+/// The nftables table the lab adds inside each namespace.
+const TABLE: &str = "chaos";
+
+pub fn node_ip(i: usize) -> Ipv4Addr {
+    Ipv4Addr::new(SUBNET[0], SUBNET[1], SUBNET[2], i as u8 + 1)
+}
+
+pub fn namespace(i: usize) -> String {
+    format!("{PREFIX}n{i}")
+}
+
+fn host_link(i: usize) -> String {
+    format!("{PREFIX}v{i}")
+}
+
+/// What the lab needs of this machine, checked before anything is created: root, `ip`, `tc`
+/// and `nft`, and no leftovers of an interrupted run.
+pub fn preflight() -> eyre::Result<()> {
+    preflight_tools()?;
+    let left = leftovers()?;
+    if !left.is_empty() {
+        return Err(eyre!("an interrupted run left {}; remove them with `huxin chaos --clean`", left.join(", ")));
+    }
+    Ok(())
+}
+
+/// Root, and the tools the lab runs.
+pub fn preflight_tools() -> eyre::Result<()> {
+    if !rustix::process::geteuid().is_root() {
+        return Err(eyre!("huxin chaos creates network namespaces and needs root (run it with sudo)"));
+    }
+    for (tool, package) in [("ip", "iproute2"), ("tc", "iproute2"), ("nft", "nftables")] {
+        let found = Command::new(tool).arg("-V").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok();
+        if !found {
+            return Err(eyre!("`{tool}` is not installed (Debian package {package})"));
+        }
+    }
+    Ok(())
+}
+
+/// Namespaces and links named with [`PREFIX`] that exist now.
+pub fn leftovers() -> eyre::Result<Vec<String>> {
+    let mut found = Vec::new();
+    let netns = run_output("ip", &["netns", "list"])?;
+    found.extend(
+        netns
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .filter(|n| n.starts_with(PREFIX))
+            .map(|n| format!("namespace {n}")),
+    );
+    let links = run_output("ip", &["-o", "link", "show"])?;
+    for line in links.lines() {
+        // "12: hxc-br: <...>" or "13: hxc-v0@if2: <...>"
+        if let Some(name) = line.split(": ").nth(1).map(|n| n.split('@').next().unwrap_or(n)) {
+            if name.starts_with(PREFIX) {
+                found.push(format!("link {name}"));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Remove every namespace and link named with [`PREFIX`] (`huxin chaos --clean`).
+pub fn clean() -> eyre::Result<usize> {
+    let left = leftovers()?;
+    for item in &left {
+        let (kind, name) = item.split_once(' ').unwrap_or(("", item));
+        let _ = match kind {
+            "namespace" => Command::new("ip").args(["netns", "del", name]).status(),
+            _ => Command::new("ip").args(["link", "del", name]).status(),
+        };
+    }
+    Ok(left.len())
+}
+
+fn run_output(tool: &str, args: &[&str]) -> eyre::Result<String> {
+    let out = Command::new(tool).args(args).output().wrap_err_with(|| format!("running {tool}"))?;
+    checked(tool, args, out).map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+}
+
+fn checked(tool: &str, args: &[&str], out: Output) -> eyre::Result<Output> {
+    if out.status.success() {
+        Ok(out)
+    } else {
+        Err(eyre!("`{tool} {}` failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()))
+    }
+}
+
+fn sh(tool: &str, args: &[&str]) -> eyre::Result<()> {
+    run_output(tool, args).map(drop)
+}
+
+/// The namespaces of one run; removed when dropped.
+pub struct Lab {
+    nodes: usize,
+    removed: bool,
+    netem: bool,
+}
+
+impl Lab {
+    /// Create the bridge and one namespace per node, each with its address and loopback up, and
+    /// an empty nftables table for the drop rules.
+    pub fn create(nodes: usize) -> eyre::Result<Lab> {
+        let mut lab = Lab { nodes, removed: false, netem: false };
+        let host = Ipv4Addr::new(SUBNET[0], SUBNET[1], SUBNET[2], HOST_OCTET);
+        sh("ip", &["link", "add", BRIDGE, "type", "bridge"])?;
+        sh("ip", &["addr", "add", &format!("{host}/24"), "dev", BRIDGE])?;
+        sh("ip", &["link", "set", BRIDGE, "up"])?;
+        for i in 0..nodes {
+            let (ns, link) = (namespace(i), host_link(i));
+            sh("ip", &["netns", "add", &ns])?;
+            sh("ip", &["link", "add", &link, "type", "veth", "peer", "name", "eth0", "netns", &ns])?;
+            sh("ip", &["link", "set", &link, "master", BRIDGE, "up"])?;
+            sh("ip", &["-n", &ns, "addr", "add", &format!("{}/24", node_ip(i)), "dev", "eth0"])?;
+            sh("ip", &["-n", &ns, "link", "set", "eth0", "up"])?;
+            sh("ip", &["-n", &ns, "link", "set", "lo", "up"])?;
+            sh("ip", &["netns", "exec", &ns, "nft", "add", "table", "inet", TABLE])?;
+            sh(
+                "ip",
+                &[
+                    "netns",
+                    "exec",
+                    &ns,
+                    "nft",
+                    "add",
+                    "chain",
+                    "inet",
+                    TABLE,
+                    "out",
+                    "{ type filter hook output priority 0 ; }",
+                ],
+            )?;
+        }
+        let probe = Command::new("tc")
+            .args(["qdisc", "add", "dev", &host_link(0), "root", "netem", "delay", "1ms"])
+            .output()?;
+        lab.netem = probe.status.success();
+        if lab.netem {
+            sh("tc", &["qdisc", "del", "dev", &host_link(0), "root"])?;
+        }
+        Ok(lab)
+    }
+
+    /// A command run inside node i's namespace.
+    pub fn command(&self, i: usize, program: &std::path::Path) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &namespace(i)]).arg(program);
+        c
+    }
+
+    /// Drop every packet node `from` sends to node `to` (silently, as a cut link does).
+    pub fn drop_link(&self, from: usize, to: usize) -> eyre::Result<()> {
+        let ns = namespace(from);
+        let to = node_ip(to).to_string();
+        sh("ip", &["netns", "exec", &ns, "nft", "add", "rule", "inet", TABLE, "out", "ip", "daddr", &to, "drop"])
+    }
+
+    /// Slow node i's link, both directions: `tc netem` with the delay, jitter and loss where the
+    /// kernel has it; otherwise ([`Lab::has_netem`] false) a token-bucket cap of
+    /// [`SLOW_LINK_RATE`] whose queue holds up to `delay_ms` of traffic, plus nftables dropping
+    /// `loss_percent` of the node's packets at random.
+    pub fn slow_link(&self, i: usize, delay_ms: u32, jitter_ms: u32, loss_percent: u32) -> eyre::Result<()> {
+        let (ns, link) = (namespace(i), host_link(i));
+        let (delay, jitter, loss) = (format!("{delay_ms}ms"), format!("{jitter_ms}ms"), format!("{loss_percent}%"));
+        let spec: Vec<&str> = if self.netem {
+            vec!["netem", "delay", &delay, &jitter, "loss", &loss]
+        } else {
+            vec!["tbf", "rate", SLOW_LINK_RATE, "burst", "16kb", "latency", &delay]
+        };
+        let mut inside = vec!["netns", "exec", ns.as_str(), "tc", "qdisc", "add", "dev", "eth0", "root"];
+        inside.extend(&spec);
+        sh("ip", &inside)?;
+        let mut outside = vec!["qdisc", "add", "dev", link.as_str(), "root"];
+        outside.extend(&spec);
+        sh("tc", &outside)?;
+        if !self.netem && loss_percent > 0 {
+            let lt = loss_percent.to_string();
+            sh(
+                "ip",
+                &[
+                    "netns", "exec", &ns, "nft", "add", "rule", "inet", TABLE, "out", "numgen", "random", "mod", "100",
+                    "<", &lt, "drop",
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Whether this kernel has `tc netem` (CONFIG_NET_SCH_NETEM); some virtual machines' do not.
+    pub fn has_netem(&self) -> bool {
+        self.netem
+    }
+
+    /// Undo every network fault: flush the drop rules, remove the netem qdiscs.
+    pub fn heal(&self) -> eyre::Result<()> {
+        for i in 0..self.nodes {
+            let ns = namespace(i);
+            sh("ip", &["netns", "exec", &ns, "nft", "flush", "chain", "inet", TABLE, "out"])?;
+            // Absent when no netem was added: not an error.
+            let _ =
+                Command::new("ip").args(["netns", "exec", &ns, "tc", "qdisc", "del", "dev", "eth0", "root"]).output();
+            let _ = Command::new("tc").args(["qdisc", "del", "dev", &host_link(i), "root"]).output();
+        }
+        Ok(())
+    }
+
+    /// Remove the namespaces and the bridge (the veth pairs go with their namespaces).
+    pub fn remove(&mut self) {
+        if self.removed {
+            return;
+        }
+        self.removed = true;
+        for i in 0..self.nodes {
+            let _ = Command::new("ip").args(["netns", "del", &namespace(i)]).output();
+            let _ = Command::new("ip").args(["link", "del", &host_link(i)]).output();
+        }
+        let _ = Command::new("ip").args(["link", "del", BRIDGE]).output();
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        self.remove();
+    }
+}

@@ -1,0 +1,323 @@
+//! `huxin chaos --seed N`: a seeded fault schedule against a real network, in the spirit of
+//! Jepsen. Each validator runs as its own process in its own network namespace
+//! ([`lab`]); clients in the host namespace anchor documents through every node
+//! ([`workload`]) while the schedule ([`schedule`]) kills, pauses, partitions and slows the
+//! nodes. After the last heal the checkers ([`check`]) give their verdicts: no fork, nothing
+//! acknowledged lost, nothing executed twice, liveness back, no panics. The same seed gives the
+//! same schedule; the run's homes and logs stay in `--dir`.
+
+mod check;
+mod lab;
+mod schedule;
+mod workload;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use eyre::{eyre, WrapErr};
+
+use huxin_client::Client;
+
+use crate::config::{PeerConfig, Timeouts};
+use crate::home::{self, HomeSpec, Ports};
+use schedule::{Nemesis, Step};
+
+/// Every node's API port (each node has its own address, so all use the same ports).
+const BASE_PORT: u16 = 26600;
+/// How long the network may take to finalise its first block.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// After the last heal, every node must finalise again within this (the bound).
+const LIVENESS_LIMIT: Duration = Duration::from_secs(30);
+/// After the workload stops, how long its accepted transactions may take to be finalised.
+const DRAIN: Duration = Duration::from_secs(20);
+/// How long a stopped node may take to exit before it is killed.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+/// The audit-log anchoring interval of the chaos nodes.
+const ANCHOR_INTERVAL_MS: u64 = 2_000;
+
+#[derive(clap::Args)]
+pub struct ChaosArgs {
+    /// The schedule's seed (a number); the same seed gives the same schedule.
+    #[arg(long, required_unless_present = "clean")]
+    seed: Option<u64>,
+    /// Validators, at least 4 (one process and one network namespace each).
+    #[arg(long, default_value_t = 4)]
+    validators: usize,
+    /// Faults in the schedule, one after another (8 or more cover every nemesis).
+    #[arg(long, default_value_t = 8)]
+    faults: usize,
+    /// Only these nemeses (kill, pause, partition, bridge, ring, one-way, netem, wipe); repeat.
+    #[arg(long = "nemesis")]
+    nemeses: Vec<String>,
+    /// Directory for the run's genesis, homes and node logs (kept afterwards); a fresh
+    /// temporary directory by default.
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Print the schedule and stop: needs no privilege.
+    #[arg(long)]
+    plan: bool,
+    /// Remove namespaces and links an interrupted run left behind, and stop.
+    #[arg(long)]
+    clean: bool,
+}
+
+pub async fn run(args: ChaosArgs) -> eyre::Result<()> {
+    if args.clean {
+        lab::preflight_tools()?;
+        let removed = lab::clean()?;
+        println!("removed {removed} leftover namespace(s) and link(s)");
+        return Ok(());
+    }
+    let seed = args.seed.ok_or_else(|| eyre!("--seed is required"))?;
+    let steps = schedule::generate(seed, args.validators, args.faults, &args.nemeses)?;
+    println!("chaos seed {seed}: {} validators, {} faults", args.validators, steps.len());
+    for s in &steps {
+        let (at, lasting) = (s.start_ms as f64 / 1e3, s.duration_ms as f64 / 1e3);
+        println!("  at {at:>6.1} s for {lasting:.1} s  {:<9}  {}", s.nemesis.kind(), s.nemesis);
+    }
+    if args.plan {
+        return Ok(());
+    }
+    lab::preflight()?;
+    let dir = match args.dir {
+        Some(d) => d,
+        None => run_dir(seed)?,
+    };
+    let mut net = Network::create(&dir, args.validators)?;
+    println!("homes and logs in {}", dir.display());
+    if !net.lab.has_netem() {
+        println!("this kernel has no tc netem: a slowed link is a 1 mbit token bucket queueing up to the delay, plus nftables' random loss");
+    }
+    // Ctrl-C or SIGTERM stops the run; the network and its namespaces are removed either way.
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let outcome = tokio::select! {
+        r = net.run(&steps) => r,
+        _ = interrupt.recv() => Err(eyre!("interrupted")),
+        _ = terminate.recv() => Err(eyre!("terminated")),
+    };
+    net.shut_down();
+    let verdicts = outcome?;
+    println!("verdicts (seed {seed}):");
+    for v in &verdicts {
+        println!("  {:<26} {}  {}", v.checker, if v.passed { "PASS" } else { "FAIL" }, v.detail);
+    }
+    let failed: Vec<_> = verdicts.iter().filter(|v| !v.passed).map(|v| v.checker).collect();
+    if failed.is_empty() {
+        println!("all checkers passed");
+        Ok(())
+    } else {
+        Err(eyre!("seed {seed} failed: {}; logs in {}", failed.join(", "), dir.display()))
+    }
+}
+
+fn run_dir(seed: u64) -> eyre::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("huxin-chaos-{seed}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// The nodes of one run, their namespaces and processes.
+struct Network {
+    lab: lab::Lab,
+    homes: Vec<PathBuf>,
+    children: Vec<Option<Child>>,
+    clients: Vec<Client>,
+    chain_id: huxin_types::ChainId,
+    bench_keys: Vec<huxin_types::SecretKey>,
+    exe: PathBuf,
+}
+
+impl Network {
+    /// Write a genesis and one home per node (each listening on its namespace's address, its
+    /// peers at theirs), and create the namespaces.
+    fn create(dir: &Path, nodes: usize) -> eyre::Result<Network> {
+        let (genesis, keys) = crate::devnet::generate("huxin-chaos", nodes, nodes, crate::devnet::now_ms())?;
+        crate::devnet::write_genesis(dir, &genesis, &keys)?;
+        let ports = Ports::from_base(BASE_PORT)?;
+        let mut homes = Vec::new();
+        for (i, key) in keys.nodes.iter().enumerate() {
+            let mut peers = Vec::new();
+            for (j, k) in keys.nodes.iter().enumerate().filter(|(j, _)| *j != i) {
+                let ip = lab::node_ip(j).to_string();
+                peers.push(PeerConfig {
+                    public_key: k.public_key(),
+                    consensus_addr: home::multiaddr(&ip, ports.consensus)?,
+                    gossip_addr: home::multiaddr(&ip, ports.gossip)?,
+                    follower: false,
+                });
+            }
+            let spec = HomeSpec {
+                moniker: format!("chaos-{i}"),
+                listen: lab::node_ip(i).into(),
+                ports,
+                peers,
+                timeouts: Timeouts::loopback(),
+                genesis: &dir.join("genesis.json"),
+                node_key: key,
+                audit_key: Some(&keys.audit[i]),
+                anchor_interval_ms: ANCHOR_INTERVAL_MS,
+            };
+            let home = dir.join(format!("node{i}"));
+            home::write(&home, &spec)?;
+            homes.push(home);
+        }
+        let lab = lab::Lab::create(nodes)?;
+        let clients = (0..nodes).map(|i| Client::new(&format!("http://{}:{BASE_PORT}", lab::node_ip(i)))).collect();
+        Ok(Network {
+            lab,
+            homes,
+            children: (0..nodes).map(|_| None).collect(),
+            clients,
+            chain_id: genesis.chain_id.clone(),
+            bench_keys: keys.bench,
+            exe: std::env::current_exe()?,
+        })
+    }
+
+    fn start(&mut self, i: usize) -> eyre::Result<()> {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.homes[i].join("node.log"))?;
+        let child = self
+            .lab
+            .command(i, &self.exe)
+            .arg("start")
+            .arg("--home")
+            .arg(&self.homes[i])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .wrap_err_with(|| format!("starting node {i}"))?;
+        self.children[i] = Some(child);
+        Ok(())
+    }
+
+    fn signal(&self, i: usize, signal: rustix::process::Signal) {
+        if let Some(child) = &self.children[i] {
+            if let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) {
+                let _ = rustix::process::kill_process(pid, signal);
+            }
+        }
+    }
+
+    fn kill(&mut self, i: usize) {
+        if let Some(mut child) = self.children[i].take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Stop every node (SIGTERM, then SIGKILL after the grace) and remove the namespaces.
+    fn shut_down(&mut self) {
+        for i in 0..self.children.len() {
+            self.signal(i, rustix::process::Signal::CONT);
+            self.signal(i, rustix::process::Signal::TERM);
+        }
+        let deadline = Instant::now() + STOP_GRACE;
+        for child in self.children.iter_mut().flatten() {
+            while Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        self.children.iter_mut().for_each(|c| *c = None);
+        self.lab.remove();
+    }
+
+    async fn wait_first_block(&self) -> eyre::Result<()> {
+        let deadline = Instant::now() + START_TIMEOUT;
+        for (i, c) in self.clients.iter().enumerate() {
+            loop {
+                if c.status().await.is_ok_and(|s| s.latest_height >= 1) {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    return Err(eyre!(
+                        "node {i} finalised no block within {START_TIMEOUT:?}; see {}",
+                        self.homes[i].join("node.log").display()
+                    ));
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, nemesis: &Nemesis) -> eyre::Result<()> {
+        match nemesis {
+            Nemesis::Kill(nodes) => nodes.iter().for_each(|&i| self.kill(i)),
+            Nemesis::Pause(nodes) => nodes.iter().for_each(|&i| self.signal(i, rustix::process::Signal::STOP)),
+            Nemesis::Netem { node, delay_ms, jitter_ms, loss_percent } => {
+                self.lab.slow_link(*node, *delay_ms, *jitter_ms, *loss_percent)?
+            }
+            Nemesis::Wipe(i) => {
+                self.kill(*i);
+                for data in ["db", "wal"] {
+                    let path = self.homes[*i].join(data);
+                    if path.exists() {
+                        std::fs::remove_dir_all(&path).wrap_err_with(|| format!("wiping {}", path.display()))?;
+                    }
+                }
+            }
+            network => {
+                for (from, to) in network.dropped_links(self.homes.len()) {
+                    self.lab.drop_link(from, to)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn heal(&mut self, nemesis: &Nemesis) -> eyre::Result<()> {
+        match nemesis {
+            Nemesis::Kill(nodes) => nodes.iter().try_for_each(|&i| self.start(i))?,
+            Nemesis::Wipe(i) => self.start(*i)?,
+            Nemesis::Pause(nodes) => nodes.iter().for_each(|&i| self.signal(i, rustix::process::Signal::CONT)),
+            _ => self.lab.heal()?,
+        }
+        Ok(())
+    }
+
+    /// Start the nodes and the workload, play the schedule, heal, and check.
+    async fn run(&mut self, steps: &[Step]) -> eyre::Result<Vec<check::Verdict>> {
+        for i in 0..self.homes.len() {
+            self.start(i)?;
+        }
+        self.wait_first_block().await?;
+        let apis = self.clients.iter().map(|c| c.base().to_owned()).collect();
+        let load = workload::Workload::start(self.chain_id.clone(), self.bench_keys.clone(), apis);
+        let began = tokio::time::Instant::now();
+        for step in steps {
+            tokio::time::sleep_until(began + Duration::from_millis(step.start_ms)).await;
+            println!("{:>7.1} s  {}", began.elapsed().as_secs_f64(), step.nemesis);
+            self.apply(&step.nemesis)?;
+            tokio::time::sleep(Duration::from_millis(step.duration_ms)).await;
+            println!("{:>7.1} s  healed", began.elapsed().as_secs_f64());
+            self.heal(&step.nemesis)?;
+        }
+        let mut verdicts = vec![check::liveness(&self.clients, LIVENESS_LIMIT).await];
+        // What was accepted has until the drain ends to be finalised.
+        let refusals = load.refusals.clone();
+        let acks = load.stop(DRAIN).await;
+        println!(
+            "workload: {} accepted; not accepted at first try: {:?}",
+            acks.len(),
+            refusals.lock().expect("refusals lock")
+        );
+        let (fork, top) = check::no_fork(&self.clients).await;
+        verdicts.push(fork);
+        verdicts.push(check::nothing_lost(&self.clients, &acks).await);
+        verdicts.push(check::nothing_twice(&self.clients[0], top).await);
+        verdicts.push(check::no_panics(&self.homes));
+        Ok(verdicts)
+    }
+}
+
+impl Drop for Network {
+    /// Nothing outlives the run, even on an error or a panic.
+    fn drop(&mut self) {
+        self.shut_down();
+    }
+}
