@@ -1,5 +1,5 @@
 //! The seeded fault suite (`huxin chaos`), run as root on real processes in network namespaces.
-//! Eight short schedules, each of two nemeses, cover every nemesis between them; each must end
+//! Nine short schedules, each of two nemeses, cover all ten between them; each must end
 //! with every checker's PASS. Also the tool's refusals of bad input and leftovers.
 
 mod support;
@@ -10,7 +10,8 @@ use std::sync::Mutex;
 use support::EXE;
 
 /// Every nemesis, in the order `huxin chaos` names them.
-const KINDS: [&str; 8] = ["kill", "pause", "partition", "bridge", "ring", "one-way", "netem", "wipe"];
+const KINDS: [&str; 10] =
+    ["kill", "pause", "partition", "bridge", "ring", "one-way", "netem", "wipe", "disk-full", "twin"];
 const CHECKERS: [&str; 5] =
     ["liveness back", "no fork", "nothing acknowledged lost", "nothing executed twice", "no panics"];
 
@@ -32,15 +33,14 @@ fn assert_root() {
     );
 }
 
-/// Seeds 1 to 8; schedule i holds nemeses i and i+1 (cyclically), so all eight are played. One
-/// at a time (see [`LAB`]).
+/// Seeds 1 to 9; schedule i holds nemeses i and i+1, so all ten are played. One at a time (see
+/// [`LAB`]).
 #[test]
-fn eight_seeded_schedules_cover_every_nemesis_and_every_checker_passes() {
+fn nine_seeded_schedules_cover_every_nemesis_and_every_checker_passes() {
     assert_root();
     let _lab = LAB.lock().unwrap_or_else(|e| e.into_inner());
-    for (i, kind) in KINDS.iter().enumerate() {
-        let seed = (i + 1).to_string();
-        let next = KINDS[(i + 1) % KINDS.len()];
+    for (i, pair) in KINDS.windows(2).enumerate() {
+        let (kind, next, seed) = (pair[0], pair[1], (i + 1).to_string());
         let dir = tempfile::tempdir().unwrap();
         let out = chaos(&[
             "--seed",
@@ -75,12 +75,12 @@ fn eight_seeded_schedules_cover_every_nemesis_and_every_checker_passes() {
 
 #[test]
 fn the_same_seed_prints_the_same_plan_without_privilege() {
-    let plan = |seed: &str| text(&chaos(&["--seed", seed, "--plan", "--faults", "8"]));
+    let plan = |seed: &str| text(&chaos(&["--seed", seed, "--plan", "--faults", "10"]));
     let a = plan("42");
     assert_eq!(a, plan("42"));
     assert_ne!(a, plan("43"));
-    for kind in ["kill -9", "pause", "partition", "bridge", "ring", "drop", "netem", "wipe"] {
-        assert!(a.contains(kind), "eight faults cover {kind}: {a}");
+    for kind in ["kill -9", "pause", "partition", "bridge", "ring", "drop", "netem", "wipe", "disk full", "twin"] {
+        assert!(a.contains(kind), "ten faults cover {kind}: {a}");
     }
 }
 

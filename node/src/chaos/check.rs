@@ -22,7 +22,7 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    fn new(checker: &'static str, problems: Vec<String>, ok: String) -> Verdict {
+    pub fn new(checker: &'static str, problems: Vec<String>, ok: String) -> Verdict {
         let passed = problems.is_empty();
         let detail = if passed {
             ok

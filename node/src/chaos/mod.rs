@@ -33,6 +33,10 @@ const LIVENESS_LIMIT: Duration = Duration::from_secs(30);
 const DRAIN: Duration = Duration::from_secs(20);
 /// How long a stopped node may take to exit before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(10);
+/// The size of the file system a disk-full fault fills (mounted under that node's store).
+const FULL_DISK_MB: u64 = 256;
+/// The file that fills it.
+const FILLER: &str = "chaos-filler";
 /// The audit-log anchoring interval of the chaos nodes.
 const ANCHOR_INTERVAL_MS: u64 = 2_000;
 
@@ -84,7 +88,7 @@ pub async fn run(args: ChaosArgs) -> eyre::Result<()> {
         Some(d) => d,
         None => run_dir(seed)?,
     };
-    let mut net = Network::create(&dir, args.validators)?;
+    let mut net = Network::create(&dir, args.validators, &schedule::full_disk_nodes(&steps))?;
     println!("homes and logs in {}", dir.display());
     if !net.lab.has_netem() {
         println!("this kernel has no tc netem: a slowed link is a 1 mbit token bucket queueing up to the delay, plus nftables' random loss");
@@ -127,43 +131,56 @@ struct Network {
     chain_id: huxin_types::ChainId,
     bench_keys: Vec<huxin_types::SecretKey>,
     exe: PathBuf,
+    /// Small file systems mounted under stores, for disk-full faults.
+    mounts: Vec<PathBuf>,
+    /// What the nodes did under the faults, for the report.
+    notes: Vec<String>,
+    /// Nodes that did not stop cleanly on a full disk.
+    full_disk_problems: Vec<String>,
+    /// Each node's validator key (a twin fault starts a second process with one of them).
+    node_keys: Vec<huxin_types::SecretKey>,
+    /// The running twin, in the lab's spare namespace.
+    twin: Option<Child>,
+    dir: PathBuf,
 }
 
 impl Network {
     /// Write a genesis and one home per node (each listening on its namespace's address, its
-    /// peers at theirs), and create the namespaces.
-    fn create(dir: &Path, nodes: usize) -> eyre::Result<Network> {
+    /// peers at theirs), mount a small file system under the stores of `full_disks`, and create
+    /// the namespaces.
+    fn create(dir: &Path, nodes: usize, full_disks: &[usize]) -> eyre::Result<Network> {
         let (genesis, keys) = crate::devnet::generate("huxin-chaos", nodes, nodes, crate::devnet::now_ms())?;
         crate::devnet::write_genesis(dir, &genesis, &keys)?;
-        let ports = Ports::from_base(BASE_PORT)?;
         let mut homes = Vec::new();
-        for (i, key) in keys.nodes.iter().enumerate() {
-            let mut peers = Vec::new();
-            for (j, k) in keys.nodes.iter().enumerate().filter(|(j, _)| *j != i) {
-                let ip = lab::node_ip(j).to_string();
-                peers.push(PeerConfig {
-                    public_key: k.public_key(),
-                    consensus_addr: home::multiaddr(&ip, ports.consensus)?,
-                    gossip_addr: home::multiaddr(&ip, ports.gossip)?,
-                    follower: false,
-                });
-            }
-            let spec = HomeSpec {
-                moniker: format!("chaos-{i}"),
-                listen: lab::node_ip(i).into(),
-                ports,
-                peers,
-                timeouts: Timeouts::loopback(),
-                genesis: &dir.join("genesis.json"),
-                node_key: key,
-                audit_key: Some(&keys.audit[i]),
-                anchor_interval_ms: ANCHOR_INTERVAL_MS,
-            };
+        for i in 0..nodes {
             let home = dir.join(format!("node{i}"));
-            home::write(&home, &spec)?;
+            write_home(&home, dir, i, i, &keys.nodes, Some(&keys.audit[i]))?;
             homes.push(home);
         }
-        let lab = lab::Lab::create(nodes)?;
+        let mut mounts = Vec::new();
+        for &i in full_disks {
+            let db = homes[i].join("db");
+            std::fs::create_dir_all(&db)?;
+            let size = format!("size={FULL_DISK_MB}m");
+            let out =
+                std::process::Command::new("mount").args(["-t", "tmpfs", "-o", &size, "tmpfs"]).arg(&db).output()?;
+            if !out.status.success() {
+                return Err(eyre!(
+                    "mounting a tmpfs on {}: {}",
+                    db.display(),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ));
+            }
+            mounts.push(db);
+        }
+        // One namespace more than the nodes: where a twin runs.
+        let lab = match lab::Lab::create(nodes + 1) {
+            Ok(lab) => lab,
+            Err(e) => {
+                unmount(&mounts);
+                return Err(e);
+            }
+        };
         let clients = (0..nodes).map(|i| Client::new(&format!("http://{}:{BASE_PORT}", lab::node_ip(i)))).collect();
         Ok(Network {
             lab,
@@ -173,6 +190,12 @@ impl Network {
             chain_id: genesis.chain_id.clone(),
             bench_keys: keys.bench,
             exe: std::env::current_exe()?,
+            mounts,
+            notes: Vec::new(),
+            full_disk_problems: Vec::new(),
+            node_keys: keys.nodes.clone(),
+            twin: None,
+            dir: dir.to_owned(),
         })
     }
 
@@ -223,6 +246,12 @@ impl Network {
             let _ = child.wait();
         }
         self.children.iter_mut().for_each(|c| *c = None);
+        if let Some(mut twin) = self.twin.take() {
+            let _ = twin.kill();
+            let _ = twin.wait();
+        }
+        unmount(&self.mounts);
+        self.mounts.clear();
         self.lab.remove();
     }
 
@@ -255,11 +284,40 @@ impl Network {
             Nemesis::Wipe(i) => {
                 self.kill(*i);
                 for data in ["db", "wal"] {
-                    let path = self.homes[*i].join(data);
-                    if path.exists() {
-                        std::fs::remove_dir_all(&path).wrap_err_with(|| format!("wiping {}", path.display()))?;
-                    }
+                    empty_dir(&self.homes[*i].join(data))?;
                 }
+            }
+            // RocksDB preallocates its log, so a running node may not need a new block for a
+            // while: it is also killed and restarted on the full disk, which it must refuse
+            // cleanly (its store cannot open) rather than panic or half-write.
+            Nemesis::Twin(i) => {
+                let home = self.dir.join(format!("twin{i}"));
+                if home.exists() {
+                    std::fs::remove_dir_all(&home)?;
+                }
+                let spare = self.homes.len();
+                // No audit key: the twin equivocates as a validator only.
+                write_home(&home, &self.dir, *i, spare, &self.node_keys, None)?;
+                let log = std::fs::OpenOptions::new().create(true).append(true).open(home.join("node.log"))?;
+                let child = self
+                    .lab
+                    .command(spare, &self.exe)
+                    .arg("start")
+                    .arg("--home")
+                    .arg(&home)
+                    .stdin(Stdio::null())
+                    .stdout(log.try_clone()?)
+                    .stderr(log)
+                    .spawn()
+                    .wrap_err("starting the twin")?;
+                self.twin = Some(child);
+            }
+            Nemesis::DiskFull(i) => {
+                fill(&self.homes[*i].join("db"))?;
+                self.kill(*i);
+                // Whatever the killed process had reserved and the kernel freed is filled too.
+                fill(&self.homes[*i].join("db"))?;
+                self.start(*i)?;
             }
             network => {
                 for (from, to) in network.dropped_links(self.homes.len()) {
@@ -270,10 +328,40 @@ impl Network {
         Ok(())
     }
 
-    fn heal(&mut self, nemesis: &Nemesis) -> eyre::Result<()> {
+    async fn heal(&mut self, nemesis: &Nemesis) -> eyre::Result<()> {
         match nemesis {
             Nemesis::Kill(nodes) => nodes.iter().try_for_each(|&i| self.start(i))?,
             Nemesis::Wipe(i) => self.start(*i)?,
+            Nemesis::Twin(i) => {
+                if let Some(mut twin) = self.twin.take() {
+                    let twin_api = Client::new(&format!("http://{}:{BASE_PORT}", lab::node_ip(self.homes.len())));
+                    let height =
+                        |s: Result<huxin_client::Status, _>| s.map_or("-".to_owned(), |s| s.latest_height.to_string());
+                    let (twin_at, node_at) = (height(twin_api.status().await), height(self.clients[*i].status().await));
+                    self.notes
+                        .push(format!("twin of node {i}: at height {twin_at} when stopped (node {i} at {node_at})"));
+                    let _ = twin.kill();
+                    let _ = twin.wait();
+                }
+            }
+            Nemesis::DiskFull(i) => {
+                let filler = self.homes[*i].join("db").join(FILLER);
+                std::fs::remove_file(&filler).wrap_err_with(|| format!("removing {}", filler.display()))?;
+                let exited = self.children[*i].as_mut().and_then(|c| c.try_wait().ok().flatten());
+                match exited {
+                    Some(status) => {
+                        let why = last_error(&self.homes[*i].join("node.log"));
+                        // A clean stop is an exit with an error code; a signal (abort, segfault)
+                        // is not.
+                        if status.code().is_none() {
+                            self.full_disk_problems.push(format!("node {i} died of {status} on a full disk: {why}"));
+                        }
+                        self.notes.push(format!("disk full under node {i}: it stopped ({status}): {why}"));
+                        self.start(*i)?;
+                    }
+                    None => self.notes.push(format!("disk full under node {i}: it kept running")),
+                }
+            }
             Nemesis::Pause(nodes) => nodes.iter().for_each(|&i| self.signal(i, rustix::process::Signal::CONT)),
             _ => self.lab.heal()?,
         }
@@ -295,7 +383,7 @@ impl Network {
             self.apply(&step.nemesis)?;
             tokio::time::sleep(Duration::from_millis(step.duration_ms)).await;
             println!("{:>7.1} s  healed", began.elapsed().as_secs_f64());
-            self.heal(&step.nemesis)?;
+            self.heal(&step.nemesis).await?;
         }
         let mut verdicts = vec![check::liveness(&self.clients, LIVENESS_LIMIT).await];
         // What was accepted has until the drain ends to be finalised.
@@ -311,6 +399,29 @@ impl Network {
         verdicts.push(check::nothing_lost(&self.clients, &acks).await);
         verdicts.push(check::nothing_twice(&self.clients[0], top).await);
         verdicts.push(check::no_panics(&self.homes));
+        if !self.mounts.is_empty() {
+            // With no fork and liveness back, the node that restarted after the full disk holds
+            // only whole blocks; this adds that it stopped (or kept running) cleanly.
+            verdicts.push(check::Verdict::new(
+                "durability on a full disk",
+                self.full_disk_problems.clone(),
+                format!(
+                    "{} full disk(s): each node stopped with an error or kept running, and rejoined",
+                    self.mounts.len()
+                ),
+            ));
+        }
+        if steps.iter().any(|s| matches!(s.nemesis, Nemesis::Twin(_))) {
+            let mut seen = Vec::new();
+            for c in &self.clients {
+                let status = c.get_json("/v1/status").await.unwrap_or_default();
+                seen.push(status["equivocations"].as_array().map_or(0, Vec::len));
+            }
+            self.notes.push(format!("equivocation evidence recorded per node (a twin signs twice only when it proposes or its view differs): {seen:?}"));
+        }
+        for note in &self.notes {
+            println!("{note}");
+        }
         Ok(verdicts)
     }
 }
@@ -320,4 +431,78 @@ impl Drop for Network {
     fn drop(&mut self) {
         self.shut_down();
     }
+}
+
+/// Fill the file system `dir` is on: the filler file grows by every free block (called again,
+/// it takes what was freed since).
+fn fill(dir: &Path) -> eyre::Result<()> {
+    let stats = rustix::fs::statvfs(dir).wrap_err_with(|| format!("statvfs {}", dir.display()))?;
+    let free = stats.f_bavail.saturating_mul(stats.f_frsize);
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(FILLER))?;
+    let end = file.metadata()?.len();
+    // A file system that runs out part way still ends up full, which is the point.
+    let _ = rustix::fs::fallocate(&file, rustix::fs::FallocateFlags::empty(), end, free);
+    Ok(())
+}
+
+/// Delete what `dir` holds, keeping `dir` itself (it may be a mount point).
+fn empty_dir(dir: &Path) -> eyre::Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
+    for entry in entries {
+        let path = entry?.path();
+        let removed = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+        removed.wrap_err_with(|| format!("wiping {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn unmount(mounts: &[PathBuf]) {
+    for m in mounts {
+        let _ = std::process::Command::new("umount").arg("-l").arg(m).output();
+    }
+}
+
+/// The last error a node's log ends with: its `Error:` line and first cause.
+fn last_error(log: &Path) -> String {
+    let log = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = log.lines().collect();
+    let Some(at) = lines.iter().rposition(|l| l.starts_with("Error:")) else { return "no error logged".into() };
+    let cause = lines[at..].iter().find(|l| l.trim_start().starts_with("0:")).map_or("", |l| l.trim());
+    format!("{} ({cause})", lines[at].trim())
+}
+
+/// Write the home of node `i`'s validator key (`keys[i]`) listening on namespace `at`'s address,
+/// its peers every other node at theirs.
+fn write_home(
+    home: &Path,
+    dir: &Path,
+    i: usize,
+    at: usize,
+    keys: &[huxin_types::SecretKey],
+    audit_key: Option<&huxin_types::SecretKey>,
+) -> eyre::Result<()> {
+    let ports = Ports::from_base(BASE_PORT)?;
+    let mut peers = Vec::new();
+    for (j, k) in keys.iter().enumerate().filter(|(j, _)| *j != i) {
+        let ip = lab::node_ip(j).to_string();
+        peers.push(PeerConfig {
+            public_key: k.public_key(),
+            consensus_addr: home::multiaddr(&ip, ports.consensus)?,
+            gossip_addr: home::multiaddr(&ip, ports.gossip)?,
+            follower: false,
+        });
+    }
+    let spec = HomeSpec {
+        moniker: if i == at { format!("chaos-{i}") } else { format!("chaos-{i}-twin") },
+        listen: lab::node_ip(at).into(),
+        ports,
+        peers,
+        timeouts: Timeouts::loopback(),
+        genesis: &dir.join("genesis.json"),
+        node_key: &keys[i],
+        audit_key,
+        anchor_interval_ms: ANCHOR_INTERVAL_MS,
+    };
+    home::write(home, &spec)?;
+    Ok(())
 }

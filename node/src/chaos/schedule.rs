@@ -11,6 +11,9 @@ use rand_chacha::ChaCha8Rng;
 /// Shortest and longest time a fault stays in force, in milliseconds.
 pub const FAULT_MS_MIN: u64 = 2_000;
 pub const FAULT_MS_MAX: u64 = 6_000;
+/// A twin stays longer: it must first catch up with the chain before it signs anything.
+pub const TWIN_MS_MIN: u64 = 8_000;
+pub const TWIN_MS_MAX: u64 = 12_000;
 /// Quiet time after each heal before the next fault, in milliseconds.
 pub const QUIET_MS_MIN: u64 = 1_000;
 pub const QUIET_MS_MAX: u64 = 3_000;
@@ -37,10 +40,18 @@ pub enum Nemesis {
     Netem { node: usize, delay_ms: u32, jitter_ms: u32, loss_percent: u32 },
     /// Kill one node, delete its store and WAL, restart it: it resyncs from the others.
     Wipe(usize),
+    /// Fill the (small) file system under one node's store and restart the node on it: the node
+    /// must stop cleanly or refuse writes, never persist half a block, and come back once space is
+    /// freed at the heal.
+    DiskFull(usize),
+    /// A second process started with this node's validator key, from another address: the key
+    /// now signs twice at every step (equivocation, a byzantine fault).
+    Twin(usize),
 }
 
 /// Every nemesis kind by name, in the order the schedule draws them.
-pub const KINDS: [&str; 8] = ["kill", "pause", "partition", "bridge", "ring", "one-way", "netem", "wipe"];
+pub const KINDS: [&str; 10] =
+    ["kill", "pause", "partition", "bridge", "ring", "one-way", "netem", "wipe", "disk-full", "twin"];
 
 impl Nemesis {
     pub fn kind(&self) -> &'static str {
@@ -53,6 +64,8 @@ impl Nemesis {
             Nemesis::OneWay { .. } => "one-way",
             Nemesis::Netem { .. } => "netem",
             Nemesis::Wipe(_) => "wipe",
+            Nemesis::DiskFull(_) => "disk-full",
+            Nemesis::Twin(_) => "twin",
         }
     }
 
@@ -98,8 +111,19 @@ impl fmt::Display for Nemesis {
                 write!(f, "netem on {node}: {delay_ms} ms ± {jitter_ms} ms, {loss_percent} % loss")
             }
             Nemesis::Wipe(n) => write!(f, "wipe {n} and resync"),
+            Nemesis::DiskFull(n) => write!(f, "disk full under {n}"),
+            Nemesis::Twin(n) => write!(f, "a twin of {n} with its validator key"),
         }
     }
+}
+
+/// The nodes whose store a disk-full fault will fill (they get a small file system of their own).
+pub fn full_disk_nodes(steps: &[Step]) -> Vec<usize> {
+    let mut nodes: Vec<usize> =
+        steps.iter().filter_map(|s| if let Nemesis::DiskFull(n) = s.nemesis { Some(n) } else { None }).collect();
+    nodes.sort_unstable();
+    nodes.dedup();
+    nodes
 }
 
 /// One scheduled fault: from `start_ms` (after the workload began) for `duration_ms`.
@@ -168,9 +192,13 @@ pub fn generate(seed: u64, nodes: usize, faults: usize, kinds: &[String]) -> Res
                 jitter_ms: rng.gen_range(0..=50),
                 loss_percent: rng.gen_range(0..=20),
             },
-            _ => Nemesis::Wipe(order[0]),
+            "wipe" => Nemesis::Wipe(order[0]),
+            "disk-full" => Nemesis::DiskFull(order[0]),
+            _ => Nemesis::Twin(order[0]),
         };
-        let duration_ms = rng.gen_range(FAULT_MS_MIN..=FAULT_MS_MAX);
+        let (shortest, longest) =
+            if kind == "twin" { (TWIN_MS_MIN, TWIN_MS_MAX) } else { (FAULT_MS_MIN, FAULT_MS_MAX) };
+        let duration_ms = rng.gen_range(shortest..=longest);
         steps.push(Step { start_ms: at, duration_ms, nemesis });
         at += duration_ms + rng.gen_range(QUIET_MS_MIN..=QUIET_MS_MAX);
     }
@@ -201,7 +229,7 @@ mod tests {
     }
 
     #[test]
-    fn eight_faults_cover_every_kind_and_stay_within_the_fault_model() {
+    fn one_fault_per_kind_covers_every_kind_within_the_fault_model() {
         for seed in 0..50 {
             for nodes in [4, 7] {
                 let steps = generate(seed, nodes, KINDS.len(), &[]).unwrap();
@@ -222,7 +250,7 @@ mod tests {
                         }
                         _ => {}
                     }
-                    assert!((FAULT_MS_MIN..=FAULT_MS_MAX).contains(&s.duration_ms));
+                    assert!((FAULT_MS_MIN..=TWIN_MS_MAX).contains(&s.duration_ms));
                 }
                 assert!(steps.windows(2).all(|w| w[0].start_ms + w[0].duration_ms < w[1].start_ms), "faults overlap");
             }
