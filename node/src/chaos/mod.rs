@@ -274,7 +274,7 @@ impl Network {
         Ok(())
     }
 
-    fn apply(&mut self, nemesis: &Nemesis) -> eyre::Result<()> {
+    async fn apply(&mut self, nemesis: &Nemesis) -> eyre::Result<()> {
         match nemesis {
             Nemesis::Kill(nodes) => nodes.iter().for_each(|&i| self.kill(i)),
             Nemesis::Pause(nodes) => nodes.iter().for_each(|&i| self.signal(i, rustix::process::Signal::STOP)),
@@ -298,6 +298,19 @@ impl Network {
                 let spare = self.homes.len();
                 // No audit key: the twin equivocates as a validator only.
                 write_home(&home, &self.dir, *i, spare, &self.node_keys, None)?;
+                // It starts from an online backup of the original's store, so it signs at the
+                // chain's height at once instead of syncing first; from an empty store if the
+                // original does not answer.
+                let backup = self.dir.join(format!("twin{i}-backup"));
+                if backup.exists() {
+                    std::fs::remove_dir_all(&backup)?;
+                }
+                let asked = crate::admin::AdminRequest::Backup { out: backup.clone() };
+                if let Some(crate::admin::AdminReply::Backup(_)) =
+                    crate::admin::request(&self.homes[*i], &asked).await?
+                {
+                    crate::backup::restore(&backup, &home)?;
+                }
                 let log = std::fs::OpenOptions::new().create(true).append(true).open(home.join("node.log"))?;
                 let child = self
                     .lab
@@ -380,7 +393,7 @@ impl Network {
         for step in steps {
             tokio::time::sleep_until(began + Duration::from_millis(step.start_ms)).await;
             println!("{:>7.1} s  {}", began.elapsed().as_secs_f64(), step.nemesis);
-            self.apply(&step.nemesis)?;
+            self.apply(&step.nemesis).await?;
             tokio::time::sleep(Duration::from_millis(step.duration_ms)).await;
             println!("{:>7.1} s  healed", began.elapsed().as_secs_f64());
             self.heal(&step.nemesis).await?;
