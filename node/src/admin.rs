@@ -5,7 +5,9 @@
 //! JSON line ([`AdminReply`]):
 //! - `backup`: write an online backup ([`crate::backup`]);
 //! - `reload_peers`: read `config.toml`'s peers again and let the networks follow them, so a
-//!   joining centre is let in, or a moved one dialled at its new address, without a restart.
+//!   joining centre is let in, or a moved one dialled at its new address, without a restart;
+//! - `skew_clock`: set the node's clock off by a number of milliseconds, for the fault suite
+//!   (`huxin chaos`); only builds with the `byzantine` feature (tests) do it, others refuse.
 //!
 //! `huxin peers add --home H --peer …` adds a peer (or a follower) to a node's config and reloads
 //! it; `huxin peers reload --home H` reloads after a hand edit.
@@ -39,6 +41,8 @@ pub enum AdminRequest {
     Backup { out: PathBuf },
     /// Read the peers of `config.toml` again.
     ReloadPeers,
+    /// Set the node's clock `ms` off the system clock (negative: behind; 0: right again).
+    SkewClock { ms: i64 },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -49,6 +53,10 @@ pub enum AdminReply {
     PeersReloaded {
         peers: usize,
         followers: usize,
+    },
+    /// The node's clock is now this far off the system clock.
+    ClockSkewed {
+        ms: i64,
     },
     Refused(String),
 }
@@ -100,7 +108,18 @@ impl Admin {
                     }
                 }
             }
+            AdminRequest::SkewClock { ms } => skew_clock(ms),
         }
+    }
+}
+
+fn skew_clock(ms: i64) -> AdminReply {
+    match huxin_consensus::clock::set_skew_ms(ms) {
+        Ok(()) => {
+            warn!(ms, "clock skewed on request (a test build's fault)");
+            AdminReply::ClockSkewed { ms }
+        }
+        Err(why) => AdminReply::Refused(why.to_string()),
     }
 }
 

@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex};
 use huxin_mempool::{Mempool, MempoolError};
 use huxin_state::{check_mempool_admission, StateView};
 use huxin_store::Store;
-use huxin_types::{ChainId, Height, Rejection, SignedTx, TimestampMs, TxHash};
+use huxin_types::{ChainId, Height, Rejection, SignedTx, TxHash};
 
+use crate::clock::now_ms;
 use crate::gossip::{GossipSender, GossipVerdict};
 use crate::status::{Metrics, NodeStatus};
 
@@ -41,12 +42,6 @@ pub struct Ingress {
     pub metrics: Metrics,
     /// Where transactions evicted from a full mempool are recorded as dropped.
     pub status: Arc<NodeStatus>,
-}
-
-pub fn now_ms() -> TimestampMs {
-    let ms =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
-    TimestampMs(ms)
 }
 
 impl Ingress {

@@ -19,6 +19,7 @@
 //! engine's channel closing); everything from peers is logged and dropped, never a panic.
 
 pub mod byzantine;
+pub mod clock;
 pub mod engine;
 pub mod gossip;
 pub mod host;

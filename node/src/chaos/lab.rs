@@ -1,6 +1,6 @@
-//! The chaos lab: one network namespace per node, joined by veth pairs to one bridge in the
-//! host namespace (where the clients run), and the faults that act on it: nftables rules that
-//! drop packets between namespaces, `tc netem` on a node's link. Everything created is named
+//! The chaos lab: one network namespace per node and one per client, joined by veth pairs to
+//! one bridge in the host namespace (where the checkers run), and the faults that act on it:
+//! nftables rules that drop packets between nodes, `tc netem` on a node's link. Everything created is named
 //! with [`PREFIX`] and removed by [`Lab::remove`], which `Drop` also calls.
 
 use std::net::Ipv4Addr;
@@ -11,9 +11,12 @@ use eyre::{eyre, WrapErr};
 /// Every namespace, link and bridge the lab creates starts with this.
 pub const PREFIX: &str = "hxc-";
 const BRIDGE: &str = "hxc-br";
-/// Node i has 10.231.0.(i+1); the host side of the bridge has .254.
+/// Node i has 10.231.0.(i+1), client i 10.231.0.(101+i); the host side of the bridge has .254.
 const SUBNET: [u8; 3] = [10, 231, 0];
+const CLIENT_OCTET: u8 = 101;
 const HOST_OCTET: u8 = 254;
+/// Most nodes (and most clients) a lab holds: their addresses must not meet.
+pub const NODES_MAX: usize = (CLIENT_OCTET - 1) as usize;
 /// The bandwidth of a slowed link where the kernel has no netem (see [`Lab::slow_link`]).
 const SLOW_LINK_RATE: &str = "1mbit";
 /// The nftables table the lab adds inside each namespace.
@@ -29,6 +32,31 @@ pub fn namespace(i: usize) -> String {
 
 fn host_link(i: usize) -> String {
     format!("{PREFIX}v{i}")
+}
+
+fn client_ip(i: usize) -> Ipv4Addr {
+    Ipv4Addr::new(SUBNET[0], SUBNET[1], SUBNET[2], CLIENT_OCTET + i as u8)
+}
+
+/// Client i's namespace.
+pub fn client_namespace(i: usize) -> String {
+    format!("{PREFIX}c{i}")
+}
+
+fn client_link(i: usize) -> String {
+    format!("{PREFIX}w{i}")
+}
+
+/// Move the calling thread (only it, and the threads it starts afterwards) into the named
+/// namespace: the sockets it opens from then on are that namespace's.
+pub fn enter(namespace: &str) -> eyre::Result<()> {
+    let path = std::path::Path::new("/run/netns").join(namespace);
+    let fd = std::fs::File::open(&path).wrap_err_with(|| format!("opening {}", path.display()))?;
+    rustix::thread::move_into_link_name_space(
+        std::os::fd::AsFd::as_fd(&fd),
+        Some(rustix::thread::LinkNameSpaceType::Network),
+    )
+    .wrap_err_with(|| format!("entering the network namespace {namespace}"))
 }
 
 /// What the lab needs of this machine, checked before anything is created: root, `ip`, `tc`
@@ -109,30 +137,43 @@ fn sh(tool: &str, args: &[&str]) -> eyre::Result<()> {
     run_output(tool, args).map(drop)
 }
 
+/// Create namespace `ns` joined to the bridge by the veth pair `link`–eth0, at `ip`.
+fn add_host(ns: &str, link: &str, ip: Ipv4Addr) -> eyre::Result<()> {
+    sh("ip", &["netns", "add", ns])?;
+    sh("ip", &["link", "add", link, "type", "veth", "peer", "name", "eth0", "netns", ns])?;
+    sh("ip", &["link", "set", link, "master", BRIDGE, "up"])?;
+    sh("ip", &["-n", ns, "addr", "add", &format!("{ip}/24"), "dev", "eth0"])?;
+    sh("ip", &["-n", ns, "link", "set", "eth0", "up"])?;
+    sh("ip", &["-n", ns, "link", "set", "lo", "up"])
+}
+
 /// The namespaces of one run; removed when dropped.
 pub struct Lab {
     nodes: usize,
+    clients: usize,
     removed: bool,
     netem: bool,
 }
 
 impl Lab {
-    /// Create the bridge and one namespace per node, each with its address and loopback up, and
-    /// an empty nftables table for the drop rules.
-    pub fn create(nodes: usize) -> eyre::Result<Lab> {
-        let mut lab = Lab { nodes, removed: false, netem: false };
+    /// Create the bridge, one namespace per node (with an empty nftables table for the drop
+    /// rules) and one per client, each with its address and loopback up.
+    pub fn create(nodes: usize, clients: usize) -> eyre::Result<Lab> {
+        if nodes > NODES_MAX || clients > NODES_MAX {
+            return Err(eyre!("a lab holds at most {NODES_MAX} nodes and {NODES_MAX} clients"));
+        }
+        // Created before anything else, so that what is made is removed on an error.
+        let mut lab = Lab { nodes, clients, removed: false, netem: false };
         let host = Ipv4Addr::new(SUBNET[0], SUBNET[1], SUBNET[2], HOST_OCTET);
         sh("ip", &["link", "add", BRIDGE, "type", "bridge"])?;
         sh("ip", &["addr", "add", &format!("{host}/24"), "dev", BRIDGE])?;
         sh("ip", &["link", "set", BRIDGE, "up"])?;
+        for i in 0..clients {
+            add_host(&client_namespace(i), &client_link(i), client_ip(i))?;
+        }
         for i in 0..nodes {
-            let (ns, link) = (namespace(i), host_link(i));
-            sh("ip", &["netns", "add", &ns])?;
-            sh("ip", &["link", "add", &link, "type", "veth", "peer", "name", "eth0", "netns", &ns])?;
-            sh("ip", &["link", "set", &link, "master", BRIDGE, "up"])?;
-            sh("ip", &["-n", &ns, "addr", "add", &format!("{}/24", node_ip(i)), "dev", "eth0"])?;
-            sh("ip", &["-n", &ns, "link", "set", "eth0", "up"])?;
-            sh("ip", &["-n", &ns, "link", "set", "lo", "up"])?;
+            let ns = namespace(i);
+            add_host(&ns, &host_link(i), node_ip(i))?;
             sh("ip", &["netns", "exec", &ns, "nft", "add", "table", "inet", TABLE])?;
             sh(
                 "ip",
@@ -232,6 +273,10 @@ impl Lab {
         for i in 0..self.nodes {
             let _ = Command::new("ip").args(["netns", "del", &namespace(i)]).output();
             let _ = Command::new("ip").args(["link", "del", &host_link(i)]).output();
+        }
+        for i in 0..self.clients {
+            let _ = Command::new("ip").args(["netns", "del", &client_namespace(i)]).output();
+            let _ = Command::new("ip").args(["link", "del", &client_link(i)]).output();
         }
         let _ = Command::new("ip").args(["link", "del", BRIDGE]).output();
     }

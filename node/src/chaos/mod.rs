@@ -1,7 +1,6 @@
 //! `huxin chaos --seed N`: a seeded fault schedule against a real network, in the spirit of
-//! Jepsen. Each validator runs as its own process in its own network namespace
-//! ([`lab`]); clients in the host namespace anchor documents through every node
-//! ([`workload`]) while the schedule ([`schedule`]) kills, pauses, partitions and slows the
+//! Jepsen. Each validator runs as its own process in its own network namespace, and each client
+//! in one of its own ([`lab`]); the clients anchor documents through every node ([`workload`]) while the schedule ([`schedule`]) kills, pauses, partitions and slows the
 //! nodes. After the last heal the checkers ([`check`]) give their verdicts: no fork, nothing
 //! acknowledged lost, nothing executed twice, liveness back, no panics. The same seed gives the
 //! same schedule; the run's homes and logs stay in `--dir`.
@@ -51,7 +50,8 @@ pub struct ChaosArgs {
     /// Faults in the schedule, one after another (8 or more cover every nemesis).
     #[arg(long, default_value_t = 8)]
     faults: usize,
-    /// Only these nemeses (kill, pause, partition, bridge, ring, one-way, netem, wipe); repeat.
+    /// Only these nemeses (kill, pause, partition, bridge, ring, one-way, netem, wipe,
+    /// disk-full, twin, skew); repeat.
     #[arg(long = "nemesis")]
     nemeses: Vec<String>,
     /// Directory for the run's genesis, homes and node logs (kept afterwards); a fresh
@@ -174,7 +174,7 @@ impl Network {
             mounts.push(db);
         }
         // One namespace more than the nodes: where a twin runs.
-        let lab = match lab::Lab::create(nodes + 1) {
+        let lab = match lab::Lab::create(nodes + 1, nodes) {
             Ok(lab) => lab,
             Err(e) => {
                 unmount(&mounts);
@@ -325,6 +325,7 @@ impl Network {
                     .wrap_err("starting the twin")?;
                 self.twin = Some(child);
             }
+            Nemesis::Skew { node, ms } => self.skew_clock(*node, *ms).await?,
             Nemesis::DiskFull(i) => {
                 fill(&self.homes[*i].join("db"))?;
                 self.kill(*i);
@@ -376,9 +377,20 @@ impl Network {
                 }
             }
             Nemesis::Pause(nodes) => nodes.iter().for_each(|&i| self.signal(i, rustix::process::Signal::CONT)),
+            Nemesis::Skew { node, .. } => self.skew_clock(*node, 0).await?,
             _ => self.lab.heal()?,
         }
         Ok(())
+    }
+
+    /// Set node i's clock `ms` off (0: right again), over its admin socket.
+    async fn skew_clock(&self, i: usize, ms: i64) -> eyre::Result<()> {
+        match crate::admin::request(&self.homes[i], &crate::admin::AdminRequest::SkewClock { ms }).await? {
+            Some(crate::admin::AdminReply::ClockSkewed { .. }) => Ok(()),
+            Some(crate::admin::AdminReply::Refused(why)) => Err(eyre!("node {i} refused to skew its clock: {why}")),
+            Some(other) => Err(eyre!("node {i} answered {other:?} to a clock skew")),
+            None => Err(eyre!("node {i} does not answer on its admin socket, so its clock cannot be skewed")),
+        }
     }
 
     /// Start the nodes and the workload, play the schedule, heal, and check.
@@ -388,7 +400,8 @@ impl Network {
         }
         self.wait_first_block().await?;
         let apis = self.clients.iter().map(|c| c.base().to_owned()).collect();
-        let load = workload::Workload::start(self.chain_id.clone(), self.bench_keys.clone(), apis);
+        let namespaces = (0..self.bench_keys.len()).map(lab::client_namespace).collect();
+        let load = workload::Workload::start(self.chain_id.clone(), self.bench_keys.clone(), apis, namespaces);
         let began = tokio::time::Instant::now();
         for step in steps {
             tokio::time::sleep_until(began + Duration::from_millis(step.start_ms)).await;

@@ -1,5 +1,6 @@
-//! The chaos workload: one client per node, each with its own key, anchoring documents at a
-//! steady rate. A client sends each transaction to its node and, when that node does not answer,
+//! The chaos workload: one client per node, each with its own key and its own network namespace
+//! (a thread moved into it, with a runtime of its own), anchoring documents at a steady rate.
+//! A client sends each transaction to its node and, when that node does not answer,
 //! to the next; what was accepted but is not finalised after [`RESUBMIT_AFTER`] is sent again,
 //! unchanged, to another node (a crashed node may have lost it from its mempool). Every
 //! acknowledgement is recorded: accepted by which node, and finalised at which height and index
@@ -43,44 +44,60 @@ pub type Refusals = Arc<Mutex<std::collections::BTreeMap<String, (u64, String)>>
 pub struct Workload {
     acks: Arc<Mutex<Vec<Ack>>>,
     pub refusals: Refusals,
-    /// Set to stop the senders; `polling` stops the finality poller.
+    /// Cleared to stop the senders; `polling` to stop the finality pollers.
     sending: Arc<AtomicBool>,
     polling: Arc<AtomicBool>,
-    senders: Vec<tokio::task::JoinHandle<()>>,
-    poller: tokio::task::JoinHandle<()>,
+    clients: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Workload {
-    /// Start one sending client per key (client i prefers node i) and one finality poller.
-    pub fn start(chain_id: ChainId, keys: Vec<SecretKey>, apis: Vec<String>) -> Workload {
+    /// Start one client per key (client i prefers node i), each in a thread of its own that
+    /// enters `namespaces[i]` (when given) before it opens a socket; each sends and polls for
+    /// the finality of what it sent.
+    pub fn start(chain_id: ChainId, keys: Vec<SecretKey>, apis: Vec<String>, namespaces: Vec<String>) -> Workload {
         let acks = Arc::new(Mutex::new(Vec::new()));
         let (sending, polling) = (Arc::new(AtomicBool::new(true)), Arc::new(AtomicBool::new(true)));
-        let clients: Arc<Vec<Client>> = Arc::new(apis.iter().map(|a| Client::new(a)).collect());
         let refusals = Refusals::default();
-        let mut senders = Vec::new();
+        let mut clients = Vec::new();
         for (i, key) in keys.into_iter().enumerate() {
-            let (acks, sending, clients, chain) = (acks.clone(), sending.clone(), clients.clone(), chain_id.clone());
-            let refusals = refusals.clone();
-            senders.push(tokio::spawn(async move { send(i, key, chain, clients, acks, refusals, sending).await }));
+            let (acks, sending, polling, chain) = (acks.clone(), sending.clone(), polling.clone(), chain_id.clone());
+            let (refusals, apis, namespace) = (refusals.clone(), apis.clone(), namespaces.get(i).cloned());
+            clients.push(std::thread::spawn(move || {
+                let ready = namespace.map_or(Ok(()), |ns| super::lab::enter(&ns)).and_then(|()| {
+                    tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(eyre::Report::from)
+                });
+                let runtime = match ready {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        let mut refused = refusals.lock().expect("refusals lock");
+                        refused.entry("client_not_started".into()).or_insert((0, format!("{e:#}"))).0 += 1;
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    // Made here, inside the namespace: its sockets are the namespace's.
+                    let nodes: Arc<Vec<Client>> = Arc::new(apis.iter().map(|a| Client::new(a)).collect());
+                    tokio::join!(
+                        send(i, key, chain, nodes.clone(), acks.clone(), refusals, sending),
+                        poll(i, nodes, acks, polling),
+                    );
+                });
+            }));
         }
-        let (a, p) = (acks.clone(), polling.clone());
-        let poller = tokio::spawn(async move { poll(clients, a, p).await });
-        Workload { acks, refusals, sending, polling, senders, poller }
+        Workload { acks, refusals, sending, polling, clients }
     }
 
     /// Stop sending; keep looking for (and resubmitting) what is not yet finalised for up to
     /// `drain`; then stop and return every acknowledgement.
     pub async fn stop(self, drain: Duration) -> Vec<Ack> {
         self.sending.store(false, Ordering::Relaxed);
-        for t in self.senders {
-            let _ = t.await;
-        }
         let until = Instant::now() + drain;
         while Instant::now() < until && self.acks.lock().expect("acks lock").iter().any(|a| a.finalised.is_none()) {
             tokio::time::sleep(POLL_INTERVAL).await;
         }
         self.polling.store(false, Ordering::Relaxed);
-        let _ = self.poller.await;
+        let clients = self.clients;
+        let _ = tokio::task::spawn_blocking(move || clients.into_iter().for_each(|c| drop(c.join()))).await;
         let acks = self.acks.lock().expect("acks lock").clone();
         acks
     }
@@ -140,7 +157,9 @@ fn serial(client: usize, nonce: u64) -> u64 {
     ((client as u64) << 40) | nonce
 }
 
-async fn poll(clients: Arc<Vec<Client>>, acks: Arc<Mutex<Vec<Ack>>>, polling: Arc<AtomicBool>) {
+/// Client `me`'s finality poller: asks the nodes in turn about each of its own transactions not
+/// yet seen finalised, and resubmits those accepted too long ago.
+async fn poll(me: usize, clients: Arc<Vec<Client>>, acks: Arc<Mutex<Vec<Ack>>>, polling: Arc<AtomicBool>) {
     let n = clients.len();
     let mut round = 0usize;
     while polling.load(Ordering::Relaxed) {
@@ -151,7 +170,7 @@ async fn poll(clients: Arc<Vec<Client>>, acks: Arc<Mutex<Vec<Ack>>>, polling: Ar
             .expect("acks lock")
             .iter()
             .enumerate()
-            .filter(|(_, a)| a.finalised.is_none())
+            .filter(|(_, a)| a.client == me && a.finalised.is_none())
             .map(|(i, a)| (i, a.hash, a.tx.clone(), a.accepted_by, a.accepted_at))
             .collect();
         for (i, hash, tx, by, at) in pending {

@@ -12,7 +12,7 @@ use huxin_types::{codec, Block, TimestampMs};
 
 use super::Host;
 use crate::context::Height;
-use crate::ingress::now_ms;
+use crate::clock::now_ms;
 
 /// A key's last used nonce at the latest persisted height (0 if none or unreadable: the
 /// mempool then offers transactions that block building re-checks).

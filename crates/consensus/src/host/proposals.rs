@@ -27,7 +27,7 @@ use huxin_types::{codec, Block, BlockHash, SignedTx};
 
 use super::Host;
 use crate::context::{Address, BlockValue, Height, HuxinContext, ValueId};
-use crate::ingress::now_ms;
+use crate::clock::now_ms;
 use crate::streaming::{ReceivedStream, StreamHead};
 
 /// How many heights past the current one a proposal stream may be for (buffered until then).

@@ -15,7 +15,7 @@ use huxin_types::{Block, ChainId, RegionCode, SecretKey, TimestampMs, Uscc};
 use super::proposals::{admit_head, PROPOSALS_PER_ROUND_MAX};
 use super::{Host, HostConfig};
 use crate::context::{Address, Height, HuxinContext, PublicKey, Signer};
-use crate::ingress::now_ms;
+use crate::clock::now_ms;
 use crate::status::{Metrics, NodeStatus};
 use crate::streaming::{stream_block, StreamHead, Streams};
 
