@@ -8,6 +8,7 @@
 mod check;
 mod lab;
 mod schedule;
+mod summary;
 mod workload;
 
 use std::path::{Path, PathBuf};
@@ -38,6 +39,8 @@ const FULL_DISK_MB: u64 = 256;
 const FILLER: &str = "chaos-filler";
 /// The audit-log anchoring interval of the chaos nodes.
 const ANCHOR_INTERVAL_MS: u64 = 2_000;
+/// Most schedules one `--runs` plays.
+const RUNS_MAX: u64 = 10_000;
 
 #[derive(clap::Args)]
 pub struct ChaosArgs {
@@ -55,9 +58,13 @@ pub struct ChaosArgs {
     #[arg(long = "nemesis")]
     nemeses: Vec<String>,
     /// Directory for the run's genesis, homes and node logs (kept afterwards); a fresh
-    /// temporary directory by default.
+    /// temporary directory by default. With --runs, schedule N's go in DIR/seed-N.
     #[arg(long)]
     dir: Option<PathBuf>,
+    /// Play this many schedules, seeds --seed, --seed + 1, …, one after another, and end with a
+    /// table of nemeses × verdicts. The homes and logs of a schedule that passed are removed.
+    #[arg(long, default_value_t = 1)]
+    runs: u64,
     /// Print the schedule and stop: needs no privilege.
     #[arg(long)]
     plan: bool,
@@ -73,22 +80,88 @@ pub async fn run(args: ChaosArgs) -> eyre::Result<()> {
         println!("removed {removed} leftover namespace(s) and link(s)");
         return Ok(());
     }
-    let seed = args.seed.ok_or_else(|| eyre!("--seed is required"))?;
+    let first = args.seed.ok_or_else(|| eyre!("--seed is required"))?;
+    if args.runs == 0 || args.runs > RUNS_MAX {
+        return Err(eyre!("--runs is 1 to {RUNS_MAX}, got {}", args.runs));
+    }
+    let seeds = first..first.checked_add(args.runs).ok_or_else(|| eyre!("--seed {first} + --runs overflows"))?;
+    if args.plan {
+        for seed in seeds {
+            plan(seed, &args)?;
+        }
+        return Ok(());
+    }
+    lab::preflight()?;
+    if args.runs == 1 {
+        let dir = match &args.dir {
+            Some(d) => d.clone(),
+            None => run_dir(first)?,
+        };
+        let verdicts = play(first, &args, &dir).await?;
+        let failed: Vec<_> = verdicts.iter().filter(|v| !v.passed).map(|v| v.checker).collect();
+        return if failed.is_empty() {
+            println!("all checkers passed");
+            Ok(())
+        } else {
+            Err(eyre!("seed {first} failed: {}; logs in {}", failed.join(", "), dir.display()))
+        };
+    }
+    let mut runs = Vec::new();
+    for seed in seeds {
+        let dir = match &args.dir {
+            Some(d) => d.join(format!("seed-{seed}")),
+            None => run_dir(seed)?,
+        };
+        std::fs::create_dir_all(&dir)?;
+        let steps = schedule::generate(seed, args.validators, args.faults, &args.nemeses)?;
+        let outcome = match play(seed, &args, &dir).await {
+            Ok(verdicts) => summary::Outcome::Judged(verdicts.iter().map(|v| (v.checker, v.passed)).collect()),
+            Err(e) if e.downcast_ref::<Stopped>().is_some() => {
+                println!("stopped ({e}) before seed {seed} ended; the table holds the schedules before it");
+                break;
+            }
+            Err(e) => summary::Outcome::Error(format!("{e:#}")),
+        };
+        let run = summary::Run::new(seed, &steps, outcome);
+        match &run.outcome {
+            _ if run.passed() => {
+                println!("seed {seed}: all checkers passed");
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+            summary::Outcome::Error(e) => println!("seed {seed}: ERROR {e}; logs in {}", dir.display()),
+            summary::Outcome::Judged(_) => println!("seed {seed}: FAILED; logs in {}", dir.display()),
+        }
+        runs.push(run);
+    }
+    println!("\n{} validators, {} faults per schedule, seeds from {first}:\n", args.validators, args.faults);
+    print!("{}", summary::table(&runs));
+    if runs.iter().all(summary::Run::passed) {
+        Ok(())
+    } else {
+        Err(eyre!("{} of {} schedules failed", runs.iter().filter(|r| !r.passed()).count(), runs.len()))
+    }
+}
+
+/// The run was stopped by a signal (Ctrl-C, SIGTERM).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Stopped(&'static str);
+
+/// Print seed's schedule; return it.
+fn plan(seed: u64, args: &ChaosArgs) -> eyre::Result<Vec<Step>> {
     let steps = schedule::generate(seed, args.validators, args.faults, &args.nemeses)?;
     println!("chaos seed {seed}: {} validators, {} faults", args.validators, steps.len());
     for s in &steps {
         let (at, lasting) = (s.start_ms as f64 / 1e3, s.duration_ms as f64 / 1e3);
         println!("  at {at:>6.1} s for {lasting:.1} s  {:<9}  {}", s.nemesis.kind(), s.nemesis);
     }
-    if args.plan {
-        return Ok(());
-    }
-    lab::preflight()?;
-    let dir = match args.dir {
-        Some(d) => d,
-        None => run_dir(seed)?,
-    };
-    let mut net = Network::create(&dir, args.validators, &schedule::full_disk_nodes(&steps))?;
+    Ok(steps)
+}
+
+/// Play seed's schedule on a network in `dir`, and print and return every checker's verdict.
+async fn play(seed: u64, args: &ChaosArgs, dir: &Path) -> eyre::Result<Vec<check::Verdict>> {
+    let steps = plan(seed, args)?;
+    let mut net = Network::create(dir, args.validators, &schedule::full_disk_nodes(&steps))?;
     println!("homes and logs in {}", dir.display());
     if !net.lab.has_netem() {
         println!("this kernel has no tc netem: a slowed link is a 1 mbit token bucket queueing up to the delay, plus nftables' random loss");
@@ -98,8 +171,8 @@ pub async fn run(args: ChaosArgs) -> eyre::Result<()> {
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let outcome = tokio::select! {
         r = net.run(&steps) => r,
-        _ = interrupt.recv() => Err(eyre!("interrupted")),
-        _ = terminate.recv() => Err(eyre!("terminated")),
+        _ = interrupt.recv() => Err(Stopped("interrupted").into()),
+        _ = terminate.recv() => Err(Stopped("terminated").into()),
     };
     net.shut_down();
     let verdicts = outcome?;
@@ -107,13 +180,7 @@ pub async fn run(args: ChaosArgs) -> eyre::Result<()> {
     for v in &verdicts {
         println!("  {:<26} {}  {}", v.checker, if v.passed { "PASS" } else { "FAIL" }, v.detail);
     }
-    let failed: Vec<_> = verdicts.iter().filter(|v| !v.passed).map(|v| v.checker).collect();
-    if failed.is_empty() {
-        println!("all checkers passed");
-        Ok(())
-    } else {
-        Err(eyre!("seed {seed} failed: {}; logs in {}", failed.join(", "), dir.display()))
-    }
+    Ok(verdicts)
 }
 
 fn run_dir(seed: u64) -> eyre::Result<PathBuf> {
