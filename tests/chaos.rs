@@ -63,6 +63,15 @@ fn ten_seeded_schedules_cover_every_nemesis_and_every_checker_passes() {
                 "seed {seed}: no PASS for {checker}"
             );
         }
+        // The checkers of one nemesis: stores opened after kill -9, nodes on a full disk.
+        for (nemesis, checker) in [("kill", "crash recovery"), ("disk-full", "durability on a full disk")] {
+            if pair.contains(&nemesis) {
+                assert!(
+                    printed.lines().any(|l| l.contains(checker) && l.contains("PASS")),
+                    "seed {seed}: no PASS for {checker}"
+                );
+            }
+        }
         // The acknowledged-finality check saw real traffic.
         let acked = printed.lines().find(|l| l.contains("nothing acknowledged lost")).unwrap();
         let count: u64 = acked.split("PASS").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap();

@@ -239,8 +239,7 @@ impl Store {
         batch.put_cf(self.cf(CF_META), META_GENESIS, hash.0);
         batch.put_cf(self.cf(CF_META), META_LATEST, height_key(Height(0)));
         self.write_version(batch, Height(0))?;
-        self.check_root(0, root);
-        Ok(())
+        self.check_root(0, root)
     }
 
     pub fn genesis_hash(&self) -> Result<Option<BlockHash>, StoreError> {
@@ -272,16 +271,53 @@ impl Store {
         }
     }
 
-    fn check_root(&self, version: u64, expected: Hash32) {
-        let root = Sha256Jmt::new(self).get_root_hash(version);
-        match root {
-            Ok(root) => assert_eq!(
-                Hash32(root.0),
-                expected,
-                "state root read back at version {version} differs from the executed root"
-            ),
-            Err(e) => panic!("state root at version {version} cannot be read back: {e}"),
+    /// The state root the Merkle tree holds at `version` is `expected`: a written block reads back
+    /// as it was executed.
+    fn check_root(&self, version: u64, expected: Hash32) -> Result<(), StoreError> {
+        let root = Sha256Jmt::new(self)
+            .get_root_hash(version)
+            .map_err(|e| StoreError::Corrupt(format!("state root at version {version} cannot be read back: {e}")))?;
+        if Hash32(root.0) != expected {
+            return Err(StoreError::Corrupt(format!(
+                "state root read back at version {version} is {}, not the executed {expected}",
+                Hash32(root.0)
+            )));
         }
+        Ok(())
+    }
+
+    /// Check that the store holds whole blocks up to its latest height and nothing half
+    /// written: that height's block, its hash index, certificate and receipts are all there, and
+    /// the state tree's root at it is the block's state root. The latest height (`None` before
+    /// genesis), or what is missing. What the fault suite runs on a store after `kill -9`.
+    pub fn check_committed(&self) -> Result<Option<Height>, StoreError> {
+        let Some(height) = self.read_latest_height()? else { return Ok(None) };
+        if height.0 == 0 {
+            self.genesis_hash()?.ok_or_else(|| StoreError::Corrupt("height 0 without a genesis hash".into()))?;
+            Sha256Jmt::new(self)
+                .get_root_hash(0)
+                .map_err(|e| StoreError::Corrupt(format!("the genesis state root cannot be read: {e}")))?;
+            return Ok(Some(height));
+        }
+        let block = self.block(height)?.ok_or_else(|| StoreError::Corrupt(format!("block {height} is missing")))?;
+        if block.header.height != height {
+            return Err(StoreError::Corrupt(format!("block {height} says it is block {}", block.header.height)));
+        }
+        if self.height_of(&block.hash())? != Some(height) {
+            return Err(StoreError::Corrupt(format!("block {height}'s hash is not indexed")));
+        }
+        self.certificate(height)?.ok_or_else(|| StoreError::Corrupt(format!("block {height} has no certificate")))?;
+        let receipts =
+            self.receipts(height)?.ok_or_else(|| StoreError::Corrupt(format!("block {height} has no receipts")))?;
+        if receipts.len() != block.txs.len() {
+            return Err(StoreError::Corrupt(format!(
+                "block {height} has {} transactions and {} receipts",
+                block.txs.len(),
+                receipts.len()
+            )));
+        }
+        self.check_root(height.0, block.header.state_root)?;
+        Ok(Some(height))
     }
 
     /// Persist a decided block with its certificate and execution output, atomically.
@@ -333,8 +369,7 @@ impl Store {
         }
         batch.put_cf(self.cf(CF_META), META_LATEST, height_key(height));
         self.write_version(batch, height)?;
-        self.check_root(height.0, block.header.state_root);
-        Ok(())
+        self.check_root(height.0, block.header.state_root)
     }
 
     /// Up to `limit` index entries under `prefix`, in key order, strictly after `after` (a key

@@ -213,6 +213,24 @@ fn crash_at_any_moment_loses_no_persisted_block() {
             parent = Parent::of(&block.header);
         }
         assert!(store.block(Height(latest.0 + 1)).unwrap().is_none(), "nothing past the latest height");
+        assert_eq!(store.check_committed().unwrap(), Some(latest));
         drop(store);
     }
+}
+
+#[test]
+fn a_half_written_latest_block_is_named_by_check_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = genesis();
+    let store = Store::open(dir.path(), false).unwrap();
+    assert_eq!(store.check_committed().unwrap(), None);
+    store.init_genesis(&g).unwrap();
+    assert_eq!(store.check_committed().unwrap(), Some(Height(0)));
+    persist_next(&store, &g, 3);
+    persist_next(&store, &g, 3);
+    assert_eq!(store.check_committed().unwrap(), Some(Height(2)));
+    // What a torn write would leave: the latest block without its receipts.
+    store.db.delete_cf(store.cf(CF_RECEIPTS), height_key(Height(2))).unwrap();
+    let e = store.check_committed().unwrap_err();
+    assert!(e.to_string().contains("block 2 has no receipts"), "{e}");
 }

@@ -204,6 +204,9 @@ struct Network {
     notes: Vec<String>,
     /// Nodes that did not stop cleanly on a full disk.
     full_disk_problems: Vec<String>,
+    /// Stores checked after a `kill -9`, and what was wrong with them.
+    crashes: usize,
+    crash_problems: Vec<String>,
     /// Each node's validator key (a twin fault starts a second process with one of them).
     node_keys: Vec<huxin_types::SecretKey>,
     /// The running twin, in the lab's spare namespace.
@@ -260,6 +263,8 @@ impl Network {
             mounts,
             notes: Vec::new(),
             full_disk_problems: Vec::new(),
+            crashes: 0,
+            crash_problems: Vec::new(),
             node_keys: keys.nodes.clone(),
             twin: None,
             dir: dir.to_owned(),
@@ -343,7 +348,11 @@ impl Network {
 
     async fn apply(&mut self, nemesis: &Nemesis) -> eyre::Result<()> {
         match nemesis {
-            Nemesis::Kill(nodes) => nodes.iter().for_each(|&i| self.kill(i)),
+            Nemesis::Kill(nodes) => {
+                for &i in nodes {
+                    self.crash(i).await;
+                }
+            }
             Nemesis::Pause(nodes) => nodes.iter().for_each(|&i| self.signal(i, rustix::process::Signal::STOP)),
             Nemesis::Netem { node, delay_ms, jitter_ms, loss_percent } => {
                 self.lab.slow_link(*node, *delay_ms, *jitter_ms, *loss_percent)?
@@ -450,6 +459,26 @@ impl Network {
         Ok(())
     }
 
+    /// `kill -9` node i, then open its store (read-only) as a restart would: it must hold whole
+    /// blocks up to its latest height (block, hash index, certificate, receipts, state root), at
+    /// or past the height the node reported just before.
+    async fn crash(&mut self, i: usize) {
+        let reported = tokio::time::timeout(Duration::from_secs(1), self.clients[i].status()).await;
+        let reported = reported.ok().and_then(Result::ok).map(|s| s.latest_height);
+        self.kill(i);
+        self.crashes += 1;
+        let db = self.homes[i].join("db");
+        let checked = huxin_store::Store::open_read_only(&db).and_then(|store| store.check_committed());
+        match (checked, reported) {
+            (Ok(Some(h)), Some(r)) if h.0 < r => {
+                self.crash_problems.push(format!("node {i} reported height {r}, its store after kill -9 holds {h}"))
+            }
+            (Ok(Some(_)), _) => {}
+            (Ok(None), _) => self.crash_problems.push(format!("node {i}'s store after kill -9 holds no genesis")),
+            (Err(e), _) => self.crash_problems.push(format!("node {i}'s store after kill -9: {e}")),
+        }
+    }
+
     /// Set node i's clock `ms` off (0: right again), over its admin socket.
     async fn skew_clock(&self, i: usize, ms: i64) -> eyre::Result<()> {
         match crate::admin::request(&self.homes[i], &crate::admin::AdminRequest::SkewClock { ms }).await? {
@@ -492,6 +521,16 @@ impl Network {
         verdicts.push(check::nothing_lost(&self.clients, &acks).await);
         verdicts.push(check::nothing_twice(&self.clients[0], top).await);
         verdicts.push(check::no_panics(&self.homes));
+        if self.crashes > 0 {
+            verdicts.push(check::Verdict::new(
+                "crash recovery",
+                self.crash_problems.clone(),
+                format!(
+                    "{} kill -9(s): each store held whole blocks up to a height at or past what its node last reported",
+                    self.crashes
+                ),
+            ));
+        }
         if !self.mounts.is_empty() {
             // With no fork and liveness back, the node that restarted after the full disk holds
             // only whole blocks; this adds that it stopped (or kept running) cleanly.
