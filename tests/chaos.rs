@@ -106,6 +106,8 @@ fn bad_arguments_and_leftovers_get_clear_messages() {
     assert!(refused(&["--seed", "1", "--validators", "3", "--plan"]).contains("at least 4 nodes"));
     assert!(refused(&["--seed", "1", "--nemesis", "flood", "--plan"]).contains("unknown nemesis \"flood\""));
     assert!(refused(&["--seed", "1", "--faults", "0", "--plan"]).contains("1 to 64 faults"));
+    assert!(refused(&["--seed", "1", "--lab", "10", "--plan"]).contains("--lab is 0 to 9"));
+    assert!(refused(&["--seed", "1", "--runs", "0", "--plan"]).contains("--runs is 1 to"));
 
     assert_root();
     let _lab = LAB.lock().unwrap_or_else(|e| e.into_inner());

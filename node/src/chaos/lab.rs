@@ -1,18 +1,23 @@
 //! The chaos lab: one network namespace per node and one per client, joined by veth pairs to
 //! one bridge in the host namespace (where the checkers run), and the faults that act on it:
 //! nftables rules that drop packets between nodes, `tc netem` on a node's link. Everything created is named
-//! with [`PREFIX`] and removed by [`Lab::remove`], which `Drop` also calls.
+//! with the lab's [`prefix`] and removed by [`Lab::remove`], which `Drop` also calls.
 
 use std::net::Ipv4Addr;
 use std::process::{Command, Output, Stdio};
 
 use eyre::{eyre, WrapErr};
 
-/// Every namespace, link and bridge the lab creates starts with this.
+/// Every namespace, link and bridge lab 0 creates starts with this; lab L's with `hxc{L}-`
+/// (see [`select`]), so labs with different numbers run side by side.
 pub const PREFIX: &str = "hxc-";
-const BRIDGE: &str = "hxc-br";
-/// Node i has 10.231.0.(i+1), client i 10.231.0.(101+i); the host side of the bridge has .254.
-const SUBNET: [u8; 3] = [10, 231, 0];
+/// Labs are numbered 0 to this.
+pub const LAB_MAX: u8 = 9;
+/// The lab this process works in (`huxin chaos --lab L`).
+static LAB: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+/// In lab L, node i has 10.231.L.(i+1), client i 10.231.L.(101+i); the host side of the bridge
+/// has .254.
+const SUBNET: [u8; 2] = [10, 231];
 const CLIENT_OCTET: u8 = 101;
 const HOST_OCTET: u8 = 254;
 /// Most nodes (and most clients) a lab holds: their addresses must not meet.
@@ -22,29 +27,58 @@ const SLOW_LINK_RATE: &str = "1mbit";
 /// The nftables table the lab adds inside each namespace.
 const TABLE: &str = "chaos";
 
+/// Work in lab `lab` (0 to [`LAB_MAX`]) from now on: its names and its subnet.
+pub fn select(lab: u8) -> eyre::Result<()> {
+    if lab > LAB_MAX {
+        return Err(eyre!("--lab is 0 to {LAB_MAX}, got {lab}"));
+    }
+    LAB.store(lab, std::sync::atomic::Ordering::Relaxed);
+    Ok(())
+}
+
+fn lab() -> u8 {
+    LAB.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// What this lab's names start with.
+pub fn prefix() -> String {
+    match lab() {
+        0 => PREFIX.to_owned(),
+        l => format!("hxc{l}-"),
+    }
+}
+
+fn bridge() -> String {
+    format!("{}br", prefix())
+}
+
+fn address(octet: u8) -> Ipv4Addr {
+    Ipv4Addr::new(SUBNET[0], SUBNET[1], lab(), octet)
+}
+
 pub fn node_ip(i: usize) -> Ipv4Addr {
-    Ipv4Addr::new(SUBNET[0], SUBNET[1], SUBNET[2], i as u8 + 1)
+    address(i as u8 + 1)
 }
 
 pub fn namespace(i: usize) -> String {
-    format!("{PREFIX}n{i}")
+    format!("{}n{i}", prefix())
 }
 
 fn host_link(i: usize) -> String {
-    format!("{PREFIX}v{i}")
+    format!("{}v{i}", prefix())
 }
 
 fn client_ip(i: usize) -> Ipv4Addr {
-    Ipv4Addr::new(SUBNET[0], SUBNET[1], SUBNET[2], CLIENT_OCTET + i as u8)
+    address(CLIENT_OCTET + i as u8)
 }
 
 /// Client i's namespace.
 pub fn client_namespace(i: usize) -> String {
-    format!("{PREFIX}c{i}")
+    format!("{}c{i}", prefix())
 }
 
 fn client_link(i: usize) -> String {
-    format!("{PREFIX}w{i}")
+    format!("{}w{i}", prefix())
 }
 
 /// Move the calling thread (only it, and the threads it starts afterwards) into the named
@@ -84,7 +118,7 @@ pub fn preflight_tools() -> eyre::Result<()> {
     Ok(())
 }
 
-/// Namespaces and links named with [`PREFIX`] that exist now.
+/// Namespaces and links named with this lab's [`prefix`] that exist now.
 pub fn leftovers() -> eyre::Result<Vec<String>> {
     let mut found = Vec::new();
     let netns = run_output("ip", &["netns", "list"])?;
@@ -92,14 +126,14 @@ pub fn leftovers() -> eyre::Result<Vec<String>> {
         netns
             .lines()
             .filter_map(|l| l.split_whitespace().next())
-            .filter(|n| n.starts_with(PREFIX))
+            .filter(|n| n.starts_with(&prefix()))
             .map(|n| format!("namespace {n}")),
     );
     let links = run_output("ip", &["-o", "link", "show"])?;
     for line in links.lines() {
         // "12: hxc-br: <...>" or "13: hxc-v0@if2: <...>"
         if let Some(name) = line.split(": ").nth(1).map(|n| n.split('@').next().unwrap_or(n)) {
-            if name.starts_with(PREFIX) {
+            if name.starts_with(&prefix()) {
                 found.push(format!("link {name}"));
             }
         }
@@ -107,7 +141,7 @@ pub fn leftovers() -> eyre::Result<Vec<String>> {
     Ok(found)
 }
 
-/// Remove every namespace and link named with [`PREFIX`] (`huxin chaos --clean`).
+/// Remove every namespace and link named with this lab's [`prefix`] (`huxin chaos --clean`).
 pub fn clean() -> eyre::Result<usize> {
     let left = leftovers()?;
     for item in &left {
@@ -141,7 +175,7 @@ fn sh(tool: &str, args: &[&str]) -> eyre::Result<()> {
 fn add_host(ns: &str, link: &str, ip: Ipv4Addr) -> eyre::Result<()> {
     sh("ip", &["netns", "add", ns])?;
     sh("ip", &["link", "add", link, "type", "veth", "peer", "name", "eth0", "netns", ns])?;
-    sh("ip", &["link", "set", link, "master", BRIDGE, "up"])?;
+    sh("ip", &["link", "set", link, "master", &bridge(), "up"])?;
     sh("ip", &["-n", ns, "addr", "add", &format!("{ip}/24"), "dev", "eth0"])?;
     sh("ip", &["-n", ns, "link", "set", "eth0", "up"])?;
     sh("ip", &["-n", ns, "link", "set", "lo", "up"])
@@ -164,10 +198,11 @@ impl Lab {
         }
         // Created before anything else, so that what is made is removed on an error.
         let mut lab = Lab { nodes, clients, removed: false, netem: false };
-        let host = Ipv4Addr::new(SUBNET[0], SUBNET[1], SUBNET[2], HOST_OCTET);
-        sh("ip", &["link", "add", BRIDGE, "type", "bridge"])?;
-        sh("ip", &["addr", "add", &format!("{host}/24"), "dev", BRIDGE])?;
-        sh("ip", &["link", "set", BRIDGE, "up"])?;
+        let (host, bridge) = (address(HOST_OCTET), bridge());
+        let bridge = bridge.as_str();
+        sh("ip", &["link", "add", bridge, "type", "bridge"])?;
+        sh("ip", &["addr", "add", &format!("{host}/24"), "dev", bridge])?;
+        sh("ip", &["link", "set", bridge, "up"])?;
         for i in 0..clients {
             add_host(&client_namespace(i), &client_link(i), client_ip(i))?;
         }
@@ -278,7 +313,7 @@ impl Lab {
             let _ = Command::new("ip").args(["netns", "del", &client_namespace(i)]).output();
             let _ = Command::new("ip").args(["link", "del", &client_link(i)]).output();
         }
-        let _ = Command::new("ip").args(["link", "del", BRIDGE]).output();
+        let _ = Command::new("ip").args(["link", "del", &bridge()]).output();
     }
 }
 

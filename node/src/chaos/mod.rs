@@ -65,6 +65,10 @@ pub struct ChaosArgs {
     /// table of nemeses × verdicts. The homes and logs of a schedule that passed are removed.
     #[arg(long, default_value_t = 1)]
     runs: u64,
+    /// The lab to work in, 0 to 9: its namespaces are named hxc{L}- (lab 0: hxc-) and its
+    /// addresses are 10.231.L.x, so runs in different labs go side by side; --clean cleans it.
+    #[arg(long, default_value_t = 0)]
+    lab: u8,
     /// Print the schedule and stop: needs no privilege.
     #[arg(long)]
     plan: bool,
@@ -74,6 +78,7 @@ pub struct ChaosArgs {
 }
 
 pub async fn run(args: ChaosArgs) -> eyre::Result<()> {
+    lab::select(args.lab)?;
     if args.clean {
         lab::preflight_tools()?;
         let removed = lab::clean()?;
