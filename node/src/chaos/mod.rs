@@ -1,9 +1,10 @@
 //! `huxin chaos --seed N`: a seeded fault schedule against a real network, in the spirit of
 //! Jepsen. Each validator runs as its own process in its own network namespace, and each client
-//! in one of its own ([`lab`]); the clients anchor documents through every node ([`workload`]) while the schedule ([`schedule`]) kills, pauses, partitions and slows the
-//! nodes. After the last heal the checkers ([`check`]) give their verdicts: no fork, nothing
-//! acknowledged lost, nothing executed twice, liveness back, no panics. The same seed gives the
-//! same schedule; the run's homes and logs stay in `--dir`.
+//! in one of its own ([`lab`]); the clients anchor documents through every node ([`workload`])
+//! while the schedule ([`schedule`]) kills, pauses, partitions, slows and skews the nodes. After
+//! the last heal the checkers ([`check`]) give their verdicts: no fork, nothing acknowledged lost,
+//! nothing executed twice, liveness back, no panics. The same seed gives the same schedule; the
+//! run's homes and logs stay in `--dir`.
 
 mod check;
 mod lab;
@@ -102,7 +103,8 @@ pub async fn run(args: ChaosArgs) -> eyre::Result<()> {
             Some(d) => d.clone(),
             None => run_dir(first)?,
         };
-        let verdicts = play(first, &args, &dir).await?;
+        let steps = plan(first, &args)?;
+        let verdicts = play(first, &steps, &args, &dir).await?;
         let failed: Vec<_> = verdicts.iter().filter(|v| !v.passed).map(|v| v.checker).collect();
         return if failed.is_empty() {
             println!("all checkers passed");
@@ -118,8 +120,8 @@ pub async fn run(args: ChaosArgs) -> eyre::Result<()> {
             None => run_dir(seed)?,
         };
         std::fs::create_dir_all(&dir)?;
-        let steps = schedule::generate(seed, args.validators, args.faults, &args.nemeses)?;
-        let outcome = match play(seed, &args, &dir).await {
+        let steps = plan(seed, &args)?;
+        let outcome = match play(seed, &steps, &args, &dir).await {
             Ok(verdicts) => summary::Outcome::Judged(verdicts.iter().map(|v| (v.checker, v.passed)).collect()),
             Err(e) if e.downcast_ref::<Stopped>().is_some() => {
                 println!("stopped ({e}) before seed {seed} ended; the table holds the schedules before it");
@@ -163,10 +165,10 @@ fn plan(seed: u64, args: &ChaosArgs) -> eyre::Result<Vec<Step>> {
     Ok(steps)
 }
 
-/// Play seed's schedule on a network in `dir`, and print and return every checker's verdict.
-async fn play(seed: u64, args: &ChaosArgs, dir: &Path) -> eyre::Result<Vec<check::Verdict>> {
-    let steps = plan(seed, args)?;
-    let mut net = Network::create(dir, args.validators, &schedule::full_disk_nodes(&steps))?;
+/// Play seed's schedule `steps` on a network in `dir`, and print and return every checker's
+/// verdict.
+async fn play(seed: u64, steps: &[Step], args: &ChaosArgs, dir: &Path) -> eyre::Result<Vec<check::Verdict>> {
+    let mut net = Network::create(dir, args.validators, &schedule::full_disk_nodes(steps))?;
     println!("homes and logs in {}", dir.display());
     if !net.lab.has_netem() {
         println!("this kernel has no tc netem: a slowed link is a 1 mbit token bucket queueing up to the delay, plus nftables' random loss");
@@ -175,7 +177,7 @@ async fn play(seed: u64, args: &ChaosArgs, dir: &Path) -> eyre::Result<Vec<check
     let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let outcome = tokio::select! {
-        r = net.run(&steps) => r,
+        r = net.run(steps) => r,
         _ = interrupt.recv() => Err(Stopped("interrupted").into()),
         _ = terminate.recv() => Err(Stopped("terminated").into()),
     };

@@ -11,8 +11,8 @@ use huxin_store::Store;
 use huxin_types::{codec, Block, TimestampMs};
 
 use super::Host;
-use crate::context::Height;
 use crate::clock::now_ms;
+use crate::context::Height;
 
 /// A key's last used nonce at the latest persisted height (0 if none or unreadable: the
 /// mempool then offers transactions that block building re-checks).

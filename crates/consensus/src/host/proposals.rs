@@ -26,8 +26,8 @@ use huxin_store::Store;
 use huxin_types::{codec, Block, BlockHash, SignedTx};
 
 use super::Host;
-use crate::context::{Address, BlockValue, Height, HuxinContext, ValueId};
 use crate::clock::now_ms;
+use crate::context::{Address, BlockValue, Height, HuxinContext, ValueId};
 use crate::streaming::{ReceivedStream, StreamHead};
 
 /// How many heights past the current one a proposal stream may be for (buffered until then).

@@ -14,8 +14,8 @@ use huxin_types::{Block, ChainId, RegionCode, SecretKey, TimestampMs, Uscc};
 
 use super::proposals::{admit_head, PROPOSALS_PER_ROUND_MAX};
 use super::{Host, HostConfig};
-use crate::context::{Address, Height, HuxinContext, PublicKey, Signer};
 use crate::clock::now_ms;
+use crate::context::{Address, Height, HuxinContext, PublicKey, Signer};
 use crate::status::{Metrics, NodeStatus};
 use crate::streaming::{stream_block, StreamHead, Streams};
 
