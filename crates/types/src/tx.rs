@@ -100,6 +100,31 @@ pub enum Action {
 }
 
 impl Action {
+    /// Every [`Action::kind`], in declaration order (a new variant adds its name here too).
+    pub const KINDS: [&'static str; 21] = [
+        "anchor_document",
+        "attest_subject",
+        "revoke_attestation",
+        "recognise_attestation",
+        "withdraw_recognition",
+        "set_recognition_policy",
+        "list_on_blacklist",
+        "lift_blacklist",
+        "record_credit",
+        "repair_credit",
+        "revoke_credit",
+        "issue_guarantee",
+        "verify_guarantee",
+        "claim_guarantee",
+        "pay_guarantee",
+        "release_guarantee",
+        "cancel_guarantee",
+        "propose",
+        "vote",
+        "subject_statement",
+        "anchor_audit_log",
+    ];
+
     /// A stable name for logs, metrics and permission tables.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -355,6 +380,21 @@ impl Hash32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `Action::KINDS` names every variant, in order: serde's refusal of an unknown variant lists
+    /// them all (its names are the variants in snake case, as `kind` gives them).
+    #[test]
+    fn kinds_name_every_action_variant() {
+        let err = serde_json::from_str::<Action>(r#"{"no_such_kind":null}"#).unwrap_err().to_string();
+        let listed: Vec<&str> = err
+            .split_once("expected one of ")
+            .map(|(_, rest)| rest)
+            .unwrap_or_default()
+            .split(", ")
+            .map(|name| name.split('`').nth(1).unwrap_or_default())
+            .collect();
+        assert_eq!(listed, Action::KINDS, "{err}");
+    }
 
     #[test]
     fn expiry_by_height_and_time() {

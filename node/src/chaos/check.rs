@@ -1,13 +1,13 @@
 //! The checkers run after the schedule healed. Each gives a verdict: passed, or failed with what
 //! it found.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
 use huxin_client::Client;
 
-use super::workload::Ack;
+use super::workload::{Ack, StoryReport};
 
 /// Answers to one request that takes longer than this count as no answer.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
@@ -108,34 +108,55 @@ pub async fn nothing_lost(clients: &[Client], acks: &[Ack]) -> Verdict {
     Verdict::new("nothing acknowledged lost", problems, ok)
 }
 
-/// Nothing executed twice: up to `top`, no transaction hash appears twice in the chain and no
-/// (signer, nonce) pair repeats (read from node 0, which `no_fork` compared with the others).
-pub async fn nothing_twice(client: &Client, top: u64) -> Verdict {
-    let mut problems = Vec::new();
-    let (mut hashes, mut nonces) = (HashSet::new(), HashSet::new());
-    let mut txs = 0u64;
+/// The chain as node 0 holds it up to a height (`no_fork` compared it with the others): each
+/// transaction's hash, signer, nonce, kind and whether it was applied.
+pub struct Chain {
+    pub top: u64,
+    pub txs: Vec<ChainTx>,
+    /// Blocks that could not be read.
+    pub unread: Vec<String>,
+}
+
+pub struct ChainTx {
+    pub height: u64,
+    pub hash: String,
+    pub signer: String,
+    pub nonce: String,
+    pub kind: String,
+    pub applied: bool,
+}
+
+/// Read blocks 1..=`top` from `client`, a page of transactions at a time.
+pub async fn read_chain(client: &Client, top: u64) -> Chain {
+    let mut chain = Chain { top, txs: Vec::new(), unread: Vec::new() };
     for h in 1..=top {
         let mut offset = 0;
         loop {
             let page = match get(client, &format!("/v1/blocks/{h}?tx_offset={offset}&tx_limit={TX_PAGE}")).await {
                 Ok(p) => p,
                 Err(e) => {
-                    problems.push(format!("block {h}: {e}"));
+                    chain.unread.push(format!("block {h}: {e}"));
                     break;
                 }
             };
             let items = page["txs"].as_array().cloned().unwrap_or_default();
             for t in &items {
-                txs += 1;
-                let hash = t["hash"].as_str().unwrap_or_default().to_owned();
-                if !hashes.insert(hash.clone()) {
-                    problems.push(format!("{hash} appears twice (again at height {h})"));
-                }
-                let body = if t["tx"].is_object() { &t["tx"]["body"] } else { &t["withheld"] };
-                let pair = (body["signer"].to_string(), body["nonce"].to_string());
-                if !nonces.insert(pair.clone()) {
-                    problems.push(format!("signer {} used nonce {} twice (again at height {h})", pair.0, pair.1));
-                }
+                // A credit action is withheld from the public: its kind, signer and nonce only.
+                let (body, kind) = if t["tx"].is_object() {
+                    let kind = serde_json::from_value::<huxin_types::SignedTx>(t["tx"].clone())
+                        .map_or_else(|e| format!("unparsed ({e})"), |tx| tx.body.action.kind().to_owned());
+                    (&t["tx"]["body"], kind)
+                } else {
+                    (&t["withheld"], t["withheld"]["kind"].as_str().unwrap_or("unknown").to_owned())
+                };
+                chain.txs.push(ChainTx {
+                    height: h,
+                    hash: t["hash"].as_str().unwrap_or_default().to_owned(),
+                    signer: body["signer"].to_string(),
+                    nonce: body["nonce"].to_string(),
+                    kind,
+                    applied: t["outcome"] == "applied",
+                });
             }
             offset += items.len();
             if items.len() < TX_PAGE || offset >= page["tx_count"].as_u64().unwrap_or(0) as usize {
@@ -143,11 +164,49 @@ pub async fn nothing_twice(client: &Client, top: u64) -> Verdict {
             }
         }
     }
+    chain
+}
+
+/// Nothing executed twice: no transaction hash appears twice in the chain and no (signer, nonce)
+/// pair repeats.
+pub fn nothing_twice(chain: &Chain) -> Verdict {
+    let mut problems = chain.unread.clone();
+    let (mut hashes, mut nonces) = (HashSet::new(), HashSet::new());
+    for t in &chain.txs {
+        if !hashes.insert(&t.hash) {
+            problems.push(format!("{} appears twice (again at height {})", t.hash, t.height));
+        }
+        if !nonces.insert((&t.signer, &t.nonce)) {
+            problems.push(format!("signer {} used nonce {} twice (again at height {})", t.signer, t.nonce, t.height));
+        }
+    }
     Verdict::new(
         "nothing executed twice",
         problems,
-        format!("{txs} transactions in blocks 1..={top}, each hash and (signer, nonce) once"),
+        format!("{} transactions in blocks 1..={}, each hash and (signer, nonce) once", chain.txs.len(), chain.top),
     )
+}
+
+/// Every kind: each transaction kind was applied at least once in the chain, and every step of
+/// the story client was applied.
+pub fn every_kind(chain: &Chain, story: &StoryReport) -> Verdict {
+    let mut applied: BTreeMap<&str, u64> = BTreeMap::new();
+    for t in chain.txs.iter().filter(|t| t.applied) {
+        *applied.entry(t.kind.as_str()).or_default() += 1;
+    }
+    let mut problems: Vec<String> = huxin_types::Action::KINDS
+        .iter()
+        .filter(|k| !applied.contains_key(*k))
+        .map(|k| format!("no {k} applied ({} story cycle(s) completed)", story.cycles))
+        .collect();
+    problems.extend(story.problems.iter().cloned());
+    let ok = format!(
+        "all {} kinds applied; {} story cycle(s); fewest: {}",
+        huxin_types::Action::KINDS.len(),
+        story.cycles,
+        applied.iter().min_by_key(|(_, n)| **n).map_or(String::new(), |(k, n)| format!("{k} ×{n}"))
+    );
+    Verdict::new("every kind", problems, ok)
 }
 
 /// No panics: no node's log records a panic.

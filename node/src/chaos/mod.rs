@@ -9,6 +9,7 @@
 mod check;
 mod lab;
 mod schedule;
+mod story;
 mod summary;
 mod workload;
 
@@ -204,6 +205,8 @@ struct Network {
     clients: Vec<Client>,
     chain_id: huxin_types::ChainId,
     bench_keys: Vec<huxin_types::SecretKey>,
+    /// The members the story client signs for.
+    cast: story::Cast,
     exe: PathBuf,
     /// Small file systems mounted under stores, for disk-full faults.
     mounts: Vec<PathBuf>,
@@ -228,6 +231,8 @@ impl Network {
     fn create(dir: &Path, nodes: usize, full_disks: &[usize]) -> eyre::Result<Network> {
         let (genesis, keys) = crate::devnet::generate("huxin-chaos", nodes, nodes, crate::devnet::now_ms())?;
         crate::devnet::write_genesis(dir, &genesis, &keys)?;
+        let member_keys: Vec<_> = keys.members.iter().map(|(_, k)| k.clone()).collect();
+        let cast = story::Cast::new(&genesis, &member_keys)?;
         let mut homes = Vec::new();
         for i in 0..nodes {
             let home = dir.join(format!("node{i}"));
@@ -250,8 +255,8 @@ impl Network {
             }
             mounts.push(db);
         }
-        // One namespace more than the nodes: where a twin runs.
-        let lab = match lab::Lab::create(nodes + 1, nodes) {
+        // One namespace more than the nodes: where a twin runs; one client more: the story's.
+        let lab = match lab::Lab::create(nodes + 1, nodes + 1) {
             Ok(lab) => lab,
             Err(e) => {
                 unmount(&mounts);
@@ -266,6 +271,7 @@ impl Network {
             clients,
             chain_id: genesis.chain_id.clone(),
             bench_keys: keys.bench,
+            cast,
             exe: std::env::current_exe()?,
             mounts,
             notes: Vec::new(),
@@ -503,8 +509,11 @@ impl Network {
         }
         self.wait_first_block().await?;
         let apis = self.clients.iter().map(|c| c.base().to_owned()).collect();
-        let namespaces = (0..self.bench_keys.len()).map(lab::client_namespace).collect();
-        let load = workload::Workload::start(self.chain_id.clone(), self.bench_keys.clone(), apis, namespaces);
+        let anchoring = self.bench_keys.len();
+        let namespaces = (0..anchoring).map(lab::client_namespace).collect();
+        let story =
+            workload::StoryClient { cast: self.cast.clone(), namespace: Some(lab::client_namespace(anchoring)) };
+        let load = workload::Workload::start(self.chain_id.clone(), self.bench_keys.clone(), apis, namespaces, story);
         let began = tokio::time::Instant::now();
         for step in steps {
             tokio::time::sleep_until(began + Duration::from_millis(step.start_ms)).await;
@@ -517,7 +526,7 @@ impl Network {
         let mut verdicts = vec![check::liveness(&self.clients, LIVENESS_LIMIT).await];
         // What was accepted has until the drain ends to be finalised.
         let refusals = load.refusals.clone();
-        let acks = load.stop(DRAIN).await;
+        let (acks, story) = load.stop(DRAIN).await;
         println!(
             "workload: {} accepted; not accepted at first try: {:?}",
             acks.len(),
@@ -526,7 +535,9 @@ impl Network {
         let (fork, top) = check::no_fork(&self.clients).await;
         verdicts.push(fork);
         verdicts.push(check::nothing_lost(&self.clients, &acks).await);
-        verdicts.push(check::nothing_twice(&self.clients[0], top).await);
+        let chain = check::read_chain(&self.clients[0], top).await;
+        verdicts.push(check::nothing_twice(&chain));
+        verdicts.push(check::every_kind(&chain, &story));
         verdicts.push(check::no_panics(&self.homes));
         if self.crashes > 0 {
             verdicts.push(check::Verdict::new(
