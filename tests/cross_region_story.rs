@@ -15,7 +15,7 @@ use huxin_types::tx::{DealStage, TenderRef};
 use huxin_types::{Action, Hash32, RegionCode, TimestampMs, Uscc};
 use serde_json::{json, Value};
 
-use huxin_client::{ListFilter, StatsFilter};
+use huxin_client::{ListFilter, ProvableQuery, StatsFilter};
 use support::{deal_anchor, Net};
 
 const DAY: u64 = 86_400_000;
@@ -330,4 +330,19 @@ async fn attest_recognise_guarantee_bid_penalise_blacklist() {
     assert!(err.to_string().contains("bad_query"), "{err}");
     let err = net.client(0).guarantee("NO-SUCH").await.unwrap_err();
     assert!(err.to_string().contains("not_found"), "{err}");
+
+    // A guarantee number may hold '/': the client keeps it one path segment, for the look-up and
+    // for its proof (regression: the number's slashes split the path, and the node answered 404).
+    let slashed = "BOC/2026/0009";
+    applied(&send(&net, 2, "bank", bond(slashed, &b, 10_000)).await);
+    let g = net.client(0).guarantee(slashed).await.unwrap();
+    assert_eq!(
+        (g["guarantee"]["number"].as_str(), g["current_state"].as_str()),
+        (Some(slashed), Some("issued")),
+        "{g}"
+    );
+    let genesis: huxin_types::genesis::Genesis =
+        serde_json::from_slice(&std::fs::read(net.dir.path().join("genesis.json")).unwrap()).unwrap();
+    let proven = net.client(1).proven(&ProvableQuery::Guarantee(slashed.into()), &genesis).await.unwrap();
+    assert_eq!(proven.answer["guarantee"]["amount_fen"], json!(10_000), "{}", proven.answer);
 }

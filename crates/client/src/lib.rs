@@ -13,6 +13,7 @@ use huxin_contracts::deal::AnchorRecord;
 use huxin_contracts::governance::ProposalRecord;
 use huxin_contracts::registry::MemberRecord;
 pub use huxin_state::proof::{ProofError, StateProof, Verified};
+use huxin_state::queries::segment;
 pub use huxin_state::queries::{
     verify_answer, AuditPage, CreditHistoryView, CreditItem, DocumentView, EligibilityView, Event, FullCreditView,
     GuaranteeView, Page, ProvableQuery, SignerTx, StatsRow, StatsView, SubjectMatch, SubjectView, TenderView,
@@ -434,7 +435,7 @@ impl Client {
 
     /// Deal documents naming a USCC as a party.
     pub async fn subject_deals(&self, uscc: &str, filter: &ListFilter) -> Result<Page<AnchorRecord>, ClientError> {
-        self.get_query(&format!("/v1/subjects/{uscc}/deals"), filter).await
+        self.get_query(&format!("/v1/subjects/{}/deals", segment(uscc)), filter).await
     }
 
     /// Published credit records by region, kind, severity and decision dates.
@@ -492,7 +493,7 @@ impl Client {
     /// A subject's full credit history, hidden records included: a signed supervisor query,
     /// logged in the node's audit log.
     pub async fn full_credit_history(&self, key: &SecretKey, subject: &str) -> Result<FullCreditView, ClientError> {
-        self.signed_get(key, &format!("/v1/supervisor/subjects/{subject}/credit")).await
+        self.signed_get(key, &format!("/v1/supervisor/subjects/{}/credit", segment(subject))).await
     }
 
     /// Credit records in any publication status (`filter.status`: pending, active, expired,
@@ -547,21 +548,21 @@ impl Client {
 
     /// A subject's profile: attestation, blacklist entries, credit score, grants.
     pub async fn subject(&self, subject: &str) -> Result<serde_json::Value, ClientError> {
-        self.get(&format!("/v1/subjects/{subject}")).await
+        self.get(&format!("/v1/subjects/{}", segment(subject))).await
     }
 
     /// May the subject trade in `region` (at the latest block's time)?
     pub async fn eligibility(&self, subject: &str, region: u32) -> Result<serde_json::Value, ClientError> {
-        self.get(&format!("/v1/subjects/{subject}/eligibility?region={region}")).await
+        self.get(&format!("/v1/subjects/{}/eligibility?region={region}", segment(subject))).await
     }
 
     /// A subject's credit history across all regions.
     pub async fn credit_history(&self, subject: &str) -> Result<serde_json::Value, ClientError> {
-        self.get(&format!("/v1/subjects/{subject}/credit")).await
+        self.get(&format!("/v1/subjects/{}/credit", segment(subject))).await
     }
 
     pub async fn guarantee(&self, number: &str) -> Result<serde_json::Value, ClientError> {
-        self.get(&format!("/v1/guarantees/{number}")).await
+        self.get(&format!("/v1/guarantees/{}", segment(number))).await
     }
 
     pub async fn document(&self, hash: &huxin_types::Hash32) -> Result<serde_json::Value, ClientError> {
@@ -569,7 +570,8 @@ impl Client {
     }
 
     pub async fn tender(&self, tender: &huxin_types::tx::TenderRef) -> Result<serde_json::Value, ClientError> {
-        self.get(&format!("/v1/tenders/{}/{}/{}", tender.region, tender.project_code, tender.section_code)).await
+        let (project, section) = (segment(&tender.project_code), segment(&tender.section_code));
+        self.get(&format!("/v1/tenders/{}/{project}/{section}", tender.region)).await
     }
 
     pub async fn status(&self) -> Result<Status, ClientError> {

@@ -20,6 +20,16 @@ use huxin_types::{Action, Hash32, Height, MemberId, RegionCode, TimestampMs, TxH
 
 use crate::proof::{self, ProofError, StateProof, Verified};
 
+/// What a path segment may hold unescaped: RFC 3986's unreserved characters.
+const SEGMENT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// `value` as one URL path segment: everything but unreserved characters percent-encoded, so a
+/// guarantee number such as `BOC/2026/1` stays one segment (`BOC%2F2026%2F1`).
+pub fn segment(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, SEGMENT).to_string()
+}
+
 #[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct SubjectView {
     pub subject: SubjectId,
@@ -169,13 +179,13 @@ impl ProvableQuery {
     /// The API path of the query (without `proof=true`).
     pub fn path(&self) -> String {
         match self {
-            ProvableQuery::Subject(s) => format!("/v1/subjects/{}", s.key()),
-            ProvableQuery::Eligibility(s, r) => format!("/v1/subjects/{}/eligibility?region={r}", s.key()),
-            ProvableQuery::Credit(s) => format!("/v1/subjects/{}/credit", s.key()),
-            ProvableQuery::Guarantee(n) => format!("/v1/guarantees/{n}"),
+            ProvableQuery::Subject(s) => format!("/v1/subjects/{}", segment(&s.key())),
+            ProvableQuery::Eligibility(s, r) => format!("/v1/subjects/{}/eligibility?region={r}", segment(&s.key())),
+            ProvableQuery::Credit(s) => format!("/v1/subjects/{}/credit", segment(&s.key())),
+            ProvableQuery::Guarantee(n) => format!("/v1/guarantees/{}", segment(n)),
             ProvableQuery::Document(h) => format!("/v1/documents/{h}"),
             ProvableQuery::Tender(t) => {
-                format!("/v1/tenders/{}/{}/{}", t.region, t.project_code, t.section_code)
+                format!("/v1/tenders/{}/{}/{}", t.region, segment(&t.project_code), segment(&t.section_code))
             }
         }
     }
@@ -394,4 +404,18 @@ pub struct Event {
     /// The action; absent for a credit action, which the public view withholds (its kind and
     /// hash are still here; supervisors read it on `/v1/txs/{hash}`, signed).
     pub action: Option<Action>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_segment_keeps_slashes_and_everything_else_inside() {
+        assert_eq!(segment("BOC/2026/1"), "BOC%2F2026%2F1");
+        assert_eq!(segment("NB-2026_01.a~"), "NB-2026_01.a~");
+        assert_eq!(segment("标段 1?#%"), "%E6%A0%87%E6%AE%B5%201%3F%23%25");
+        let q = ProvableQuery::Guarantee("BOC/2026/1".into());
+        assert_eq!(q.path(), "/v1/guarantees/BOC%2F2026%2F1");
+    }
 }
