@@ -17,6 +17,7 @@ mod home;
 mod import;
 mod load;
 mod start;
+mod vectors;
 mod verify;
 
 use std::path::PathBuf;
@@ -115,6 +116,9 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Supervisor access: full histories on signed queries, and checking a node's audit log.
     Audit(audit::AuditArgs),
+    /// Write the SDKs' golden vectors (sdk/vectors): a transaction of every kind and signed
+    /// queries, each with its canonical bytes, signed bytes, signature and hash.
+    Vectors(vectors::VectorsArgs),
 }
 
 #[derive(Subcommand)]
@@ -307,6 +311,7 @@ fn main() -> eyre::Result<()> {
             }
             Command::Start { home } => start::run(&home).await,
             Command::Chaos(args) => chaos::run(args).await,
+            Command::Vectors(args) => vectors::run(args),
             Command::Devnet { action: Some(DevnetAction::AddNode { dir, validator }), .. } => {
                 // Checked before anything is written: a validator needs a running devnet.
                 let voters = match validator {

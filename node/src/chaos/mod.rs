@@ -9,7 +9,7 @@
 mod check;
 mod lab;
 mod schedule;
-mod story;
+pub(crate) mod story;
 mod summary;
 mod workload;
 

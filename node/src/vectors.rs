@@ -1,0 +1,227 @@
+//! `huxin vectors --out sdk/vectors`: the golden vectors every SDK checks itself against, made
+//! by the Rust core. One transaction of every kind (the chaos story's first cycle, with fixed
+//! keys and time, and an audit-log anchor): its JSON as the API takes it, its canonical body
+//! bytes, the bytes an ed25519 key signs, the signature, the transaction hash and the signed
+//! transaction's bytes; and signed supervisor queries: the message and its headers. The
+//! encoding is specified in `sdk/vectors/ENCODING.md`. A test requires the committed files to
+//! equal what this module makes, so a format change cannot go unnoticed.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use eyre::WrapErr;
+use serde::Serialize;
+
+use huxin_types::audit::{query_message, sign_query, AnchorAuditLog, QueryAudience};
+use huxin_types::crypto::{signing_input, Domain};
+use huxin_types::governance::{Params, Vote};
+use huxin_types::tx::Expiry;
+use huxin_types::{Action, ChainId, Hash32, Height, RegionCode, SecretKey, TimestampMs, TxBody};
+
+use crate::chaos::story::{self, Act, Actor, Cast, Who};
+
+#[derive(clap::Args)]
+pub struct VectorsArgs {
+    /// Directory to write transactions.json and queries.json into.
+    #[arg(long, default_value = "sdk/vectors")]
+    out: PathBuf,
+}
+
+/// The vectors' chain and time (2026-01-01T00:00:00Z).
+const CHAIN: &str = "huxin-vectors";
+const TIME: TimestampMs = TimestampMs(1_767_225_600_000);
+
+/// One transaction vector.
+#[derive(Serialize)]
+pub struct TxVector {
+    pub name: String,
+    /// The signer's ed25519 secret key (seed), hex.
+    pub secret_key: String,
+    /// The body as JSON (as the API shows it in blocks and transaction statuses).
+    pub body: serde_json::Value,
+    /// The canonical encoding of the body.
+    pub body_hex: String,
+    /// What the key signs: the domain tag `huxin/v1/tx`, a zero byte, the body's bytes.
+    pub sign_input_hex: String,
+    pub signature: String,
+    /// SHA-256 of `huxin/v1/txhash` followed by the body's bytes.
+    pub tx_hash: String,
+    /// The canonical encoding of the signed transaction (body, then signature).
+    pub signed_tx_hex: String,
+}
+
+/// One signed-query vector.
+#[derive(Serialize)]
+pub struct QueryVector {
+    pub name: String,
+    pub secret_key: String,
+    pub chain_id: String,
+    /// The node the query is meant for (its node key).
+    pub node_key: String,
+    pub method: String,
+    pub path: String,
+    /// The raw query string, without `?`.
+    pub query: String,
+    pub time: u64,
+    /// What the key signs, as text (before the domain tag `huxin/v1/query` and a zero byte).
+    pub message: String,
+    pub sign_input_hex: String,
+    /// The three request headers.
+    pub headers: BTreeMap<String, String>,
+}
+
+fn key(n: u8) -> SecretKey {
+    SecretKey::from_bytes([n; 32])
+}
+
+/// The cast with fixed keys: four centres (Hangzhou, Ningbo, Wenzhou, Jiaxing), a bank, a
+/// supervisor, with the devnet's USCCs.
+fn cast() -> eyre::Result<Cast> {
+    let actor = |n: u8, prefix: &str, region: u32, serial: u32| -> eyre::Result<Actor> {
+        Ok(Actor { key: key(n), uscc: crate::devnet::uscc(prefix, region, serial)?, region: RegionCode::new(region)? })
+    };
+    Ok(Cast {
+        chain_id: ChainId::new(CHAIN)?,
+        centres: vec![
+            actor(1, "12", 330100, 1)?,
+            actor(2, "12", 330200, 2)?,
+            actor(3, "12", 330300, 3)?,
+            actor(4, "12", 330400, 4)?,
+        ],
+        bank: actor(5, "91", 330100, 900_001)?,
+        supervisor: actor(6, "11", 330000, 900_002)?,
+    })
+}
+
+/// Every transaction vector, in order: the story's first cycle (each signer's nonces counting
+/// from 1; the votes on its proposal), then an audit-log anchor whose expiry is a time.
+pub fn transactions() -> eyre::Result<Vec<TxVector>> {
+    let cast = cast()?;
+    let mut nonces: BTreeMap<Who, u64> = BTreeMap::new();
+    let mut proposal = Hash32::ZERO;
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut out = Vec::new();
+    let steps = story::cycle(&cast, 0, TIME, &Params::default())?.into_iter().flatten();
+    let audit = story::Step {
+        who: Who::Centre(0),
+        act: Act::Do(Action::AnchorAuditLog(AnchorAuditLog { seq: 3, head: Hash32::of_document(b"audit log") })),
+    };
+    for (i, step) in steps.chain([audit]).enumerate() {
+        let action = match step.act {
+            Act::Do(action) => action,
+            Act::VoteYes => Action::Vote(Vote { proposal, approve: true }),
+        };
+        let actor = cast.actor(step.who);
+        let nonce = nonces.entry(step.who).or_insert(0);
+        *nonce += 1;
+        let kind = action.kind();
+        let expiry = if kind == "anchor_audit_log" {
+            Expiry::Time(TimestampMs(TIME.0 + 3_600_000))
+        } else {
+            Expiry::Height(Height(1_000 + i as u64))
+        };
+        let body =
+            TxBody { chain_id: cast.chain_id.clone(), signer: actor.key.public_key(), nonce: *nonce, expiry, action };
+        let signed = body.clone().sign(&actor.key);
+        if kind == "propose" {
+            proposal = Hash32(signed.hash().0);
+        }
+        let seen = counts.entry(kind).or_insert(0);
+        *seen += 1;
+        out.push(TxVector {
+            name: if *seen == 1 { kind.to_owned() } else { format!("{kind}_{seen}") },
+            secret_key: hex::encode(actor.key.to_bytes()),
+            body: serde_json::to_value(&body)?,
+            body_hex: hex::encode(body.encode()),
+            sign_input_hex: hex::encode(signing_input(Domain::Tx, &body.encode())),
+            signature: signed.signature.to_hex(),
+            tx_hash: signed.hash().to_hex(),
+            signed_tx_hex: hex::encode(signed.encode()),
+        });
+    }
+    Ok(out)
+}
+
+/// Signed supervisor queries: a path alone, and a path with a query string.
+pub fn queries() -> eyre::Result<Vec<QueryVector>> {
+    let cast = cast()?;
+    let audience = QueryAudience { chain_id: cast.chain_id.clone(), node_key: key(9).public_key() };
+    let subject = story::supplier(0)?.0;
+    let requests = [
+        ("full_credit_history", format!("/v1/supervisor/subjects/{subject}/credit"), String::new()),
+        ("credit_list", "/v1/supervisor/credit".to_owned(), "status=repaired&limit=10".to_owned()),
+    ];
+    let mut out = Vec::new();
+    for (name, path, query) in requests {
+        let supervisor = &cast.supervisor.key;
+        let message = query_message(&audience, "GET", &path, &query, TIME);
+        out.push(QueryVector {
+            name: name.into(),
+            secret_key: hex::encode(supervisor.to_bytes()),
+            chain_id: audience.chain_id.to_string(),
+            node_key: audience.node_key.to_string(),
+            method: "GET".into(),
+            time: TIME.0,
+            sign_input_hex: hex::encode(signing_input(Domain::Query, &message)),
+            message: String::from_utf8(message)?,
+            headers: sign_query(supervisor, &audience, "GET", &path, &query, TIME).into_iter().collect(),
+            path,
+            query,
+        });
+    }
+    Ok(out)
+}
+
+/// The two files, as written.
+pub fn files() -> eyre::Result<[(&'static str, String); 2]> {
+    let pretty = |v: serde_json::Value| -> eyre::Result<String> { Ok(serde_json::to_string_pretty(&v)? + "\n") };
+    Ok([
+        ("transactions.json", pretty(serde_json::to_value(transactions()?)?)?),
+        ("queries.json", pretty(serde_json::to_value(queries()?)?)?),
+    ])
+}
+
+pub fn run(args: VectorsArgs) -> eyre::Result<()> {
+    std::fs::create_dir_all(&args.out).wrap_err_with(|| format!("creating {}", args.out.display()))?;
+    for (name, text) in files()? {
+        let path = args.out.join(name);
+        std::fs::write(&path, text).wrap_err_with(|| format!("writing {}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The committed vectors are what the core makes now. If this fails, the canonical encoding,
+    /// a hash or a signature changed: every SDK and every existing chain depends on them. Only
+    /// for a deliberate format change: `cargo run --bin huxin -- vectors` and commit the files.
+    #[test]
+    fn the_committed_vectors_are_what_the_core_makes() {
+        let committed = [
+            ("transactions.json", include_str!("../../sdk/vectors/transactions.json")),
+            ("queries.json", include_str!("../../sdk/vectors/queries.json")),
+        ];
+        for ((name, made), (_, file)) in files().unwrap().iter().zip(committed) {
+            assert!(made == file, "sdk/vectors/{name} differs from what the core makes now");
+        }
+    }
+
+    /// Every kind has a vector, each verifies, and decoding its bytes gives its JSON back.
+    #[test]
+    fn every_kind_has_a_vector_that_verifies_and_decodes_to_its_json() {
+        let vectors = transactions().unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        for v in &vectors {
+            let tx = huxin_types::SignedTx::decode(&hex::decode(&v.signed_tx_hex).unwrap()).unwrap();
+            tx.verify_signature().unwrap();
+            assert_eq!(serde_json::to_value(&tx.body).unwrap(), v.body, "{}", v.name);
+            assert_eq!(tx.hash().to_hex(), v.tx_hash);
+            tx.body.action.check_fields().unwrap_or_else(|e| panic!("{}: {e}", v.name));
+            seen.insert(tx.body.action.kind());
+        }
+        assert_eq!(seen, Action::KINDS.into_iter().collect());
+    }
+}
