@@ -1,0 +1,160 @@
+// A client of one node's API: the body encoded and signed here (never a node's prepared payload
+// signed unchecked), submitted, and waited for; node answers checked field by field.
+
+import { encode } from "./codec.js";
+import { Action } from "./schema.js";
+import { publicKey, signTx, type TxBodyJson } from "./sign.js";
+
+/** The node refused the request: the HTTP status and the node's stable error code. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+    this.name = "ApiError";
+  }
+}
+
+/** A node's answer did not have the shape this SDK expects: which field. */
+export class AnswerError extends Error {
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`the node's answer: ${field}: ${reason}`);
+    this.name = "AnswerError";
+  }
+}
+
+/** A wait ran out. */
+export class TimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TimeoutError";
+  }
+}
+
+export type TxStatus = {
+  tx_hash: string;
+  status: "pending" | "finalised" | "dropped";
+  height: number | null;
+  /** `"applied"` or `{ rejected: { code, reason } }` once finalised. */
+  outcome: unknown;
+};
+
+/** Heights a transaction this client sends stays includable (the ledger allows up to 100 000). */
+export const EXPIRY_HEIGHTS = 100;
+
+function field<T>(answer: unknown, name: string, check: (v: unknown) => v is T, what: string): T {
+  const v = typeof answer === "object" && answer !== null ? (answer as Record<string, unknown>)[name] : undefined;
+  if (!check(v)) throw new AnswerError(name, `expected ${what}, got ${JSON.stringify(v)}`);
+  return v;
+}
+const isString = (v: unknown): v is string => typeof v === "string";
+const isCount = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+
+export class HuxinClient {
+  readonly base: string;
+
+  constructor(
+    base: string,
+    private readonly timeoutMs = 10_000,
+  ) {
+    this.base = base.replace(/\/+$/, "");
+  }
+
+  private async request(method: "GET" | "POST", path: string, body?: unknown): Promise<unknown> {
+    const response = await fetch(this.base + path, {
+      method,
+      headers: body === undefined ? {} : { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new AnswerError("body", `not JSON (HTTP ${response.status}): ${text.slice(0, 200)}`);
+    }
+    if (!response.ok) {
+      const error = field(json, "error", (v): v is object => typeof v === "object" && v !== null, "an error object");
+      throw new ApiError(response.status, field(error, "code", isString, "a code"), field(error, "message", isString, "a message"));
+    }
+    return json;
+  }
+
+  /** GET any read endpoint as JSON. */
+  get(path: string): Promise<unknown> {
+    return this.request("GET", path);
+  }
+
+  async status(): Promise<{ chain_id: string; latest_height: number; node_key: string }> {
+    const s = await this.get("/v1/status");
+    return {
+      chain_id: field(s, "chain_id", isString, "a chain id"),
+      latest_height: field(s, "latest_height", isCount, "a height"),
+      node_key: field(s, "node_key", isString, "a key"),
+    };
+  }
+
+  /** The next nonce the ledger expects from `key` (pending transactions not counted). */
+  async nextNonce(key: string): Promise<number> {
+    return field(await this.get(`/v1/signers/${encodeURIComponent(key)}`), "next_nonce", isCount, "a nonce");
+  }
+
+  async tx(hash: string): Promise<TxStatus> {
+    const t = await this.get(`/v1/txs/${encodeURIComponent(hash)}`);
+    const status = field(t, "status", (v): v is TxStatus["status"] => v === "pending" || v === "finalised" || v === "dropped", "a status");
+    const height = (t as Record<string, unknown>).height;
+    return {
+      tx_hash: field(t, "tx_hash", isString, "a hash"),
+      status,
+      height: isCount(height) ? height : null,
+      outcome: (t as Record<string, unknown>).outcome ?? null,
+    };
+  }
+
+  /**
+   * Encode and sign `action` with `secretKey` here, and submit it: the chain id from the node,
+   * the next nonce unless given, an expiry `EXPIRY_HEIGHTS` past the latest height.
+   */
+  async send(secretKey: string, action: TxBodyJson["action"], nonce?: number): Promise<string> {
+    // Bad input is refused here, before anything is sent.
+    const signer = publicKey(secretKey);
+    encode(Action, action);
+    const status = await this.status();
+    const body: TxBodyJson = {
+      chain_id: status.chain_id,
+      signer,
+      nonce: nonce ?? (await this.nextNonce(signer)),
+      expiry: { height: status.latest_height + EXPIRY_HEIGHTS },
+      action,
+    };
+    const signed = signTx(body, secretKey);
+    const answer = await this.request("POST", "/v1/txs", {
+      payload: signed.payload,
+      public_key: signed.public_key,
+      signature: signed.signature,
+    });
+    const hash = field(answer, "tx_hash", isString, "a hash");
+    if (hash !== signed.tx_hash) throw new AnswerError("tx_hash", `the node says ${hash}, the body hashes to ${signed.tx_hash}`);
+    return hash;
+  }
+
+  /** Poll until `hash` is finalised or dropped; an error after `timeoutMs`. */
+  async waitFinalised(hash: string, timeoutMs = 60_000): Promise<TxStatus> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const t = await this.tx(hash).catch((e) => {
+        if (e instanceof ApiError && e.code === "not_found") return undefined;
+        throw e;
+      });
+      if (t !== undefined && t.status !== "pending") return t;
+      if (Date.now() > until) throw new TimeoutError(`${hash} not finalised within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
