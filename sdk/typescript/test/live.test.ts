@@ -1,5 +1,5 @@
 // The SDK against a running devnet: HUXIN_APIS (the nodes' API addresses, comma-separated) and
-// HUXIN_KEYS_DIR (the devnet's member keys). tests/sdk_typescript.rs starts the devnet and runs
+// HUXIN_KEYS_DIR (the devnet's member keys). tests/sdks.rs starts the devnet and runs
 // these; without the variables they are skipped (and that test fails on a skip).
 
 import { test } from "node:test";

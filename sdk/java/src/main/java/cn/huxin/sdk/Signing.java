@@ -1,0 +1,118 @@
+package cn.huxin.sdk;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyPairGenerator;
+import java.security.MessageDigest;
+import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.security.Signature;
+import java.security.spec.EdECPrivateKeySpec;
+import java.security.spec.NamedParameterSpec;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Hashes and ed25519 signatures as the Rust core makes them, with the JDK's own Ed25519. */
+public final class Signing {
+    private Signing() {}
+
+    /** What a key signs for a domain: the tag, a zero byte, the message. */
+    public static byte[] signingInput(String tag, byte[] message) {
+        byte[] t = tag.getBytes(StandardCharsets.UTF_8);
+        byte[] out = new byte[t.length + 1 + message.length];
+        System.arraycopy(t, 0, out, 0, t.length);
+        System.arraycopy(message, 0, out, t.length + 1, message.length);
+        return out;
+    }
+
+    private static byte[] seed(String secretKeyHex) {
+        if (secretKeyHex == null || !secretKeyHex.matches("[0-9a-f]{64}"))
+            throw new EncodeException("secret_key", "expected 32 bytes as lowercase hex");
+        return Hex.decode(secretKeyHex);
+    }
+
+    /** The public key of an ed25519 secret key (its 32-byte seed), hex. */
+    public static String publicKey(String secretKeyHex) {
+        byte[] seed = seed(secretKeyHex);
+        try {
+            // The JDK derives a key pair from the seed it draws: hand it this seed.
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("Ed25519");
+            generator.initialize(NamedParameterSpec.ED25519, new SecureRandom() {
+                @Override
+                public void nextBytes(byte[] bytes) {
+                    System.arraycopy(seed, 0, bytes, 0, bytes.length);
+                }
+            });
+            byte[] x509 = generator.generateKeyPair().getPublic().getEncoded();
+            return Hex.encode(Arrays.copyOfRange(x509, x509.length - 32, x509.length));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("this JDK has no Ed25519", e);
+        }
+    }
+
+    /** An ed25519 signature (RFC 8032) of {@code message}, hex. */
+    public static String sign(String secretKeyHex, byte[] message) {
+        try {
+            PrivateKey key = KeyFactory.getInstance("Ed25519")
+                    .generatePrivate(new EdECPrivateKeySpec(NamedParameterSpec.ED25519, seed(secretKeyHex)));
+            Signature signer = Signature.getInstance("Ed25519");
+            signer.initSign(key);
+            signer.update(message);
+            return Hex.encode(signer.sign());
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("this JDK has no Ed25519", e);
+        }
+    }
+
+    public static byte[] sha256(byte[]... parts) {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            for (byte[] p : parts) digest.update(p);
+            return digest.digest();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("this JDK has no SHA-256", e);
+        }
+    }
+
+    /** The canonical bytes of a transaction body (its JSON: chain_id, signer, nonce, expiry, action). */
+    public static byte[] bodyBytes(JsonNode body) {
+        return Codec.encode(Schemas.TX_BODY, body);
+    }
+
+    /** SHA-256 of {@code huxin/v1/txhash} and the body's bytes, hex. */
+    public static String txHash(JsonNode body) {
+        return Hex.encode(sha256("huxin/v1/txhash".getBytes(StandardCharsets.UTF_8), bodyBytes(body)));
+    }
+
+    /** A signed transaction as {@code POST /v1/txs} takes it, and its hash. */
+    public record Signed(String payload, String publicKey, String signature, String txHash) {}
+
+    /** Sign {@code body} with its signer's secret key. */
+    public static Signed signTx(JsonNode body, String secretKeyHex) {
+        String signer = publicKey(secretKeyHex);
+        if (!signer.equals(body.path("signer").asText()))
+            throw new EncodeException("signer", "the body's signer is " + body.path("signer").asText() + ", the key's " + signer);
+        byte[] bytes = bodyBytes(body);
+        String signature = sign(secretKeyHex, signingInput("huxin/v1/tx", bytes));
+        return new Signed(Hex.encode(bytes), signer, signature, txHash(body));
+    }
+
+    /** The text a supervisor signs for a query to one node. */
+    public static String queryMessage(String chainId, String nodeKey, String method, String path, String query, long timeMs) {
+        return String.join("\n", chainId, nodeKey, method, path, query, Long.toString(timeMs));
+    }
+
+    /** The three headers of a signed query. */
+    public static Map<String, String> signQuery(
+            String secretKeyHex, String chainId, String nodeKey, String method, String path, String query, long timeMs) {
+        byte[] message = queryMessage(chainId, nodeKey, method, path, query, timeMs).getBytes(StandardCharsets.UTF_8);
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("x-huxin-key", publicKey(secretKeyHex));
+        headers.put("x-huxin-signature", sign(secretKeyHex, signingInput("huxin/v1/query", message)));
+        headers.put("x-huxin-time", Long.toString(timeMs));
+        return headers;
+    }
+}
