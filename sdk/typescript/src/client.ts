@@ -3,7 +3,7 @@
 
 import { encode } from "./codec.js";
 import { Action } from "./schema.js";
-import { publicKey, signTx, type TxBodyJson } from "./sign.js";
+import { publicKey, signQuery, signTx, type TxBodyJson } from "./sign.js";
 
 /** The node refused the request: the HTTP status and the node's stable error code. */
 export class ApiError extends Error {
@@ -65,10 +65,15 @@ export class HuxinClient {
     this.base = base.replace(/\/+$/, "");
   }
 
-  private async request(method: "GET" | "POST", path: string, body?: unknown): Promise<unknown> {
+  private async request(
+    method: "GET" | "POST",
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<unknown> {
     const response = await fetch(this.base + path, {
       method,
-      headers: body === undefined ? {} : { "content-type": "application/json" },
+      headers: body === undefined ? headers : { ...headers, "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(this.timeoutMs),
     });
@@ -142,6 +147,81 @@ export class HuxinClient {
     const hash = field(answer, "tx_hash", isString, "a hash");
     if (hash !== signed.tx_hash) throw new AnswerError("tx_hash", `the node says ${hash}, the body hashes to ${signed.tx_hash}`);
     return hash;
+  }
+
+  /**
+   * Every item of a listing (`/v1/credit`, `/v1/signers/{key}/txs`, …), a page at a time: follows
+   * `next_cursor` until the last page. `path` may carry filters; `limit` is the page size.
+   */
+  async *pages(path: string, limit = 100): AsyncGenerator<unknown> {
+    const sep = path.includes("?") ? "&" : "?";
+    let cursor: string | null = null;
+    do {
+      const page = await this.get(`${path}${sep}limit=${limit}${cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`}`);
+      const items = field(page, "items", Array.isArray, "a list of items");
+      yield* items;
+      const next = (page as Record<string, unknown>).next_cursor;
+      if (next !== null && next !== undefined && typeof next !== "string") throw new AnswerError("next_cursor", "expected a cursor or null");
+      cursor = next ?? null;
+    } while (cursor !== null);
+  }
+
+  /**
+   * A signed GET (supervisor access, logged in the node's audit log): signed for this node (its
+   * chain id and node key) at the current time. `pathAndQuery` as sent, percent-encoded.
+   */
+  async signedGet(secretKey: string, pathAndQuery: string): Promise<unknown> {
+    const [path, query = ""] = pathAndQuery.split(/\?(.*)/s, 2);
+    const status = await this.status();
+    const headers = signQuery(secretKey, { chainId: status.chain_id, nodeKey: status.node_key }, "GET", path, query, Date.now());
+    return this.request("GET", pathAndQuery, undefined, headers);
+  }
+
+  /** A subject's whole credit history, withheld records included: a signed supervisor query. */
+  fullCreditHistory(secretKey: string, subject: string): Promise<unknown> {
+    return this.signedGet(secretKey, `/v1/supervisor/subjects/${encodeURIComponent(subject)}/credit`);
+  }
+
+  /**
+   * The event stream (`/v1/events?…`, server-sent events): one event per applied transaction,
+   * replayed from `from_height` in `query` or after `lastEventId` (`height:index`), then live.
+   * Stop by breaking out of the loop or aborting `signal`.
+   */
+  async *events(query: string, lastEventId?: string, signal?: AbortSignal): AsyncGenerator<{ id: string; kind: string; data: unknown }> {
+    const response = await fetch(`${this.base}/v1/events${query ? `?${query}` : ""}`, {
+      headers: lastEventId === undefined ? {} : { "last-event-id": lastEventId },
+      signal,
+    });
+    if (!response.ok || response.body === null) {
+      const answer = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+      throw new ApiError(response.status, answer.error?.code ?? "unknown", answer.error?.message ?? "no event stream");
+    }
+    const decoder = new TextDecoder();
+    let buffer = "";
+    let event: { id?: string; kind?: string; data: string[] } = { data: [] };
+    for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, end).replace(/\r$/, "");
+        buffer = buffer.slice(end + 1);
+        if (line === "") {
+          if (event.data.length > 0) {
+            const id = event.id ?? "";
+            let data: unknown;
+            try {
+              data = JSON.parse(event.data.join("\n"));
+            } catch {
+              throw new AnswerError("data", `event ${id} is not JSON`);
+            }
+            yield { id, kind: event.kind ?? "message", data };
+          }
+          event = { data: [] };
+        } else if (line.startsWith("id:")) event.id = line.slice(3).trim();
+        else if (line.startsWith("event:")) event.kind = line.slice(6).trim();
+        else if (line.startsWith("data:")) event.data.push(line.slice(5).replace(/^ /, ""));
+      }
+    }
   }
 
   /** Poll until `hash` is finalised or dropped; an error after `timeoutMs`. */

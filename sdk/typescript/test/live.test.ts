@@ -38,6 +38,36 @@ test("a transaction signed here is finalised and every node answers the same", {
   assert.equal(subject.attestation?.name ?? JSON.stringify(subject), "TypeScript 供应商");
 });
 
+test("paging, signed supervisor reads and the event stream", { skip: !live }, async () => {
+  const [first, second] = apis.map((a) => new HuxinClient(a));
+  // A second supplier, so that Hangzhou's transactions fill more than one page of one.
+  const other = "91330100MB0500001E";
+  const done = await first.waitFinalised(
+    await first.send(key("hangzhou"), { attest_subject: { ...attest.attest_subject, subject: { organisation: other } } }),
+  );
+  assert.deepEqual(done.outcome, "applied");
+  const hangzhou = publicKey(key("hangzhou"));
+  await second.waitFinalised(done.tx_hash);
+  const seen: string[] = [];
+  for await (const item of second.pages(`/v1/signers/${hangzhou}/txs`, 1)) seen.push((item as { tx_hash: string }).tx_hash);
+  assert.equal(new Set(seen).size, (await second.nextNonce(hangzhou)) - 1);
+  assert.ok(seen.length >= 2, String(seen));
+
+  const history = (await second.fullCreditHistory(key("supervisor"), supplier)) as { records: unknown[]; hidden: number };
+  assert.deepEqual([history.records, history.hidden], [[], 0]);
+  await assert.rejects(second.get(`/v1/supervisor/subjects/${supplier}/credit`), (e: unknown) => e instanceof ApiError && e.status === 401);
+
+  const stream = second.events("kinds=attest_subject&from_height=1");
+  const a = (await stream.next()).value!;
+  await stream.return(undefined);
+  assert.equal(a.kind, "attest_subject");
+  const resumed = second.events("kinds=attest_subject", a.id);
+  const b = (await resumed.next()).value!;
+  await resumed.return(undefined);
+  const position = (id: string) => id.split(":").map(Number);
+  assert.ok(position(b.id)[0] > position(a.id)[0] || (position(b.id)[0] === position(a.id)[0] && position(b.id)[1] > position(a.id)[1]), `${a.id} then ${b.id}`);
+});
+
 test("a node's refusals are typed errors with the stable code", { skip: !live }, async () => {
   const client = new HuxinClient(apis[0]);
   await assert.rejects(client.get("/v1/guarantees/NO-SUCH"), (e: unknown) => e instanceof ApiError && e.code === "not_found" && e.status === 404);

@@ -86,6 +86,7 @@ public final class HuxinClient {
         return request(HttpRequest.newBuilder(URI.create(base + path)).GET());
     }
 
+
     /** {@code value} as one URL path segment. */
     public static String segment(String value) {
         return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
@@ -141,6 +142,132 @@ public final class HuxinClient {
 
     public String send(String secretKeyHex, JsonNode action) {
         return send(secretKeyHex, action, null);
+    }
+
+    /**
+     * Every item of a listing ({@code /v1/credit}, {@code /v1/signers/{key}/txs}, ...), a page of
+     * {@code limit} at a time, following {@code next_cursor} until the last page.
+     */
+    public Iterable<JsonNode> pages(String path, int limit) {
+        String sep = path.contains("?") ? "&" : "?";
+        return () -> new java.util.Iterator<>() {
+            private java.util.Iterator<JsonNode> page = java.util.Collections.emptyIterator();
+            private String cursor = null;
+            private boolean last = false;
+
+            public boolean hasNext() {
+                while (!page.hasNext() && !last) {
+                    JsonNode answer = get(path + sep + "limit=" + limit + (cursor == null ? "" : "&cursor=" + segment(cursor)));
+                    JsonNode items = answer.get("items");
+                    if (items == null || !items.isArray()) throw new AnswerException("items", "expected a list of items");
+                    page = items.elements();
+                    JsonNode next = answer.get("next_cursor");
+                    if (next != null && !next.isNull() && !next.isTextual())
+                        throw new AnswerException("next_cursor", "expected a cursor or null");
+                    cursor = next == null || next.isNull() ? null : next.asText();
+                    last = cursor == null;
+                }
+                return page.hasNext();
+            }
+
+            public JsonNode next() {
+                if (!hasNext()) throw new java.util.NoSuchElementException();
+                return page.next();
+            }
+        };
+    }
+
+    /**
+     * A signed GET (supervisor access, logged in the node's audit log), signed for this node (its
+     * chain id and node key) at the current time; {@code pathAndQuery} as sent, percent-encoded.
+     */
+    public JsonNode signedGet(String secretKeyHex, String pathAndQuery) {
+        int q = pathAndQuery.indexOf('?');
+        String path = q < 0 ? pathAndQuery : pathAndQuery.substring(0, q);
+        String query = q < 0 ? "" : pathAndQuery.substring(q + 1);
+        Status status = status();
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + pathAndQuery)).GET();
+        Signing.signQuery(secretKeyHex, status.chainId(), status.nodeKey(), "GET", path, query, System.currentTimeMillis())
+                .forEach(request::header);
+        return request(request);
+    }
+
+    /** A subject's whole credit history, withheld records included: a signed supervisor query. */
+    public JsonNode fullCreditHistory(String secretKeyHex, String subject) {
+        return signedGet(secretKeyHex, "/v1/supervisor/subjects/" + segment(subject) + "/credit");
+    }
+
+    /** One server-sent event: its id ({@code height:index}), kind and data. */
+    public record Event(String id, String kind, JsonNode data) {}
+
+    /**
+     * The event stream ({@code /v1/events?query}): one event per applied transaction, replayed
+     * from {@code from_height} in the query or after {@code lastEventId}, then live. Close the
+     * returned stream to stop.
+     */
+    public java.util.stream.Stream<Event> events(String query, String lastEventId) {
+        HttpRequest.Builder request =
+                HttpRequest.newBuilder(URI.create(base + "/v1/events" + (query.isEmpty() ? "" : "?" + query))).GET();
+        if (lastEventId != null) request.header("last-event-id", lastEventId);
+        HttpResponse<java.util.stream.Stream<String>> response;
+        try {
+            response = http.send(request.build(), HttpResponse.BodyHandlers.ofLines());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+        if (response.statusCode() >= 400) {
+            String body = response.body().collect(java.util.stream.Collectors.joining("\n"));
+            JsonNode error;
+            try {
+                error = JSON.readTree(body).path("error");
+            } catch (IOException e) {
+                throw new AnswerException("body", "not JSON (HTTP " + response.statusCode() + ")");
+            }
+            throw new ApiException(response.statusCode(), text(error, "code"), text(error, "message"));
+        }
+        java.util.Iterator<String> lines = response.body().iterator();
+        java.util.Iterator<Event> events = new java.util.Iterator<>() {
+            private Event ready;
+
+            public boolean hasNext() {
+                String id = null, kind = "message";
+                StringBuilder data = null;
+                while (ready == null && lines.hasNext()) {
+                    String line = lines.next();
+                    if (line.isEmpty()) {
+                        if (data != null) {
+                            try {
+                                ready = new Event(id, kind, JSON.readTree(data.toString()));
+                            } catch (IOException e) {
+                                throw new AnswerException("data", "event " + id + " is not JSON");
+                            }
+                        }
+                        id = null;
+                        kind = "message";
+                        data = null;
+                    } else if (line.startsWith("id:")) id = line.substring(3).trim();
+                    else if (line.startsWith("event:")) kind = line.substring(6).trim();
+                    else if (line.startsWith("data:")) {
+                        String chunk = line.substring(5).replaceFirst("^ ", "");
+                        data = data == null ? new StringBuilder(chunk) : data.append('\n').append(chunk);
+                    }
+                }
+                return ready != null;
+            }
+
+            public Event next() {
+                if (!hasNext()) throw new java.util.NoSuchElementException();
+                Event e = ready;
+                ready = null;
+                return e;
+            }
+        };
+        return java.util.stream.StreamSupport.stream(
+                        java.util.Spliterators.spliteratorUnknownSize(events, java.util.Spliterator.ORDERED), false)
+                .onClose(response.body()::close);
     }
 
     /** Poll until {@code hash} is finalised or dropped. */

@@ -55,6 +55,44 @@ class LiveTest {
     }
 
     @Test
+    void pagingSignedSupervisorReadsAndTheEventStream() throws IOException {
+        List<String> apis = apis();
+        HuxinClient first = new HuxinClient(apis.get(0));
+        HuxinClient second = new HuxinClient(apis.get(1));
+        // Another supplier, so that Hangzhou's transactions fill more than one page of one.
+        JsonNode other = attest();
+        ((com.fasterxml.jackson.databind.node.ObjectNode) other.get("attest_subject").get("subject"))
+                .put("organisation", "91330100MB0500002H");
+        String hash = first.send(key("hangzhou"), other);
+        assertTrue(first.waitFinalised(hash, Duration.ofSeconds(60)).applied());
+        second.waitFinalised(hash, Duration.ofSeconds(60));
+        String hangzhou = Signing.publicKey(key("hangzhou"));
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (JsonNode item : second.pages("/v1/signers/" + hangzhou + "/txs", 1)) seen.add(item.get("tx_hash").asText());
+        assertEquals(second.nextNonce(hangzhou) - 1, seen.size());
+        assertTrue(seen.size() >= 2, seen.toString());
+
+        JsonNode history = second.fullCreditHistory(key("supervisor"), SUPPLIER);
+        assertEquals(0, history.get("records").size());
+        assertEquals(0, history.get("hidden").asInt());
+        ApiException unsigned = assertThrows(ApiException.class, () -> second.get("/v1/supervisor/subjects/" + SUPPLIER + "/credit"));
+        assertEquals(401, unsigned.status());
+
+        HuxinClient.Event a;
+        try (var events = second.events("kinds=attest_subject&from_height=1", null)) {
+            a = events.findFirst().orElseThrow();
+        }
+        assertEquals("attest_subject", a.kind());
+        HuxinClient.Event b;
+        try (var events = second.events("kinds=attest_subject", a.id())) {
+            b = events.findFirst().orElseThrow();
+        }
+        long[] pa = Arrays.stream(a.id().split(":")).mapToLong(Long::parseLong).toArray();
+        long[] pb = Arrays.stream(b.id().split(":")).mapToLong(Long::parseLong).toArray();
+        assertTrue(pb[0] > pa[0] || (pb[0] == pa[0] && pb[1] > pa[1]), a.id() + " then " + b.id());
+    }
+
+    @Test
     void aNodesRefusalsAreTypedWithTheStableCode() throws IOException {
         HuxinClient client = new HuxinClient(apis().get(0));
         ApiException missing = assertThrows(ApiException.class, () -> client.get("/v1/guarantees/NO-SUCH"));
