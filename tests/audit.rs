@@ -96,7 +96,7 @@ async fn signed_supervisor_queries_are_logged_anchored_and_tamper_evident() {
 
     // The public history shows one record; the supervisor's shows both, the revoked one marked.
     let public = net.client(0).credit_history(&subject.to_string()).await.unwrap();
-    assert_eq!(public["records"].as_array().unwrap().len(), 1, "{public}");
+    assert_eq!(public.records.len(), 1, "{public:?}");
     let full: Value = net.client(0).signed_get(&supervisor, path).await.unwrap();
     assert_eq!((full["records"].as_array().unwrap().len(), full["hidden"].as_u64()), (2, Some(1)), "{full}");
     assert!(full["records"].as_array().unwrap().iter().any(|r| r["publication"] == "revoked"), "{full}");

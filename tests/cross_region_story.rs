@@ -16,6 +16,9 @@ use huxin_types::{Action, Hash32, RegionCode, TimestampMs, Uscc};
 use serde_json::{json, Value};
 
 use huxin_client::{ListFilter, ProvableQuery, StatsFilter};
+use huxin_contracts::credit::Publication;
+use huxin_contracts::guarantee::GuaranteeState;
+use huxin_contracts::risk::RiskKind;
 use support::{deal_anchor, Net};
 
 const DAY: u64 = 86_400_000;
@@ -74,7 +77,7 @@ async fn attest_recognise_guarantee_bid_penalise_blacklist() {
         &send(&net, 1, "ningbo", Action::RecogniseAttestation { subject: SubjectId::Organisation(a.clone()) }).await,
     );
     let e = net.client(2).eligibility(&a_path, ningbo).await.unwrap();
-    assert_eq!(e["eligible"], json!(true), "{e}");
+    assert!(e.eligibility.eligible, "{e:?}");
 
     // Ningbo announces the tender with its estimated price: bid bonds are capped at 2%.
     let announcement = Hash32::of_document(b"NB-2026-001 announcement");
@@ -102,11 +105,7 @@ async fn attest_recognise_guarantee_bid_penalise_blacklist() {
     assert!(over["rejected"]["reason"].as_str().unwrap().contains("20000 fen"), "{over}");
     applied(&send(&net, 2, "bank", bond("BOC-2026-0001", &a, 20_000)).await);
     let g = net.client(3).guarantee("BOC-2026-0001").await.unwrap();
-    assert_eq!(
-        (g["current_state"].as_str(), g["guarantee"]["amount_fen"].as_u64()),
-        (Some("issued"), Some(20_000)),
-        "{g}"
-    );
+    assert_eq!((g.current_state, g.record.guarantee.amount_fen), (GuaranteeState::Issued, 20_000), "{g:?}");
 
     // Bids: A's through a Hangzhou platform (cross-platform), B's through Ningbo's with the same
     // document hash: accepted, with a collusion warning on the section.
@@ -114,11 +113,13 @@ async fn attest_recognise_guarantee_bid_penalise_blacklist() {
     applied(&send(&net, 0, "hangzhou", deal_anchor(&tender, DealStage::Bid, bid, vec![a.clone()], None)).await);
     applied(&send(&net, 1, "ningbo", deal_anchor(&tender, DealStage::Bid, bid, vec![b.clone()], None)).await);
     let t = net.client(3).tender(&tender).await.unwrap();
-    assert_eq!(t["risk"]["raised"], json!(1), "{t}");
-    let warning = &t["risk"]["warnings"][0]["kind"]["identical_bid_document"];
-    assert_eq!(warning["bidders"], json!([a.to_string(), b.to_string()]), "{t}");
+    assert_eq!(t.risk.raised, 1, "{t:?}");
+    let RiskKind::IdenticalBidDocument { bidders, .. } = &t.risk.warnings[0].kind else {
+        panic!("an identical-bid warning: {t:?}")
+    };
+    assert_eq!(bidders, &[a.clone(), b.clone()], "{t:?}");
     let d = net.client(2).document(&bid).await.unwrap();
-    assert_eq!(d["anchors"].as_array().unwrap().len(), 2, "{d}");
+    assert_eq!(d.anchors.len(), 2, "{d:?}");
 
     // The supervisor records a penalty decided in Hangzhou, then blacklists A nationally.
     let penalty = Action::RecordCredit(RecordCredit {
@@ -142,7 +143,7 @@ async fn attest_recognise_guarantee_bid_penalise_blacklist() {
     });
     applied(&send(&net, 3, "supervisor", penalty).await);
     let s = net.client(1).subject(&a_path).await.unwrap();
-    assert_eq!((s["active_credit_records"].as_u64(), s["score"]["score"].as_u64()), (Some(1), Some(50)), "{s}");
+    assert_eq!((s.active_credit_records, s.score.score), (1, 50), "{s:?}");
     let blacklist = Action::ListOnBlacklist(ListOnBlacklist {
         subject: SubjectId::Organisation(a.clone()),
         scope: BlacklistScope::National,
@@ -157,10 +158,10 @@ async fn attest_recognise_guarantee_bid_penalise_blacklist() {
     // Every node now says A may not trade in Ningbo, and why; a new bid bond is refused.
     for i in 0..4 {
         let e = net.client(i).eligibility(&a_path, ningbo).await.unwrap();
-        assert_eq!(e["eligible"], json!(false), "node {i}: {e}");
-        assert!(e["reasons"][0].as_str().unwrap().contains("blacklisted nationally"), "node {i}: {e}");
+        assert!(!e.eligibility.eligible, "node {i}: {e:?}");
+        assert!(e.eligibility.reasons[0].contains("blacklisted nationally"), "node {i}: {e:?}");
         let history = net.client(i).credit_history(&a_path).await.unwrap();
-        assert_eq!(history["records"][0]["publication"], "active", "node {i}: {history}");
+        assert_eq!(history.records[0].publication, Publication::Active, "node {i}: {history:?}");
     }
     let refused = send(&net, 0, "bank", bond("BOC-2026-0003", &a, 100)).await;
     assert_eq!(refused["rejected"]["code"], "rule_violated", "{refused}");
@@ -231,7 +232,7 @@ async fn attest_recognise_guarantee_bid_penalise_blacklist() {
     };
     applied(&send(&net, 2, "bank", Action::PayGuarantee(pay)).await);
     let g = net.client(0).guarantee("BOC-2026-0001").await.unwrap();
-    assert_eq!(g["current_state"], "paid", "{g}");
+    assert_eq!(g.current_state, GuaranteeState::Paid, "{g:?}");
     let paid = net.client(1).get_json("/v1/guarantees?tender=330200/NB-2026-001/01&status=paid").await.unwrap();
     assert_eq!(paid["items"][0]["guarantee"]["number"], "BOC-2026-0001", "{paid}");
 
@@ -288,7 +289,7 @@ async fn attest_recognise_guarantee_bid_penalise_blacklist() {
     };
     applied(&send(&net, 3, "supervisor", Action::LiftBlacklist(lift)).await);
     let e = net.client(1).eligibility(&a_path, ningbo).await.unwrap();
-    assert_eq!(e["eligible"], json!(true), "{e}");
+    assert!(e.eligibility.eligible, "{e:?}");
     let lifted = net.client(1).get_json("/v1/blacklist?region=330200").await.unwrap();
     assert_eq!(lifted["items"], json!([]), "{lifted}");
 
@@ -336,11 +337,7 @@ async fn attest_recognise_guarantee_bid_penalise_blacklist() {
     let slashed = "BOC/2026/0009";
     applied(&send(&net, 2, "bank", bond(slashed, &b, 10_000)).await);
     let g = net.client(0).guarantee(slashed).await.unwrap();
-    assert_eq!(
-        (g["guarantee"]["number"].as_str(), g["current_state"].as_str()),
-        (Some(slashed), Some("issued")),
-        "{g}"
-    );
+    assert_eq!((g.record.guarantee.number.as_str(), g.current_state), (slashed, GuaranteeState::Issued), "{g:?}");
     let genesis: huxin_types::genesis::Genesis =
         serde_json::from_slice(&std::fs::read(net.dir.path().join("genesis.json")).unwrap()).unwrap();
     let proven = net.client(1).proven(&ProvableQuery::Guarantee(slashed.into()), &genesis).await.unwrap();

@@ -54,7 +54,7 @@ fn text(out: &Output) -> (String, String) {
 async fn records(net: &Net, i: usize) -> usize {
     net.sync_to(net.height(2).await.unwrap()).await;
     let history = net.client(0).credit_history(&subject(i).to_string()).await.unwrap();
-    history["records"].as_array().unwrap().len()
+    history.records.len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -150,8 +150,8 @@ async fn import_checks_rows_resumes_and_never_imports_twice() {
     assert!(text(&out).0.contains("0 imported, 3 already"), "{:?}", text(&out));
     net.sync_to(net.height(2).await.unwrap()).await;
     let profile = net.client(3).subject(&subject(101).to_string()).await.unwrap();
-    assert_eq!(profile["attestation"]["name"], "宁波历史供应商1");
-    assert_eq!(profile["attestation"]["version"], 1, "attested once");
+    let attestation = profile.attestation.expect("attested");
+    assert_eq!((attestation.name.as_str(), attestation.version), ("宁波历史供应商1", 1), "attested once");
 }
 
 /// Regression: a full mempool answered 503 with no `Retry-After`, and `huxin import` stopped at

@@ -351,7 +351,7 @@ pub async fn run(args: ImportArgs) -> eyre::Result<()> {
         for (line, action) in &actions[state.done..end] {
             if let Some(subject) = subject_of(action) {
                 let profile = client.subject(&subject.key()).await?;
-                if !profile["attestation"].is_null() {
+                if profile.attestation.is_some() {
                     *tally.entry("already on the ledger").or_default() += 1;
                     continue;
                 }

@@ -547,29 +547,29 @@ impl Client {
     }
 
     /// A subject's profile: attestation, blacklist entries, credit score, grants.
-    pub async fn subject(&self, subject: &str) -> Result<serde_json::Value, ClientError> {
+    pub async fn subject(&self, subject: &str) -> Result<SubjectView, ClientError> {
         self.get(&format!("/v1/subjects/{}", segment(subject))).await
     }
 
     /// May the subject trade in `region` (at the latest block's time)?
-    pub async fn eligibility(&self, subject: &str, region: u32) -> Result<serde_json::Value, ClientError> {
+    pub async fn eligibility(&self, subject: &str, region: u32) -> Result<EligibilityView, ClientError> {
         self.get(&format!("/v1/subjects/{}/eligibility?region={region}", segment(subject))).await
     }
 
     /// A subject's credit history across all regions.
-    pub async fn credit_history(&self, subject: &str) -> Result<serde_json::Value, ClientError> {
+    pub async fn credit_history(&self, subject: &str) -> Result<CreditHistoryView, ClientError> {
         self.get(&format!("/v1/subjects/{}/credit", segment(subject))).await
     }
 
-    pub async fn guarantee(&self, number: &str) -> Result<serde_json::Value, ClientError> {
+    pub async fn guarantee(&self, number: &str) -> Result<GuaranteeView, ClientError> {
         self.get(&format!("/v1/guarantees/{}", segment(number))).await
     }
 
-    pub async fn document(&self, hash: &huxin_types::Hash32) -> Result<serde_json::Value, ClientError> {
+    pub async fn document(&self, hash: &huxin_types::Hash32) -> Result<DocumentView, ClientError> {
         self.get(&format!("/v1/documents/{hash}")).await
     }
 
-    pub async fn tender(&self, tender: &huxin_types::tx::TenderRef) -> Result<serde_json::Value, ClientError> {
+    pub async fn tender(&self, tender: &huxin_types::tx::TenderRef) -> Result<TenderView, ClientError> {
         let (project, section) = (segment(&tender.project_code), segment(&tender.section_code));
         self.get(&format!("/v1/tenders/{}/{project}/{section}", tender.region)).await
     }
