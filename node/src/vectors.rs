@@ -14,9 +14,9 @@ use serde::Serialize;
 
 use huxin_types::audit::{query_message, sign_query, AnchorAuditLog, QueryAudience};
 use huxin_types::crypto::{signing_input, Domain};
-use huxin_types::governance::{Params, Vote};
+use huxin_types::governance::Params;
 use huxin_types::tx::Expiry;
-use huxin_types::{Action, ChainId, Hash32, Height, RegionCode, SecretKey, TimestampMs, TxBody};
+use huxin_types::{Action, ChainId, Hash32, Height, RegionCode, SecretKey, TimestampMs};
 
 use crate::chaos::story::{self, Act, Actor, Cast, Who};
 
@@ -97,8 +97,7 @@ fn cast() -> eyre::Result<Cast> {
 /// from 1; the votes on its proposal), then an audit-log anchor whose expiry is a time.
 pub fn transactions() -> eyre::Result<Vec<TxVector>> {
     let cast = cast()?;
-    let mut nonces: BTreeMap<Who, u64> = BTreeMap::new();
-    let mut proposal = Hash32::ZERO;
+    let mut signer = story::Signer::default();
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     let mut out = Vec::new();
     let steps = story::cycle(&cast, 0, TIME, &Params::default())?.into_iter().flatten();
@@ -107,31 +106,18 @@ pub fn transactions() -> eyre::Result<Vec<TxVector>> {
         act: Act::Do(Action::AnchorAuditLog(AnchorAuditLog { seq: 3, head: Hash32::of_document(b"audit log") })),
     };
     for (i, step) in steps.chain([audit]).enumerate() {
-        let action = match step.act {
-            Act::Do(action) => action,
-            Act::VoteYes => Action::Vote(Vote { proposal, approve: true }),
-        };
-        let actor = cast.actor(step.who);
-        let nonce = nonces.entry(step.who).or_insert(0);
-        *nonce += 1;
-        let kind = action.kind();
-        let expiry = if kind == "anchor_audit_log" {
-            Expiry::Time(TimestampMs(TIME.0 + 3_600_000))
-        } else {
-            Expiry::Height(Height(1_000 + i as u64))
-        };
-        let body =
-            TxBody { chain_id: cast.chain_id.clone(), signer: actor.key.public_key(), nonce: *nonce, expiry, action };
-        let signed = body.clone().sign(&actor.key);
-        if kind == "propose" {
-            proposal = Hash32(signed.hash().0);
-        }
+        let key = cast.actor(step.who).key.clone();
+        let signed = signer.sign(&cast, step, |action| match action {
+            Action::AnchorAuditLog(_) => Expiry::Time(TimestampMs(TIME.0 + 3_600_000)),
+            _ => Expiry::Height(Height(1_000 + i as u64)),
+        });
+        let (body, kind) = (&signed.body, signed.body.action.kind());
         let seen = counts.entry(kind).or_insert(0);
         *seen += 1;
         out.push(TxVector {
             name: if *seen == 1 { kind.to_owned() } else { format!("{kind}_{seen}") },
-            secret_key: hex::encode(actor.key.to_bytes()),
-            body: serde_json::to_value(&body)?,
+            secret_key: hex::encode(key.to_bytes()),
+            body: serde_json::to_value(body)?,
             body_hex: hex::encode(body.encode()),
             sign_input_hex: hex::encode(signing_input(Domain::Tx, &body.encode())),
             signature: signed.signature.to_hex(),

@@ -13,18 +13,20 @@
 //! next waits until it is finalised. Every step must be applied; what was not is a problem the
 //! `every kind` checker names.
 
+use std::collections::BTreeMap;
+
 use eyre::eyre;
 
 use huxin_types::credit::{CreditKind, RecordCredit, RepairCredit, RevokeCredit, Severity};
 use huxin_types::genesis::{Genesis, Role};
-use huxin_types::governance::{Params, ProposalAction, Propose};
+use huxin_types::governance::{Params, ProposalAction, Propose, Vote};
 use huxin_types::guarantee::{ClaimGuarantee, GuaranteeKind, GuaranteeNote, IssueGuarantee, PayGuarantee};
 use huxin_types::identity::{
     prove_key_binding, AttestSubject, BlacklistScope, LiftBlacklist, ListOnBlacklist, RecognitionPolicy,
     RevokeAttestation, Statement, SubjectId, SubjectKind, SubjectStatement,
 };
-use huxin_types::tx::{AnchorDocument, TenderRef};
-use huxin_types::{Action, ChainId, Hash32, RegionCode, SecretKey, TimestampMs, Uscc};
+use huxin_types::tx::{AnchorDocument, Expiry, TenderRef};
+use huxin_types::{Action, ChainId, Hash32, RegionCode, SecretKey, SignedTx, TimestampMs, TxBody, Uscc};
 
 const DAY_MS: u64 = 86_400_000;
 /// The estimated price each cycle's tender announces; its bid bonds are 2 % of it, the most.
@@ -109,6 +111,46 @@ impl Cast {
     /// of the centres, rounded up.
     fn voters(&self) -> std::ops::Range<usize> {
         1..(2 * self.centres.len()).div_ceil(3)
+    }
+}
+
+/// Turns the story's steps into signed transactions: each signer's nonces counting from 1 (over
+/// every cycle), and the yes votes on the latest proposal.
+pub struct Signer {
+    nonces: BTreeMap<Who, u64>,
+    proposal: Hash32,
+}
+
+impl Default for Signer {
+    fn default() -> Signer {
+        Signer { nonces: BTreeMap::new(), proposal: Hash32::ZERO }
+    }
+}
+
+impl Signer {
+    /// Sign `step` for `cast`'s chain, expiring as `expiry` says for its action.
+    pub fn sign(&mut self, cast: &Cast, step: Step, expiry: impl FnOnce(&Action) -> Expiry) -> SignedTx {
+        let action = match step.act {
+            Act::Do(action) => action,
+            Act::VoteYes => Action::Vote(Vote { proposal: self.proposal, approve: true }),
+        };
+        let actor = cast.actor(step.who);
+        let nonce = self.nonces.entry(step.who).or_insert(0);
+        *nonce += 1;
+        let proposes = matches!(action, Action::Propose(_));
+        let body = TxBody {
+            chain_id: cast.chain_id.clone(),
+            signer: actor.key.public_key(),
+            nonce: *nonce,
+            expiry: expiry(&action),
+            action,
+        };
+        let tx = body.sign(&actor.key);
+        if proposes {
+            // A proposal's id is its transaction's hash.
+            self.proposal = Hash32(tx.hash().0);
+        }
+        tx
     }
 }
 

@@ -13,11 +13,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use huxin_client::Client;
-use huxin_types::governance::Vote;
 use huxin_types::tx::Expiry;
-use huxin_types::{Action, ChainId, Hash32, Height, SecretKey, SignedTx, TxBody, TxHash};
+use huxin_types::{ChainId, Height, SecretKey, SignedTx, TxHash};
 
-use super::story::{self, Act, Cast, Who};
+use super::story::{self, Cast};
 
 /// Time between one client's transactions.
 const SEND_INTERVAL: Duration = Duration::from_millis(100);
@@ -285,7 +284,7 @@ async fn tell(me: usize, cast: Cast, nodes: Arc<Vec<Client>>, shared: Shared) {
         }
     };
     let problem = |p: String| shared.story.lock().expect("story lock").problems.push(p);
-    let mut nonces: BTreeMap<Who, u64> = BTreeMap::new();
+    let mut signer = story::Signer::default();
     for k in 0..story::CYCLES_MAX {
         if k > 0 && !shared.sending.load(Ordering::Relaxed) {
             break;
@@ -298,36 +297,19 @@ async fn tell(me: usize, cast: Cast, nodes: Arc<Vec<Client>>, shared: Shared) {
                 break;
             }
         };
-        let mut proposal = Hash32::ZERO;
         for wave in waves {
             let mut sent = Vec::new();
             for step in wave {
-                let action = match step.act {
-                    Act::Do(action) => action,
-                    Act::VoteYes => Action::Vote(Vote { proposal, approve: true }),
-                };
-                let actor = cast.actor(step.who);
-                let nonce = nonces.entry(step.who).or_insert(0);
-                *nonce += 1;
-                let kind = action.kind();
-                let body = TxBody {
-                    chain_id: cast.chain_id.clone(),
-                    signer: actor.key.public_key(),
-                    nonce: *nonce,
-                    expiry: Expiry::Height(EXPIRY),
-                    action,
-                };
-                let tx = body.sign(&actor.key);
-                if kind == "propose" {
-                    proposal = Hash32(tx.hash().0);
-                }
+                let who = step.who;
+                let tx = signer.sign(&cast, step, |_| Expiry::Height(EXPIRY));
+                let (kind, nonce) = (tx.body.action.kind(), tx.body.nonce);
                 let Some((node, hash)) = submit_anywhere(&nodes, me, &tx, &shared, &shared.polling).await else {
                     return done(&shared);
                 };
                 let mut acks = shared.acks.lock().expect("acks lock");
                 let accepted_at = Instant::now();
-                acks.push(Ack { client: me, nonce: *nonce, hash, tx, accepted_by: node, accepted_at, finalised: None });
-                sent.push((acks.len() - 1, kind, step.who));
+                acks.push(Ack { client: me, nonce, hash, tx, accepted_by: node, accepted_at, finalised: None });
+                sent.push((acks.len() - 1, kind, who));
             }
             let mut round = 0;
             while !sent.is_empty() {
