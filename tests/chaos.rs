@@ -1,5 +1,5 @@
 //! The seeded fault suite (`huxin chaos`), run as root on real processes in network namespaces.
-//! Ten short schedules, each of two nemeses, cover all eleven between them; each must end
+//! Eleven short schedules, each of two nemeses, cover all twelve between them; each must end
 //! with every checker's PASS. Also the tool's refusals of bad input and leftovers.
 
 mod support;
@@ -10,8 +10,8 @@ use std::sync::Mutex;
 use support::EXE;
 
 /// Every nemesis, in the order `huxin chaos` names them.
-const KINDS: [&str; 11] =
-    ["kill", "pause", "partition", "bridge", "ring", "one-way", "netem", "wipe", "disk-full", "twin", "skew"];
+const KINDS: [&str; 12] =
+    ["kill", "pause", "partition", "bridge", "ring", "one-way", "netem", "wipe", "disk-full", "twin", "skew", "leader"];
 /// Every schedule's checkers; `every kind` needs all 21 transaction kinds applied in the chain
 /// (the story client sends twenty, the nodes the audit anchors).
 const CHECKERS: [&str; 6] =
@@ -35,10 +35,10 @@ fn assert_root() {
     );
 }
 
-/// Seeds 1 to 10; schedule i holds nemeses i and i+1, so all eleven are played. One at a time (see
+/// Seeds 1 to 11; schedule i holds nemeses i and i+1, so all twelve are played. One at a time (see
 /// [`LAB`]).
 #[test]
-fn ten_seeded_schedules_cover_every_nemesis_and_every_checker_passes() {
+fn eleven_seeded_schedules_cover_every_nemesis_and_every_checker_passes() {
     assert_root();
     let _lab = LAB.lock().unwrap_or_else(|e| e.into_inner());
     for (i, pair) in KINDS.windows(2).enumerate() {
@@ -86,14 +86,14 @@ fn ten_seeded_schedules_cover_every_nemesis_and_every_checker_passes() {
 
 #[test]
 fn the_same_seed_prints_the_same_plan_without_privilege() {
-    let plan = |seed: &str| text(&chaos(&["--seed", seed, "--plan", "--faults", "11"]));
+    let plan = |seed: &str| text(&chaos(&["--seed", seed, "--plan", "--faults", "12"]));
     let a = plan("42");
     assert_eq!(a, plan("42"));
     assert_ne!(a, plan("43"));
-    for kind in
-        ["kill -9", "pause", "partition", "bridge", "ring", "drop", "netem", "wipe", "disk full", "twin", "clock skew"]
-    {
-        assert!(a.contains(kind), "eleven faults cover {kind}: {a}");
+    let kinds =
+        ["kill -9", "pause", "partition", "bridge", "ring", "drop", "netem", "wipe", "disk full", "twin", "clock skew"];
+    for kind in kinds.into_iter().chain(["isolate the leader"]) {
+        assert!(a.contains(kind), "twelve faults cover {kind}: {a}");
     }
 }
 

@@ -56,7 +56,7 @@ pub struct ChaosArgs {
     #[arg(long, default_value_t = 8)]
     faults: usize,
     /// Only these nemeses (kill, pause, partition, bridge, ring, one-way, netem, wipe,
-    /// disk-full, twin, skew); repeat.
+    /// disk-full, twin, skew, leader); repeat.
     #[arg(long = "nemesis")]
     nemeses: Vec<String>,
     /// Directory for the run's genesis, homes and node logs (kept afterwards); a fresh
@@ -422,6 +422,15 @@ impl Network {
                 fill(&self.homes[*i].join("db"))?;
                 self.start(*i)?;
             }
+            Nemesis::IsolatedLeader => {
+                let leader = self.leader().await?;
+                self.notes.push(format!("isolated leader: node {leader}, the latest block's proposer"));
+                println!("           the leader is node {leader}");
+                let cut = Nemesis::Partition { minority: vec![leader] };
+                for (from, to) in cut.dropped_links(self.homes.len()) {
+                    self.lab.drop_link(from, to)?;
+                }
+            }
             network => {
                 for (from, to) in network.dropped_links(self.homes.len()) {
                     self.lab.drop_link(from, to)?;
@@ -470,6 +479,21 @@ impl Network {
             _ => self.lab.heal()?,
         }
         Ok(())
+    }
+
+    /// The node that proposed the latest block, as the first node to answer says.
+    async fn leader(&self) -> eyre::Result<usize> {
+        for client in &self.clients {
+            let Ok(Ok(block)) = tokio::time::timeout(Duration::from_secs(2), client.latest_block()).await else {
+                continue;
+            };
+            return self
+                .node_keys
+                .iter()
+                .position(|k| k.public_key() == block.header.proposer)
+                .ok_or_else(|| eyre!("the latest block's proposer {} is none of the nodes", block.header.proposer));
+        }
+        Err(eyre!("no node answered with its latest block, so the leader is unknown"))
     }
 
     /// `kill -9` node i, then open its store (read-only) as a restart would: it must hold whole

@@ -30,6 +30,9 @@ pub enum Nemesis {
     Pause(Vec<usize>),
     /// The minority can reach neither the majority nor be reached by it (both directions drop).
     Partition { minority: Vec<usize> },
+    /// The leader, the proposer of the latest block as the nodes say at the fault, can reach no
+    /// other node nor be reached (the node is found when the fault starts, not drawn).
+    IsolatedLeader,
     /// Two halves that reach each other only through one bridging node.
     Bridge { left: Vec<usize>, bridge: usize, right: Vec<usize> },
     /// Each node reaches only its two neighbours in this cyclic order.
@@ -53,8 +56,8 @@ pub enum Nemesis {
 }
 
 /// Every nemesis kind by name, in the order the schedule draws them.
-pub const KINDS: [&str; 11] =
-    ["kill", "pause", "partition", "bridge", "ring", "one-way", "netem", "wipe", "disk-full", "twin", "skew"];
+pub const KINDS: [&str; 12] =
+    ["kill", "pause", "partition", "bridge", "ring", "one-way", "netem", "wipe", "disk-full", "twin", "skew", "leader"];
 /// The smallest and largest clock skew, either way, in milliseconds (a validator refuses a block
 /// more than 2 s ahead of its clock, so the range holds skews both under and over that bound).
 pub const SKEW_MS_MIN: i64 = 1_000;
@@ -74,6 +77,7 @@ impl Nemesis {
             Nemesis::DiskFull(_) => "disk-full",
             Nemesis::Twin(_) => "twin",
             Nemesis::Skew { .. } => "skew",
+            Nemesis::IsolatedLeader => "leader",
         }
     }
 
@@ -122,6 +126,7 @@ impl fmt::Display for Nemesis {
             Nemesis::DiskFull(n) => write!(f, "disk full under {n}"),
             Nemesis::Twin(n) => write!(f, "a twin of {n} with its validator key"),
             Nemesis::Skew { node, ms } => write!(f, "clock skew on {node}: {ms:+} ms"),
+            Nemesis::IsolatedLeader => write!(f, "isolate the leader (the latest block's proposer)"),
         }
     }
 }
@@ -204,6 +209,7 @@ pub fn generate(seed: u64, nodes: usize, faults: usize, kinds: &[String]) -> Res
             "wipe" => Nemesis::Wipe(order[0]),
             "disk-full" => Nemesis::DiskFull(order[0]),
             "twin" => Nemesis::Twin(order[0]),
+            "leader" => Nemesis::IsolatedLeader,
             _ => {
                 let ms = rng.gen_range(SKEW_MS_MIN..=SKEW_MS_MAX);
                 Nemesis::Skew { node: order[0], ms: if rng.gen_bool(0.5) { ms } else { -ms } }
@@ -238,8 +244,8 @@ mod tests {
         // such a change: seeds drawn from all kinds then give other schedules).
         let first = generate(7, 4, 1, &[]).unwrap().remove(0);
         assert_eq!(first, a[0]);
-        assert_eq!(first.nemesis, Nemesis::Netem { node: 1, delay_ms: 109, jitter_ms: 45, loss_percent: 5 });
-        assert_eq!(first.start_ms / 100, 17);
+        assert_eq!(first.nemesis, Nemesis::Partition { minority: vec![1] });
+        assert_eq!(first.start_ms / 100, 24);
     }
 
     #[test]
