@@ -20,9 +20,10 @@ use huxin_types::{Action, Hash32, Height, MemberId, RegionCode, TimestampMs, TxH
 
 use crate::proof::{self, ProofError, StateProof, Verified};
 
-/// What a path segment may hold unescaped: RFC 3986's unreserved characters.
+/// What a path segment may hold unescaped: RFC 3986's unreserved characters, and `:` and `@`
+/// (so `org:…`, `legacy:…` and `expert:…` subjects read as before).
 const SEGMENT: &percent_encoding::AsciiSet =
-    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b':').remove(b'@');
 
 /// `value` as one URL path segment: everything but unreserved characters percent-encoded, so a
 /// guarantee number such as `BOC/2026/1` stays one segment (`BOC%2F2026%2F1`).
@@ -411,9 +412,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_path_segment_keeps_slashes_and_everything_else_inside() {
+    fn a_path_segment_escapes_a_slash_and_keeps_unreserved_characters() {
         assert_eq!(segment("BOC/2026/1"), "BOC%2F2026%2F1");
         assert_eq!(segment("NB-2026_01.a~"), "NB-2026_01.a~");
+        assert_eq!(segment("legacy:33010019900101X"), "legacy:33010019900101X");
         assert_eq!(segment("标段 1?#%"), "%E6%A0%87%E6%AE%B5%201%3F%23%25");
         let q = ProvableQuery::Guarantee("BOC/2026/1".into());
         assert_eq!(q.path(), "/v1/guarantees/BOC%2F2026%2F1");
