@@ -2,7 +2,8 @@
 //! by the Rust core. One transaction of every kind (the chaos story's first cycle, with fixed
 //! keys and time, and an audit-log anchor): its JSON as the API takes it, its canonical body
 //! bytes, the bytes an ed25519 key signs, the signature, the transaction hash and the signed
-//! transaction's bytes; and signed supervisor queries: the message and its headers. The
+//! transaction's bytes; signed supervisor queries: the message and its headers; and the API's
+//! OpenAPI document, which the SDKs' types are generated from. The
 //! encoding is specified in `sdk/vectors/ENCODING.md`. A test requires the committed files to
 //! equal what this module makes, so a format change cannot go unnoticed.
 
@@ -22,7 +23,7 @@ use crate::chaos::story::{self, Act, Actor, Cast, Who};
 
 #[derive(clap::Args)]
 pub struct VectorsArgs {
-    /// Directory to write transactions.json and queries.json into.
+    /// Directory to write transactions.json, queries.json and openapi.json into.
     #[arg(long, default_value = "sdk/vectors")]
     out: PathBuf,
 }
@@ -158,12 +159,14 @@ pub fn queries() -> eyre::Result<Vec<QueryVector>> {
     Ok(out)
 }
 
-/// The two files, as written.
-pub fn files() -> eyre::Result<[(&'static str, String); 2]> {
+/// The files, as written: the two sets of vectors and the API's OpenAPI document (the SDKs'
+/// types are generated from it).
+pub fn files() -> eyre::Result<[(&'static str, String); 3]> {
     let pretty = |v: serde_json::Value| -> eyre::Result<String> { Ok(serde_json::to_string_pretty(&v)? + "\n") };
     Ok([
         ("transactions.json", pretty(serde_json::to_value(transactions()?)?)?),
         ("queries.json", pretty(serde_json::to_value(queries()?)?)?),
+        ("openapi.json", pretty(serde_json::to_value(huxin_api::openapi::document())?)?),
     ])
 }
 
@@ -189,6 +192,7 @@ mod tests {
         let committed = [
             ("transactions.json", include_str!("../../sdk/vectors/transactions.json")),
             ("queries.json", include_str!("../../sdk/vectors/queries.json")),
+            ("openapi.json", include_str!("../../sdk/vectors/openapi.json")),
         ];
         for ((name, made), (_, file)) in files().unwrap().iter().zip(committed) {
             assert!(made == file, "sdk/vectors/{name} differs from what the core makes now");

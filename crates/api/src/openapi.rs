@@ -89,6 +89,23 @@ mod tests {
         assert!(routes >= 30, "found only {routes} routes");
     }
 
+    /// No two operations share an operation id (generated clients name their methods by it).
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = serde_json::to_value(document()).expect("serialises");
+        let mut seen = std::collections::BTreeMap::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("a path item") {
+                let id = op["operationId"].as_str().unwrap_or_default().to_owned();
+                assert!(!id.is_empty(), "{method} {path} has no operation id");
+                if let Some(other) = seen.insert(id.clone(), format!("{method} {path}")) {
+                    panic!("operation id {id} names both {other} and {method} {path}");
+                }
+            }
+        }
+        assert!(seen.len() >= 31, "{seen:?}");
+    }
+
     /// Every error code the handlers use is listed in the document.
     #[test]
     fn every_error_code_is_documented() {

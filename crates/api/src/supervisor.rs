@@ -241,6 +241,7 @@ pub struct TimeQuery {
 #[utoipa::path(
     get,
     path = "/v1/supervisor/subjects/{subject}/credit",
+    operation_id = "supervisor_credit_history",
     summary = "Full credit history (signed, supervisors only, audited)",
     description = "Every record, hidden ones marked. Sign with x-huxin-key, x-huxin-time and x-huxin-signature.",
     params(("subject" = String, Path, description = "USCC, `legacy:<code>` or `expert:<sha256 hex>`"), TimeQuery),
@@ -350,6 +351,7 @@ pub async fn anchors(
 #[utoipa::path(
     get,
     path = "/v1/supervisor/credit",
+    operation_id = "supervisor_credit_list",
     summary = "Credit records in any publication status (signed, supervisors only, audited)",
     description = "The credit list with hidden records: `status` is pending, active, expired, repaired or revoked (default: all); region, kind, severity, from, to, time, limit and cursor as on /v1/credit.",
     params(crate::query::ListQuery),

@@ -1,6 +1,7 @@
 // A client of one node's API: the body encoded and signed here (never a node's prepared payload
 // signed unchecked), submitted, and waited for; node answers checked field by field.
 
+import type { components } from "./api.js";
 import { encode } from "./codec.js";
 import { Action } from "./schema.js";
 import { publicKey, signQuery, signTx, type TxBodyJson } from "./sign.js";
@@ -53,6 +54,11 @@ function field<T>(answer: unknown, name: string, check: (v: unknown) => v is T, 
   return v;
 }
 const isString = (v: unknown): v is string => typeof v === "string";
+const isBool = (v: unknown): v is boolean => typeof v === "boolean";
+const isObject = (v: unknown): v is object => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** The node's answer types, generated from its OpenAPI document (src/api.ts). */
+export type Schemas = components["schemas"];
 const isCount = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 
 export class HuxinClient {
@@ -147,6 +153,44 @@ export class HuxinClient {
     const hash = field(answer, "tx_hash", isString, "a hash");
     if (hash !== signed.tx_hash) throw new AnswerError("tx_hash", `the node says ${hash}, the body hashes to ${signed.tx_hash}`);
     return hash;
+  }
+
+  /** May the subject trade in `region` (at the latest block's time)? With every reason it may not. */
+  async eligibility(subject: string, region: number): Promise<Schemas["EligibilityView"]> {
+    const a = await this.get(`/v1/subjects/${encodeURIComponent(subject)}/eligibility?region=${region}`);
+    field(a, "eligible", isBool, "true or false");
+    field(a, "reasons", Array.isArray, "a list of reasons");
+    return a as Schemas["EligibilityView"];
+  }
+
+  /** A subject's profile: attestation, blacklist entries, credit score, grants. */
+  async subject(subject: string): Promise<Schemas["SubjectView"]> {
+    const a = await this.get(`/v1/subjects/${encodeURIComponent(subject)}`);
+    field(a, "blacklist", Array.isArray, "a list of entries");
+    field(a, "score", isObject, "a score");
+    return a as Schemas["SubjectView"];
+  }
+
+  /** A subject's public credit history across all regions. */
+  async creditHistory(subject: string): Promise<Schemas["CreditHistoryView"]> {
+    const a = await this.get(`/v1/subjects/${encodeURIComponent(subject)}/credit`);
+    field(a, "records", Array.isArray, "a list of records");
+    return a as Schemas["CreditHistoryView"];
+  }
+
+  /** An e-guarantee by its number (which may hold `/`), with its state in force now. */
+  async guarantee(number: string): Promise<Schemas["GuaranteeView"]> {
+    const a = await this.get(`/v1/guarantees/${encodeURIComponent(number)}`);
+    field(a, "current_state", isString, "a state");
+    field(a, "guarantee", isObject, "the guarantee");
+    return a as Schemas["GuaranteeView"];
+  }
+
+  /** Every anchor of a document by its SHA-256 (hex). */
+  async document(hash: string): Promise<Schemas["DocumentView"]> {
+    const a = await this.get(`/v1/documents/${encodeURIComponent(hash)}`);
+    field(a, "anchors", Array.isArray, "a list of anchors");
+    return a as Schemas["DocumentView"];
   }
 
   /**

@@ -34,8 +34,11 @@ test("a transaction signed here is finalised and every node answers the same", {
   assert.deepEqual(done.outcome, "applied");
   const seen = await second.waitFinalised(hash);
   assert.equal(seen.height, done.height);
-  const subject = (await second.get(`/v1/subjects/${supplier}`)) as { attestation: { name: string } | null };
+  const subject = await second.subject(supplier);
   assert.equal(subject.attestation?.name ?? JSON.stringify(subject), "TypeScript 供应商");
+  const eligible = await second.eligibility(supplier, 330200);
+  assert.deepEqual([eligible.eligible, eligible.reasons], [true, []]);
+  assert.deepEqual((await second.creditHistory(supplier)).records, []);
 });
 
 test("paging, signed supervisor reads and the event stream", { skip: !live }, async () => {
@@ -70,7 +73,7 @@ test("paging, signed supervisor reads and the event stream", { skip: !live }, as
 
 test("a node's refusals are typed errors with the stable code", { skip: !live }, async () => {
   const client = new HuxinClient(apis[0]);
-  await assert.rejects(client.get("/v1/guarantees/NO-SUCH"), (e: unknown) => e instanceof ApiError && e.code === "not_found" && e.status === 404);
+  await assert.rejects(client.guarantee("NO/SUCH"), (e: unknown) => e instanceof ApiError && e.code === "not_found" && e.status === 404);
   // A key that has sent nothing expects nonce 1; nonce 0 never comes, and a stranger's key signs nothing.
   assert.equal(await client.nextNonce(publicKey(key("bank"))), 1);
   const revoke = { revoke_credit: { record_id: "00".repeat(32), reason: "x" } };

@@ -3,6 +3,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -58,4 +59,14 @@ test("varints and defaulted fields follow the core", () => {
   assert.deepEqual([bare.deal_code, bare.platform_code, bare.parties, bare.experts], ["", "", [], []]);
   for (const k of ["deal_code", "platform_code", "parties", "experts"]) delete bare[k];
   assert.equal(bytesToHex(encode(schema.Action, { anchor_document: bare })), anchor.body_hex.slice(-bytesToHex(encode(schema.Action, anchor.body.action)).length));
+});
+
+test("the answer types are generated from the current OpenAPI document (npm run generate)", () => {
+  const sdk = fileURLToPath(new URL("../../", import.meta.url));
+  const generated = execFileSync(`${sdk}node_modules/.bin/openapi-typescript`, ["../vectors/openapi.json"], {
+    cwd: sdk,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  assert.ok(generated === readFileSync(`${sdk}src/api.ts`, "utf8"), "src/api.ts is stale: run npm run generate");
 });
