@@ -16,8 +16,10 @@ use crate::{ApiError, ApiState, PAGE_ITEMS_DEFAULT, PAGE_ITEMS_MAX};
 #[into_params(parameter_in = Query)]
 pub struct TxPage {
     /// First transaction of the block to list (default 0).
+    #[param(maximum = 4294967295_u64)]
     pub tx_offset: Option<usize>,
     /// Transactions to list, at most 1000 (default 100).
+    #[param(maximum = 1000)]
     pub tx_limit: Option<usize>,
 }
 

@@ -30,14 +30,18 @@ fn too_many() -> ApiError {
 #[into_params(parameter_in = Query)]
 pub struct StatsQuery {
     /// First month, `YYYYMM` (default: all).
+    #[param(value_type = Option<String>, pattern = "^(19|[2-9][0-9])[0-9]{2}(0[1-9]|1[0-2])$")]
     pub from: Option<u32>,
     /// Last month, `YYYYMM`, inclusive (default: all).
+    #[param(value_type = Option<String>, pattern = "^(19|[2-9][0-9])[0-9]{2}(0[1-9]|1[0-2])$")]
     pub to: Option<u32>,
     /// A 6-digit region code, or `national`.
+    #[param(pattern = "^(national|(1[1-9]|[2-7][0-9]|8[0-2])[0-9]{4})$")]
     pub region: Option<String>,
     /// Only metrics starting with this (e.g. `anchors.`).
     pub metric: Option<String>,
     /// `json` (default) or `csv`.
+    #[param(pattern = "^(json|csv)$")]
     pub format: Option<String>,
 }
 
@@ -56,7 +60,7 @@ fn month_param(name: &str, value: Option<u32>) -> Result<Option<u32>, ApiError> 
     summary = "Monthly statistics per region",
     description = "Counts of anchors by stage, guarantees issued/claimed/paid, penalties by severity and blacklist entries, as JSON or CSV.",
     params(StatsQuery),
-    responses((status = 200, body = StatsView, content_type = "application/json"), (status = 200, description = "CSV: month,region,metric,count", content_type = "text/csv"), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
+    responses((status = 200, description = "JSON (the default), or with `format=csv` CSV: month,region,metric,count", content((StatsView = "application/json"), (String = "text/csv"))), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
 )]
 pub async fn stats(
     State(s): State<ApiState>,

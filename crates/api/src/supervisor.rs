@@ -244,7 +244,7 @@ pub struct TimeQuery {
     operation_id = "supervisor_credit_history",
     summary = "Full credit history (signed, supervisors only, audited)",
     description = "Every record, hidden ones marked. Sign with x-huxin-key, x-huxin-time and x-huxin-signature.",
-    params(("subject" = String, Path, description = "USCC, `legacy:<code>` or `expert:<sha256 hex>`"), TimeQuery),
+    params(("subject" = String, Path, description = "USCC, `legacy:<code>` or `expert:<sha256 hex>`", pattern = "^([0-9A-HJ-NP-RTUWXY]{18}|legacy:[0-9A-Z]{15,18}|expert:[0-9a-f]{64})$"), TimeQuery),
     responses((status = 200, body = FullCreditView), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 401, description = "Unsigned, badly signed, stale or replayed request (unauthorized)", body = crate::error::ErrorBody), (status = 403, description = "The key is not an active supervisor's (forbidden)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
 )]
 pub async fn credit_history(
@@ -323,7 +323,7 @@ pub async fn audit_log(
     path = "/v1/audit/anchors/{member}",
     summary = "Audit-log anchors of a member",
     description = "On the ledger, oldest first.",
-    params(("member" = String, Path, description = "member id, hex"), crate::query::ListQuery),
+    params(("member" = String, Path, description = "member id, hex", pattern = "^[0-9a-f]{40}$"), crate::query::ListQuery),
     responses((status = 200, body = crate::query::Page<AuditAnchor>), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
 )]
 pub async fn anchors(

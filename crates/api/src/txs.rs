@@ -219,7 +219,7 @@ pub struct TxStatusView {
     path = "/v1/txs/{hash}",
     summary = "A transaction's status",
     description = "pending, finalised (height, index, outcome) or dropped (reason). Credit actions are withheld from the public (kind, signer and nonce only, a rejection's code without its reason); a request signed (x-huxin-key, x-huxin-time, x-huxin-signature) by the transaction's signer or a supervisor reads it whole, and a supervisor's read is audited.",
-    params(("hash" = String, Path, description = "transaction hash, hex")),
+    params(("hash" = String, Path, description = "transaction hash, hex", pattern = "^[0-9a-f]{64}$")),
     responses((status = 200, body = TxStatusView), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 401, description = "Badly signed, stale or replayed request (unauthorized)", body = crate::error::ErrorBody), (status = 403, description = "Signed by neither the transaction's signer nor a supervisor (forbidden)", body = crate::error::ErrorBody), (status = 404, description = "Not on the ledger (not_found)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
 )]
 pub(crate) async fn tx_status(
@@ -314,7 +314,7 @@ pub struct SignerView {
     path = "/v1/signers/{key}",
     summary = "A signing key's member",
     description = "Member, role, region, status, last and next nonce.",
-    params(("key" = String, Path, description = "ed25519 public key, hex")),
+    params(("key" = String, Path, description = "ed25519 public key, hex", pattern = "^[0-9a-f]{64}$")),
     responses((status = 200, body = SignerView), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 404, description = "Not on the ledger (not_found)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
 )]
 pub(crate) async fn signer(State(s): State<ApiState>, Path(key): Path<String>) -> Result<Json<SignerView>, ApiError> {

@@ -1994,20 +1994,6 @@ export interface operations {
                 cursor?: string;
                 /** @description Items per page: 1 to [`crate::PAGE_ITEMS_MAX`], default [`crate::PAGE_ITEMS_DEFAULT`]. */
                 limit?: number;
-                region?: string;
-                kind?: string;
-                severity?: string;
-                /** @description Decision dates (credit) from, inclusive, and to, exclusive (ms). */
-                from?: number;
-                to?: number;
-                /** @description Evaluate time-dependent status at this time (ms); default: the latest block's time. */
-                time?: number;
-                provider?: string;
-                tender?: string;
-                applicant?: string;
-                /** @description Subjects whose attested name starts with this. */
-                name?: string;
-                status?: string;
             };
             header?: never;
             path: {
@@ -2054,19 +2040,8 @@ export interface operations {
                 /** @description Items per page: 1 to [`crate::PAGE_ITEMS_MAX`], default [`crate::PAGE_ITEMS_DEFAULT`]. */
                 limit?: number;
                 region?: string;
-                kind?: string;
-                severity?: string;
-                /** @description Decision dates (credit) from, inclusive, and to, exclusive (ms). */
-                from?: number;
-                to?: number;
                 /** @description Evaluate time-dependent status at this time (ms); default: the latest block's time. */
                 time?: number;
-                provider?: string;
-                tender?: string;
-                applicant?: string;
-                /** @description Subjects whose attested name starts with this. */
-                name?: string;
-                status?: string;
             };
             header?: never;
             path?: never;
@@ -2215,19 +2190,13 @@ export interface operations {
                 /** @description Items per page: 1 to [`crate::PAGE_ITEMS_MAX`], default [`crate::PAGE_ITEMS_DEFAULT`]. */
                 limit?: number;
                 region?: string;
-                kind?: string;
-                severity?: string;
+                kind?: "administrative_penalty" | "dishonest_conduct" | "commendation" | "project_evaluation" | "contract_performance";
+                severity?: "minor" | "general" | "serious";
                 /** @description Decision dates (credit) from, inclusive, and to, exclusive (ms). */
                 from?: number;
                 to?: number;
                 /** @description Evaluate time-dependent status at this time (ms); default: the latest block's time. */
                 time?: number;
-                provider?: string;
-                tender?: string;
-                applicant?: string;
-                /** @description Subjects whose attested name starts with this. */
-                name?: string;
-                status?: string;
             };
             header?: never;
             path?: never;
@@ -2268,7 +2237,6 @@ export interface operations {
             query?: {
                 /** @description Evaluate at this time (ms since the epoch); default: the latest block's time. */
                 time?: number;
-                region?: string;
                 /** @description Attach a proof of the answer. */
                 proof?: boolean;
             };
@@ -2381,20 +2349,12 @@ export interface operations {
                 cursor?: string;
                 /** @description Items per page: 1 to [`crate::PAGE_ITEMS_MAX`], default [`crate::PAGE_ITEMS_DEFAULT`]. */
                 limit?: number;
-                region?: string;
-                kind?: string;
-                severity?: string;
-                /** @description Decision dates (credit) from, inclusive, and to, exclusive (ms). */
-                from?: number;
-                to?: number;
                 /** @description Evaluate time-dependent status at this time (ms); default: the latest block's time. */
                 time?: number;
                 provider?: string;
                 tender?: string;
                 applicant?: string;
-                /** @description Subjects whose attested name starts with this. */
-                name?: string;
-                status?: string;
+                status?: "issued" | "verified" | "claimed" | "paid" | "released" | "cancelled" | "replaced" | "expired";
             };
             header?: never;
             path?: never;
@@ -2435,7 +2395,6 @@ export interface operations {
             query?: {
                 /** @description Evaluate at this time (ms since the epoch); default: the latest block's time. */
                 time?: number;
-                region?: string;
                 /** @description Attach a proof of the answer. */
                 proof?: boolean;
             };
@@ -2664,20 +2623,6 @@ export interface operations {
                 cursor?: string;
                 /** @description Items per page: 1 to [`crate::PAGE_ITEMS_MAX`], default [`crate::PAGE_ITEMS_DEFAULT`]. */
                 limit?: number;
-                region?: string;
-                kind?: string;
-                severity?: string;
-                /** @description Decision dates (credit) from, inclusive, and to, exclusive (ms). */
-                from?: number;
-                to?: number;
-                /** @description Evaluate time-dependent status at this time (ms); default: the latest block's time. */
-                time?: number;
-                provider?: string;
-                tender?: string;
-                applicant?: string;
-                /** @description Subjects whose attested name starts with this. */
-                name?: string;
-                status?: string;
             };
             header?: never;
             path: {
@@ -2720,9 +2665,9 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description First month, `YYYYMM` (default: all). */
-                from?: number;
+                from?: string;
                 /** @description Last month, `YYYYMM`, inclusive (default: all). */
-                to?: number;
+                to?: string;
                 /** @description A 6-digit region code, or `national`. */
                 region?: string;
                 /** @description Only metrics starting with this (e.g. `anchors.`). */
@@ -2736,13 +2681,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description CSV: month,region,metric,count */
+            /** @description JSON (the default), or with `format=csv` CSV: month,region,metric,count */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/csv": unknown;
+                    "application/json": components["schemas"]["StatsView"];
+                    "text/csv": string;
                 };
             };
             /** @description Bad input (bad_path, bad_query, bad_json, …) */
@@ -2795,25 +2741,13 @@ export interface operations {
     };
     subject_search: {
         parameters: {
-            query?: {
+            query: {
                 /** @description Hex cursor from an earlier page's `next_cursor`. */
                 cursor?: string;
                 /** @description Items per page: 1 to [`crate::PAGE_ITEMS_MAX`], default [`crate::PAGE_ITEMS_DEFAULT`]. */
                 limit?: number;
-                region?: string;
-                kind?: string;
-                severity?: string;
-                /** @description Decision dates (credit) from, inclusive, and to, exclusive (ms). */
-                from?: number;
-                to?: number;
-                /** @description Evaluate time-dependent status at this time (ms); default: the latest block's time. */
-                time?: number;
-                provider?: string;
-                tender?: string;
-                applicant?: string;
                 /** @description Subjects whose attested name starts with this. */
-                name?: string;
-                status?: string;
+                name: string;
             };
             header?: never;
             path?: never;
@@ -2854,7 +2788,6 @@ export interface operations {
             query?: {
                 /** @description Evaluate at this time (ms since the epoch); default: the latest block's time. */
                 time?: number;
-                region?: string;
                 /** @description Attach a proof of the answer. */
                 proof?: boolean;
             };
@@ -2918,7 +2851,6 @@ export interface operations {
             query?: {
                 /** @description Evaluate at this time (ms since the epoch); default: the latest block's time. */
                 time?: number;
-                region?: string;
                 /** @description Attach a proof of the answer. */
                 proof?: boolean;
             };
@@ -2984,20 +2916,6 @@ export interface operations {
                 cursor?: string;
                 /** @description Items per page: 1 to [`crate::PAGE_ITEMS_MAX`], default [`crate::PAGE_ITEMS_DEFAULT`]. */
                 limit?: number;
-                region?: string;
-                kind?: string;
-                severity?: string;
-                /** @description Decision dates (credit) from, inclusive, and to, exclusive (ms). */
-                from?: number;
-                to?: number;
-                /** @description Evaluate time-dependent status at this time (ms); default: the latest block's time. */
-                time?: number;
-                provider?: string;
-                tender?: string;
-                applicant?: string;
-                /** @description Subjects whose attested name starts with this. */
-                name?: string;
-                status?: string;
             };
             header?: never;
             path: {
@@ -3038,10 +2956,10 @@ export interface operations {
     };
     eligibility: {
         parameters: {
-            query?: {
+            query: {
                 /** @description Evaluate at this time (ms since the epoch); default: the latest block's time. */
                 time?: number;
-                region?: string;
+                region: string;
                 /** @description Attach a proof of the answer. */
                 proof?: boolean;
             };
@@ -3167,19 +3085,14 @@ export interface operations {
                 /** @description Items per page: 1 to [`crate::PAGE_ITEMS_MAX`], default [`crate::PAGE_ITEMS_DEFAULT`]. */
                 limit?: number;
                 region?: string;
-                kind?: string;
-                severity?: string;
+                kind?: "administrative_penalty" | "dishonest_conduct" | "commendation" | "project_evaluation" | "contract_performance";
+                severity?: "minor" | "general" | "serious";
                 /** @description Decision dates (credit) from, inclusive, and to, exclusive (ms). */
                 from?: number;
                 to?: number;
                 /** @description Evaluate time-dependent status at this time (ms); default: the latest block's time. */
                 time?: number;
-                provider?: string;
-                tender?: string;
-                applicant?: string;
-                /** @description Subjects whose attested name starts with this. */
-                name?: string;
-                status?: string;
+                status?: "pending" | "active" | "expired" | "repaired" | "revoked";
             };
             header?: never;
             path?: never;
@@ -3298,13 +3211,12 @@ export interface operations {
             query?: {
                 /** @description Evaluate at this time (ms since the epoch); default: the latest block's time. */
                 time?: number;
-                region?: string;
                 /** @description Attach a proof of the answer. */
                 proof?: boolean;
             };
             header?: never;
             path: {
-                /** @description 6-digit region code */
+                /** @description 6-digit region code (GB/T 2260) */
                 region: number;
                 /** @description project code */
                 project: string;

@@ -8,7 +8,7 @@ use super::*;
     path = "/v1/guarantees/{number}",
     summary = "Verify an e-guarantee",
     description = "The guarantee, its state in force and its history.",
-    params(("number" = String, Path, description = "guarantee number"), AtQuery),
+    params(("number" = String, Path, description = "guarantee number", pattern = "^[0-9A-Za-z_/-]{1,64}$"), AtQuery),
     responses((status = 200, body = Proven<GuaranteeView>), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 404, description = "Not on the ledger (not_found)", body = crate::error::ErrorBody), (status = 409, description = "Conflict (duplicate, nonce_taken, no_block_yet)", body = crate::error::ErrorBody), (status = 413, description = "Too large (body_too_large, tx_too_large, proof_too_large)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
 )]
 pub async fn guarantee(
@@ -31,7 +31,7 @@ pub async fn guarantee(
     path = "/v1/documents/{hash}",
     summary = "Verify a document",
     description = "Every anchor of the SHA-256: who, when, which tender and stage (empty: never anchored).",
-    params(("hash" = String, Path, description = "SHA-256, hex"), AtQuery),
+    params(("hash" = String, Path, description = "SHA-256, hex", pattern = "^[0-9a-f]{64}$"), AtQuery),
     responses((status = 200, body = Proven<DocumentView>), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 409, description = "Conflict (duplicate, nonce_taken, no_block_yet)", body = crate::error::ErrorBody), (status = 413, description = "Too large (body_too_large, tx_too_large, proof_too_large)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
 )]
 pub async fn document(
@@ -52,7 +52,7 @@ pub async fn document(
     path = "/v1/tenders/{region}/{project}/{section}",
     summary = "A tender section's timeline",
     description = "Stages, publicity, archive and risk warnings.",
-    params(("region" = u32, Path, description = "6-digit region code"), ("project" = String, Path, description = "project code"), ("section" = String, Path, description = "section code"), AtQuery),
+    params(("region" = u32, Path, description = "6-digit region code (GB/T 2260)", minimum = 110000, maximum = 829999), ("project" = String, Path, description = "project code", pattern = "\\S", max_length = 64), ("section" = String, Path, description = "section code", pattern = "\\S", max_length = 64), AtQuery),
     responses((status = 200, body = Proven<TenderView>), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 404, description = "Not on the ledger (not_found)", body = crate::error::ErrorBody), (status = 409, description = "Conflict (duplicate, nonce_taken, no_block_yet)", body = crate::error::ErrorBody), (status = 413, description = "Too large (body_too_large, tx_too_large, proof_too_large)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
 )]
 pub async fn tender(
@@ -75,7 +75,7 @@ pub async fn tender(
     path = "/v1/proposals/{id}",
     summary = "A governance proposal",
     description = "With its votes and status.",
-    params(("id" = String, Path, description = "proposal id (its transaction hash), hex")),
+    params(("id" = String, Path, description = "proposal id (its transaction hash), hex", pattern = "^[0-9a-f]{64}$")),
     responses((status = 200, body = ProposalRecord), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 404, description = "Not on the ledger (not_found)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
 )]
 pub async fn proposal(State(s): State<ApiState>, Path(id): Path<String>) -> Result<Json<ProposalRecord>, ApiError> {
@@ -216,7 +216,7 @@ pub async fn blacklist_list(
     path = "/v1/signers/{key}/txs",
     summary = "Transactions a key signed",
     description = "Oldest first, paged.",
-    params(("key" = String, Path, description = "ed25519 public key, hex"), ListQuery),
+    params(("key" = String, Path, description = "ed25519 public key, hex", pattern = "^[0-9a-f]{64}$"), ListQuery),
     responses((status = 200, body = Page<SignerTx>), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
 )]
 pub async fn signer_txs(

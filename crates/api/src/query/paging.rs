@@ -11,6 +11,7 @@ pub struct ListQuery {
     /// Hex cursor from an earlier page's `next_cursor`.
     pub cursor: Option<String>,
     /// Items per page: 1 to [`crate::PAGE_ITEMS_MAX`], default [`crate::PAGE_ITEMS_DEFAULT`].
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
     pub region: Option<String>,
     pub kind: Option<String>,

@@ -7,7 +7,7 @@ use super::*;
     path = "/v1/subjects/{subject}",
     summary = "A subject's profile",
     description = "Attestation with recognising regions, blacklist entries, credit score with breakdown, active record count, grants. `proof=true` attaches a proof.",
-    params(("subject" = String, Path, description = "USCC, `legacy:<code>` or `expert:<sha256 hex>`"), AtQuery),
+    params(("subject" = String, Path, description = "USCC, `legacy:<code>` or `expert:<sha256 hex>`", pattern = "^([0-9A-HJ-NP-RTUWXY]{18}|legacy:[0-9A-Z]{15,18}|expert:[0-9a-f]{64})$"), AtQuery),
     responses((status = 200, body = Proven<SubjectView>), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 409, description = "Conflict (duplicate, nonce_taken, no_block_yet)", body = crate::error::ErrorBody), (status = 413, description = "Too large (body_too_large, tx_too_large, proof_too_large)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
 )]
 pub async fn subject(
@@ -29,7 +29,7 @@ pub async fn subject(
     path = "/v1/subjects/{subject}/eligibility",
     summary = "Eligibility in a region",
     description = "Whether the subject may take part in a trade in `region` at `time`, with every reason.",
-    params(("subject" = String, Path, description = "USCC, `legacy:<code>` or `expert:<sha256 hex>`"), AtQuery),
+    params(("subject" = String, Path, description = "USCC, `legacy:<code>` or `expert:<sha256 hex>`", pattern = "^([0-9A-HJ-NP-RTUWXY]{18}|legacy:[0-9A-Z]{15,18}|expert:[0-9a-f]{64})$"), AtQuery),
     responses((status = 200, body = Proven<EligibilityView>), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 409, description = "Conflict (duplicate, nonce_taken, no_block_yet)", body = crate::error::ErrorBody), (status = 413, description = "Too large (body_too_large, tx_too_large, proof_too_large)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
 )]
 pub async fn eligibility(
@@ -56,7 +56,7 @@ pub async fn eligibility(
     path = "/v1/subjects/{subject}/credit",
     summary = "Public credit history",
     description = "Records published at `time`, across all regions, in the order recorded. A proof covers every record.",
-    params(("subject" = String, Path, description = "USCC, `legacy:<code>` or `expert:<sha256 hex>`"), AtQuery),
+    params(("subject" = String, Path, description = "USCC, `legacy:<code>` or `expert:<sha256 hex>`", pattern = "^([0-9A-HJ-NP-RTUWXY]{18}|legacy:[0-9A-Z]{15,18}|expert:[0-9a-f]{64})$"), AtQuery),
     responses((status = 200, body = Proven<CreditHistoryView>), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 409, description = "Conflict (duplicate, nonce_taken, no_block_yet)", body = crate::error::ErrorBody), (status = 413, description = "Too large (body_too_large, tx_too_large, proof_too_large)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
 )]
 pub async fn credit_history(
@@ -121,7 +121,7 @@ pub async fn subject_search(
     path = "/v1/subjects/{subject}/deals",
     summary = "Deal documents naming a subject",
     description = "Anchors that list the USCC as a party, oldest first.",
-    params(("subject" = String, Path, description = "USCC"), ListQuery),
+    params(("subject" = String, Path, description = "USCC", pattern = "^[0-9A-HJ-NP-RTUWXY]{18}$"), ListQuery),
     responses((status = 200, body = Page<huxin_contracts::deal::AnchorRecord>), (status = 400, description = "Bad input (bad_path, bad_query, bad_json, …)", body = crate::error::ErrorBody), (status = 500, description = "Storage error (internal)", body = crate::error::ErrorBody))
 )]
 pub async fn subject_deals(
