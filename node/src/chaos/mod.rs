@@ -52,8 +52,9 @@ pub struct ChaosArgs {
     /// Validators, at least 4 (one process and one network namespace each).
     #[arg(long, default_value_t = 4)]
     validators: usize,
-    /// Faults in the schedule, one after another (8 or more cover every nemesis).
-    #[arg(long, default_value_t = 8)]
+    /// Faults in the schedule, one after another (the default, one per nemesis, covers every
+    /// nemesis).
+    #[arg(long, default_value_t = schedule::KINDS.len())]
     faults: usize,
     /// Only these nemeses (kill, pause, partition, bridge, ring, one-way, netem, wipe,
     /// disk-full, twin, skew, leader); repeat.
