@@ -288,7 +288,7 @@ pub fn cycle(cast: &Cast, k: u32, now: TimestampMs, params: &Params) -> eyre::Re
             step(
                 hangzhou,
                 Action::Propose(Propose {
-                    action: ProposalAction::SetParams(params.clone()),
+                    action: ProposalAction::SetParams(*params),
                     reason: format!("chaos cycle {k}: the same parameters again"),
                 }),
             ),
