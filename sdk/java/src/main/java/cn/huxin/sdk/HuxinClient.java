@@ -87,6 +87,49 @@ public final class HuxinClient {
     }
 
 
+    /** {@code answer} as a {@code type}: a missing or mistyped field is an {@link AnswerException} naming it. */
+    private static <T> T as(JsonNode answer, Class<T> type) {
+        try {
+            return JSON.treeToValue(answer, type);
+        } catch (com.fasterxml.jackson.databind.exc.MismatchedInputException e) {
+            String field = e.getPath().stream()
+                    .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                    .collect(java.util.stream.Collectors.joining("."));
+            String message = e.getOriginalMessage();
+            // A missing required field has no path; its name is quoted in the message.
+            java.util.regex.Matcher quoted = java.util.regex.Pattern.compile("'([^']+)'").matcher(message);
+            if (field.isEmpty() && quoted.find()) field = quoted.group(1);
+            throw new AnswerException(field.isEmpty() ? type.getSimpleName() : field, message);
+        } catch (IOException e) {
+            throw new AnswerException(type.getSimpleName(), e.getMessage());
+        }
+    }
+
+    /** May the subject trade in {@code region} (at the latest block's time)? With every reason it may not. */
+    public Views.Eligibility eligibility(String subject, int region) {
+        return as(get("/v1/subjects/" + segment(subject) + "/eligibility?region=" + region), Views.Eligibility.class);
+    }
+
+    /** A subject's profile: attestation, blacklist entries, credit score. */
+    public Views.Subject subject(String subject) {
+        return as(get("/v1/subjects/" + segment(subject)), Views.Subject.class);
+    }
+
+    /** A subject's public credit history across all regions. */
+    public Views.CreditHistory creditHistory(String subject) {
+        return as(get("/v1/subjects/" + segment(subject) + "/credit"), Views.CreditHistory.class);
+    }
+
+    /** An e-guarantee by its number (which may hold {@code /}). */
+    public Views.Guarantee guarantee(String number) {
+        return as(get("/v1/guarantees/" + segment(number)), Views.Guarantee.class);
+    }
+
+    /** Decode any answer as {@code type} (for tests and callers with their own records). */
+    public static <T> T decode(JsonNode answer, Class<T> type) {
+        return as(answer, type);
+    }
+
     /** {@code value} as one URL path segment. */
     public static String segment(String value) {
         return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");

@@ -51,7 +51,12 @@ class LiveTest {
         assertEquals("finalised", done.status());
         assertTrue(done.applied(), String.valueOf(done.outcome()));
         assertEquals(done.height(), second.waitFinalised(hash, Duration.ofSeconds(60)).height());
-        assertEquals("Java 供应商", second.get("/v1/subjects/" + SUPPLIER).path("attestation").path("name").asText());
+        Views.Subject subject = second.subject(SUPPLIER);
+        assertEquals("Java 供应商", subject.attestation().name());
+        assertEquals(330100, subject.attestation().homeRegion());
+        Views.Eligibility eligible = second.eligibility(SUPPLIER, 330200);
+        assertTrue(eligible.eligible(), eligible.reasons().toString());
+        assertEquals(0, second.creditHistory(SUPPLIER).records().size());
     }
 
     @Test
@@ -95,7 +100,7 @@ class LiveTest {
     @Test
     void aNodesRefusalsAreTypedWithTheStableCode() throws IOException {
         HuxinClient client = new HuxinClient(apis().get(0));
-        ApiException missing = assertThrows(ApiException.class, () -> client.get("/v1/guarantees/NO-SUCH"));
+        ApiException missing = assertThrows(ApiException.class, () -> client.guarantee("NO/SUCH"));
         assertEquals("not_found", missing.code());
         assertEquals(404, missing.status());
         assertEquals(1, client.nextNonce(Signing.publicKey(key("bank"))));

@@ -75,6 +75,18 @@ class VectorsTest {
     }
 
     @Test
+    void anAnswerMissingAFieldNamesIt() throws IOException {
+        JsonNode answer = JSON.readTree("{\"subject\": {\"organisation\": \"91330100MB0500000B\"}, \"region\": 330200,"
+                + " \"height\": 3, \"time\": 1, \"eligible\": true, \"reasons\": [], \"added_later\": 1}");
+        assertTrue(HuxinClient.decode(answer, Views.Eligibility.class).eligible());
+        ((ObjectNode) answer).remove("eligible");
+        AnswerException e = assertThrows(AnswerException.class, () -> HuxinClient.decode(answer, Views.Eligibility.class));
+        assertEquals("eligible", e.field(), e.getMessage());
+        ((ObjectNode) answer).put("eligible", true).put("height", "three");
+        assertEquals("height", assertThrows(AnswerException.class, () -> HuxinClient.decode(answer, Views.Eligibility.class)).field());
+    }
+
+    @Test
     void varintsAndDefaultedFieldsFollowTheCore() throws IOException {
         Codec.Schema u64 = Codec.u(64);
         assertEquals("fa", Hex.encode(Codec.encode(u64, JSON.valueToTree(250))));
