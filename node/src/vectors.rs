@@ -107,7 +107,7 @@ pub fn transactions() -> eyre::Result<Vec<TxVector>> {
         act: Act::Do(Action::AnchorAuditLog(AnchorAuditLog { seq: 3, head: Hash32::of_document(b"audit log") })),
     };
     for (i, step) in steps.chain([audit]).enumerate() {
-        let key = cast.actor(step.who).key.clone();
+        let secret_key = hex::encode(cast.actor(step.who).key.to_bytes());
         let signed = signer.sign(&cast, step, |action| match action {
             Action::AnchorAuditLog(_) => Expiry::Time(TimestampMs(TIME.0 + 3_600_000)),
             _ => Expiry::Height(Height(1_000 + i as u64)),
@@ -117,7 +117,7 @@ pub fn transactions() -> eyre::Result<Vec<TxVector>> {
         *seen += 1;
         out.push(TxVector {
             name: if *seen == 1 { kind.to_owned() } else { format!("{kind}_{seen}") },
-            secret_key: hex::encode(key.to_bytes()),
+            secret_key,
             body: serde_json::to_value(body)?,
             body_hex: hex::encode(body.encode()),
             sign_input_hex: hex::encode(signing_input(Domain::Tx, &body.encode())),

@@ -550,7 +550,7 @@ impl Network {
         }
         let mut verdicts = vec![check::liveness(&self.clients, LIVENESS_LIMIT).await];
         // What was accepted has until the drain ends to be finalised.
-        let refusals = load.refusals.clone();
+        let refusals = load.refusals();
         let (acks, story) = load.stop(DRAIN).await;
         println!(
             "workload: {} accepted; not accepted at first try: {:?}",

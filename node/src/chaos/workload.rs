@@ -82,7 +82,6 @@ impl Shared {
 
 pub struct Workload {
     shared: Shared,
-    pub refusals: Refusals,
     clients: Vec<std::thread::JoinHandle<()>>,
 }
 
@@ -121,7 +120,12 @@ impl Workload {
         clients.push(spawn_client(story.namespace, &apis, shared.clone(), move |nodes, shared| async move {
             tell(me, story.cast, nodes, shared).await
         }));
-        Workload { refusals: shared.refusals.clone(), shared, clients }
+        Workload { shared, clients }
+    }
+
+    /// Why submissions were not accepted, so far.
+    pub fn refusals(&self) -> Refusals {
+        self.shared.refusals.clone()
     }
 
     /// Stop sending; keep looking for (and resubmitting) what is not yet finalised, and let the
