@@ -16,8 +16,7 @@ use crate::{ApiError, ApiState, PAGE_ITEMS_DEFAULT, PAGE_ITEMS_MAX};
 #[into_params(parameter_in = Query)]
 pub struct TxPage {
     /// First transaction of the block to list (default 0).
-    #[param(maximum = 4294967295_u64)]
-    pub tx_offset: Option<usize>,
+    pub tx_offset: Option<u32>,
     /// Transactions to list, at most 1000 (default 100).
     #[param(maximum = 1000)]
     pub tx_limit: Option<usize>,
@@ -50,7 +49,7 @@ fn block_view(s: &ApiState, height: Height, page: TxPage) -> Result<BlockView, A
     if limit > PAGE_ITEMS_MAX {
         return Err(ApiError::bad_request("page_too_large", format!("tx_limit is {limit}; at most {PAGE_ITEMS_MAX}")));
     }
-    let offset = page.tx_offset.unwrap_or(0);
+    let offset = page.tx_offset.unwrap_or(0) as usize;
     let txs = block
         .txs
         .iter()

@@ -116,14 +116,14 @@ const SHARED_PARAMS: &[SharedParams] = &[
 fn shared_param_schema(name: &str) -> Option<serde_json::Value> {
     use serde_json::json;
     Some(match name {
-        "region" => json!({"type": "string", "pattern": "^(1[1-9]|[2-7][0-9]|8[0-2])[0-9]{4}$"}),
+        "region" => json!({"type": "string", "pattern": format!("^{}$", events::REGION_PATTERN)}),
         "provider" => json!({"type": "string", "pattern": "^[0-9a-f]{40}$"}),
-        "applicant" => json!({"type": "string", "pattern": "^[0-9A-HJ-NP-RTUWXY]{18}$"}),
+        "applicant" => json!({"type": "string", "pattern": huxin_types::id::USCC_PATTERN, "format": "uscc"}),
         "tender" => {
             json!({"type": "string", "pattern": "^(1[1-9]|[2-7][0-9]|8[0-2])[0-9]{4}/[^/\\s]{1,64}/[^/\\s]{1,64}$"})
         }
         "cursor" => json!({"type": "string", "pattern": "^([0-9a-f]{2})+$"}),
-        "name" => json!({"type": "string", "pattern": "\\S", "maxLength": 64}),
+        "name" => json!({"type": "string", "minLength": 1, "maxLength": crate::query::SUBJECT_NAME_QUERY_CHARS_MAX}),
         _ => return None,
     })
 }
@@ -150,6 +150,88 @@ fn constrain_shared_params(doc: &mut serde_json::Value) {
     }
 }
 
+/// The public credit reads, whose `time` may not pass the latest block's (see
+/// [`crate::query::public_time`]): the document says so in words and, for tools, in the
+/// parameter's `x-huxin-at-most` extension.
+const NO_LOOK_AHEAD: &[&str] = &["/v1/credit", "/v1/subjects/{subject}", "/v1/subjects/{subject}/credit"];
+
+fn mark_no_look_ahead(doc: &mut serde_json::Value) {
+    for path in NO_LOOK_AHEAD {
+        let Some(params) = doc["paths"][*path]["get"]["parameters"].as_array_mut() else { continue };
+        if let Some(time) = params.iter_mut().find(|p| p["name"] == "time") {
+            time["description"] = "Evaluate at this time (ms since the epoch), at most the latest block's time: the public \
+                credit view does not look ahead (a later time is refused with `bad_query`); default: the latest block's time."
+                .into();
+            time["x-huxin-at-most"] = "latest_block_time_ms".into();
+        }
+    }
+}
+
+/// Write the exact shape of `/v1/events`' comma-separated filters into its parameters.
+fn constrain_event_filters(doc: &mut serde_json::Value) {
+    let Some(params) = doc["paths"]["/v1/events"]["get"]["parameters"].as_array_mut() else { return };
+    for (name, schema) in events::list_schemas() {
+        if let Some(p) = params.iter_mut().find(|p| p["name"] == name) {
+            p["schema"] = schema;
+        }
+    }
+}
+
+/// Describe each server-sent event of `/v1/events` as it goes on the wire (OpenAPI 3.1: the
+/// `schema` of `text/event-stream` is one event): its `id` (`height:index`, the `Last-Event-ID` to
+/// resume after), its `event` name (the transaction kind) and its `data`, one JSON `Event`.
+fn describe_event_stream(doc: &mut serde_json::Value) {
+    let content = &mut doc["paths"]["/v1/events"]["get"]["responses"]["200"]["content"]["text/event-stream"];
+    if !content.is_object() {
+        return;
+    }
+    content["schema"] = serde_json::json!({
+        "type": "object",
+        "required": ["id", "event", "data"],
+        "properties": {
+            "id": {
+                "type": "string",
+                "pattern": "^[0-9]{1,20}:[0-9]{1,10}$",
+                "description": "`height:index` of the transaction; send it as `Last-Event-ID` to resume after it."
+            },
+            "event": {"type": "string", "enum": huxin_types::Action::KINDS, "description": "The transaction kind."},
+            "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {"$ref": "#/components/schemas/Event"},
+                "description": "The event, one JSON `Event` on one line."
+            }
+        }
+    });
+}
+
+/// Give every unsigned integer (utoipa's unsigned formats, which it spells `u-int64`: written
+/// here as the registry's `uint64`) the range its Rust type accepts. (`format` alone bounds
+/// nothing in JSON Schema, and tools read `int64` as signed.)
+fn bound_unsigned_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let format = map.get("format").and_then(|f| f.as_str()).map(|f| f.replace("u-int", "uint"));
+            let max = match format.as_deref() {
+                Some("uint8") => Some(u64::from(u8::MAX)),
+                Some("uint16") => Some(u64::from(u16::MAX)),
+                Some("uint32") => Some(u64::from(u32::MAX)),
+                Some("uint64") => Some(u64::MAX),
+                _ => None,
+            };
+            if let (Some(max), Some(format)) = (max, format) {
+                map.insert("format".into(), format.into());
+                let declared = map.get("maximum").and_then(|m| m.as_u64());
+                map.insert("maximum".into(), declared.map_or(max, |d| d.min(max)).into());
+                map.entry("minimum").or_insert(0.into());
+            }
+            map.values_mut().for_each(bound_unsigned_integers);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(bound_unsigned_integers),
+        _ => {}
+    }
+}
+
 /// The document, with the error codes written into its description and the shared query
 /// parameters constrained per operation.
 pub fn document() -> serde_json::Value {
@@ -163,6 +245,10 @@ pub fn document() -> serde_json::Value {
     doc.info.description = Some(text);
     let mut doc = serde_json::to_value(doc).unwrap_or_default();
     constrain_shared_params(&mut doc);
+    constrain_event_filters(&mut doc);
+    describe_event_stream(&mut doc);
+    mark_no_look_ahead(&mut doc);
+    bound_unsigned_integers(&mut doc);
     doc
 }
 
@@ -241,9 +327,57 @@ mod tests {
             .cloned()
             .unwrap_or_default();
         assert_eq!(name["required"], true);
+        assert_eq!(name["schema"]["maxLength"].as_u64(), Some(crate::query::SUBJECT_NAME_QUERY_CHARS_MAX as u64));
         for op in SHARED_PARAMS {
             assert!(doc["paths"][op.path]["get"].is_object(), "{} is not an operation", op.path);
         }
+    }
+
+    fn param(doc: &serde_json::Value, path: &str, name: &str) -> serde_json::Value {
+        doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["name"] == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("{path} has no parameter {name}"))
+    }
+
+    /// Unsigned integers have their type's range: before, a u64 read as signed `int64`, so the
+    /// document refused heights and times the server accepts.
+    #[test]
+    fn unsigned_integers_have_their_types_range() {
+        let doc = document();
+        let from_height = param(&doc, "/v1/events", "from_height")["schema"].clone();
+        assert_eq!((from_height["minimum"].as_u64(), from_height["maximum"].as_u64()), (Some(0), Some(u64::MAX)));
+        assert_eq!(from_height["format"], "uint64");
+        let offset = param(&doc, "/v1/blocks/{height}", "tx_offset")["schema"].clone();
+        assert_eq!(offset["maximum"].as_u64(), Some(u64::from(u32::MAX)));
+        let limit = param(&doc, "/v1/blocks/{height}", "tx_limit")["schema"].clone();
+        assert_eq!(limit["maximum"].as_u64(), Some(crate::PAGE_ITEMS_MAX as u64), "a declared bound stays");
+    }
+
+    /// Each SSE event is described as sent (before, `schema` was the bare `Event`, which is only
+    /// the `data` line: schemathesis found every event violating it).
+    #[test]
+    fn the_event_stream_describes_each_event_as_sent() {
+        let doc = document();
+        let schema = &doc["paths"]["/v1/events"]["get"]["responses"]["200"]["content"]["text/event-stream"]["schema"];
+        assert_eq!(schema["required"], serde_json::json!(["id", "event", "data"]));
+        assert_eq!(schema["properties"]["data"]["contentSchema"]["$ref"], "#/components/schemas/Event");
+        let kinds = schema["properties"]["event"]["enum"].as_array().map_or(0, Vec::len);
+        assert_eq!(kinds, huxin_types::Action::KINDS.len());
+        let id = regex::Regex::new(schema["properties"]["id"]["pattern"].as_str().unwrap_or_default()).unwrap();
+        assert!(id.is_match("12:0") && !id.is_match("12") && !id.is_match("a:b"));
+    }
+
+    #[test]
+    fn the_public_credit_reads_say_they_do_not_look_ahead() {
+        let doc = document();
+        for path in NO_LOOK_AHEAD {
+            assert_eq!(param(&doc, path, "time")["x-huxin-at-most"], "latest_block_time_ms", "{path}");
+        }
+        assert!(param(&doc, "/v1/documents/{hash}", "time").get("x-huxin-at-most").is_none());
+        let kinds = param(&doc, "/v1/events", "kinds")["schema"]["pattern"].as_str().unwrap_or_default().to_owned();
+        assert!(kinds.contains("anchor_document|"), "{kinds}");
     }
 
     /// Every error code the handlers use is listed in the document.
@@ -259,7 +393,8 @@ mod tests {
             include_str!("query/ledger.rs"),
             include_str!("query/paging.rs"),
             include_str!("query/proof.rs"),
-            include_str!("events.rs"),
+            include_str!("events/mod.rs"),
+            include_str!("events/filter.rs"),
             include_str!("stats.rs"),
             include_str!("supervisor.rs"),
             include_str!("error.rs"),

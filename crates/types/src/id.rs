@@ -247,11 +247,31 @@ impl<'de> Deserialize<'de> for RegionCode {
 }
 
 /// The 18-character Unified Social Credit Code (统一社会信用代码, GB 32100-2015).
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Uscc(String);
 
 const USCC_ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+
+/// A USCC's shape (its check character, the 18th, no pattern can state: the schema names the
+/// rule as its format, `uscc`).
+pub const USCC_PATTERN: &str = "^[0-9A-HJ-NP-RTUWXY]{18}$";
+
+/// In JSON: the code as a string, checked as [`Uscc::parse`] checks it.
+impl utoipa::PartialSchema for Uscc {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(USCC_PATTERN))
+            .format(Some(utoipa::openapi::SchemaFormat::Custom("uscc".into())))
+            .description(Some(
+                "The 18-character Unified Social Credit Code (统一社会信用代码, GB 32100-2015); the 18th \
+                 character is the check character of the first 17 (format `uscc`).",
+            ))
+            .into()
+    }
+}
+impl utoipa::ToSchema for Uscc {}
 
 impl Uscc {
     /// The check character GB 32100-2015 expects for the first 17 characters

@@ -702,7 +702,7 @@ export interface components {
          */
         AnchorAuditLog: {
             head: components["schemas"]["Hash32"];
-            /** Format: int64 */
+            /** Format: uint64 */
             seq: number;
         };
         /** @description Anchor a document's SHA-256 to a tender and stage. */
@@ -712,7 +712,7 @@ export interface components {
             /** @description SHA-256 of the document's bytes. */
             document_hash: components["schemas"]["Hash32"];
             /**
-             * Format: int64
+             * Format: uint64
              * @description The section's estimated price (最高投标限价 / 估算价) in fen, stated by an announcement.
              */
             estimated_price_fen?: number | null;
@@ -771,7 +771,7 @@ export interface components {
             updated: components["schemas"]["TimestampMs"];
             updated_height: components["schemas"]["Height"];
             valid_until?: null | components["schemas"]["TimestampMs"];
-            /** Format: int32 */
+            /** Format: uint32 */
             version: number;
         };
         AttestationStatus: "active" | {
@@ -786,7 +786,7 @@ export interface components {
             head: components["schemas"]["Hash32"];
             height: components["schemas"]["Height"];
             member: components["schemas"]["MemberId"];
-            /** Format: int64 */
+            /** Format: uint64 */
             seq: number;
             time: components["schemas"]["TimestampMs"];
         };
@@ -798,12 +798,12 @@ export interface components {
             /** @description The previous entry's hash (zero for the first). */
             prev_hash: components["schemas"]["Hash32"];
             /**
-             * Format: int64
+             * Format: uint64
              * @description Items in the answer (records, entries).
              */
             result_count: number;
             /**
-             * Format: int64
+             * Format: uint64
              * @description 1, 2, 3, … with no gaps.
              */
             seq: number;
@@ -813,7 +813,7 @@ export interface components {
              *     signed cannot be made up by whoever runs the node.
              */
             signed_time: components["schemas"]["TimestampMs"];
-            /** Format: int32 */
+            /** Format: uint16 */
             status: number;
             supervisor_key: components["schemas"]["PublicKey"];
             /** @description Path and query as requested. */
@@ -827,12 +827,12 @@ export interface components {
             entries: components["schemas"]["AuditEntry"][];
             head_hash: components["schemas"]["Hash32"];
             /**
-             * Format: int64
+             * Format: uint64
              * @description The log's last seq and hash when this page was read.
              */
             head_seq: number;
             /**
-             * Format: int64
+             * Format: uint64
              * @description Ask again with `after=` this to continue; absent at the end.
              */
             next_after?: number | null;
@@ -884,7 +884,7 @@ export interface components {
             state_root: components["schemas"]["Hash32"];
             /** @description Proposer's clock, Unix milliseconds; strictly later than the parent's. */
             time: components["schemas"]["TimestampMs"];
-            /** Format: int32 */
+            /** Format: uint32 */
             tx_count: number;
             txs_root: components["schemas"]["Hash32"];
         };
@@ -899,7 +899,7 @@ export interface components {
         CertifiedHeader: {
             header: components["schemas"]["BlockHeader"];
             /**
-             * Format: int32
+             * Format: uint32
              * @description The consensus round in which the block was decided.
              */
             round: number;
@@ -909,7 +909,7 @@ export interface components {
         ChainId: string;
         /** @description A trading centre claims on a guarantee for the beneficiary (索赔). */
         ClaimGuarantee: {
-            /** Format: int64 */
+            /** Format: uint64 */
             amount_fen: number;
             evidence_hash: components["schemas"]["Hash32"];
             number: string;
@@ -973,7 +973,7 @@ export interface components {
          *     proposals or votes at one height.
          */
         EquivocationView: {
-            /** Format: int64 */
+            /** Format: uint64 */
             height: number;
             /** @description Pairs of conflicting proposals. */
             proposals: number;
@@ -996,7 +996,7 @@ export interface components {
         Event: {
             action?: null | components["schemas"]["Action"];
             height: components["schemas"]["Height"];
-            /** Format: int32 */
+            /** Format: uint32 */
             index: number;
             /** @description The transaction kind, e.g. `list_on_blacklist`. */
             kind: string;
@@ -1041,7 +1041,7 @@ export interface components {
         GrantScope: "profile" | "credit_history" | "guarantees" | "deals" | "all";
         /** @description One step in a guarantee's history. */
         GuaranteeEvent: {
-            /** Format: int64 */
+            /** Format: uint64 */
             amount_fen?: number | null;
             by: components["schemas"]["MemberId"];
             evidence_hash?: null | components["schemas"]["Hash32"];
@@ -1061,7 +1061,7 @@ export interface components {
         };
         GuaranteeRecord: {
             /**
-             * Format: int64
+             * Format: uint64
              * @description The amount claimed, once claimed.
              */
             claimed_fen?: number | null;
@@ -1088,13 +1088,13 @@ export interface components {
         /** @description 32 bytes, hex */
         Hash32: string;
         /**
-         * Format: int64
+         * Format: uint64
          * @description A block height. Height 0 is genesis; the first block is height 1.
          */
         Height: number;
         /** @description A guarantee provider issues a guarantee. */
         IssueGuarantee: {
-            /** Format: int64 */
+            /** Format: uint64 */
             amount_fen: number;
             /** @description The bidder or contractor (申请人). */
             applicant: components["schemas"]["Uscc"];
@@ -1203,7 +1203,7 @@ export interface components {
                 head: components["schemas"]["Hash32"];
                 height: components["schemas"]["Height"];
                 member: components["schemas"]["MemberId"];
-                /** Format: int64 */
+                /** Format: uint64 */
                 seq: number;
                 time: components["schemas"]["TimestampMs"];
             }[];
@@ -1257,7 +1257,7 @@ export interface components {
             height: components["schemas"]["Height"];
             items: {
                 height: components["schemas"]["Height"];
-                /** Format: int32 */
+                /** Format: uint32 */
                 index: number;
                 tx_hash: components["schemas"]["TxHash"];
             }[];
@@ -1280,12 +1280,12 @@ export interface components {
         /** @description Rule parameters, changed only by governance. */
         Params: {
             /**
-             * Format: int32
+             * Format: uint32
              * @description A bid bond is at most this many thousandths of the section's estimated price (art. 26: 2%).
              */
             bid_bond_max_permille: number;
             /**
-             * Format: int32
+             * Format: uint32
              * @description Candidate publicity (中标候选人公示) lasts at least this many days before the award notice.
              */
             candidate_publicity_days: number;
@@ -1293,12 +1293,12 @@ export interface components {
             /** @description Publication windows of negative credit records by severity. */
             minor_window: components["schemas"]["Window"];
             /**
-             * Format: int32
+             * Format: uint32
              * @description Longest publication of a non-negative record (commendation, evaluation, performance).
              */
             other_window_max_days: number;
             /**
-             * Format: int32
+             * Format: uint32
              * @description A governance proposal expires this many days after it is made.
              */
             proposal_ttl_days: number;
@@ -1307,7 +1307,7 @@ export interface components {
         };
         /** @description The provider pays a claim (赔付). */
         PayGuarantee: {
-            /** Format: int64 */
+            /** Format: uint64 */
             amount_fen: number;
             /** @description SHA-256 of the payment voucher. */
             evidence_hash: components["schemas"]["Hash32"];
@@ -1317,7 +1317,7 @@ export interface components {
             action: components["schemas"]["Action"];
             expiry?: null | components["schemas"]["Expiry"];
             /**
-             * Format: int64
+             * Format: uint64
              * @description Defaults to the signer's next nonce on the ledger (pending transactions not counted).
              */
             nonce?: number | null;
@@ -1326,7 +1326,7 @@ export interface components {
         PrepareResponse: {
             chain_id: components["schemas"]["ChainId"];
             expiry: components["schemas"]["Expiry"];
-            /** Format: int64 */
+            /** Format: uint64 */
             nonce: number;
             /** @description Canonical body bytes (hex): submit these as `payload`. */
             payload: string;
@@ -1365,7 +1365,7 @@ export interface components {
             /** @description Add a city's validator, or change its power. Takes effect two heights after execution. */
             set_validator: {
                 member: components["schemas"]["MemberId"];
-                /** Format: int64 */
+                /** Format: uint64 */
                 power: number;
                 public_key: components["schemas"]["PublicKey"];
             };
@@ -1511,7 +1511,7 @@ export interface components {
         /** @description Record a credit fact about a subject. */
         RecordCredit: {
             /**
-             * Format: int64
+             * Format: uint64
              * @description Fine or confiscation in fen (分); 0 if none.
              */
             amount_fen: number;
@@ -1536,7 +1536,7 @@ export interface components {
             publication_end: components["schemas"]["TimestampMs"];
             publication_start: components["schemas"]["TimestampMs"];
             /**
-             * Format: int32
+             * Format: uint8
              * @description Evaluation or performance score 0–100 (only for scored kinds).
              */
             score?: number | null;
@@ -1545,7 +1545,7 @@ export interface components {
             tender?: null | components["schemas"]["TenderRef"];
         };
         /**
-         * Format: int32
+         * Format: uint32
          * @description A 6-digit administrative division code (GB/T 2260), e.g. 330100 for Hangzhou.
          */
         RegionCode: number;
@@ -1605,7 +1605,7 @@ export interface components {
         Score: {
             items: components["schemas"]["ScoreItem"][];
             /**
-             * Format: int32
+             * Format: uint32
              * @description 0 to 100.
              */
             score: number;
@@ -1620,38 +1620,38 @@ export interface components {
         /** @description How the credit score is computed (all integers; see `huxin_contracts::credit::score`). */
         ScoreParams: {
             /**
-             * Format: int32
+             * Format: uint32
              * @description Score of a subject with no active records.
              */
             base: number;
-            /** Format: int32 */
+            /** Format: uint32 */
             commendation_cap: number;
             /**
-             * Format: int32
+             * Format: uint32
              * @description Added per active commendation, up to `commendation_cap` in all.
              */
             commendation_points: number;
-            /** Format: int32 */
+            /** Format: uint32 */
             evaluation_divisor: number;
             /**
-             * Format: int32
+             * Format: uint32
              * @description Active evaluation and performance scores move the total by
              *     (average − `evaluation_pivot`) / `evaluation_divisor`, rounded down.
              */
             evaluation_pivot: number;
-            /** Format: int32 */
+            /** Format: uint32 */
             general_points: number;
             /**
-             * Format: int32
+             * Format: uint32
              * @description Deducted per active negative record, by severity.
              */
             minor_points: number;
-            /** Format: int32 */
+            /** Format: uint32 */
             serious_points: number;
         };
         SectionWarnings: {
             /**
-             * Format: int64
+             * Format: uint64
              * @description Every warning raised, even past the cap.
              */
             raised: number;
@@ -1673,17 +1673,17 @@ export interface components {
         /** @description A transaction a key signed, where it is. */
         SignerTx: {
             height: components["schemas"]["Height"];
-            /** Format: int32 */
+            /** Format: uint32 */
             index: number;
             tx_hash: components["schemas"]["TxHash"];
         };
         SignerView: {
-            /** Format: int64 */
+            /** Format: uint64 */
             last_nonce: number;
             member_id: components["schemas"]["MemberId"];
             member_name: string;
             member_status: string;
-            /** Format: int64 */
+            /** Format: uint64 */
             next_nonce: number;
             public_key: components["schemas"]["PublicKey"];
             region: string;
@@ -1720,7 +1720,7 @@ export interface components {
         };
         /** @description One statistics counter. */
         StatsRow: {
-            /** Format: int64 */
+            /** Format: uint64 */
             count: number;
             metric: string;
             /** @description `YYYY-MM`, China Standard Time. */
@@ -1745,9 +1745,9 @@ export interface components {
             equivocations?: components["schemas"]["EquivocationView"][];
             genesis_hash?: null | components["schemas"]["BlockHash"];
             latest_block_hash?: null | components["schemas"]["BlockHash"];
-            /** Format: int64 */
+            /** Format: uint64 */
             latest_block_time_ms?: number | null;
-            /** Format: int64 */
+            /** Format: uint64 */
             latest_height: number;
             mempool_bytes: number;
             mempool_txs: number;
@@ -1760,7 +1760,7 @@ export interface components {
              */
             peers: number;
             /**
-             * Format: int32
+             * Format: uint32
              * @description The ledger protocol it speaks ([`huxin_types::PROTOCOL_VERSION`]): nodes of different
              *     protocol versions refuse each other.
              */
@@ -1849,7 +1849,7 @@ export interface components {
             ][];
             candidate_publicity_at?: null | components["schemas"]["TimestampMs"];
             /**
-             * Format: int64
+             * Format: uint64
              * @description The estimated price the announcement stated (caps bid bonds at 2%).
              */
             estimated_price_fen?: number | null;
@@ -1878,7 +1878,7 @@ export interface components {
             time: components["schemas"]["TimestampMs"];
         };
         /**
-         * Format: int64
+         * Format: uint64
          * @description Unix time in milliseconds.
          */
         TimestampMs: number;
@@ -1888,7 +1888,7 @@ export interface components {
             chain_id: components["schemas"]["ChainId"];
             expiry: components["schemas"]["Expiry"];
             /**
-             * Format: int64
+             * Format: uint64
              * @description Per-signer sequence number: the first transaction of a key uses 1.
              */
             nonce: number;
@@ -1899,9 +1899,9 @@ export interface components {
         TxHash: string;
         TxStatusView: {
             block_hash?: null | components["schemas"]["BlockHash"];
-            /** Format: int64 */
+            /** Format: uint64 */
             height?: number | null;
-            /** Format: int32 */
+            /** Format: uint32 */
             index?: number | null;
             outcome?: null | components["schemas"]["Outcome"];
             reason?: null | components["schemas"]["Rejection"];
@@ -1917,7 +1917,10 @@ export interface components {
             tx?: null | components["schemas"]["SignedTx"];
             withheld?: null | components["schemas"]["WithheldTx"];
         };
-        /** @description The 18-character Unified Social Credit Code (统一社会信用代码, GB 32100-2015). */
+        /**
+         * Format: uscc
+         * @description The 18-character Unified Social Credit Code (统一社会信用代码, GB 32100-2015); the 18th character is the check character of the first 17 (format `uscc`).
+         */
         Uscc: string;
         /** @description A block that scheduled a new validator set, and the set it scheduled. */
         ValidatorChange: {
@@ -1927,7 +1930,7 @@ export interface components {
         };
         ValidatorRecord: {
             member: components["schemas"]["MemberId"];
-            /** Format: int64 */
+            /** Format: uint64 */
             power: number;
             public_key: components["schemas"]["PublicKey"];
         };
@@ -1945,16 +1948,16 @@ export interface components {
         };
         /** @description The shortest and longest publication of a negative credit record of one severity, in days. */
         Window: {
-            /** Format: int32 */
+            /** Format: uint32 */
             max_days: number;
-            /** Format: int32 */
+            /** Format: uint32 */
             min_days: number;
         };
         /** @description What a public reader sees of a withheld transaction. */
         WithheldTx: {
             /** @description The transaction kind, e.g. `record_credit`. */
             kind: string;
-            /** Format: int64 */
+            /** Format: uint64 */
             nonce: number;
             signer: components["schemas"]["PublicKey"];
         };
@@ -1990,7 +1993,7 @@ export interface operations {
     anchors: {
         parameters: {
             query?: {
-                /** @description Hex cursor from an earlier page's `next_cursor`. */
+                /** @description Hex cursor from an earlier page's `next_cursor` of the same list (another list's is refused). */
                 cursor?: string;
                 /** @description Items per page: 1 to [`crate::PAGE_ITEMS_MAX`], default [`crate::PAGE_ITEMS_DEFAULT`]. */
                 limit?: number;
@@ -2035,7 +2038,7 @@ export interface operations {
     blacklist_list: {
         parameters: {
             query?: {
-                /** @description Hex cursor from an earlier page's `next_cursor`. */
+                /** @description Hex cursor from an earlier page's `next_cursor` of the same list (another list's is refused). */
                 cursor?: string;
                 /** @description Items per page: 1 to [`crate::PAGE_ITEMS_MAX`], default [`crate::PAGE_ITEMS_DEFAULT`]. */
                 limit?: number;
@@ -2185,7 +2188,7 @@ export interface operations {
     credit_list: {
         parameters: {
             query?: {
-                /** @description Hex cursor from an earlier page's `next_cursor`. */
+                /** @description Hex cursor from an earlier page's `next_cursor` of the same list (another list's is refused). */
                 cursor?: string;
                 /** @description Items per page: 1 to [`crate::PAGE_ITEMS_MAX`], default [`crate::PAGE_ITEMS_DEFAULT`]. */
                 limit?: number;
@@ -2195,7 +2198,7 @@ export interface operations {
                 /** @description Decision dates (credit) from, inclusive, and to, exclusive (ms). */
                 from?: number;
                 to?: number;
-                /** @description Evaluate time-dependent status at this time (ms); default: the latest block's time. */
+                /** @description Evaluate at this time (ms since the epoch), at most the latest block's time: the public credit view does not look ahead (a later time is refused with `bad_query`); default: the latest block's time. */
                 time?: number;
             };
             header?: never;
@@ -2298,11 +2301,14 @@ export interface operations {
     events: {
         parameters: {
             query?: {
-                /** @description Comma-separated transaction kinds. */
+                /** @description Comma-separated transaction kinds (at most 64); empty or absent: every kind. */
                 kinds?: string;
-                /** @description Comma-separated region codes. */
+                /** @description Comma-separated region codes (at most 64); empty or absent: every region. */
                 regions?: string;
-                /** @description Comma-separated subjects (USCC, `legacy:…`, `expert:…`). */
+                /**
+                 * @description Comma-separated subjects (USCC, `legacy:…`, `expert:…`; at most 64); empty or absent:
+                 *     every subject.
+                 */
                 subjects?: string;
                 /** @description Replay from this height (inclusive); default: only new events. */
                 from_height?: number;
@@ -2319,7 +2325,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": components["schemas"]["Event"];
+                    "text/event-stream": {
+                        /** @description The event, one JSON `Event` on one line. */
+                        data: string;
+                        /**
+                         * @description The transaction kind.
+                         * @enum {string}
+                         */
+                        event: "anchor_document" | "attest_subject" | "revoke_attestation" | "recognise_attestation" | "withdraw_recognition" | "set_recognition_policy" | "list_on_blacklist" | "lift_blacklist" | "record_credit" | "repair_credit" | "revoke_credit" | "issue_guarantee" | "verify_guarantee" | "claim_guarantee" | "pay_guarantee" | "release_guarantee" | "cancel_guarantee" | "propose" | "vote" | "subject_statement" | "anchor_audit_log";
+                        /** @description `height:index` of the transaction; send it as `Last-Event-ID` to resume after it. */
+                        id: string;
+                    };
                 };
             };
             /** @description Bad input (bad_path, bad_query, bad_json, …) */
@@ -2345,7 +2361,7 @@ export interface operations {
     guarantee_list: {
         parameters: {
             query?: {
-                /** @description Hex cursor from an earlier page's `next_cursor`. */
+                /** @description Hex cursor from an earlier page's `next_cursor` of the same list (another list's is refused). */
                 cursor?: string;
                 /** @description Items per page: 1 to [`crate::PAGE_ITEMS_MAX`], default [`crate::PAGE_ITEMS_DEFAULT`]. */
                 limit?: number;
@@ -2619,7 +2635,7 @@ export interface operations {
     signer_txs: {
         parameters: {
             query?: {
-                /** @description Hex cursor from an earlier page's `next_cursor`. */
+                /** @description Hex cursor from an earlier page's `next_cursor` of the same list (another list's is refused). */
                 cursor?: string;
                 /** @description Items per page: 1 to [`crate::PAGE_ITEMS_MAX`], default [`crate::PAGE_ITEMS_DEFAULT`]. */
                 limit?: number;
@@ -2742,7 +2758,7 @@ export interface operations {
     subject_search: {
         parameters: {
             query: {
-                /** @description Hex cursor from an earlier page's `next_cursor`. */
+                /** @description Hex cursor from an earlier page's `next_cursor` of the same list (another list's is refused). */
                 cursor?: string;
                 /** @description Items per page: 1 to [`crate::PAGE_ITEMS_MAX`], default [`crate::PAGE_ITEMS_DEFAULT`]. */
                 limit?: number;
@@ -2786,7 +2802,7 @@ export interface operations {
     subject: {
         parameters: {
             query?: {
-                /** @description Evaluate at this time (ms since the epoch); default: the latest block's time. */
+                /** @description Evaluate at this time (ms since the epoch), at most the latest block's time: the public credit view does not look ahead (a later time is refused with `bad_query`); default: the latest block's time. */
                 time?: number;
                 /** @description Attach a proof of the answer. */
                 proof?: boolean;
@@ -2849,7 +2865,7 @@ export interface operations {
     credit_history: {
         parameters: {
             query?: {
-                /** @description Evaluate at this time (ms since the epoch); default: the latest block's time. */
+                /** @description Evaluate at this time (ms since the epoch), at most the latest block's time: the public credit view does not look ahead (a later time is refused with `bad_query`); default: the latest block's time. */
                 time?: number;
                 /** @description Attach a proof of the answer. */
                 proof?: boolean;
@@ -2912,7 +2928,7 @@ export interface operations {
     subject_deals: {
         parameters: {
             query?: {
-                /** @description Hex cursor from an earlier page's `next_cursor`. */
+                /** @description Hex cursor from an earlier page's `next_cursor` of the same list (another list's is refused). */
                 cursor?: string;
                 /** @description Items per page: 1 to [`crate::PAGE_ITEMS_MAX`], default [`crate::PAGE_ITEMS_DEFAULT`]. */
                 limit?: number;
@@ -3080,7 +3096,7 @@ export interface operations {
     supervisor_credit_list: {
         parameters: {
             query?: {
-                /** @description Hex cursor from an earlier page's `next_cursor`. */
+                /** @description Hex cursor from an earlier page's `next_cursor` of the same list (another list's is refused). */
                 cursor?: string;
                 /** @description Items per page: 1 to [`crate::PAGE_ITEMS_MAX`], default [`crate::PAGE_ITEMS_DEFAULT`]. */
                 limit?: number;

@@ -8,7 +8,7 @@ pub const SCAN_KEYS_MAX: usize = 10_000;
 #[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Hex cursor from an earlier page's `next_cursor`.
+    /// Hex cursor from an earlier page's `next_cursor` of the same list (another list's is refused).
     pub cursor: Option<String>,
     /// Items per page: 1 to [`crate::PAGE_ITEMS_MAX`], default [`crate::PAGE_ITEMS_DEFAULT`].
     #[param(minimum = 1, maximum = 1000)]

@@ -2,6 +2,10 @@
 
 use super::*;
 
+/// Longest name prefix `/v1/subjects?name=` takes, in characters: an attested name is at most
+/// [`huxin_types::limits::TEXT_BYTES_MAX`] bytes, so no longer prefix can match one.
+pub const SUBJECT_NAME_QUERY_CHARS_MAX: usize = huxin_types::limits::TEXT_BYTES_MAX;
+
 #[utoipa::path(
     get,
     path = "/v1/subjects/{subject}",
@@ -93,8 +97,12 @@ pub async fn subject_search(
         .clone()
         .filter(|n| !n.is_empty())
         .ok_or_else(|| ApiError::bad_request("bad_query", "give ?name=<the start of a name>"))?;
-    if name.len() > 256 {
-        return Err(ApiError::bad_request("bad_query", "name is at most 256 bytes"));
+    let chars = name.chars().count();
+    if chars > SUBJECT_NAME_QUERY_CHARS_MAX {
+        return Err(ApiError::bad_request(
+            "bad_query",
+            format!("name is {chars} characters; at most {SUBJECT_NAME_QUERY_CHARS_MAX}"),
+        ));
     }
     let (height, time) = latest(&s)?;
     let view = StateView::new(s.store.as_ref(), height.0);

@@ -24,15 +24,12 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::Extension;
-use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use huxin_contracts::{guarantee, registry};
 use huxin_state::StateView;
 use huxin_types::identity::{BlacklistScope, SubjectId};
 use huxin_types::{Action, Height, Outcome, RegionCode};
-
-use crate::routes::parse;
 
 /// Counters the node's `/metrics` reports.
 pub mod metrics {
@@ -106,49 +103,12 @@ impl EventLimits {
 }
 /// Most event streams served at once by one node.
 pub const EVENTS_CLIENTS_MAX: usize = 256;
-/// Most values in one filter (kinds, regions, subjects).
-pub const EVENTS_FILTER_VALUES_MAX: usize = 64;
+mod filter;
 
+use filter::Filter;
+pub(crate) use filter::{list_schemas, REGION_PATTERN};
+pub use filter::{EventsQuery, EVENTS_FILTER_VALUES_MAX};
 pub use huxin_state::queries::Event;
-
-#[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct EventsQuery {
-    /// Comma-separated transaction kinds.
-    pub kinds: Option<String>,
-    /// Comma-separated region codes.
-    pub regions: Option<String>,
-    /// Comma-separated subjects (USCC, `legacy:…`, `expert:…`).
-    pub subjects: Option<String>,
-    /// Replay from this height (inclusive); default: only new events.
-    pub from_height: Option<u64>,
-}
-
-struct Filter {
-    kinds: Vec<String>,
-    regions: Vec<RegionCode>,
-    subjects: Vec<SubjectId>,
-}
-
-impl Filter {
-    fn admits(&self, e: &Event) -> bool {
-        (self.kinds.is_empty() || self.kinds.contains(&e.kind))
-            && (self.regions.is_empty() || e.national || e.regions.iter().any(|r| self.regions.contains(r)))
-            && (self.subjects.is_empty() || e.subjects.iter().any(|s| self.subjects.contains(s)))
-    }
-}
-
-fn list<T>(name: &str, value: &Option<String>, item: impl Fn(&str) -> Result<T, ApiError>) -> Result<Vec<T>, ApiError> {
-    let Some(value) = value else { return Ok(Vec::new()) };
-    let parts: Vec<&str> = value.split(',').filter(|p| !p.is_empty()).collect();
-    if parts.len() > EVENTS_FILTER_VALUES_MAX {
-        return Err(ApiError::bad_request(
-            "bad_query",
-            format!("{name} lists {} values; at most {EVENTS_FILTER_VALUES_MAX}", parts.len()),
-        ));
-    }
-    parts.into_iter().map(item).collect()
-}
 
 /// What an applied transaction's event says, reading state for what the action only names.
 fn describe(
@@ -298,11 +258,7 @@ pub async fn events(
     q: Result<Query<EventsQuery>, QueryRejection>,
 ) -> Result<Sse<impl futures::Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let q = q.map(|Query(q)| q).map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
-    let filter = Filter {
-        kinds: list("kinds", &q.kinds, |k| Ok(k.to_owned()))?,
-        regions: list("regions", &q.regions, |r| parse("region", r))?,
-        subjects: list("subjects", &q.subjects, |x| parse("subject", x))?,
-    };
+    let filter = Filter::parse(&q)?;
     let latest = s.store.latest_height()?.unwrap_or(Height(0)).0;
     // Resume after the last event seen, or from a height, or with the next block.
     let (mut next, mut skip_through) = match (last_event_id(&headers)?, q.from_height) {
