@@ -21,12 +21,11 @@ mod overlay;
 pub mod proof;
 pub mod queries;
 pub mod stats;
+mod tree;
 
 use std::collections::BTreeMap;
 
 use jmt::storage::{TreeReader, TreeUpdateBatch};
-use jmt::{KeyHash, Sha256Jmt};
-use sha2::Sha256;
 
 use huxin_contracts::{StateError, TxContext};
 use huxin_types::block::{receipts_root, txs_root};
@@ -39,11 +38,8 @@ use huxin_types::{
 
 pub use admission::{check_admission, check_mempool_admission, check_stateless, Admitted, MEMPOOL_NONCE_GAP_MAX};
 pub use overlay::StateView;
-
-/// The JMT key hash of a state key.
-pub fn key_hash(key: &[u8]) -> KeyHash {
-    KeyHash::with::<Sha256>(key)
-}
+pub use tree::key_hash;
+use tree::put_writes;
 
 /// What executing a block (or genesis) produced. Nothing is written until storage applies it.
 pub struct Executed {
@@ -132,17 +128,6 @@ pub fn execute_genesis<R: TreeReader>(reader: &R, genesis: &Genesis) -> Result<(
         receipts_root: Hash32::ZERO,
     };
     Ok((root, Executed { header, receipts: vec![], writes, tree_batch }))
-}
-
-fn put_writes<R: TreeReader>(
-    reader: &R,
-    writes: &BTreeMap<Vec<u8>, Option<Vec<u8>>>,
-    version: u64,
-) -> Result<(Hash32, TreeUpdateBatch), InvalidBlock> {
-    let tree = Sha256Jmt::new(reader);
-    let value_set: Vec<(KeyHash, Option<Vec<u8>>)> = writes.iter().map(|(k, v)| (key_hash(k), v.clone())).collect();
-    let (root, batch) = tree.put_value_set(value_set, version).map_err(|e| InvalidBlock::State(e.to_string()))?;
-    Ok((Hash32(root.0), batch))
 }
 
 /// Apply one admitted transaction to `view`: consume its nonce, run its contract, and keep the

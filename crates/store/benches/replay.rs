@@ -1,0 +1,178 @@
+//! How fast a validator replays decided blocks, phase by phase, without network or consensus:
+//! what bounds catch-up (issue 10) and each block's critical path (issue 11).
+//!
+//! Builds a chain of signed anchors (each its own tender section, as `huxin bench` sends them)
+//! into one RocksDB store with the proposer's own `build_block`, then replays it into a fresh
+//! store as value sync does: verify every signature (on every core), execute and check the
+//! block against its header (`validate_block`), persist it (`persist_block`, WAL synced as a
+//! node does). Prints each phase's µs per transaction and the replay rate.
+//!
+//! ```sh
+//! RUSTFLAGS='--cfg curve25519_dalek_backend="avx512"' cargo bench --workspace --bench replay
+//! HUXIN_BENCH_BLOCKS=2000 HUXIN_BENCH_TXS=200 cargo bench --workspace --bench replay
+//! ```
+
+use std::time::{Duration, Instant};
+
+use huxin_state::{build_block, validate_block, Parent, ValidateOptions};
+use huxin_store::Store;
+use huxin_types::genesis::{Genesis, GenesisMember, GenesisValidator, Role};
+use huxin_types::tx::{AnchorDocument, Expiry, TenderRef};
+use huxin_types::{Action, Block, ChainId, Hash32, Height, RegionCode, SecretKey, SignedTx, TimestampMs, TxBody, Uscc};
+
+/// Signing keys of the one trading centre that anchors everything (nonces per key).
+const SIGNERS: usize = 64;
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn signer(i: usize) -> SecretKey {
+    let mut seed = [7u8; 32];
+    seed[..8].copy_from_slice(&(i as u64).to_be_bytes());
+    SecretKey::from_bytes(seed)
+}
+
+fn proposer() -> SecretKey {
+    SecretKey::from_bytes([3; 32])
+}
+
+fn genesis() -> Genesis {
+    Genesis {
+        chain_id: ChainId::new("bench-replay").expect("a chain id"),
+        genesis_time: TimestampMs(1_000),
+        members: vec![GenesisMember {
+            name: "hangzhou".into(),
+            role: Role::TradingCentre,
+            region: RegionCode::new(330100).expect("a region"),
+            uscc: Uscc::with_check("12330100MB0000001").expect("a code"),
+            keys: (0..SIGNERS).map(|i| signer(i).public_key()).collect(),
+        }],
+        validators: vec![GenesisValidator { member: "hangzhou".into(), public_key: proposer().public_key(), power: 1 }],
+    }
+}
+
+fn anchor(chain_id: &ChainId, key: &SecretKey, nonce: u64, serial: u64) -> SignedTx {
+    let mut doc = [0u8; 32];
+    doc[..8].copy_from_slice(&serial.to_be_bytes());
+    TxBody {
+        chain_id: chain_id.clone(),
+        signer: key.public_key(),
+        nonce,
+        expiry: Expiry::Height(Height(u64::MAX / 2)),
+        action: Action::AnchorDocument(AnchorDocument::announcement(
+            TenderRef {
+                region: RegionCode::new(330100).expect("a region"),
+                project_code: "BENCH".into(),
+                section_code: format!("S{serial}"),
+            },
+            Hash32(doc),
+        )),
+    }
+    .sign(key)
+}
+
+fn parent_of(store: &Store, genesis: &Genesis) -> Parent {
+    match store.latest_height().expect("latest height") {
+        Some(Height(0)) | None => Parent::genesis(genesis),
+        Some(h) => Parent::of(&store.header(h).expect("header").expect("the latest block")),
+    }
+}
+
+/// Build and persist `blocks` blocks of `txs` anchors; the blocks, in order.
+fn write_chain(store: &Store, genesis: &Genesis, blocks: usize, txs: usize) -> Vec<Block> {
+    let keys: Vec<SecretKey> = (0..SIGNERS).map(signer).collect();
+    let mut nonces = vec![1u64; SIGNERS];
+    let mut serial = 0u64;
+    let mut chain = Vec::with_capacity(blocks);
+    for _ in 0..blocks {
+        let candidates: Vec<SignedTx> = (0..txs)
+            .map(|_| {
+                let k = (serial % SIGNERS as u64) as usize;
+                serial += 1;
+                nonces[k] += 1;
+                anchor(&genesis.chain_id, &keys[k], nonces[k] - 1, serial)
+            })
+            .collect();
+        let parent = parent_of(store, genesis);
+        let time = TimestampMs(parent.time.0 + 100);
+        let (block, executed, skipped) =
+            build_block(store, &parent, proposer().public_key(), time, candidates, txs, usize::MAX, &|_| true)
+                .expect("build");
+        assert!(skipped.is_empty(), "skipped {skipped:?}");
+        store.persist_block(&block, b"certificate", &executed).expect("persist");
+        chain.push(block);
+    }
+    chain
+}
+
+#[derive(Default)]
+struct Phases {
+    verify: Duration,
+    execute: Duration,
+    persist: Duration,
+}
+
+fn replay(store: &Store, genesis: &Genesis, chain: &[Block], threads: usize) -> Phases {
+    let mut phases = Phases::default();
+    for block in chain {
+        let parent = parent_of(store, genesis);
+        let started = Instant::now();
+        let txs: Vec<&SignedTx> = block.txs.iter().collect();
+        let verified = huxin_types::tx::verify_signatures(&txs, threads);
+        assert!(verified.iter().all(|ok| *ok), "a signature failed");
+        phases.verify += started.elapsed();
+        let started = Instant::now();
+        let options =
+            ValidateOptions { now: None, time_drift_ms_max: 0, signatures_verified: true, signature_threads: threads };
+        let executed = validate_block(store, &parent, block, options, &|_| true).expect("a valid block");
+        phases.execute += started.elapsed();
+        let started = Instant::now();
+        store.persist_block(block, b"certificate", &executed).expect("persist");
+        phases.persist += started.elapsed();
+    }
+    phases
+}
+
+fn main() {
+    let blocks = env_or("HUXIN_BENCH_BLOCKS", 300);
+    let txs = env_or("HUXIN_BENCH_TXS", 200);
+    let sync = env_or("HUXIN_BENCH_SYNC", 1) == 1;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let genesis = genesis();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+
+    let source = Store::open(&dir.path().join("source"), sync).expect("open");
+    source.init_genesis(&genesis).expect("genesis");
+    let started = Instant::now();
+    let chain = write_chain(&source, &genesis, blocks, txs);
+    let built = started.elapsed();
+    drop(source);
+
+    let target = Store::open(&dir.path().join("target"), sync).expect("open");
+    target.init_genesis(&genesis).expect("genesis");
+    let started = Instant::now();
+    let phases = replay(&target, &genesis, &chain, threads);
+    let replayed = started.elapsed();
+
+    let total = (blocks * txs) as f64;
+    let per_tx = |d: Duration| d.as_secs_f64() * 1e6 / total;
+    println!("replay: {blocks} blocks x {txs} anchors, WAL synced: {sync}, {threads} verifying threads");
+    println!("  built and persisted (proposer path): {:.0} tx/s", total / built.as_secs_f64());
+    println!("  verify  {:7.1} µs/tx", per_tx(phases.verify));
+    println!("  execute {:7.1} µs/tx", per_tx(phases.execute));
+    println!("  persist {:7.1} µs/tx", per_tx(phases.persist));
+    println!(
+        "  replayed: {:.0} tx/s ({:.1} blocks/s)",
+        total / replayed.as_secs_f64(),
+        blocks as f64 / replayed.as_secs_f64()
+    );
+    let db_bytes: u64 = walk_bytes(&dir.path().join("target"));
+    println!("  store on disk after replay: {:.0} bytes/tx (before compaction)", db_bytes as f64 / total);
+}
+
+fn walk_bytes(path: &std::path::Path) -> u64 {
+    std::fs::read_dir(path)
+        .map(|entries| entries.flatten().map(|e| e.metadata().map_or(0, |m| m.len())).sum())
+        .unwrap_or(0)
+}
