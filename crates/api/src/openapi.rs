@@ -114,13 +114,14 @@ const SHARED_PARAMS: &[SharedParams] = &[
 
 /// The shapes of the shared query parameters, as the server checks them.
 fn shared_param_schema(name: &str) -> Option<serde_json::Value> {
+    use huxin_types::id::REGION_PATTERN;
     use serde_json::json;
     Some(match name {
-        "region" => json!({"type": "string", "pattern": format!("^{}$", events::REGION_PATTERN)}),
+        "region" => json!({"type": "string", "pattern": format!("^{REGION_PATTERN}$")}),
         "provider" => json!({"type": "string", "pattern": "^[0-9a-f]{40}$"}),
         "applicant" => json!({"type": "string", "pattern": huxin_types::id::USCC_PATTERN, "format": "uscc"}),
         "tender" => {
-            json!({"type": "string", "pattern": "^(1[1-9]|[2-7][0-9]|8[0-2])[0-9]{4}/[^/\\s]{1,64}/[^/\\s]{1,64}$"})
+            json!({"type": "string", "pattern": format!("^{REGION_PATTERN}/[^/\\s]{{1,64}}/[^/\\s]{{1,64}}$")})
         }
         "cursor" => json!({"type": "string", "pattern": "^([0-9a-f]{2})+$"}),
         "name" => json!({"type": "string", "minLength": 1, "maxLength": crate::query::SUBJECT_NAME_QUERY_CHARS_MAX}),
@@ -181,10 +182,10 @@ fn constrain_event_filters(doc: &mut serde_json::Value) {
 /// `schema` of `text/event-stream` is one event): its `id` (`height:index`, the `Last-Event-ID` to
 /// resume after), its `event` name (the transaction kind) and its `data`, one JSON `Event`.
 fn describe_event_stream(doc: &mut serde_json::Value) {
-    let content = &mut doc["paths"]["/v1/events"]["get"]["responses"]["200"]["content"]["text/event-stream"];
-    if !content.is_object() {
+    // (A pointer, not indexing: indexing a missing path would write nulls into the document.)
+    let Some(content) = doc.pointer_mut("/paths/~1v1~1events/get/responses/200/content/text~1event-stream") else {
         return;
-    }
+    };
     content["schema"] = serde_json::json!({
         "type": "object",
         "required": ["id", "event", "data"],
@@ -312,20 +313,12 @@ mod tests {
         };
         assert_eq!(names("/v1/signers/{key}/txs"), ["cursor", "limit"]);
         assert!(!names("/v1/credit").contains(&"status".to_owned()), "/v1/credit refuses status");
-        let limit = doc["paths"]["/v1/credit"]["get"]["parameters"]
-            .as_array()
-            .and_then(|ps| ps.iter().find(|p| p["name"] == "limit"))
-            .map(|p| p["schema"].clone())
-            .unwrap_or_default();
+        let limit = param(&doc, "/v1/credit", "limit")["schema"].clone();
         assert_eq!(
             (limit["minimum"].as_u64(), limit["maximum"].as_u64()),
             (Some(1), Some(crate::PAGE_ITEMS_MAX as u64))
         );
-        let name = doc["paths"]["/v1/subjects"]["get"]["parameters"]
-            .as_array()
-            .and_then(|ps| ps.iter().find(|p| p["name"] == "name"))
-            .cloned()
-            .unwrap_or_default();
+        let name = param(&doc, "/v1/subjects", "name");
         assert_eq!(name["required"], true);
         assert_eq!(name["schema"]["maxLength"].as_u64(), Some(crate::query::SUBJECT_NAME_QUERY_CHARS_MAX as u64));
         for op in SHARED_PARAMS {

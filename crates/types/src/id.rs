@@ -202,6 +202,10 @@ impl<'de> Deserialize<'de> for ChainId {
     }
 }
 
+/// A region code's shape as [`RegionCode::new`] accepts it (six digits, a province from 11 to
+/// 82), unanchored so a larger pattern can embed it.
+pub const REGION_PATTERN: &str = "(1[1-9]|[2-7][0-9]|8[0-2])[0-9]{4}";
+
 /// A 6-digit administrative division code (GB/T 2260), e.g. 330100 for Hangzhou.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]

@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 
+use huxin_types::id::REGION_PATTERN;
 use huxin_types::identity::SubjectId;
 use huxin_types::{Action, RegionCode};
 
@@ -13,8 +14,6 @@ use crate::ApiError;
 /// Most values in one filter (kinds, regions, subjects).
 pub const EVENTS_FILTER_VALUES_MAX: usize = 64;
 
-/// A region code as the server parses it (GB/T 2260: six digits, a province from 11 to 82).
-pub(crate) const REGION_PATTERN: &str = "(1[1-9]|[2-7][0-9]|8[0-2])[0-9]{4}";
 /// A subject as the server parses it: a USCC (its check character is verified too), a
 /// pilot-era `legacy:` code, or an expert's `expert:` salted hash.
 pub(crate) const SUBJECT_PATTERN: &str = "[0-9A-HJ-NP-RTUWXY]{18}|legacy:[0-9A-Z]{15,18}|expert:[0-9a-f]{64}";

@@ -39,6 +39,13 @@ pub mod metrics {
 }
 use crate::{ApiError, ApiState};
 
+mod filter;
+
+pub(crate) use filter::list_schemas;
+use filter::Filter;
+pub use filter::{EventsQuery, EVENTS_FILTER_VALUES_MAX};
+pub use huxin_state::queries::Event;
+
 /// Events buffered per client before it counts as slow (default of [`EventLimits::buffer`]).
 pub const EVENTS_BUFFER_MAX: usize = 1024;
 /// How long a client may leave its buffer full before it is dropped (default of
@@ -101,14 +108,9 @@ impl EventLimits {
         Ok(())
     }
 }
+
 /// Most event streams served at once by one node.
 pub const EVENTS_CLIENTS_MAX: usize = 256;
-mod filter;
-
-use filter::Filter;
-pub(crate) use filter::{list_schemas, REGION_PATTERN};
-pub use filter::{EventsQuery, EVENTS_FILTER_VALUES_MAX};
-pub use huxin_state::queries::Event;
 
 /// What an applied transaction's event says, reading state for what the action only names.
 fn describe(
