@@ -179,7 +179,7 @@ public final class Codec {
             JsonNode content = null;
             if (v != null && v.isTextual()) name = v.asText();
             else if (v != null && v.isObject() && v.size() == 1) {
-                Map.Entry<String, JsonNode> only = v.fields().next();
+                Map.Entry<String, JsonNode> only = v.properties().iterator().next();
                 name = only.getKey();
                 content = only.getValue();
             }

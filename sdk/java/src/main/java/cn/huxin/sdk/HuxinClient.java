@@ -1,9 +1,20 @@
 package cn.huxin.sdk;
 
+import cn.huxin.sdk.model.Chain;
+import cn.huxin.sdk.model.Credit;
+import cn.huxin.sdk.model.Deals;
+import cn.huxin.sdk.model.Governance;
+import cn.huxin.sdk.model.Guarantees;
+import cn.huxin.sdk.model.Proofs.Page;
+import cn.huxin.sdk.model.Proofs.Proven;
+import cn.huxin.sdk.model.Proofs.StateProof;
+import cn.huxin.sdk.model.Subjects;
+import cn.huxin.sdk.model.Supervision;
+import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -11,20 +22,36 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
 
 /**
- * A client of one node's API: the body encoded and signed here (never a node's prepared payload
- * signed unchecked), submitted and waited for; the node's answers checked field by field.
+ * A client of one node's API. Transactions are encoded and signed here (never a node's prepared
+ * payload signed unchecked), submitted and waited for. Every read endpoint answers a typed model
+ * ({@code cn.huxin.sdk.model}); an answer that does not have the documented shape is an
+ * {@link AnswerException} naming the field, a refusal an {@link ApiException} with the stable code.
  */
 public final class HuxinClient {
     /** Heights a transaction this client sends stays includable (the ledger allows up to 100 000). */
     public static final long EXPIRY_HEIGHTS = 100;
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Items per page the listing iterators ask for (the node's cap is 1 000). */
+    public static final int PAGE_LIMIT = 100;
 
     private final String base;
     private final Duration timeout;
     private final HttpClient http;
+    /** The last nonce this client sent per signer, so that several sends in a row need no waiting. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Long> sentNonces = new java.util.concurrent.ConcurrentHashMap<>();
 
     public HuxinClient(String base) {
         this(base, Duration.ofSeconds(10));
@@ -36,36 +63,80 @@ public final class HuxinClient {
         this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
     }
 
-    /** The status of a transaction: pending, finalised (height, outcome) or dropped. */
-    public record TxStatus(String txHash, String status, Long height, JsonNode outcome) {
-        public boolean applied() {
-            return outcome != null && outcome.isTextual() && outcome.asText().equals("applied");
+    // ---- reading answers ----------------------------------------------------------------------
+
+    /** How a proven read is asked: at the latest block or at a past time, with or without a proof. */
+    public record Read(Long time, boolean proof) {
+        public static final Read LATEST = new Read(null, false);
+
+        public static Read at(long timeMs) {
+            return new Read(timeMs, false);
+        }
+
+        public Read proven() {
+            return new Read(time, true);
+        }
+
+        String query() {
+            return HuxinClient.query("time", time, "proof", proof ? "true" : null);
         }
     }
 
-    public record Status(String chainId, long latestHeight, String nodeKey) {}
+    /**
+     * A query string of {@code name, value} pairs, percent-encoded; null values are left out
+     * ({@code query("region", 330100, "kind", null)} is {@code "region=330100"}).
+     */
+    public static String query(Object... pairs) {
+        if (pairs.length % 2 != 0) throw new IllegalArgumentException("query takes name, value pairs");
+        List<String> parts = new ArrayList<>();
+        for (int i = 0; i < pairs.length; i += 2)
+            if (pairs[i + 1] != null) parts.add(segment(pairs[i].toString()) + "=" + segment(pairs[i + 1].toString()));
+        return String.join("&", parts);
+    }
 
-    private JsonNode request(HttpRequest.Builder builder) {
-        HttpResponse<String> response;
+    /** {@code value} as one URL path segment (guarantee numbers may hold {@code /}). */
+    public static String segment(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    private static String withQuery(String path, String query) {
+        return query == null || query.isEmpty() ? path : path + (path.contains("?") ? "&" : "?") + query;
+    }
+
+    private HttpResponse<String> exchange(HttpRequest.Builder builder) {
         try {
-            response = http.send(builder.timeout(timeout).build(), HttpResponse.BodyHandlers.ofString());
+            return http.send(builder.timeout(timeout).build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
         }
-        JsonNode json;
+    }
+
+    /** The node's refusal as an {@link ApiException}, from its error body and Retry-After. */
+    private static ApiException refusal(int status, String body, java.net.http.HttpHeaders headers) {
+        JsonNode error;
         try {
-            json = JSON.readTree(response.body());
+            error = Answers.JSON.readTree(body).path("error");
+        } catch (IOException e) {
+            throw new AnswerException("body", "not JSON (HTTP " + status + ")");
+        }
+        Duration retryAfter = headers.firstValue("retry-after")
+                .filter(v -> v.matches("[0-9]{1,6}"))
+                .map(v -> Duration.ofSeconds(Long.parseLong(v)))
+                .orElse(null);
+        return new ApiException(status, text(error, "code"), text(error, "message"), retryAfter);
+    }
+
+    private JsonNode request(HttpRequest.Builder builder) {
+        HttpResponse<String> response = exchange(builder);
+        if (response.statusCode() >= 400) throw refusal(response.statusCode(), response.body(), response.headers());
+        try {
+            return Answers.JSON.readTree(response.body());
         } catch (IOException e) {
             throw new AnswerException("body", "not JSON (HTTP " + response.statusCode() + ")");
         }
-        if (response.statusCode() >= 400) {
-            JsonNode error = json.path("error");
-            throw new ApiException(response.statusCode(), text(error, "code"), text(error, "message"));
-        }
-        return json;
     }
 
     private static String text(JsonNode answer, String field) {
@@ -74,151 +145,229 @@ public final class HuxinClient {
         return v.asText();
     }
 
-    private static long count(JsonNode answer, String field) {
-        JsonNode v = answer.get(field);
-        if (v == null || !v.canConvertToExactIntegral() || v.asLong() < 0)
-            throw new AnswerException(field, "expected a count, got " + v);
-        return v.asLong();
-    }
-
     /** GET any read endpoint as JSON. */
-    public JsonNode get(String path) {
-        return request(HttpRequest.newBuilder(URI.create(base + path)).GET());
+    public JsonNode get(String pathAndQuery) {
+        return request(HttpRequest.newBuilder(URI.create(base + pathAndQuery)).GET());
     }
 
-
-    /** {@code answer} as a {@code type}: a missing or mistyped field is an {@link AnswerException} naming it. */
-    private static <T> T as(JsonNode answer, Class<T> type) {
-        try {
-            return JSON.treeToValue(answer, type);
-        } catch (com.fasterxml.jackson.databind.exc.MismatchedInputException e) {
-            String field = e.getPath().stream()
-                    .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
-                    .collect(java.util.stream.Collectors.joining("."));
-            String message = e.getOriginalMessage();
-            // A missing required field has no path; its name is quoted in the message.
-            java.util.regex.Matcher quoted = java.util.regex.Pattern.compile("'([^']+)'").matcher(message);
-            if (field.isEmpty() && quoted.find()) field = quoted.group(1);
-            throw new AnswerException(field.isEmpty() ? type.getSimpleName() : field, message);
-        } catch (IOException e) {
-            throw new AnswerException(type.getSimpleName(), e.getMessage());
-        }
+    /** GET an endpoint that answers text ({@code /metrics}, {@code /v1/stats?format=csv}). */
+    public String getText(String pathAndQuery) {
+        HttpResponse<String> response = exchange(HttpRequest.newBuilder(URI.create(base + pathAndQuery)).GET());
+        if (response.statusCode() >= 400) throw refusal(response.statusCode(), response.body(), response.headers());
+        return response.body();
     }
 
-    /** May the subject trade in {@code region} (at the latest block's time)? With every reason it may not. */
-    public Views.Eligibility eligibility(String subject, int region) {
-        return as(get("/v1/subjects/" + segment(subject) + "/eligibility?region=" + region), Views.Eligibility.class);
-    }
-
-    /** A subject's profile: attestation, blacklist entries, credit score. */
-    public Views.Subject subject(String subject) {
-        return as(get("/v1/subjects/" + segment(subject)), Views.Subject.class);
-    }
-
-    /** A subject's public credit history across all regions. */
-    public Views.CreditHistory creditHistory(String subject) {
-        return as(get("/v1/subjects/" + segment(subject) + "/credit"), Views.CreditHistory.class);
-    }
-
-    /** An e-guarantee by its number (which may hold {@code /}). */
-    public Views.Guarantee guarantee(String number) {
-        return as(get("/v1/guarantees/" + segment(number)), Views.Guarantee.class);
-    }
-
-    /** Decode any answer as {@code type} (for tests and callers with their own records). */
+    /** Decode any answer as {@code type} (for callers with their own records). */
     public static <T> T decode(JsonNode answer, Class<T> type) {
-        return as(answer, type);
+        return Answers.as(answer, type);
     }
 
-    /** {@code value} as one URL path segment. */
-    public static String segment(String value) {
-        return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
+    private <T> T get(String pathAndQuery, Class<T> type) {
+        return Answers.as(get(pathAndQuery), type);
     }
 
-    public Status status() {
-        JsonNode s = get("/v1/status");
-        return new Status(text(s, "chain_id"), count(s, "latest_height"), text(s, "node_key"));
+    /** A proven answer: the view (read from the whole answer) and its proof, if asked for. */
+    private <T> Proven<T> proven(String path, Read read, Class<T> type) {
+        JsonNode answer = get(withQuery(path, read.query()));
+        JsonNode proof = answer.get("proof");
+        StateProof decoded = proof == null || proof.isNull() ? null : Answers.as(proof, StateProof.class);
+        if (read.proof() && decoded == null) throw new AnswerException("proof", "asked for, not sent");
+        return new Proven<>(Answers.as(answer, type), decoded);
+    }
+
+    // ---- the chain ----------------------------------------------------------------------------
+
+    public Chain.StatusView status() {
+        return get("/v1/status", Chain.StatusView.class);
+    }
+
+    /** The latest block, with the first page of its transactions. */
+    public Chain.BlockView latestBlock() {
+        return get("/v1/blocks/latest", Chain.BlockView.class);
+    }
+
+    /** A block, with up to {@code txLimit} of its transactions from {@code txOffset}. */
+    public Chain.BlockView block(long height, int txOffset, int txLimit) {
+        return get("/v1/blocks/" + height + "?" + query("tx_offset", txOffset, "tx_limit", txLimit), Chain.BlockView.class);
+    }
+
+    public Chain.BlockView block(long height) {
+        return get("/v1/blocks/" + height, Chain.BlockView.class);
+    }
+
+    /** A transaction's status: pending, finalised (height, outcome) or dropped (reason). */
+    public Chain.TxStatusView tx(String hash) {
+        return get("/v1/txs/" + segment(hash), Chain.TxStatusView.class);
+    }
+
+    /** A signing key's member and nonces. */
+    public Chain.SignerView signer(String key) {
+        return get("/v1/signers/" + segment(key), Chain.SignerView.class);
     }
 
     /** The next nonce the ledger expects from {@code key} (pending transactions not counted). */
     public long nextNonce(String key) {
-        return count(get("/v1/signers/" + segment(key)), "next_nonce");
+        return signer(key).nextNonce();
     }
 
-    public TxStatus tx(String hash) {
-        JsonNode t = get("/v1/txs/" + segment(hash));
-        String status = text(t, "status");
-        if (!status.equals("pending") && !status.equals("finalised") && !status.equals("dropped"))
-            throw new AnswerException("status", "unknown status " + status);
-        JsonNode height = t.get("height");
-        return new TxStatus(text(t, "tx_hash"), status, height != null && height.canConvertToLong() ? height.asLong() : null, t.get("outcome"));
+    /** Where every transaction {@code key} signed landed, in order. */
+    public Iterable<Chain.SignerTx> signerTxs(String key) {
+        return pages("/v1/signers/" + segment(key) + "/txs", Chain.SignerTx.class, PAGE_LIMIT);
     }
+
+    /** Monthly counters ({@code filters}: from, to, region, metric; see {@link #query}). */
+    public Chain.StatsView stats(String filters) {
+        return get(withQuery("/v1/stats", filters), Chain.StatsView.class);
+    }
+
+    /** The same counters as CSV, for a spreadsheet. */
+    public String statsCsv(String filters) {
+        return getText(withQuery("/v1/stats", withQuery("format=csv", filters)));
+    }
+
+    /** The node's Prometheus metrics (text exposition format). */
+    public String metrics() {
+        return getText("/metrics");
+    }
+
+    // ---- the federation -----------------------------------------------------------------------
+
+    public List<Governance.MemberRecord> members() {
+        return Answers.as(get("/v1/members"),
+                Answers.JSON.getTypeFactory().constructCollectionType(List.class, Governance.MemberRecord.class));
+    }
+
+    public Governance.ValidatorsView validators() {
+        return get("/v1/validators", Governance.ValidatorsView.class);
+    }
+
+    public Governance.Params params() {
+        return get("/v1/params", Governance.Params.class);
+    }
+
+    /** A governance proposal by its id (the proposing transaction's hash). */
+    public Governance.ProposalRecord proposal(String id) {
+        return get("/v1/proposals/" + segment(id), Governance.ProposalRecord.class);
+    }
+
+    // ---- subjects -----------------------------------------------------------------------------
+
+    /** A subject's profile: attestation, blacklist entries, credit score, grants. */
+    public Subjects.SubjectView subject(String subject) {
+        return subject(subject, Read.LATEST).view();
+    }
+
+    public Proven<Subjects.SubjectView> subject(String subject, Read read) {
+        return proven("/v1/subjects/" + segment(subject), read, Subjects.SubjectView.class);
+    }
+
+    /** May the subject trade in {@code region} (at the latest block's time)? With every reason it may not. */
+    public Subjects.EligibilityView eligibility(String subject, int region) {
+        return eligibility(subject, region, Read.LATEST).view();
+    }
+
+    public Proven<Subjects.EligibilityView> eligibility(String subject, int region, Read read) {
+        return proven("/v1/subjects/" + segment(subject) + "/eligibility?region=" + region, read,
+                Subjects.EligibilityView.class);
+    }
+
+    /** Subjects whose name contains {@code name}. */
+    public Iterable<Subjects.SubjectMatch> searchSubjects(String name) {
+        return pages("/v1/subjects?" + query("name", name), Subjects.SubjectMatch.class, PAGE_LIMIT);
+    }
+
+    /** The documents anchored naming the subject as a party. */
+    public Iterable<Deals.AnchorRecord> subjectDeals(String subject) {
+        return pages("/v1/subjects/" + segment(subject) + "/deals", Deals.AnchorRecord.class, PAGE_LIMIT);
+    }
+
+    /** Blacklist entries in force ({@code filters}: region, time). */
+    public Iterable<Subjects.BlacklistEntry> blacklist(String filters) {
+        return pages(withQuery("/v1/blacklist", filters), Subjects.BlacklistEntry.class, PAGE_LIMIT);
+    }
+
+    // ---- credit -------------------------------------------------------------------------------
+
+    /** A subject's public credit history across all regions. */
+    public Credit.CreditHistoryView creditHistory(String subject) {
+        return creditHistory(subject, Read.LATEST).view();
+    }
+
+    public Proven<Credit.CreditHistoryView> creditHistory(String subject, Read read) {
+        return proven("/v1/subjects/" + segment(subject) + "/credit", read, Credit.CreditHistoryView.class);
+    }
+
+    /** Published credit records ({@code filters}: region, kind, severity, from, to, time). */
+    public Iterable<Credit.CreditItem> credit(String filters) {
+        return pages(withQuery("/v1/credit", filters), Credit.CreditItem.class, PAGE_LIMIT);
+    }
+
+    // ---- guarantees and deals -----------------------------------------------------------------
+
+    /** An e-guarantee by its number (which may hold {@code /}). */
+    public Guarantees.GuaranteeView guarantee(String number) {
+        return guarantee(number, Read.LATEST).view();
+    }
+
+    public Proven<Guarantees.GuaranteeView> guarantee(String number, Read read) {
+        return proven("/v1/guarantees/" + segment(number), read, Guarantees.GuaranteeView.class);
+    }
+
+    /** Guarantees by one filter: provider, tender, applicant or status (see {@link #query}). */
+    public Iterable<Guarantees.GuaranteeView> guarantees(String filter) {
+        return pages(withQuery("/v1/guarantees", filter), Guarantees.GuaranteeView.class, PAGE_LIMIT);
+    }
+
+    /** Every anchor of a document hash: is this document the one on the ledger, and where? */
+    public Proven<Deals.DocumentView> document(String hash, Read read) {
+        return proven("/v1/documents/" + segment(hash), read, Deals.DocumentView.class);
+    }
+
+    /** A tender section's timeline and collusion warnings. */
+    public Proven<Deals.TenderView> tender(int region, String project, String section, Read read) {
+        return proven("/v1/tenders/" + region + "/" + segment(project) + "/" + segment(section), read, Deals.TenderView.class);
+    }
+
+    /** The audit-log heads {@code member} anchored on the ledger. */
+    public Iterable<Supervision.AuditAnchor> auditAnchors(String member) {
+        return pages("/v1/audit/anchors/" + segment(member), Supervision.AuditAnchor.class, PAGE_LIMIT);
+    }
+
+    // ---- paging -------------------------------------------------------------------------------
 
     /**
-     * Encode and sign {@code action} (its JSON) with {@code secretKeyHex} here, and submit it: the
-     * chain id from the node, the next nonce unless given, an expiry {@link #EXPIRY_HEIGHTS} past
-     * the latest height. Bad input is refused before anything is sent.
+     * Every item of a listing, {@code limit} at a time, following {@code next_cursor} until the
+     * last page; each page is fetched when the one before is used up.
      */
-    public String send(String secretKeyHex, JsonNode action, Long nonce) {
-        String signer = Signing.publicKey(secretKeyHex);
-        Codec.encode(Schemas.ACTION, action);
-        Status status = status();
-        ObjectNode body = JSON.createObjectNode();
-        body.put("chain_id", status.chainId());
-        body.put("signer", signer);
-        body.put("nonce", nonce != null ? nonce : nextNonce(signer));
-        body.putObject("expiry").put("height", status.latestHeight() + EXPIRY_HEIGHTS);
-        body.set("action", action);
-        Signing.Signed signed = Signing.signTx(body, secretKeyHex);
-        ObjectNode submission = JSON.createObjectNode()
-                .put("payload", signed.payload())
-                .put("public_key", signed.publicKey())
-                .put("signature", signed.signature());
-        JsonNode answer = request(HttpRequest.newBuilder(URI.create(base + "/v1/txs"))
-                .header("content-type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(submission.toString())));
-        String hash = text(answer, "tx_hash");
-        if (!hash.equals(signed.txHash()))
-            throw new AnswerException("tx_hash", "the node says " + hash + ", the body hashes to " + signed.txHash());
-        return hash;
+    public <T> Iterable<T> pages(String path, Class<T> item, int limit) {
+        return pages(path, item, limit, this::get);
     }
 
-    public String send(String secretKeyHex, JsonNode action) {
-        return send(secretKeyHex, action, null);
-    }
-
-    /**
-     * Every item of a listing ({@code /v1/credit}, {@code /v1/signers/{key}/txs}, ...), a page of
-     * {@code limit} at a time, following {@code next_cursor} until the last page.
-     */
-    public Iterable<JsonNode> pages(String path, int limit) {
-        String sep = path.contains("?") ? "&" : "?";
-        return () -> new java.util.Iterator<>() {
-            private java.util.Iterator<JsonNode> page = java.util.Collections.emptyIterator();
+    private static <T> Iterable<T> pages(String path, Class<T> item, int limit, Function<String, JsonNode> fetch) {
+        JavaType pageType = Answers.JSON.getTypeFactory().constructParametricType(Page.class, item);
+        return () -> new Iterator<>() {
+            private Iterator<T> page = Collections.emptyIterator();
             private String cursor = null;
             private boolean last = false;
 
             public boolean hasNext() {
                 while (!page.hasNext() && !last) {
-                    JsonNode answer = get(path + sep + "limit=" + limit + (cursor == null ? "" : "&cursor=" + segment(cursor)));
-                    JsonNode items = answer.get("items");
-                    if (items == null || !items.isArray()) throw new AnswerException("items", "expected a list of items");
-                    page = items.elements();
-                    JsonNode next = answer.get("next_cursor");
-                    if (next != null && !next.isNull() && !next.isTextual())
-                        throw new AnswerException("next_cursor", "expected a cursor or null");
-                    cursor = next == null || next.isNull() ? null : next.asText();
+                    Page<T> answer = Answers.as(fetch.apply(withQuery(path, query("limit", limit, "cursor", cursor))), pageType);
+                    page = answer.items().iterator();
+                    cursor = answer.nextCursor();
                     last = cursor == null;
                 }
                 return page.hasNext();
             }
 
-            public JsonNode next() {
-                if (!hasNext()) throw new java.util.NoSuchElementException();
+            public T next() {
+                if (!hasNext()) throw new NoSuchElementException();
                 return page.next();
             }
         };
     }
+
+    // ---- supervisors' signed reads ------------------------------------------------------------
 
     /**
      * A signed GET (supervisor access, logged in the node's audit log), signed for this node (its
@@ -228,97 +377,75 @@ public final class HuxinClient {
         int q = pathAndQuery.indexOf('?');
         String path = q < 0 ? pathAndQuery : pathAndQuery.substring(0, q);
         String query = q < 0 ? "" : pathAndQuery.substring(q + 1);
-        Status status = status();
+        Chain.StatusView status = status();
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + pathAndQuery)).GET();
         Signing.signQuery(secretKeyHex, status.chainId(), status.nodeKey(), "GET", path, query, System.currentTimeMillis())
                 .forEach(request::header);
         return request(request);
     }
 
-    /** A subject's whole credit history, withheld records included: a signed supervisor query. */
-    public JsonNode fullCreditHistory(String secretKeyHex, String subject) {
-        return signedGet(secretKeyHex, "/v1/supervisor/subjects/" + segment(subject) + "/credit");
+    /** A subject's whole credit history, withheld records included. */
+    public Credit.FullCreditView fullCreditHistory(String secretKeyHex, String subject) {
+        return Answers.as(signedGet(secretKeyHex, "/v1/supervisor/subjects/" + segment(subject) + "/credit"),
+                Credit.FullCreditView.class);
     }
 
-    /** One server-sent event: its id ({@code height:index}), kind and data. */
-    public record Event(String id, String kind, JsonNode data) {}
+    /** Every credit record, withheld ones included ({@code filters} as {@link #credit}, plus status). */
+    public Iterable<Credit.CreditItem> supervisorCredit(String secretKeyHex, String filters) {
+        return pages(withQuery("/v1/supervisor/credit", filters), Credit.CreditItem.class, PAGE_LIMIT,
+                pathAndQuery -> signedGet(secretKeyHex, pathAndQuery));
+    }
+
+    /** This node's audit log of supervisor queries, {@code limit} entries after {@code after} (null: from the start). */
+    public Supervision.AuditPage auditLog(String secretKeyHex, Long after, int limit) {
+        return Answers.as(signedGet(secretKeyHex, "/v1/supervisor/audit?" + query("after", after, "limit", limit)),
+                Supervision.AuditPage.class);
+    }
+
+    // ---- transactions -------------------------------------------------------------------------
 
     /**
-     * The event stream ({@code /v1/events?query}): one event per applied transaction, replayed
-     * from {@code from_height} in the query or after {@code lastEventId}, then live. Close the
-     * returned stream to stop.
+     * Encode and sign {@code action} (its JSON) with {@code secretKeyHex} here, and submit it: the
+     * chain id from the node, the next nonce unless given (the ledger's, or one past the last this
+     * client sent for the signer if that is later: pending transactions are not on the ledger yet),
+     * an expiry {@link #EXPIRY_HEIGHTS} past the latest height. Bad input is refused before
+     * anything is sent.
      */
-    public java.util.stream.Stream<Event> events(String query, String lastEventId) {
-        HttpRequest.Builder request =
-                HttpRequest.newBuilder(URI.create(base + "/v1/events" + (query.isEmpty() ? "" : "?" + query))).GET();
-        if (lastEventId != null) request.header("last-event-id", lastEventId);
-        HttpResponse<java.util.stream.Stream<String>> response;
-        try {
-            response = http.send(request.build(), HttpResponse.BodyHandlers.ofLines());
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
-        if (response.statusCode() >= 400) {
-            String body = response.body().collect(java.util.stream.Collectors.joining("\n"));
-            JsonNode error;
-            try {
-                error = JSON.readTree(body).path("error");
-            } catch (IOException e) {
-                throw new AnswerException("body", "not JSON (HTTP " + response.statusCode() + ")");
-            }
-            throw new ApiException(response.statusCode(), text(error, "code"), text(error, "message"));
-        }
-        java.util.Iterator<String> lines = response.body().iterator();
-        java.util.Iterator<Event> events = new java.util.Iterator<>() {
-            private Event ready;
+    public String send(String secretKeyHex, JsonNode action, Long nonce) {
+        String signer = Signing.publicKey(secretKeyHex);
+        Codec.encode(Schemas.ACTION, action);
+        Chain.StatusView status = status();
+        ObjectNode body = Answers.JSON.createObjectNode();
+        body.put("chain_id", status.chainId());
+        body.put("signer", signer);
+        long next = nonce != null ? nonce : Math.max(nextNonce(signer), sentNonces.getOrDefault(signer, -1L) + 1);
+        body.put("nonce", next);
+        body.putObject("expiry").put("height", status.latestHeight() + EXPIRY_HEIGHTS);
+        body.set("action", action);
+        Signing.Signed signed = Signing.signTx(body, secretKeyHex);
+        ObjectNode submission = Answers.JSON.createObjectNode()
+                .put("payload", signed.payload())
+                .put("public_key", signed.publicKey())
+                .put("signature", signed.signature());
+        Chain.SubmitResponse answer = Answers.as(request(HttpRequest.newBuilder(URI.create(base + "/v1/txs"))
+                .header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(submission.toString()))), Chain.SubmitResponse.class);
+        if (!answer.txHash().equals(signed.txHash()))
+            throw new AnswerException("tx_hash", "the node says " + answer.txHash() + ", the body hashes to " + signed.txHash());
+        sentNonces.merge(signer, next, Math::max);
+        return answer.txHash();
+    }
 
-            public boolean hasNext() {
-                String id = null, kind = "message";
-                StringBuilder data = null;
-                while (ready == null && lines.hasNext()) {
-                    String line = lines.next();
-                    if (line.isEmpty()) {
-                        if (data != null) {
-                            try {
-                                ready = new Event(id, kind, JSON.readTree(data.toString()));
-                            } catch (IOException e) {
-                                throw new AnswerException("data", "event " + id + " is not JSON");
-                            }
-                        }
-                        id = null;
-                        kind = "message";
-                        data = null;
-                    } else if (line.startsWith("id:")) id = line.substring(3).trim();
-                    else if (line.startsWith("event:")) kind = line.substring(6).trim();
-                    else if (line.startsWith("data:")) {
-                        String chunk = line.substring(5).replaceFirst("^ ", "");
-                        data = data == null ? new StringBuilder(chunk) : data.append('\n').append(chunk);
-                    }
-                }
-                return ready != null;
-            }
-
-            public Event next() {
-                if (!hasNext()) throw new java.util.NoSuchElementException();
-                Event e = ready;
-                ready = null;
-                return e;
-            }
-        };
-        return java.util.stream.StreamSupport.stream(
-                        java.util.Spliterators.spliteratorUnknownSize(events, java.util.Spliterator.ORDERED), false)
-                .onClose(response.body()::close);
+    public String send(String secretKeyHex, JsonNode action) {
+        return send(secretKeyHex, action, null);
     }
 
     /** Poll until {@code hash} is finalised or dropped. */
-    public TxStatus waitFinalised(String hash, Duration within) {
+    public Chain.TxStatusView waitFinalised(String hash, Duration within) {
         long until = System.nanoTime() + within.toNanos();
         while (true) {
             try {
-                TxStatus t = tx(hash);
+                Chain.TxStatusView t = tx(hash);
                 if (!t.status().equals("pending")) return t;
             } catch (ApiException e) {
                 if (!e.code().equals("not_found")) throw e;
@@ -331,5 +458,36 @@ public final class HuxinClient {
                 throw new IllegalStateException("interrupted", e);
             }
         }
+    }
+
+    // ---- the event stream ---------------------------------------------------------------------
+
+    /** One server-sent event: its id ({@code height:index}), kind and data. */
+    public record Event(String id, String kind, Chain.Event data) {}
+
+    /**
+     * The event stream ({@code /v1/events?query}): one event per applied transaction, replayed
+     * from {@code from_height} in the query or after {@code lastEventId}, then live. Close the
+     * returned stream to stop.
+     */
+    public Stream<Event> events(String query, String lastEventId) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(withQuery(base + "/v1/events", query))).GET();
+        if (lastEventId != null) request.header("last-event-id", lastEventId);
+        HttpResponse<Stream<String>> response;
+        try {
+            response = http.send(request.build(), HttpResponse.BodyHandlers.ofLines());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+        if (response.statusCode() >= 400) {
+            String body = response.body().collect(Collectors.joining("\n"));
+            throw refusal(response.statusCode(), body, response.headers());
+        }
+        Iterator<Event> events = new EventStream(response.body().iterator());
+        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(events, Spliterator.ORDERED), false)
+                .onClose(response.body()::close);
     }
 }

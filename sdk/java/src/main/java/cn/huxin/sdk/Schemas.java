@@ -135,7 +135,7 @@ public final class Schemas {
 
     private static final Schema ROLE = enumOf(v("trading_centre"), v("guarantee_provider"), v("supervisor"));
 
-    private static final Schema PROPOSAL_ACTION = enumOf(
+    public static final Schema PROPOSAL_ACTION = enumOf(
             v("add_member", struct(
                     f("name", STRING), f("role", ROLE), f("region", REGION), f("uscc", STRING),
                     f("keys", list(PUBLIC_KEY)))),

@@ -1,10 +1,20 @@
 package cn.huxin.sdk;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import cn.huxin.sdk.HuxinClient.Read;
+import cn.huxin.sdk.model.Chain;
+import cn.huxin.sdk.model.Credit;
+import cn.huxin.sdk.model.Deals;
+import cn.huxin.sdk.model.Governance;
+import cn.huxin.sdk.model.Guarantees;
+import cn.huxin.sdk.model.Proofs.Proven;
+import cn.huxin.sdk.model.Subjects;
+import cn.huxin.sdk.model.Supervision;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -47,14 +57,14 @@ class LiveTest {
         HuxinClient first = new HuxinClient(apis.get(0));
         HuxinClient second = new HuxinClient(apis.get(1));
         String hash = first.send(key("hangzhou"), attest());
-        HuxinClient.TxStatus done = first.waitFinalised(hash, Duration.ofSeconds(60));
+        Chain.TxStatusView done = first.waitFinalised(hash, Duration.ofSeconds(60));
         assertEquals("finalised", done.status());
         assertTrue(done.applied(), String.valueOf(done.outcome()));
         assertEquals(done.height(), second.waitFinalised(hash, Duration.ofSeconds(60)).height());
-        Views.Subject subject = second.subject(SUPPLIER);
+        Subjects.SubjectView subject = second.subject(SUPPLIER);
         assertEquals("Java 供应商", subject.attestation().name());
         assertEquals(330100, subject.attestation().homeRegion());
-        Views.Eligibility eligible = second.eligibility(SUPPLIER, 330200);
+        Subjects.EligibilityView eligible = second.eligibility(SUPPLIER, 330200);
         assertTrue(eligible.eligible(), eligible.reasons().toString());
         assertEquals(0, second.creditHistory(SUPPLIER).records().size());
     }
@@ -73,13 +83,13 @@ class LiveTest {
         second.waitFinalised(hash, Duration.ofSeconds(60));
         String hangzhou = Signing.publicKey(key("hangzhou"));
         java.util.Set<String> seen = new java.util.HashSet<>();
-        for (JsonNode item : second.pages("/v1/signers/" + hangzhou + "/txs", 1)) seen.add(item.get("tx_hash").asText());
+        for (Chain.SignerTx item : second.pages("/v1/signers/" + hangzhou + "/txs", Chain.SignerTx.class, 1)) seen.add(item.txHash());
         assertEquals(second.nextNonce(hangzhou) - 1, seen.size());
         assertTrue(seen.size() >= 2, seen.toString());
 
-        JsonNode history = second.fullCreditHistory(key("supervisor"), SUPPLIER);
-        assertEquals(0, history.get("records").size());
-        assertEquals(0, history.get("hidden").asInt());
+        Credit.FullCreditView history = second.fullCreditHistory(key("supervisor"), SUPPLIER);
+        assertEquals(0, history.records().size());
+        assertEquals(0, history.hidden());
         ApiException unsigned = assertThrows(ApiException.class, () -> second.get("/v1/supervisor/subjects/" + SUPPLIER + "/credit"));
         assertEquals(401, unsigned.status());
 
@@ -95,6 +105,124 @@ class LiveTest {
         long[] pa = Arrays.stream(a.id().split(":")).mapToLong(Long::parseLong).toArray();
         long[] pb = Arrays.stream(b.id().split(":")).mapToLong(Long::parseLong).toArray();
         assertTrue(pb[0] > pa[0] || (pb[0] == pa[0] && pb[1] > pa[1]), a.id() + " then " + b.id());
+        assertEquals(pa[0], a.data().height());
+        assertEquals("attest_subject", a.data().action().kind());
+        assertTrue(a.data().subjects().get(0) instanceof Subjects.SubjectId.Organisation, a.data().toString());
+    }
+
+    private static JsonNode action(String json) throws IOException {
+        return JSON.readTree(json);
+    }
+
+    private static <T> List<T> all(Iterable<T> items) {
+        List<T> list = new java.util.ArrayList<>();
+        items.forEach(list::add);
+        return list;
+    }
+
+    /** Every read endpoint, each answer decoded into its typed model, over a ledger with one of each record. */
+    @Test
+    void everyReadEndpointAnswersItsTypedModel() throws IOException, InterruptedException {
+        List<String> apis = apis();
+        HuxinClient first = new HuxinClient(apis.get(0));
+        HuxinClient node = new HuxinClient(apis.get(1));
+        String supplier = "91330100MB0500004P";
+        long now = first.status().latestBlockTimeMs();
+        long day = 86_400_000L;
+        String doc = "ab".repeat(32);
+        String hangzhou = key("hangzhou");
+        List<String> hashes = new java.util.ArrayList<>();
+        hashes.add(first.send(hangzhou, action("{\"attest_subject\": {\"subject\": {\"organisation\": \"" + supplier + "\"},"
+                + " \"kind\": \"supplier\", \"name\": \"Java 全读供应商\", \"qualifications\": [], \"bound_key\": null, \"valid_until\": null}}")));
+        hashes.add(first.send(hangzhou, action("{\"anchor_document\": {\"tender\": {\"region\": 330100, \"project_code\": \"JAVA-1\","
+                + " \"section_code\": \"01\"}, \"stage\": \"announcement\", \"document_hash\": \"" + doc + "\", \"title\": \"公告\","
+                + " \"parties\": [\"" + supplier + "\"], \"estimated_price_fen\": 1000000}}")));
+        hashes.add(first.send(hangzhou, action("{\"record_credit\": {\"subject\": {\"organisation\": \"" + supplier + "\"},"
+                + " \"kind\": \"commendation\", \"decision_no\": \"杭交易表〔java〕1号\", \"authority\": \"杭州市公共资源交易中心\","
+                + " \"authority_uscc\": \"12330100MB0000001N\", \"facts\": \"诚信履约\", \"legal_basis\": \"\", \"penalty_type\": \"\","
+                + " \"penalty_content\": \"\", \"amount_fen\": 0, \"decision_date\": " + (now - day) + ", \"evidence_hash\": \"" + doc + "\","
+                + " \"severity\": \"minor\", \"publication_start\": " + (now - day) + ", \"publication_end\": " + (now + 30 * day) + ","
+                + " \"score\": null, \"tender\": null}}")));
+        JsonNode params = node.get("/v1/params");
+        String proposal = first.send(hangzhou, action("{\"propose\": {\"action\": {\"set_params\": " + params + "},"
+                + " \"reason\": \"Java SDK: the same parameters again\"}}"));
+        hashes.add(proposal);
+        for (String hash : hashes) assertTrue(first.waitFinalised(hash, Duration.ofSeconds(60)).applied(), hash);
+        // Guarantee numbers may hold '/': the path segment is percent-encoded.
+        String number = "JAVA/1";
+        String issued = first.send(key("bank"), action("{\"issue_guarantee\": {\"number\": \"" + number + "\", \"kind\": \"bid_bond\","
+                + " \"applicant\": \"" + supplier + "\", \"beneficiary\": \"12330200MB0000002Y\", \"premium_payer\": \"" + supplier + "\","
+                + " \"tender\": {\"region\": 330100, \"project_code\": \"JAVA-1\", \"section_code\": \"01\"}, \"amount_fen\": 20000,"
+                + " \"valid_from\": " + (now - day) + ", \"valid_until\": " + (now + 90 * day) + ", \"document_hash\": \"" + doc + "\", \"replaces\": null}}"));
+        Chain.TxStatusView done = first.waitFinalised(issued, Duration.ofSeconds(60));
+        assertTrue(done.applied(), String.valueOf(done.outcome()));
+        node.waitFinalised(issued, Duration.ofSeconds(60));
+
+        // The chain.
+        Chain.StatusView status = node.status();
+        assertTrue(status.latestHeight() >= done.height(), status.toString());
+        Chain.BlockView block = node.block(done.height());
+        assertEquals(done.height().longValue(), block.header().height());
+        Chain.TxView tx = block.txs().stream().filter(t -> t.hash().equals(issued)).findFirst().orElseThrow();
+        assertEquals("issue_guarantee", tx.tx().body().action().kind());
+        assertTrue(tx.outcome() instanceof Chain.Outcome.Applied);
+        assertTrue(node.latestBlock().header().height() >= done.height());
+        Chain.TxStatusView status2 = node.tx(issued);
+        assertEquals(Chain.Expiry.Height.class, status2.tx().body().expiry().getClass());
+        Chain.SignerView bank = node.signer(Signing.publicKey(key("bank")));
+        assertEquals(Subjects.Role.GUARANTEE_PROVIDER, bank.role());
+        assertTrue(all(node.signerTxs(bank.publicKey())).stream().anyMatch(t -> t.txHash().equals(issued)));
+        assertTrue(node.stats("").rows().stream().anyMatch(r -> r.count() > 0));
+        assertTrue(node.statsCsv("").lines().count() >= 2);
+        assertTrue(node.metrics().contains("huxin_"));
+
+        // The federation.
+        List<Governance.MemberRecord> members = node.members();
+        assertTrue(members.stream().anyMatch(m -> m.id().equals(bank.memberId()) && m.status() == Governance.MemberStatus.ACTIVE));
+        assertEquals(4, node.validators().current().size());
+        assertEquals(80, node.params().score().base());
+        Governance.ProposalRecord open = node.proposal(proposal);
+        assertEquals(new Governance.ProposalStatus.Open(), open.status());
+        assertEquals("set_params", open.proposal().action().kind());
+
+        // Subjects, credit, guarantees, deals.
+        Subjects.SubjectView subject = node.subject(supplier);
+        assertEquals("Java 全读供应商", subject.attestation().name());
+        assertEquals(new Subjects.AttestationStatus.Active(), subject.attestation().status());
+        Proven<Subjects.SubjectView> proven = node.subject(supplier, Read.LATEST.proven());
+        assertTrue(proven.proof().entries().size() >= 1);
+        assertTrue(proven.proof().block().signatures().size() >= 3);
+        assertTrue(node.eligibility(supplier, 330100, Read.LATEST.proven()).view().eligible());
+        assertTrue(all(node.searchSubjects("Java 全读")).stream().anyMatch(m -> m.subject().equals(new Subjects.SubjectId.Organisation(supplier))));
+        assertEquals(doc, all(node.subjectDeals(supplier)).get(0).documentHash());
+        all(node.blacklist(HuxinClient.query("region", 330100)));
+        Credit.CreditItem record = node.creditHistory(supplier).records().get(0);
+        assertEquals(Credit.CreditKind.COMMENDATION, record.record().kind());
+        assertEquals(Credit.Publication.ACTIVE, record.publication());
+        assertTrue(all(node.credit(HuxinClient.query("region", 330100, "kind", "commendation"))).stream().anyMatch(c -> c.id().equals(record.id())));
+        Guarantees.GuaranteeView guarantee = node.guarantee(number);
+        assertEquals(Guarantees.GuaranteeKind.BID_BOND, guarantee.guarantee().kind());
+        assertEquals(Guarantees.GuaranteeState.ISSUED, guarantee.currentState());
+        assertEquals(number, all(node.guarantees(HuxinClient.query("applicant", supplier))).get(0).guarantee().number());
+        Deals.DocumentView document = node.document(doc, Read.LATEST).view();
+        assertEquals(Deals.DealStage.ANNOUNCEMENT, document.anchors().get(0).stage());
+        Deals.TenderView tender = node.tender(330100, "JAVA-1", "01", Read.LATEST.proven()).view();
+        assertEquals(List.of(new Deals.PayerApplicant(supplier, supplier)), tender.tender().bidBondPayers());
+
+        // Supervision: signed reads, logged and anchored.
+        String supervisor = key("supervisor");
+        assertTrue(all(node.supervisorCredit(supervisor, HuxinClient.query("region", 330100))).stream().anyMatch(c -> c.id().equals(record.id())));
+        assertEquals(1, node.fullCreditHistory(supervisor, supplier).records().size());
+        Supervision.AuditPage log = node.auditLog(supervisor, null, 100);
+        assertTrue(log.entries().size() >= 2, log.toString());
+        assertEquals(log.headSeq(), log.entries().get(log.entries().size() - 1).seq());
+        assertNotNull(log.anchorMember(), "the devnet's centres anchor their audit logs");
+        List<Supervision.AuditAnchor> anchors = List.of();
+        for (int i = 0; i < 100 && anchors.isEmpty(); i++) {
+            anchors = all(node.auditAnchors(log.anchorMember()));
+            if (anchors.isEmpty()) Thread.sleep(200);
+        }
+        assertTrue(!anchors.isEmpty() && anchors.stream().allMatch(a -> a.member().equals(log.anchorMember())), anchors.toString());
     }
 
     @Test
@@ -103,7 +231,7 @@ class LiveTest {
         ApiException missing = assertThrows(ApiException.class, () -> client.guarantee("NO/SUCH"));
         assertEquals("not_found", missing.code());
         assertEquals(404, missing.status());
-        assertEquals(1, client.nextNonce(Signing.publicKey(key("bank"))));
+        assertEquals(Signing.publicKey(key("bank")), client.signer(Signing.publicKey(key("bank"))).publicKey());
         JsonNode revoke = JSON.readTree("{\"revoke_credit\": {\"record_id\": \"" + "00".repeat(32) + "\", \"reason\": \"x\"}}");
         ApiException stale = assertThrows(ApiException.class, () -> client.send(key("supervisor"), revoke, 0L));
         assertTrue(stale.status() >= 400 && stale.status() < 500, stale.getMessage());

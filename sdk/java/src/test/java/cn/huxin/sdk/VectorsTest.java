@@ -44,7 +44,7 @@ class VectorsTest {
                     v.get("node_key").asText(), v.get("method").asText(), v.get("path").asText(),
                     v.get("query").asText(), v.get("time").asLong());
             Map<String, String> expected = new TreeMap<>();
-            v.get("headers").fields().forEachRemaining(e -> expected.put(e.getKey(), e.getValue().asText()));
+            v.get("headers").properties().forEach(e -> expected.put(e.getKey(), e.getValue().asText()));
             assertEquals(expected, new TreeMap<>(headers), v.get("name").asText());
         }
     }
@@ -78,12 +78,12 @@ class VectorsTest {
     void anAnswerMissingAFieldNamesIt() throws IOException {
         JsonNode answer = JSON.readTree("{\"subject\": {\"organisation\": \"91330100MB0500000B\"}, \"region\": 330200,"
                 + " \"height\": 3, \"time\": 1, \"eligible\": true, \"reasons\": [], \"added_later\": 1}");
-        assertTrue(HuxinClient.decode(answer, Views.Eligibility.class).eligible());
+        assertTrue(HuxinClient.decode(answer, cn.huxin.sdk.model.Subjects.EligibilityView.class).eligible());
         ((ObjectNode) answer).remove("eligible");
-        AnswerException e = assertThrows(AnswerException.class, () -> HuxinClient.decode(answer, Views.Eligibility.class));
+        AnswerException e = assertThrows(AnswerException.class, () -> HuxinClient.decode(answer, cn.huxin.sdk.model.Subjects.EligibilityView.class));
         assertEquals("eligible", e.field(), e.getMessage());
         ((ObjectNode) answer).put("eligible", true).put("height", "three");
-        assertEquals("height", assertThrows(AnswerException.class, () -> HuxinClient.decode(answer, Views.Eligibility.class)).field());
+        assertEquals("height", assertThrows(AnswerException.class, () -> HuxinClient.decode(answer, cn.huxin.sdk.model.Subjects.EligibilityView.class)).field());
     }
 
     @Test
