@@ -1,31 +1,25 @@
 // A client of one node's API: the body encoded and signed here (never a node's prepared payload
-// signed unchecked), submitted, and waited for; node answers checked field by field.
+// signed unchecked), submitted, and waited for. Every read endpoint answers its type from the
+// node's OpenAPI document, checked at run time (src/answers.ts).
 
-import type { components } from "./api.js";
+import { AnswerError, checked, type Schemas } from "./answers.js";
 import { encode } from "./codec.js";
 import { Action } from "./schema.js";
 import { publicKey, signQuery, signTx, type TxBodyJson } from "./sign.js";
 
-/** The node refused the request: the HTTP status and the node's stable error code. */
+export { AnswerError, type Schemas };
+
+/** The node refused the request: the HTTP status, the node's stable error code, and when to retry. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The node's Retry-After, in milliseconds (with `mempool_full`, `unavailable`, `too_many_streams`). */
+    readonly retryAfterMs?: number,
   ) {
     super(`${code}: ${message}`);
     this.name = "ApiError";
-  }
-}
-
-/** A node's answer did not have the shape this SDK expects: which field. */
-export class AnswerError extends Error {
-  constructor(
-    readonly field: string,
-    readonly reason: string,
-  ) {
-    super(`the node's answer: ${field}: ${reason}`);
-    this.name = "AnswerError";
   }
 }
 
@@ -37,32 +31,48 @@ export class TimeoutError extends Error {
   }
 }
 
-export type TxStatus = {
-  tx_hash: string;
-  status: "pending" | "finalised" | "dropped";
-  height: number | null;
-  /** `"applied"` or `{ rejected: { code, reason } }` once finalised. */
-  outcome: unknown;
-};
+/** A transaction's status: pending, finalised (height, outcome) or dropped (reason). */
+export type TxStatus = Schemas["TxStatusView"];
 
 /** Heights a transaction this client sends stays includable (the ledger allows up to 100 000). */
 export const EXPIRY_HEIGHTS = 100;
 
-function field<T>(answer: unknown, name: string, check: (v: unknown) => v is T, what: string): T {
-  const v = typeof answer === "object" && answer !== null ? (answer as Record<string, unknown>)[name] : undefined;
-  if (!check(v)) throw new AnswerError(name, `expected ${what}, got ${JSON.stringify(v)}`);
-  return v;
-}
-const isString = (v: unknown): v is string => typeof v === "string";
-const isBool = (v: unknown): v is boolean => typeof v === "boolean";
-const isObject = (v: unknown): v is object => typeof v === "object" && v !== null && !Array.isArray(v);
+/** Items per page the listing iterators ask for (the node's cap is 1 000). */
+export const PAGE_LIMIT = 100;
 
-/** The node's answer types, generated from its OpenAPI document (src/api.ts). */
-export type Schemas = components["schemas"];
-const isCount = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+/** How a proven read is asked: at the latest block or at a past time (ms), with or without a proof. */
+export type Read = { time?: number; proof?: boolean };
+
+/** Query parameters; undefined and null values are left out. */
+export type Filters = Record<string, string | number | boolean | undefined | null>;
+
+/** A query string of `filters`, percent-encoded, without the `?`. */
+export function query(filters: Filters = {}): string {
+  return Object.entries(filters)
+    .filter(([, v]) => v !== undefined && v !== null)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+    .join("&");
+}
+
+function withQuery(path: string, filters: Filters = {}): string {
+  const q = query(filters);
+  return q === "" ? path : `${path}${path.includes("?") ? "&" : "?"}${q}`;
+}
+
+const segment = encodeURIComponent;
+
+/** The items of a page schema (`Page_CreditItem` → its item type). */
+type PageName = Extract<keyof Schemas, `Page_${string}`>;
+type ItemOf<N extends PageName> = Schemas[N] extends { items: (infer T)[] } ? T : never;
+
+function readQuery(read: Read): Filters {
+  return { time: read.time, proof: read.proof ? "true" : undefined };
+}
 
 export class HuxinClient {
   readonly base: string;
+  /** The last nonce this client sent per signer, so that several sends in a row need no waiting. */
+  private readonly sentNonces = new Map<string, number>();
 
   constructor(
     base: string,
@@ -71,12 +81,9 @@ export class HuxinClient {
     this.base = base.replace(/\/+$/, "");
   }
 
-  private async request(
-    method: "GET" | "POST",
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<unknown> {
+  // ---- requests ----
+
+  private async exchange(method: "GET" | "POST", path: string, body?: unknown, headers: Record<string, string> = {}): Promise<string> {
     const response = await fetch(this.base + path, {
       method,
       headers: body === undefined ? headers : { ...headers, "content-type": "application/json" },
@@ -84,146 +91,244 @@ export class HuxinClient {
       signal: AbortSignal.timeout(this.timeoutMs),
     });
     const text = await response.text();
-    let json: unknown;
+    if (!response.ok) throw refusal(response, text);
+    return text;
+  }
+
+  private async request(method: "GET" | "POST", path: string, body?: unknown, headers: Record<string, string> = {}): Promise<unknown> {
+    const text = await this.exchange(method, path, body, headers);
     try {
-      json = JSON.parse(text);
+      return JSON.parse(text);
     } catch {
-      throw new AnswerError("body", `not JSON (HTTP ${response.status}): ${text.slice(0, 200)}`);
+      throw new AnswerError("body", `not JSON: ${text.slice(0, 200)}`);
     }
-    if (!response.ok) {
-      const error = field(json, "error", (v): v is object => typeof v === "object" && v !== null, "an error object");
-      throw new ApiError(response.status, field(error, "code", isString, "a code"), field(error, "message", isString, "a message"));
-    }
-    return json;
   }
 
-  /** GET any read endpoint as JSON. */
-  get(path: string): Promise<unknown> {
-    return this.request("GET", path);
+  /** GET any read endpoint as JSON (unchecked). */
+  get(pathAndQuery: string): Promise<unknown> {
+    return this.request("GET", pathAndQuery);
   }
 
-  async status(): Promise<{ chain_id: string; latest_height: number; node_key: string }> {
-    const s = await this.get("/v1/status");
-    return {
-      chain_id: field(s, "chain_id", isString, "a chain id"),
-      latest_height: field(s, "latest_height", isCount, "a height"),
-      node_key: field(s, "node_key", isString, "a key"),
-    };
+  /** GET an endpoint that answers text (`/metrics`, `/v1/stats?format=csv`). */
+  getText(pathAndQuery: string): Promise<string> {
+    return this.exchange("GET", pathAndQuery);
+  }
+
+  private async read<N extends keyof Schemas & string>(pathAndQuery: string, schema: N): Promise<Schemas[N]> {
+    return checked(await this.get(pathAndQuery), schema);
+  }
+
+  // ---- the chain ----
+
+  status(): Promise<Schemas["StatusView"]> {
+    return this.read("/v1/status", "StatusView");
+  }
+
+  /** The latest block, with the first page of its transactions. */
+  latestBlock(): Promise<Schemas["BlockView"]> {
+    return this.read("/v1/blocks/latest", "BlockView");
+  }
+
+  /** A block, with up to `txLimit` of its transactions from `txOffset`. */
+  block(height: number, page: { txOffset?: number; txLimit?: number } = {}): Promise<Schemas["BlockView"]> {
+    return this.read(withQuery(`/v1/blocks/${height}`, { tx_offset: page.txOffset, tx_limit: page.txLimit }), "BlockView");
+  }
+
+  /** A transaction's status: pending, finalised (height, outcome) or dropped (reason). */
+  tx(hash: string): Promise<TxStatus> {
+    return this.read(`/v1/txs/${segment(hash)}`, "TxStatusView");
+  }
+
+  /** A signing key's member and nonces. */
+  signer(key: string): Promise<Schemas["SignerView"]> {
+    return this.read(`/v1/signers/${segment(key)}`, "SignerView");
   }
 
   /** The next nonce the ledger expects from `key` (pending transactions not counted). */
   async nextNonce(key: string): Promise<number> {
-    return field(await this.get(`/v1/signers/${encodeURIComponent(key)}`), "next_nonce", isCount, "a nonce");
+    return (await this.signer(key)).next_nonce;
   }
 
-  async tx(hash: string): Promise<TxStatus> {
-    const t = await this.get(`/v1/txs/${encodeURIComponent(hash)}`);
-    const status = field(t, "status", (v): v is TxStatus["status"] => v === "pending" || v === "finalised" || v === "dropped", "a status");
-    const height = (t as Record<string, unknown>).height;
-    return {
-      tx_hash: field(t, "tx_hash", isString, "a hash"),
-      status,
-      height: isCount(height) ? height : null,
-      outcome: (t as Record<string, unknown>).outcome ?? null,
-    };
+  /** Where every transaction `key` signed landed, in order. */
+  signerTxs(key: string): AsyncGenerator<ItemOf<"Page_SignerTx">> {
+    return this.pages(`/v1/signers/${segment(key)}/txs`, "Page_SignerTx");
   }
 
-  /**
-   * Encode and sign `action` with `secretKey` here, and submit it: the chain id from the node,
-   * the next nonce unless given, an expiry `EXPIRY_HEIGHTS` past the latest height.
-   */
-  async send(secretKey: string, action: TxBodyJson["action"], nonce?: number): Promise<string> {
-    // Bad input is refused here, before anything is sent.
-    const signer = publicKey(secretKey);
-    encode(Action, action);
-    const status = await this.status();
-    const body: TxBodyJson = {
-      chain_id: status.chain_id,
-      signer,
-      nonce: nonce ?? (await this.nextNonce(signer)),
-      expiry: { height: status.latest_height + EXPIRY_HEIGHTS },
-      action,
-    };
-    const signed = signTx(body, secretKey);
-    const answer = await this.request("POST", "/v1/txs", {
-      payload: signed.payload,
-      public_key: signed.public_key,
-      signature: signed.signature,
-    });
-    const hash = field(answer, "tx_hash", isString, "a hash");
-    if (hash !== signed.tx_hash) throw new AnswerError("tx_hash", `the node says ${hash}, the body hashes to ${signed.tx_hash}`);
-    return hash;
+  /** Monthly counters (filters: from, to, region, metric). */
+  stats(filters: Filters = {}): Promise<Schemas["StatsView"]> {
+    return this.read(withQuery("/v1/stats", filters), "StatsView");
+  }
+
+  /** The same counters as CSV, for a spreadsheet. */
+  statsCsv(filters: Filters = {}): Promise<string> {
+    return this.getText(withQuery("/v1/stats", { ...filters, format: "csv" }));
+  }
+
+  /** The node's Prometheus metrics (text exposition format). */
+  metrics(): Promise<string> {
+    return this.getText("/metrics");
+  }
+
+  // ---- the federation ----
+
+  async members(): Promise<Schemas["MemberRecord"][]> {
+    const answer = await this.get("/v1/members");
+    if (!Array.isArray(answer)) throw new AnswerError("body", "expected a list of members");
+    return answer.map((m) => checked(m, "MemberRecord"));
+  }
+
+  validators(): Promise<Schemas["ValidatorsView"]> {
+    return this.read("/v1/validators", "ValidatorsView");
+  }
+
+  params(): Promise<Schemas["Params"]> {
+    return this.read("/v1/params", "Params");
+  }
+
+  /** A governance proposal by its id (the proposing transaction's hash). */
+  proposal(id: string): Promise<Schemas["ProposalRecord"]> {
+    return this.read(`/v1/proposals/${segment(id)}`, "ProposalRecord");
+  }
+
+  // ---- subjects, credit, guarantees, deals (proven reads: `{ proof: true }` adds a StateProof) ----
+
+  /** A subject's profile: attestation, blacklist entries, credit score, grants. */
+  subject(subject: string, read: Read = {}): Promise<Schemas["Proven_SubjectView"]> {
+    return this.read(withQuery(`/v1/subjects/${segment(subject)}`, readQuery(read)), "Proven_SubjectView");
   }
 
   /** May the subject trade in `region` (at the latest block's time)? With every reason it may not. */
-  async eligibility(subject: string, region: number): Promise<Schemas["EligibilityView"]> {
-    const a = await this.get(`/v1/subjects/${encodeURIComponent(subject)}/eligibility?region=${region}`);
-    field(a, "eligible", isBool, "true or false");
-    field(a, "reasons", Array.isArray, "a list of reasons");
-    return a as Schemas["EligibilityView"];
+  eligibility(subject: string, region: number, read: Read = {}): Promise<Schemas["Proven_EligibilityView"]> {
+    return this.read(withQuery(`/v1/subjects/${segment(subject)}/eligibility`, { region, ...readQuery(read) }), "Proven_EligibilityView");
   }
 
-  /** A subject's profile: attestation, blacklist entries, credit score, grants. */
-  async subject(subject: string): Promise<Schemas["SubjectView"]> {
-    const a = await this.get(`/v1/subjects/${encodeURIComponent(subject)}`);
-    field(a, "blacklist", Array.isArray, "a list of entries");
-    field(a, "score", isObject, "a score");
-    return a as Schemas["SubjectView"];
+  /** Subjects whose name starts with `name`. */
+  searchSubjects(name: string): AsyncGenerator<ItemOf<"Page_SubjectMatch">> {
+    return this.pages(withQuery("/v1/subjects", { name }), "Page_SubjectMatch");
+  }
+
+  /** The documents anchored naming the subject as a party. */
+  subjectDeals(subject: string): AsyncGenerator<ItemOf<"Page_AnchorRecord">> {
+    return this.pages(`/v1/subjects/${segment(subject)}/deals`, "Page_AnchorRecord");
+  }
+
+  /** Blacklist entries in force (filters: region, time). */
+  blacklist(filters: Filters = {}): AsyncGenerator<ItemOf<"Page_BlacklistEntry">> {
+    return this.pages(withQuery("/v1/blacklist", filters), "Page_BlacklistEntry");
   }
 
   /** A subject's public credit history across all regions. */
-  async creditHistory(subject: string): Promise<Schemas["CreditHistoryView"]> {
-    const a = await this.get(`/v1/subjects/${encodeURIComponent(subject)}/credit`);
-    field(a, "records", Array.isArray, "a list of records");
-    return a as Schemas["CreditHistoryView"];
+  creditHistory(subject: string, read: Read = {}): Promise<Schemas["Proven_CreditHistoryView"]> {
+    return this.read(withQuery(`/v1/subjects/${segment(subject)}/credit`, readQuery(read)), "Proven_CreditHistoryView");
+  }
+
+  /** Published credit records (filters: region, kind, severity, from, to, time). */
+  credit(filters: Filters = {}): AsyncGenerator<ItemOf<"Page_CreditItem">> {
+    return this.pages(withQuery("/v1/credit", filters), "Page_CreditItem");
   }
 
   /** An e-guarantee by its number (which may hold `/`), with its state in force now. */
-  async guarantee(number: string): Promise<Schemas["GuaranteeView"]> {
-    const a = await this.get(`/v1/guarantees/${encodeURIComponent(number)}`);
-    field(a, "current_state", isString, "a state");
-    field(a, "guarantee", isObject, "the guarantee");
-    return a as Schemas["GuaranteeView"];
+  guarantee(number: string, read: Read = {}): Promise<Schemas["Proven_GuaranteeView"]> {
+    return this.read(withQuery(`/v1/guarantees/${segment(number)}`, readQuery(read)), "Proven_GuaranteeView");
+  }
+
+  /** Guarantees by one filter: provider, tender, applicant or status. */
+  guarantees(filter: Filters): AsyncGenerator<ItemOf<"Page_GuaranteeView">> {
+    return this.pages(withQuery("/v1/guarantees", filter), "Page_GuaranteeView");
   }
 
   /** Every anchor of a document by its SHA-256 (hex). */
-  async document(hash: string): Promise<Schemas["DocumentView"]> {
-    const a = await this.get(`/v1/documents/${encodeURIComponent(hash)}`);
-    field(a, "anchors", Array.isArray, "a list of anchors");
-    return a as Schemas["DocumentView"];
+  document(hash: string, read: Read = {}): Promise<Schemas["Proven_DocumentView"]> {
+    return this.read(withQuery(`/v1/documents/${segment(hash)}`, readQuery(read)), "Proven_DocumentView");
   }
 
-  /**
-   * Every item of a listing (`/v1/credit`, `/v1/signers/{key}/txs`, …), a page at a time: follows
-   * `next_cursor` until the last page. `path` may carry filters; `limit` is the page size.
-   */
-  async *pages(path: string, limit = 100): AsyncGenerator<unknown> {
-    const sep = path.includes("?") ? "&" : "?";
-    let cursor: string | null = null;
-    do {
-      const page = await this.get(`${path}${sep}limit=${limit}${cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`}`);
-      const items = field(page, "items", Array.isArray, "a list of items");
-      yield* items;
-      const next = (page as Record<string, unknown>).next_cursor;
-      if (next !== null && next !== undefined && typeof next !== "string") throw new AnswerError("next_cursor", "expected a cursor or null");
-      cursor = next ?? null;
-    } while (cursor !== null);
+  /** A tender section's timeline and collusion warnings. */
+  tender(region: number, project: string, section: string, read: Read = {}): Promise<Schemas["Proven_TenderView"]> {
+    return this.read(withQuery(`/v1/tenders/${region}/${segment(project)}/${segment(section)}`, readQuery(read)), "Proven_TenderView");
   }
+
+  /** The audit-log heads `member` anchored on the ledger. */
+  auditAnchors(member: string): AsyncGenerator<ItemOf<"Page_AuditAnchor">> {
+    return this.pages(`/v1/audit/anchors/${segment(member)}`, "Page_AuditAnchor");
+  }
+
+  // ---- paging ----
+
+  /**
+   * Every item of a listing whose pages are the schema `page`, `limit` at a time, following
+   * `next_cursor` until the last page; each page is fetched when the one before is used up.
+   */
+  async *pages<N extends PageName>(
+    path: string,
+    page: N,
+    limit = PAGE_LIMIT,
+    fetchPage: (pathAndQuery: string) => Promise<unknown> = (p) => this.get(p),
+  ): AsyncGenerator<ItemOf<N>> {
+    let cursor: string | undefined;
+    do {
+      const answer = checked(await fetchPage(withQuery(path, { limit, cursor })), page) as unknown as { items: ItemOf<N>[]; next_cursor?: string | null };
+      yield* answer.items;
+      cursor = answer.next_cursor ?? undefined;
+    } while (cursor !== undefined);
+  }
+
+  // ---- supervisors' signed reads ----
 
   /**
    * A signed GET (supervisor access, logged in the node's audit log): signed for this node (its
    * chain id and node key) at the current time. `pathAndQuery` as sent, percent-encoded.
    */
   async signedGet(secretKey: string, pathAndQuery: string): Promise<unknown> {
-    const [path, query = ""] = pathAndQuery.split(/\?(.*)/s, 2);
+    const [path, q = ""] = pathAndQuery.split(/\?(.*)/s, 2);
     const status = await this.status();
-    const headers = signQuery(secretKey, { chainId: status.chain_id, nodeKey: status.node_key }, "GET", path, query, Date.now());
+    const headers = signQuery(secretKey, { chainId: status.chain_id, nodeKey: status.node_key }, "GET", path, q, Date.now());
     return this.request("GET", pathAndQuery, undefined, headers);
   }
 
-  /** A subject's whole credit history, withheld records included: a signed supervisor query. */
-  fullCreditHistory(secretKey: string, subject: string): Promise<unknown> {
-    return this.signedGet(secretKey, `/v1/supervisor/subjects/${encodeURIComponent(subject)}/credit`);
+  /** A subject's whole credit history, withheld records included. */
+  async fullCreditHistory(secretKey: string, subject: string): Promise<Schemas["FullCreditView"]> {
+    return checked(await this.signedGet(secretKey, `/v1/supervisor/subjects/${segment(subject)}/credit`), "FullCreditView");
+  }
+
+  /** Every credit record, withheld ones included (filters as `credit`, plus status). */
+  supervisorCredit(secretKey: string, filters: Filters = {}): AsyncGenerator<ItemOf<"Page_CreditItem">> {
+    return this.pages(withQuery("/v1/supervisor/credit", filters), "Page_CreditItem", PAGE_LIMIT, (p) => this.signedGet(secretKey, p));
+  }
+
+  /** This node's audit log of supervisor queries: `limit` entries after `after` (from the start if absent). */
+  async auditLog(secretKey: string, after?: number, limit = PAGE_LIMIT): Promise<Schemas["AuditPage"]> {
+    return checked(await this.signedGet(secretKey, withQuery("/v1/supervisor/audit", { after, limit })), "AuditPage");
+  }
+
+  // ---- transactions ----
+
+  /**
+   * Encode and sign `action` with `secretKey` here, and submit it: the chain id from the node,
+   * the next nonce unless given (the ledger's, or one past the last this client sent for the
+   * signer if that is later: pending transactions are not on the ledger yet), an expiry
+   * `EXPIRY_HEIGHTS` past the latest height.
+   */
+  async send(secretKey: string, action: TxBodyJson["action"], nonce?: number): Promise<string> {
+    // Bad input is refused here, before anything is sent.
+    const signer = publicKey(secretKey);
+    encode(Action, action);
+    const status = await this.status();
+    const next = nonce ?? Math.max(await this.nextNonce(signer), (this.sentNonces.get(signer) ?? -1) + 1);
+    const body: TxBodyJson = {
+      chain_id: status.chain_id,
+      signer,
+      nonce: next,
+      expiry: { height: status.latest_height + EXPIRY_HEIGHTS },
+      action,
+    };
+    const signed = signTx(body, secretKey);
+    const answer = checked(
+      await this.request("POST", "/v1/txs", { payload: signed.payload, public_key: signed.public_key, signature: signed.signature }),
+      "SubmitResponse",
+    );
+    if (answer.tx_hash !== signed.tx_hash) throw new AnswerError("tx_hash", `the node says ${answer.tx_hash}, the body hashes to ${signed.tx_hash}`);
+    this.sentNonces.set(signer, Math.max(next, this.sentNonces.get(signer) ?? -1));
+    return answer.tx_hash;
   }
 
   /**
@@ -231,15 +336,13 @@ export class HuxinClient {
    * replayed from `from_height` in `query` or after `lastEventId` (`height:index`), then live.
    * Stop by breaking out of the loop or aborting `signal`.
    */
-  async *events(query: string, lastEventId?: string, signal?: AbortSignal): AsyncGenerator<{ id: string; kind: string; data: unknown }> {
+  async *events(query: string, lastEventId?: string, signal?: AbortSignal): AsyncGenerator<{ id: string; kind: string; data: Schemas["Event"] }> {
     const response = await fetch(`${this.base}/v1/events${query ? `?${query}` : ""}`, {
       headers: lastEventId === undefined ? {} : { "last-event-id": lastEventId },
       signal,
     });
-    if (!response.ok || response.body === null) {
-      const answer = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
-      throw new ApiError(response.status, answer.error?.code ?? "unknown", answer.error?.message ?? "no event stream");
-    }
+    if (!response.ok) throw refusal(response, await response.text());
+    if (response.body === null) throw new AnswerError("body", "no event stream");
     const decoder = new TextDecoder();
     let buffer = "";
     let event: { id?: string; kind?: string; data: string[] } = { data: [] };
@@ -258,7 +361,7 @@ export class HuxinClient {
             } catch {
               throw new AnswerError("data", `event ${id} is not JSON`);
             }
-            yield { id, kind: event.kind ?? "message", data };
+            yield { id, kind: event.kind ?? "message", data: checked(data, "Event") };
           }
           event = { data: [] };
         } else if (line.startsWith("id:")) event.id = line.slice(3).trim();
@@ -281,4 +384,17 @@ export class HuxinClient {
       await new Promise((r) => setTimeout(r, 200));
     }
   }
+}
+
+/** The node's refusal as an ApiError, from its error body and Retry-After. */
+function refusal(response: Response, text: string): ApiError {
+  let error: unknown;
+  try {
+    error = (JSON.parse(text) as { error?: unknown }).error;
+  } catch {
+    return new ApiError(response.status, "unknown", `not JSON (HTTP ${response.status}): ${text.slice(0, 200)}`);
+  }
+  const e = checked({ error }, "ErrorBody").error;
+  const retry = response.headers.get("retry-after");
+  return new ApiError(response.status, e.code, e.message, retry !== null && /^[0-9]{1,6}$/.test(retry) ? Number(retry) * 1000 : undefined);
 }

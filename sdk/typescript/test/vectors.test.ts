@@ -7,7 +7,9 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-import { bodyBytes, bytesToHex, encode, EncodeError, schema, signQuery, signTx, txHash, type TxBodyJson } from "../src/index.js";
+import { AnswerError, bodyBytes, bytesToHex, checked, encode, EncodeError, schema, signQuery, signTx, txHash, type TxBodyJson } from "../src/index.js";
+// @ts-expect-error: a plain ES module without types (it writes src/openapi.ts)
+import { document } from "../../scripts/document.mjs";
 
 const vectors = (name: string) =>
   JSON.parse(readFileSync(fileURLToPath(new URL(`../../../vectors/${name}`, import.meta.url)), "utf8"));
@@ -69,4 +71,21 @@ test("the answer types are generated from the current OpenAPI document (npm run 
     stdio: ["ignore", "pipe", "ignore"],
   });
   assert.ok(generated === readFileSync(`${sdk}src/api.ts`, "utf8"), "src/api.ts is stale: run npm run generate");
+  assert.ok(document() === readFileSync(`${sdk}src/openapi.ts`, "utf8"), "src/openapi.ts is stale: run npm run generate");
+});
+
+test("an answer that is not what the document says is an AnswerError naming the field", () => {
+  const item = {
+    subject: { organisation: "91330100MB0500000B" }, height: 3, time: 1, records: [], added_later: 1,
+  };
+  assert.deepEqual(checked(item, "CreditHistoryView").records, []);
+  const refused = (answer: unknown, name: "CreditHistoryView" | "Outcome" | "ProposalStatus", field: string) =>
+    assert.throws(() => checked(answer, name), (e: unknown) => e instanceof AnswerError && e.field === field, JSON.stringify(answer));
+  refused({ ...item, records: undefined }, "CreditHistoryView", "records");
+  refused({ ...item, height: "three" }, "CreditHistoryView", "height");
+  refused({ ...item, records: [5] }, "CreditHistoryView", "records[0]");
+  refused({ ...item, subject: { organisation: "bad" } }, "CreditHistoryView", "subject.organisation");
+  assert.equal(checked("applied", "Outcome"), "applied");
+  refused({ rejected: { code: "no_such_code", reason: "" } }, "Outcome", "rejected.code");
+  refused({ failed: { height: 7 } }, "ProposalStatus", "failed.reason");
 });
