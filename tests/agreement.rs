@@ -29,7 +29,7 @@ async fn four_nodes_finalise_and_agree() {
     for (node, hash) in &sent {
         let status = net.client(*node).wait_finalised(hash, Duration::from_secs(60)).await.unwrap();
         assert_eq!(status.status, "finalised", "{hash}: {status:?}");
-        assert_eq!(status.outcome, Some(serde_json::json!("applied")), "{hash}");
+        assert_eq!(status.outcome, Some(huxin_types::Outcome::Applied), "{hash}");
         max_height = max_height.max(status.height.unwrap());
     }
 
@@ -54,13 +54,16 @@ async fn four_nodes_finalise_and_agree() {
         serde_json::from_value(serde_json::json!({"recognise_attestation": {"subject": subject}})).unwrap();
     let h = net.client(1).prepare_sign_submit(&net.member_key("hangzhou"), &attest).await.unwrap();
     let status = net.client(1).wait_finalised(&h, Duration::from_secs(30)).await.unwrap();
-    assert_eq!(status.outcome, Some(serde_json::json!("applied")), "{status:?}");
+    assert_eq!(status.outcome, Some(huxin_types::Outcome::Applied), "{status:?}");
     let h = net.client(2).prepare_sign_submit(&net.member_key("ningbo"), &recognise).await.unwrap();
     let status = net.client(2).wait_finalised(&h, Duration::from_secs(30)).await.unwrap();
-    assert_eq!(status.outcome, Some(serde_json::json!("applied")), "{status:?}");
+    assert_eq!(status.outcome, Some(huxin_types::Outcome::Applied), "{status:?}");
     let h = net.client(3).prepare_sign_submit(&net.member_key("wenzhou"), &attest).await.unwrap();
     let status = net.client(3).wait_finalised(&h, Duration::from_secs(30)).await.unwrap();
-    assert_eq!(status.outcome.as_ref().unwrap()["rejected"]["code"], "conflict", "{status:?}");
+    assert!(
+        matches!(&status.outcome, Some(huxin_types::Outcome::Rejected(r)) if r.code == huxin_types::RejectCode::Conflict),
+        "{status:?}"
+    );
     let max_height = max_height.max(status.height.unwrap());
 
     // Identical chains: block hash and state root at every height.

@@ -10,8 +10,8 @@ use std::time::Duration;
 use huxin_client::{Client, ClientError};
 use huxin_types::audit::{sign_query, AuditEntry, AuditLogError, HEADER_KEY};
 use huxin_types::credit::{credit_record_id, RevokeCredit};
-use huxin_types::{codec, Action, Hash32, SecretKey, TimestampMs, Uscc};
-use serde_json::{json, Value};
+use huxin_types::{codec, Action, Hash32, Outcome, SecretKey, TimestampMs, Uscc};
+use serde_json::Value;
 
 use support::{now_ms, penalty, Net, EXE};
 
@@ -20,7 +20,7 @@ async fn send(net: &Net, who: &str, action: Action) {
     let hash = client.prepare_sign_submit(&net.member_key(who), &action).await.unwrap();
     let status = client.wait_finalised(&hash, Duration::from_secs(60)).await.unwrap();
     net.sync_to(status.height.unwrap_or(0)).await;
-    assert_eq!(status.outcome, Some(json!("applied")), "{status:?}");
+    assert_eq!(status.outcome, Some(Outcome::Applied), "{status:?}");
 }
 
 /// A raw GET with the given headers: (status, error code or body).

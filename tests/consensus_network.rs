@@ -84,7 +84,7 @@ async fn a_follower_syncs_and_relays_transactions() {
     let client = net.client(follower);
     let hash = client.prepare_sign_submit(&net.member_key("hangzhou"), &support::anchor_action(42)).await.unwrap();
     let status = net.client(0).wait_finalised(&hash, Duration::from_secs(60)).await.unwrap();
-    assert_eq!(status.outcome, Some(serde_json::json!("applied")), "{status:?}");
+    assert_eq!(status.outcome, Some(huxin_types::Outcome::Applied), "{status:?}");
     let height = status.height.expect("finalised at a height");
     net.wait_height(follower, height, Duration::from_secs(30)).await;
     assert_eq!(net.block_id(follower, height).await, net.block_id(0, height).await);

@@ -32,7 +32,7 @@ async fn send(net: &Net, node: usize, who: &str, action: Action) -> Value {
     let status = client.wait_finalised(&hash, Duration::from_secs(60)).await.unwrap();
     net.sync_to(status.height.unwrap_or(0)).await;
     assert_eq!(status.status, "finalised", "{kind}: {status:?}");
-    status.outcome.unwrap()
+    serde_json::to_value(status.outcome.unwrap()).unwrap()
 }
 
 #[track_caller]

@@ -148,7 +148,7 @@ async fn send(net: &Net, who: &str, action: Action) {
     let hash = client.prepare_sign_submit(&net.member_key(who), &action).await.unwrap();
     let status = client.wait_finalised(&hash, Duration::from_secs(60)).await.unwrap();
     net.sync_to(status.height.unwrap_or(0)).await;
-    assert_eq!(status.outcome, Some(json!("applied")), "{kind}: {status:?}");
+    assert_eq!(status.outcome, Some(huxin_types::Outcome::Applied), "{kind}: {status:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

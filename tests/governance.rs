@@ -131,7 +131,7 @@ async fn a_rotated_member_key_is_refused_and_its_pending_transactions_dropped() 
     // The old key's pending transaction is dropped, with the reason, on the node it was sent to.
     let dropped = net.client(1).tx(&waiting_hash).await.unwrap();
     assert_eq!(dropped.status, "dropped", "{dropped:?}");
-    let reason = dropped.reason.clone().unwrap_or_default().to_string();
+    let reason = dropped.reason.as_ref().map(|r| r.to_string()).unwrap_or_default();
     assert!(reason.contains("signer_inactive") && reason.contains("rotated out"), "{dropped:?}");
 
     // The old key is refused; the new one signs for Hangzhou.
@@ -139,5 +139,5 @@ async fn a_rotated_member_key_is_refused_and_its_pending_transactions_dropped() 
     assert!(refused.is_err(), "the rotated-out key was admitted");
     let hash = net.client(2).prepare_sign_submit(&new, &anchor_action(902)).await.unwrap();
     let status = net.client(2).wait_finalised(&hash, Duration::from_secs(60)).await.unwrap();
-    assert_eq!(status.outcome, Some(json!("applied")), "{status:?}");
+    assert_eq!(status.outcome, Some(huxin_types::Outcome::Applied), "{status:?}");
 }

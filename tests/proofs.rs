@@ -83,7 +83,8 @@ async fn public_views_withhold_credit_actions(net: &Net, record_hash: Hash32, re
     let whole: Value = net.client(1).signed_get(&supervisor, &path).await.unwrap();
     assert_eq!(whole["tx"]["body"]["action"]["record_credit"]["decision_no"], json!(record.decision_no), "{whole}");
     let whole = net.client(1).tx_signed(&supervisor, &again).await.unwrap();
-    let reason = whole.outcome.unwrap()["rejected"]["reason"].as_str().unwrap_or_default().to_owned();
+    let Some(huxin_types::Outcome::Rejected(rejection)) = whole.outcome else { panic!("{whole:?}") };
+    let reason = rejection.reason;
     assert!(reason.contains("already recorded"), "{reason}");
     let err = net.client(1).tx_signed(&net.member_key("hangzhou"), &again).await.unwrap_err();
     assert!(err.to_string().contains("forbidden"), "{err}");

@@ -89,7 +89,7 @@ async fn a_slow_client_is_dropped_and_never_slows_the_node() {
     let total = hashes.len();
     for hash in &hashes {
         let s = client.wait_finalised(hash, Duration::from_secs(120)).await.unwrap();
-        assert_eq!(s.outcome, Some(json!("applied")), "{s:?}");
+        assert_eq!(s.outcome, Some(huxin_types::Outcome::Applied), "{s:?}");
     }
 
     // The reading client got every event.

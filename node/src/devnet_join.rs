@@ -247,11 +247,12 @@ impl Voters {
     async fn finalise(&self, key: &SecretKey, action: Action) -> eyre::Result<Hash32> {
         let hash = self.client.prepare_sign_submit(key, &action).await?;
         let status = self.client.wait_finalised(&hash, FINALITY_TIMEOUT).await?;
-        let outcome = status.outcome.map(serde_json::from_value::<Outcome>).transpose();
-        match outcome.wrap_err_with(|| format!("the node's outcome of {hash} does not parse"))? {
+        match status.outcome {
             Some(Outcome::Applied) => Ok(Hash32(hash.0)),
             Some(Outcome::Rejected(why)) => Err(eyre!("{hash} was refused: {why}")),
-            None => Err(eyre!("{hash} was {}: {}", status.status, status.reason.unwrap_or_default())),
+            None => {
+                Err(eyre!("{hash} was {}: {}", status.status, status.reason.map(|r| r.to_string()).unwrap_or_default()))
+            }
         }
     }
 }

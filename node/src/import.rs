@@ -26,7 +26,7 @@ use serde_json::{json, Map, Value};
 use huxin_client::Client;
 use huxin_types::credit::RecordCredit;
 use huxin_types::identity::{AttestSubject, ListOnBlacklist, SubjectId};
-use huxin_types::{codec, Action, SecretKey, SignedTx, TxHash};
+use huxin_types::{codec, Action, Outcome, RejectCode, SecretKey, SignedTx, TxHash};
 
 /// Largest input file read.
 pub const IMPORT_FILE_BYTES_MAX: u64 = 256 * 1024 * 1024;
@@ -47,7 +47,7 @@ const RESUBMIT_ROUNDS_MAX: usize = 3;
 #[derive(Clone, Debug)]
 enum Resolution {
     /// Finalised, with its outcome.
-    Finalised(Option<Value>),
+    Finalised(Option<Outcome>),
     /// The node dropped it (with the reason it gives).
     Dropped(String),
     /// The chain passed its expiry with no trace of it.
@@ -399,16 +399,19 @@ pub async fn run(args: ImportArgs) -> eyre::Result<()> {
                 }
             };
             match outcome {
-                Some(o) if o == json!("applied") => *tally.entry("imported").or_default() += 1,
-                Some(o) if o["rejected"]["code"] == "conflict" => {
+                Some(Outcome::Applied) => *tally.entry("imported").or_default() += 1,
+                Some(Outcome::Rejected(r)) if r.code == RejectCode::Conflict => {
                     *tally.entry("already on the ledger").or_default() += 1
                 }
                 Some(_) => {
                     *tally.entry("rejected").or_default() += 1;
                     // The public status withholds a credit action's reason; the signer reads it.
                     let whole = client.tx_signed(&key, hash).await?;
-                    let reason = whole.outcome.as_ref().and_then(|o| o["rejected"]["reason"].as_str());
-                    rejected.push((*line, reason.unwrap_or_default().to_owned()));
+                    let reason = match whole.outcome {
+                        Some(Outcome::Rejected(r)) => r.reason,
+                        _ => String::new(),
+                    };
+                    rejected.push((*line, reason));
                 }
                 None => return Err(eyre!("{what} {line} was finalised without an outcome")),
             }

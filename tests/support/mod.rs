@@ -225,7 +225,7 @@ impl Net {
         for i in synced {
             self.wait_height(*i, status.height.unwrap_or(0), Duration::from_secs(60)).await;
         }
-        (Hash32(hash.0), status.outcome.unwrap())
+        (Hash32(hash.0), serde_json::to_value(status.outcome.unwrap()).unwrap())
     }
 
     /// Poll node `i`'s `/v1/status` until `field` of it equals `want` (for up to 10 s); the last
@@ -233,7 +233,7 @@ impl Net {
     pub async fn wait_status<T: PartialEq>(
         &self,
         i: usize,
-        field: impl Fn(&huxin_client::Status) -> T,
+        field: impl Fn(&huxin_client::StatusView) -> T,
         want: T,
     ) -> Option<T> {
         let mut seen = None;

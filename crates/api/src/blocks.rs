@@ -4,11 +4,12 @@
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use huxin_types::{BlockHash, BlockHeader, Height, Outcome, SignedTx, TxHash};
+use huxin_state::answers::{BlockView, TxView};
+use huxin_types::Height;
 
-use crate::public::{public_outcome, public_tx, WithheldTx};
+use crate::public::{public_outcome, public_tx};
 use crate::routes::parse;
 use crate::{ApiError, ApiState, PAGE_ITEMS_DEFAULT, PAGE_ITEMS_MAX};
 
@@ -20,26 +21,6 @@ pub struct TxPage {
     /// Transactions to list, at most 1000 (default 100).
     #[param(maximum = 1000)]
     pub tx_limit: Option<usize>,
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
-pub struct TxView {
-    pub hash: TxHash,
-    /// The signed transaction; absent when the public view withholds it (see `withheld`).
-    pub tx: Option<SignedTx>,
-    /// A credit action's kind, signer and nonce, in place of the transaction (see
-    /// [`crate::public`]).
-    pub withheld: Option<WithheldTx>,
-    pub outcome: Option<Outcome>,
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
-pub struct BlockView {
-    pub hash: BlockHash,
-    pub header: BlockHeader,
-    pub tx_count: usize,
-    pub tx_offset: usize,
-    pub txs: Vec<TxView>,
 }
 
 fn block_view(s: &ApiState, height: Height, page: TxPage) -> Result<BlockView, ApiError> {

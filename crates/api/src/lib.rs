@@ -26,11 +26,13 @@ use std::sync::Arc;
 use huxin_store::Store;
 use huxin_types::{ChainId, PublicKey, Rejection, SignedTx, TxHash};
 
-pub use blocks::BlockView;
 pub use error::ApiError;
+pub use huxin_state::answers::{
+    BlockView, EquivocationView, PrepareResponse, SignerView, StatusView, SubmitResponse, TxStatusView, TxView,
+    WithheldTx,
+};
 pub use routes::router;
-pub use status::StatusView;
-pub use txs::{PrepareRequest, PrepareResponse, SignerView, SubmitRequest, SubmitResponse, TxStatusView};
+pub use txs::{PrepareRequest, SubmitRequest};
 
 /// Largest request body accepted.
 pub const BODY_BYTES_MAX: usize = 64 * 1024;
@@ -74,19 +76,6 @@ pub struct LiveStatus {
     pub consensus_peers: i64,
     /// Validators this node saw sign conflicting messages, oldest first.
     pub equivocations: Vec<EquivocationView>,
-}
-
-/// Equivocation evidence the consensus engine collected: a validator signed conflicting
-/// proposals or votes at one height.
-#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
-pub struct EquivocationView {
-    pub height: u64,
-    /// The validator's consensus address (20 bytes, hex).
-    pub validator: String,
-    /// Pairs of conflicting proposals.
-    pub proposals: usize,
-    /// Pairs of conflicting votes.
-    pub votes: usize,
 }
 
 /// What the API needs from the node besides the store.

@@ -8,9 +8,7 @@
 //! records; the transaction's own signer and supervisors read the rest with a signed request
 //! (`GET /v1/txs/{hash}`, audited for supervisors).
 
-use serde::{Deserialize, Serialize};
-
-use huxin_types::crypto::PublicKey;
+pub use huxin_state::answers::WithheldTx;
 use huxin_types::{Action, Outcome, Rejection, SignedTx};
 
 /// What stands in for a withheld rejection reason.
@@ -20,15 +18,6 @@ pub const WITHHELD_REASON: &str =
 /// True for the actions whose content the public view withholds.
 pub fn is_withheld(action: &Action) -> bool {
     matches!(action, Action::RecordCredit(_) | Action::RepairCredit(_) | Action::RevokeCredit(_))
-}
-
-/// What a public reader sees of a withheld transaction.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
-pub struct WithheldTx {
-    /// The transaction kind, e.g. `record_credit`.
-    pub kind: String,
-    pub signer: PublicKey,
-    pub nonce: u64,
 }
 
 /// A transaction as the public sees it: the whole signed transaction, or, when withheld, only

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 
-pub use huxin_state::queries::{StatsRow, StatsView};
+pub use huxin_state::answers::{StatsRow, StatsView};
 use huxin_state::stats::{self, NATIONAL, STATS};
 use huxin_types::{Height, RegionCode};
 

@@ -5,44 +5,11 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
-use serde::{Deserialize, Serialize};
 
-use huxin_types::crypto::PublicKey;
-use huxin_types::{BlockHash, ChainId, Hash32, Height};
+use huxin_state::answers::StatusView;
+use huxin_types::Height;
 
 use crate::{ApiError, ApiState};
-
-#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
-pub struct StatusView {
-    pub chain_id: ChainId,
-    pub genesis_hash: Option<BlockHash>,
-    pub moniker: String,
-    /// The node software's version (the `huxin` release).
-    #[serde(default)]
-    pub software_version: String,
-    /// The ledger protocol it speaks ([`huxin_types::PROTOCOL_VERSION`]): nodes of different
-    /// protocol versions refuse each other.
-    #[serde(default)]
-    pub protocol_version: u32,
-    /// This node's consensus key: a signed supervisor query names it, with the chain id.
-    pub node_key: PublicKey,
-    pub latest_height: u64,
-    pub latest_block_hash: Option<BlockHash>,
-    pub latest_block_time_ms: Option<u64>,
-    pub state_root: Option<Hash32>,
-    pub round: i64,
-    /// Connected transaction-gossip peers.
-    pub peers: i64,
-    /// Connected consensus peers (validators that passed the validator-proof handshake, or are
-    /// still passing it).
-    #[serde(default)]
-    pub consensus_peers: i64,
-    pub mempool_txs: usize,
-    pub mempool_bytes: usize,
-    /// Equivocation evidence seen since the node started (at most 256, oldest first).
-    #[serde(default)]
-    pub equivocations: Vec<crate::EquivocationView>,
-}
 
 #[utoipa::path(
     get,

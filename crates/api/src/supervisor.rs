@@ -23,8 +23,8 @@ use serde::Deserialize;
 use huxin_contracts::audit::AuditAnchor;
 use huxin_contracts::credit::Publication;
 use huxin_contracts::registry;
+pub use huxin_state::answers::{AuditPage, FullCreditView};
 use huxin_state::queries::CreditItem;
-pub use huxin_state::queries::{AuditPage, FullCreditView};
 use huxin_state::StateView;
 use huxin_store::Store;
 use huxin_types::audit::{

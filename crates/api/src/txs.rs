@@ -10,14 +10,15 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use huxin_contracts::registry;
+use huxin_state::answers::{PrepareResponse, SignerView, SubmitResponse, TxStatusView};
 use huxin_state::StateView;
 use huxin_types::crypto::{signing_input, Domain, PublicKey, Signature};
 use huxin_types::genesis::Role;
 use huxin_types::limits::TX_BYTES_MAX;
 use huxin_types::tx::Expiry;
-use huxin_types::{codec, Action, BlockHash, ChainId, Height, MemberId, Outcome, Rejection, SignedTx, TxBody, TxHash};
+use huxin_types::{codec, Action, Height, SignedTx, TxBody, TxHash};
 
-use crate::public::{public_outcome, public_tx, WithheldTx};
+use crate::public::{public_outcome, public_tx};
 use crate::routes::{json_body, parse};
 use crate::supervisor;
 use crate::{ApiError, ApiState, BATCH_TXS_MAX};
@@ -33,19 +34,6 @@ pub struct PrepareRequest {
     /// Defaults to [`DEFAULT_EXPIRY_HEIGHTS`] heights past the latest.
     pub expiry: Option<Expiry>,
     pub action: Action,
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
-pub struct PrepareResponse {
-    pub chain_id: ChainId,
-    pub tx_hash: TxHash,
-    pub nonce: u64,
-    pub expiry: Expiry,
-    /// Canonical body bytes (hex): submit these as `payload`.
-    pub payload: String,
-    /// The exact bytes to sign with ed25519 (hex): the domain tag `huxin/v1/tx`, a zero byte,
-    /// then the payload.
-    pub sign_bytes: String,
 }
 
 fn last_nonce(s: &ApiState, key: &PublicKey) -> Result<(Height, u64), ApiError> {
@@ -94,12 +82,6 @@ pub struct SubmitRequest {
     pub payload: String,
     pub public_key: PublicKey,
     pub signature: Signature,
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
-pub struct SubmitResponse {
-    pub tx_hash: TxHash,
-    pub status: String,
 }
 
 fn decode_submission(req: SubmitRequest) -> Result<SignedTx, ApiError> {
@@ -197,23 +179,6 @@ pub(crate) async fn submit_batch(
     Ok((StatusCode::ACCEPTED, retry_after, Json(serde_json::json!({ "results": results }))))
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
-pub struct TxStatusView {
-    pub tx_hash: TxHash,
-    /// `pending`, `finalised` (see `outcome`) or `dropped` (see `reason`).
-    pub status: String,
-    pub height: Option<u64>,
-    pub index: Option<u32>,
-    pub block_hash: Option<BlockHash>,
-    pub outcome: Option<Outcome>,
-    pub reason: Option<Rejection>,
-    /// The signed transaction; absent when the public view withholds it (see `withheld`).
-    pub tx: Option<SignedTx>,
-    /// A credit action's kind, signer and nonce, in place of the transaction (see
-    /// [`crate::public`]); a request signed by its signer or a supervisor reads it whole.
-    pub withheld: Option<WithheldTx>,
-}
-
 #[utoipa::path(
     get,
     path = "/v1/txs/{hash}",
@@ -295,18 +260,6 @@ pub(crate) async fn tx_status(
         return Ok(Json(view));
     }
     Err(ApiError::not_found(format!("transaction {hash} is neither pending nor finalised on this node")))
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
-pub struct SignerView {
-    pub public_key: PublicKey,
-    pub member_id: MemberId,
-    pub member_name: String,
-    pub role: Role,
-    pub region: String,
-    pub member_status: String,
-    pub last_nonce: u64,
-    pub next_nonce: u64,
 }
 
 #[utoipa::path(

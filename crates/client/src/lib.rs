@@ -12,20 +12,23 @@ use huxin_contracts::blacklist::BlacklistEntry;
 use huxin_contracts::deal::AnchorRecord;
 use huxin_contracts::governance::ProposalRecord;
 use huxin_contracts::registry::MemberRecord;
+pub use huxin_state::answers::{
+    AuditPage, BlockView, EquivocationView, Event, FullCreditView, Page, PrepareResponse, SignerTx, SignerView,
+    StatsRow, StatsView, StatusView, SubjectMatch, SubmitResponse, TxStatusView, TxView, ValidatorsView, WithheldTx,
+};
 pub use huxin_state::proof::{ProofError, StateProof, Verified};
 use huxin_state::queries::segment;
 pub use huxin_state::queries::{
-    verify_answer, AuditPage, CreditHistoryView, CreditItem, DocumentView, EligibilityView, Event, FullCreditView,
-    GuaranteeView, Page, ProvableQuery, SignerTx, StatsRow, StatsView, SubjectMatch, SubjectView, TenderView,
-    ValidatorsView, VerifiedAnswer,
+    verify_answer, CreditHistoryView, CreditItem, DocumentView, EligibilityView, GuaranteeView, ProvableQuery,
+    SubjectView, TenderView, VerifiedAnswer,
 };
 use huxin_types::audit::{self, AuditEntry};
 use huxin_types::crypto::{Domain, SecretKey};
 use huxin_types::genesis::Genesis;
 use huxin_types::governance::Params;
 use huxin_types::tx::Expiry;
-use huxin_types::{Action, BlockHash, ChainId, Height, SignedTx, TxBody, TxHash};
-use huxin_types::{Hash32, MemberId, PublicKey, TimestampMs};
+use huxin_types::{Action, ChainId, Height, SignedTx, TxBody, TxHash};
+use huxin_types::{Hash32, MemberId, TimestampMs};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -70,62 +73,6 @@ struct ErrorBody {
 struct ErrorDetail {
     code: String,
     message: String,
-}
-
-/// Fields of `GET /v1/status` a client needs.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Status {
-    pub chain_id: ChainId,
-    pub moniker: String,
-    /// The node software's release.
-    #[serde(default)]
-    pub software_version: String,
-    /// The ledger protocol it speaks (0: a node too old to say).
-    #[serde(default)]
-    pub protocol_version: u32,
-    /// The node's consensus key (signed supervisor queries name it).
-    pub node_key: PublicKey,
-    pub latest_height: u64,
-    pub latest_block_hash: Option<BlockHash>,
-    pub round: i64,
-    /// Connected transaction-gossip peers.
-    pub peers: i64,
-    /// Connected consensus peers.
-    #[serde(default)]
-    pub consensus_peers: i64,
-    pub mempool_txs: usize,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Signer {
-    pub member_name: String,
-    pub role: String,
-    pub last_nonce: u64,
-    pub next_nonce: u64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Prepared {
-    pub tx_hash: TxHash,
-    pub nonce: u64,
-    pub payload: String,
-    pub sign_bytes: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct TxStatus {
-    pub tx_hash: TxHash,
-    pub status: String,
-    pub height: Option<u64>,
-    pub outcome: Option<serde_json::Value>,
-    pub reason: Option<serde_json::Value>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct BlockSummary {
-    pub hash: BlockHash,
-    pub header: huxin_types::BlockHeader,
-    pub tx_count: usize,
 }
 
 /// Whether a refusal code means the node shed the request (retry it unchanged later) rather
@@ -574,34 +521,39 @@ impl Client {
         self.get(&format!("/v1/tenders/{}/{project}/{section}", tender.region)).await
     }
 
-    pub async fn status(&self) -> Result<Status, ClientError> {
+    pub async fn status(&self) -> Result<StatusView, ClientError> {
         self.get("/v1/status").await
     }
 
-    pub async fn signer(&self, key: &huxin_types::PublicKey) -> Result<Signer, ClientError> {
+    pub async fn signer(&self, key: &huxin_types::PublicKey) -> Result<SignerView, ClientError> {
         self.get(&format!("/v1/signers/{key}")).await
     }
 
-    pub async fn tx(&self, hash: &TxHash) -> Result<TxStatus, ClientError> {
+    pub async fn tx(&self, hash: &TxHash) -> Result<TxStatusView, ClientError> {
         self.get(&format!("/v1/txs/{hash}")).await
     }
 
     /// A transaction's status read whole, signed with its signer's key (or a supervisor's,
     /// audited): the public status withholds a credit action and its rejection's reason.
-    pub async fn tx_signed(&self, key: &SecretKey, hash: &TxHash) -> Result<TxStatus, ClientError> {
+    pub async fn tx_signed(&self, key: &SecretKey, hash: &TxHash) -> Result<TxStatusView, ClientError> {
         self.signed_get(key, &format!("/v1/txs/{hash}")).await
     }
 
-    pub async fn block(&self, height: u64) -> Result<BlockSummary, ClientError> {
+    pub async fn block(&self, height: u64) -> Result<BlockView, ClientError> {
         self.get(&format!("/v1/blocks/{height}?tx_limit=0")).await
     }
 
-    pub async fn latest_block(&self) -> Result<BlockSummary, ClientError> {
+    pub async fn latest_block(&self) -> Result<BlockView, ClientError> {
         self.get("/v1/blocks/latest?tx_limit=0").await
     }
 
     /// Ask the node for the canonical bytes of an action (nonce and expiry filled in by default).
-    pub async fn prepare(&self, key: &SecretKey, action: &Action, nonce: Option<u64>) -> Result<Prepared, ClientError> {
+    pub async fn prepare(
+        &self,
+        key: &SecretKey,
+        action: &Action,
+        nonce: Option<u64>,
+    ) -> Result<PrepareResponse, ClientError> {
         let body = serde_json::json!({ "signer": key.public_key(), "nonce": nonce, "action": action });
         self.post("/v1/txs/prepare", &body).await
     }
@@ -706,7 +658,7 @@ impl Client {
     }
 
     /// Poll until the transaction is finalised (or dropped), up to `timeout`.
-    pub async fn wait_finalised(&self, hash: &TxHash, timeout: Duration) -> Result<TxStatus, ClientError> {
+    pub async fn wait_finalised(&self, hash: &TxHash, timeout: Duration) -> Result<TxStatusView, ClientError> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             match self.tx(hash).await {

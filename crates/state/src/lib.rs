@@ -16,6 +16,7 @@
 //! No I/O, no clock: the block's time and height are inputs.
 
 mod admission;
+pub mod answers;
 pub mod index;
 mod overlay;
 pub mod proof;

@@ -9,14 +9,12 @@ use huxin_contracts::credit::{self, CreditRecord, Publication, Score};
 use huxin_contracts::deal::{self, AnchorRecord, TenderRecord};
 use huxin_contracts::guarantee::{self, GuaranteeRecord, GuaranteeState};
 use huxin_contracts::identity::{self, AttestationRecord, GrantRecord};
-use huxin_contracts::registry::{NextValidators, ValidatorRecord};
 use huxin_contracts::risk::{self, SectionWarnings};
 use huxin_contracts::{KvState, StateError};
-use huxin_types::audit::AuditEntry;
 use huxin_types::genesis::Genesis;
 use huxin_types::identity::SubjectId;
 use huxin_types::tx::TenderRef;
-use huxin_types::{Action, Hash32, Height, MemberId, RegionCode, TimestampMs, TxHash};
+use huxin_types::{Hash32, Height, RegionCode, TimestampMs};
 
 use crate::proof::{self, ProofError, StateProof, Verified};
 
@@ -303,108 +301,6 @@ fn first_difference(proven: &serde_json::Value, answered: &serde_json::Value, pa
             .map_or_else(|| format!("{path} differs"), |(i, (v, w))| first_difference(v, w, format!("{path}/{i}"))),
         _ => format!("{path} is {proven} in the proven state, {answered} in the answer"),
     }
-}
-
-// ---- The shapes of the list, statistics and supervisor answers (served by `huxin-api`) ----
-
-/// The validator set in force and any scheduled change.
-#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
-pub struct ValidatorsView {
-    pub height: Height,
-    /// The set in force for the next block (`height + 1`).
-    pub current: Vec<ValidatorRecord>,
-    /// The last scheduled change, in force from its activation height (already in force when
-    /// that is at most `height + 1`).
-    pub next: Option<NextValidators>,
-}
-
-/// One page of a list. `next_cursor` is absent when the list is complete.
-#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
-pub struct Page<T> {
-    pub height: Height,
-    pub time: TimestampMs,
-    pub items: Vec<T>,
-    pub next_cursor: Option<String>,
-}
-
-/// A transaction a key signed, where it is.
-#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
-pub struct SignerTx {
-    pub tx_hash: huxin_types::TxHash,
-    pub height: Height,
-    pub index: u32,
-}
-
-/// A subject found by name.
-#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
-pub struct SubjectMatch {
-    pub subject: SubjectId,
-    pub name: String,
-    pub kind: huxin_types::identity::SubjectKind,
-    pub home_region: RegionCode,
-    pub revoked: bool,
-}
-
-/// One statistics counter.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
-pub struct StatsRow {
-    /// `YYYY-MM`, China Standard Time.
-    pub month: String,
-    /// A 6-digit region code, or `national`.
-    pub region: String,
-    pub metric: String,
-    pub count: u64,
-}
-
-/// Monthly statistics rows, month, region and metric order.
-#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
-pub struct StatsView {
-    pub height: Height,
-    pub rows: Vec<StatsRow>,
-}
-
-/// A subject's full credit history for supervisors: every record, hidden ones marked.
-#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
-pub struct FullCreditView {
-    pub subject: SubjectId,
-    pub height: Height,
-    pub time: TimestampMs,
-    /// Records a public view does not show (repaired, revoked, expired, not yet published).
-    pub hidden: usize,
-    pub records: Vec<CreditItem>,
-}
-
-/// A page of a node's audit log.
-#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
-pub struct AuditPage {
-    /// The member whose key anchors this node's log on the ledger.
-    pub anchor_member: Option<MemberId>,
-    /// The log's last seq and hash when this page was read.
-    pub head_seq: u64,
-    pub head_hash: Hash32,
-    pub entries: Vec<AuditEntry>,
-    /// Ask again with `after=` this to continue; absent at the end.
-    pub next_after: Option<u64>,
-}
-
-/// One applied transaction as a server-sent event (`GET /v1/events`).
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, utoipa::ToSchema)]
-pub struct Event {
-    pub height: Height,
-    pub index: u32,
-    pub time: TimestampMs,
-    pub tx_hash: TxHash,
-    /// The transaction kind, e.g. `list_on_blacklist`.
-    pub kind: String,
-    /// Regions the event concerns (the signer's, the tender's, the blacklist scope's).
-    pub regions: Vec<RegionCode>,
-    /// True for a national blacklist entry: it concerns every region.
-    pub national: bool,
-    /// Subjects the event concerns (none for a credit action: the public view withholds it).
-    pub subjects: Vec<SubjectId>,
-    /// The action; absent for a credit action, which the public view withholds (its kind and
-    /// hash are still here; supervisors read it on `/v1/txs/{hash}`, signed).
-    pub action: Option<Action>,
 }
 
 #[cfg(test)]

@@ -448,8 +448,9 @@ impl Network {
             Nemesis::Twin(i) => {
                 if let Some(mut twin) = self.twin.take() {
                     let twin_api = Client::new(&format!("http://{}:{BASE_PORT}", lab::node_ip(self.homes.len())));
-                    let height =
-                        |s: Result<huxin_client::Status, _>| s.map_or("-".to_owned(), |s| s.latest_height.to_string());
+                    let height = |s: Result<huxin_client::StatusView, _>| {
+                        s.map_or("-".to_owned(), |s| s.latest_height.to_string())
+                    };
                     let (twin_at, node_at) = (height(twin_api.status().await), height(self.clients[*i].status().await));
                     self.notes
                         .push(format!("twin of node {i}: at height {twin_at} when stopped (node {i} at {node_at})"));

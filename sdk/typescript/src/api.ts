@@ -888,6 +888,7 @@ export interface components {
             tx_count: number;
             txs_root: components["schemas"]["Hash32"];
         };
+        /** @description A block with one page of its transactions (`tx_offset`, then `txs`). */
         BlockView: {
             hash: components["schemas"]["BlockHash"];
             header: components["schemas"]["BlockHeader"];
@@ -1323,6 +1324,7 @@ export interface components {
             nonce?: number | null;
             signer: components["schemas"]["PublicKey"];
         };
+        /** @description A prepared transaction (`POST /v1/txs/prepare`): the payload to check, sign and submit. */
         PrepareResponse: {
             chain_id: components["schemas"]["ChainId"];
             expiry: components["schemas"]["Expiry"];
@@ -1677,6 +1679,7 @@ export interface components {
             index: number;
             tx_hash: components["schemas"]["TxHash"];
         };
+        /** @description A signing key's member and nonces (`GET /v1/signers/{key}`). */
         SignerView: {
             /** Format: uint64 */
             last_nonce: number;
@@ -1733,6 +1736,7 @@ export interface components {
             height: components["schemas"]["Height"];
             rows: components["schemas"]["StatsRow"][];
         };
+        /** @description A node's view of the chain (`GET /v1/status`). */
         StatusView: {
             chain_id: components["schemas"]["ChainId"];
             /**
@@ -1831,6 +1835,7 @@ export interface components {
             public_key: components["schemas"]["PublicKey"];
             signature: components["schemas"]["Signature"];
         };
+        /** @description A submitted transaction's hash and `pending`. */
         SubmitResponse: {
             status: string;
             tx_hash: components["schemas"]["TxHash"];
@@ -1897,6 +1902,7 @@ export interface components {
         };
         /** @description 32 bytes, hex */
         TxHash: string;
+        /** @description A transaction's status (`GET /v1/txs/{hash}`). */
         TxStatusView: {
             block_hash?: null | components["schemas"]["BlockHash"];
             /** Format: uint64 */
@@ -1911,6 +1917,7 @@ export interface components {
             tx_hash: components["schemas"]["TxHash"];
             withheld?: null | components["schemas"]["WithheldTx"];
         };
+        /** @description A transaction of a block and its outcome, as the public sees it. */
         TxView: {
             hash: components["schemas"]["TxHash"];
             outcome?: null | components["schemas"]["Outcome"];

@@ -44,7 +44,7 @@ mod filter;
 pub(crate) use filter::list_schemas;
 use filter::Filter;
 pub use filter::{EventsQuery, EVENTS_FILTER_VALUES_MAX};
-pub use huxin_state::queries::Event;
+pub use huxin_state::answers::Event;
 
 /// Events buffered per client before it counts as slow (default of [`EventLimits::buffer`]).
 pub const EVENTS_BUFFER_MAX: usize = 1024;

@@ -18,6 +18,7 @@ use huxin_contracts::credit;
 use huxin_contracts::governance::{self, ProposalRecord};
 use huxin_contracts::guarantee::{self, GuaranteeState};
 use huxin_contracts::registry;
+pub use huxin_state::answers::{Page, SignerTx, SubjectMatch, ValidatorsView};
 use huxin_state::proof::{
     prove_entry, CertifiedHeader, ProvenEntry, StateProof, StoredCertificate, ValidatorChange, PROOF_ENTRIES_MAX,
     VALIDATOR_CHANGES_MAX,
@@ -25,7 +26,6 @@ use huxin_state::proof::{
 use huxin_state::queries::{
     self, CreditHistoryView, CreditItem, DocumentView, EligibilityView, GuaranteeView, SubjectView, TenderView,
 };
-pub use huxin_state::queries::{Page, SignerTx, SubjectMatch, ValidatorsView};
 use huxin_state::StateView;
 use huxin_types::governance::Params;
 use huxin_types::identity::SubjectId;

@@ -1,16 +1,10 @@
 package cn.huxin.sdk.model;
 
-import cn.huxin.sdk.Codec;
-import cn.huxin.sdk.EncodeException;
 import cn.huxin.sdk.Schemas;
 import cn.huxin.sdk.model.Subjects.SubjectId;
 import cn.huxin.sdk.model.Tagged.Shape;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
-import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
-import java.io.IOException;
 import java.util.List;
 
 /** The chain itself: node status, blocks, transactions and their outcomes, signers, events, statistics. */
@@ -46,22 +40,9 @@ public final class Chain {
      */
     @JsonDeserialize(using = Action.Decoder.class)
     public record Action(String kind, JsonNode content, JsonNode json) {
-        static final class Decoder extends StdDeserializer<Action> {
+        static final class Decoder extends Encoded<Action> {
             Decoder() {
-                super(Action.class);
-            }
-
-            @Override
-            public Action deserialize(JsonParser parser, DeserializationContext ctx) throws IOException {
-                JsonNode json = ctx.readTree(parser);
-                try {
-                    Codec.encode(Schemas.ACTION, json);
-                } catch (EncodeException e) {
-                    return ctx.reportInputMismatch(Action.class, "%s", e.getMessage());
-                }
-                if (json.isTextual()) return new Action(json.asText(), null, json);
-                var only = json.properties().iterator().next();
-                return new Action(only.getKey(), only.getValue(), json);
+                super(Action.class, Schemas.ACTION, Action::new);
             }
         }
     }

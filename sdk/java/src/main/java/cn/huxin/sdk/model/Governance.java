@@ -1,18 +1,12 @@
 package cn.huxin.sdk.model;
 
-import cn.huxin.sdk.Codec;
-import cn.huxin.sdk.EncodeException;
 import cn.huxin.sdk.Schemas;
 import cn.huxin.sdk.model.Subjects.Role;
 import cn.huxin.sdk.model.Tagged.Shape;
 import com.fasterxml.jackson.annotation.JsonFormat;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
-import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
-import java.io.IOException;
 import java.util.List;
 
 /** The federation: members, validators, governance proposals and the ledger's parameters. */
@@ -43,22 +37,10 @@ public final class Governance {
      * ({@link Schemas#PROPOSAL_ACTION}) like a transaction's action.
      */
     @JsonDeserialize(using = ProposalAction.Decoder.class)
-    public record ProposalAction(String kind, JsonNode content) {
-        static final class Decoder extends StdDeserializer<ProposalAction> {
+    public record ProposalAction(String kind, JsonNode content, JsonNode json) {
+        static final class Decoder extends Encoded<ProposalAction> {
             Decoder() {
-                super(ProposalAction.class);
-            }
-
-            @Override
-            public ProposalAction deserialize(JsonParser parser, DeserializationContext ctx) throws IOException {
-                JsonNode json = ctx.readTree(parser);
-                try {
-                    Codec.encode(Schemas.PROPOSAL_ACTION, json);
-                } catch (EncodeException e) {
-                    return ctx.reportInputMismatch(ProposalAction.class, "%s", e.getMessage());
-                }
-                var only = json.properties().iterator().next();
-                return new ProposalAction(only.getKey(), only.getValue());
+                super(ProposalAction.class, Schemas.PROPOSAL_ACTION, ProposalAction::new);
             }
         }
     }
