@@ -92,7 +92,20 @@ async fn public_views_withhold_credit_actions(net: &Net, record_hash: Hash32, re
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proven_answers_verify_and_every_tampering_fails() {
-    let net = Net::start_all(4).await;
+    // The nodes keep the fewest Merkle tree versions allowed, so that the validator change below
+    // is older than any tree they keep by the end: its proof must be the one kept at the change.
+    let mut net = Net::create(4);
+    for i in 0..4 {
+        let config = net.home(i).join("config.toml");
+        let text = std::fs::read_to_string(&config).unwrap();
+        assert!(text.contains("state_versions_kept = 100"), "{text}");
+        let kept = format!("state_versions_kept = {}", huxin_store::STATE_VERSIONS_KEPT_MIN);
+        std::fs::write(&config, text.replace("state_versions_kept = 100", &kept)).unwrap();
+        net.start(i);
+    }
+    for i in 0..4 {
+        net.wait_height(i, 1, Duration::from_secs(60)).await;
+    }
     let genesis: Genesis =
         serde_json::from_slice(&std::fs::read(net.dir.path().join("genesis.json")).unwrap()).unwrap();
     let a = Uscc::with_check("91330200MA0000002").unwrap();
@@ -239,4 +252,12 @@ async fn proven_answers_verify_and_every_tampering_fails() {
     let e = refused(verify_answer(&profile, &t, &genesis), "change left out");
     assert!(matches!(e, ProofError::BadValidatorChain(_)), "{e}");
     assert!(e.to_string().contains("a change is missing"), "{e}");
+
+    // Once the change is older than every tree the nodes keep, answers still prove through it.
+    let past = activation + huxin_store::STATE_VERSIONS_KEPT_MIN + 3;
+    net.wait_height(0, past, Duration::from_secs(120)).await;
+    let proven = net.client(0).proven(&profile, &genesis).await.unwrap();
+    assert_eq!(proven.verified.validator_changes, 1);
+    assert_eq!(proven.verified.total_power, 3);
+    assert!(proven.verified.height.0 >= past, "{:?}", proven.verified.height);
 }

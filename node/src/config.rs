@@ -12,6 +12,7 @@ use huxin_consensus::gossip::GossipPeer;
 use huxin_consensus::peers::{PeerBook, Peers};
 use huxin_consensus::{EngineConfig, HostConfig, LinearTimeouts};
 use huxin_mempool::MempoolConfig;
+use huxin_store::{STATE_VERSIONS_KEPT_DEFAULT, STATE_VERSIONS_KEPT_MIN};
 use huxin_types::PublicKey;
 
 /// Largest config file read.
@@ -137,6 +138,21 @@ impl Default for AuditConfig {
     }
 }
 
+/// What the store keeps.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StorageConfig {
+    /// Versions of the Merkle state tree kept (at least [`STATE_VERSIONS_KEPT_MIN`]; 0 keeps every
+    /// version). Proofs are made at the latest block, so older versions only take disk; values
+    /// stay at every version, and validator changes keep their proofs.
+    pub state_versions_kept: u64,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self { state_versions_kept: STATE_VERSIONS_KEPT_DEFAULT }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MempoolLimits {
     pub txs_max: usize,
@@ -170,6 +186,8 @@ pub struct NodeConfig {
     pub audit: AuditConfig,
     #[serde(default)]
     pub api: huxin_api::events::EventLimits,
+    #[serde(default)]
+    pub storage: StorageConfig,
     /// Misbehave on purpose (tests of the fault model only; a build without the `byzantine`
     /// feature refuses to start with this section). See `huxin_consensus::byzantine`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -183,7 +201,16 @@ impl NodeConfig {
             return Err(eyre!("{} is {len} bytes; at most {CONFIG_BYTES_MAX} are read", path.display()));
         }
         let text = std::fs::read_to_string(path)?;
-        toml::from_str(&text).wrap_err_with(|| format!("{} is not a valid node config", path.display()))
+        let config: Self =
+            toml::from_str(&text).wrap_err_with(|| format!("{} is not a valid node config", path.display()))?;
+        let kept = config.storage.state_versions_kept;
+        if kept != 0 && kept < STATE_VERSIONS_KEPT_MIN {
+            return Err(eyre!(
+                "{}: storage.state_versions_kept is {kept}; keep at least {STATE_VERSIONS_KEPT_MIN} versions, or 0 for all",
+                path.display()
+            ));
+        }
+        Ok(config)
     }
 
     pub fn save(&self, path: &Path) -> eyre::Result<()> {
@@ -262,5 +289,32 @@ impl NodeConfig {
             target_time: (target > 0).then(|| Duration::from_millis(target)),
             byzantine,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(extra: &str) -> eyre::Result<NodeConfig> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("config.toml");
+        let text = format!(
+            "moniker = \"n\"\napi_listen = \"127.0.0.1:1\"\nconsensus_listen = \"/ip4/127.0.0.1/tcp/2\"\n\
+             gossip_listen = \"/ip4/127.0.0.1/tcp/3\"\npeers = []\nsync_writes = true\n{extra}"
+        );
+        std::fs::write(&path, text)?;
+        NodeConfig::load(&path)
+    }
+
+    #[test]
+    fn the_kept_state_versions_default_and_have_a_floor() {
+        assert_eq!(load("").unwrap().storage.state_versions_kept, STATE_VERSIONS_KEPT_DEFAULT);
+        assert_eq!(load("[storage]\nstate_versions_kept = 0\n").unwrap().storage.state_versions_kept, 0);
+        let kept = format!("[storage]\nstate_versions_kept = {STATE_VERSIONS_KEPT_MIN}\n");
+        assert_eq!(load(&kept).unwrap().storage.state_versions_kept, STATE_VERSIONS_KEPT_MIN);
+        let too_few = format!("[storage]\nstate_versions_kept = {}\n", STATE_VERSIONS_KEPT_MIN - 1);
+        let err = load(&too_few).unwrap_err().to_string();
+        assert!(err.contains("keep at least 16 versions"), "{err}");
     }
 }

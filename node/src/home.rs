@@ -113,6 +113,7 @@ impl HomeSpec<'_> {
                 allow_unanchored: false,
             },
             api: Default::default(),
+            storage: Default::default(),
             byzantine: None,
         })
     }

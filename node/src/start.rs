@@ -119,7 +119,8 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
     let genesis = load_genesis(&home.join("genesis.json"))?;
     let key = load_key(&home.join("node_key"))?;
 
-    let store = Arc::new(Store::open(&home.join("db"), config.sync_writes).wrap_err("opening the store")?);
+    let store = Store::open_keeping(&home.join("db"), config.sync_writes, config.storage.state_versions_kept);
+    let store = Arc::new(store.wrap_err("opening the store")?);
     store.init_genesis(&genesis).wrap_err("writing genesis")?;
     let latest = store.latest_height()?.unwrap_or_default();
     info!(moniker = %config.moniker, height = %latest, chain = %genesis.chain_id, "node starting");

@@ -18,7 +18,7 @@
 //! | [`ANCHORS_BY_PARTY`] | party USCC (18) ‖ height (8) ‖ tx hash (32) | document hash (32) |
 //! | [`SUBJECTS_BY_NAME`] | name ‖ 0 ‖ subject key | — (written when an attestation is first made or renamed) |
 //! | [`AUDIT_ANCHORS`] | member id (20) ‖ seq (8) | anchored head (32) |
-//! | [`VALIDATOR_CHANGES`] | height (8) of a block that scheduled a validator set | — |
+//! | [`VALIDATOR_CHANGES`] | height (8) of a block that scheduled a validator set | the proof of `validators_next` after it (empty in stores written before proofs were kept here) |
 
 use std::collections::BTreeMap;
 
@@ -29,6 +29,10 @@ use huxin_contracts::guarantee::GuaranteeRecord;
 use huxin_contracts::identity::AttestationRecord;
 use huxin_contracts::keys;
 use huxin_types::{codec, Block};
+use jmt::storage::TreeReader;
+
+use crate::proof::{self, ProvenEntry};
+use crate::Executed;
 
 pub const TXS_BY_SIGNER: &[u8] = b"txs_by_signer/";
 pub const CREDIT_ALL: &[u8] = b"credit_all/";
@@ -55,6 +59,41 @@ pub fn key(name: &[u8], parts: &[&[u8]]) -> Vec<u8> {
 fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
     codec::decode_stored(bytes, usize::MAX).ok()
 }
+
+/// [`entries`], with each validator change's proof as its entry's value: the proof of
+/// `validators_next` in the state the block leaves, made from its tree batch over `reader` before
+/// it is persisted. Answers' proofs walk these steps; kept here, they outlive the Merkle nodes the
+/// store prunes.
+pub fn entries_proven<R: TreeReader>(
+    reader: &R,
+    block: &Block,
+    executed: &Executed,
+) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
+    let mut out = entries(block, &executed.writes);
+    for (k, v) in &mut out {
+        if k.starts_with(VALIDATOR_CHANGES) {
+            *v = codec::encode(&proof::prove_pending(reader, executed, &keys::validators_next())?);
+        }
+    }
+    Ok(out)
+}
+
+/// The proof to keep in the [`VALIDATOR_CHANGES`] entry of the change at `height`, made from
+/// the tree at that version (for entries written before proofs were kept, while that tree is
+/// still whole).
+pub fn prove_validator_change<R: TreeReader>(reader: &R, height: u64) -> Result<Vec<u8>, String> {
+    Ok(codec::encode(&proof::prove_entry(reader, height, &keys::validators_next())?))
+}
+
+/// The proof kept in a [`VALIDATOR_CHANGES`] entry; `None` for an entry written before proofs
+/// were kept (the caller proves it from the tree).
+pub fn validator_change_proof(value: &[u8]) -> Option<Result<ProvenEntry, codec::DecodeError>> {
+    (!value.is_empty()).then(|| codec::decode_stored(value, VALIDATOR_CHANGE_PROOF_BYTES_MAX))
+}
+
+/// Largest kept validator-change proof decoded (a Merkle path of 64 siblings in hex is under 5 KB,
+/// the validator set it proves under 1 MB).
+const VALIDATOR_CHANGE_PROOF_BYTES_MAX: usize = 2 * 1024 * 1024;
 
 /// The index entries a decided block adds (never removes: every list is append-only; status
 /// filters read the current record).

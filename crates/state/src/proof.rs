@@ -21,8 +21,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use borsh::BorshDeserialize;
 use jmt::proof::SparseMerkleProof;
-use jmt::storage::TreeReader;
-use jmt::{RootHash, Sha256Jmt};
+use jmt::storage::{LeafNode, Node, NodeBatch, NodeKey, TreeReader};
+use jmt::{KeyHash, OwnedValue, RootHash, Sha256Jmt, Version};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
@@ -33,7 +33,7 @@ use huxin_types::crypto::{Domain, Signature};
 use huxin_types::genesis::Genesis;
 use huxin_types::{codec, BlockHash, BlockHeader, ChainId, Hash32, Height, TimestampMs};
 
-use crate::key_hash;
+use crate::{key_hash, Executed};
 
 /// Most validator-set changes one proof walks (from genesis). Past this a reader needs a
 /// trusted checkpoint, which is not built yet.
@@ -157,6 +157,41 @@ impl StoredCertificate {
                 })
                 .collect(),
         }
+    }
+}
+
+/// Prove `key` in the state a block leaves, before the block is persisted: from its tree batch
+/// over `reader` (the store as of the parent).
+pub fn prove_pending<R: TreeReader>(reader: &R, executed: &Executed, key: &[u8]) -> Result<ProvenEntry, String> {
+    let pending = Pending { reader, batch: &executed.tree_batch.node_batch };
+    prove_entry(&pending, executed.header.height.0, key)
+}
+
+/// A block's tree batch over the store it is about to be written to.
+struct Pending<'a, R> {
+    reader: &'a R,
+    batch: &'a NodeBatch,
+}
+
+impl<R: TreeReader> TreeReader for Pending<'_, R> {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        match self.batch.get_node(node_key) {
+            Some(node) => Ok(Some(node.clone())),
+            None => self.reader.get_node_option(node_key),
+        }
+    }
+
+    fn get_value_option(&self, max_version: Version, key_hash: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
+        // The batch holds values at the block's version only, the newest there are.
+        let newest = self.batch.values().iter().rev().find(|((v, k), _)| *k == key_hash && *v <= max_version);
+        match newest {
+            Some((_, value)) => Ok(value.clone()),
+            None => self.reader.get_value_option(max_version, key_hash),
+        }
+    }
+
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        anyhow::bail!("state restoration is not supported")
     }
 }
 

@@ -138,6 +138,7 @@ fn main() {
     let blocks = env_or("HUXIN_BENCH_BLOCKS", 300);
     let txs = env_or("HUXIN_BENCH_TXS", 200);
     let sync = env_or("HUXIN_BENCH_SYNC", 1) == 1;
+    let kept = env_or("HUXIN_BENCH_KEPT", huxin_store::STATE_VERSIONS_KEPT_DEFAULT as usize) as u64;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let genesis = genesis();
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -149,7 +150,7 @@ fn main() {
     let built = started.elapsed();
     drop(source);
 
-    let target = Store::open(&dir.path().join("target"), sync).expect("open");
+    let target = Store::open_keeping(&dir.path().join("target"), sync, kept).expect("open");
     target.init_genesis(&genesis).expect("genesis");
     let started = Instant::now();
     let phases = replay(&target, &genesis, &chain, threads);
@@ -157,7 +158,10 @@ fn main() {
 
     let total = (blocks * txs) as f64;
     let per_tx = |d: Duration| d.as_secs_f64() * 1e6 / total;
-    println!("replay: {blocks} blocks x {txs} anchors, WAL synced: {sync}, {threads} verifying threads");
+    println!(
+        "replay: {blocks} blocks x {txs} anchors, WAL synced: {sync}, {threads} verifying threads, Merkle versions kept: {}",
+        if kept == 0 { "all".to_owned() } else { kept.to_string() }
+    );
     println!("  built and persisted (proposer path): {:.0} tx/s", total / built.as_secs_f64());
     println!("  verify  {:7.1} µs/tx", per_tx(phases.verify));
     println!("  execute {:7.1} µs/tx", per_tx(phases.execute));
@@ -169,6 +173,19 @@ fn main() {
     );
     let db_bytes: u64 = walk_bytes(&dir.path().join("target"));
     println!("  store on disk after replay: {:.0} bytes/tx (before compaction)", db_bytes as f64 / total);
+    target.compact();
+    let usage = target.disk_usage().expect("disk usage");
+    let encoded: usize = chain.iter().flat_map(|b| &b.txs).map(SignedTx::encoded_len).sum();
+    let tables: u64 = usage.iter().map(|(_, bytes)| bytes).sum();
+    println!(
+        "  after compaction: {:.0} bytes/tx in tables ({:.2}x the {:.0} encoded bytes of a signed anchor):",
+        tables as f64 / total,
+        tables as f64 / encoded as f64,
+        encoded as f64 / total
+    );
+    for (name, bytes) in usage.iter().filter(|(_, bytes)| *bytes as f64 >= total) {
+        println!("    {name:<14} {:7.0} bytes/tx", *bytes as f64 / total);
+    }
 }
 
 fn walk_bytes(path: &std::path::Path) -> u64 {

@@ -8,7 +8,10 @@
 //!   no part of any other;
 //! - after writing, the state root is read back and must equal the header's (checked with
 //!   `assert!`: a mismatch is a broken invariant);
-//! - heights are stored big-endian so that key order is height order.
+//! - heights are stored big-endian so that key order is height order;
+//! - the same write deletes the Merkle nodes that no kept version of the tree needs (the last
+//!   `state_versions_kept`; values and validator-change proofs are kept for good), and moves a
+//!   replaced state value to the versioned history (see `values`).
 //!
 //! Errors: [`StoreError`]. A failed write is fatal to the node (the caller stops).
 
@@ -42,7 +45,10 @@ const CF_STATE_LATEST: &str = "state_latest";
 const CF_INDEX: &str = "index";
 /// The node's own audit log of supervisor queries (not ledger state): seq (8, BE) → entry.
 const CF_AUDIT: &str = "audit";
-const COLUMN_FAMILIES: [&str; 12] = [
+/// Merkle nodes that left the tree: the version since which a node is stale (8, BE) ‖ its key in
+/// `jmt_nodes` → nothing. Pruning reads it in version order.
+const CF_JMT_STALE: &str = "jmt_stale";
+const COLUMN_FAMILIES: [&str; 13] = [
     CF_META,
     CF_BLOCKS,
     CF_BLOCK_HASHES,
@@ -55,7 +61,18 @@ const COLUMN_FAMILIES: [&str; 12] = [
     CF_STATE_LATEST,
     CF_INDEX,
     CF_AUDIT,
+    CF_JMT_STALE,
 ];
+
+/// Versions of the Merkle tree a node keeps by default: proofs are made at the latest block (and
+/// its parent), so older versions serve nothing; a margin covers answers being assembled while
+/// blocks are written. Values are kept at every version (events read old ones).
+pub const STATE_VERSIONS_KEPT_DEFAULT: u64 = 100;
+/// Fewest versions a node may keep: the latest, its parent, and room for answers in flight.
+pub const STATE_VERSIONS_KEPT_MIN: u64 = 16;
+/// Most stale Merkle nodes one block's write deletes (the rest go with the next blocks): a bound
+/// on a block's persist after a long pause in pruning (a restart with a smaller retention).
+pub const PRUNED_NODES_PER_BLOCK_MAX: usize = 20_000;
 
 const META_LATEST: &[u8] = b"latest_height";
 const META_GENESIS: &[u8] = b"genesis_hash";
@@ -90,6 +107,11 @@ pub struct Store {
     state_latest_version: AtomicU64,
     /// Cached latest persisted height (`u64::MAX` before genesis).
     latest: AtomicU64,
+    /// Merkle tree versions kept (0: every version).
+    state_versions_kept: u64,
+    /// Stale-node entries below this version are pruned already: the next scan starts here, not
+    /// at the front of `jmt_stale`, where the deleted entries' tombstones pile up.
+    pruned_below: AtomicU64,
 }
 
 const WRITING: u64 = u64::MAX;
@@ -123,8 +145,15 @@ fn height_key(h: Height) -> [u8; 8] {
 }
 
 impl Store {
-    /// Open (or create) the store at `path`. `sync_writes` syncs RocksDB's WAL on every block.
+    /// Open (or create) the store at `path`, keeping [`STATE_VERSIONS_KEPT_DEFAULT`] versions of
+    /// the Merkle tree. `sync_writes` syncs RocksDB's WAL on every block.
     pub fn open(path: &Path, sync_writes: bool) -> Result<Self, StoreError> {
+        Self::open_keeping(path, sync_writes, STATE_VERSIONS_KEPT_DEFAULT)
+    }
+
+    /// [`Store::open`], keeping `state_versions_kept` versions of the Merkle tree (0: every
+    /// version; a node's config refuses fewer than [`STATE_VERSIONS_KEPT_MIN`]).
+    pub fn open_keeping(path: &Path, sync_writes: bool, state_versions_kept: u64) -> Result<Self, StoreError> {
         let mut options = Options::default();
         options.create_if_missing(true);
         options.create_missing_column_families(true);
@@ -133,26 +162,62 @@ impl Store {
         let cache = Cache::new_lru_cache(BLOCK_CACHE_BYTES);
         let cfs = COLUMN_FAMILIES.iter().map(|name| ColumnFamilyDescriptor::new(*name, column_family_options(&cache)));
         let db = DB::open_cf_descriptors(&options, path, cfs)?;
-        let mut store =
-            Self { db, sync_writes, state_latest_version: AtomicU64::new(WRITING), latest: AtomicU64::new(WRITING) };
+        let mut store = Self {
+            db,
+            sync_writes,
+            state_latest_version: AtomicU64::new(WRITING),
+            latest: AtomicU64::new(WRITING),
+            state_versions_kept,
+            pruned_below: AtomicU64::new(0),
+        };
         let latest = store.read_latest_height()?;
         let cached = latest.map_or(WRITING, |h| h.0);
         store.latest = AtomicU64::new(cached);
         store.state_latest_version = AtomicU64::new(cached);
+        store.keep_validator_change_proofs()?;
         Ok(store)
     }
 
-    /// Open a store read-only (a backup being checked): nothing is written, not even a log.
+    /// Give every validator change indexed before its proof was kept with it (a store written by
+    /// an older release) that proof, from the tree at its version, before pruning can remove that
+    /// tree: answers' proofs walk the changes. Bounded by the changes a proof may walk.
+    fn keep_validator_change_proofs(&self) -> Result<(), StoreError> {
+        let prefix = huxin_state::index::VALIDATOR_CHANGES;
+        let (changes, _) = self.index_scan(prefix, None, huxin_state::proof::VALIDATOR_CHANGES_MAX + 1)?;
+        let mut batch = WriteBatch::default();
+        for (key, _) in changes.iter().filter(|(_, value)| value.is_empty()) {
+            let height = key[prefix.len()..]
+                .try_into()
+                .map(u64::from_be_bytes)
+                .map_err(|_| StoreError::Corrupt("a validator change index key".into()))?;
+            let proof = huxin_state::index::prove_validator_change(self, height)
+                .map_err(|e| StoreError::Corrupt(format!("proving validator change {height}: {e}")))?;
+            batch.put_cf(self.cf(CF_INDEX), key, proof);
+        }
+        if !batch.is_empty() {
+            self.write(batch)?;
+        }
+        Ok(())
+    }
+
+    /// Open a store read-only (a backup being checked): nothing is written, not even a log. A
+    /// store written by an older release may lack a column family added since; it opens without it.
     pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
         let options = Options::default();
         let cache = Cache::new_lru_cache(BLOCK_CACHE_BYTES / 16);
-        let cfs = COLUMN_FAMILIES.iter().map(|name| ColumnFamilyDescriptor::new(*name, column_family_options(&cache)));
+        let present = DB::list_cf(&options, path)?;
+        let cfs = COLUMN_FAMILIES
+            .iter()
+            .filter(|name| present.iter().any(|p| p == *name))
+            .map(|name| ColumnFamilyDescriptor::new(*name, column_family_options(&cache)));
         let db = DB::open_cf_descriptors_read_only(&options, path, cfs, false)?;
         let mut store = Self {
             db,
             sync_writes: false,
             state_latest_version: AtomicU64::new(WRITING),
             latest: AtomicU64::new(WRITING),
+            state_versions_kept: 0,
+            pruned_below: AtomicU64::new(0),
         };
         let cached = store.read_latest_height()?.map_or(WRITING, |h| h.0);
         store.latest = AtomicU64::new(cached);
@@ -168,6 +233,31 @@ impl Store {
     pub fn checkpoint(&self, dir: &Path) -> Result<(), StoreError> {
         rocksdb::checkpoint::Checkpoint::new(&self.db)?.create_checkpoint(dir)?;
         Ok(())
+    }
+
+    /// Compact every column family fully: what a deleted or overwritten record held is given
+    /// back to the filesystem (RocksDB reclaims it lazily otherwise).
+    pub fn compact(&self) {
+        let mut options = rocksdb::CompactOptions::default();
+        // Rewrite the last level too, or the tombstones of deleted records stay there.
+        options.set_bottommost_level_compaction(rocksdb::BottommostLevelCompaction::Force);
+        for name in COLUMN_FAMILIES {
+            self.db.compact_range_cf_opt(self.cf(name), None::<&[u8]>, None::<&[u8]>, &options);
+        }
+    }
+
+    /// Bytes each column family holds in table files and memtables, by name (live data and any
+    /// garbage not compacted away yet).
+    pub fn disk_usage(&self) -> Result<Vec<(&'static str, u64)>, StoreError> {
+        let mut usage = Vec::with_capacity(COLUMN_FAMILIES.len());
+        for name in COLUMN_FAMILIES {
+            let mut bytes = 0;
+            for property in ["rocksdb.total-sst-files-size", "rocksdb.cur-size-all-mem-tables"] {
+                bytes += self.db.property_int_value_cf(self.cf(name), property)?.unwrap_or(0);
+            }
+            usage.push((name, bytes));
+        }
+        Ok(usage)
     }
 
     fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
@@ -235,7 +325,7 @@ impl Store {
         let (root, executed) =
             huxin_state::execute_genesis(self, genesis).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let mut batch = WriteBatch::default();
-        self.put_tree_batch(&mut batch, &executed);
+        self.put_tree_batch(&mut batch, &executed)?;
         batch.put_cf(self.cf(CF_META), META_GENESIS, hash.0);
         batch.put_cf(self.cf(CF_META), META_LATEST, height_key(Height(0)));
         self.write_version(batch, Height(0))?;
@@ -246,29 +336,72 @@ impl Store {
         Ok(self.get(CF_META, META_GENESIS)?.and_then(|b| BlockHash::from_slice(&b)))
     }
 
-    fn put_tree_batch(&self, batch: &mut WriteBatch, executed: &Executed) {
+    fn put_tree_batch(&self, batch: &mut WriteBatch, executed: &Executed) -> Result<(), StoreError> {
+        for stale in &executed.tree_batch.stale_node_index_batch {
+            let node = borsh::to_vec(&stale.node_key).expect("borsh encodes a node key in memory");
+            let key = [&stale.stale_since_version.to_be_bytes()[..], &node].concat();
+            batch.put_cf(self.cf(CF_JMT_STALE), key, []);
+        }
         let node_batch = &executed.tree_batch.node_batch;
         for (key, node) in node_batch.nodes() {
             let k = borsh::to_vec(key).expect("borsh encodes a node key in memory");
             let v = borsh::to_vec(node).expect("borsh encodes a node in memory");
             batch.put_cf(self.cf(CF_JMT_NODES), k, v);
         }
-        for ((version, key_hash), value) in node_batch.values() {
-            let mut k = Vec::with_capacity(40);
-            k.extend_from_slice(&key_hash.0);
-            k.extend_from_slice(&version.to_be_bytes());
-            let v = match value {
-                Some(bytes) => {
-                    let mut v = Vec::with_capacity(bytes.len() + 1);
-                    v.push(1);
-                    v.extend_from_slice(bytes);
-                    v
+        // Each written key's newest value replaces the one before, which moves to the history
+        // (see `values`): one multi-get of the keys' current entries.
+        let written: Vec<_> = node_batch.values().iter().collect();
+        let current =
+            self.db.multi_get_cf(written.iter().map(|((_, key_hash), _)| (self.cf(CF_STATE_LATEST), key_hash.0)));
+        for (((version, key_hash), value), current) in written.into_iter().zip(current) {
+            if let Some(bytes) = current? {
+                match values::decode_latest(&bytes).map_err(StoreError::Corrupt)? {
+                    values::Latest::At { version: before, value: old } if before < *version => {
+                        let history = values::encode_history(old.as_deref());
+                        batch.put_cf(self.cf(CF_JMT_VALUES), values::history_key(*key_hash, before), history);
+                    }
+                    values::Latest::At { version: before, .. } => {
+                        return Err(StoreError::Corrupt(format!(
+                            "state key {key_hash:?} holds version {before}, not older than the {version} being written"
+                        )));
+                    }
+                    // Written with its history copy already.
+                    values::Latest::Unversioned(_) => {}
                 }
-                None => vec![0],
-            };
-            batch.put_cf(self.cf(CF_STATE_LATEST), key_hash.0, &v);
-            batch.put_cf(self.cf(CF_JMT_VALUES), k, v);
+            }
+            batch.put_cf(self.cf(CF_STATE_LATEST), key_hash.0, values::encode_latest(*version, value.as_deref()));
         }
+        Ok(())
+    }
+
+    /// Delete, in `batch`, the Merkle nodes no kept version needs once `height` is written: those
+    /// stale since a version at most `height - state_versions_kept` (they belong to older trees
+    /// only), up to [`PRUNED_NODES_PER_BLOCK_MAX`]. The version to scan from next time, to be
+    /// recorded once the batch is written.
+    fn prune_stale_nodes(&self, batch: &mut WriteBatch, height: Height) -> Result<Option<u64>, StoreError> {
+        if self.state_versions_kept == 0 || height.0 <= self.state_versions_kept {
+            return Ok(None);
+        }
+        let cutoff = height.0 - self.state_versions_kept;
+        let start = self.pruned_below.load(Ordering::SeqCst).to_be_bytes();
+        let mut next = None;
+        let mut deleted = 0;
+        for item in self.db.iterator_cf(self.cf(CF_JMT_STALE), IteratorMode::From(&start, Direction::Forward)) {
+            let (key, _) = item?;
+            let since = key
+                .get(..8)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map(u64::from_be_bytes)
+                .ok_or_else(|| StoreError::Corrupt("a stale-node entry is shorter than its version".into()))?;
+            if since > cutoff || deleted == PRUNED_NODES_PER_BLOCK_MAX {
+                break;
+            }
+            batch.delete_cf(self.cf(CF_JMT_NODES), &key[8..]);
+            batch.delete_cf(self.cf(CF_JMT_STALE), &key);
+            deleted += 1;
+            next = Some(since);
+        }
+        Ok(next)
     }
 
     /// The state root the Merkle tree holds at `version` is `expected`: a written block reads back
@@ -337,8 +470,11 @@ impl Store {
             let location = TxLocation { height, index: index as u32 };
             batch.put_cf(self.cf(CF_TX_INDEX), tx.hash().0, codec::encode(&location));
         }
-        self.put_tree_batch(&mut batch, executed);
-        for (key, value) in huxin_state::index::entries(block, &executed.writes) {
+        self.put_tree_batch(&mut batch, executed)?;
+        let pruned_below = self.prune_stale_nodes(&mut batch, height)?;
+        let entries = huxin_state::index::entries_proven(self, block, executed)
+            .map_err(|e| StoreError::Corrupt(format!("proving block {height}'s validator change: {e}")))?;
+        for (key, value) in entries {
             batch.put_cf(self.cf(CF_INDEX), key, value);
         }
         // Counters: this node is their only writer and blocks persist in order.
@@ -369,6 +505,9 @@ impl Store {
         }
         batch.put_cf(self.cf(CF_META), META_LATEST, height_key(height));
         self.write_version(batch, height)?;
+        if let Some(version) = pruned_below {
+            self.pruned_below.store(version, Ordering::SeqCst);
+        }
         self.check_root(height.0, block.header.state_root)
     }
 
@@ -525,22 +664,24 @@ impl TreeReader for Store {
     }
 
     fn get_value_option(&self, max_version: Version, key_hash: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
-        // Fast path: the latest version, by point lookup, if no write overlapped the read.
-        let version = self.state_latest_version.load(Ordering::SeqCst);
-        if version != WRITING && max_version >= version {
-            let value = self.db.get_cf(self.cf(CF_STATE_LATEST), key_hash.0)?;
-            if self.state_latest_version.load(Ordering::SeqCst) == version {
-                return match value.as_deref().map(|v| (v.first(), v)) {
-                    None => Ok(None),
-                    Some((Some(1), v)) => Ok(Some(v[1..].to_vec())),
-                    Some((Some(0), _)) => Ok(None),
-                    Some(_) => anyhow::bail!("latest value for {key_hash:?} has an unknown tag"),
-                };
+        // The newest value, by point lookup: a batch moves a superseded value to the history in
+        // the same write that replaces it, so whatever this read sees, the history holds the rest.
+        let seen = self.state_latest_version.load(Ordering::SeqCst);
+        let latest = self.db.get_cf(self.cf(CF_STATE_LATEST), key_hash.0)?;
+        match latest.as_deref().map(values::decode_latest).transpose().map_err(anyhow::Error::msg)? {
+            // Never written: absent at every version.
+            None => return Ok(None),
+            Some(values::Latest::At { version, value }) if version <= max_version => return Ok(value),
+            Some(values::Latest::At { .. }) => {}
+            // An entry from before versions were kept beside it: the newest if no write
+            // overlapped the read (a sequence lock), else the history has it.
+            Some(values::Latest::Unversioned(value)) => {
+                if seen != WRITING && max_version >= seen && self.state_latest_version.load(Ordering::SeqCst) == seen {
+                    return Ok(value);
+                }
             }
         }
-        let mut seek = Vec::with_capacity(40);
-        seek.extend_from_slice(&key_hash.0);
-        seek.extend_from_slice(&max_version.to_be_bytes());
+        let seek = values::history_key(key_hash, max_version);
         let mut iter = self.db.iterator_cf(self.cf(CF_JMT_VALUES), IteratorMode::From(&seek, Direction::Reverse));
         match iter.next() {
             None => Ok(None),
@@ -549,20 +690,18 @@ impl TreeReader for Store {
                 if key.len() != 40 || key[..32] != key_hash.0 {
                     return Ok(None);
                 }
-                match value.first() {
-                    Some(1) => Ok(Some(value[1..].to_vec())),
-                    Some(0) => Ok(None),
-                    _ => anyhow::bail!("jmt value for {key_hash:?} has an unknown tag"),
-                }
+                values::decode_history(&value).map_err(anyhow::Error::msg)
             }
         }
     }
 
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
-        // Only used by JMT state restoration, which Huxin does not do (0.5.0 has no state sync).
+        // Only used by JMT state restoration, which Huxin does not do (Malachite has no state sync).
         anyhow::bail!("state restoration is not supported")
     }
 }
+
+mod values;
 
 #[cfg(test)]
 mod tests;

@@ -234,3 +234,133 @@ fn a_half_written_latest_block_is_named_by_check_committed() {
     let e = store.check_committed().unwrap_err();
     assert!(e.to_string().contains("block 2 has no receipts"), "{e}");
 }
+
+/// Entries of a column family.
+fn count(store: &Store, cf: &str) -> usize {
+    store.db.iterator_cf(store.cf(cf), IteratorMode::Start).count()
+}
+
+/// Stale-node entries stale since a version at most `version`.
+fn stale_through(store: &Store, version: u64) -> usize {
+    let since = |key: &[u8]| u64::from_be_bytes(key[..8].try_into().unwrap());
+    store
+        .db
+        .iterator_cf(store.cf(CF_JMT_STALE), IteratorMode::Start)
+        .filter(|i| since(&i.as_ref().unwrap().0) <= version)
+        .count()
+}
+
+#[test]
+fn stale_merkle_nodes_are_pruned_past_the_kept_versions_and_values_stay() {
+    const KEPT: u64 = 4;
+    const BLOCKS: u64 = 30;
+    let g = genesis();
+    let (pruned_dir, whole_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let pruned = Store::open_keeping(pruned_dir.path(), false, KEPT).unwrap();
+    let whole = Store::open_keeping(whole_dir.path(), false, 0).unwrap();
+    for store in [&pruned, &whole] {
+        store.init_genesis(&g).unwrap();
+        for _ in 0..BLOCKS {
+            persist_next(store, &g, 5);
+        }
+    }
+    // Every block rewrote the signer's nonce, so each left nodes stale; the pruned store deleted
+    // exactly those no kept version needs (stale since a version at most BLOCKS - KEPT).
+    let (kept, all) = (count(&pruned, CF_JMT_NODES), count(&whole, CF_JMT_NODES));
+    let prunable = stale_through(&whole, BLOCKS - KEPT);
+    assert!(prunable > 100, "{prunable} stale nodes");
+    assert_eq!(all - kept, prunable, "{kept} nodes kept of {all}");
+    assert_eq!(count(&whole, CF_JMT_STALE) - count(&pruned, CF_JMT_STALE), prunable, "each pruned node's entry goes");
+    // The kept versions read and prove as before; older trees are gone from the pruned store only.
+    let key = huxin_contracts_nonce_key();
+    for version in BLOCKS - KEPT..=BLOCKS {
+        let root = Sha256Jmt::new(&pruned).get_root_hash(version).unwrap();
+        assert_eq!(root, Sha256Jmt::new(&whole).get_root_hash(version).unwrap(), "root at {version}");
+        let entry = huxin_state::proof::prove_entry(&pruned, version, &key).unwrap();
+        assert_eq!(entry, huxin_state::proof::prove_entry(&whole, version, &key).unwrap(), "proof at {version}");
+    }
+    let old = BLOCKS - KEPT - 2;
+    assert!(Sha256Jmt::new(&pruned).get_root_hash(old).is_err(), "the tree at {old} is pruned");
+    assert!(Sha256Jmt::new(&whole).get_root_hash(old).is_ok());
+    // Values stay at every version (events and old reads use them).
+    let hash = huxin_state::key_hash(&key);
+    assert_eq!(pruned.get_value_option(1, hash).unwrap(), Some(codec::encode(&5u64)));
+    assert_eq!(pruned.check_committed().unwrap(), Some(Height(BLOCKS)));
+    // Reopened, pruning goes on from the front of the stale list.
+    drop(pruned);
+    let pruned = Store::open_keeping(pruned_dir.path(), false, KEPT).unwrap();
+    for _ in 0..10 {
+        persist_next(&pruned, &g, 5);
+    }
+    assert_eq!(stale_through(&pruned, BLOCKS + 10 - KEPT), 0, "stale nodes no kept version needs, after a reopen");
+    assert!(Sha256Jmt::new(&pruned).get_root_hash(BLOCKS).is_err(), "the tree at {BLOCKS} is pruned since");
+}
+
+#[test]
+fn a_validator_change_indexed_without_its_proof_gets_it_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = genesis();
+    let key = huxin_state::index::key(huxin_state::index::VALIDATOR_CHANGES, &[&2u64.to_be_bytes()]);
+    {
+        let store = Store::open_keeping(dir.path(), false, 0).unwrap();
+        store.init_genesis(&g).unwrap();
+        for _ in 0..3 {
+            persist_next(&store, &g, 2);
+        }
+        // As an older release indexed a change: no proof beside it.
+        store.db.put_cf(store.cf(CF_INDEX), &key, []).unwrap();
+    }
+    let store = Store::open_keeping(dir.path(), false, 16).unwrap();
+    let (entries, _) = store.index_scan(huxin_state::index::VALIDATOR_CHANGES, None, 10).unwrap();
+    assert_eq!(entries.len(), 1);
+    let kept = huxin_state::index::validator_change_proof(&entries[0].1).expect("a kept proof").unwrap();
+    let validators_next = huxin_state::proof::prove_entry(&store, 2, b"validators_next").unwrap();
+    assert_eq!(kept, validators_next);
+}
+
+#[test]
+fn a_value_is_stored_once_until_replaced_and_entries_of_older_releases_still_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = genesis();
+    let store = Store::open(dir.path(), false).unwrap();
+    store.init_genesis(&g).unwrap();
+    persist_next(&store, &g, 5);
+    // Five anchors, each a new document written once: none has a superseded version yet.
+    let history = count(&store, CF_JMT_VALUES);
+    let latest = count(&store, CF_STATE_LATEST);
+    assert!(history < latest, "{history} history entries for {latest} keys");
+    // Entries as an older release wrote them: every latest value unversioned, with its copy in
+    // the history at the version that wrote it.
+    let nonce = huxin_state::key_hash(&huxin_contracts_nonce_key());
+    let entries: Vec<_> =
+        store.db.iterator_cf(store.cf(CF_STATE_LATEST), IteratorMode::Start).map(|item| item.unwrap()).collect();
+    for (key, bytes) in entries {
+        let values::Latest::At { version, value } = values::decode_latest(&bytes).unwrap() else { panic!() };
+        let old = values::encode_history(value.as_deref());
+        let key_hash = KeyHash(key.as_ref().try_into().unwrap());
+        store.db.put_cf(store.cf(CF_JMT_VALUES), values::history_key(key_hash, version), &old).unwrap();
+        store.db.put_cf(store.cf(CF_STATE_LATEST), &key, &old).unwrap();
+    }
+    for _ in 0..3 {
+        persist_next(&store, &g, 5);
+    }
+    drop(store);
+    let store = Store::open(dir.path(), false).unwrap();
+    for (version, expected) in
+        [(0u64, None), (1, Some(5u64)), (2, Some(10)), (3, Some(15)), (4, Some(20)), (99, Some(20))]
+    {
+        let value = store.get_value_option(version, nonce).unwrap();
+        assert_eq!(value, expected.map(|n| codec::encode(&n)), "nonce at version {version}");
+    }
+    // The nonce of version 1 (an older release's) and of 2 and 3 (moved when replaced) are in
+    // the history once each; version 4's only in the latest entry.
+    let versions: Vec<u64> = store
+        .db
+        .prefix_iterator_cf(store.cf(CF_JMT_VALUES), nonce.0)
+        .map(|item| item.unwrap().0)
+        .take_while(|key| key[..32] == nonce.0)
+        .map(|key| u64::from_be_bytes(key[32..].try_into().unwrap()))
+        .collect();
+    assert_eq!(versions, [1, 2, 3]);
+    assert_eq!(store.check_committed().unwrap(), Some(Height(4)));
+}

@@ -49,7 +49,7 @@ pub(crate) fn prove(s: &ApiState, view: &StateView<'_, huxin_store::Store>) -> R
     };
     let (changes, _) = s.store.index_scan(VALIDATOR_CHANGES, None, VALIDATOR_CHANGES_MAX + 1)?;
     let mut validator_changes = Vec::new();
-    for (k, _) in changes {
+    for (k, kept) in changes {
         let change = Height(u64::from_be_bytes(
             k[VALIDATOR_CHANGES.len()..]
                 .try_into()
@@ -63,10 +63,15 @@ pub(crate) fn prove(s: &ApiState, view: &StateView<'_, huxin_store::Store>) -> R
                 "more than {VALIDATOR_CHANGES_MAX} validator changes; proofs need a checkpoint"
             )));
         }
-        validator_changes.push(ValidatorChange {
-            block: certified(s, change)?,
-            next_validators: entry(s, change, &huxin_contracts::keys::validators_next())?,
-        });
+        // The proof kept when the change was written (the tree's versions that old are pruned);
+        // a store written before proofs were kept proves it from the tree.
+        let next_validators = match huxin_state::index::validator_change_proof(&kept) {
+            Some(kept) => {
+                kept.map_err(|e| ApiError::internal(format!("the kept proof of validator change {change}: {e}")))?
+            }
+            None => entry(s, change, &huxin_contracts::keys::validators_next())?,
+        };
+        validator_changes.push(ValidatorChange { block: certified(s, change)?, next_validators });
     }
     Ok(StateProof { block: certified(s, height)?, entries, parent, parent_validators, validator_changes })
 }
