@@ -47,6 +47,9 @@ pub const SUBJECTS_BY_NAME: &[u8] = b"subjects_by_name/";
 /// Blocks that wrote `validators_next`: the steps of a proof's validator chain.
 pub const VALIDATOR_CHANGES: &[u8] = b"validator_changes/";
 
+/// Index entries: (key, value).
+pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// `name ‖ parts…`
 pub fn key(name: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     let mut key = name.to_vec();
@@ -64,11 +67,7 @@ fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
 /// `validators_next` in the state the block leaves, made from its tree batch over `reader` before
 /// it is persisted. Answers' proofs walk these steps; kept here, they outlive the Merkle nodes the
 /// store prunes.
-pub fn entries_proven<R: TreeReader>(
-    reader: &R,
-    block: &Block,
-    executed: &Executed,
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
+pub fn entries_proven<R: TreeReader>(reader: &R, block: &Block, executed: &Executed) -> Result<Entries, String> {
     let mut out = entries(block, &executed.writes);
     for (k, v) in &mut out {
         if k.starts_with(VALIDATOR_CHANGES) {
@@ -97,7 +96,7 @@ const VALIDATOR_CHANGE_PROOF_BYTES_MAX: usize = 2 * 1024 * 1024;
 
 /// The index entries a decided block adds (never removes: every list is append-only; status
 /// filters read the current record).
-pub fn entries(block: &Block, writes: &BTreeMap<Vec<u8>, Option<Vec<u8>>>) -> Vec<(Vec<u8>, Vec<u8>)> {
+pub fn entries(block: &Block, writes: &BTreeMap<Vec<u8>, Option<Vec<u8>>>) -> Entries {
     let height = block.header.height;
     let h = height.0.to_be_bytes();
     let mut out = Vec::new();

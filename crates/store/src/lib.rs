@@ -385,8 +385,8 @@ impl Store {
         let cutoff = height.0 - self.state_versions_kept;
         let start = self.pruned_below.load(Ordering::SeqCst).to_be_bytes();
         let mut next = None;
-        let mut deleted = 0;
-        for item in self.db.iterator_cf(self.cf(CF_JMT_STALE), IteratorMode::From(&start, Direction::Forward)) {
+        let stale = self.db.iterator_cf(self.cf(CF_JMT_STALE), IteratorMode::From(&start, Direction::Forward));
+        for (deleted, item) in stale.enumerate() {
             let (key, _) = item?;
             let since = key
                 .get(..8)
@@ -398,7 +398,6 @@ impl Store {
             }
             batch.delete_cf(self.cf(CF_JMT_NODES), &key[8..]);
             batch.delete_cf(self.cf(CF_JMT_STALE), &key);
-            deleted += 1;
             next = Some(since);
         }
         Ok(next)
