@@ -3,9 +3,9 @@
 // node's OpenAPI document, checked at run time (src/answers.ts).
 
 import { AnswerError, checked, type Schemas } from "./answers.js";
-import { encode } from "./codec.js";
+import { encode, EncodeError } from "./codec.js";
 import { Action } from "./schema.js";
-import { publicKey, signQuery, signTx, type TxBodyJson } from "./sign.js";
+import { publicKey, signQuery, signTx, type SignedSubmission, type TxBodyJson } from "./sign.js";
 
 export { AnswerError, type Schemas };
 
@@ -36,6 +36,15 @@ export type TxStatus = Schemas["TxStatusView"];
 
 /** Heights a transaction this client sends stays includable (the ledger allows up to 100 000). */
 export const EXPIRY_HEIGHTS = 100;
+
+/** Most transactions one batch carries (the node's limit). */
+export const BATCH_TXS_MAX = 1000;
+
+/** A batch item's result: its hash, and the node's refusal of it (no code: it is pending). */
+export type BatchResult = { tx_hash: string; code?: string; message?: string };
+
+/** A batch's results, in order, and the node's Retry-After when it shed some. */
+export type BatchAnswer = { results: BatchResult[]; retryAfterMs?: number };
 
 /** Items per page the listing iterators ask for (the node's cap is 1 000). */
 export const PAGE_LIMIT = 100;
@@ -313,22 +322,67 @@ export class HuxinClient {
     const signer = publicKey(secretKey);
     encode(Action, action);
     const status = await this.status();
-    const next = nonce ?? Math.max(await this.nextNonce(signer), (this.sentNonces.get(signer) ?? -1) + 1);
-    const body: TxBodyJson = {
-      chain_id: status.chain_id,
-      signer,
-      nonce: next,
-      expiry: { height: status.latest_height + EXPIRY_HEIGHTS },
-      action,
-    };
-    const signed = signTx(body, secretKey);
-    const answer = checked(
-      await this.request("POST", "/v1/txs", { payload: signed.payload, public_key: signed.public_key, signature: signed.signature }),
-      "SubmitResponse",
-    );
+    const next = nonce ?? (await this.nextNonceToSend(signer));
+    const signed = signAt(secretKey, status, next, action);
+    const answer = checked(await this.request("POST", "/v1/txs", submission(signed)), "SubmitResponse");
     if (answer.tx_hash !== signed.tx_hash) throw new AnswerError("tx_hash", `the node says ${answer.tx_hash}, the body hashes to ${signed.tx_hash}`);
     this.sentNonces.set(signer, Math.max(next, this.sentNonces.get(signer) ?? -1));
     return answer.tx_hash;
+  }
+
+  /** The ledger's next nonce for `signer`, or one past the last this client sent if later. */
+  private async nextNonceToSend(signer: string): Promise<number> {
+    return Math.max(await this.nextNonce(signer), (this.sentNonces.get(signer) ?? -1) + 1);
+  }
+
+  /**
+   * Encode and sign `actions` with one key at consecutive nonces, and submit them in one request:
+   * one result per action, in order. The node admits each on its own; items it shed
+   * (`mempool_full`, `unavailable`) can be sent again after `retryAfterMs`. Bad input, or more
+   * than `BATCH_TXS_MAX` actions, is refused before anything is sent.
+   */
+  async sendBatch(secretKey: string, actions: TxBodyJson["action"][]): Promise<BatchAnswer> {
+    if (actions.length > BATCH_TXS_MAX) throw new EncodeError("actions", `${actions.length} in one batch; at most ${BATCH_TXS_MAX}`);
+    const signer = publicKey(secretKey);
+    actions.forEach((action, i) => {
+      try {
+        encode(Action, action);
+      } catch (e) {
+        if (e instanceof EncodeError) throw new EncodeError(e.field === "" ? `actions[${i}]` : `actions[${i}].${e.field}`, e.reason);
+        throw e;
+      }
+    });
+    const status = await this.status();
+    const first = await this.nextNonceToSend(signer);
+    const signed = actions.map((action, i) => signAt(secretKey, status, first + i, action));
+    const response = await fetch(`${this.base}/v1/txs/batch`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ txs: signed.map(submission) }),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    const text = await response.text();
+    if (!response.ok) throw refusal(response, text);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new AnswerError("body", `not JSON: ${text.slice(0, 200)}`);
+    }
+    const items = checked(json, "BatchResponse").results;
+    if (items.length !== actions.length) throw new AnswerError("results", `${items.length} results for ${actions.length} transactions`);
+    const results = items.map((item, i): BatchResult => {
+      const hash = signed[i].tx_hash;
+      if (item.error !== undefined && item.error !== null) {
+        const error = checked({ error: item.error }, "ErrorBody").error;
+        return { tx_hash: hash, code: error.code, message: error.message };
+      }
+      if (item.tx_hash !== hash) throw new AnswerError(`results[${i}].tx_hash`, `the node says ${item.tx_hash}, the body hashes to ${hash}`);
+      this.sentNonces.set(signer, Math.max(first + i, this.sentNonces.get(signer) ?? -1));
+      return { tx_hash: hash };
+    });
+    const retry = response.headers.get("retry-after");
+    return { results, retryAfterMs: retry !== null && /^[0-9]{1,6}$/.test(retry) ? Number(retry) * 1000 : undefined };
   }
 
   /**
@@ -397,4 +451,20 @@ function refusal(response: Response, text: string): ApiError {
   const e = checked({ error }, "ErrorBody").error;
   const retry = response.headers.get("retry-after");
   return new ApiError(response.status, e.code, e.message, retry !== null && /^[0-9]{1,6}$/.test(retry) ? Number(retry) * 1000 : undefined);
+}
+
+/** `action` signed at `nonce` for the node's chain, expiring `EXPIRY_HEIGHTS` on. */
+function signAt(secretKey: string, status: Schemas["StatusView"], nonce: number, action: TxBodyJson["action"]) {
+  const body: TxBodyJson = {
+    chain_id: status.chain_id,
+    signer: publicKey(secretKey),
+    nonce,
+    expiry: { height: status.latest_height + EXPIRY_HEIGHTS },
+    action,
+  };
+  return signTx(body, secretKey);
+}
+
+function submission(signed: SignedSubmission) {
+  return { payload: signed.payload, public_key: signed.public_key, signature: signed.signature };
 }

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
-import { ApiError, EncodeError, HuxinClient, publicKey } from "../src/index.js";
+import { ApiError, BATCH_TXS_MAX, EncodeError, HuxinClient, publicKey } from "../src/index.js";
 
 const apis = (process.env.HUXIN_APIS ?? "").split(",").filter((a) => a !== "");
 const keysDir = process.env.HUXIN_KEYS_DIR;
@@ -167,6 +167,36 @@ test("every read endpoint answers its type, checked against the OpenAPI document
     if (anchors.length === 0) await new Promise((r) => setTimeout(r, 200));
   }
   assert.ok(anchors.length > 0 && anchors.every((a) => a.member === member), JSON.stringify(anchors));
+});
+
+test("a batch is signed at consecutive nonces and each item answered", { skip: !live }, async () => {
+  const node = new HuxinClient(apis[0]);
+  const anchors = [0, 1, 2].map((i) => ({
+    anchor_document: {
+      tender: { region: 330300, project_code: "TS-BATCH", section_code: `0${i}` },
+      stage: "announcement" as const,
+      document_hash: `0${i}` + "ab".repeat(31),
+      title: "批量",
+    },
+  }));
+  const batch = await node.sendBatch(key("wenzhou"), anchors);
+  assert.equal(batch.results.length, 3);
+  const nonces: number[] = [];
+  for (const r of batch.results) {
+    assert.equal(r.code, undefined, JSON.stringify(r));
+    const done = await node.waitFinalised(r.tx_hash);
+    assert.deepEqual(done.outcome, "applied");
+    nonces.push(done.tx!.body.nonce);
+  }
+  assert.deepEqual(nonces, [nonces[0], nonces[0] + 1, nonces[0] + 2]);
+  // Over the node's limit, or a bad item, is refused here, naming it.
+  const tooMany = Array.from({ length: BATCH_TXS_MAX + 1 }, () => anchors[0]);
+  await assert.rejects(node.sendBatch(key("wenzhou"), tooMany), (e: unknown) => e instanceof EncodeError && e.field === "actions");
+  const bad = { attest_subject: { ...attest.attest_subject, bound_key: "abcd" } };
+  await assert.rejects(
+    node.sendBatch(key("wenzhou"), [anchors[0], bad]),
+    (e: unknown) => e instanceof EncodeError && e.field === "actions[1].attest_subject.bound_key",
+  );
 });
 
 test("a node's refusals are typed errors with the stable code", { skip: !live }, async () => {

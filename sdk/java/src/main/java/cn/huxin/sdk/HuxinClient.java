@@ -122,11 +122,15 @@ public final class HuxinClient {
         } catch (IOException e) {
             throw new AnswerException("body", "not JSON (HTTP " + status + ")");
         }
-        Duration retryAfter = headers.firstValue("retry-after")
+        return new ApiException(status, text(error, "code"), text(error, "message"), retryAfter(headers));
+    }
+
+    /** The answer's Retry-After in seconds, if it has one. */
+    private static Duration retryAfter(java.net.http.HttpHeaders headers) {
+        return headers.firstValue("retry-after")
                 .filter(v -> v.matches("[0-9]{1,6}"))
                 .map(v -> Duration.ofSeconds(Long.parseLong(v)))
                 .orElse(null);
-        return new ApiException(status, text(error, "code"), text(error, "message"), retryAfter);
     }
 
     private JsonNode request(HttpRequest.Builder builder) {
@@ -415,25 +419,109 @@ public final class HuxinClient {
         String signer = Signing.publicKey(secretKeyHex);
         Codec.encode(Schemas.ACTION, action);
         Chain.StatusView status = status();
-        ObjectNode body = Answers.JSON.createObjectNode();
-        body.put("chain_id", status.chainId());
-        body.put("signer", signer);
-        long next = nonce != null ? nonce : Math.max(nextNonce(signer), sentNonces.getOrDefault(signer, -1L) + 1);
-        body.put("nonce", next);
-        body.putObject("expiry").put("height", status.latestHeight() + EXPIRY_HEIGHTS);
-        body.set("action", action);
-        Signing.Signed signed = Signing.signTx(body, secretKeyHex);
-        ObjectNode submission = Answers.JSON.createObjectNode()
-                .put("payload", signed.payload())
-                .put("public_key", signed.publicKey())
-                .put("signature", signed.signature());
-        Chain.SubmitResponse answer = Answers.as(request(HttpRequest.newBuilder(URI.create(base + "/v1/txs"))
-                .header("content-type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(submission.toString()))), Chain.SubmitResponse.class);
+        long next = nonce != null ? nonce : nextNonceToSend(signer);
+        Signing.Signed signed = sign(secretKeyHex, status, next, action);
+        Chain.SubmitResponse answer = Answers.as(post("/v1/txs", submission(signed)), Chain.SubmitResponse.class);
         if (!answer.txHash().equals(signed.txHash()))
             throw new AnswerException("tx_hash", "the node says " + answer.txHash() + ", the body hashes to " + signed.txHash());
         sentNonces.merge(signer, next, Math::max);
         return answer.txHash();
+    }
+
+    /** The ledger's next nonce for {@code signer}, or one past the last this client sent if later. */
+    private long nextNonceToSend(String signer) {
+        return Math.max(nextNonce(signer), sentNonces.getOrDefault(signer, -1L) + 1);
+    }
+
+    /** {@code action} signed at {@code nonce} for the node's chain, expiring {@link #EXPIRY_HEIGHTS} on. */
+    private static Signing.Signed sign(String secretKeyHex, Chain.StatusView status, long nonce, JsonNode action) {
+        ObjectNode body = Answers.JSON.createObjectNode();
+        body.put("chain_id", status.chainId());
+        body.put("signer", Signing.publicKey(secretKeyHex));
+        body.put("nonce", nonce);
+        body.putObject("expiry").put("height", status.latestHeight() + EXPIRY_HEIGHTS);
+        body.set("action", action);
+        return Signing.signTx(body, secretKeyHex);
+    }
+
+    private static ObjectNode submission(Signing.Signed signed) {
+        return Answers.JSON.createObjectNode()
+                .put("payload", signed.payload())
+                .put("public_key", signed.publicKey())
+                .put("signature", signed.signature());
+    }
+
+    private JsonNode post(String path, JsonNode body) {
+        return request(HttpRequest.newBuilder(URI.create(base + path))
+                .header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString())));
+    }
+
+    /** Most transactions one batch carries (the node's limit). */
+    public static final int BATCH_TXS_MAX = 1000;
+
+    /** A batch item's result: its hash, and the node's refusal of it (both null: it is pending). */
+    public record BatchResult(String txHash, String code, String message) {
+        public boolean pending() {
+            return code == null;
+        }
+    }
+
+    /** A batch's results, in order, and the node's Retry-After when it shed some (else null). */
+    public record Batch(List<BatchResult> results, Duration retryAfter) {}
+
+    /**
+     * Encode and sign {@code actions} with one key at consecutive nonces, and submit them in one
+     * request: one result per action, in order. The node admits each on its own; items it shed
+     * ({@code mempool_full}, {@code unavailable}) can be sent again after the batch's Retry-After.
+     * Bad input, or more than {@link #BATCH_TXS_MAX} actions, is refused before anything is sent.
+     */
+    public Batch sendBatch(String secretKeyHex, List<JsonNode> actions) {
+        if (actions.size() > BATCH_TXS_MAX)
+            throw new EncodeException("actions", actions.size() + " in one batch; at most " + BATCH_TXS_MAX);
+        String signer = Signing.publicKey(secretKeyHex);
+        for (int i = 0; i < actions.size(); i++) {
+            try {
+                Codec.encode(Schemas.ACTION, actions.get(i));
+            } catch (EncodeException e) {
+                throw new EncodeException("actions[" + i + "]" + (e.field().isEmpty() ? "" : "." + e.field()), e.getMessage());
+            }
+        }
+        Chain.StatusView status = status();
+        long first = nextNonceToSend(signer);
+        List<Signing.Signed> signed = new ArrayList<>();
+        ObjectNode batch = Answers.JSON.createObjectNode();
+        var txs = batch.putArray("txs");
+        for (int i = 0; i < actions.size(); i++) {
+            signed.add(sign(secretKeyHex, status, first + i, actions.get(i)));
+            txs.add(submission(signed.get(i)));
+        }
+        HttpResponse<String> response = exchange(HttpRequest.newBuilder(URI.create(base + "/v1/txs/batch"))
+                .header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(batch.toString())));
+        if (response.statusCode() >= 400) throw refusal(response.statusCode(), response.body(), response.headers());
+        Chain.BatchResponse answer;
+        try {
+            answer = Answers.as(Answers.JSON.readTree(response.body()), Chain.BatchResponse.class);
+        } catch (IOException e) {
+            throw new AnswerException("body", "not JSON (HTTP " + response.statusCode() + ")");
+        }
+        if (answer.results().size() != actions.size())
+            throw new AnswerException("results", answer.results().size() + " results for " + actions.size() + " transactions");
+        List<BatchResult> results = new ArrayList<>();
+        for (int i = 0; i < actions.size(); i++) {
+            Chain.BatchItem item = answer.results().get(i);
+            String hash = signed.get(i).txHash();
+            if (item.error() != null && !item.error().isNull()) {
+                results.add(new BatchResult(hash, text(item.error(), "code"), text(item.error(), "message")));
+                continue;
+            }
+            if (!hash.equals(item.txHash()))
+                throw new AnswerException("results[" + i + "].tx_hash", "the node says " + item.txHash() + ", the body hashes to " + hash);
+            sentNonces.merge(signer, first + i, Math::max);
+            results.add(new BatchResult(hash, null, null));
+        }
+        return new Batch(results, retryAfter(response.headers()));
     }
 
     public String send(String secretKeyHex, JsonNode action) {

@@ -74,11 +74,13 @@ class LiveTest {
         List<String> apis = apis();
         HuxinClient first = new HuxinClient(apis.get(0));
         HuxinClient second = new HuxinClient(apis.get(1));
-        // Another supplier, so that Hangzhou's transactions fill more than one page of one.
-        JsonNode other = attest();
-        ((com.fasterxml.jackson.databind.node.ObjectNode) other.get("attest_subject").get("subject"))
-                .put("organisation", "91330100MB0500002H");
-        String hash = first.send(key("hangzhou"), other);
+        // Two more suppliers, so that Hangzhou's transactions fill more than one page of one.
+        String hash = null;
+        for (String uscc : List.of("91330100MB0500002H", "91330100MB05000084")) {
+            JsonNode other = attest();
+            ((com.fasterxml.jackson.databind.node.ObjectNode) other.get("attest_subject").get("subject")).put("organisation", uscc);
+            hash = first.send(key("hangzhou"), other);
+        }
         assertTrue(first.waitFinalised(hash, Duration.ofSeconds(60)).applied());
         second.waitFinalised(hash, Duration.ofSeconds(60));
         String hangzhou = Signing.publicKey(key("hangzhou"));
@@ -223,6 +225,35 @@ class LiveTest {
             if (anchors.isEmpty()) Thread.sleep(200);
         }
         assertTrue(!anchors.isEmpty() && anchors.stream().allMatch(a -> a.member().equals(log.anchorMember())), anchors.toString());
+    }
+
+    @Test
+    void aBatchIsSignedAtConsecutiveNoncesAndEachItemAnswered() throws IOException {
+        List<String> apis = apis();
+        HuxinClient node = new HuxinClient(apis.get(0));
+        List<JsonNode> anchors = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            anchors.add(action("{\"anchor_document\": {\"tender\": {\"region\": 330200, \"project_code\": \"JAVA-BATCH\","
+                    + " \"section_code\": \"0" + i + "\"}, \"stage\": \"announcement\", \"document_hash\": \"" + "0" + i + "ef".repeat(31) + "\","
+                    + " \"title\": \"批量\"}}"));
+        }
+        HuxinClient.Batch batch = node.sendBatch(key("ningbo"), anchors);
+        assertEquals(3, batch.results().size());
+        for (HuxinClient.BatchResult r : batch.results()) {
+            assertTrue(r.pending(), r.toString());
+            assertTrue(node.waitFinalised(r.txHash(), Duration.ofSeconds(60)).applied(), r.toString());
+        }
+        long[] nonces = batch.results().stream()
+                .mapToLong(r -> node.tx(r.txHash()).tx().body().nonce()).toArray();
+        assertEquals(nonces[0] + 1, nonces[1]);
+        assertEquals(nonces[1] + 1, nonces[2]);
+        // A batch over the node's limit is refused here, as is a bad item, naming it.
+        List<JsonNode> tooMany = java.util.Collections.nCopies(HuxinClient.BATCH_TXS_MAX + 1, anchors.get(0));
+        assertEquals("actions", assertThrows(EncodeException.class, () -> node.sendBatch(key("ningbo"), tooMany)).field());
+        JsonNode bad = attest();
+        ((com.fasterxml.jackson.databind.node.ObjectNode) bad.get("attest_subject")).put("bound_key", "abcd");
+        assertEquals("actions[1].attest_subject.bound_key",
+                assertThrows(EncodeException.class, () -> node.sendBatch(key("ningbo"), List.of(anchors.get(0), bad))).field());
     }
 
     @Test
