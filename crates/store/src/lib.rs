@@ -112,6 +112,8 @@ pub struct Store {
     /// Stale-node entries below this version are pruned already: the next scan starts here, not
     /// at the front of `jmt_stale`, where the deleted entries' tombstones pile up.
     pruned_below: AtomicU64,
+    /// [`PRUNED_NODES_PER_BLOCK_MAX`] (a field so that tests can lower it).
+    pruned_per_block_max: usize,
 }
 
 const WRITING: u64 = u64::MAX;
@@ -169,6 +171,7 @@ impl Store {
             latest: AtomicU64::new(WRITING),
             state_versions_kept,
             pruned_below: AtomicU64::new(0),
+            pruned_per_block_max: PRUNED_NODES_PER_BLOCK_MAX,
         };
         let latest = store.read_latest_height()?;
         let cached = latest.map_or(WRITING, |h| h.0);
@@ -218,6 +221,7 @@ impl Store {
             latest: AtomicU64::new(WRITING),
             state_versions_kept: 0,
             pruned_below: AtomicU64::new(0),
+            pruned_per_block_max: PRUNED_NODES_PER_BLOCK_MAX,
         };
         let cached = store.read_latest_height()?.map_or(WRITING, |h| h.0);
         store.latest = AtomicU64::new(cached);
@@ -376,7 +380,7 @@ impl Store {
 
     /// Delete, in `batch`, the Merkle nodes no kept version needs once `height` is written: those
     /// stale since a version at most `height - state_versions_kept` (they belong to older trees
-    /// only), up to [`PRUNED_NODES_PER_BLOCK_MAX`]. The version to scan from next time, to be
+    /// only), up to [`PRUNED_NODES_PER_BLOCK_MAX`] (the rest go with the next blocks). The version to scan from next time, to be
     /// recorded once the batch is written.
     fn prune_stale_nodes(&self, batch: &mut WriteBatch, height: Height) -> Result<Option<u64>, StoreError> {
         if self.state_versions_kept == 0 || height.0 <= self.state_versions_kept {
@@ -393,7 +397,7 @@ impl Store {
                 .and_then(|b| <[u8; 8]>::try_from(b).ok())
                 .map(u64::from_be_bytes)
                 .ok_or_else(|| StoreError::Corrupt("a stale-node entry is shorter than its version".into()))?;
-            if since > cutoff || deleted == PRUNED_NODES_PER_BLOCK_MAX {
+            if since > cutoff || deleted == self.pruned_per_block_max {
                 break;
             }
             batch.delete_cf(self.cf(CF_JMT_NODES), &key[8..]);

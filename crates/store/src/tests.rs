@@ -364,3 +364,39 @@ fn a_value_is_stored_once_until_replaced_and_entries_of_older_releases_still_rea
     assert_eq!(versions, [1, 2, 3]);
     assert_eq!(store.check_committed().unwrap(), Some(Height(4)));
 }
+
+#[test]
+fn a_block_prunes_at_most_its_share_and_the_next_ones_catch_up() {
+    const KEPT: u64 = 4;
+    const CAP: usize = 40;
+    let dir = tempfile::tempdir().unwrap();
+    let g = genesis();
+    {
+        let store = Store::open_keeping(dir.path(), false, 0).unwrap();
+        store.init_genesis(&g).unwrap();
+        for _ in 0..20 {
+            persist_next(&store, &g, 5);
+        }
+    }
+    // Reopened with a retention after keeping everything: a backlog of prunable nodes.
+    let mut store = Store::open_keeping(dir.path(), false, KEPT).unwrap();
+    store.pruned_per_block_max = CAP;
+    let mut height = 20;
+    let mut blocks = 0;
+    loop {
+        // What block `height + 1` may prune: nodes stale since a version at most this.
+        let cutoff = height + 1 - KEPT;
+        let prunable = stale_through(&store, cutoff);
+        persist_next(&store, &g, 5);
+        height += 1;
+        blocks += 1;
+        // Each deleted node takes its stale entry with it.
+        assert_eq!(prunable - stale_through(&store, cutoff), CAP.min(prunable), "block {height}");
+        if prunable <= CAP {
+            break; // caught up: from here each block prunes what the one before left stale
+        }
+        assert!(blocks < 200, "the backlog never clears: {prunable} at block {height}");
+    }
+    assert!(blocks >= 3, "the backlog took {blocks} blocks");
+    assert!(Sha256Jmt::new(&store).get_root_hash(height).is_ok());
+}
