@@ -46,7 +46,7 @@ function fieldOf(error: ErrorObject): string {
 
 const depth = (e: ErrorObject) => e.instancePath.split("/").length + (e.keyword === "required" ? 1 : 0);
 
-/** `answer` as the schema `name`, or an AnswerError naming the first field that is not. */
+/** `answer` as the schema `name`, or an AnswerError naming the field that is not (the deepest one). */
 export function checked<N extends keyof Schemas & string>(answer: unknown, name: N): Schemas[N] {
   const validate = validator(name);
   if (!validate(answer)) {
