@@ -92,7 +92,13 @@ export class HuxinClient {
 
   // ---- requests ----
 
-  private async exchange(method: "GET" | "POST", path: string, body?: unknown, headers: Record<string, string> = {}): Promise<string> {
+  /** The answer's text and headers; a refusal is an ApiError. */
+  private async exchange(
+    method: "GET" | "POST",
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ text: string; headers: Headers }> {
     const response = await fetch(this.base + path, {
       method,
       headers: body === undefined ? headers : { ...headers, "content-type": "application/json" },
@@ -101,16 +107,11 @@ export class HuxinClient {
     });
     const text = await response.text();
     if (!response.ok) throw refusal(response, text);
-    return text;
+    return { text, headers: response.headers };
   }
 
   private async request(method: "GET" | "POST", path: string, body?: unknown, headers: Record<string, string> = {}): Promise<unknown> {
-    const text = await this.exchange(method, path, body, headers);
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new AnswerError("body", `not JSON: ${text.slice(0, 200)}`);
-    }
+    return parseJson((await this.exchange(method, path, body, headers)).text);
   }
 
   /** GET any read endpoint as JSON (unchecked). */
@@ -119,8 +120,8 @@ export class HuxinClient {
   }
 
   /** GET an endpoint that answers text (`/metrics`, `/v1/stats?format=csv`). */
-  getText(pathAndQuery: string): Promise<string> {
-    return this.exchange("GET", pathAndQuery);
+  async getText(pathAndQuery: string): Promise<string> {
+    return (await this.exchange("GET", pathAndQuery)).text;
   }
 
   private async read<N extends keyof Schemas & string>(pathAndQuery: string, schema: N): Promise<Schemas[N]> {
@@ -355,21 +356,8 @@ export class HuxinClient {
     const status = await this.status();
     const first = await this.nextNonceToSend(signer);
     const signed = actions.map((action, i) => signAt(secretKey, status, first + i, action));
-    const response = await fetch(`${this.base}/v1/txs/batch`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ txs: signed.map(submission) }),
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
-    const text = await response.text();
-    if (!response.ok) throw refusal(response, text);
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new AnswerError("body", `not JSON: ${text.slice(0, 200)}`);
-    }
-    const items = checked(json, "BatchResponse").results;
+    const answer = await this.exchange("POST", "/v1/txs/batch", { txs: signed.map(submission) });
+    const items = checked(parseJson(answer.text), "BatchResponse").results;
     if (items.length !== actions.length) throw new AnswerError("results", `${items.length} results for ${actions.length} transactions`);
     const results = items.map((item, i): BatchResult => {
       const hash = signed[i].tx_hash;
@@ -381,8 +369,7 @@ export class HuxinClient {
       this.sentNonces.set(signer, Math.max(first + i, this.sentNonces.get(signer) ?? -1));
       return { tx_hash: hash };
     });
-    const retry = response.headers.get("retry-after");
-    return { results, retryAfterMs: retry !== null && /^[0-9]{1,6}$/.test(retry) ? Number(retry) * 1000 : undefined };
+    return { results, retryAfterMs: retryAfterMs(answer.headers) };
   }
 
   /**
@@ -449,8 +436,21 @@ function refusal(response: Response, text: string): ApiError {
     return new ApiError(response.status, "unknown", `not JSON (HTTP ${response.status}): ${text.slice(0, 200)}`);
   }
   const e = checked({ error }, "ErrorBody").error;
-  const retry = response.headers.get("retry-after");
-  return new ApiError(response.status, e.code, e.message, retry !== null && /^[0-9]{1,6}$/.test(retry) ? Number(retry) * 1000 : undefined);
+  return new ApiError(response.status, e.code, e.message, retryAfterMs(response.headers));
+}
+
+/** The answer's Retry-After (seconds) in milliseconds, if it has one. */
+function retryAfterMs(headers: Headers): number | undefined {
+  const retry = headers.get("retry-after");
+  return retry !== null && /^[0-9]{1,6}$/.test(retry) ? Number(retry) * 1000 : undefined;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new AnswerError("body", `not JSON: ${text.slice(0, 200)}`);
+  }
 }
 
 /** `action` signed at `nonce` for the node's chain, expiring `EXPIRY_HEIGHTS` on. */

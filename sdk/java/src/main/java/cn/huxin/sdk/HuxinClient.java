@@ -134,7 +134,11 @@ public final class HuxinClient {
     }
 
     private JsonNode request(HttpRequest.Builder builder) {
-        HttpResponse<String> response = exchange(builder);
+        return json(exchange(builder));
+    }
+
+    /** The answer's JSON; a refusal is an {@link ApiException}. */
+    private static JsonNode json(HttpResponse<String> response) {
         if (response.statusCode() >= 400) throw refusal(response.statusCode(), response.body(), response.headers());
         try {
             return Answers.JSON.readTree(response.body());
@@ -421,7 +425,7 @@ public final class HuxinClient {
         Chain.StatusView status = status();
         long next = nonce != null ? nonce : nextNonceToSend(signer);
         Signing.Signed signed = sign(secretKeyHex, status, next, action);
-        Chain.SubmitResponse answer = Answers.as(post("/v1/txs", submission(signed)), Chain.SubmitResponse.class);
+        Chain.SubmitResponse answer = Answers.as(request(postOf("/v1/txs", submission(signed))), Chain.SubmitResponse.class);
         if (!answer.txHash().equals(signed.txHash()))
             throw new AnswerException("tx_hash", "the node says " + answer.txHash() + ", the body hashes to " + signed.txHash());
         sentNonces.merge(signer, next, Math::max);
@@ -451,10 +455,10 @@ public final class HuxinClient {
                 .put("signature", signed.signature());
     }
 
-    private JsonNode post(String path, JsonNode body) {
-        return request(HttpRequest.newBuilder(URI.create(base + path))
+    private HttpRequest.Builder postOf(String path, JsonNode body) {
+        return HttpRequest.newBuilder(URI.create(base + path))
                 .header("content-type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body.toString())));
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
     }
 
     /** Most transactions one batch carries (the node's limit). */
@@ -496,16 +500,8 @@ public final class HuxinClient {
             signed.add(sign(secretKeyHex, status, first + i, actions.get(i)));
             txs.add(submission(signed.get(i)));
         }
-        HttpResponse<String> response = exchange(HttpRequest.newBuilder(URI.create(base + "/v1/txs/batch"))
-                .header("content-type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(batch.toString())));
-        if (response.statusCode() >= 400) throw refusal(response.statusCode(), response.body(), response.headers());
-        Chain.BatchResponse answer;
-        try {
-            answer = Answers.as(Answers.JSON.readTree(response.body()), Chain.BatchResponse.class);
-        } catch (IOException e) {
-            throw new AnswerException("body", "not JSON (HTTP " + response.statusCode() + ")");
-        }
+        HttpResponse<String> response = exchange(postOf("/v1/txs/batch", batch));
+        Chain.BatchResponse answer = Answers.as(json(response), Chain.BatchResponse.class);
         if (answer.results().size() != actions.size())
             throw new AnswerException("results", answer.results().size() + " results for " + actions.size() + " transactions");
         List<BatchResult> results = new ArrayList<>();
