@@ -289,9 +289,20 @@ pub fn is_granted(
     scope: GrantScope,
     time: TimestampMs,
 ) -> Result<bool, StateError> {
-    Ok(grants(state, subject)?
+    Ok(grant_in_force(&grants(state, subject)?, member, scope, time).is_some())
+}
+
+/// The grant among `grants` that lets `member` read `scope` at `time`: one to that member, for
+/// that scope or `all`, expiring after `time`.
+pub fn grant_in_force<'a>(
+    grants: &'a [GrantRecord],
+    member: &MemberId,
+    scope: GrantScope,
+    time: TimestampMs,
+) -> Option<&'a GrantRecord> {
+    grants
         .iter()
-        .any(|g| g.grantee == *member && (g.scope == scope || g.scope == GrantScope::All) && time < g.expires_at))
+        .find(|g| g.grantee == *member && (g.scope == scope || g.scope == GrantScope::All) && time < g.expires_at)
 }
 
 pub fn confirmation(

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tracing::{debug, warn};
 
-use huxin_api::supervisor::AuditLog;
+use huxin_api::signed::AuditLog;
 use huxin_consensus::{Ingress, Origin};
 use huxin_contracts::{audit, registry};
 use huxin_state::StateView;

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use huxin_api::supervisor::AuditLog;
+use huxin_api::signed::AuditLog;
 use huxin_consensus::Metrics;
 use huxin_store::Store;
 use huxin_types::Height;

@@ -233,7 +233,7 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
         }
     }
     let audit = Arc::new(
-        huxin_api::supervisor::AuditLog::open(store.clone(), anchor_member, config.audit.allow_unanchored)
+        huxin_api::signed::AuditLog::open(store.clone(), anchor_member, config.audit.allow_unanchored)
             .map_err(|e| eyre!("opening the audit log: {}", e.message))?,
     );
     let anchoring = anchor_key.is_some();

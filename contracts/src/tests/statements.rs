@@ -113,3 +113,26 @@ fn a_bound_key_signs_confirmations_and_grants() {
         TimestampMs(DAY)
     );
 }
+
+/// A grant counts for its member, for its scope (or all), until it expires: the rule the API's
+/// granted reads apply (`grant_in_force`, which `is_granted` states as a yes or no).
+#[test]
+fn a_grant_is_in_force_for_its_member_and_scope_until_it_expires() {
+    use crate::identity::{grant_in_force, GrantRecord};
+    let grant = |grantee: u8, scope, expires_at| GrantRecord {
+        grantee: MemberId([grantee; 20]),
+        scope,
+        expires_at: TimestampMs(expires_at),
+        height: Height(1),
+        statement: Hash32::ZERO,
+    };
+    let grants = [grant(1, GrantScope::CreditHistory, 100), grant(2, GrantScope::All, 50)];
+    let (one, two, three) = (MemberId([1; 20]), MemberId([2; 20]), MemberId([3; 20]));
+    let in_force = |member, scope, time| grant_in_force(&grants, member, scope, TimestampMs(time)).is_some();
+    assert!(in_force(&one, GrantScope::CreditHistory, 99));
+    assert!(!in_force(&one, GrantScope::CreditHistory, 100), "expired at its expiry");
+    assert!(!in_force(&one, GrantScope::Guarantees, 1), "another scope");
+    assert!(in_force(&two, GrantScope::Deals, 49), "all covers deals");
+    assert!(!in_force(&two, GrantScope::Deals, 50));
+    assert!(!in_force(&three, GrantScope::CreditHistory, 1), "no grant to that member");
+}

@@ -11,10 +11,12 @@ mod blocks;
 mod dashboard;
 mod error;
 pub mod events;
+pub mod granted;
 pub mod openapi;
 pub mod public;
 pub mod query;
 mod routes;
+pub mod signed;
 pub mod stats;
 mod status;
 pub mod supervisor;
@@ -97,8 +99,8 @@ pub struct ApiState {
     pub heights: tokio::sync::watch::Receiver<u64>,
     /// Permits for concurrent event streams.
     pub events_clients: Arc<tokio::sync::Semaphore>,
-    /// The audit log of supervisor queries.
-    pub audit: Arc<supervisor::AuditLog>,
+    /// The audit log of signed reads (supervisors' and grantees').
+    pub audit: Arc<signed::AuditLog>,
     /// Per-client limits of event streams.
     pub event_limits: events::EventLimits,
     /// Open event streams per client address.
@@ -116,7 +118,7 @@ impl ApiState {
         store: Arc<Store>,
         chain_id: ChainId,
         heights: tokio::sync::watch::Receiver<u64>,
-        audit: Arc<supervisor::AuditLog>,
+        audit: Arc<signed::AuditLog>,
         node_key: PublicKey,
     ) -> Self {
         let started_ms =

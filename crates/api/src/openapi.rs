@@ -5,7 +5,7 @@
 use utoipa::OpenApi;
 
 use crate::error::ERROR_CODES;
-use crate::{blocks, events, query, stats, status, supervisor, txs};
+use crate::{blocks, events, granted, query, stats, status, supervisor, txs};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -46,6 +46,9 @@ use crate::{blocks, events, query, stats, status, supervisor, txs};
         supervisor::credit_history,
         supervisor::audit_log,
         supervisor::credit_list,
+        granted::credit_history,
+        granted::guarantees,
+        granted::deals,
     ),
     components(schemas(crate::error::ErrorBody, huxin_types::RejectCode))
 )]
@@ -64,6 +67,8 @@ struct SharedParams {
 const CREDIT_KINDS: &[&str] =
     &["administrative_penalty", "dishonest_conduct", "commendation", "project_evaluation", "contract_performance"];
 const SEVERITIES: &[&str] = &["minor", "general", "serious"];
+const GUARANTEE_STATES: &[&str] =
+    &["issued", "verified", "claimed", "paid", "released", "cancelled", "replaced", "expired"];
 const CREDIT_LIST: &[&str] = &["cursor", "limit", "region", "kind", "severity", "from", "to", "time"];
 const PAGE: &[&str] = &["cursor", "limit"];
 const POINT: &[&str] = &["time", "proof"];
@@ -89,15 +94,19 @@ const SHARED_PARAMS: &[SharedParams] = &[
         path: "/v1/guarantees",
         reads: &["cursor", "limit", "provider", "tender", "applicant", "status", "time"],
         required: &[],
-        values: &[(
-            "status",
-            &["issued", "verified", "claimed", "paid", "released", "cancelled", "replaced", "expired"],
-        )],
+        values: &[("status", GUARANTEE_STATES)],
     },
     SharedParams { path: "/v1/blacklist", reads: &["cursor", "limit", "region", "time"], required: &[], values: &[] },
     SharedParams { path: "/v1/signers/{key}/txs", reads: PAGE, required: &[], values: &[] },
     SharedParams { path: "/v1/subjects", reads: &["cursor", "limit", "name"], required: &["name"], values: &[] },
     SharedParams { path: "/v1/subjects/{subject}/deals", reads: PAGE, required: &[], values: &[] },
+    SharedParams { path: "/v1/granted/subjects/{subject}/deals", reads: PAGE, required: &[], values: &[] },
+    SharedParams {
+        path: "/v1/granted/subjects/{subject}/guarantees",
+        reads: &["cursor", "limit", "status", "time"],
+        required: &[],
+        values: &[("status", GUARANTEE_STATES)],
+    },
     SharedParams { path: "/v1/audit/anchors/{member}", reads: PAGE, required: &[], values: &[] },
     SharedParams { path: "/v1/subjects/{subject}", reads: POINT, required: &[], values: &[] },
     SharedParams { path: "/v1/subjects/{subject}/credit", reads: POINT, required: &[], values: &[] },
@@ -390,6 +399,8 @@ mod tests {
             include_str!("events/filter.rs"),
             include_str!("stats.rs"),
             include_str!("supervisor.rs"),
+            include_str!("signed.rs"),
+            include_str!("granted.rs"),
             include_str!("error.rs"),
         ];
         let mut found = 0;

@@ -20,7 +20,7 @@ use huxin_types::{codec, Action, Height, SignedTx, TxBody, TxHash};
 
 use crate::public::{public_outcome, public_tx};
 use crate::routes::{json_body, parse};
-use crate::supervisor;
+use crate::signed;
 use crate::{ApiError, ApiState, BATCH_TXS_MAX};
 
 /// Expiry given to a prepared transaction when the client names none: this many heights ahead.
@@ -195,8 +195,8 @@ pub(crate) async fn tx_status(
     Path(hash): Path<String>,
 ) -> Result<Json<TxStatusView>, ApiError> {
     let hash: TxHash = parse("transaction hash", &hash)?;
-    let reader = match supervisor::is_signed(&headers) {
-        true => Some(supervisor::authenticate_member(&s, &method, &uri, &headers)?),
+    let reader = match signed::is_signed(&headers) {
+        true => Some(signed::authenticate_member(&s, &method, &uri, &headers)?),
         false => None,
     };
     let mut view = TxStatusView {
@@ -242,7 +242,7 @@ pub(crate) async fn tx_status(
                     ));
                 }
                 if reader.role == Role::Supervisor {
-                    supervisor::log(&s, &reader, &method, &uri, 1)?;
+                    signed::log(&s, &reader, &method, &uri, 1)?;
                 }
                 view.tx = Some(tx.clone());
                 view.outcome = outcome;

@@ -127,6 +127,12 @@ pub struct ListFilter {
 }
 
 /// A filter as a query string (the signed bytes of a supervisor query include it verbatim).
+/// `path` with `filter`'s fields as its query string (none: `path` alone).
+fn with_query(path: &str, filter: &ListFilter) -> Result<String, ClientError> {
+    let query = serde_urlencoded_query(filter)?;
+    Ok(if query.is_empty() { path.to_owned() } else { format!("{path}?{query}") })
+}
+
 fn serde_urlencoded_query(filter: &ListFilter) -> Result<String, ClientError> {
     let value = serde_json::to_value(filter).map_err(|e| ClientError::Decode(e.to_string()))?;
     let mut url = reqwest::Url::parse("http://query/").map_err(|e| ClientError::Decode(e.to_string()))?;
@@ -450,13 +456,37 @@ impl Client {
         key: &SecretKey,
         filter: &ListFilter,
     ) -> Result<Page<CreditItem>, ClientError> {
-        let query = serde_urlencoded_query(filter)?;
-        let path = if query.is_empty() {
-            "/v1/supervisor/credit".to_owned()
-        } else {
-            format!("/v1/supervisor/credit?{query}")
-        };
-        self.signed_get(key, &path).await
+        self.signed_get(key, &with_query("/v1/supervisor/credit", filter)?).await
+    }
+
+    /// A subject's whole credit history, hidden records marked, read by the subject's
+    /// `credit_history` grant to `key`'s member: a signed query, logged in the node's audit log
+    /// (`403 grant_missing` without a grant in force).
+    pub async fn granted_credit_history(&self, key: &SecretKey, subject: &str) -> Result<FullCreditView, ClientError> {
+        self.signed_get(key, &format!("/v1/granted/subjects/{}/credit", segment(subject))).await
+    }
+
+    /// The guarantees a subject (a USCC) applied for, read by its `guarantees` grant (signed,
+    /// audited); `filter` takes cursor, limit, status and time.
+    pub async fn granted_guarantees(
+        &self,
+        key: &SecretKey,
+        subject: &str,
+        filter: &ListFilter,
+    ) -> Result<Page<GuaranteeView>, ClientError> {
+        self.signed_get(key, &with_query(&format!("/v1/granted/subjects/{}/guarantees", segment(subject)), filter)?)
+            .await
+    }
+
+    /// The deal documents naming a subject (a USCC), read by its `deals` grant (signed, audited);
+    /// `filter` takes cursor and limit.
+    pub async fn granted_deals(
+        &self,
+        key: &SecretKey,
+        subject: &str,
+        filter: &ListFilter,
+    ) -> Result<Page<AnchorRecord>, ClientError> {
+        self.signed_get(key, &with_query(&format!("/v1/granted/subjects/{}/deals", segment(subject)), filter)?).await
     }
 
     /// The node's Prometheus metrics text.

@@ -161,6 +161,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/granted/subjects/{subject}/credit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Full credit history by the subject's grant (signed, audited)
+         * @description Every record, hidden ones marked, for a member holding the subject's `credit_history` (or `all`) grant in force. Sign with x-huxin-key, x-huxin-time and x-huxin-signature.
+         */
+        get: operations["granted_credit_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/granted/subjects/{subject}/deals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Deal documents naming a subject by its grant (signed, audited)
+         * @description Anchors that list the subject (a USCC) as a party, oldest first, for a member holding the subject's `deals` (or `all`) grant in force.
+         */
+        get: operations["granted_deals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/granted/subjects/{subject}/guarantees": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A subject's guarantees by its grant (signed, audited)
+         * @description The guarantees the subject (a USCC) applied for, oldest first, optionally only those in `status` at `time`, for a member holding the subject's `guarantees` (or `all`) grant in force.
+         */
+        get: operations["granted_guarantees"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/guarantees": {
         parameters: {
             query?: never;
@@ -2355,6 +2415,222 @@ export interface operations {
                 };
             };
             /** @description Mempool full, node unavailable or too many streams */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    granted_credit_history: {
+        parameters: {
+            query?: {
+                time?: number;
+            };
+            header?: never;
+            path: {
+                /** @description USCC, `legacy:<code>` or `expert:<sha256 hex>` */
+                subject: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FullCreditView"];
+                };
+            };
+            /** @description Bad input (bad_path, bad_query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsigned, badly signed, stale or replayed request (unauthorized) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No grant in force for this member and scope (grant_missing) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Storage error (internal) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description This node's audit log is not anchored (audit_unanchored) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    granted_deals: {
+        parameters: {
+            query?: {
+                /** @description Hex cursor from an earlier page's `next_cursor` of the same list (another list's is refused). */
+                cursor?: string;
+                /** @description Items per page: 1 to [`crate::PAGE_ITEMS_MAX`], default [`crate::PAGE_ITEMS_DEFAULT`]. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description USCC */
+                subject: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AnchorRecord"];
+                };
+            };
+            /** @description Bad input (bad_path, bad_query, page_too_large) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsigned, badly signed, stale or replayed request (unauthorized) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No grant in force for this member and scope (grant_missing) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Storage error (internal) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description This node's audit log is not anchored (audit_unanchored) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    granted_guarantees: {
+        parameters: {
+            query?: {
+                /** @description Hex cursor from an earlier page's `next_cursor` of the same list (another list's is refused). */
+                cursor?: string;
+                /** @description Items per page: 1 to [`crate::PAGE_ITEMS_MAX`], default [`crate::PAGE_ITEMS_DEFAULT`]. */
+                limit?: number;
+                /** @description Evaluate time-dependent status at this time (ms); default: the latest block's time. */
+                time?: number;
+                status?: "issued" | "verified" | "claimed" | "paid" | "released" | "cancelled" | "replaced" | "expired";
+            };
+            header?: never;
+            path: {
+                /** @description USCC */
+                subject: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_GuaranteeView"];
+                };
+            };
+            /** @description Bad input (bad_path, bad_query, page_too_large) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsigned, badly signed, stale or replayed request (unauthorized) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No grant in force for this member and scope (grant_missing) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Storage error (internal) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description This node's audit log is not anchored (audit_unanchored) */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -310,6 +310,25 @@ export class HuxinClient {
     return checked(await this.signedGet(secretKey, withQuery("/v1/supervisor/audit", { after, limit })), "AuditPage");
   }
 
+  // ---- reads by a subject's grant (数据授权), signed and audited ----
+
+  /** A subject's whole credit history, read by its `credit_history` grant to this key's member (403 grant_missing without one). */
+  async grantedCreditHistory(secretKey: string, subject: string): Promise<Schemas["FullCreditView"]> {
+    return checked(await this.signedGet(secretKey, `/v1/granted/subjects/${segment(subject)}/credit`), "FullCreditView");
+  }
+
+  /** The guarantees a subject (a USCC) applied for, read by its `guarantees` grant (filters: status, time). */
+  grantedGuarantees(secretKey: string, subject: string, filters: Filters = {}): AsyncGenerator<ItemOf<"Page_GuaranteeView">> {
+    const path = withQuery(`/v1/granted/subjects/${segment(subject)}/guarantees`, filters);
+    return this.pages(path, "Page_GuaranteeView", PAGE_LIMIT, (p) => this.signedGet(secretKey, p));
+  }
+
+  /** The deal documents naming a subject (a USCC), read by its `deals` grant. */
+  grantedDeals(secretKey: string, subject: string): AsyncGenerator<ItemOf<"Page_AnchorRecord">> {
+    const path = `/v1/granted/subjects/${segment(subject)}/deals`;
+    return this.pages(path, "Page_AnchorRecord", PAGE_LIMIT, (p) => this.signedGet(secretKey, p));
+  }
+
   // ---- transactions ----
 
   /**

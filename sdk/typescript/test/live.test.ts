@@ -156,6 +156,11 @@ test("every read endpoint answers its type, checked against the OpenAPI document
   const supervisor = key("supervisor");
   assert.ok((await all(node.supervisorCredit(supervisor, { region: 330100 }))).some((c) => c.id === record.id));
   assert.equal((await node.fullCreditHistory(supervisor, other)).records.length, 1);
+  // A platform without the subject's grant is told which one it lacks.
+  const noGrant = (e: unknown) => e instanceof ApiError && e.status === 403 && e.code === "grant_missing" && e.message.includes("scope");
+  await assert.rejects(node.grantedCreditHistory(key("ningbo"), other), noGrant);
+  await assert.rejects(all(node.grantedGuarantees(key("ningbo"), other, { status: "issued" })), noGrant);
+  await assert.rejects(all(node.grantedDeals(key("ningbo"), other)), noGrant);
   const log = await node.auditLog(supervisor);
   assert.ok(log.entries.length >= 2);
   assert.equal(log.head_seq, log.entries[log.entries.length - 1].seq);

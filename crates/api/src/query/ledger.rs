@@ -159,16 +159,28 @@ pub async fn guarantee_list(
             ))
         }
     };
-    let (height, latest_time) = latest(&s)?;
+    guarantee_page(&s, &prefix, &q, limit, status).map(Json)
+}
+
+/// A page of the guarantees an index lists under `prefix` (by provider, tender or applicant),
+/// with their state at `q.time` (default: the latest block's), optionally only those in `status`.
+pub(crate) fn guarantee_page(
+    s: &ApiState,
+    prefix: &[u8],
+    q: &ListQuery,
+    limit: usize,
+    status: Option<GuaranteeState>,
+) -> Result<Page<GuaranteeView>, ApiError> {
+    let (height, latest_time) = latest(s)?;
     let time = q.time.map_or(latest_time, TimestampMs);
     let view = StateView::new(s.store.as_ref(), height.0);
-    let (items, next_cursor) = scan(&s, &prefix, None, None, &q.cursor, limit, |k, _| {
+    let (items, next_cursor) = scan(s, prefix, None, None, &q.cursor, limit, |k, _| {
         let number = std::str::from_utf8(&k[prefix.len() + 8..]).ok()?;
         let record = guarantee::guarantee(&view, number).ok()??;
         let current_state = record.state_at(time);
         status.is_none_or(|st| st == current_state).then_some(GuaranteeView { current_state, height, time, record })
     })?;
-    checked(&view, Json(Page { height, time, items, next_cursor }))
+    checked(&view, Page { height, time, items, next_cursor })
 }
 
 /// Blacklist entries in force at a time (default: the latest block's), optionally only those

@@ -137,16 +137,26 @@ pub async fn subject_deals(
     Path(subject): Path<String>,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page<huxin_contracts::deal::AnchorRecord>>, ApiError> {
-    use huxin_state::index::{key, ANCHORS_BY_PARTY};
     let party: huxin_types::Uscc = parse("subject (a USCC)", &subject)?;
     let (q, limit) = list_query(q)?;
-    let (height, time) = latest(&s)?;
+    deal_page(&s, &party, &q, limit).map(Json)
+}
+
+/// A page of the anchors that name `party`, oldest first.
+pub(crate) fn deal_page(
+    s: &ApiState,
+    party: &huxin_types::Uscc,
+    q: &ListQuery,
+    limit: usize,
+) -> Result<Page<huxin_contracts::deal::AnchorRecord>, ApiError> {
+    use huxin_state::index::{key, ANCHORS_BY_PARTY};
+    let (height, time) = latest(s)?;
     let view = StateView::new(s.store.as_ref(), height.0);
     let prefix = key(ANCHORS_BY_PARTY, &[party.as_str().as_bytes()]);
-    let (items, next_cursor) = scan(&s, &prefix, None, None, &q.cursor, limit, |k, v| {
+    let (items, next_cursor) = scan(s, &prefix, None, None, &q.cursor, limit, |k, v| {
         let tx_hash = huxin_types::TxHash(k[k.len() - 32..].try_into().ok()?);
         let document = Hash32(v.try_into().ok()?);
         huxin_contracts::deal::anchors_of(&view, &document).ok()?.into_iter().find(|a| a.tx_hash == tx_hash)
     })?;
-    checked(&view, Json(Page { height, time, items, next_cursor }))
+    checked(&view, Page { height, time, items, next_cursor })
 }

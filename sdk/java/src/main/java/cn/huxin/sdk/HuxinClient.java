@@ -410,6 +410,26 @@ public final class HuxinClient {
                 Supervision.AuditPage.class);
     }
 
+    // ---- reads by a subject's grant (数据授权), signed and audited ------------------------------
+
+    /** A subject's whole credit history, read by its {@code credit_history} grant to this key's member (403 grant_missing without one). */
+    public Credit.FullCreditView grantedCreditHistory(String secretKeyHex, String subject) {
+        return Answers.as(signedGet(secretKeyHex, "/v1/granted/subjects/" + segment(subject) + "/credit"),
+                Credit.FullCreditView.class);
+    }
+
+    /** The guarantees a subject (a USCC) applied for, read by its {@code guarantees} grant ({@code filters}: status, time). */
+    public Iterable<Guarantees.GuaranteeView> grantedGuarantees(String secretKeyHex, String subject, String filters) {
+        return pages(withQuery("/v1/granted/subjects/" + segment(subject) + "/guarantees", filters),
+                Guarantees.GuaranteeView.class, PAGE_LIMIT, pathAndQuery -> signedGet(secretKeyHex, pathAndQuery));
+    }
+
+    /** The deal documents naming a subject (a USCC), read by its {@code deals} grant. */
+    public Iterable<Deals.AnchorRecord> grantedDeals(String secretKeyHex, String subject) {
+        return pages("/v1/granted/subjects/" + segment(subject) + "/deals", Deals.AnchorRecord.class, PAGE_LIMIT,
+                pathAndQuery -> signedGet(secretKeyHex, pathAndQuery));
+    }
+
     // ---- transactions -------------------------------------------------------------------------
 
     /**

@@ -215,6 +215,14 @@ class LiveTest {
         String supervisor = key("supervisor");
         assertTrue(all(node.supervisorCredit(supervisor, HuxinClient.query("region", 330100))).stream().anyMatch(c -> c.id().equals(record.id())));
         assertEquals(1, node.fullCreditHistory(supervisor, supplier).records().size());
+        // A platform without the subject's grant is told which one it lacks.
+        for (org.junit.jupiter.api.function.Executable read : List.<org.junit.jupiter.api.function.Executable>of(
+                () -> node.grantedCreditHistory(key("ningbo"), supplier),
+                () -> all(node.grantedGuarantees(key("ningbo"), supplier, HuxinClient.query("status", "issued"))),
+                () -> all(node.grantedDeals(key("ningbo"), supplier)))) {
+            ApiException refused = assertThrows(ApiException.class, read);
+            assertEquals(List.of(403, "grant_missing"), List.of(refused.status(), refused.code()), refused.getMessage());
+        }
         Supervision.AuditPage log = node.auditLog(supervisor, null, 100);
         assertTrue(log.entries().size() >= 2, log.toString());
         assertEquals(log.headSeq(), log.entries().get(log.entries().size() - 1).seq());
