@@ -19,6 +19,7 @@ mod load;
 mod start;
 mod vectors;
 mod verify;
+mod watch;
 
 use std::path::PathBuf;
 
@@ -116,6 +117,9 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Supervisor access: full histories on signed queries, and checking a node's audit log.
     Audit(audit::AuditArgs),
+    /// Document integrity watch (防篡改巡检): re-hash a platform's archive of deal documents and
+    /// report every file whose hash matches no anchor, and every anchored file gone missing.
+    Watch(watch::WatchArgs),
     /// Write the SDKs' golden vectors (sdk/vectors): a transaction of every kind and signed
     /// queries, each with its canonical bytes, signed bytes, signature and hash.
     Vectors(vectors::VectorsArgs),
@@ -359,6 +363,7 @@ fn main() -> eyre::Result<()> {
             Command::Audit(args) => audit::run(args).await,
             Command::Load(args) => load::run(args).await,
             Command::Import(args) => import::run(args).await,
+            Command::Watch(args) => watch::run(args).await,
         }
     })
 }
