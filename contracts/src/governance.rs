@@ -231,6 +231,11 @@ fn run(ctx: &TxContext, state: &mut dyn KvState, action: &ProposalAction, execut
                 params::set(state, p);
             }
         }
+        ProposalAction::SetRingParams(p) => {
+            if execute {
+                params::ring_set(state, p);
+            }
+        }
     }
     Ok(())
 }

@@ -55,6 +55,10 @@ pub fn params() -> Vec<u8> {
     b"params".to_vec()
 }
 
+pub fn ring_params() -> Vec<u8> {
+    b"ring_params".to_vec()
+}
+
 /// The validator set scheduled to take over at a later height.
 pub fn validators_next() -> Vec<u8> {
     b"validators_next".to_vec()

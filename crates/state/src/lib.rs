@@ -21,6 +21,7 @@ pub mod index;
 mod overlay;
 pub mod proof;
 pub mod queries;
+pub mod rings;
 pub mod stats;
 mod tree;
 

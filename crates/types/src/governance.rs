@@ -45,6 +45,59 @@ pub struct ScoreParams {
     pub evaluation_divisor: u32,
 }
 
+/// Thresholds of the collusion-ring analysis (围标串标、陪标、轮流坐庄; see
+/// `huxin_state::rings`), changed only by governance (`set_ring_params`). Kept apart from
+/// [`Params`] so that blocks holding `set_params` proposals decode as they always did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RingParams {
+    /// Two bidders are linked when they bid in at least this many of the same sections…
+    pub min_shared_sections: u32,
+    /// …and those are at least this many thousandths of the sections the less active of the two
+    /// bid in (bidders who meet now and then in a busy market are not a ring).
+    pub min_together_permille: u32,
+    /// A bidding ring is a group of at least this many bidders, each linked to another.
+    pub min_members: u32,
+    /// Wins rotate when at least this many different members of a ring won sections it bid in.
+    pub min_rotating_winners: u32,
+    /// A premium payer is shared when it paid the bid bonds of at least this many applicants
+    /// other than itself.
+    pub min_payer_applicants: u32,
+}
+
+impl Default for RingParams {
+    fn default() -> Self {
+        RingParams {
+            min_shared_sections: 3,
+            min_together_permille: 400,
+            min_members: 3,
+            min_rotating_winners: 2,
+            min_payer_applicants: 2,
+        }
+    }
+}
+
+/// Largest value each ring threshold may take.
+pub const RING_THRESHOLD_MAX: u32 = 1000;
+
+impl RingParams {
+    pub fn check(&self) -> Result<(), String> {
+        for (name, value) in [
+            ("min_shared_sections", self.min_shared_sections),
+            ("min_members", self.min_members),
+            ("min_rotating_winners", self.min_rotating_winners),
+            ("min_payer_applicants", self.min_payer_applicants),
+        ] {
+            if !(2..=RING_THRESHOLD_MAX).contains(&value) {
+                return Err(format!("{name} must be 2 to {RING_THRESHOLD_MAX}, got {value}"));
+            }
+        }
+        if !(1..=1000).contains(&self.min_together_permille) {
+            return Err(format!("min_together_permille must be 1 to 1000, got {}", self.min_together_permille));
+        }
+        Ok(())
+    }
+}
+
 /// Rule parameters, changed only by governance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Params {
@@ -172,6 +225,9 @@ pub enum ProposalAction {
         public_key: PublicKey,
     },
     SetParams(Params),
+    /// Set the collusion-ring analysis' thresholds (added after `set_params`: the variant index is
+    /// part of the encoding).
+    SetRingParams(RingParams),
 }
 
 impl ProposalAction {
@@ -189,6 +245,7 @@ impl ProposalAction {
                 Err(format!("validator power must be 1 to 1000000, got {power}"))
             }
             ProposalAction::SetParams(p) => p.check(),
+            ProposalAction::SetRingParams(p) => p.check(),
             _ => Ok(()),
         }
     }

@@ -152,6 +152,14 @@ export const Params = s(
   ["proposal_ttl_days", "u32"],
 );
 
+export const RingParams = s(
+  ["min_shared_sections", "u32"],
+  ["min_together_permille", "u32"],
+  ["min_members", "u32"],
+  ["min_rotating_winners", "u32"],
+  ["min_payer_applicants", "u32"],
+);
+
 const Role = e(["trading_centre", null], ["guarantee_provider", null], ["supervisor", null]);
 
 const ProposalAction = e(
@@ -163,6 +171,7 @@ const ProposalAction = e(
   ["set_validator", s(["member", MemberId], ["public_key", PublicKey], ["power", "u64"])],
   ["remove_validator", s(["public_key", PublicKey])],
   ["set_params", Params],
+  ["set_ring_params", RingParams],
 );
 
 const GrantScope = e(["profile", null], ["credit_history", null], ["guarantees", null], ["deals", null], ["all", null]);

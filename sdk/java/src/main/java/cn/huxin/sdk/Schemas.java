@@ -133,6 +133,10 @@ public final class Schemas {
             f("bid_bond_max_permille", U32),
             f("proposal_ttl_days", U32));
 
+    public static final Schema RING_PARAMS = struct(
+            f("min_shared_sections", U32), f("min_together_permille", U32), f("min_members", U32), f("min_rotating_winners", U32),
+            f("min_payer_applicants", U32));
+
     private static final Schema ROLE = enumOf(v("trading_centre"), v("guarantee_provider"), v("supervisor"));
 
     public static final Schema PROPOSAL_ACTION = enumOf(
@@ -145,7 +149,8 @@ public final class Schemas {
             v("rotate_key", struct(f("member", MEMBER_ID), f("old", PUBLIC_KEY), f("new", PUBLIC_KEY))),
             v("set_validator", struct(f("member", MEMBER_ID), f("public_key", PUBLIC_KEY), f("power", U64))),
             v("remove_validator", struct(f("public_key", PUBLIC_KEY))),
-            v("set_params", PARAMS));
+            v("set_params", PARAMS),
+            v("set_ring_params", RING_PARAMS));
 
     public static final Schema SUBJECT_STATEMENT = struct(
             f("chain_id", STRING),
