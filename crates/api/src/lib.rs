@@ -15,6 +15,7 @@ pub mod granted;
 pub mod openapi;
 pub mod public;
 pub mod query;
+pub mod rings;
 mod routes;
 pub mod signed;
 pub mod stats;

@@ -5,7 +5,7 @@
 use utoipa::OpenApi;
 
 use crate::error::ERROR_CODES;
-use crate::{blocks, events, granted, query, stats, status, supervisor, txs};
+use crate::{blocks, events, granted, query, rings, stats, status, supervisor, txs};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -49,6 +49,7 @@ use crate::{blocks, events, granted, query, stats, status, supervisor, txs};
         granted::credit_history,
         granted::guarantees,
         granted::deals,
+        rings::report,
     ),
     components(schemas(crate::error::ErrorBody, huxin_types::RejectCode))
 )]
@@ -401,6 +402,7 @@ mod tests {
             include_str!("supervisor.rs"),
             include_str!("signed.rs"),
             include_str!("granted.rs"),
+            include_str!("rings.rs"),
             include_str!("error.rs"),
         ];
         let mut found = 0;

@@ -13,8 +13,9 @@ use huxin_contracts::deal::AnchorRecord;
 use huxin_contracts::governance::ProposalRecord;
 use huxin_contracts::registry::MemberRecord;
 pub use huxin_state::answers::{
-    AuditPage, BlockView, EquivocationView, Event, FullCreditView, Page, PrepareResponse, SignerTx, SignerView,
-    StatsRow, StatsView, StatusView, SubjectMatch, SubmitResponse, TxStatusView, TxView, ValidatorsView, WithheldTx,
+    AuditPage, BlockView, EquivocationView, Event, FullCreditView, Page, PrepareResponse, RingReport, SignerTx,
+    SignerView, StatsRow, StatsView, StatusView, SubjectMatch, SubmitResponse, TxStatusView, TxView, ValidatorsView,
+    WithheldTx,
 };
 pub use huxin_state::proof::{ProofError, StateProof, Verified};
 use huxin_state::queries::segment;
@@ -457,6 +458,14 @@ impl Client {
         filter: &ListFilter,
     ) -> Result<Page<CreditItem>, ClientError> {
         self.signed_get(key, &with_query("/v1/supervisor/credit", filter)?).await
+    }
+
+    /// The collusion-ring report (signed supervisor query, audited); `query` is the query string
+    /// without `?` (from_height, to_height, kind, subject, limit, cursor), empty for the defaults.
+    pub async fn ring_report(&self, key: &SecretKey, query: &str) -> Result<RingReport, ClientError> {
+        let path =
+            if query.is_empty() { "/v1/supervisor/rings".to_owned() } else { format!("/v1/supervisor/rings?{query}") };
+        self.signed_get(key, &path).await
     }
 
     /// A subject's whole credit history, hidden records marked, read by the subject's

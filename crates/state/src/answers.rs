@@ -250,3 +250,23 @@ pub struct Event {
     /// hash are still here; supervisors read it on `/v1/txs/{hash}`, signed).
     pub action: Option<Action>,
 }
+
+/// A page of the collusion-ring analysis (`GET /v1/supervisor/rings`).
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
+pub struct RingReport {
+    /// The height the ledger was read at (a cursor keeps it for the next pages).
+    pub height: Height,
+    /// The heights whose bids and award notices were read, inclusive.
+    pub from_height: u64,
+    pub to_height: u64,
+    /// The governed thresholds in force at `height`.
+    pub params: huxin_types::governance::RingParams,
+    /// Sections read, bids read, and sections left out of the pairing for their size.
+    pub sections: usize,
+    pub bids: usize,
+    pub sections_too_large: usize,
+    /// Findings that match the request's filters, over all pages.
+    pub findings_total: usize,
+    pub findings: Vec<crate::rings::Finding>,
+    pub next_cursor: Option<String>,
+}

@@ -153,6 +153,60 @@ pub enum AnalysisError {
     TooManyPairs,
 }
 
+/// Read the facts of the sections whose bids or award notices were anchored at heights
+/// `from..=to`: `entries` are [`crate::index::ANCHORS_BY_PARTY`] entries (key `name ‖ party
+/// USCC ‖ height ‖ tx hash`, value the document hash), `state` the ledger at the analysed
+/// height. Entries of other heights are skipped; one that does not parse, or whose anchor is not
+/// in the state, is left out.
+pub fn gather(
+    state: &dyn huxin_contracts::KvState,
+    entries: &[(Vec<u8>, Vec<u8>)],
+    from: u64,
+    to: u64,
+) -> Result<Facts, huxin_contracts::StateError> {
+    use huxin_contracts::deal::{anchors_of, tender, AnchorRecord};
+    use huxin_types::tx::DealStage;
+    let mut facts = Facts::new();
+    let mut anchors: BTreeMap<Hash32, Vec<AnchorRecord>> = BTreeMap::new();
+    let prefix = crate::index::ANCHORS_BY_PARTY.len();
+    for (key, value) in entries {
+        let Some(rest) = key.get(prefix..).filter(|r| r.len() == 18 + 8 + 32) else { continue };
+        let Some(party) = std::str::from_utf8(&rest[..18]).ok().and_then(|p| p.parse::<Uscc>().ok()) else { continue };
+        let height = u64::from_be_bytes(rest[18..26].try_into().unwrap_or_default());
+        let Ok(document) = <[u8; 32]>::try_from(value.as_slice()).map(Hash32) else { continue };
+        if height < from || height > to {
+            continue;
+        }
+        let tx_hash = TxHash(rest[26..].try_into().unwrap_or_default());
+        if !anchors.contains_key(&document) {
+            anchors.insert(document, anchors_of(state, &document)?);
+        }
+        let Some(anchor) = anchors.get(&document).and_then(|all| all.iter().find(|a| a.tx_hash == tx_hash)) else {
+            continue;
+        };
+        match anchor.stage {
+            DealStage::Bid => facts.entry(anchor.tender.clone()).or_default().bids.push(Bid {
+                bidder: party,
+                document_hash: document,
+                height: anchor.height,
+                time: anchor.time,
+                tx_hash,
+            }),
+            DealStage::AwardNotice => {
+                facts.entry(anchor.tender.clone()).or_default().winners.insert(party);
+            }
+            _ => {}
+        }
+    }
+    for (section, f) in facts.iter_mut() {
+        if let Some(record) = tender(state, section)? {
+            f.bond_payers = record.bid_bond_payers.into_iter().collect();
+        }
+        f.bids.sort_by(|a, b| (a.height, a.tx_hash).cmp(&(b.height, b.tx_hash)));
+    }
+    Ok(facts)
+}
+
 /// Find the rings in `facts` (see the module docs).
 pub fn analyse(facts: &Facts, params: &RingParams) -> Result<Analysis, AnalysisError> {
     let bidders_of = |f: &SectionFacts| -> BTreeSet<Uscc> { f.bids.iter().map(|b| b.bidder.clone()).collect() };

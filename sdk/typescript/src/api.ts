@@ -538,6 +538,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/supervisor/rings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Collusion-ring report (signed, supervisors only, audited)
+         * @description Bidding rings, win rotation, shared premium payers and identical bid documents found in the bids and award notices anchored from `from_height` to `to_height`, with the governed thresholds in force and the evidence of each finding (sections, documents, heights, times). Paged; a cursor keeps the report's height.
+         */
+        get: operations["supervisor_rings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/supervisor/subjects/{subject}/credit": {
         parameters: {
             query?: never;
@@ -910,6 +930,14 @@ export interface components {
             /** @description One per submitted transaction, in order. */
             results: components["schemas"]["BatchItem"][];
         };
+        /** @description A bid as evidence of an identical document. */
+        BidEvidence: {
+            bidder: components["schemas"]["Uscc"];
+            height: components["schemas"]["Height"];
+            tender: components["schemas"]["TenderRef"];
+            time: components["schemas"]["TimestampMs"];
+            tx_hash: components["schemas"]["TxHash"];
+        };
         BlacklistEntry: {
             decision_no: string;
             end?: null | components["schemas"]["TimestampMs"];
@@ -1077,6 +1105,42 @@ export interface components {
         } | {
             /** @description Includable in blocks whose time is at or before this instant. */
             time: components["schemas"]["TimestampMs"];
+        };
+        /** @description One finding, with its evidence. */
+        Finding: {
+            /** @description Bidders who keep bidding in the same sections (陪标、围标). */
+            bidding_ring: {
+                members: components["schemas"]["Uscc"][];
+                /** @description Sections where at least two members bid, by first bid. */
+                sections: components["schemas"]["SectionEvidence"][];
+                sections_total: number;
+            };
+        } | {
+            /** @description Different members of a ring won the sections it bid in (轮流坐庄). */
+            win_rotation: {
+                members: components["schemas"]["Uscc"][];
+                /** @description The members who won, in order. */
+                winners: components["schemas"]["Uscc"][];
+                /** @description The ring's sections a member won, by first bid. */
+                wins: components["schemas"]["SectionEvidence"][];
+                wins_total: number;
+            };
+        } | {
+            /** @description One payer paid the bid-bond premiums of several other applicants. */
+            shared_premium_payer: {
+                applicants: components["schemas"]["Uscc"][];
+                payer: components["schemas"]["Uscc"];
+                /** @description The sections of those bonds. */
+                sections: components["schemas"]["TenderRef"][];
+                sections_total: number;
+            };
+        } | {
+            /** @description One bid document anchored as different bidders' bids. */
+            identical_bid_documents: {
+                bidders: components["schemas"]["Uscc"][];
+                bids: components["schemas"]["BidEvidence"][];
+                document_hash: components["schemas"]["Hash32"];
+            };
         };
         /** @description A subject's full credit history for supervisors: every record, hidden ones marked. */
         FullCreditView: {
@@ -1438,6 +1502,12 @@ export interface components {
             };
         } | {
             set_params: components["schemas"]["Params"];
+        } | {
+            /**
+             * @description Set the collusion-ring analysis' thresholds (added after `set_params`: the variant index is
+             *     part of the encoding).
+             */
+            set_ring_params: components["schemas"]["RingParams"];
         };
         ProposalRecord: {
             expires_at: components["schemas"]["TimestampMs"];
@@ -1638,6 +1708,62 @@ export interface components {
             reason: string;
             record_id: components["schemas"]["Hash32"];
         };
+        /**
+         * @description Thresholds of the collusion-ring analysis (围标串标、陪标、轮流坐庄; see
+         *     `huxin_state::rings`), changed only by governance (`set_ring_params`). Kept apart from
+         *     [`Params`] so that blocks holding `set_params` proposals decode as they always did.
+         */
+        RingParams: {
+            /**
+             * Format: uint32
+             * @description A bidding ring is a group of at least this many bidders, each linked to another.
+             */
+            min_members: number;
+            /**
+             * Format: uint32
+             * @description A premium payer is shared when it paid the bid bonds of at least this many applicants
+             *     other than itself.
+             */
+            min_payer_applicants: number;
+            /**
+             * Format: uint32
+             * @description Wins rotate when at least this many different members of a ring won sections it bid in.
+             */
+            min_rotating_winners: number;
+            /**
+             * Format: uint32
+             * @description Two bidders are linked when they bid in at least this many of the same sections…
+             */
+            min_shared_sections: number;
+            /**
+             * Format: uint32
+             * @description …and those are at least this many thousandths of the sections the less active of the two
+             *     bid in (bidders who meet now and then in a busy market are not a ring).
+             */
+            min_together_permille: number;
+        };
+        /** @description A page of the collusion-ring analysis (`GET /v1/supervisor/rings`). */
+        RingReport: {
+            bids: number;
+            findings: components["schemas"]["Finding"][];
+            /** @description Findings that match the request's filters, over all pages. */
+            findings_total: number;
+            /**
+             * Format: uint64
+             * @description The heights whose bids and award notices were read, inclusive.
+             */
+            from_height: number;
+            /** @description The height the ledger was read at (a cursor keeps it for the next pages). */
+            height: components["schemas"]["Height"];
+            next_cursor?: string | null;
+            /** @description The governed thresholds in force at `height`. */
+            params: components["schemas"]["RingParams"];
+            /** @description Sections read, bids read, and sections left out of the pairing for their size. */
+            sections: number;
+            sections_too_large: number;
+            /** Format: uint64 */
+            to_height: number;
+        };
         RiskKind: {
             /** @description Different bidders' bid anchors carry the same document hash. */
             identical_bid_document: {
@@ -1710,6 +1836,19 @@ export interface components {
             minor_points: number;
             /** Format: uint32 */
             serious_points: number;
+        };
+        /** @description A section as evidence of a ring: which of the ring's members bid there, who won. */
+        SectionEvidence: {
+            /** @description Those members' bid documents. */
+            bid_documents: components["schemas"]["Hash32"][];
+            /** @description The ring's members among the section's bidders. */
+            bidders: components["schemas"]["Uscc"][];
+            /** @description The first of those members' bids. */
+            first_bid_height: components["schemas"]["Height"];
+            first_bid_time: components["schemas"]["TimestampMs"];
+            tender: components["schemas"]["TenderRef"];
+            /** @description The section's winners (any bidder), empty before the award notice. */
+            winners: components["schemas"]["Uscc"][];
         };
         SectionWarnings: {
             /**
@@ -3436,6 +3575,82 @@ export interface operations {
             };
             /** @description Storage error (internal) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    supervisor_rings: {
+        parameters: {
+            query?: {
+                /** @description Read bids and award notices anchored from this height (default 1)… */
+                from_height?: number;
+                /** @description …to this one, inclusive (default: the latest). */
+                to_height?: number;
+                /** @description Only findings of this kind. */
+                kind?: string;
+                /** @description Only findings naming this subject (a USCC). */
+                subject?: string;
+                limit?: number;
+                /** @description From an earlier page's `next_cursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RingReport"];
+                };
+            };
+            /** @description Bad input (bad_query, too_many_rows) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsigned, badly signed, stale or replayed request (unauthorized) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key is not an active supervisor's (forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Storage error (internal) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description This node's audit log is not anchored (audit_unanchored) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

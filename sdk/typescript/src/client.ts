@@ -310,6 +310,11 @@ export class HuxinClient {
     return checked(await this.signedGet(secretKey, withQuery("/v1/supervisor/audit", { after, limit })), "AuditPage");
   }
 
+  /** The collusion-ring report, one page (filters: from_height, to_height, kind, subject, limit, cursor). */
+  async ringReport(secretKey: string, filters: Filters = {}): Promise<Schemas["RingReport"]> {
+    return checked(await this.signedGet(secretKey, withQuery("/v1/supervisor/rings", filters)), "RingReport");
+  }
+
   // ---- reads by a subject's grant (数据授权), signed and audited ----
 
   /** A subject's whole credit history, read by its `credit_history` grant to this key's member (403 grant_missing without one). */

@@ -161,6 +161,8 @@ test("every read endpoint answers its type, checked against the OpenAPI document
   await assert.rejects(node.grantedCreditHistory(key("ningbo"), other), noGrant);
   await assert.rejects(all(node.grantedGuarantees(key("ningbo"), other, { status: "issued" })), noGrant);
   await assert.rejects(all(node.grantedDeals(key("ningbo"), other)), noGrant);
+  const rings = await node.ringReport(supervisor, { limit: 5 });
+  assert.ok(rings.findings.length <= 5 && rings.findings_total >= rings.findings.length && rings.params.min_members >= 2);
   const log = await node.auditLog(supervisor);
   assert.ok(log.entries.length >= 2);
   assert.equal(log.head_seq, log.entries[log.entries.length - 1].seq);

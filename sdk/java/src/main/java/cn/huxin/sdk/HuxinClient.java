@@ -410,6 +410,15 @@ public final class HuxinClient {
                 Supervision.AuditPage.class);
     }
 
+    /**
+     * The collusion-ring report, one page: {@code query} is the query string (from_height,
+     * to_height, kind, subject, limit, cursor), empty for the defaults.
+     */
+    public Supervision.RingReport ringReport(String secretKeyHex, String query) {
+        String path = query.isEmpty() ? "/v1/supervisor/rings" : "/v1/supervisor/rings?" + query;
+        return Answers.as(signedGet(secretKeyHex, path), Supervision.RingReport.class);
+    }
+
     // ---- reads by a subject's grant (数据授权), signed and audited ------------------------------
 
     /** A subject's whole credit history, read by its {@code credit_history} grant to this key's member (403 grant_missing without one). */

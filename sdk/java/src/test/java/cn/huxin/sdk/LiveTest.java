@@ -223,6 +223,8 @@ class LiveTest {
             ApiException refused = assertThrows(ApiException.class, read);
             assertEquals(List.of(403, "grant_missing"), List.of(refused.status(), refused.code()), refused.getMessage());
         }
+        Supervision.RingReport rings = node.ringReport(supervisor, "limit=5");
+        assertTrue(rings.findings().size() <= 5 && rings.findingsTotal() >= rings.findings().size() && rings.params().minMembers() >= 2);
         Supervision.AuditPage log = node.auditLog(supervisor, null, 100);
         assertTrue(log.entries().size() >= 2, log.toString());
         assertEquals(log.headSeq(), log.entries().get(log.entries().size() - 1).seq());

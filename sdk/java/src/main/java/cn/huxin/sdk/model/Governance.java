@@ -111,4 +111,12 @@ public final class Governance {
             @Required long candidatePublicityDays,
             @Required long bidBondMaxPermille,
             @Required long proposalTtlDays) {}
+
+    /** The collusion-ring analysis' governed thresholds. */
+    public record RingParams(
+            @Required long minSharedSections,
+            @Required long minTogetherPermille,
+            @Required long minMembers,
+            @Required long minRotatingWinners,
+            @Required long minPayerApplicants) {}
 }
