@@ -164,7 +164,7 @@ fn analyse(store: &huxin_store::Store, height: u64, from: u64, to: u64) -> Resul
 /// The anchor-party index entries of heights `from..=to`. The index is ordered by party, so the
 /// whole of it is read (at most [`RING_SCAN_KEYS_MAX`] keys); at most [`RING_INDEX_ENTRIES_MAX`]
 /// of them may fall in the range.
-fn in_range(store: &huxin_store::Store, from: u64, to: u64) -> Result<Vec<(Vec<u8>, Vec<u8>)>, ApiError> {
+fn in_range(store: &huxin_store::Store, from: u64, to: u64) -> Result<huxin_state::index::Entries, ApiError> {
     let height_of = |key: &[u8]| {
         key.get(ANCHORS_BY_PARTY.len() + 18..ANCHORS_BY_PARTY.len() + 26)
             .and_then(|h| h.try_into().ok())

@@ -178,12 +178,11 @@ pub fn gather(
             continue;
         }
         let tx_hash = TxHash(rest[26..].try_into().unwrap_or_default());
-        if !anchors.contains_key(&document) {
-            anchors.insert(document, anchors_of(state, &document)?);
-        }
-        let Some(anchor) = anchors.get(&document).and_then(|all| all.iter().find(|a| a.tx_hash == tx_hash)) else {
-            continue;
+        let all = match anchors.entry(document) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => e.insert(anchors_of(state, &document)?),
         };
+        let Some(anchor) = all.iter().find(|a| a.tx_hash == tx_hash) else { continue };
         match anchor.stage {
             DealStage::Bid => facts.entry(anchor.tender.clone()).or_default().bids.push(Bid {
                 bidder: party,
@@ -202,7 +201,7 @@ pub fn gather(
         if let Some(record) = tender(state, section)? {
             f.bond_payers = record.bid_bond_payers.into_iter().collect();
         }
-        f.bids.sort_by(|a, b| (a.height, a.tx_hash).cmp(&(b.height, b.tx_hash)));
+        f.bids.sort_by_key(|b| (b.height, b.tx_hash));
     }
     Ok(facts)
 }
@@ -335,7 +334,7 @@ fn identical_documents(facts: &Facts) -> Vec<Finding> {
         .filter_map(|(document_hash, mut bids)| {
             let bidders: BTreeSet<Uscc> = bids.iter().map(|b| b.bidder.clone()).collect();
             (bidders.len() >= 2).then(|| {
-                bids.sort_by(|a, b| (a.height, a.tx_hash).cmp(&(b.height, b.tx_hash)));
+                bids.sort_by_key(|b| (b.height, b.tx_hash));
                 bids.truncate(FINDING_EVIDENCE_MAX);
                 Finding::IdenticalBidDocuments { document_hash, bidders: bidders.into_iter().collect(), bids }
             })
