@@ -236,6 +236,18 @@ async fn a_person_uses_the_dashboard() {
     )
     .await;
 
+    // A penalty published only next month: hidden from the public, marked for supervisors.
+    send(
+        &net,
+        "supervisor",
+        Action::RecordCredit(RecordCredit {
+            publication_start: TimestampMs(now + 30 * day),
+            publication_end: TimestampMs(now + 200 * day),
+            ..penalty(&a, "浙发改罚〔2026〕32号")
+        }),
+    )
+    .await;
+
     let base = net.api(1);
     let mut b = Browser::launch().await;
 
@@ -293,6 +305,8 @@ async fn a_person_uses_the_dashboard() {
     b.wait_for("document.querySelectorAll('.opblock').length >= 30").await;
     assert!(b.text(".swagger-ui").await.contains("/v1/subjects/{subject}/eligibility"));
 
+    the_workbench(&net, &mut b, &base, &a).await;
+
     // Document verification: the browser hashes the chosen file; the anchored bid is found, an
     // altered copy is not.
     let altered_path = net.dir.path().join("bid-altered.txt");
@@ -310,4 +324,67 @@ async fn a_person_uses_the_dashboard() {
         let verdict = b.text("#doc-verdict").await;
         assert_eq!(verdict.contains("真实有效"), found, "{verdict}");
     }
+}
+
+/// The supervisor's workbench: monthly statistics with a chart and CSV; then a supervisor's key
+/// loaded into the page signs its reads there — the full credit history with the hidden record
+/// marked, the ring report, and this node's audit log, checked in the browser (and the check
+/// catches an edited or a made-up entry).
+async fn the_workbench(net: &Net, b: &mut Browser, base: &str, a: &Uscc) {
+    b.open(&format!("{base}/#/stats"), "#/stats").await;
+    b.wait_for("document.querySelectorAll('#stats-chart rect.stat-bar').length > 0").await;
+    let table = b.text("#stats-table").await;
+    assert!(table.contains("存证·投标文件") && table.contains("保函·已出函"), "{table}");
+    let csv_href = b.eval("document.getElementById('stats-csv').getAttribute('href')").await;
+    let csv = reqwest::get(format!("{base}{}", csv_href.as_str().unwrap())).await.unwrap().text().await.unwrap();
+    assert!(csv.starts_with("month,region,metric,count") && csv.contains("anchors.bid"), "{csv}");
+    b.eval("document.getElementById('stats-region').value = '330200'").await;
+    b.eval("document.getElementById('stats-metric').value = 'anchors.'").await;
+    b.eval("document.querySelector('#stats-form button').click()").await;
+    b.wait_for("document.body.dataset.ready === '#/stats?region=330200&metric=anchors.'").await;
+    let filtered = b.text("#stats-table").await;
+    assert!(filtered.contains("宁波") && !filtered.contains("保函"), "{filtered}");
+
+    b.open(&format!("{base}/#/supervisor"), "#/supervisor").await;
+    let key = std::fs::read_to_string(net.dir.path().join("keys").join("supervisor.key")).unwrap();
+    b.eval(&format!("document.getElementById('sv-key').value = {}", json!(key.trim()))).await;
+    b.eval("document.getElementById('sv-load').click()").await;
+    b.wait_for("document.querySelector('#sv-who')").await;
+    assert!(b.text("#sv-who").await.contains("supervisor"));
+    b.eval(&format!("document.getElementById('sv-subject').value = {}", json!(a.to_string()))).await;
+    b.eval("document.getElementById('sv-credit-read').click()").await;
+    b.wait_for("document.querySelector('#sv-hidden')").await;
+    assert_eq!(b.text("#sv-hidden").await, "1");
+    assert_eq!(b.text(".hidden-record[data-publication=pending]").await, "待公示");
+    b.wait_for("document.querySelector('#sv-no-findings')").await;
+    b.wait_for("document.querySelector('#sv-audit-ok, #sv-audit-bad')").await;
+    let verdict = b.text("#sv-audit-verdict").await;
+    assert!(verdict.contains("留痕完整"), "{verdict}");
+
+    // The page's check, given an edited entry and an entry made up and re-hashed.
+    let checks = b
+        .eval(
+            "(async () => {
+                const status = await api('/v1/status');
+                const page = await signedApi('/v1/supervisor/audit?limit=1000');
+                const good = await checkAuditLog(page.entries, [], status);
+                const edited = structuredClone(page.entries);
+                edited[0].result_count += 1;
+                const madeUp = structuredClone(page.entries);
+                const last = madeUp[madeUp.length - 1];
+                last.target = '/v1/supervisor/subjects/91330100MA0000099X/credit';
+                last.hash = await entryHash(last);
+                return [good.ok, (await checkAuditLog(edited, [], status)).problem, (await checkAuditLog(madeUp, [], status)).problem];
+            })()",
+        )
+        .await;
+    assert_eq!(checks[0], json!(true), "{checks}");
+    assert!(checks[1].as_str().unwrap().contains("edited"), "{checks}");
+    assert!(checks[2].as_str().unwrap().contains("made up"), "{checks}");
+
+    // The workbench in English.
+    b.eval("document.getElementById('lang-toggle').click()").await;
+    b.wait_for("document.querySelector('#sv-audit-ok') && document.querySelector('main').innerText.includes('intact')").await;
+    b.eval("document.getElementById('lang-toggle').click()").await;
+    b.wait_for("document.querySelector('#sv-audit-ok') && document.querySelector('main').innerText.includes('留痕完整')").await;
 }

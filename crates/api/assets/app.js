@@ -1,5 +1,6 @@
 // Huxin dashboard: a single page over the node's JSON API (same origin, no external assets).
-// Routes: #/ (search), #/subject/<id>, #/guarantee[/<number>], #/document, #/network.
+// Routes: #/ (search), #/subject/<id>, #/guarantee[/<number>], #/document, #/network; and, in
+// workbench.js (loaded after this file), #/stats and #/supervisor.
 "use strict";
 
 const TEXT = {
@@ -278,19 +279,27 @@ async function renderNetwork() {
       esc(b.header.tx_count), `<span class="mono">${esc(b.hash)}</span>`]))}</section>`;
 }
 
+// Each route() call counts; a page still loading when another route starts checks
+// `stillCurrent(mine)` before it writes, so a slow page never overwrites a newer one.
+let routeSeq = 0;
+const stillCurrent = (mine) => mine === routeSeq;
+
 async function route() {
+  const mine = ++routeSeq;
   applyStaticText();
-  const [, page, arg] = (location.hash || "#/").split("/").map((p) => decodeURIComponent(p || ""));
+  const [, page, arg] = (location.hash || "#/").split("?")[0].split("/").map((p) => decodeURIComponent(p || ""));
   try {
     if (page === "subject" && arg) await renderSubject(arg);
     else if (page === "guarantee") await renderGuarantee(arg);
     else if (page === "document") renderDocument();
     else if (page === "network") await renderNetwork();
+    else if (page === "stats") await renderStats();
+    else if (page === "supervisor") await renderSupervisor();
     else renderSearch();
   } catch (err) {
     app().innerHTML = `<section><p class="error" id="page-error">${t("error")}: ${esc(err.message)}</p></section>`;
   }
-  document.body.dataset.ready = location.hash || "#/";
+  if (stillCurrent(mine)) document.body.dataset.ready = location.hash || "#/";
 }
 
 document.getElementById("lang-toggle").addEventListener("click", () => {
@@ -299,4 +308,5 @@ document.getElementById("lang-toggle").addEventListener("click", () => {
   route();
 });
 window.addEventListener("hashchange", route);
-route();
+// After every script of the page has run (workbench.js adds its pages and words).
+document.addEventListener("DOMContentLoaded", route);

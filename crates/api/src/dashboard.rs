@@ -1,4 +1,5 @@
-//! The dashboard: one page and its script and style, built into the binary (no external assets).
+//! The dashboard: one page, its scripts (the public pages; the supervisor's workbench) and style,
+//! built into the binary (no external assets).
 //! See `crates/api/assets/`.
 
 use axum::http::header;
@@ -6,6 +7,7 @@ use axum::response::IntoResponse;
 
 const INDEX: &str = include_str!("../assets/index.html");
 const SCRIPT: &str = include_str!("../assets/app.js");
+const WORKBENCH: &str = include_str!("../assets/workbench.js");
 const STYLE: &str = include_str!("../assets/app.css");
 
 pub async fn index() -> impl IntoResponse {
@@ -14,6 +16,10 @@ pub async fn index() -> impl IntoResponse {
 
 pub async fn script() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], SCRIPT)
+}
+
+pub async fn workbench() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], WORKBENCH)
 }
 
 pub async fn style() -> impl IntoResponse {
