@@ -342,6 +342,10 @@ async fn the_workbench(net: &Net, b: &mut Browser, base: &str, a: &Uscc) {
     b.eval("document.getElementById('stats-metric').value = 'anchors.'").await;
     b.eval("document.querySelector('#stats-form button').click()").await;
     b.wait_for("document.body.dataset.ready === '#/stats?region=330200&metric=anchors.'").await;
+    if let Ok(dir) = std::env::var("HUXIN_SCREENSHOTS") {
+        let shot = b.call("Page.captureScreenshot", json!({"format": "png"})).await;
+        std::fs::write(format!("{dir}/stats.png.b64"), shot["data"].as_str().unwrap()).unwrap();
+    }
     let filtered = b.text("#stats-table").await;
     assert!(filtered.contains("宁波") && !filtered.contains("保函"), "{filtered}");
 
@@ -358,6 +362,10 @@ async fn the_workbench(net: &Net, b: &mut Browser, base: &str, a: &Uscc) {
     assert_eq!(b.text(".hidden-record[data-publication=pending]").await, "待公示");
     b.wait_for("document.querySelector('#sv-no-findings')").await;
     b.wait_for("document.querySelector('#sv-audit-ok, #sv-audit-bad')").await;
+    if let Ok(dir) = std::env::var("HUXIN_SCREENSHOTS") {
+        let shot = b.call("Page.captureScreenshot", json!({"format": "png", "captureBeyondViewport": true})).await;
+        std::fs::write(format!("{dir}/supervisor.png.b64"), shot["data"].as_str().unwrap()).unwrap();
+    }
     let verdict = b.text("#sv-audit-verdict").await;
     assert!(verdict.contains("留痕完整"), "{verdict}");
 
@@ -384,7 +392,11 @@ async fn the_workbench(net: &Net, b: &mut Browser, base: &str, a: &Uscc) {
 
     // The workbench in English.
     b.eval("document.getElementById('lang-toggle').click()").await;
-    b.wait_for("document.querySelector('#sv-audit-ok') && document.querySelector('main').innerText.includes('intact')").await;
+    b.wait_for("document.querySelector('#sv-audit-ok') && document.querySelector('main').innerText.includes('intact')")
+        .await;
     b.eval("document.getElementById('lang-toggle').click()").await;
-    b.wait_for("document.querySelector('#sv-audit-ok') && document.querySelector('main').innerText.includes('留痕完整')").await;
+    b.wait_for(
+        "document.querySelector('#sv-audit-ok') && document.querySelector('main').innerText.includes('留痕完整')",
+    )
+    .await;
 }

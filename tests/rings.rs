@@ -1,19 +1,23 @@
 //! The collusion-ring report on a running node: three firms bid together in three sections and win
 //! in turn, two of them with one bid document; a supervisor's signed request
 //! finds the ring, the rotation and the shared document, with the sections as evidence, pages
-//! through them, and is audited; a trading centre's is refused; and raising the governed
+//! through them, and is audited; a signed event stream opened before the bids announces each
+//! finding as it appears and grows; a trading centre's is refused; and raising the governed
 //! threshold past three shared sections makes the ring disappear.
 
 mod support;
 
+use std::time::Duration;
+
 use huxin_client::ClientError;
 use huxin_state::rings::Finding;
+use huxin_types::audit::sign_query;
 use huxin_types::governance::{ProposalAction, Propose, RingParams};
 use huxin_types::tx::{DealStage, TenderRef};
-use huxin_types::{Action, Hash32, RegionCode, Uscc};
-use serde_json::json;
+use huxin_types::{Action, Hash32, RegionCode, TimestampMs, Uscc};
+use serde_json::{json, Value};
 
-use support::{deal_anchor, Net};
+use support::{deal_anchor, now_ms, Net, Stream};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_supervisor_finds_a_ring_its_rotation_and_its_shared_document() {
@@ -35,6 +39,11 @@ async fn a_supervisor_finds_a_ring_its_rotation_and_its_shared_document() {
     let propose = Action::Propose(Propose { action: ProposalAction::SetParams(params), reason: "测试".into() });
     assert_eq!(send(propose).await.1, json!("applied"));
     let start = net.height(0).await.unwrap_or(0) + 1;
+    // A supervisor's signed event stream, open before anything is bid.
+    let audience = client.query_audience().await.unwrap();
+    let path = "/v1/supervisor/rings/events";
+    let headers = sign_query(&supervisor, &audience, "GET", path, "", TimestampMs(now_ms()));
+    let mut stream = Stream::open_with(&format!("{}{path}", net.api(0)), &headers).await;
     for (i, tender) in sections.iter().enumerate() {
         let announcement = Hash32::of_document(format!("announcement {i}").as_bytes());
         assert_eq!(
@@ -67,6 +76,17 @@ async fn a_supervisor_finds_a_ring_its_rotation_and_its_shared_document() {
             json!("applied")
         );
     }
+
+    // The stream announced each finding as it appeared or grew; the last of each kind is the
+    // report's.
+    let mut last: std::collections::BTreeMap<String, Value> = Default::default();
+    while last.len() < 3 || last["bidding_ring"]["finding"]["bidding_ring"]["sections_total"] != json!(3) {
+        let (id, kind, data) = stream.next(Duration::from_secs(60)).await.expect("a ring event");
+        assert!(id.starts_with(&format!("{}:", data["height"])), "{id} {data}");
+        last.insert(kind, data);
+    }
+    assert_eq!(last["bidding_ring"]["finding"]["bidding_ring"]["members"], json!(firms[..3]));
+    assert_eq!(last["win_rotation"]["finding"]["win_rotation"]["winners"], json!(firms[..3]));
 
     let report = client.ring_report(&supervisor, "").await.unwrap();
     assert_eq!((report.sections, report.bids, report.params), (3, 10, RingParams::default()), "{report:?}");
@@ -108,7 +128,14 @@ async fn a_supervisor_finds_a_ring_its_rotation_and_its_shared_document() {
 
     // Every answered report is in the audit log.
     let (_, entries) = client.audit_log(&supervisor).await.unwrap();
-    assert_eq!(entries.iter().filter(|e| e.target.starts_with("/v1/supervisor/rings")).count(), 6);
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e.target.starts_with("/v1/supervisor/rings?") || e.target == "/v1/supervisor/rings")
+            .count(),
+        6
+    );
+    assert_eq!(entries.iter().filter(|e| e.target == "/v1/supervisor/rings/events").count(), 1, "the stream, once");
 
     // The centres raise the threshold past three shared sections: no ring, the document stays.
     let stricter = RingParams { min_shared_sections: 4, ..RingParams::default() };

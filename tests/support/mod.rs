@@ -374,7 +374,8 @@ pub fn far_expiry() -> Expiry {
     Expiry::Height(Height(50_000))
 }
 
-/// An open server-sent event stream (`GET /v1/events`) and the bytes read so far.
+/// An open server-sent event stream (`GET /v1/events`, `/v1/supervisor/rings/events`) and the
+/// bytes read so far.
 pub struct Stream {
     response: reqwest::Response,
     buffer: String,
@@ -382,9 +383,16 @@ pub struct Stream {
 
 impl Stream {
     pub async fn open(url: &str, last_event_id: Option<&str>) -> Stream {
+        let headers: Vec<(String, String)> =
+            last_event_id.map(|id| ("Last-Event-ID".to_owned(), id.to_owned())).into_iter().collect();
+        Stream::open_with(url, &headers).await
+    }
+
+    /// Open a stream with these request headers (a signed query's, for instance).
+    pub async fn open_with(url: &str, headers: &[(String, String)]) -> Stream {
         let mut request = reqwest::Client::new().get(url);
-        if let Some(id) = last_event_id {
-            request = request.header("Last-Event-ID", id);
+        for (name, value) in headers {
+            request = request.header(name.as_str(), value.as_str());
         }
         let response = request.send().await.unwrap();
         assert_eq!(response.status(), 200, "{url}");

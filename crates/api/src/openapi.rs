@@ -50,6 +50,7 @@ use crate::{blocks, events, granted, query, rings, stats, status, supervisor, tx
         granted::guarantees,
         granted::deals,
         rings::report,
+        rings::events::events,
     ),
     components(schemas(crate::error::ErrorBody, huxin_types::RejectCode))
 )]
@@ -188,32 +189,46 @@ fn constrain_event_filters(doc: &mut serde_json::Value) {
     }
 }
 
-/// Describe each server-sent event of `/v1/events` as it goes on the wire (OpenAPI 3.1: the
-/// `schema` of `text/event-stream` is one event): its `id` (`height:index`, the `Last-Event-ID` to
-/// resume after), its `event` name (the transaction kind) and its `data`, one JSON `Event`.
-fn describe_event_stream(doc: &mut serde_json::Value) {
-    // (A pointer, not indexing: indexing a missing path would write nulls into the document.)
-    let Some(content) = doc.pointer_mut("/paths/~1v1~1events/get/responses/200/content/text~1event-stream") else {
-        return;
-    };
-    content["schema"] = serde_json::json!({
-        "type": "object",
-        "required": ["id", "event", "data"],
-        "properties": {
-            "id": {
-                "type": "string",
-                "pattern": "^[0-9]{1,20}:[0-9]{1,10}$",
-                "description": "`height:index` of the transaction; send it as `Last-Event-ID` to resume after it."
-            },
-            "event": {"type": "string", "enum": huxin_types::Action::KINDS, "description": "The transaction kind."},
-            "data": {
-                "type": "string",
-                "contentMediaType": "application/json",
-                "contentSchema": {"$ref": "#/components/schemas/Event"},
-                "description": "The event, one JSON `Event` on one line."
+/// Describe each server-sent event of the event streams as it goes on the wire (OpenAPI 3.1: the
+/// `schema` of `text/event-stream` is one event): its `id`, its `event` name and its `data`, one
+/// JSON value of the stream's schema. `/v1/events`: id `height:index` (the `Last-Event-ID` to
+/// resume after), name the transaction kind, data an `Event`; `/v1/supervisor/rings/events`: id
+/// `height:n`, name the finding's kind, data a `RingEvent`.
+fn describe_event_streams(doc: &mut serde_json::Value) {
+    let streams: [(&str, &str, &[&str], &str, &str); 2] = [
+        (
+            "/paths/~1v1~1events/get/responses/200/content/text~1event-stream",
+            "`height:index` of the transaction; send it as `Last-Event-ID` to resume after it.",
+            &huxin_types::Action::KINDS,
+            "The transaction kind.",
+            "Event",
+        ),
+        (
+            "/paths/~1v1~1supervisor~1rings~1events/get/responses/200/content/text~1event-stream",
+            "`height:n`: the height analysed and the finding's place in that analysis.",
+            huxin_state::rings::FINDING_KINDS,
+            "The finding's kind.",
+            "RingEvent",
+        ),
+    ];
+    for (pointer, id, names, name_description, data) in streams {
+        // (A pointer, not indexing: indexing a missing path would write nulls into the document.)
+        let Some(content) = doc.pointer_mut(pointer) else { continue };
+        content["schema"] = serde_json::json!({
+            "type": "object",
+            "required": ["id", "event", "data"],
+            "properties": {
+                "id": {"type": "string", "pattern": "^[0-9]{1,20}:[0-9]{1,10}$", "description": id},
+                "event": {"type": "string", "enum": names, "description": name_description},
+                "data": {
+                    "type": "string",
+                    "contentMediaType": "application/json",
+                    "contentSchema": {"$ref": format!("#/components/schemas/{data}")},
+                    "description": format!("One JSON `{data}` on one line.")
+                }
             }
-        }
-    });
+        });
+    }
 }
 
 /// Give every unsigned integer (utoipa's unsigned formats, which it spells `u-int64`: written
@@ -257,7 +272,7 @@ pub fn document() -> serde_json::Value {
     let mut doc = serde_json::to_value(doc).unwrap_or_default();
     constrain_shared_params(&mut doc);
     constrain_event_filters(&mut doc);
-    describe_event_stream(&mut doc);
+    describe_event_streams(&mut doc);
     mark_no_look_ahead(&mut doc);
     bound_unsigned_integers(&mut doc);
     doc
@@ -402,7 +417,8 @@ mod tests {
             include_str!("supervisor.rs"),
             include_str!("signed.rs"),
             include_str!("granted.rs"),
-            include_str!("rings.rs"),
+            include_str!("rings/mod.rs"),
+            include_str!("rings/events.rs"),
             include_str!("error.rs"),
         ];
         let mut found = 0;

@@ -49,6 +49,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/supervisor/audit", get(crate::supervisor::audit_log))
         .route("/v1/supervisor/credit", get(crate::supervisor::credit_list))
         .route("/v1/supervisor/rings", get(crate::rings::report))
+        .route("/v1/supervisor/rings/events", get(crate::rings::events::events))
         .route("/v1/granted/subjects/{subject}/credit", get(crate::granted::credit_history))
         .route("/v1/granted/subjects/{subject}/guarantees", get(crate::granted::guarantees))
         .route("/v1/granted/subjects/{subject}/deals", get(crate::granted::deals))

@@ -270,3 +270,10 @@ pub struct RingReport {
     pub findings: Vec<crate::rings::Finding>,
     pub next_cursor: Option<String>,
 }
+
+/// One event of `GET /v1/supervisor/rings/events`: a finding new or changed at `height`.
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
+pub struct RingEvent {
+    pub height: Height,
+    pub finding: crate::rings::Finding,
+}

@@ -558,6 +558,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/supervisor/rings/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Collusion-ring findings as server-sent events (signed, supervisors only, audited)
+         * @description Every finding in force on connect, then each new or changed one as blocks are added (id `height:n`, event name = kind, data = RingEvent). The analysis reruns at most every 2 s.
+         */
+        get: operations["supervisor_ring_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/supervisor/subjects/{subject}/credit": {
         parameters: {
             query?: never;
@@ -1708,6 +1728,11 @@ export interface components {
             reason: string;
             record_id: components["schemas"]["Hash32"];
         };
+        /** @description One event of `GET /v1/supervisor/rings/events`: a finding new or changed at `height`. */
+        RingEvent: {
+            finding: components["schemas"]["Finding"];
+            height: components["schemas"]["Height"];
+        };
         /**
          * @description Thresholds of the collusion-ring analysis (围标串标、陪标、轮流坐庄; see
          *     `huxin_state::rings`), changed only by governance (`set_ring_params`). Kept apart from
@@ -2532,7 +2557,7 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": {
-                        /** @description The event, one JSON `Event` on one line. */
+                        /** @description One JSON `Event` on one line. */
                         data: string;
                         /**
                          * @description The transaction kind.
@@ -3650,6 +3675,79 @@ export interface operations {
                 };
             };
             /** @description This node's audit log is not anchored (audit_unanchored) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    supervisor_ring_events: {
+        parameters: {
+            query?: {
+                /** @description Read bids and award notices anchored from this height (default 1). */
+                from_height?: number;
+                /** @description Only findings of this kind. */
+                kind?: string;
+                /** @description Only findings naming this subject (a USCC). */
+                subject?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An SSE stream of RingEvent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": {
+                        /** @description One JSON `RingEvent` on one line. */
+                        data: string;
+                        /**
+                         * @description The finding's kind.
+                         * @enum {string}
+                         */
+                        event: "bidding_ring" | "win_rotation" | "shared_premium_payer" | "identical_bid_documents";
+                        /** @description `height:n`: the height analysed and the finding's place in that analysis. */
+                        id: string;
+                    };
+                };
+            };
+            /** @description Bad input (bad_query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsigned, badly signed, stale or replayed request (unauthorized) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key is not an active supervisor's (forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many streams, or this node's audit log is not anchored (too_many_streams, audit_unanchored) */
             503: {
                 headers: {
                     [name: string]: unknown;

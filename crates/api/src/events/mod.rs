@@ -236,6 +236,39 @@ impl Drop for AddressSlot {
     }
 }
 
+/// A stream's place among the node's streams and its client address's, given back when the
+/// stream ends. Every server-sent event stream takes one (`/v1/events`, the ring events).
+pub(crate) struct StreamPermit {
+    _node: tokio::sync::OwnedSemaphorePermit,
+    _address: Option<AddressSlot>,
+}
+
+impl StreamPermit {
+    /// A place for a new stream, or `too_many_streams` (with Retry-After). Without a peer address
+    /// (a router driven in-process) the node-wide limit alone applies.
+    pub(crate) fn take(
+        s: &ApiState,
+        client: Option<Extension<ConnectInfo<SocketAddr>>>,
+    ) -> Result<StreamPermit, ApiError> {
+        let address = match client {
+            Some(Extension(ConnectInfo(peer))) => {
+                let per_address = s.event_limits.events_streams_per_address;
+                Some(AddressSlot::take(&s.events_by_address, peer.ip(), per_address).ok_or_else(|| {
+                    ApiError::shed(
+                        "too_many_streams",
+                        format!("this node serves at most {per_address} event streams to one address ({})", peer.ip()),
+                    )
+                })?)
+            }
+            None => None,
+        };
+        let node = s.events_clients.clone().try_acquire_owned().map_err(|_| {
+            ApiError::shed("too_many_streams", format!("this node serves at most {EVENTS_CLIENTS_MAX} event streams"))
+        })?;
+        Ok(StreamPermit { _node: node, _address: address })
+    }
+}
+
 /// Parse `Last-Event-ID: height:index` into the position to resume after.
 fn last_event_id(headers: &HeaderMap) -> Result<Option<(u64, u32)>, ApiError> {
     let Some(value) = headers.get("last-event-id") else { return Ok(None) };
@@ -269,27 +302,12 @@ pub async fn events(
         (None, None) => (latest + 1, None),
     };
     let limits = s.event_limits;
-    // Without a peer address (a router driven in-process) the node-wide limit alone applies.
-    let slot = match client {
-        Some(Extension(ConnectInfo(peer))) => {
-            let per_address = limits.events_streams_per_address;
-            Some(AddressSlot::take(&s.events_by_address, peer.ip(), per_address).ok_or_else(|| {
-                ApiError::shed(
-                    "too_many_streams",
-                    format!("this node serves at most {per_address} event streams to one address ({})", peer.ip()),
-                )
-            })?)
-        }
-        None => None,
-    };
-    let permit = s.events_clients.clone().try_acquire_owned().map_err(|_| {
-        ApiError::shed("too_many_streams", format!("this node serves at most {EVENTS_CLIENTS_MAX} event streams"))
-    })?;
+    let permit = StreamPermit::take(&s, client)?;
 
     let (tx, rx) = mpsc::channel::<Event>(limits.events_buffer.max(1));
     let mut heights = s.heights.clone();
     tokio::spawn(async move {
-        let _permits = (permit, slot);
+        let _permit = permit;
         loop {
             let tip = *heights.borrow_and_update();
             while next <= tip {

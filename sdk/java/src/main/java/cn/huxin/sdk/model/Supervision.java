@@ -100,4 +100,7 @@ public final class Supervision {
             @Required long findingsTotal,
             @Required List<Finding> findings,
             String nextCursor) {}
+
+    /** One event of the ring event stream: a finding new or changed at {@code height}. */
+    public record RingEvent(@Required long height, @Required Finding finding) {}
 }

@@ -1,4 +1,5 @@
-//! The collusion-ring report for supervisors (围标串标分析): `huxin_state::rings` run over the
+//! The collusion-ring report for supervisors (围标串标分析), paged here and as server-sent events
+//! in [`events`]: `huxin_state::rings` run over the
 //! ledger's bids, award notices and bid-bond premiums in a height range, with the governed
 //! thresholds in force; a signed supervisor request (see [`crate::signed`]), audited, paged.
 //!
@@ -22,6 +23,8 @@ use crate::query::latest;
 use crate::signed::log;
 use crate::supervisor::authenticate;
 use crate::{ApiError, ApiState};
+
+pub mod events;
 
 /// Most index entries (one per anchor party) in the range one report analyses.
 pub const RING_INDEX_ENTRIES_MAX: usize = 200_000;
@@ -121,7 +124,7 @@ pub async fn report(
     let matching: Vec<Finding> = findings
         .into_iter()
         .filter(|f| q.kind.as_deref().is_none_or(|k| f.kind() == k))
-        .filter(|f| subject.as_ref().is_none_or(|u| f.subjects().contains(u) || names_payer(f, u)))
+        .filter(|f| subject.as_ref().is_none_or(|u| names(f, u)))
         .collect();
     let findings_total = matching.len();
     let page: Vec<Finding> = matching.into_iter().skip(offset).take(limit).collect();
@@ -141,8 +144,9 @@ pub async fn report(
     }))
 }
 
-fn names_payer(f: &Finding, u: &Uscc) -> bool {
-    matches!(f, Finding::SharedPremiumPayer { payer, .. } if payer == u)
+/// Whether a finding names `u` (as a member, applicant, bidder or payer).
+fn names(f: &Finding, u: &Uscc) -> bool {
+    f.subjects().contains(u) || matches!(f, Finding::SharedPremiumPayer { payer, .. } if payer == u)
 }
 
 type Analysed = (usize, usize, usize, huxin_types::governance::RingParams, Vec<Finding>);

@@ -1,0 +1,189 @@
+//! `GET /v1/supervisor/rings/events`: the collusion-ring findings as server-sent events, for a
+//! supervisor's alerting. On connect the stream sends every finding in force (over `from_height`
+//! to the latest block), then, as blocks are added, each finding that is new or has changed
+//! (more members, more evidence). The analysis reruns at most every [`RING_EVENTS_INTERVAL_MS`],
+//! on the blocking pool, and only when the height has moved. The request is signed and audited
+//! like the report (one audit entry per stream), and takes a place among the node's event
+//! streams (`too_many_streams` when they are all taken).
+//!
+//! Each event's id is `height:n` (the height analysed, the finding's place in that analysis),
+//! its name the finding's kind, its data a [`RingEvent`]. A reconnecting client gets the findings
+//! in force again: findings are a state of the ledger, not a log.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::Extension;
+use tokio::sync::mpsc;
+
+pub use huxin_state::answers::RingEvent;
+use huxin_state::rings::{Finding, FINDING_KINDS};
+use huxin_types::{Height, Uscc};
+
+use crate::events::StreamPermit;
+use crate::signed::log;
+use crate::supervisor::authenticate;
+use crate::{ApiError, ApiState};
+
+/// Shortest time between two analyses of one stream.
+pub const RING_EVENTS_INTERVAL_MS: u64 = 2_000;
+/// Findings buffered for a client before it counts as slow and is dropped.
+pub const RING_EVENTS_BUFFER: usize = 256;
+
+#[derive(serde::Deserialize, Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RingEventsQuery {
+    /// Read bids and award notices anchored from this height (default 1).
+    pub from_height: Option<u64>,
+    /// Only findings of this kind.
+    #[param(value_type = Option<String>, pattern = "^(bidding_ring|win_rotation|shared_premium_payer|identical_bid_documents)$")]
+    pub kind: Option<String>,
+    /// Only findings naming this subject (a USCC).
+    #[param(value_type = Option<String>, pattern = "^[0-9A-HJ-NP-RTUWXY]{18}$")]
+    pub subject: Option<String>,
+}
+
+/// What identifies a finding across analyses: its kind and who or what it is about.
+fn identity(f: &Finding) -> String {
+    match f {
+        Finding::BiddingRing { members, .. } | Finding::WinRotation { members, .. } => {
+            format!("{}:{}", f.kind(), members.first().map(Uscc::as_str).unwrap_or_default())
+        }
+        Finding::SharedPremiumPayer { payer, .. } => format!("{}:{payer}", f.kind()),
+        Finding::IdenticalBidDocuments { document_hash, .. } => format!("{}:{document_hash}", f.kind()),
+    }
+}
+
+/// The findings of `now` that `sent` has not seen as they are now; `sent` is updated.
+fn changed(sent: &mut BTreeMap<String, String>, now: Vec<Finding>) -> Vec<(usize, Finding)> {
+    let mut out = Vec::new();
+    for (n, f) in now.into_iter().enumerate() {
+        let json = serde_json::to_string(&f).unwrap_or_default();
+        if sent.insert(identity(&f), json.clone()).as_ref() != Some(&json) {
+            out.push((n, f));
+        }
+    }
+    out
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/supervisor/rings/events",
+    operation_id = "supervisor_ring_events",
+    summary = "Collusion-ring findings as server-sent events (signed, supervisors only, audited)",
+    description = "Every finding in force on connect, then each new or changed one as blocks are added (id `height:n`, event name = kind, data = RingEvent). The analysis reruns at most every 2 s.",
+    params(RingEventsQuery),
+    responses((status = 200, description = "An SSE stream of RingEvent", content_type = "text/event-stream", body = RingEvent), (status = 400, description = "Bad input (bad_query)", body = crate::error::ErrorBody), (status = 401, description = "Unsigned, badly signed, stale or replayed request (unauthorized)", body = crate::error::ErrorBody), (status = 403, description = "The key is not an active supervisor's (forbidden)", body = crate::error::ErrorBody), (status = 503, description = "Too many streams, or this node's audit log is not anchored (too_many_streams, audit_unanchored)", body = crate::error::ErrorBody))
+)]
+pub async fn events(
+    State(s): State<ApiState>,
+    client: Option<Extension<ConnectInfo<SocketAddr>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    q: Result<Query<RingEventsQuery>, QueryRejection>,
+) -> Result<Sse<impl futures::Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    let who = authenticate(&s, &method, &uri, &headers)?;
+    let q = q.map(|Query(q)| q).map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+    if let Some(kind) = q.kind.as_deref().filter(|k| !FINDING_KINDS.contains(k)) {
+        return Err(ApiError::bad_request(
+            "bad_query",
+            format!("kind {kind:?} is none of {}", FINDING_KINDS.join(", ")),
+        ));
+    }
+    let subject: Option<Uscc> = q
+        .subject
+        .as_deref()
+        .map(|u| u.parse().map_err(|e| ApiError::bad_request("bad_query", format!("subject {u:?} is not a USCC: {e}"))))
+        .transpose()?;
+    let from = q.from_height.unwrap_or(1);
+    let permit = StreamPermit::take(&s, client)?;
+    log(&s, &who, &method, &uri, 0)?;
+
+    let (tx, rx) = mpsc::channel::<(u64, usize, Finding)>(RING_EVENTS_BUFFER);
+    let mut heights = s.heights.clone();
+    let slow = Duration::from_millis(s.event_limits.events_slow_client_ms);
+    tokio::spawn(async move {
+        let _permit = permit;
+        let mut sent = BTreeMap::new();
+        let mut analysed = None;
+        loop {
+            let tip = *heights.borrow_and_update();
+            if analysed != Some(tip) && tip >= from {
+                let store = s.store.clone();
+                let run = tokio::task::spawn_blocking(move || super::analyse(&store, tip, from, tip)).await;
+                let findings = match run {
+                    Ok(Ok((.., findings))) => findings,
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e.message, "ring event stream ended: the analysis failed");
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "ring event stream ended: the analysis stopped");
+                        return;
+                    }
+                };
+                analysed = Some(tip);
+                let wanted = findings
+                    .into_iter()
+                    .filter(|f| q.kind.as_deref().is_none_or(|k| f.kind() == k))
+                    .filter(|f| subject.as_ref().is_none_or(|u| super::names(f, u)));
+                for (n, finding) in changed(&mut sent, wanted.collect()) {
+                    if tx.send_timeout((tip, n, finding), slow).await.is_err() {
+                        return; // gone, or too slow to keep
+                    }
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(RING_EVENTS_INTERVAL_MS)) => {}
+                _ = tx.closed() => return,
+            }
+            tokio::select! {
+                changed = heights.changed() => if changed.is_err() { return },
+                _ = tx.closed() => return,
+            }
+        }
+    });
+
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        let (height, n, finding) = rx.recv().await?;
+        let sse = SseEvent::default()
+            .id(format!("{height}:{n}"))
+            .event(finding.kind())
+            .json_data(RingEvent { height: Height(height), finding })
+            .unwrap_or_else(|_| SseEvent::default().comment("unencodable event"));
+        Some((Ok(sse), rx))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use huxin_types::Hash32;
+
+    fn ring(members: &[u32], sections: usize) -> Finding {
+        Finding::BiddingRing {
+            members: members.iter().map(|m| Uscc::with_check(&format!("91330100MA{m:07}")).expect("a code")).collect(),
+            sections: vec![],
+            sections_total: sections,
+        }
+    }
+
+    /// A finding is sent once while it stays the same, again when it grows, and a new one is sent.
+    #[test]
+    fn only_new_or_changed_findings_are_sent_again() {
+        let mut sent = BTreeMap::new();
+        let doc = Finding::IdenticalBidDocuments { document_hash: Hash32::ZERO, bidders: vec![], bids: vec![] };
+        assert_eq!(changed(&mut sent, vec![ring(&[1, 2, 3], 3), doc.clone()]).len(), 2);
+        assert!(changed(&mut sent, vec![ring(&[1, 2, 3], 3), doc.clone()]).is_empty());
+        let grown = changed(&mut sent, vec![ring(&[1, 2, 3], 4), doc.clone(), ring(&[7, 8, 9], 3)]);
+        assert_eq!(grown.iter().map(|(n, _)| *n).collect::<Vec<_>>(), [0, 2]);
+    }
+}
