@@ -354,7 +354,7 @@ async fn the_workbench(net: &Net, b: &mut Browser, base: &str, a: &Uscc) {
     b.eval(&format!("document.getElementById('sv-key').value = {}", json!(key.trim()))).await;
     b.eval("document.getElementById('sv-load').click()").await;
     b.wait_for("document.querySelector('#sv-who')").await;
-    assert!(b.text("#sv-who").await.contains("supervisor"));
+    assert!(b.text("#sv-who").await.contains("(监管机构)"));
     b.eval(&format!("document.getElementById('sv-subject').value = {}", json!(a.to_string()))).await;
     b.eval("document.getElementById('sv-credit-read').click()").await;
     b.wait_for("document.querySelector('#sv-hidden')").await;

@@ -15,7 +15,7 @@ Object.assign(TEXT.zh, {
   finding: "发现", subjects: "涉及主体", evidence: "证据", sv_audit: "本节点查询留痕", sv_check: "核验留痕",
   seq: "序号", target: "查询", result_count: "结果数", status_code: "状态",
   audit_intact: "留痕完整：链式哈希连续、未被修改，每条均有监管签名", audit_broken: "留痕不完整",
-  anchored_upto: "已上链锚定至第", entries: "条",
+  anchored_upto: "已上链锚定至第", entries: "条", not_anchored_yet: "尚未上链锚定",
   pending: "待公示", active: "公示中", repaired: "已修复", revoked: "已撤销",
 });
 Object.assign(TEXT.en, {
@@ -29,12 +29,12 @@ Object.assign(TEXT.en, {
   finding: "Finding", subjects: "Subjects", evidence: "Evidence", sv_audit: "This node's audit log", sv_check: "Check the log",
   seq: "Seq", target: "Query", result_count: "Results", status_code: "Status",
   audit_intact: "The log is intact: chained, unedited, every entry signed by its reader", audit_broken: "The log is NOT intact",
-  anchored_upto: "anchored on the ledger up to entry", entries: "entries",
+  anchored_upto: "anchored on the ledger up to entry", entries: "", not_anchored_yet: "not anchored on the ledger yet",
   pending: "pending", active: "published", repaired: "repaired", revoked: "revoked",
 });
 Object.assign(LABELS.zh, {
   bidding_ring: "围标团伙", win_rotation: "轮流中标", shared_premium_payer: "同一主体代缴保费", identical_bid_documents: "投标文件雷同",
-  entries: "列入", national: "全国",
+  entries: "列入", national: "全国", supervisor: "监管机构", trading_centre: "交易中心", guarantee_provider: "出函机构",
 });
 Object.assign(LABELS.en, {
   bidding_ring: "bidding ring", win_rotation: "win rotation", shared_premium_payer: "shared premium payer",
@@ -57,14 +57,14 @@ function statsChart(rows, months) {
   const metrics = [...new Set(rows.map((r) => r.metric))].sort();
   const count = (m, metric) => rows.filter((r) => r.month === m && r.metric === metric).reduce((s, r) => s + r.count, 0);
   const max = Math.max(1, ...months.flatMap((m) => metrics.map((x) => count(m, x))));
-  const width = 960, height = 220, pad = 40, group = (width - 2 * pad) / Math.max(months.length, 1);
-  const bar = Math.max(2, (group - 8) / Math.max(metrics.length, 1));
+  const width = 960, height = 220, pad = 40, group = Math.min(160, (width - 2 * pad) / Math.max(months.length, 1));
+  const bar = Math.min(32, Math.max(2, (group - 8) / Math.max(metrics.length, 1)));
   const palette = ["#1f5fa8", "#e07b00", "#1b7f3b", "#b42318", "#6b4fa0", "#0e7c86", "#8a6d00", "#7a7a7a"];
   const bars = months.flatMap((m, i) => metrics.map((metric, j) => {
     const c = count(m, metric), h = (c / max) * (height - 2 * pad);
     return `<rect class="stat-bar" x="${(pad + i * group + 4 + j * bar).toFixed(1)}" y="${(height - pad - h).toFixed(1)}" width="${(bar - 1).toFixed(1)}" height="${h.toFixed(1)}" fill="${palette[j % palette.length]}"><title>${esc(m)} ${esc(metricLabel(metric))}: ${c}</title></rect>`;
   }));
-  const ticks = months.map((m, i) => `<text x="${(pad + i * group + group / 2).toFixed(1)}" y="${height - pad + 16}" text-anchor="middle">${esc(m)}</text>`);
+  const ticks = months.map((m, i) => `<text x="${(pad + i * group + 4 + (metrics.length * bar) / 2).toFixed(1)}" y="${height - pad + 16}" text-anchor="middle">${esc(m)}</text>`);
   const legend = metrics.map((metric, j) => `<span class="legend"><i style="background:${palette[j % palette.length]}"></i>${esc(metricLabel(metric))}</span>`);
   return `<svg id="stats-chart" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${esc(t("stats_title"))}">
     <line x1="${pad}" y1="${height - pad}" x2="${width - pad}" y2="${height - pad}" stroke="#99a"/>
@@ -241,7 +241,7 @@ async function renderSupervisor() {
   const mine = routeSeq;
   const list = await members();
   if (!stillCurrent(mine)) return;
-  const who = supervisor.member ? `${supervisor.member.name} (${supervisor.member.role})` : t("sv_not_member");
+  const who = supervisor.member ? `${supervisor.member.name} (${label(supervisor.member.role)})` : t("sv_not_member");
   app().innerHTML = `<section><h2>${t("sv_title")}</h2>
       <p>${t("sv_signed_as")}: <strong id="sv-who">${esc(who)}</strong> <button id="sv-unload">${t("sv_unload")}</button></p></section>
     <section><h2>${t("sv_credit")}</h2><form id="sv-credit-form"><input type="text" id="sv-subject" placeholder="${esc(t("sv_subject_hint"))}">
@@ -290,7 +290,7 @@ async function renderSupervisor() {
     const verdict = await checkAuditLog(entries, anchors.filter((a) => a.seq <= lastRead), status);
     if (!stillCurrent(mine)) return;
     document.getElementById("sv-audit-verdict").innerHTML = verdict.ok
-      ? `<p class="ok" id="sv-audit-ok">${t("audit_intact")}; ${t("anchored_upto")} ${verdict.anchoredUpTo} ${t("entries")}</p>`
+      ? `<p class="ok" id="sv-audit-ok">${t("audit_intact")}; ${verdict.anchoredUpTo ? `${t("anchored_upto")} ${verdict.anchoredUpTo} ${t("entries")}` : t("not_anchored_yet")}</p>`
       : `<p class="bad" id="sv-audit-bad">${t("audit_broken")}: ${esc(verdict.problem)}</p>`;
     document.getElementById("sv-audit").innerHTML = table(["seq", "time", "member", "target", "status_code", "result_count"],
       entries.slice(-100).reverse().map((e) => [esc(e.seq), esc(new Date(e.time).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB")),
