@@ -138,6 +138,38 @@ impl Default for AuditConfig {
     }
 }
 
+/// Signing credentials (`GET /v1/subjects/{s}/credential`): the node signs for the member whose
+/// key is `[audit] anchor_key`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct CredentialsConfig {
+    /// The address credential holders reach this node's API at, written into credentials' status
+    /// list URLs (default: `http://` and `api_listen`).
+    #[serde(default)]
+    pub public_url: Option<String>,
+}
+
+/// Longest `[credentials] public_url`.
+pub const PUBLIC_URL_CHARS_MAX: usize = 256;
+
+impl CredentialsConfig {
+    /// The base URL, checked, without a trailing slash.
+    pub fn base_url(&self, api_listen: SocketAddr) -> eyre::Result<String> {
+        match &self.public_url {
+            None => Ok(format!("http://{api_listen}")),
+            Some(url) if url.len() > PUBLIC_URL_CHARS_MAX => {
+                Err(eyre::eyre!("[credentials] public_url is longer than {PUBLIC_URL_CHARS_MAX} characters"))
+            }
+            Some(url)
+                if !(url.starts_with("http://") || url.starts_with("https://"))
+                    || url.contains(char::is_whitespace) =>
+            {
+                Err(eyre::eyre!("[credentials] public_url {url:?} is not an http(s) URL"))
+            }
+            Some(url) => Ok(url.trim_end_matches('/').to_owned()),
+        }
+    }
+}
+
 /// What the store keeps.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StorageConfig {
@@ -188,6 +220,8 @@ pub struct NodeConfig {
     pub api: huxin_api::events::EventLimits,
     #[serde(default)]
     pub storage: StorageConfig,
+    #[serde(default)]
+    pub credentials: CredentialsConfig,
     /// Misbehave on purpose (tests of the fault model only; a build without the `byzantine`
     /// feature refuses to start with this section). See `huxin_consensus::byzantine`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -114,6 +114,7 @@ impl HomeSpec<'_> {
             },
             api: Default::default(),
             storage: Default::default(),
+            credentials: Default::default(),
             byzantine: None,
         })
     }

@@ -10,6 +10,7 @@ mod catchup;
 mod ceremony;
 mod chaos;
 mod config;
+mod credential;
 mod devnet;
 mod devnet_join;
 mod gauges;
@@ -117,6 +118,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Supervisor access: full histories on signed queries, and checking a node's audit log.
     Audit(audit::AuditArgs),
+    /// Attestations as W3C Verifiable Credentials: check one without trusting the node.
+    Credential(credential::CredentialArgs),
     /// Document integrity watch (防篡改巡检): re-hash a platform's archive of deal documents and
     /// report every file whose hash matches no anchor, and every anchored file gone missing.
     Watch(watch::WatchArgs),
@@ -364,6 +367,7 @@ fn main() -> eyre::Result<()> {
             Command::Load(args) => load::run(args).await,
             Command::Import(args) => import::run(args).await,
             Command::Watch(args) => watch::run(args).await,
+            Command::Credential(args) => credential::run(args).await,
         }
     })
 }

@@ -236,6 +236,15 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
         huxin_api::signed::AuditLog::open(store.clone(), anchor_member, config.audit.allow_unanchored)
             .map_err(|e| eyre!("opening the audit log: {}", e.message))?,
     );
+    // The member key that anchors the log also signs this member's credentials.
+    let issuer = match (&anchor_key, anchor_member) {
+        (Some(key), Some(member)) => Some(huxin_api::credential::Issuer {
+            key: key.clone(),
+            member,
+            base_url: config.credentials.base_url(config.api_listen)?,
+        }),
+        _ => None,
+    };
     let anchoring = anchor_key.is_some();
     if let Some(key) = anchor_key {
         let interval = std::time::Duration::from_millis(config.audit.anchor_interval_ms.max(100));
@@ -255,6 +264,10 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
     let api_state =
         ApiState::new(Arc::new(service), store.clone(), genesis.chain_id.clone(), heights, audit, key.public_key())
             .with_event_limits(config.api);
+    let api_state = match issuer {
+        Some(issuer) => api_state.with_issuer(issuer),
+        None => api_state,
+    };
     let api_task = tokio::spawn(huxin_api::serve(listener, api_state));
     info!(api = %config.api_listen, "API listening");
     // Without the admin socket (a home path too long for a Unix socket, say) the node still

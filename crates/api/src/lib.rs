@@ -8,6 +8,7 @@
 //! The API reads the store directly and reaches the rest of the node through [`NodeApi`].
 
 mod blocks;
+pub mod credential;
 mod dashboard;
 mod error;
 pub mod events;
@@ -111,6 +112,8 @@ pub struct ApiState {
     /// When this API started, Unix ms: signed queries from before it are refused (the replay
     /// cache starts empty).
     pub started_ms: u64,
+    /// What this node signs credentials with, if it signs any (see [`credential`]).
+    pub issuer: Option<Arc<credential::Issuer>>,
 }
 
 impl ApiState {
@@ -136,7 +139,14 @@ impl ApiState {
             events_by_address: Default::default(),
             node_key,
             started_ms,
+            issuer: None,
         }
+    }
+
+    /// Sign credentials for `issuer`'s member.
+    pub fn with_issuer(mut self, issuer: credential::Issuer) -> Self {
+        self.issuer = Some(Arc::new(issuer));
+        self
     }
 
     pub fn with_event_limits(mut self, limits: events::EventLimits) -> Self {

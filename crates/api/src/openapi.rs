@@ -5,7 +5,7 @@
 use utoipa::OpenApi;
 
 use crate::error::ERROR_CODES;
-use crate::{blocks, events, granted, query, rings, stats, status, supervisor, txs};
+use crate::{blocks, credential, events, granted, query, rings, stats, status, supervisor, txs};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -51,6 +51,9 @@ use crate::{blocks, events, granted, query, rings, stats, status, supervisor, tx
         granted::deals,
         rings::report,
         rings::events::events,
+        credential::credential,
+        credential::revocation,
+        credential::recognitions,
     ),
     components(schemas(crate::error::ErrorBody, huxin_types::RejectCode))
 )]
@@ -417,6 +420,7 @@ mod tests {
             include_str!("supervisor.rs"),
             include_str!("signed.rs"),
             include_str!("granted.rs"),
+            include_str!("credential.rs"),
             include_str!("rings/mod.rs"),
             include_str!("rings/events.rs"),
             include_str!("error.rs"),

@@ -17,6 +17,7 @@
 
 mod admission;
 pub mod answers;
+pub mod credential;
 pub mod index;
 mod overlay;
 pub mod proof;

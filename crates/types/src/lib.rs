@@ -26,6 +26,7 @@ pub mod identity;
 pub mod limits;
 pub mod receipt;
 pub mod tx;
+pub mod vc;
 
 /// The ledger protocol this build speaks: the byte forms of blocks and transactions, the state
 /// transition rules and what consensus hashes. Nodes of different protocol versions cannot agree

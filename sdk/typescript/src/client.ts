@@ -232,6 +232,14 @@ export class HuxinClient {
     return this.read(withQuery(`/v1/subjects/${segment(subject)}/credit`, readQuery(read)), "Proven_CreditHistoryView");
   }
 
+  /**
+   * A subject's attestation as a W3C Verifiable Credential (VC 2.0, eddsa-jcs-2022 proof by the
+   * attesting centre's did:key): ask the attesting centre's node (others answer 409 not_issuer).
+   */
+  async credential(subject: string): Promise<Record<string, unknown>> {
+    return (await this.get(`/v1/subjects/${segment(subject)}/credential`)) as Record<string, unknown>;
+  }
+
   /** Published credit records (filters: region, kind, severity, from, to, time). */
   credit(filters: Filters = {}): AsyncGenerator<ItemOf<"Page_CreditItem">> {
     return this.pages(withQuery("/v1/credit", filters), "Page_CreditItem");

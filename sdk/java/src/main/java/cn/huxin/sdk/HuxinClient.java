@@ -294,6 +294,14 @@ public final class HuxinClient {
         return pages(withQuery("/v1/blacklist", filters), Subjects.BlacklistEntry.class, PAGE_LIMIT);
     }
 
+    /**
+     * A subject's attestation as a W3C Verifiable Credential (VC 2.0, eddsa-jcs-2022 proof by the
+     * attesting centre's did:key), as JSON: ask the attesting centre's node (others answer 409 not_issuer).
+     */
+    public JsonNode credential(String subject) {
+        return get("/v1/subjects/" + segment(subject) + "/credential");
+    }
+
     // ---- credit -------------------------------------------------------------------------------
 
     /** A subject's public credit history across all regions. */

@@ -302,7 +302,9 @@ class ModelTest {
                     if (!response.getKey().startsWith("2")) return;
                     JsonNode content = response.getValue().path("content");
                     JsonNode json = content.path("application/json").path("schema");
-                    if (!json.isMissingNode()) {
+                    // A free-form JSON object (a W3C credential, its status lists): read as JsonNode.
+                    boolean freeForm = "object".equals(json.path("type").asText()) && !json.has("properties");
+                    if (!json.isMissingNode() && !freeForm) {
                         String name = refName(json);
                         if (name != null) check(name);
                         else checkType(operation.get("operationId").asText(), json, listOf(json), true);
@@ -312,7 +314,7 @@ class ModelTest {
                 });
             }
         }
-        assertEquals(36, operations);
+        assertEquals(39, operations);
         assertTrue(checked.containsAll(Set.of("StatusView", "Page_CreditItem", "Proven_TenderView", "Event", "RejectCode")), checked.toString());
         assertTrue(checked.size() >= 80, checked.size() + " schemas checked: " + checked);
         if (!problems.isEmpty()) fail(problems.size() + " differences:\n" + String.join("\n", problems));
