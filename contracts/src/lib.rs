@@ -14,6 +14,7 @@ pub mod audit;
 pub mod blacklist;
 pub mod credit;
 pub mod deal;
+pub mod evaluation;
 pub mod governance;
 pub mod guarantee;
 pub mod identity;
@@ -106,6 +107,10 @@ pub fn apply(ctx: &TxContext, state: &mut dyn KvState, action: &Action) -> Resul
         Action::Vote(v) => governance::vote(ctx, state, v),
         Action::SubjectStatement(s) => identity::statement(ctx, state, s),
         Action::AnchorAuditLog(a) => audit::anchor(ctx, state, a),
+        Action::EnrolExpert(e) => evaluation::enrol(ctx, state, e),
+        Action::OpenEvaluation(o) => evaluation::open(ctx, state, o),
+        Action::CommitDraw(c) => evaluation::commit(ctx, state, c),
+        Action::RevealDraw(r) => evaluation::reveal(ctx, state, r),
     }
 }
 

@@ -28,6 +28,10 @@ pub fn allowed_roles(action: &Action) -> &'static [Role] {
         Action::Vote(_) => &[Role::TradingCentre],
         Action::SubjectStatement(_) => &[Role::TradingCentre, Role::GuaranteeProvider, Role::Supervisor],
         Action::AnchorAuditLog(_) => &[Role::TradingCentre, Role::Supervisor],
+        Action::EnrolExpert(_) => &[Role::TradingCentre],
+        Action::OpenEvaluation(_) => &[Role::TradingCentre],
+        Action::CommitDraw(_) => &[Role::TradingCentre],
+        Action::RevealDraw(_) => &[Role::TradingCentre],
     }
 }
 

@@ -143,7 +143,7 @@ fn every_kind(subject: &SubjectId) -> Vec<Action> {
             applicant: uscc("91330100MA0000001"),
             beneficiary: uscc("91330100MA0000002"),
             premium_payer: uscc("91330100MA0000001"),
-            tender,
+            tender: tender.clone(),
             amount_fen: 1,
             valid_from: TimestampMs(0),
             valid_until: TimestampMs(DAY),
@@ -175,6 +175,24 @@ fn every_kind(subject: &SubjectId) -> Vec<Action> {
             .sign(&SecretKey::from_bytes([3; 32])),
         ),
         Action::AnchorAuditLog(huxin_types::audit::AnchorAuditLog { seq: 1, head: Hash32([0; 32]) }),
+        Action::EnrolExpert(huxin_types::evaluation::EnrolExpert {
+            expert: Hash32([4; 32]),
+            specialties: vec!["土建".into()],
+            employer: uscc("91330100MA0000002"),
+        }),
+        Action::OpenEvaluation(huxin_types::evaluation::OpenEvaluation {
+            tender: tender.clone(),
+            guests: vec![region(330200)],
+            seats: vec![huxin_types::evaluation::Seats { specialty: "土建".into(), count: 1 }],
+            avoid_tender_region: true,
+            avoid_employers: vec![],
+            commitment: Hash32([5; 32]),
+        }),
+        Action::CommitDraw(huxin_types::evaluation::CommitDraw {
+            session: Hash32([6; 32]),
+            commitment: Hash32([5; 32]),
+        }),
+        Action::RevealDraw(huxin_types::evaluation::RevealDraw { session: Hash32([6; 32]), secret: Hash32([7; 32]) }),
     ];
     for action in &kinds {
         match action {
@@ -198,7 +216,11 @@ fn every_kind(subject: &SubjectId) -> Vec<Action> {
             | Action::Propose(_)
             | Action::Vote(_)
             | Action::SubjectStatement(_)
-            | Action::AnchorAuditLog(_) => {}
+            | Action::AnchorAuditLog(_)
+            | Action::EnrolExpert(_)
+            | Action::OpenEvaluation(_)
+            | Action::CommitDraw(_)
+            | Action::RevealDraw(_) => {}
         }
     }
     let mut names: Vec<&str> = kinds.iter().map(|a| a.kind()).collect();
@@ -670,6 +692,7 @@ fn blacklist_scopes_permissions_and_eligibility() {
 mod audit;
 mod credit;
 mod deal;
+mod evaluation;
 mod governance;
 mod guarantee;
 mod properties;

@@ -13,11 +13,16 @@ use huxin_types::{Action, Outcome, Rejection, SignedTx};
 
 /// What stands in for a withheld rejection reason.
 pub const WITHHELD_REASON: &str =
-    "withheld from the public view (credit action): the signer or a supervisor reads it with a signed request";
+    "withheld from the public view (a credit action, or an evaluation session naming its bidders): the signer or a supervisor reads it with a signed request";
 
-/// True for the actions whose content the public view withholds.
+/// True for the actions whose content the public view withholds: credit actions, and the
+/// opening of an evaluation session, whose avoidance list names the bidders before the bids are
+/// opened.
 pub fn is_withheld(action: &Action) -> bool {
-    matches!(action, Action::RecordCredit(_) | Action::RepairCredit(_) | Action::RevokeCredit(_))
+    matches!(
+        action,
+        Action::RecordCredit(_) | Action::RepairCredit(_) | Action::RevokeCredit(_) | Action::OpenEvaluation(_)
+    )
 }
 
 /// A transaction as the public sees it: the whole signed transaction, or, when withheld, only

@@ -18,6 +18,7 @@ pub mod block;
 pub mod codec;
 pub mod credit;
 pub mod crypto;
+pub mod evaluation;
 pub mod genesis;
 pub mod governance;
 pub mod guarantee;

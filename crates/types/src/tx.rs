@@ -97,11 +97,19 @@ pub enum Action {
     SubjectStatement(SignedStatement),
     /// A node's audit-log running hash ([`crate::audit::AnchorAuditLog`]).
     AnchorAuditLog(crate::audit::AnchorAuditLog),
+    /// An expert's home centre enrols it in the evaluation pool (专家库).
+    EnrolExpert(crate::evaluation::EnrolExpert),
+    /// The tender region's centre opens a remote cross-region evaluation (远程异地评标).
+    OpenEvaluation(crate::evaluation::OpenEvaluation),
+    /// A guest venue's centre commits to its draw secret.
+    CommitDraw(crate::evaluation::CommitDraw),
+    /// A venue's centre reveals its draw secret; the last reveal draws the experts.
+    RevealDraw(crate::evaluation::RevealDraw),
 }
 
 impl Action {
     /// Every [`Action::kind`], in declaration order (a new variant adds its name here too).
-    pub const KINDS: [&'static str; 21] = [
+    pub const KINDS: [&'static str; 25] = [
         "anchor_document",
         "attest_subject",
         "revoke_attestation",
@@ -123,6 +131,10 @@ impl Action {
         "vote",
         "subject_statement",
         "anchor_audit_log",
+        "enrol_expert",
+        "open_evaluation",
+        "commit_draw",
+        "reveal_draw",
     ];
 
     /// A stable name for logs, metrics and permission tables.
@@ -149,6 +161,10 @@ impl Action {
             Action::Vote(_) => "vote",
             Action::SubjectStatement(_) => "subject_statement",
             Action::AnchorAuditLog(_) => "anchor_audit_log",
+            Action::EnrolExpert(_) => "enrol_expert",
+            Action::OpenEvaluation(_) => "open_evaluation",
+            Action::CommitDraw(_) => "commit_draw",
+            Action::RevealDraw(_) => "reveal_draw",
         }
     }
 
@@ -173,6 +189,9 @@ impl Action {
             Action::Vote(_) => Ok(()),
             Action::SubjectStatement(s) => s.check_fields(),
             Action::AnchorAuditLog(a) => a.check_fields(),
+            Action::EnrolExpert(e) => e.check_fields(),
+            Action::OpenEvaluation(o) => o.check_fields(),
+            Action::CommitDraw(_) | Action::RevealDraw(_) => Ok(()),
         }
     }
 }

@@ -3,7 +3,8 @@
 //! supplier in Hangzhou, has Ningbo set its policy, recognise it and announce a tender, records
 //! two credit records (one repaired, one revoked), lists and lifts it on Hangzhou's blacklist,
 //! relays a statement it signed, issues three bid bonds (verified, claimed and paid; released;
-//! cancelled), passes a governance proposal that sets the current parameters again, withdraws
+//! cancelled), passes a governance proposal that sets the current parameters again, draws an
+//! expert of Hangzhou's for Ningbo's section (attest, enrol, open, commit, reveal), withdraws
 //! the recognition and revokes the attestation. Then the supervisor reads the supplier's whole
 //! credit history, an audited query, and the node it asked anchors its audit log (the nodes
 //! send `anchor_audit_log` themselves).
@@ -18,6 +19,7 @@ use std::collections::BTreeMap;
 use eyre::eyre;
 
 use huxin_types::credit::{CreditKind, RecordCredit, RepairCredit, RevokeCredit, Severity};
+use huxin_types::evaluation::{commitment_of, CommitDraw, EnrolExpert, OpenEvaluation, RevealDraw, Seats};
 use huxin_types::genesis::{Genesis, Role};
 use huxin_types::governance::{Params, ProposalAction, Propose, Vote};
 use huxin_types::guarantee::{ClaimGuarantee, GuaranteeKind, GuaranteeNote, IssueGuarantee, PayGuarantee};
@@ -61,6 +63,10 @@ pub enum Act {
     /// A yes vote on this cycle's proposal (its id is the proposing transaction's hash, known
     /// only once it is signed).
     VoteYes,
+    /// A guest's commitment to, or a venue's reveal of, its draw secret in this cycle's
+    /// evaluation session (its id is the opening transaction's hash, known once it is signed).
+    CommitDraw(Hash32),
+    RevealDraw(Hash32),
 }
 
 #[derive(Clone, Debug)]
@@ -119,11 +125,12 @@ impl Cast {
 pub struct Signer {
     nonces: BTreeMap<Who, u64>,
     proposal: Hash32,
+    session: Hash32,
 }
 
 impl Default for Signer {
     fn default() -> Signer {
-        Signer { nonces: BTreeMap::new(), proposal: Hash32::ZERO }
+        Signer { nonces: BTreeMap::new(), proposal: Hash32::ZERO, session: Hash32::ZERO }
     }
 }
 
@@ -133,11 +140,16 @@ impl Signer {
         let action = match step.act {
             Act::Do(action) => action,
             Act::VoteYes => Action::Vote(Vote { proposal: self.proposal, approve: true }),
+            Act::CommitDraw(secret) => {
+                Action::CommitDraw(CommitDraw { session: self.session, commitment: commitment_of(&secret) })
+            }
+            Act::RevealDraw(secret) => Action::RevealDraw(RevealDraw { session: self.session, secret }),
         };
         let actor = cast.actor(step.who);
         let nonce = self.nonces.entry(step.who).or_insert(0);
         *nonce += 1;
         let proposes = matches!(action, Action::Propose(_));
+        let opens = matches!(action, Action::OpenEvaluation(_));
         let body = TxBody {
             chain_id: cast.chain_id.clone(),
             signer: actor.key.public_key(),
@@ -149,6 +161,10 @@ impl Signer {
         if proposes {
             // A proposal's id is its transaction's hash.
             self.proposal = Hash32(tx.hash().0);
+        }
+        if opens {
+            // A session's id is its opening transaction's hash.
+            self.session = Hash32(tx.hash().0);
         }
         tx
     }
@@ -227,6 +243,9 @@ pub fn cycle(cast: &Cast, k: u32, now: TimestampMs, params: &Params) -> eyre::Re
         ..penalty.clone()
     };
     let blacklist_no = format!("杭交易黑〔chaos〕{k}号");
+    // An expert of Hangzhou's, drawn for Ningbo's section from afar (远程异地评标).
+    let expert = Hash32::of_document(format!("huxin chaos expert {k}").as_bytes());
+    let secrets = [0, 1].map(|venue: u8| Hash32::of_document(format!("chaos draw {k} {venue}").as_bytes()));
     let step = |who, action| Step { who, act: Act::Do(action) };
     let mut second = vec![
         step(ningbo, Action::RecogniseAttestation { subject: subject.clone() }),
@@ -269,6 +288,17 @@ pub fn cycle(cast: &Cast, k: u32, now: TimestampMs, params: &Params) -> eyre::Re
         step(Who::Bank, bond(&numbers[0], "01")),
         step(Who::Bank, bond(&numbers[1], "02")),
         step(Who::Bank, bond(&numbers[2], "03")),
+        step(
+            ningbo,
+            Action::OpenEvaluation(OpenEvaluation {
+                tender: section("01"),
+                guests: vec![home],
+                seats: vec![Seats { specialty: "chaos".into(), count: 1 }],
+                avoid_tender_region: true,
+                avoid_employers: vec![uscc.clone()],
+                commitment: commitment_of(&secrets[0]),
+            }),
+        ),
     ];
     second.extend(cast.voters().map(|i| Step { who: Who::Centre(i), act: Act::VoteYes }));
     Ok(vec![
@@ -302,6 +332,26 @@ pub fn cycle(cast: &Cast, k: u32, now: TimestampMs, params: &Params) -> eyre::Re
                 }),
             ),
             step(Who::Supervisor, Action::RecordCredit(penalty)),
+            step(
+                hangzhou,
+                Action::AttestSubject(AttestSubject {
+                    subject: SubjectId::Expert(expert),
+                    kind: SubjectKind::Expert,
+                    name: format!("混沌专家 {k}"),
+                    qualifications: vec![],
+                    bound_key: None,
+                    bound_key_proof: None,
+                    valid_until: None,
+                }),
+            ),
+            step(
+                hangzhou,
+                Action::EnrolExpert(EnrolExpert {
+                    expert,
+                    specialties: vec!["chaos".into()],
+                    employer: cast.centres[0].uscc.clone(),
+                }),
+            ),
         ],
         second,
         vec![
@@ -317,6 +367,7 @@ pub fn cycle(cast: &Cast, k: u32, now: TimestampMs, params: &Params) -> eyre::Re
             ),
             step(ningbo, Action::ReleaseGuarantee(note(1, "已开标"))),
             step(Who::Bank, Action::CancelGuarantee(note(2, "投标人撤回"))),
+            Step { who: hangzhou, act: Act::CommitDraw(secrets[1]) },
             step(
                 hangzhou,
                 Action::LiftBlacklist(LiftBlacklist {
@@ -335,6 +386,8 @@ pub fn cycle(cast: &Cast, k: u32, now: TimestampMs, params: &Params) -> eyre::Re
                     evidence_hash: Hash32::of_document(b"paid"),
                 }),
             ),
+            Step { who: ningbo, act: Act::RevealDraw(secrets[0]) },
+            Step { who: hangzhou, act: Act::RevealDraw(secrets[1]) },
             step(ningbo, Action::WithdrawRecognition { subject: subject.clone() }),
             step(hangzhou, Action::RevokeAttestation(RevokeAttestation { subject, reason: "注销".into() })),
         ],
@@ -367,6 +420,8 @@ mod tests {
                         kinds.insert(action.kind());
                     }
                     Act::VoteYes => voted += 1,
+                    Act::CommitDraw(_) => _ = kinds.insert("commit_draw"),
+                    Act::RevealDraw(_) => _ = kinds.insert("reveal_draw"),
                 }
             }
             assert_eq!(kinds, Action::KINDS.into_iter().collect(), "{centres} centres");

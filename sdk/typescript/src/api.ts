@@ -855,6 +855,18 @@ export interface components {
         } | {
             /** @description A node's audit-log running hash ([`crate::audit::AnchorAuditLog`]). */
             anchor_audit_log: components["schemas"]["AnchorAuditLog"];
+        } | {
+            /** @description An expert's home centre enrols it in the evaluation pool (专家库). */
+            enrol_expert: components["schemas"]["EnrolExpert"];
+        } | {
+            /** @description The tender region's centre opens a remote cross-region evaluation (远程异地评标). */
+            open_evaluation: components["schemas"]["OpenEvaluation"];
+        } | {
+            /** @description A guest venue's centre commits to its draw secret. */
+            commit_draw: components["schemas"]["CommitDraw"];
+        } | {
+            /** @description A venue's centre reveals its draw secret; the last reveal draws the experts. */
+            reveal_draw: components["schemas"]["RevealDraw"];
         };
         /**
          * @description Anchor a node's audit log: its running hash after entry `seq`. Sent by the member that runs
@@ -1084,6 +1096,11 @@ export interface components {
             number: string;
             reason: string;
         };
+        /** @description A guest venue's centre commits to its draw secret (SHA-256 of it). */
+        CommitDraw: {
+            commitment: components["schemas"]["Hash32"];
+            session: components["schemas"]["Hash32"];
+        };
         /** @description One precommit signature of a commit certificate. */
         CommitSignature: {
             signature: components["schemas"]["Signature"];
@@ -1136,6 +1153,17 @@ export interface components {
             region: components["schemas"]["RegionCode"];
             subject: components["schemas"]["SubjectId"];
             time: components["schemas"]["TimestampMs"];
+        };
+        /**
+         * @description The expert's home centre puts an attested expert in the evaluation pool (专家库), with the
+         *     specialties it evaluates and its employer (avoidance). Enrolling again replaces both.
+         */
+        EnrolExpert: {
+            employer: components["schemas"]["Uscc"];
+            /** @description The expert's salted ID hash, as attested (`expert:<hash>`). */
+            expert: components["schemas"]["Hash32"];
+            /** @description Sorted, distinct. */
+            specialties: string[];
         };
         /**
          * @description Equivocation evidence the consensus engine collected: a validator signed conflicting
@@ -1375,6 +1403,23 @@ export interface components {
         NextValidators: {
             activation: components["schemas"]["Height"];
             validators: components["schemas"]["ValidatorRecord"][];
+        };
+        /** @description The tender region's centre opens an evaluation session; its id is this transaction's hash. */
+        OpenEvaluation: {
+            /**
+             * @description Draw no expert employed by these organisations: the bidders, the purchaser, the agent.
+             *     Sorted and distinct.
+             */
+            avoid_employers: components["schemas"]["Uscc"][];
+            /** @description Draw no expert whose home region is the tender's (异地评标). */
+            avoid_tender_region: boolean;
+            /** @description SHA-256 of the host's 32-byte draw secret. */
+            commitment: components["schemas"]["Hash32"];
+            /** @description The guest venues: other regions, sorted and distinct, each with an active trading centre. */
+            guests: components["schemas"]["RegionCode"][];
+            /** @description Distinct specialties, in the order the draw fills them. */
+            seats: components["schemas"]["Seats"][];
+            tender: components["schemas"]["TenderRef"];
         };
         /** @description What happened to a transaction. */
         Outcome: "applied" | {
@@ -1778,6 +1823,14 @@ export interface components {
             reason: string;
             record_id: components["schemas"]["Hash32"];
         };
+        /**
+         * @description A venue's centre reveals its draw secret, once every venue has committed. The last reveal
+         *     draws the experts.
+         */
+        RevealDraw: {
+            secret: components["schemas"]["Hash32"];
+            session: components["schemas"]["Hash32"];
+        };
         /** @description Revoke an attestation (its home centre, or a supervisor). */
         RevokeAttestation: {
             reason: string;
@@ -1921,6 +1974,12 @@ export interface components {
             minor_points: number;
             /** Format: uint32 */
             serious_points: number;
+        };
+        /** @description How many experts of one specialty a session seats. */
+        Seats: {
+            /** Format: uint32 */
+            count: number;
+            specialty: string;
         };
         /** @description A section as evidence of a ring: which of the ring's members bid there, who won. */
         SectionEvidence: {
@@ -2761,7 +2820,7 @@ export interface operations {
                          * @description The transaction kind.
                          * @enum {string}
                          */
-                        event: "anchor_document" | "attest_subject" | "revoke_attestation" | "recognise_attestation" | "withdraw_recognition" | "set_recognition_policy" | "list_on_blacklist" | "lift_blacklist" | "record_credit" | "repair_credit" | "revoke_credit" | "issue_guarantee" | "verify_guarantee" | "claim_guarantee" | "pay_guarantee" | "release_guarantee" | "cancel_guarantee" | "propose" | "vote" | "subject_statement" | "anchor_audit_log";
+                        event: "anchor_document" | "attest_subject" | "revoke_attestation" | "recognise_attestation" | "withdraw_recognition" | "set_recognition_policy" | "list_on_blacklist" | "lift_blacklist" | "record_credit" | "repair_credit" | "revoke_credit" | "issue_guarantee" | "verify_guarantee" | "claim_guarantee" | "pay_guarantee" | "release_guarantee" | "cancel_guarantee" | "propose" | "vote" | "subject_statement" | "anchor_audit_log" | "enrol_expert" | "open_evaluation" | "commit_draw" | "reveal_draw";
                         /** @description `height:index` of the transaction; send it as `Last-Event-ID` to resume after it. */
                         id: string;
                     };

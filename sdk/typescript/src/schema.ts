@@ -213,6 +213,20 @@ export const Action = e(
   ["vote", s(["proposal", Hash32], ["approve", "bool"])],
   ["subject_statement", s(["statement", SubjectStatement], ["signature", Signature])],
   ["anchor_audit_log", s(["seq", "u64"], ["head", Hash32])],
+  ["enrol_expert", s(["expert", Hash32], ["specialties", list(Text)], ["employer", Uscc])],
+  [
+    "open_evaluation",
+    s(
+      ["tender", TenderRef],
+      ["guests", list(Region)],
+      ["seats", list(s(["specialty", Text], ["count", "u32"]))],
+      ["avoid_tender_region", "bool"],
+      ["avoid_employers", list(Uscc)],
+      ["commitment", Hash32],
+    ),
+  ],
+  ["commit_draw", s(["session", Hash32], ["commitment", Hash32])],
+  ["reveal_draw", s(["session", Hash32], ["secret", Hash32])],
 );
 
 export const Expiry = e(["height", "u64"], ["time", Time]);

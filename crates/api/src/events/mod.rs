@@ -159,7 +159,15 @@ fn describe(
         Action::ClaimGuarantee(c) => by_number(&c.number, &mut regions, &mut subjects),
         Action::PayGuarantee(p) => by_number(&p.number, &mut regions, &mut subjects),
         Action::SubjectStatement(s) => subjects.push(s.statement.subject.clone()),
-        Action::SetRecognitionPolicy { .. } | Action::Propose(_) | Action::Vote(_) | Action::AnchorAuditLog(_) => {}
+        Action::EnrolExpert(e) => subjects.push(SubjectId::Expert(e.expert)),
+        // Withheld from the public view (the avoidance list names the bidders).
+        Action::OpenEvaluation(_) => {}
+        Action::SetRecognitionPolicy { .. }
+        | Action::Propose(_)
+        | Action::Vote(_)
+        | Action::AnchorAuditLog(_)
+        | Action::CommitDraw(_)
+        | Action::RevealDraw(_) => {}
     }
     regions.sort();
     regions.dedup();

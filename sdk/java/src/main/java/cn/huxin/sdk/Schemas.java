@@ -187,7 +187,14 @@ public final class Schemas {
             v("propose", struct(f("action", PROPOSAL_ACTION), f("reason", STRING))),
             v("vote", struct(f("proposal", HASH), f("approve", BOOL))),
             v("subject_statement", struct(f("statement", SUBJECT_STATEMENT), f("signature", SIGNATURE))),
-            v("anchor_audit_log", struct(f("seq", U64), f("head", HASH))));
+            v("anchor_audit_log", struct(f("seq", U64), f("head", HASH))),
+            v("enrol_expert", struct(f("expert", HASH), f("specialties", list(STRING)), f("employer", STRING))),
+            v("open_evaluation", struct(
+                    f("tender", TENDER_REF), f("guests", list(REGION)),
+                    f("seats", list(struct(f("specialty", STRING), f("count", U32)))),
+                    f("avoid_tender_region", BOOL), f("avoid_employers", list(STRING)), f("commitment", HASH))),
+            v("commit_draw", struct(f("session", HASH), f("commitment", HASH))),
+            v("reveal_draw", struct(f("session", HASH), f("secret", HASH))));
 
     public static final Schema EXPIRY = enumOf(v("height", U64), v("time", TIME));
 

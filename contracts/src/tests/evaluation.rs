@@ -1,0 +1,177 @@
+//! Remote cross-region evaluation: enrolment, avoidance, commit and reveal, the draw, and the
+//! ways a centre might try to steer it.
+
+use huxin_types::evaluation::{
+    commitment_of, draw, draw_seed, CommitDraw, EnrolExpert, OpenEvaluation, RevealDraw, Seats,
+};
+
+use super::*;
+use crate::evaluation::{self as contract, SessionStatus};
+
+fn expert(n: u8) -> Hash32 {
+    Hash32([n; 32])
+}
+
+/// Attest expert `n` in the signer's region and enrol it for `specialties`, employed by `employer`.
+fn enrol(state: &mut Memory, key: &SecretKey, n: u8, specialties: &[&str], employer: &str) {
+    let subject = SubjectId::Expert(expert(n));
+    let attest = AttestSubject { kind: SubjectKind::Expert, ..attestation(subject) };
+    run_at(state, key, 0, Action::AttestSubject(attest)).unwrap();
+    let e = EnrolExpert {
+        expert: expert(n),
+        specialties: specialties.iter().map(|s| s.to_string()).collect(),
+        employer: uscc(employer),
+    };
+    run_at(state, key, 0, Action::EnrolExpert(e)).unwrap();
+}
+
+const BIDDER: &str = "91330200MA0000001";
+const OTHER: &str = "91330100MA0000009";
+
+/// Hangzhou (0), Ningbo (1) and Wenzhou (2) each enrol experts; Ningbo announces a tender and
+/// opens a session with Hangzhou and Wenzhou as guests. The session id and the host's secret.
+fn opened(state: &mut Memory, k: &[SecretKey]) -> (Hash32, Hash32) {
+    for (centre, first) in [(0usize, 10u8), (1, 20), (2, 30)] {
+        for n in first..first + 4 {
+            let employer = if n == first { BIDDER } else { OTHER };
+            enrol(state, &k[centre], n, &["土建", "造价"], employer);
+        }
+    }
+    let tender = TenderRef { region: region(330200), project_code: "NB-EV-1".into(), section_code: "01".into() };
+    let announce = Action::AnchorDocument(AnchorDocument {
+        tender: tender.clone(),
+        ..match anchor(1) {
+            Action::AnchorDocument(a) => a,
+            _ => unreachable!(),
+        }
+    });
+    run_at(state, &k[1], 0, announce).unwrap();
+    let secret = Hash32([101; 32]);
+    let open = OpenEvaluation {
+        tender,
+        guests: vec![region(330100), region(330300)],
+        seats: vec![Seats { specialty: "土建".into(), count: 3 }, Seats { specialty: "造价".into(), count: 2 }],
+        avoid_tender_region: true,
+        avoid_employers: vec![uscc(BIDDER)],
+        commitment: commitment_of(&secret),
+    };
+    let id = run_at(state, &k[1], 1000, Action::OpenEvaluation(open)).unwrap();
+    (Hash32(id.0), secret)
+}
+
+#[test]
+fn three_regions_draw_with_avoidance_and_nobody_twice() {
+    let (mut state, k) = regions();
+    let (id, host_secret) = opened(&mut state, &k);
+    let pools = contract::session_pool(&state, &id).unwrap();
+    // The pool excludes Ningbo's own experts (the tender's region) and the bidder's employees.
+    for pool in &pools {
+        assert!(pool.iter().all(|e| !(20..24).contains(&e.0[0])), "a local expert: {pool:?}");
+        assert!(pool.iter().all(|e| ![10, 30].contains(&e.0[0])), "a bidder's employee: {pool:?}");
+    }
+    let (hz, wz) = (Hash32([102; 32]), Hash32([103; 32]));
+    for (key, secret) in [(&k[0], hz), (&k[2], wz)] {
+        let c = CommitDraw { session: id, commitment: commitment_of(&secret) };
+        run_at(&mut state, key, 2000, Action::CommitDraw(c)).unwrap();
+    }
+    for (key, secret) in [(&k[1], host_secret), (&k[0], hz)] {
+        run_at(&mut state, key, 3000, Action::RevealDraw(RevealDraw { session: id, secret })).unwrap();
+        assert!(matches!(contract::session(&state, &id).unwrap().unwrap().status, SessionStatus::Open));
+    }
+    run_at(&mut state, &k[2], 3000, Action::RevealDraw(RevealDraw { session: id, secret: wz })).unwrap();
+    let s = contract::session(&state, &id).unwrap().unwrap();
+    assert!(matches!(s.status, SessionStatus::Drawn { .. }));
+    assert_eq!((s.drawn.len(), s.unfilled.len()), (5, 0));
+    let mut experts: Vec<Hash32> = s.drawn.iter().map(|d| d.expert).collect();
+    experts.sort();
+    experts.dedup();
+    assert_eq!(experts.len(), 5, "nobody twice: {:?}", s.drawn);
+    // Anyone recomputes it from the secrets and the pool fixed at opening.
+    let seed = draw_seed(&id, &[host_secret, hz, wz]);
+    assert_eq!(s.seed, Some(seed));
+    let again: Vec<(String, Hash32)> = s.drawn.iter().map(|d| (d.specialty.clone(), d.expert)).collect();
+    assert_eq!(draw(&seed, &s.seats, &pools), again);
+    // Closed to everything once drawn.
+    let late = CommitDraw { session: id, commitment: Hash32::ZERO };
+    rejected(run_at(&mut state, &k[0], 4000, Action::CommitDraw(late)), RejectCode::InvalidTransition, "drawn");
+}
+
+#[test]
+fn no_centre_can_steer_the_draw() {
+    let (mut state, k) = regions();
+    let (id, host_secret) = opened(&mut state, &k);
+    // The host cannot reveal before every guest has committed (it would let the last guest choose).
+    let early = RevealDraw { session: id, secret: host_secret };
+    rejected(
+        run_at(&mut state, &k[1], 2000, Action::RevealDraw(early)),
+        RejectCode::InvalidTransition,
+        "not committed",
+    );
+    let (hz, wz) = (Hash32([102; 32]), Hash32([103; 32]));
+    let commit = |secret| Action::CommitDraw(CommitDraw { session: id, commitment: commitment_of(&secret) });
+    run_at(&mut state, &k[0], 2000, commit(hz)).unwrap();
+    // A guest cannot change its commitment.
+    rejected(run_at(&mut state, &k[0], 2000, commit(Hash32([9; 32]))), RejectCode::Conflict, "cannot change");
+    // A member that is no venue cannot take part (the supervisor, a bank).
+    for outsider in [&k[3], &k[4]] {
+        let r = run_at(&mut state, outsider, 2000, commit(Hash32([9; 32])));
+        assert_eq!(r.unwrap_err().code, RejectCode::NotPermitted);
+    }
+    run_at(&mut state, &k[2], 2000, commit(wz)).unwrap();
+    // A secret that is not the committed one is refused.
+    let lie = RevealDraw { session: id, secret: Hash32([104; 32]) };
+    rejected(run_at(&mut state, &k[2], 3000, Action::RevealDraw(lie)), RejectCode::RuleViolated, "does not hash");
+    run_at(&mut state, &k[2], 3000, Action::RevealDraw(RevealDraw { session: id, secret: wz })).unwrap();
+    // Once a secret is shown, no late commitment: the commitments are closed.
+    rejected(run_at(&mut state, &k[2], 3000, commit(wz)), RejectCode::InvalidTransition, "closed");
+    // Enrolling experts after opening changes nothing: the pool was fixed at opening.
+    let before = contract::session_pool(&state, &id).unwrap();
+    enrol(&mut state, &k[0], 50, &["土建"], OTHER);
+    assert_eq!(contract::session_pool(&state, &id).unwrap(), before);
+}
+
+#[test]
+fn opening_and_enrolment_are_checked() {
+    let (mut state, k) = regions();
+    // Only an expert's home centre enrols it, and only an attested one.
+    let subject = SubjectId::Expert(expert(60));
+    let attest = AttestSubject { kind: SubjectKind::Expert, ..attestation(subject) };
+    run_at(&mut state, &k[0], 0, Action::AttestSubject(attest)).unwrap();
+    let e = EnrolExpert { expert: expert(60), specialties: vec!["土建".into()], employer: uscc(OTHER) };
+    rejected(run_at(&mut state, &k[1], 0, Action::EnrolExpert(e.clone())), RejectCode::NotPermitted, "home centre");
+    let stranger = EnrolExpert { expert: expert(61), ..e };
+    rejected(run_at(&mut state, &k[0], 0, Action::EnrolExpert(stranger)), RejectCode::NotFound, "not attested");
+
+    let (id, _) = opened(&mut state, &k);
+    let s = contract::session(&state, &id).unwrap().unwrap();
+    let mut open = OpenEvaluation {
+        tender: s.tender.clone(),
+        guests: vec![region(330100)],
+        seats: vec![Seats { specialty: "土建".into(), count: 1 }],
+        avoid_tender_region: true,
+        avoid_employers: vec![],
+        commitment: Hash32::ZERO,
+    };
+    // Only the tender region's centre opens; a guest region needs a centre; the pool must suffice.
+    rejected(
+        run_at(&mut state, &k[0], 1000, Action::OpenEvaluation(open.clone())),
+        RejectCode::NotPermitted,
+        "tender's region",
+    );
+    open.guests = vec![region(330400)];
+    rejected(
+        run_at(&mut state, &k[1], 1000, Action::OpenEvaluation(open.clone())),
+        RejectCode::NotFound,
+        "no active trading centre",
+    );
+    open.guests = vec![region(330100)];
+    open.seats[0].count = 40;
+    rejected(
+        run_at(&mut state, &k[1], 1000, Action::OpenEvaluation(open.clone())),
+        RejectCode::RuleViolated,
+        "eligible experts",
+    );
+    open.seats[0].count = 1;
+    open.tender.project_code = "NOT-ANNOUNCED".into();
+    rejected(run_at(&mut state, &k[1], 1000, Action::OpenEvaluation(open)), RejectCode::NotFound, "no anchor");
+}
