@@ -13,6 +13,7 @@ mod config;
 mod credential;
 mod devnet;
 mod devnet_join;
+mod evaluation;
 mod gauges;
 mod home;
 mod import;
@@ -120,6 +121,8 @@ enum Command {
     Audit(audit::AuditArgs),
     /// Attestations as W3C Verifiable Credentials: check one without trusting the node.
     Credential(credential::CredentialArgs),
+    /// Remote cross-region evaluation: recompute a session's expert draw from the ledger.
+    Evaluation(evaluation::EvaluationArgs),
     /// Document integrity watch (防篡改巡检): re-hash a platform's archive of deal documents and
     /// report every file whose hash matches no anchor, and every anchored file gone missing.
     Watch(watch::WatchArgs),
@@ -367,6 +370,7 @@ fn main() -> eyre::Result<()> {
             Command::Load(args) => load::run(args).await,
             Command::Import(args) => import::run(args).await,
             Command::Watch(args) => watch::run(args).await,
+            Command::Evaluation(args) => evaluation::run(args).await,
             Command::Credential(args) => credential::run(args).await,
         }
     })

@@ -11,6 +11,7 @@ mod blocks;
 pub mod credential;
 mod dashboard;
 mod error;
+pub mod evaluation;
 pub mod events;
 pub mod granted;
 pub mod openapi;

@@ -5,7 +5,7 @@
 use utoipa::OpenApi;
 
 use crate::error::ERROR_CODES;
-use crate::{blocks, credential, events, granted, query, rings, stats, status, supervisor, txs};
+use crate::{blocks, credential, evaluation, events, granted, query, rings, stats, status, supervisor, txs};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -54,6 +54,7 @@ use crate::{blocks, credential, events, granted, query, rings, stats, status, su
         credential::credential,
         credential::revocation,
         credential::recognitions,
+        evaluation::session,
     ),
     components(schemas(crate::error::ErrorBody, huxin_types::RejectCode))
 )]
@@ -421,6 +422,7 @@ mod tests {
             include_str!("signed.rs"),
             include_str!("granted.rs"),
             include_str!("credential.rs"),
+            include_str!("evaluation.rs"),
             include_str!("rings/mod.rs"),
             include_str!("rings/events.rs"),
             include_str!("error.rs"),

@@ -13,15 +13,19 @@ use huxin_types::{Action, Outcome, Rejection, SignedTx};
 
 /// What stands in for a withheld rejection reason.
 pub const WITHHELD_REASON: &str =
-    "withheld from the public view (a credit action, or an evaluation session naming its bidders): the signer or a supervisor reads it with a signed request";
+    "withheld from the public view (a credit action, an expert's enrolment or an evaluation session's opening): the signer or a supervisor reads it with a signed request";
 
-/// True for the actions whose content the public view withholds: credit actions, and the
-/// opening of an evaluation session, whose avoidance list names the bidders before the bids are
-/// opened.
+/// True for the actions whose content the public view withholds: credit actions; an expert's
+/// enrolment (its employer); and the opening of an evaluation session, whose avoidance list names
+/// the bidders (with the employers, the session's pool would name them too).
 pub fn is_withheld(action: &Action) -> bool {
     matches!(
         action,
-        Action::RecordCredit(_) | Action::RepairCredit(_) | Action::RevokeCredit(_) | Action::OpenEvaluation(_)
+        Action::RecordCredit(_)
+            | Action::RepairCredit(_)
+            | Action::RevokeCredit(_)
+            | Action::EnrolExpert(_)
+            | Action::OpenEvaluation(_)
     )
 }
 

@@ -43,6 +43,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/documents/{hash}", get(query::document))
         .route("/v1/tenders/{region}/{project}/{section}", get(query::tender))
         .route("/v1/proposals/{id}", get(query::proposal))
+        .route("/v1/evaluations/{id}", get(crate::evaluation::session))
         .route("/v1/params", get(query::params))
         .route("/v1/validators", get(query::validators))
         .route("/v1/events", get(crate::events::events))

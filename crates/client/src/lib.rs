@@ -13,9 +13,9 @@ use huxin_contracts::deal::AnchorRecord;
 use huxin_contracts::governance::ProposalRecord;
 use huxin_contracts::registry::MemberRecord;
 pub use huxin_state::answers::{
-    AuditPage, BlockView, EquivocationView, Event, FullCreditView, Page, PrepareResponse, RingReport, SignerTx,
-    SignerView, StatsRow, StatsView, StatusView, SubjectMatch, SubmitResponse, TxStatusView, TxView, ValidatorsView,
-    WithheldTx,
+    AuditPage, BlockView, EquivocationView, EvaluationView, Event, FullCreditView, Page, PrepareResponse, RingReport,
+    SignerTx, SignerView, StatsRow, StatsView, StatusView, SubjectMatch, SubmitResponse, TxStatusView, TxView,
+    ValidatorsView, WithheldTx,
 };
 pub use huxin_state::proof::{ProofError, StateProof, Verified};
 use huxin_state::queries::segment;
@@ -496,6 +496,11 @@ impl Client {
         filter: &ListFilter,
     ) -> Result<Page<AnchorRecord>, ClientError> {
         self.signed_get(key, &with_query(&format!("/v1/granted/subjects/{}/deals", segment(subject)), filter)?).await
+    }
+
+    /// An evaluation session and what its draw depends on (public).
+    pub async fn evaluation(&self, id: &Hash32) -> Result<EvaluationView, ClientError> {
+        self.get(&format!("/v1/evaluations/{id}")).await
     }
 
     /// The node's Prometheus metrics text.

@@ -277,3 +277,16 @@ pub struct RingEvent {
     pub height: Height,
     pub finding: crate::rings::Finding,
 }
+
+/// An evaluation session as the public sees it (`GET /v1/evaluations/{id}`): everything the
+/// draw depends on, so anyone can recompute it (`huxin evaluation verify`), but not the
+/// avoidance list, which names the bidders: it is emptied and counted.
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
+pub struct EvaluationView {
+    pub height: Height,
+    pub session: huxin_contracts::evaluation::EvaluationSession,
+    /// How many organisations the session avoids (the list itself is withheld).
+    pub avoided_employers: usize,
+    /// The eligible experts of each specialty, in seat order, fixed when the session opened.
+    pub pools: Vec<Vec<huxin_types::Hash32>>,
+}

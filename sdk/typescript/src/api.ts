@@ -181,6 +181,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/evaluations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An evaluation session and its draw
+         * @description Venues with their commitments and revealed secrets, seats, status, seed, drawn experts (salted hashes), and the pool each specialty had when the session opened; the avoidance list is withheld (it names the bidders) and counted.
+         */
+        get: operations["session"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events": {
         parameters: {
             query?: never;
@@ -1142,6 +1162,11 @@ export interface components {
             document_hash: components["schemas"]["Hash32"];
             height: components["schemas"]["Height"];
         };
+        /** @description A drawn seat. */
+        DrawnSeat: {
+            expert: components["schemas"]["Hash32"];
+            specialty: string;
+        };
         /** @description May `subject` take part in a trade in `region` at `time`? */
         Eligibility: {
             eligible: boolean;
@@ -1188,6 +1213,39 @@ export interface components {
             code: string;
             /** @description What was expected and what came. */
             message: string;
+        };
+        /** @description An evaluation session, as stored and served. */
+        EvaluationSession: {
+            avoid_employers: components["schemas"]["Uscc"][];
+            avoid_tender_region: boolean;
+            drawn: components["schemas"]["DrawnSeat"][];
+            id: components["schemas"]["Hash32"];
+            opened_height: components["schemas"]["Height"];
+            opened_time: components["schemas"]["TimestampMs"];
+            seats: components["schemas"]["Seats"][];
+            seed?: null | components["schemas"]["Hash32"];
+            status: components["schemas"]["SessionStatus"];
+            tender: components["schemas"]["TenderRef"];
+            /**
+             * @description Seats the draw could not fill: an expert eligible for two specialties is drawn once, so
+             *     overlapping pools can run short. Empty when every seat is filled.
+             */
+            unfilled: components["schemas"]["Seats"][];
+            /** @description The host first, then the guests in order. */
+            venues: components["schemas"]["Venue"][];
+        };
+        /**
+         * @description An evaluation session as the public sees it (`GET /v1/evaluations/{id}`): everything the
+         *     draw depends on, so anyone can recompute it (`huxin evaluation verify`), but not the
+         *     avoidance list, which names the bidders: it is emptied and counted.
+         */
+        EvaluationView: {
+            /** @description How many organisations the session avoids (the list itself is withheld). */
+            avoided_employers: number;
+            height: components["schemas"]["Height"];
+            /** @description The eligible experts of each specialty, in seat order, fixed when the session opened. */
+            pools: components["schemas"]["Hash32"][][];
+            session: components["schemas"]["EvaluationSession"];
         };
         /** @description One applied transaction as a server-sent event (`GET /v1/events`). */
         Event: {
@@ -2002,6 +2060,13 @@ export interface components {
             raised: number;
             warnings: components["schemas"]["RiskWarning"][];
         };
+        SessionStatus: "open" | {
+            /** @description The experts are drawn. */
+            drawn: {
+                height: components["schemas"]["Height"];
+                time: components["schemas"]["TimestampMs"];
+            };
+        };
         /** @enum {string} */
         Severity: "minor" | "general" | "serious";
         /** @description 64 bytes, hex */
@@ -2290,6 +2355,13 @@ export interface components {
             current: components["schemas"]["ValidatorRecord"][];
             height: components["schemas"]["Height"];
             next?: null | components["schemas"]["NextValidators"];
+        };
+        /** @description One venue's part in the draw. */
+        Venue: {
+            centre: components["schemas"]["MemberId"];
+            commitment?: null | components["schemas"]["Hash32"];
+            region: components["schemas"]["RegionCode"];
+            secret?: null | components["schemas"]["Hash32"];
         };
         /** @description A trading centre votes on an open proposal. */
         Vote: {
@@ -2768,6 +2840,55 @@ export interface operations {
             };
             /** @description Too large (body_too_large, tx_too_large, proof_too_large) */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Storage error (internal) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the session id (its opening transaction's hash), hex */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationView"];
+                };
+            };
+            /** @description Bad input (bad_path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such session (not_found) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -240,6 +240,11 @@ export class HuxinClient {
     return (await this.get(`/v1/subjects/${segment(subject)}/credential`)) as Record<string, unknown>;
   }
 
+  /** An evaluation session and the pools its expert draw was made from. */
+  async evaluation(id: string): Promise<Schemas["EvaluationView"]> {
+    return checked(await this.get(`/v1/evaluations/${segment(id)}`), "EvaluationView");
+  }
+
   /** Published credit records (filters: region, kind, severity, from, to, time). */
   credit(filters: Filters = {}): AsyncGenerator<ItemOf<"Page_CreditItem">> {
     return this.pages(withQuery("/v1/credit", filters), "Page_CreditItem");

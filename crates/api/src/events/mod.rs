@@ -159,9 +159,8 @@ fn describe(
         Action::ClaimGuarantee(c) => by_number(&c.number, &mut regions, &mut subjects),
         Action::PayGuarantee(p) => by_number(&p.number, &mut regions, &mut subjects),
         Action::SubjectStatement(s) => subjects.push(s.statement.subject.clone()),
-        Action::EnrolExpert(e) => subjects.push(SubjectId::Expert(e.expert)),
-        // Withheld from the public view (the avoidance list names the bidders).
-        Action::OpenEvaluation(_) => {}
+        // Withheld from the public view (an expert's employer; the bidders to avoid).
+        Action::EnrolExpert(_) | Action::OpenEvaluation(_) => {}
         Action::SetRecognitionPolicy { .. }
         | Action::Propose(_)
         | Action::Vote(_)

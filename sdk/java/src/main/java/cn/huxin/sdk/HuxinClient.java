@@ -302,6 +302,11 @@ public final class HuxinClient {
         return get("/v1/subjects/" + segment(subject) + "/credential");
     }
 
+    /** An evaluation session and the pools its expert draw was made from. */
+    public Deals.EvaluationView evaluation(String id) {
+        return Answers.as(get("/v1/evaluations/" + segment(id)), Deals.EvaluationView.class);
+    }
+
     // ---- credit -------------------------------------------------------------------------------
 
     /** A subject's public credit history across all regions. */

@@ -96,4 +96,53 @@ public final class Deals {
 
     /** A tender section: timeline and warnings. */
     public record TenderView(@Required long height, @Required TenderRecord tender, @Required SectionWarnings risk) {}
+
+    // ---- remote cross-region evaluation (远程异地评标) ----
+
+    /** How many experts of one specialty a session seats. */
+    public record Seats(@Required String specialty, @Required long count) {}
+
+    /** One venue's part in the draw: its commitment, then its revealed secret. */
+    public record Venue(@Required long region, @Required String centre, String commitment, String secret) {}
+
+    /** A drawn seat: the specialty and the expert's salted hash. */
+    public record DrawnSeat(@Required String specialty, @Required String expert) {}
+
+    @JsonDeserialize(using = SessionStatus.Decoder.class)
+    public sealed interface SessionStatus {
+        record Open() implements SessionStatus {}
+
+        @JsonDeserialize
+        record Drawn(@Required long height, @Required long time) implements SessionStatus {}
+
+        final class Decoder extends Tagged<SessionStatus> {
+            public Decoder() {
+                super(SessionStatus.class);
+                variant("open", Open.class, Shape.UNIT);
+                variant("drawn", Drawn.class, Shape.STRUCT);
+            }
+        }
+    }
+
+    /** An evaluation session: venues, seats, avoidance, status, seed and draw. */
+    public record EvaluationSession(
+            @Required String id,
+            @Required TenderRef tender,
+            @Required List<Venue> venues,
+            @Required List<Seats> seats,
+            @Required boolean avoidTenderRegion,
+            @Required List<String> avoidEmployers,
+            @Required long openedHeight,
+            @Required long openedTime,
+            @Required SessionStatus status,
+            String seed,
+            @Required List<DrawnSeat> drawn,
+            @Required List<Seats> unfilled) {}
+
+    /** A session as the public sees it, with the pools its draw was made from. */
+    public record EvaluationView(
+            @Required long height,
+            @Required EvaluationSession session,
+            @Required long avoidedEmployers,
+            @Required List<List<String>> pools) {}
 }

@@ -1,0 +1,80 @@
+//! `huxin evaluation verify ID`: recompute an evaluation session's expert draw from what the
+//! ledger holds — every venue's revealed secret against its commitment, the seed from the
+//! secrets, the draw from the seed and the pool fixed when the session opened — and compare it
+//! with the draw the ledger recorded. Exit 0 when they agree, 1 with the first difference.
+
+use eyre::{eyre, WrapErr};
+
+use huxin_contracts::evaluation::SessionStatus;
+use huxin_types::evaluation::{commitment_of, draw, draw_seed};
+use huxin_types::Hash32;
+
+#[derive(clap::Args)]
+pub struct EvaluationArgs {
+    #[command(subcommand)]
+    command: EvaluationCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum EvaluationCommand {
+    /// Recompute a session's draw and compare it with the ledger's.
+    Verify {
+        /// The session id (its opening transaction's hash).
+        id: String,
+        #[arg(long, default_value = "http://127.0.0.1:26600")]
+        api: String,
+    },
+}
+
+pub async fn run(args: EvaluationArgs) -> eyre::Result<()> {
+    let EvaluationCommand::Verify { id, api } = args.command;
+    let id: Hash32 = id.parse().map_err(|e| eyre!("session id {id:?}: {e}"))?;
+    let view = huxin_client::Client::new(&api)
+        .evaluation(&id)
+        .await
+        .wrap_err_with(|| format!("reading session {id} from {api}"))?;
+    let s = &view.session;
+    let fail = |reason: String| -> eyre::Result<()> {
+        eprintln!("draw NOT verified: {reason}");
+        std::process::exit(1)
+    };
+    if !matches!(s.status, SessionStatus::Drawn { .. }) {
+        let waiting: Vec<String> = s
+            .venues
+            .iter()
+            .filter(|v| v.secret.is_none())
+            .map(|v| format!("{} ({})", v.region, if v.commitment.is_some() { "to reveal" } else { "to commit" }))
+            .collect();
+        println!("session {id} has not drawn yet; waiting for {}", waiting.join(", "));
+        return Ok(());
+    }
+    let mut secrets = Vec::new();
+    for v in &s.venues {
+        let (Some(secret), Some(commitment)) = (v.secret, v.commitment) else {
+            return fail(format!("region {} has no revealed secret, yet the session is drawn", v.region));
+        };
+        if commitment_of(&secret) != commitment {
+            return fail(format!("region {}'s secret does not hash to its commitment", v.region));
+        }
+        secrets.push(secret);
+    }
+    let seed = draw_seed(&id, &secrets);
+    if s.seed != Some(seed) {
+        return fail(format!("the seed of the secrets is {seed}, the ledger says {:?}", s.seed));
+    }
+    let again = draw(&seed, &s.seats, &view.pools);
+    let recorded: Vec<(String, Hash32)> = s.drawn.iter().map(|d| (d.specialty.clone(), d.expert)).collect();
+    if again != recorded {
+        return fail(format!("recomputed {again:?}; the ledger recorded {recorded:?}"));
+    }
+    println!(
+        "draw verified: session {id}, {} venues, seed {seed}, {} experts drawn from pools of {}",
+        s.venues.len(),
+        recorded.len(),
+        view.pools.iter().map(|p| p.len().to_string()).collect::<Vec<_>>().join("+")
+    );
+    for (specialty, expert) in &recorded {
+        println!("  {specialty}: expert:{expert}");
+    }
+    Ok(())
+}
