@@ -2,14 +2,19 @@
 //! tender with Hangzhou and Wenzhou as guest venues; experts of all three are enrolled, Ningbo's
 //! own and the bidder's employees are avoided; a centre trying to reveal early, an outsider and a
 //! wrong secret are refused; once every venue has revealed the experts are drawn, and
-//! `huxin evaluation verify` recomputes the draw from the public view of the ledger. The opening
-//! is withheld from the public (its avoidance list names the bidder).
+//! `huxin evaluation verify` recomputes the draw from the public view of the ledger; the seats stay
+//! blind until the bid opening, an absent expert is replaced by a recorded redraw, and the report
+//! closes the session once every venue has anchored its scoring sheets. The opening is withheld
+//! from the public (its avoidance list names the bidder).
 
 mod support;
 
 use std::process::Command;
 
-use huxin_types::evaluation::{commitment_of, CommitDraw, EnrolExpert, OpenEvaluation, RevealDraw, Seats};
+use huxin_types::evaluation::{
+    commitment_of, AnchorEvaluation, CommitDraw, EnrolExpert, EvaluationDocument, OpenEvaluation, ReplaceExpert,
+    ReplaceReason, RevealDraw, RevealSeats, Seats,
+};
 use huxin_types::identity::{AttestSubject, SubjectId, SubjectKind};
 use huxin_types::tx::{DealStage, TenderRef};
 use huxin_types::{Action, Hash32, RegionCode, Uscc};
@@ -57,6 +62,7 @@ async fn three_regions_draw_experts_verifiably_and_nobody_can_steer_it() {
     };
     let notice = deal_anchor(&tender, DealStage::Announcement, Hash32::of_document(b"eval notice"), vec![], None);
     assert_eq!(net.send(1, "ningbo", notice).await.1, json!("applied"));
+    let seat_secret = Hash32::of_document(b"ningbo's seat secret");
     let secrets = [
         Hash32::of_document(b"ningbo's secret"),
         Hash32::of_document(b"hangzhou's"),
@@ -69,6 +75,7 @@ async fn three_regions_draw_experts_verifiably_and_nobody_can_steer_it() {
         avoid_tender_region: true,
         avoid_employers: vec![bidder.clone()],
         commitment: commitment_of(&secrets[0]),
+        seat_commitment: commitment_of(&seat_secret),
     };
     let (id, outcome) = net.send(1, "ningbo", Action::OpenEvaluation(open)).await;
     assert_eq!(outcome, json!("applied"));
@@ -108,13 +115,63 @@ async fn three_regions_draw_experts_verifiably_and_nobody_can_steer_it() {
     drawn.sort();
     drawn.dedup();
     assert_eq!(drawn.len(), 3);
-    let out = Command::new(EXE)
-        .args(["evaluation", "verify", &id.to_string(), "--api", &net.api(3)])
-        .output()
-        .expect("run huxin evaluation verify");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let verify = || {
+        let out = Command::new(EXE)
+            .args(["evaluation", "verify", &id.to_string(), "--api", &net.api(3)])
+            .output()
+            .expect("run huxin evaluation verify");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+        stdout
+    };
+    let stdout = verify();
     assert!(stdout.contains("draw verified") && stdout.contains("3 experts drawn from pools of 4+4"), "{stdout}");
-    // After the draw, nothing more is taken.
+    assert!(stdout.contains("seats not revealed yet"), "{stdout}");
+    // After the draw, no more commitments.
     rejected(&net.send(0, "hangzhou", commit(1)).await.1, "invalid_transition");
+
+    // Seats stay blind until the bids are opened (三盲).
+    let seats = Action::RevealSeats(RevealSeats { session: id, secret: seat_secret });
+    rejected(&net.send(1, "ningbo", seats.clone()).await.1, "invalid_transition");
+    let opening =
+        deal_anchor(&view.session.tender, DealStage::OpeningRecord, Hash32::of_document(b"opening"), vec![], None);
+    assert_eq!(net.send(1, "ningbo", opening).await.1, json!("applied"));
+    assert_eq!(net.send(1, "ningbo", seats).await.1, json!("applied"));
+    let view = client.evaluation(&id).await.unwrap();
+    assert_eq!(view.session.seating.len(), 3, "{view:?}");
+    let mut regions: Vec<u32> = view.session.seating.iter().map(|x| x.region.get()).collect();
+    regions.sort();
+    assert_eq!(regions, [330100, 330200, 330300], "one expert per venue");
+
+    // An expert does not come: a recorded redraw takes the seat.
+    let absent = view.session.seating[0].clone();
+    let replace =
+        ReplaceExpert { session: id, expert: absent.expert, reason: ReplaceReason::Absent, note: "未到场".into() };
+    assert_eq!(net.send(1, "ningbo", Action::ReplaceExpert(replace)).await.1, json!("applied"));
+    let view = client.evaluation(&id).await.unwrap();
+    let by = view.session.replacements[0].replaced_by.expect("the pool had someone left");
+    assert!(eligible.contains(&by) && !drawn.contains(&by));
+    assert!(view.session.seating.iter().any(|x| x.expert == by && x.region == absent.region));
+
+    // Every venue anchors its scoring sheets, then the host the report: the session closes.
+    let doc = |kind, name: &str| {
+        Action::AnchorEvaluation(AnchorEvaluation {
+            session: id,
+            kind,
+            document_hash: Hash32::of_document(name.as_bytes()),
+        })
+    };
+    rejected(&net.send(1, "ningbo", doc(EvaluationDocument::Report, "report")).await.1, "invalid_transition");
+    for (node, centre) in [(0, "hangzhou"), (1, "ningbo"), (2, "wenzhou")] {
+        let sheet = doc(EvaluationDocument::ScoringSheet, &format!("{centre}'s sheets"));
+        assert_eq!(net.send(node, centre, sheet).await.1, json!("applied"));
+    }
+    assert_eq!(net.send(1, "ningbo", doc(EvaluationDocument::Report, "report")).await.1, json!("applied"));
+    let view = client.evaluation(&id).await.unwrap();
+    assert!(matches!(view.session.status, huxin_contracts::evaluation::SessionStatus::Closed { .. }), "{view:?}");
+    let stdout = verify();
+    assert!(
+        stdout.contains("replacement 0") && stdout.contains("seating verified: 3 experts over 3 venues"),
+        "{stdout}"
+    );
 }

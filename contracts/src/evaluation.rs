@@ -20,14 +20,25 @@
 //! fixed before any is shown, and one honest venue's secret makes the seed unpredictable. The
 //! last venue to reveal can only refuse to reveal, which stalls the session in plain sight on the
 //! ledger; it cannot choose the outcome.
+//! - **Seats** (`reveal_seats`): after the section's opening record, the host reveals the seat
+//!   secret it committed to when opening; the sitting experts are placed at the venues
+//!   ([`huxin_types::evaluation::seat`]). Until then nobody but the host knows who sits where
+//!   (三盲), and the host fixed the secret before the draw's seed existed.
+//! - **Replacement** (`replace_expert`): the host replaces a sitting expert who refused, was
+//!   absent or has a conflict, with the reason; the next pick among the specialty's pool members
+//!   never drawn in this session takes the seat (none left: recorded as such).
+//! - **Documents** (`anchor_evaluation`): each venue anchors its scoring sheets; the host
+//!   anchors the report once every venue has, which closes the session.
 
 use serde::{Deserialize, Serialize};
 
 use huxin_types::evaluation::{
-    commitment_of, draw, draw_seed, CommitDraw, EnrolExpert, OpenEvaluation, RevealDraw, Seats,
+    commitment_of, draw, draw_seed, replacement, seat, AnchorEvaluation, CommitDraw, EnrolExpert, EvaluationDocument,
+    OpenEvaluation, ReplaceExpert, ReplaceReason, RevealDraw, RevealSeats, Seats,
 };
 use huxin_types::genesis::Role;
 use huxin_types::identity::SubjectId;
+use huxin_types::tx::DealStage;
 use huxin_types::tx::TenderRef;
 use huxin_types::{codec, Hash32, Height, MemberId, RegionCode, RejectCode, TimestampMs, Uscc};
 
@@ -69,8 +80,38 @@ pub struct DrawnSeat {
 pub enum SessionStatus {
     /// Venues commit, then reveal.
     Open,
-    /// The experts are drawn.
+    /// The experts are drawn; seats, replacements and the venues' documents follow.
     Drawn { height: Height, time: TimestampMs },
+    /// The report is anchored: nothing more is taken.
+    Closed { height: Height, time: TimestampMs },
+}
+
+/// A drawn expert replaced, and by whom (None: the pool had nobody left).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Replacement {
+    pub expert: Hash32,
+    pub specialty: String,
+    pub reason: ReplaceReason,
+    pub note: String,
+    pub replaced_by: Option<Hash32>,
+    pub height: Height,
+}
+
+/// Where a drawn expert sits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SeatAt {
+    pub expert: Hash32,
+    pub region: RegionCode,
+}
+
+/// A document a venue anchored for the session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SessionDocument {
+    pub region: RegionCode,
+    pub kind: EvaluationDocument,
+    pub document_hash: Hash32,
+    pub height: Height,
+    pub time: TimestampMs,
 }
 
 /// An evaluation session, as stored and served.
@@ -92,6 +133,44 @@ pub struct EvaluationSession {
     /// Seats the draw could not fill: an expert eligible for two specialties is drawn once, so
     /// overlapping pools can run short. Empty when every seat is filled.
     pub unfilled: Vec<Seats>,
+    /// The host's commitment to its seat secret, and the secret once revealed (after the bid
+    /// opening).
+    pub seat_commitment: Hash32,
+    pub seat_secret: Option<Hash32>,
+    /// How many replacements came before the seats were revealed (the seating placed the experts
+    /// sitting then; later replacements take the seat of whom they replace).
+    pub replaced_before_seating: u32,
+    /// Where each expert sits, once the seat secret is revealed.
+    pub seating: Vec<SeatAt>,
+    pub replacements: Vec<Replacement>,
+    pub documents: Vec<SessionDocument>,
+}
+
+/// Most replacements in one session, and most documents one venue anchors for it.
+pub const SESSION_REPLACEMENTS_MAX: usize = 64;
+pub const VENUE_DOCUMENTS_MAX: usize = 64;
+
+impl EvaluationSession {
+    /// The experts sitting now: the drawn ones, replacements in place of whom they replaced.
+    pub fn sitting(&self) -> Vec<DrawnSeat> {
+        self.sitting_after(self.replacements.len())
+    }
+
+    /// The experts sitting after the first `n` replacements: the drawn ones not replaced, then
+    /// the replacements, in order.
+    pub fn sitting_after(&self, n: usize) -> Vec<DrawnSeat> {
+        let done = &self.replacements[..n.min(self.replacements.len())];
+        self.drawn
+            .iter()
+            .filter(|d| !done.iter().any(|r| r.expert == d.expert))
+            .cloned()
+            .chain(
+                done.iter()
+                    .filter_map(|r| r.replaced_by.map(|e| DrawnSeat { specialty: r.specialty.clone(), expert: e })),
+            )
+            .filter(|d| !done.iter().any(|r| r.expert == d.expert))
+            .collect()
+    }
 }
 
 /// The pool each specialty had when the session opened (sorted experts), in seat order.
@@ -241,6 +320,12 @@ pub fn open(ctx: &TxContext, state: &mut dyn KvState, o: &OpenEvaluation) -> Res
         seed: None,
         drawn: Vec::new(),
         unfilled: Vec::new(),
+        seat_commitment: o.seat_commitment,
+        seat_secret: None,
+        replaced_before_seating: 0,
+        seating: Vec::new(),
+        replacements: Vec::new(),
+        documents: Vec::new(),
     };
     state.put(session_pool_key(&id), codec::encode(&pools));
     state.put(session_key(&id), codec::encode(&session));
@@ -249,15 +334,171 @@ pub fn open(ctx: &TxContext, state: &mut dyn KvState, o: &OpenEvaluation) -> Res
 
 /// The open session `id` and the signer's venue in it.
 fn venue_of(ctx: &TxContext, state: &dyn KvState, id: &Hash32) -> Result<(EvaluationSession, usize), Error> {
-    let s =
-        session(state, id)?.ok_or_else(|| rejection(RejectCode::NotFound, format!("no evaluation session {id}")))?;
+    let (s, venue) = any_venue_of(ctx, state, id)?;
     if !matches!(s.status, SessionStatus::Open) {
         return Err(rejection(RejectCode::InvalidTransition, format!("session {id} has drawn its experts already")));
     }
+    Ok((s, venue))
+}
+
+/// The session `id` and the signer's venue in it, whatever its status.
+fn any_venue_of(ctx: &TxContext, state: &dyn KvState, id: &Hash32) -> Result<(EvaluationSession, usize), Error> {
+    let s =
+        session(state, id)?.ok_or_else(|| rejection(RejectCode::NotFound, format!("no evaluation session {id}")))?;
     let venue = s.venues.iter().position(|v| v.centre == ctx.member.id).ok_or_else(|| {
         rejection(RejectCode::NotPermitted, format!("member {} is no venue's centre in session {id}", ctx.member.id))
     })?;
     Ok((s, venue))
+}
+
+/// The drawn (not closed) session `id`, the signer being its host.
+fn hosted_drawn(ctx: &TxContext, state: &dyn KvState, id: &Hash32) -> Result<EvaluationSession, Error> {
+    let (s, venue) = any_venue_of(ctx, state, id)?;
+    if venue != 0 {
+        return Err(rejection(
+            RejectCode::NotPermitted,
+            format!("only session {id}'s host (region {}) does this", s.venues[0].region),
+        ));
+    }
+    match s.status {
+        SessionStatus::Drawn { .. } => Ok(s),
+        SessionStatus::Open => Err(rejection(RejectCode::InvalidTransition, format!("session {id} has not drawn yet"))),
+        SessionStatus::Closed { .. } => {
+            Err(rejection(RejectCode::InvalidTransition, format!("session {id} is closed")))
+        }
+    }
+}
+
+/// After the section's bid opening, the host reveals the seat secret: the experts sitting now
+/// are placed at the venues.
+pub fn reveal_seats(ctx: &TxContext, state: &mut dyn KvState, r: &RevealSeats) -> Result<(), Error> {
+    let mut s = hosted_drawn(ctx, state, &r.session)?;
+    if s.seat_secret.is_some() {
+        return Err(rejection(RejectCode::Conflict, "the seats are revealed already"));
+    }
+    let opened = crate::deal::tender(state, &s.tender)?
+        .is_some_and(|t| t.timeline.iter().any(|e| e.stage == DealStage::OpeningRecord));
+    if !opened {
+        return Err(rejection(
+            RejectCode::InvalidTransition,
+            format!("section {} has no opening record yet: seats stay blind until the bids are opened", s.tender),
+        ));
+    }
+    if commitment_of(&r.secret) != s.seat_commitment {
+        return Err(rejection(RejectCode::RuleViolated, "this secret does not hash to the session's seat commitment"));
+    }
+    let seed = s.seed.unwrap_or(Hash32::ZERO);
+    let experts: Vec<Hash32> = s.sitting().into_iter().map(|d| d.expert).collect();
+    let venues: Vec<RegionCode> = s.venues.iter().map(|v| v.region).collect();
+    s.seating = seat(&r.secret, &seed, &experts, &venues)
+        .into_iter()
+        .map(|(expert, region)| SeatAt { expert, region })
+        .collect();
+    s.seat_secret = Some(r.secret);
+    s.replaced_before_seating = s.replacements.len() as u32;
+    state.put(session_key(&r.session), codec::encode(&s));
+    Ok(())
+}
+
+/// The host replaces a sitting expert: the next replacement pick among the specialty's pool
+/// members never drawn in this session takes the seat.
+pub fn replace(ctx: &TxContext, state: &mut dyn KvState, r: &ReplaceExpert) -> Result<(), Error> {
+    r.check_fields().map_err(|reason| rejection(RejectCode::InvalidField, reason))?;
+    let mut s = hosted_drawn(ctx, state, &r.session)?;
+    let Some(sitting) = s.sitting().into_iter().find(|d| d.expert == r.expert) else {
+        return Err(rejection(
+            RejectCode::NotFound,
+            format!("expert:{} does not sit in session {}", r.expert, r.session),
+        ));
+    };
+    if s.replacements.len() >= SESSION_REPLACEMENTS_MAX {
+        return Err(rejection(
+            RejectCode::Conflict,
+            format!("a session replaces at most {SESSION_REPLACEMENTS_MAX} experts"),
+        ));
+    }
+    let pools = session_pool(state, &s.id)?;
+    let pool = s
+        .seats
+        .iter()
+        .position(|seat| seat.specialty == sitting.specialty)
+        .and_then(|i| pools.get(i))
+        .cloned()
+        .unwrap_or_default();
+    let ever_drawn =
+        |e: &Hash32| s.drawn.iter().any(|d| d.expert == *e) || s.replacements.iter().any(|x| x.replaced_by == Some(*e));
+    let candidates: Vec<Hash32> = pool.into_iter().filter(|e| !ever_drawn(e)).collect();
+    let replaced_by = replacement(&s.seed.unwrap_or(Hash32::ZERO), s.replacements.len() as u32, &candidates);
+    match replaced_by {
+        Some(new) => s.seating.iter_mut().filter(|x| x.expert == r.expert).for_each(|x| x.expert = new),
+        // Nobody left: the seat stays empty.
+        None => s.seating.retain(|x| x.expert != r.expert),
+    }
+    s.replacements.push(Replacement {
+        expert: r.expert,
+        specialty: sitting.specialty,
+        reason: r.reason,
+        note: r.note.clone(),
+        replaced_by,
+        height: ctx.height,
+    });
+    state.put(session_key(&r.session), codec::encode(&s));
+    Ok(())
+}
+
+/// A venue anchors its scoring sheets; the host anchors the report once every venue has anchored
+/// sheets, which closes the session.
+pub fn anchor_document(ctx: &TxContext, state: &mut dyn KvState, a: &AnchorEvaluation) -> Result<(), Error> {
+    let (mut s, venue) = any_venue_of(ctx, state, &a.session)?;
+    match s.status {
+        SessionStatus::Drawn { .. } => {}
+        SessionStatus::Open => {
+            return Err(rejection(RejectCode::InvalidTransition, format!("session {} has not drawn yet", a.session)))
+        }
+        SessionStatus::Closed { .. } => {
+            return Err(rejection(RejectCode::InvalidTransition, format!("session {} is closed", a.session)))
+        }
+    }
+    let region = s.venues[venue].region;
+    if s.documents.iter().filter(|d| d.region == region).count() >= VENUE_DOCUMENTS_MAX {
+        return Err(rejection(
+            RejectCode::Conflict,
+            format!("a venue anchors at most {VENUE_DOCUMENTS_MAX} documents"),
+        ));
+    }
+    if s.documents.iter().any(|d| d.document_hash == a.document_hash) {
+        return Err(rejection(RejectCode::Conflict, format!("document {} is anchored already", a.document_hash)));
+    }
+    if a.kind == EvaluationDocument::Report {
+        if venue != 0 {
+            return Err(rejection(RejectCode::NotPermitted, "only the host anchors the evaluation report"));
+        }
+        let missing: Vec<String> = s
+            .venues
+            .iter()
+            .filter(|v| !s.documents.iter().any(|d| d.region == v.region && d.kind == EvaluationDocument::ScoringSheet))
+            .map(|v| v.region.to_string())
+            .collect();
+        if !missing.is_empty() {
+            return Err(rejection(
+                RejectCode::InvalidTransition,
+                format!(
+                    "venues {} have anchored no scoring sheet: the report closes the session after every venue's",
+                    missing.join(", ")
+                ),
+            ));
+        }
+        s.status = SessionStatus::Closed { height: ctx.height, time: ctx.time };
+    }
+    s.documents.push(SessionDocument {
+        region,
+        kind: a.kind,
+        document_hash: a.document_hash,
+        height: ctx.height,
+        time: ctx.time,
+    });
+    state.put(session_key(&a.session), codec::encode(&s));
+    Ok(())
 }
 
 pub fn commit(ctx: &TxContext, state: &mut dyn KvState, c: &CommitDraw) -> Result<(), Error> {

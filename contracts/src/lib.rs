@@ -111,6 +111,9 @@ pub fn apply(ctx: &TxContext, state: &mut dyn KvState, action: &Action) -> Resul
         Action::OpenEvaluation(o) => evaluation::open(ctx, state, o),
         Action::CommitDraw(c) => evaluation::commit(ctx, state, c),
         Action::RevealDraw(r) => evaluation::reveal(ctx, state, r),
+        Action::RevealSeats(r) => evaluation::reveal_seats(ctx, state, r),
+        Action::ReplaceExpert(r) => evaluation::replace(ctx, state, r),
+        Action::AnchorEvaluation(a) => evaluation::anchor_document(ctx, state, a),
     }
 }
 

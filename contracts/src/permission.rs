@@ -32,6 +32,9 @@ pub fn allowed_roles(action: &Action) -> &'static [Role] {
         Action::OpenEvaluation(_) => &[Role::TradingCentre],
         Action::CommitDraw(_) => &[Role::TradingCentre],
         Action::RevealDraw(_) => &[Role::TradingCentre],
+        Action::RevealSeats(_) => &[Role::TradingCentre],
+        Action::ReplaceExpert(_) => &[Role::TradingCentre],
+        Action::AnchorEvaluation(_) => &[Role::TradingCentre],
     }
 }
 

@@ -1,12 +1,14 @@
 //! `huxin evaluation verify ID`: recompute an evaluation session's expert draw from what the
 //! ledger holds — every venue's revealed secret against its commitment, the seed from the
-//! secrets, the draw from the seed and the pool fixed when the session opened — and compare it
-//! with the draw the ledger recorded. Exit 0 when they agree, 1 with the first difference.
+//! secrets, the draw from the seed and the pool fixed when the session opened, each replacement
+//! from the seed and what was left of the pool, and (once revealed) the seating from the seat
+//! secret — and compare them with what the ledger recorded. Exit 0 when they agree, 1 with the
+//! first difference.
 
 use eyre::{eyre, WrapErr};
 
 use huxin_contracts::evaluation::SessionStatus;
-use huxin_types::evaluation::{commitment_of, draw, draw_seed};
+use huxin_types::evaluation::{commitment_of, draw, draw_seed, replacement, seat};
 use huxin_types::Hash32;
 
 #[derive(clap::Args)]
@@ -38,7 +40,7 @@ pub async fn run(args: EvaluationArgs) -> eyre::Result<()> {
         eprintln!("draw NOT verified: {reason}");
         std::process::exit(1)
     };
-    if !matches!(s.status, SessionStatus::Drawn { .. }) {
+    if matches!(s.status, SessionStatus::Open) {
         let waiting: Vec<String> = s
             .venues
             .iter()
@@ -66,6 +68,41 @@ pub async fn run(args: EvaluationArgs) -> eyre::Result<()> {
     let recorded: Vec<(String, Hash32)> = s.drawn.iter().map(|d| (d.specialty.clone(), d.expert)).collect();
     if again != recorded {
         return fail(format!("recomputed {again:?}; the ledger recorded {recorded:?}"));
+    }
+    for (n, r) in s.replacements.iter().enumerate() {
+        let pool = s.seats.iter().position(|x| x.specialty == r.specialty).and_then(|i| view.pools.get(i));
+        let used = |e: &Hash32| {
+            s.drawn.iter().any(|d| d.expert == *e) || s.replacements[..n].iter().any(|x| x.replaced_by == Some(*e))
+        };
+        let candidates: Vec<Hash32> = pool.into_iter().flatten().filter(|e| !used(e)).copied().collect();
+        if replacement(&seed, n as u32, &candidates) != r.replaced_by {
+            return fail(format!("replacement {n} of expert:{} is not the redraw's pick", r.expert));
+        }
+        println!("replacement {n}: expert:{} ({:?}) by {:?}", r.expert, r.reason, r.replaced_by.map(|e| e.to_string()));
+    }
+    match (s.seat_secret, s.seating.is_empty()) {
+        (Some(secret), _) => {
+            if commitment_of(&secret) != s.seat_commitment {
+                return fail("the seat secret does not hash to the seat commitment".into());
+            }
+            let before = s.replaced_before_seating as usize;
+            let experts: Vec<Hash32> = s.sitting_after(before).into_iter().map(|d| d.expert).collect();
+            let venues: Vec<_> = s.venues.iter().map(|v| v.region).collect();
+            let mut seating = seat(&secret, &seed, &experts, &venues);
+            for r in &s.replacements[before.min(s.replacements.len())..] {
+                match r.replaced_by {
+                    Some(new) => seating.iter_mut().filter(|(e, _)| *e == r.expert).for_each(|(e, _)| *e = new),
+                    None => seating.retain(|(e, _)| *e != r.expert),
+                }
+            }
+            let recorded: Vec<_> = s.seating.iter().map(|x| (x.expert, x.region)).collect();
+            if seating != recorded {
+                return fail(format!("recomputed seating {seating:?}; the ledger recorded {recorded:?}"));
+            }
+            println!("seating verified: {} experts over {} venues", recorded.len(), venues.len());
+        }
+        (None, true) => println!("seats not revealed yet (they stay blind until the bids are opened)"),
+        (None, false) => return fail("the ledger seats experts without a revealed seat secret".into()),
     }
     println!(
         "draw verified: session {id}, {} venues, seed {seed}, {} experts drawn from pools of {}",

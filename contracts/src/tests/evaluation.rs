@@ -1,8 +1,9 @@
-//! Remote cross-region evaluation: enrolment, avoidance, commit and reveal, the draw, and the
-//! ways a centre might try to steer it.
+//! Remote cross-region evaluation: enrolment, avoidance, commit and reveal, the draw, the ways a
+//! centre might try to steer it, blind seats, replacements and the documents that close it.
 
 use huxin_types::evaluation::{
-    commitment_of, draw, draw_seed, CommitDraw, EnrolExpert, OpenEvaluation, RevealDraw, Seats,
+    commitment_of, draw, draw_seed, AnchorEvaluation, CommitDraw, EnrolExpert, EvaluationDocument, OpenEvaluation,
+    ReplaceExpert, ReplaceReason, RevealDraw, RevealSeats, Seats,
 };
 
 use super::*;
@@ -26,13 +27,14 @@ fn enrol(state: &mut Memory, key: &SecretKey, n: u8, specialties: &[&str], emplo
 }
 
 const BIDDER: &str = "91330200MA0000001";
+const SEAT_SECRET: Hash32 = Hash32([111; 32]);
 const OTHER: &str = "91330100MA0000009";
 
 /// Hangzhou (0), Ningbo (1) and Wenzhou (2) each enrol experts; Ningbo announces a tender and
 /// opens a session with Hangzhou and Wenzhou as guests. The session id and the host's secret.
 fn opened(state: &mut Memory, k: &[SecretKey]) -> (Hash32, Hash32) {
     for (centre, first) in [(0usize, 10u8), (1, 20), (2, 30)] {
-        for n in first..first + 4 {
+        for n in first..first + 5 {
             let employer = if n == first { BIDDER } else { OTHER };
             enrol(state, &k[centre], n, &["土建", "造价"], employer);
         }
@@ -54,6 +56,7 @@ fn opened(state: &mut Memory, k: &[SecretKey]) -> (Hash32, Hash32) {
         avoid_tender_region: true,
         avoid_employers: vec![uscc(BIDDER)],
         commitment: commitment_of(&secret),
+        seat_commitment: commitment_of(&SEAT_SECRET),
     };
     let id = run_at(state, &k[1], 1000, Action::OpenEvaluation(open)).unwrap();
     (Hash32(id.0), secret)
@@ -66,7 +69,7 @@ fn three_regions_draw_with_avoidance_and_nobody_twice() {
     let pools = contract::session_pool(&state, &id).unwrap();
     // The pool excludes Ningbo's own experts (the tender's region) and the bidder's employees.
     for pool in &pools {
-        assert!(pool.iter().all(|e| !(20..24).contains(&e.0[0])), "a local expert: {pool:?}");
+        assert!(pool.iter().all(|e| !(20..25).contains(&e.0[0])), "a local expert: {pool:?}");
         assert!(pool.iter().all(|e| ![10, 30].contains(&e.0[0])), "a bidder's employee: {pool:?}");
     }
     let (hz, wz) = (Hash32([102; 32]), Hash32([103; 32]));
@@ -151,6 +154,7 @@ fn opening_and_enrolment_are_checked() {
         avoid_tender_region: true,
         avoid_employers: vec![],
         commitment: Hash32::ZERO,
+        seat_commitment: Hash32::ZERO,
     };
     // Only the tender region's centre opens; a guest region needs a centre; the pool must suffice.
     rejected(
@@ -174,4 +178,97 @@ fn opening_and_enrolment_are_checked() {
     open.seats[0].count = 1;
     open.tender.project_code = "NOT-ANNOUNCED".into();
     rejected(run_at(&mut state, &k[1], 1000, Action::OpenEvaluation(open)), RejectCode::NotFound, "no anchor");
+}
+
+/// Open, commit and reveal: the session drawn.
+fn drawn(state: &mut Memory, k: &[SecretKey]) -> Hash32 {
+    let (id, host) = opened(state, k);
+    let (hz, wz) = (Hash32([102; 32]), Hash32([103; 32]));
+    for (key, secret) in [(&k[0], hz), (&k[2], wz)] {
+        run_at(state, key, 2000, Action::CommitDraw(CommitDraw { session: id, commitment: commitment_of(&secret) }))
+            .unwrap();
+    }
+    for (key, secret) in [(&k[1], host), (&k[0], hz), (&k[2], wz)] {
+        run_at(state, key, 3000, Action::RevealDraw(RevealDraw { session: id, secret })).unwrap();
+    }
+    id
+}
+
+#[test]
+fn seats_stay_blind_until_the_opening_replacements_are_redrawn_and_the_report_closes() {
+    let (mut state, k) = regions();
+    let id = drawn(&mut state, &k);
+    let session = |state: &Memory| contract::session(state, &id).unwrap().unwrap();
+    let seats = |secret| Action::RevealSeats(RevealSeats { session: id, secret });
+    // Seats stay blind before the bids are opened, and only the host reveals them.
+    rejected(run_at(&mut state, &k[1], 4000, seats(SEAT_SECRET)), RejectCode::InvalidTransition, "opening record");
+    rejected(run_at(&mut state, &k[0], 4000, seats(SEAT_SECRET)), RejectCode::NotPermitted, "host");
+
+    // An expert refuses: another from the same pool, never drawn before, takes the place.
+    let first = session(&state).drawn[0].clone();
+    let replace = |expert, reason| {
+        Action::ReplaceExpert(ReplaceExpert { session: id, expert, reason, note: "电话确认".into() })
+    };
+    run_at(&mut state, &k[1], 4000, replace(first.expert, ReplaceReason::Refused)).unwrap();
+    let s = session(&state);
+    let by = s.replacements[0].replaced_by.expect("the pool had someone left");
+    assert!(!s.drawn.iter().any(|d| d.expert == by), "a new expert");
+    assert!(contract::session_pool(&state, &id).unwrap()[0].contains(&by), "from the same specialty's pool");
+    assert_eq!((s.sitting().len(), s.replacements[0].reason), (5, ReplaceReason::Refused));
+    rejected(
+        run_at(&mut state, &k[1], 4000, replace(first.expert, ReplaceReason::Absent)),
+        RejectCode::NotFound,
+        "does not sit",
+    );
+
+    // The bids are opened; a wrong seat secret is refused, the committed one places everyone.
+    let mut opening = match anchor(2) {
+        Action::AnchorDocument(a) => a,
+        _ => unreachable!(),
+    };
+    opening.tender = s.tender.clone();
+    opening.stage = DealStage::OpeningRecord;
+    run_at(&mut state, &k[1], 5000, Action::AnchorDocument(opening)).unwrap();
+    rejected(run_at(&mut state, &k[1], 5000, seats(Hash32([1; 32]))), RejectCode::RuleViolated, "seat commitment");
+    run_at(&mut state, &k[1], 5000, seats(SEAT_SECRET)).unwrap();
+    let s = session(&state);
+    let mut per_venue: Vec<usize> =
+        s.venues.iter().map(|v| s.seating.iter().filter(|x| x.region == v.region).count()).collect();
+    per_venue.sort();
+    assert_eq!(per_venue, [1, 2, 2], "five experts dealt over three venues: {:?}", s.seating);
+    // A replacement after seating takes the seat of whom it replaces.
+    let seated = s.seating[0].clone();
+    run_at(&mut state, &k[1], 5000, replace(seated.expert, ReplaceReason::Absent)).unwrap();
+    let s = session(&state);
+    let newcomer = s.replacements[1].replaced_by.expect("someone left");
+    assert!(s.seating.iter().any(|x| x.expert == newcomer && x.region == seated.region), "{:?}", s.seating);
+
+    // The report waits for every venue's scoring sheets, comes from the host, and closes.
+    let doc =
+        |kind, n: u8| Action::AnchorEvaluation(AnchorEvaluation { session: id, kind, document_hash: Hash32([n; 32]) });
+    rejected(
+        run_at(&mut state, &k[1], 6000, doc(EvaluationDocument::Report, 1)),
+        RejectCode::InvalidTransition,
+        "no scoring sheet",
+    );
+    for (i, key) in k[..3].iter().enumerate() {
+        run_at(&mut state, key, 6000, doc(EvaluationDocument::ScoringSheet, 10 + i as u8)).unwrap();
+    }
+    rejected(
+        run_at(&mut state, &k[0], 6000, doc(EvaluationDocument::Report, 1)),
+        RejectCode::NotPermitted,
+        "only the host",
+    );
+    run_at(&mut state, &k[1], 6000, doc(EvaluationDocument::Report, 1)).unwrap();
+    assert!(matches!(session(&state).status, SessionStatus::Closed { .. }));
+    rejected(
+        run_at(&mut state, &k[2], 7000, doc(EvaluationDocument::ScoringSheet, 20)),
+        RejectCode::InvalidTransition,
+        "closed",
+    );
+    rejected(
+        run_at(&mut state, &k[1], 7000, replace(newcomer, ReplaceReason::Absent)),
+        RejectCode::InvalidTransition,
+        "closed",
+    );
 }

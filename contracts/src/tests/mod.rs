@@ -187,12 +187,25 @@ fn every_kind(subject: &SubjectId) -> Vec<Action> {
             avoid_tender_region: true,
             avoid_employers: vec![],
             commitment: Hash32([5; 32]),
+            seat_commitment: Hash32([5; 32]),
         }),
         Action::CommitDraw(huxin_types::evaluation::CommitDraw {
             session: Hash32([6; 32]),
             commitment: Hash32([5; 32]),
         }),
         Action::RevealDraw(huxin_types::evaluation::RevealDraw { session: Hash32([6; 32]), secret: Hash32([7; 32]) }),
+        Action::RevealSeats(huxin_types::evaluation::RevealSeats { session: Hash32([6; 32]), secret: Hash32([7; 32]) }),
+        Action::ReplaceExpert(huxin_types::evaluation::ReplaceExpert {
+            session: Hash32([6; 32]),
+            expert: Hash32([4; 32]),
+            reason: huxin_types::evaluation::ReplaceReason::Refused,
+            note: String::new(),
+        }),
+        Action::AnchorEvaluation(huxin_types::evaluation::AnchorEvaluation {
+            session: Hash32([6; 32]),
+            kind: huxin_types::evaluation::EvaluationDocument::ScoringSheet,
+            document_hash: Hash32([8; 32]),
+        }),
     ];
     for action in &kinds {
         match action {
@@ -220,7 +233,10 @@ fn every_kind(subject: &SubjectId) -> Vec<Action> {
             | Action::EnrolExpert(_)
             | Action::OpenEvaluation(_)
             | Action::CommitDraw(_)
-            | Action::RevealDraw(_) => {}
+            | Action::RevealDraw(_)
+            | Action::RevealSeats(_)
+            | Action::ReplaceExpert(_)
+            | Action::AnchorEvaluation(_) => {}
         }
     }
     let mut names: Vec<&str> = kinds.iter().map(|a| a.kind()).collect();

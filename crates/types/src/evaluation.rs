@@ -6,7 +6,10 @@
 //! SHA-256 of a secret of its own. Each guest commits to a secret of its own; once every venue
 //! has committed, each reveals; the last reveal draws the experts from the pool as it was when
 //! the session opened, with a seed made of every venue's secret. No single centre knows or
-//! chooses the seed: the secrets are fixed (committed) before any is shown.
+//! chooses the seed: the secrets are fixed (committed) before any is shown. After the bid
+//! opening the host reveals a second secret that places the experts at the venues (三盲); a
+//! drawn expert who refuses or is absent is replaced by a recorded redraw; each venue anchors its
+//! scoring sheets and the host the report, which closes the session.
 
 use serde::{Deserialize, Serialize};
 
@@ -83,6 +86,9 @@ pub struct OpenEvaluation {
     pub avoid_employers: Vec<Uscc>,
     /// SHA-256 of the host's 32-byte draw secret.
     pub commitment: Hash32,
+    /// SHA-256 of the host's 32-byte seat secret, which places the drawn experts at the venues
+    /// and is revealed only after the bid opening (三盲).
+    pub seat_commitment: Hash32,
 }
 
 impl OpenEvaluation {
@@ -132,6 +138,98 @@ pub struct CommitDraw {
 pub struct RevealDraw {
     pub session: Hash32,
     pub secret: Hash32,
+}
+
+/// After the bid opening (the section's opening record is anchored), the host reveals its seat
+/// secret: the drawn experts are placed at the venues.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RevealSeats {
+    pub session: Hash32,
+    pub secret: Hash32,
+}
+
+/// Why a drawn expert is replaced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplaceReason {
+    /// The expert declined (拒绝参加).
+    Refused,
+    /// The expert did not come (缺席).
+    Absent,
+    /// A conflict of interest came to light (回避).
+    Conflict,
+}
+
+/// The host replaces a drawn expert who refused, was absent or has a conflict: another is drawn
+/// from the same pool, recorded with the reason.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ReplaceExpert {
+    pub session: Hash32,
+    pub expert: Hash32,
+    pub reason: ReplaceReason,
+    pub note: String,
+}
+
+impl ReplaceExpert {
+    pub fn check_fields(&self) -> Result<(), String> {
+        text("note", &self.note, false)
+    }
+}
+
+/// What a venue anchors for a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EvaluationDocument {
+    /// A venue's scoring sheets (评分表).
+    ScoringSheet,
+    /// The evaluation report (评标报告), by the host, once every venue has anchored its sheets.
+    Report,
+}
+
+/// A venue's centre anchors a document of the session (its SHA-256).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AnchorEvaluation {
+    pub session: Hash32,
+    pub kind: EvaluationDocument,
+    pub document_hash: Hash32,
+}
+
+/// Where each drawn expert sits: the experts ordered by `SHA-256(seat secret ‖ seed ‖ expert)`,
+/// dealt to the venues in turn (host first).
+pub fn seat(
+    seat_secret: &Hash32,
+    seed: &Hash32,
+    experts: &[Hash32],
+    venues: &[RegionCode],
+) -> Vec<(Hash32, RegionCode)> {
+    if venues.is_empty() {
+        return Vec::new();
+    }
+    let mut keyed: Vec<(Hash32, Hash32)> = experts
+        .iter()
+        .map(|e| {
+            let mut bytes = seat_secret.0.to_vec();
+            bytes.extend_from_slice(&seed.0);
+            bytes.extend_from_slice(&e.0);
+            (crate::codec::sha256(&bytes), *e)
+        })
+        .collect();
+    keyed.sort();
+    keyed.into_iter().enumerate().map(|(i, (_, e))| (e, venues[i % venues.len()])).collect()
+}
+
+/// The replacement draw's `n`-th pick among `candidates` (sorted): the
+/// `SHA-256(seed ‖ "replace" ‖ n)`-th, as a big-endian u64, modulo their number.
+pub fn replacement(seed: &Hash32, n: u32, candidates: &[Hash32]) -> Option<Hash32> {
+    if candidates.is_empty() {
+        return None;
+    }
+    let mut bytes = seed.0.to_vec();
+    bytes.extend_from_slice(b"replace");
+    bytes.extend_from_slice(&n.to_be_bytes());
+    let r = crate::codec::sha256(&bytes);
+    let value = u64::from_be_bytes(r.0[..8].try_into().unwrap_or_default());
+    candidates.get((value % candidates.len() as u64) as usize).copied()
 }
 
 /// The commitment to a draw secret: its SHA-256.
@@ -217,6 +315,7 @@ mod tests {
             avoid_tender_region: true,
             avoid_employers: vec![],
             commitment: commitment_of(&h(1)),
+            seat_commitment: commitment_of(&h(2)),
         };
         assert_eq!(open.check_fields(), Ok(()));
         let host_as_guest = OpenEvaluation { guests: vec![tender.region], ..open.clone() };

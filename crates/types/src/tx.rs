@@ -105,11 +105,17 @@ pub enum Action {
     CommitDraw(crate::evaluation::CommitDraw),
     /// A venue's centre reveals its draw secret; the last reveal draws the experts.
     RevealDraw(crate::evaluation::RevealDraw),
+    /// After the bid opening, the host reveals where each drawn expert sits (三盲).
+    RevealSeats(crate::evaluation::RevealSeats),
+    /// The host replaces a drawn expert who refused or was absent (a recorded redraw).
+    ReplaceExpert(crate::evaluation::ReplaceExpert),
+    /// A venue anchors its scoring sheets, or the host the report that closes the session.
+    AnchorEvaluation(crate::evaluation::AnchorEvaluation),
 }
 
 impl Action {
     /// Every [`Action::kind`], in declaration order (a new variant adds its name here too).
-    pub const KINDS: [&'static str; 25] = [
+    pub const KINDS: [&'static str; 28] = [
         "anchor_document",
         "attest_subject",
         "revoke_attestation",
@@ -135,6 +141,9 @@ impl Action {
         "open_evaluation",
         "commit_draw",
         "reveal_draw",
+        "reveal_seats",
+        "replace_expert",
+        "anchor_evaluation",
     ];
 
     /// A stable name for logs, metrics and permission tables.
@@ -165,6 +174,9 @@ impl Action {
             Action::OpenEvaluation(_) => "open_evaluation",
             Action::CommitDraw(_) => "commit_draw",
             Action::RevealDraw(_) => "reveal_draw",
+            Action::RevealSeats(_) => "reveal_seats",
+            Action::ReplaceExpert(_) => "replace_expert",
+            Action::AnchorEvaluation(_) => "anchor_evaluation",
         }
     }
 
@@ -191,7 +203,10 @@ impl Action {
             Action::AnchorAuditLog(a) => a.check_fields(),
             Action::EnrolExpert(e) => e.check_fields(),
             Action::OpenEvaluation(o) => o.check_fields(),
-            Action::CommitDraw(_) | Action::RevealDraw(_) => Ok(()),
+            Action::ReplaceExpert(r) => r.check_fields(),
+            Action::CommitDraw(_) | Action::RevealDraw(_) | Action::RevealSeats(_) | Action::AnchorEvaluation(_) => {
+                Ok(())
+            }
         }
     }
 }

@@ -4,8 +4,9 @@
 //! two credit records (one repaired, one revoked), lists and lifts it on Hangzhou's blacklist,
 //! relays a statement it signed, issues three bid bonds (verified, claimed and paid; released;
 //! cancelled), passes a governance proposal that sets the current parameters again, draws an
-//! expert of Hangzhou's for Ningbo's section (attest, enrol, open, commit, reveal), withdraws
-//! the recognition and revokes the attestation. Then the supervisor reads the supplier's whole
+//! expert of Hangzhou's for Ningbo's section (attest, enrol, open, commit, reveal; after the bid
+//! opening, the seats; the expert replaced as absent; both venues' scoring sheets and the report
+//! that closes the session), withdraws the recognition and revokes the attestation. Then the supervisor reads the supplier's whole
 //! credit history, an audited query, and the node it asked anchors its audit log (the nodes
 //! send `anchor_audit_log` themselves).
 //!
@@ -19,7 +20,10 @@ use std::collections::BTreeMap;
 use eyre::eyre;
 
 use huxin_types::credit::{CreditKind, RecordCredit, RepairCredit, RevokeCredit, Severity};
-use huxin_types::evaluation::{commitment_of, CommitDraw, EnrolExpert, OpenEvaluation, RevealDraw, Seats};
+use huxin_types::evaluation::{
+    commitment_of, AnchorEvaluation, CommitDraw, EnrolExpert, EvaluationDocument, OpenEvaluation, ReplaceExpert,
+    ReplaceReason, RevealDraw, RevealSeats, Seats,
+};
 use huxin_types::genesis::{Genesis, Role};
 use huxin_types::governance::{Params, ProposalAction, Propose, Vote};
 use huxin_types::guarantee::{ClaimGuarantee, GuaranteeKind, GuaranteeNote, IssueGuarantee, PayGuarantee};
@@ -67,6 +71,10 @@ pub enum Act {
     /// evaluation session (its id is the opening transaction's hash, known once it is signed).
     CommitDraw(Hash32),
     RevealDraw(Hash32),
+    /// The host's seat reveal, a replacement of `expert`, or a venue's document, in that session.
+    RevealSeats(Hash32),
+    Replace(Hash32),
+    Document(EvaluationDocument, Hash32),
 }
 
 #[derive(Clone, Debug)]
@@ -144,6 +152,16 @@ impl Signer {
                 Action::CommitDraw(CommitDraw { session: self.session, commitment: commitment_of(&secret) })
             }
             Act::RevealDraw(secret) => Action::RevealDraw(RevealDraw { session: self.session, secret }),
+            Act::RevealSeats(secret) => Action::RevealSeats(RevealSeats { session: self.session, secret }),
+            Act::Replace(expert) => Action::ReplaceExpert(ReplaceExpert {
+                session: self.session,
+                expert,
+                reason: ReplaceReason::Absent,
+                note: "未到场".into(),
+            }),
+            Act::Document(kind, document_hash) => {
+                Action::AnchorEvaluation(AnchorEvaluation { session: self.session, kind, document_hash })
+            }
         };
         let actor = cast.actor(step.who);
         let nonce = self.nonces.entry(step.who).or_insert(0);
@@ -246,6 +264,11 @@ pub fn cycle(cast: &Cast, k: u32, now: TimestampMs, params: &Params) -> eyre::Re
     // An expert of Hangzhou's, drawn for Ningbo's section from afar (远程异地评标).
     let expert = Hash32::of_document(format!("huxin chaos expert {k}").as_bytes());
     let secrets = [0, 1].map(|venue: u8| Hash32::of_document(format!("chaos draw {k} {venue}").as_bytes()));
+    let seat_secret = Hash32::of_document(format!("chaos seats {k}").as_bytes());
+    // The cycle's own specialty: its pool is this cycle's expert alone, so the story knows whom it
+    // draws (and replaces).
+    let specialty = format!("chaos {k}");
+    let evaluation_doc = |what: &str| Hash32::of_document(format!("chaos {what} {k}").as_bytes());
     let step = |who, action| Step { who, act: Act::Do(action) };
     let mut second = vec![
         step(ningbo, Action::RecogniseAttestation { subject: subject.clone() }),
@@ -293,10 +316,11 @@ pub fn cycle(cast: &Cast, k: u32, now: TimestampMs, params: &Params) -> eyre::Re
             Action::OpenEvaluation(OpenEvaluation {
                 tender: section("01"),
                 guests: vec![home],
-                seats: vec![Seats { specialty: "chaos".into(), count: 1 }],
+                seats: vec![Seats { specialty: specialty.clone(), count: 1 }],
                 avoid_tender_region: true,
                 avoid_employers: vec![uscc.clone()],
                 commitment: commitment_of(&secrets[0]),
+                seat_commitment: commitment_of(&seat_secret),
             }),
         ),
     ];
@@ -348,7 +372,7 @@ pub fn cycle(cast: &Cast, k: u32, now: TimestampMs, params: &Params) -> eyre::Re
                 hangzhou,
                 Action::EnrolExpert(EnrolExpert {
                     expert,
-                    specialties: vec!["chaos".into()],
+                    specialties: vec![specialty.clone()],
                     employer: cast.centres[0].uscc.clone(),
                 }),
             ),
@@ -368,6 +392,13 @@ pub fn cycle(cast: &Cast, k: u32, now: TimestampMs, params: &Params) -> eyre::Re
             step(ningbo, Action::ReleaseGuarantee(note(1, "已开标"))),
             step(Who::Bank, Action::CancelGuarantee(note(2, "投标人撤回"))),
             Step { who: hangzhou, act: Act::CommitDraw(secrets[1]) },
+            step(
+                ningbo,
+                Action::AnchorDocument(AnchorDocument {
+                    stage: huxin_types::tx::DealStage::OpeningRecord,
+                    ..AnchorDocument::announcement(section("01"), evaluation_doc("opening"))
+                }),
+            ),
             step(
                 hangzhou,
                 Action::LiftBlacklist(LiftBlacklist {
@@ -391,6 +422,16 @@ pub fn cycle(cast: &Cast, k: u32, now: TimestampMs, params: &Params) -> eyre::Re
             step(ningbo, Action::WithdrawRecognition { subject: subject.clone() }),
             step(hangzhou, Action::RevokeAttestation(RevokeAttestation { subject, reason: "注销".into() })),
         ],
+        vec![
+            Step { who: ningbo, act: Act::RevealSeats(seat_secret) },
+            Step { who: ningbo, act: Act::Replace(expert) },
+            Step { who: ningbo, act: Act::Document(EvaluationDocument::ScoringSheet, evaluation_doc("sheet ningbo")) },
+            Step {
+                who: hangzhou,
+                act: Act::Document(EvaluationDocument::ScoringSheet, evaluation_doc("sheet hangzhou")),
+            },
+        ],
+        vec![Step { who: ningbo, act: Act::Document(EvaluationDocument::Report, evaluation_doc("report")) }],
     ])
 }
 
@@ -422,6 +463,9 @@ mod tests {
                     Act::VoteYes => voted += 1,
                     Act::CommitDraw(_) => _ = kinds.insert("commit_draw"),
                     Act::RevealDraw(_) => _ = kinds.insert("reveal_draw"),
+                    Act::RevealSeats(_) => _ = kinds.insert("reveal_seats"),
+                    Act::Replace(_) => _ = kinds.insert("replace_expert"),
+                    Act::Document(..) => _ = kinds.insert("anchor_evaluation"),
                 }
             }
             assert_eq!(kinds, Action::KINDS.into_iter().collect(), "{centres} centres");

@@ -887,6 +887,15 @@ export interface components {
         } | {
             /** @description A venue's centre reveals its draw secret; the last reveal draws the experts. */
             reveal_draw: components["schemas"]["RevealDraw"];
+        } | {
+            /** @description After the bid opening, the host reveals where each drawn expert sits (三盲). */
+            reveal_seats: components["schemas"]["RevealSeats"];
+        } | {
+            /** @description The host replaces a drawn expert who refused or was absent (a recorded redraw). */
+            replace_expert: components["schemas"]["ReplaceExpert"];
+        } | {
+            /** @description A venue anchors its scoring sheets, or the host the report that closes the session. */
+            anchor_evaluation: components["schemas"]["AnchorEvaluation"];
         };
         /**
          * @description Anchor a node's audit log: its running hash after entry `seq`. Sent by the member that runs
@@ -918,6 +927,12 @@ export interface components {
             tender: components["schemas"]["TenderRef"];
             /** @description A short human title, at most [`crate::limits::TEXT_BYTES_MAX`] bytes. */
             title: string;
+        };
+        /** @description A venue's centre anchors a document of the session (its SHA-256). */
+        AnchorEvaluation: {
+            document_hash: components["schemas"]["Hash32"];
+            kind: components["schemas"]["EvaluationDocument"];
+            session: components["schemas"]["Hash32"];
         };
         /** @description One anchor of a document, as stored and served. */
         AnchorRecord: {
@@ -1214,14 +1229,35 @@ export interface components {
             /** @description What was expected and what came. */
             message: string;
         };
+        /**
+         * @description What a venue anchors for a session.
+         * @enum {string}
+         */
+        EvaluationDocument: "scoring_sheet" | "report";
         /** @description An evaluation session, as stored and served. */
         EvaluationSession: {
             avoid_employers: components["schemas"]["Uscc"][];
             avoid_tender_region: boolean;
+            documents: components["schemas"]["SessionDocument"][];
             drawn: components["schemas"]["DrawnSeat"][];
             id: components["schemas"]["Hash32"];
             opened_height: components["schemas"]["Height"];
             opened_time: components["schemas"]["TimestampMs"];
+            /**
+             * Format: uint32
+             * @description How many replacements came before the seats were revealed (the seating placed the experts
+             *     sitting then; later replacements take the seat of whom they replace).
+             */
+            replaced_before_seating: number;
+            replacements: components["schemas"]["Replacement"][];
+            /**
+             * @description The host's commitment to its seat secret, and the secret once revealed (after the bid
+             *     opening).
+             */
+            seat_commitment: components["schemas"]["Hash32"];
+            seat_secret?: null | components["schemas"]["Hash32"];
+            /** @description Where each expert sits, once the seat secret is revealed. */
+            seating: components["schemas"]["SeatAt"][];
             seats: components["schemas"]["Seats"][];
             seed?: null | components["schemas"]["Hash32"];
             status: components["schemas"]["SessionStatus"];
@@ -1475,6 +1511,11 @@ export interface components {
             commitment: components["schemas"]["Hash32"];
             /** @description The guest venues: other regions, sorted and distinct, each with an active trading centre. */
             guests: components["schemas"]["RegionCode"][];
+            /**
+             * @description SHA-256 of the host's 32-byte seat secret, which places the drawn experts at the venues
+             *     and is revealed only after the bid opening (三盲).
+             */
+            seat_commitment: components["schemas"]["Hash32"];
             /** @description Distinct specialties, in the order the draw fills them. */
             seats: components["schemas"]["Seats"][];
             tender: components["schemas"]["TenderRef"];
@@ -1882,10 +1923,42 @@ export interface components {
             record_id: components["schemas"]["Hash32"];
         };
         /**
+         * @description The host replaces a drawn expert who refused, was absent or has a conflict: another is drawn
+         *     from the same pool, recorded with the reason.
+         */
+        ReplaceExpert: {
+            expert: components["schemas"]["Hash32"];
+            note: string;
+            reason: components["schemas"]["ReplaceReason"];
+            session: components["schemas"]["Hash32"];
+        };
+        /**
+         * @description Why a drawn expert is replaced.
+         * @enum {string}
+         */
+        ReplaceReason: "refused" | "absent" | "conflict";
+        /** @description A drawn expert replaced, and by whom (None: the pool had nobody left). */
+        Replacement: {
+            expert: components["schemas"]["Hash32"];
+            height: components["schemas"]["Height"];
+            note: string;
+            reason: components["schemas"]["ReplaceReason"];
+            replaced_by?: null | components["schemas"]["Hash32"];
+            specialty: string;
+        };
+        /**
          * @description A venue's centre reveals its draw secret, once every venue has committed. The last reveal
          *     draws the experts.
          */
         RevealDraw: {
+            secret: components["schemas"]["Hash32"];
+            session: components["schemas"]["Hash32"];
+        };
+        /**
+         * @description After the bid opening (the section's opening record is anchored), the host reveals its seat
+         *     secret: the drawn experts are placed at the venues.
+         */
+        RevealSeats: {
             secret: components["schemas"]["Hash32"];
             session: components["schemas"]["Hash32"];
         };
@@ -2033,6 +2106,11 @@ export interface components {
             /** Format: uint32 */
             serious_points: number;
         };
+        /** @description Where a drawn expert sits. */
+        SeatAt: {
+            expert: components["schemas"]["Hash32"];
+            region: components["schemas"]["RegionCode"];
+        };
         /** @description How many experts of one specialty a session seats. */
         Seats: {
             /** Format: uint32 */
@@ -2060,9 +2138,23 @@ export interface components {
             raised: number;
             warnings: components["schemas"]["RiskWarning"][];
         };
+        /** @description A document a venue anchored for the session. */
+        SessionDocument: {
+            document_hash: components["schemas"]["Hash32"];
+            height: components["schemas"]["Height"];
+            kind: components["schemas"]["EvaluationDocument"];
+            region: components["schemas"]["RegionCode"];
+            time: components["schemas"]["TimestampMs"];
+        };
         SessionStatus: "open" | {
-            /** @description The experts are drawn. */
+            /** @description The experts are drawn; seats, replacements and the venues' documents follow. */
             drawn: {
+                height: components["schemas"]["Height"];
+                time: components["schemas"]["TimestampMs"];
+            };
+        } | {
+            /** @description The report is anchored: nothing more is taken. */
+            closed: {
                 height: components["schemas"]["Height"];
                 time: components["schemas"]["TimestampMs"];
             };
@@ -2941,7 +3033,7 @@ export interface operations {
                          * @description The transaction kind.
                          * @enum {string}
                          */
-                        event: "anchor_document" | "attest_subject" | "revoke_attestation" | "recognise_attestation" | "withdraw_recognition" | "set_recognition_policy" | "list_on_blacklist" | "lift_blacklist" | "record_credit" | "repair_credit" | "revoke_credit" | "issue_guarantee" | "verify_guarantee" | "claim_guarantee" | "pay_guarantee" | "release_guarantee" | "cancel_guarantee" | "propose" | "vote" | "subject_statement" | "anchor_audit_log" | "enrol_expert" | "open_evaluation" | "commit_draw" | "reveal_draw";
+                        event: "anchor_document" | "attest_subject" | "revoke_attestation" | "recognise_attestation" | "withdraw_recognition" | "set_recognition_policy" | "list_on_blacklist" | "lift_blacklist" | "record_credit" | "repair_credit" | "revoke_credit" | "issue_guarantee" | "verify_guarantee" | "claim_guarantee" | "pay_guarantee" | "release_guarantee" | "cancel_guarantee" | "propose" | "vote" | "subject_statement" | "anchor_audit_log" | "enrol_expert" | "open_evaluation" | "commit_draw" | "reveal_draw" | "reveal_seats" | "replace_expert" | "anchor_evaluation";
                         /** @description `height:index` of the transaction; send it as `Last-Event-ID` to resume after it. */
                         id: string;
                     };

@@ -223,10 +223,20 @@ export const Action = e(
       ["avoid_tender_region", "bool"],
       ["avoid_employers", list(Uscc)],
       ["commitment", Hash32],
+      ["seat_commitment", Hash32],
     ),
   ],
   ["commit_draw", s(["session", Hash32], ["commitment", Hash32])],
   ["reveal_draw", s(["session", Hash32], ["secret", Hash32])],
+  ["reveal_seats", s(["session", Hash32], ["secret", Hash32])],
+  [
+    "replace_expert",
+    s(["session", Hash32], ["expert", Hash32], ["reason", e(["refused", null], ["absent", null], ["conflict", null])], ["note", Text]),
+  ],
+  [
+    "anchor_evaluation",
+    s(["session", Hash32], ["kind", e(["scoring_sheet", null], ["report", null])], ["document_hash", Hash32]),
+  ],
 );
 
 export const Expiry = e(["height", "u64"], ["time", Time]);

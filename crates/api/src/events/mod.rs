@@ -166,7 +166,10 @@ fn describe(
         | Action::Vote(_)
         | Action::AnchorAuditLog(_)
         | Action::CommitDraw(_)
-        | Action::RevealDraw(_) => {}
+        | Action::RevealDraw(_)
+        | Action::RevealSeats(_)
+        | Action::ReplaceExpert(_)
+        | Action::AnchorEvaluation(_) => {}
     }
     regions.sort();
     regions.dedup();

@@ -192,9 +192,16 @@ public final class Schemas {
             v("open_evaluation", struct(
                     f("tender", TENDER_REF), f("guests", list(REGION)),
                     f("seats", list(struct(f("specialty", STRING), f("count", U32)))),
-                    f("avoid_tender_region", BOOL), f("avoid_employers", list(STRING)), f("commitment", HASH))),
+                    f("avoid_tender_region", BOOL), f("avoid_employers", list(STRING)), f("commitment", HASH),
+                    f("seat_commitment", HASH))),
             v("commit_draw", struct(f("session", HASH), f("commitment", HASH))),
-            v("reveal_draw", struct(f("session", HASH), f("secret", HASH))));
+            v("reveal_draw", struct(f("session", HASH), f("secret", HASH))),
+            v("reveal_seats", struct(f("session", HASH), f("secret", HASH))),
+            v("replace_expert", struct(
+                    f("session", HASH), f("expert", HASH),
+                    f("reason", enumOf(v("refused"), v("absent"), v("conflict"))), f("note", STRING))),
+            v("anchor_evaluation", struct(
+                    f("session", HASH), f("kind", enumOf(v("scoring_sheet"), v("report"))), f("document_hash", HASH))));
 
     public static final Schema EXPIRY = enumOf(v("height", U64), v("time", TIME));
 

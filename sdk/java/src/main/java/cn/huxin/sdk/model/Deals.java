@@ -115,14 +115,35 @@ public final class Deals {
         @JsonDeserialize
         record Drawn(@Required long height, @Required long time) implements SessionStatus {}
 
+        @JsonDeserialize
+        record Closed(@Required long height, @Required long time) implements SessionStatus {}
+
         final class Decoder extends Tagged<SessionStatus> {
             public Decoder() {
                 super(SessionStatus.class);
                 variant("open", Open.class, Shape.UNIT);
                 variant("drawn", Drawn.class, Shape.STRUCT);
+                variant("closed", Closed.class, Shape.STRUCT);
             }
         }
     }
+
+    public enum ReplaceReason { REFUSED, ABSENT, CONFLICT }
+
+    public enum EvaluationDocument { SCORING_SHEET, REPORT }
+
+    /** A drawn expert replaced, and by whom (null: nobody was left in the pool). */
+    public record Replacement(
+            @Required String expert, @Required String specialty, @Required ReplaceReason reason, @Required String note,
+            String replacedBy, @Required long height) {}
+
+    /** Where an expert sits. */
+    public record SeatAt(@Required String expert, @Required long region) {}
+
+    /** A document a venue anchored for the session. */
+    public record SessionDocument(
+            @Required long region, @Required EvaluationDocument kind, @Required String documentHash, @Required long height,
+            @Required long time) {}
 
     /** An evaluation session: venues, seats, avoidance, status, seed and draw. */
     public record EvaluationSession(
@@ -137,7 +158,13 @@ public final class Deals {
             @Required SessionStatus status,
             String seed,
             @Required List<DrawnSeat> drawn,
-            @Required List<Seats> unfilled) {}
+            @Required List<Seats> unfilled,
+            @Required String seatCommitment,
+            String seatSecret,
+            @Required long replacedBeforeSeating,
+            @Required List<SeatAt> seating,
+            @Required List<Replacement> replacements,
+            @Required List<SessionDocument> documents) {}
 
     /** A session as the public sees it, with the pools its draw was made from. */
     public record EvaluationView(
