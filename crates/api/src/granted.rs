@@ -25,10 +25,10 @@ use huxin_contracts::deal::AnchorRecord;
 use huxin_contracts::guarantee::GuaranteeState;
 use huxin_contracts::identity;
 pub use huxin_state::answers::FullCreditView;
-use huxin_state::queries::{CreditItem, GuaranteeView};
+use huxin_state::queries::GuaranteeView;
 use huxin_state::StateView;
 use huxin_types::identity::{GrantScope, SubjectId};
-use huxin_types::{TimestampMs, Uscc};
+use huxin_types::Uscc;
 
 use crate::query::{enum_param, latest, list_query, ListQuery, Page};
 use crate::routes::parse;
@@ -107,16 +107,9 @@ pub async fn credit_history(
     let subject: SubjectId = parse("subject", &path_subject)?;
     let q = q.map(|Query(q)| q).map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
     let who = authorise(&s, &method, &uri, &headers, &subject, &path_subject, GrantScope::CreditHistory)?;
-    let (height, latest_time) = latest(&s)?;
-    let time = q.time.map_or(latest_time, TimestampMs);
-    let view = StateView::new(s.store.as_ref(), height.0);
-    let records: Vec<CreditItem> = huxin_contracts::credit::history(&view, &subject)?
-        .into_iter()
-        .map(|record| CreditItem { publication: record.publication(time), record })
-        .collect();
-    let hidden = records.iter().filter(|r| r.publication != huxin_contracts::credit::Publication::Active).count();
-    crate::signed::log(&s, &who, &method, &uri, records.len() as u64)?;
-    Ok(Json(FullCreditView { subject, height, time, hidden, records }))
+    let full = crate::supervisor::full_credit(&s, subject, q.time)?;
+    crate::signed::log(&s, &who, &method, &uri, full.records.len() as u64)?;
+    Ok(Json(full))
 }
 
 /// The guarantees a subject applied for, for a holder of its `guarantees` grant.

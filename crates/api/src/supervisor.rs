@@ -66,16 +66,23 @@ pub async fn credit_history(
     let who = authenticate(&s, &method, &uri, &headers)?;
     let subject: SubjectId = parse("subject", &subject)?;
     let q = q.map(|Query(q)| q).map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
-    let (height, latest_time) = crate::query::latest(&s)?;
-    let time = q.time.map_or(latest_time, TimestampMs);
+    let full = full_credit(&s, subject, q.time)?;
+    s.audit.append(&who, method.as_str(), &target(&uri), 200, full.records.len() as u64)?;
+    Ok(Json(full))
+}
+
+/// A subject's whole credit history at `time` (default: the latest block's), hidden records
+/// marked: what supervisors and holders of the subject's grant read.
+pub(crate) fn full_credit(s: &ApiState, subject: SubjectId, time: Option<u64>) -> Result<FullCreditView, ApiError> {
+    let (height, latest_time) = crate::query::latest(s)?;
+    let time = time.map_or(latest_time, TimestampMs);
     let view = StateView::new(s.store.as_ref(), height.0);
     let records: Vec<CreditItem> = huxin_contracts::credit::history(&view, &subject)?
         .into_iter()
         .map(|record| CreditItem { publication: record.publication(time), record })
         .collect();
     let hidden = records.iter().filter(|r| r.publication != Publication::Active).count();
-    s.audit.append(&who, method.as_str(), &target(&uri), 200, records.len() as u64)?;
-    Ok(Json(FullCreditView { subject, height, time, hidden, records }))
+    Ok(FullCreditView { subject, height, time, hidden, records })
 }
 
 #[derive(Deserialize, Debug, Default, utoipa::IntoParams)]

@@ -32,15 +32,7 @@ const CST_OFFSET_MS: i64 = 8 * 3_600_000;
 /// The calendar month (`YYYYMM`) of `time` in China Standard Time.
 pub fn month_of(time: TimestampMs) -> u32 {
     let days = (time.0 as i64 + CST_OFFSET_MS).div_euclid(MS_PER_DAY);
-    // Civil-from-days (H. Hinnant's algorithm), integers only.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, _) = huxin_types::id::civil_from_days(days);
     (year * 100 + month) as u32
 }
 

@@ -23,7 +23,7 @@ use axum::Extension;
 use tokio::sync::mpsc;
 
 pub use huxin_state::answers::RingEvent;
-use huxin_state::rings::{Finding, FINDING_KINDS};
+use huxin_state::rings::Finding;
 use huxin_types::{Height, Uscc};
 
 use crate::events::StreamPermit;
@@ -91,17 +91,7 @@ pub async fn events(
 ) -> Result<Sse<impl futures::Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let who = authenticate(&s, &method, &uri, &headers)?;
     let q = q.map(|Query(q)| q).map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
-    if let Some(kind) = q.kind.as_deref().filter(|k| !FINDING_KINDS.contains(k)) {
-        return Err(ApiError::bad_request(
-            "bad_query",
-            format!("kind {kind:?} is none of {}", FINDING_KINDS.join(", ")),
-        ));
-    }
-    let subject: Option<Uscc> = q
-        .subject
-        .as_deref()
-        .map(|u| u.parse().map_err(|e| ApiError::bad_request("bad_query", format!("subject {u:?} is not a USCC: {e}"))))
-        .transpose()?;
+    let filter = super::Filter::parse(q.kind.as_deref(), q.subject.as_deref())?;
     let from = q.from_height.unwrap_or(1);
     let permit = StreamPermit::take(&s, client)?;
     log(&s, &who, &method, &uri, 0)?;
@@ -130,11 +120,8 @@ pub async fn events(
                     }
                 };
                 analysed = Some(tip);
-                let wanted = findings
-                    .into_iter()
-                    .filter(|f| q.kind.as_deref().is_none_or(|k| f.kind() == k))
-                    .filter(|f| subject.as_ref().is_none_or(|u| super::names(f, u)));
-                for (n, finding) in changed(&mut sent, wanted.collect()) {
+                let wanted = findings.into_iter().filter(|f| filter.admits(f)).collect();
+                for (n, finding) in changed(&mut sent, wanted) {
                     if tx.send_timeout((tip, n, finding), slow).await.is_err() {
                         return; // gone, or too slow to keep
                     }

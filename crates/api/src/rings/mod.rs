@@ -95,14 +95,7 @@ pub async fn report(
     if limit == 0 || limit > RING_PAGE_MAX {
         return Err(bad(format!("limit is 1 to {RING_PAGE_MAX}")));
     }
-    if let Some(kind) = q.kind.as_deref().filter(|k| !FINDING_KINDS.contains(k)) {
-        return Err(bad(format!("kind {kind:?} is none of {}", FINDING_KINDS.join(", "))));
-    }
-    let subject: Option<Uscc> = q
-        .subject
-        .as_deref()
-        .map(|u| u.parse().map_err(|e| bad(format!("subject {u:?} is not a USCC: {e}"))))
-        .transpose()?;
+    let filter = Filter::parse(q.kind.as_deref(), q.subject.as_deref())?;
     let (latest_height, _) = latest(&s)?;
     let (height, offset) = match q.cursor.as_deref() {
         Some(c) => parse_cursor(c)?,
@@ -121,11 +114,7 @@ pub async fn report(
         .await
         .map_err(|e| ApiError::internal(format!("the ring analysis stopped: {e}")))??;
     let (sections, bids, sections_too_large, params, findings) = analysed;
-    let matching: Vec<Finding> = findings
-        .into_iter()
-        .filter(|f| q.kind.as_deref().is_none_or(|k| f.kind() == k))
-        .filter(|f| subject.as_ref().is_none_or(|u| names(f, u)))
-        .collect();
+    let matching: Vec<Finding> = findings.into_iter().filter(|f| filter.admits(f)).collect();
     let findings_total = matching.len();
     let page: Vec<Finding> = matching.into_iter().skip(offset).take(limit).collect();
     let next_cursor = (offset + page.len() < findings_total).then(|| cursor(height, offset + page.len()));
@@ -144,9 +133,29 @@ pub async fn report(
     }))
 }
 
-/// Whether a finding names `u` (as a member, applicant, bidder or payer).
-fn names(f: &Finding, u: &Uscc) -> bool {
-    f.subjects().contains(u) || matches!(f, Finding::SharedPremiumPayer { payer, .. } if payer == u)
+/// The findings a request asks for: of one kind, naming one subject (as a member, applicant,
+/// bidder or payer).
+pub(crate) struct Filter {
+    kind: Option<String>,
+    subject: Option<Uscc>,
+}
+
+impl Filter {
+    pub(crate) fn parse(kind: Option<&str>, subject: Option<&str>) -> Result<Filter, ApiError> {
+        if let Some(kind) = kind.filter(|k| !FINDING_KINDS.contains(k)) {
+            return Err(bad(format!("kind {kind:?} is none of {}", FINDING_KINDS.join(", "))));
+        }
+        let subject =
+            subject.map(|u| u.parse().map_err(|e| bad(format!("subject {u:?} is not a USCC: {e}")))).transpose()?;
+        Ok(Filter { kind: kind.map(str::to_owned), subject })
+    }
+
+    pub(crate) fn admits(&self, f: &Finding) -> bool {
+        self.kind.as_deref().is_none_or(|k| f.kind() == k)
+            && self.subject.as_ref().is_none_or(|u| {
+                f.subjects().contains(u) || matches!(f, Finding::SharedPremiumPayer { payer, .. } if payer == u)
+            })
+    }
 }
 
 type Analysed = (usize, usize, usize, huxin_types::governance::RingParams, Vec<Finding>);
