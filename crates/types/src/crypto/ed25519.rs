@@ -1,80 +1,25 @@
-//! ed25519 keys and domain-separated signatures.
-//!
-//! Every signature is over `tag ‖ 0x00 ‖ message`, where the tag names what is signed
-//! ([`Domain`]). A signature made for one domain never verifies in another. Verification uses
-//! `verify_strict`, which refuses small-order keys and non-canonical signatures.
+//! ed25519 keys and signatures (the `ed25519-sha256` suite): `verify_strict`, which refuses
+//! small-order keys and non-canonical signatures.
 
 use std::fmt;
-
-use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
-
-use crate::id::{fixed_bytes, IdError};
 use std::str::FromStr;
 
+use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::{getrandom_fill, signing_input, Domain, SignatureError};
+use crate::id::{fixed_bytes, IdError};
 
 fixed_bytes!(
     /// An ed25519 public key.
     PublicKey, 32
 );
 fixed_bytes!(
-    /// An ed25519 signature.
+    /// A signature, 64 bytes in either suite: ed25519's `R ‖ S`, or SM2's `r ‖ s` (big-endian).
     Signature, 64
 );
 
-/// What a signature is for. The tag is part of the signed bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Domain {
-    /// A transaction body.
-    Tx,
-    /// A consensus vote.
-    Vote,
-    /// A consensus proposal.
-    Proposal,
-    /// A streamed proposal part (the proposer's signature over the whole block).
-    ProposalPart,
-    /// A signed API query (supervisor access).
-    Query,
-    /// A statement a subject signs with its bound key (data confirmation and grants).
-    SubjectStatement,
-    /// A validator's proof that a libp2p peer id is its own (the consensus network's handshake).
-    ValidatorProof,
-}
-
-impl Domain {
-    pub fn tag(self) -> &'static [u8] {
-        match self {
-            Domain::Tx => b"huxin/v1/tx",
-            Domain::Vote => b"huxin/v1/vote",
-            Domain::Proposal => b"huxin/v1/proposal",
-            Domain::ProposalPart => b"huxin/v1/proposal-part",
-            Domain::Query => b"huxin/v1/query",
-            Domain::SubjectStatement => b"huxin/v1/subject-statement",
-            Domain::ValidatorProof => b"huxin/v1/validator-proof",
-        }
-    }
-}
-
-pub fn signing_input(domain: Domain, message: &[u8]) -> Vec<u8> {
-    let tag = domain.tag();
-    let mut input = Vec::with_capacity(tag.len() + 1 + message.len());
-    input.extend_from_slice(tag);
-    input.push(0);
-    input.extend_from_slice(message);
-    input
-}
-
-/// Why a signature did not verify.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SignatureError {
-    #[error("public key {0} is not a valid ed25519 point")]
-    BadKey(PublicKey),
-    #[error("signature does not verify for key {0}")]
-    Mismatch(PublicKey),
-}
-
 impl PublicKey {
-    /// Verify `signature` over `message` in `domain`.
     /// Verify a W3C Data Integrity proof's signature (`eddsa-jcs-2022`): over the proof's 64-byte
     /// hash data, with no domain tag (see [`crate::vc`]).
     pub fn verify_data_integrity(&self, hash_data: &[u8; 64], signature: &Signature) -> Result<(), SignatureError> {
@@ -83,6 +28,7 @@ impl PublicKey {
         key.verify_strict(hash_data, &sig).map_err(|_| SignatureError::Mismatch(*self))
     }
 
+    /// Verify `signature` over `message` in `domain`.
     pub fn verify(&self, domain: Domain, message: &[u8], signature: &Signature) -> Result<(), SignatureError> {
         let key = VerifyingKey::from_bytes(&self.0).map_err(|_| SignatureError::BadKey(*self))?;
         let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
@@ -135,13 +81,6 @@ impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "SecretKey(public={})", self.public_key())
     }
-}
-
-fn getrandom_fill(buf: &mut [u8]) {
-    // Keys come from the OS: /dev/urandom is always present on the platforms we support.
-    use std::io::Read;
-    let mut f = std::fs::File::open("/dev/urandom").expect("open /dev/urandom");
-    f.read_exact(buf).expect("read /dev/urandom");
 }
 
 #[cfg(test)]

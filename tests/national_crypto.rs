@@ -1,0 +1,129 @@
+//! Huxin's SM2 signatures and SM3 hashes against sm-crypto (tests/sm, npm), an independent
+//! JavaScript implementation with its own big-integer arithmetic: what Huxin signs there
+//! verifies, what sm-crypto signs Huxin verifies, both agree on the public key of a secret, on
+//! SM3 at every padding boundary, and on GM/T 0003.5-2012's example signature; tampered
+//! signatures and wrong keys fail on both sides.
+
+use std::path::Path;
+use std::process::Command;
+
+use huxin_types::crypto::{signing_input, sm3, Domain, Signature, Sm2PublicKey, Sm2SecretKey};
+use serde_json::{json, Value};
+
+const DOMAINS: [Domain; 7] = [
+    Domain::Tx,
+    Domain::Vote,
+    Domain::Proposal,
+    Domain::ProposalPart,
+    Domain::Query,
+    Domain::SubjectStatement,
+    Domain::ValidatorProof,
+];
+
+/// Run tests/sm/interop.mjs on `cases`, its package installed from the lockfile.
+fn sm_crypto(cases: &Value) -> Value {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/sm");
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(&dir)
+        .status()
+        .expect("run npm ci in tests/sm (Node 20 and npm are needed)");
+    assert!(status.success(), "npm ci in tests/sm failed");
+    let file = tempfile::NamedTempFile::new().expect("a temporary file");
+    std::fs::write(file.path(), serde_json::to_vec(cases).expect("JSON")).expect("write the cases");
+    let out = Command::new("node").arg("interop.mjs").arg(file.path()).current_dir(&dir).output().expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|_| panic!("interop.mjs printed {stdout:?}, {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+/// Deterministic keys: the SM3 of a counter as the secret (in range but for ~2⁻³² of counters).
+fn keys(n: u32) -> Vec<Sm2SecretKey> {
+    (0..n).filter_map(|i| Sm2SecretKey::from_bytes(sm3(&i.to_be_bytes()).0).ok()).collect()
+}
+
+/// A message of `len` bytes that differs per `seed`.
+fn message(seed: usize, len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 31 + seed * 7) as u8).collect()
+}
+
+#[test]
+fn sm2_and_sm3_agree_with_an_independent_implementation() {
+    let keys = keys(14);
+    assert_eq!(keys.len(), 14);
+    let lengths = [0usize, 1, 32, 55, 56, 63, 64, 65, 119, 120, 1000, 4096];
+
+    // What Huxin signs, in every domain: the signing input is what both sides see as the message.
+    let mut ours = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let domain = DOMAINS[i % DOMAINS.len()];
+        let body = message(i, lengths[i % lengths.len()]);
+        let signature = key.sign(domain, &body);
+        ours.push((key.public_key(), signing_input(domain, &body), signature));
+    }
+    let mut verify: Vec<Value> = ours
+        .iter()
+        .map(|(public, signed, sig)| json!({"public_key": public.to_hex(), "message": hex::encode(signed), "signature": sig.to_hex()}))
+        .collect();
+    // Failures sm-crypto must see: a flipped bit in r, in s, in the message; another key.
+    let (public, signed, sig) = &ours[0];
+    let flip = |s: &Signature, byte: usize| {
+        let mut t = *s;
+        t.0[byte] ^= 0x10;
+        t
+    };
+    let mut altered = signed.clone();
+    altered[signed.len() - 1] ^= 1;
+    let failing = [
+        json!({"public_key": public.to_hex(), "message": hex::encode(signed), "signature": flip(sig, 3).to_hex()}),
+        json!({"public_key": public.to_hex(), "message": hex::encode(signed), "signature": flip(sig, 40).to_hex()}),
+        json!({"public_key": public.to_hex(), "message": hex::encode(&altered), "signature": sig.to_hex()}),
+        json!({"public_key": ours[1].0.to_hex(), "message": hex::encode(signed), "signature": sig.to_hex()}),
+    ];
+    verify.extend(failing.iter().cloned());
+    // GM/T 0003.5-2012 Appendix A: its key, "message digest" and its signature.
+    let example = Sm2SecretKey::from_hex("3945208f7b2144b13f36e38ac6d39f95889393692860b51a42fb81ef4df7c5b8").expect("the example's key");
+    verify.push(json!({
+        "public_key": example.public_key().to_hex(),
+        "message": hex::encode(b"message digest"),
+        "signature": "f5a03b0648d2c4630eeac513e1bb81a15944da3827d5b74143ac7eaceee720b3\
+                      b1b6aa29df212fd8763182bc0d421ca1bb9038fd1f7f42d4840b69c485bbc1aa",
+    }));
+
+    // What sm-crypto signs: the same keys' secrets, over signing inputs of every domain.
+    let theirs: Vec<(Domain, Vec<u8>)> =
+        (0..keys.len()).map(|i| (DOMAINS[(i + 3) % DOMAINS.len()], message(i + 100, lengths[(i + 5) % lengths.len()]))).collect();
+    let sign: Vec<Value> = keys
+        .iter()
+        .zip(&theirs)
+        .map(|(key, (domain, body))| json!({"secret": key.to_hex(), "message": hex::encode(signing_input(*domain, body))}))
+        .collect();
+
+    let hashed: Vec<Vec<u8>> = lengths.iter().enumerate().map(|(i, len)| message(i, *len)).collect();
+    let answer = sm_crypto(&json!({
+        "verify": verify,
+        "sign": sign,
+        "sm3": hashed.iter().map(hex::encode).collect::<Vec<_>>(),
+    }));
+
+    let verified: Vec<bool> = serde_json::from_value(answer["verified"].clone()).expect("a list of verdicts");
+    let expected: Vec<bool> =
+        std::iter::repeat(true).take(ours.len()).chain([false; 4]).chain([true]).collect();
+    assert_eq!(verified, expected, "sm-crypto's verdicts on Huxin's signatures, the four altered ones, GM/T's example");
+
+    let signed = answer["signed"].as_array().expect("signatures");
+    assert_eq!(signed.len(), keys.len());
+    for ((key, (domain, body)), theirs) in keys.iter().zip(&theirs).zip(signed) {
+        let public: Sm2PublicKey = theirs["public_key"].as_str().expect("hex").parse().expect("a compressed key");
+        assert_eq!(public, key.public_key(), "both derive the same public key");
+        let sig: Signature = theirs["signature"].as_str().expect("hex").parse().expect("64 bytes");
+        assert_eq!(public.verify(*domain, body, &sig), Ok(()), "Huxin verifies sm-crypto's signature");
+        let other = DOMAINS[(DOMAINS.iter().position(|d| d == domain).expect("known") + 1) % DOMAINS.len()];
+        assert!(public.verify(other, body, &sig).is_err(), "but not in another domain");
+        assert!(public.verify(*domain, body, &flip(&sig, 10)).is_err(), "nor altered");
+    }
+
+    let hashes: Vec<String> = serde_json::from_value(answer["sm3"].clone()).expect("hashes");
+    let ours: Vec<String> = hashed.iter().map(|m| sm3(m).to_hex()).collect();
+    assert_eq!(hashes, ours, "SM3 at lengths {lengths:?}");
+}
