@@ -113,7 +113,7 @@ fn status_list(s: &ApiState, issuer: &Issuer, url: String, purpose: &str, on: bo
     path = "/v1/credentials/status/{subject}/revocation",
     summary = "A credential's revocation status list",
     description = "A BitstringStatusListCredential (statusPurpose revocation) whose bit 0 is on once the subject's attestation is revoked; signed by the attesting centre.",
-    params(("subject" = String, Path, description = "USCC or `legacy:<code>`")),
+    params(("subject" = String, Path, description = "USCC or `legacy:<code>`", pattern = "^([0-9A-HJ-NP-RTUWXY]{18}|legacy:[0-9A-Z]{15,18}|expert:[0-9a-f]{64})$")),
     responses((status = 200, description = "The status list credential", body = Object), (status = 400, description = "Bad input (bad_path)", body = crate::error::ErrorBody), (status = 404, description = "Not attested (not_found)", body = crate::error::ErrorBody), (status = 409, description = "Attested by another centre (not_issuer)", body = crate::error::ErrorBody), (status = 422, description = "An expert (expert_not_exported)", body = crate::error::ErrorBody), (status = 503, description = "This node signs no credentials (no_issuer)", body = crate::error::ErrorBody))
 )]
 pub async fn revocation(State(s): State<ApiState>, Path(subject): Path<String>) -> Result<Json<Value>, ApiError> {
@@ -129,7 +129,7 @@ pub async fn revocation(State(s): State<ApiState>, Path(subject): Path<String>) 
     path = "/v1/credentials/status/{subject}/recognitions/{regions}",
     summary = "A credential's recognition status list",
     description = "A BitstringStatusListCredential (statusPurpose suspension) whose bit 0 is on while any of `regions` (comma-separated, as the credential names them; `none` for none) does not recognise the subject's attestation.",
-    params(("subject" = String, Path, description = "USCC or `legacy:<code>`"), ("regions" = String, Path, description = "comma-separated region codes, or `none`", pattern = "^(none|[0-9]{6}(,[0-9]{6}){0,63})$")),
+    params(("subject" = String, Path, description = "USCC or `legacy:<code>`", pattern = "^([0-9A-HJ-NP-RTUWXY]{18}|legacy:[0-9A-Z]{15,18}|expert:[0-9a-f]{64})$"), ("regions" = String, Path, description = "comma-separated region codes, or `none`", pattern = "^(none|(1[1-9]|[2-7][0-9]|8[0-2])[0-9]{4}(,(1[1-9]|[2-7][0-9]|8[0-2])[0-9]{4}){0,63})$")),
     responses((status = 200, description = "The status list credential", body = Object), (status = 400, description = "Bad input (bad_path)", body = crate::error::ErrorBody), (status = 404, description = "Not attested (not_found)", body = crate::error::ErrorBody), (status = 409, description = "Attested by another centre (not_issuer)", body = crate::error::ErrorBody), (status = 422, description = "An expert (expert_not_exported)", body = crate::error::ErrorBody), (status = 503, description = "This node signs no credentials (no_issuer)", body = crate::error::ErrorBody))
 )]
 pub async fn recognitions(
