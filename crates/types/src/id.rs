@@ -343,6 +343,21 @@ impl<'de> Deserialize<'de> for Uscc {
     }
 }
 
+/// The proleptic Gregorian date (year, month 1–12, day 1–31) of a count of days since
+/// 1970-01-01 (H. Hinnant's civil-from-days, integers only): ledger time as a calendar date,
+/// with no clock and no floats.
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,19 +405,4 @@ mod tests {
         assert!(ChainId::new("Huxin").is_err());
         assert!(ChainId::new(&"a".repeat(65)).is_err());
     }
-}
-
-/// The proleptic Gregorian date (year, month 1–12, day 1–31) of a count of days since
-/// 1970-01-01 (H. Hinnant's civil-from-days, integers only): ledger time as a calendar date,
-/// with no clock and no floats.
-pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
