@@ -302,10 +302,14 @@ export class HuxinClient {
    * chain id and node key) at the current time. `pathAndQuery` as sent, percent-encoded.
    */
   async signedGet(secretKey: string, pathAndQuery: string): Promise<unknown> {
+    return this.request("GET", pathAndQuery, undefined, await this.signedHeaders(secretKey, pathAndQuery));
+  }
+
+  /** The headers that sign a GET of `pathAndQuery` for this node, now. */
+  private async signedHeaders(secretKey: string, pathAndQuery: string): Promise<Record<string, string>> {
     const [path, q = ""] = pathAndQuery.split(/\?(.*)/s, 2);
     const status = await this.status();
-    const headers = signQuery(secretKey, { chainId: status.chain_id, nodeKey: status.node_key }, "GET", path, q, Date.now());
-    return this.request("GET", pathAndQuery, undefined, headers);
+    return signQuery(secretKey, { chainId: status.chain_id, nodeKey: status.node_key }, "GET", path, q, Date.now());
   }
 
   /** A subject's whole credit history, withheld records included. */
@@ -414,11 +418,33 @@ export class HuxinClient {
    * replayed from `from_height` in `query` or after `lastEventId` (`height:index`), then live.
    * Stop by breaking out of the loop or aborting `signal`.
    */
-  async *events(query: string, lastEventId?: string, signal?: AbortSignal): AsyncGenerator<{ id: string; kind: string; data: Schemas["Event"] }> {
-    const response = await fetch(`${this.base}/v1/events${query ? `?${query}` : ""}`, {
-      headers: lastEventId === undefined ? {} : { "last-event-id": lastEventId },
-      signal,
-    });
+  events(query: string, lastEventId?: string, signal?: AbortSignal): AsyncGenerator<{ id: string; kind: string; data: Schemas["Event"] }> {
+    const headers: Record<string, string> = lastEventId === undefined ? {} : { "last-event-id": lastEventId };
+    return this.serverEvents(`/v1/events${query ? `?${query}` : ""}`, headers, "Event", signal);
+  }
+
+  /**
+   * Collusion-ring findings as they appear (`/v1/supervisor/rings/events`, signed and audited
+   * like the report): every finding in force on connect, then each new or grown one as blocks
+   * are added (filters: from_height, kind, subject). Stop by breaking out or aborting `signal`.
+   */
+  async *ringEvents(
+    secretKey: string,
+    filters: Filters = {},
+    signal?: AbortSignal,
+  ): AsyncGenerator<{ id: string; kind: string; data: Schemas["RingEvent"] }> {
+    const pathAndQuery = withQuery("/v1/supervisor/rings/events", filters);
+    yield* this.serverEvents(pathAndQuery, await this.signedHeaders(secretKey, pathAndQuery), "RingEvent", signal);
+  }
+
+  /** A server-sent event stream whose every event's data is one JSON `name`, checked. */
+  private async *serverEvents<N extends keyof Schemas & string>(
+    pathAndQuery: string,
+    headers: Record<string, string>,
+    name: N,
+    signal?: AbortSignal,
+  ): AsyncGenerator<{ id: string; kind: string; data: Schemas[N] }> {
+    const response = await fetch(`${this.base}${pathAndQuery}`, { headers, signal });
     if (!response.ok) throw refusal(response, await response.text());
     if (response.body === null) throw new AnswerError("body", "no event stream");
     const decoder = new TextDecoder();
@@ -439,7 +465,7 @@ export class HuxinClient {
             } catch {
               throw new AnswerError("data", `event ${id} is not JSON`);
             }
-            yield { id, kind: event.kind ?? "message", data: checked(data, "Event") };
+            yield { id, kind: event.kind ?? "message", data: checked(data, name) };
           }
           event = { data: [] };
         } else if (line.startsWith("id:")) event.id = line.slice(3).trim();

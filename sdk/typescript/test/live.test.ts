@@ -176,6 +176,32 @@ test("every read endpoint answers its type, checked against the OpenAPI document
   assert.ok(anchors.length > 0 && anchors.every((a) => a.member === member), JSON.stringify(anchors));
 });
 
+test("a supervisor's ring stream announces one bid document anchored as two bidders' bids", { skip: !live }, async () => {
+  const node = new HuxinClient(apis[0]);
+  const hangzhou = key("hangzhou");
+  const tender = { region: 330100, project_code: "TS-RING", section_code: "01" };
+  const same = "5a".repeat(32);
+  const bidders = ["91330100MB05000071", "91330100MB05000084"];
+  const anchors = [
+    { anchor_document: { tender, stage: "announcement" as const, document_hash: "5b".repeat(32), title: "公告" } },
+    ...bidders.map((b) => ({ anchor_document: { tender, stage: "bid" as const, document_hash: same, title: "投标文件", parties: [b] } })),
+  ];
+  for (const action of anchors) assert.deepEqual((await node.waitFinalised(await node.send(hangzhou, action))).outcome, "applied");
+
+  const stream = node.ringEvents(key("supervisor"), { kind: "identical_bid_documents", subject: bidders[0] });
+  const first = (await stream.next()).value!;
+  await stream.return(undefined);
+  assert.equal(first.kind, "identical_bid_documents");
+  assert.equal(first.id.split(":")[0], String(first.data.height));
+  const finding = first.data.finding;
+  assert.ok("identical_bid_documents" in finding, JSON.stringify(finding));
+  assert.equal(finding.identical_bid_documents.document_hash, same);
+  assert.deepEqual(finding.identical_bid_documents.bidders, bidders);
+  // A centre's key is not a supervisor's: refused before any event.
+  const refused = node.ringEvents(hangzhou);
+  await assert.rejects(refused.next(), (e: unknown) => e instanceof ApiError && e.status === 403 && e.code === "forbidden");
+});
+
 test("a batch is signed at consecutive nonces and each item answered", { skip: !live }, async () => {
   const node = new HuxinClient(apis[0]);
   const anchors = [0, 1, 2].map((i) => ({

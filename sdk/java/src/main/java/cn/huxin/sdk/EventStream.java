@@ -1,22 +1,28 @@
 package cn.huxin.sdk;
 
-import cn.huxin.sdk.model.Chain;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 
 /**
- * Server-sent events as the node writes them (the OpenAPI document's {@code /v1/events}): an
- * {@code id} ({@code height:index}, to resume after with {@code Last-Event-ID}), an event name
- * (the transaction kind) and one JSON {@code data} line, the {@link Chain.Event}.
+ * Server-sent events as the node writes them ({@code /v1/events}, {@code /v1/supervisor/rings/events}):
+ * an {@code id} (to resume after with {@code Last-Event-ID}), an event name and one JSON
+ * {@code data} line, which {@code decoder} turns into the stream's item.
  */
-final class EventStream implements Iterator<HuxinClient.Event> {
-    private final Iterator<String> lines;
-    private HuxinClient.Event ready;
+final class EventStream<E> implements Iterator<E> {
+    /** One event's id, name and JSON data as the stream's item (checked against its model). */
+    interface Decoder<E> {
+        E decode(String id, String kind, JsonNode data);
+    }
 
-    EventStream(Iterator<String> lines) {
+    private final Iterator<String> lines;
+    private final Decoder<E> decoder;
+    private E ready;
+
+    EventStream(Iterator<String> lines, Decoder<E> decoder) {
         this.lines = lines;
+        this.decoder = decoder;
     }
 
     @Override
@@ -26,7 +32,7 @@ final class EventStream implements Iterator<HuxinClient.Event> {
         while (ready == null && lines.hasNext()) {
             String line = lines.next();
             if (line.isEmpty()) {
-                if (data != null) ready = new HuxinClient.Event(id, kind, decode(id, data.toString()));
+                if (data != null) ready = decoder.decode(id, kind, json(id, data.toString()));
                 id = null;
                 kind = "message";
                 data = null;
@@ -40,20 +46,18 @@ final class EventStream implements Iterator<HuxinClient.Event> {
         return ready != null;
     }
 
-    private static Chain.Event decode(String id, String data) {
-        JsonNode json;
+    private static JsonNode json(String id, String data) {
         try {
-            json = Answers.JSON.readTree(data);
+            return Answers.JSON.readTree(data);
         } catch (IOException e) {
             throw new AnswerException("data", "event " + id + " is not JSON");
         }
-        return Answers.as(json, Chain.Event.class);
     }
 
     @Override
-    public HuxinClient.Event next() {
+    public E next() {
         if (!hasNext()) throw new NoSuchElementException();
-        HuxinClient.Event e = ready;
+        E e = ready;
         ready = null;
         return e;
     }

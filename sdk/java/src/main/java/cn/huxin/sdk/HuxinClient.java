@@ -395,6 +395,11 @@ public final class HuxinClient {
      * chain id and node key) at the current time; {@code pathAndQuery} as sent, percent-encoded.
      */
     public JsonNode signedGet(String secretKeyHex, String pathAndQuery) {
+        return request(signedRequest(secretKeyHex, pathAndQuery));
+    }
+
+    /** A GET of {@code pathAndQuery} signed for this node, now. */
+    private HttpRequest.Builder signedRequest(String secretKeyHex, String pathAndQuery) {
         int q = pathAndQuery.indexOf('?');
         String path = q < 0 ? pathAndQuery : pathAndQuery.substring(0, q);
         String query = q < 0 ? "" : pathAndQuery.substring(q + 1);
@@ -402,7 +407,7 @@ public final class HuxinClient {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + pathAndQuery)).GET();
         Signing.signQuery(secretKeyHex, status.chainId(), status.nodeKey(), "GET", path, query, System.currentTimeMillis())
                 .forEach(request::header);
-        return request(request);
+        return request;
     }
 
     /** A subject's whole credit history, withheld records included. */
@@ -591,6 +596,9 @@ public final class HuxinClient {
     /** One server-sent event: its id ({@code height:index}), kind and data. */
     public record Event(String id, String kind, Chain.Event data) {}
 
+    /** One collusion-ring event: its id ({@code height:n}), kind (the finding's) and data. */
+    public record RingAlert(String id, String kind, Supervision.RingEvent data) {}
+
     /**
      * The event stream ({@code /v1/events?query}): one event per applied transaction, replayed
      * from {@code from_height} in the query or after {@code lastEventId}, then live. Close the
@@ -599,6 +607,21 @@ public final class HuxinClient {
     public Stream<Event> events(String query, String lastEventId) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(withQuery(base + "/v1/events", query))).GET();
         if (lastEventId != null) request.header("last-event-id", lastEventId);
+        return serverEvents(request, (id, kind, data) -> new Event(id, kind, Answers.as(data, Chain.Event.class)));
+    }
+
+    /**
+     * Collusion-ring findings as they appear ({@code /v1/supervisor/rings/events}, signed and
+     * audited like the report): every finding in force on connect, then each new or grown one as
+     * blocks are added; {@code query} filters (from_height, kind, subject), empty for none. Close
+     * the returned stream to stop.
+     */
+    public Stream<RingAlert> ringEvents(String secretKeyHex, String query) {
+        HttpRequest.Builder request = signedRequest(secretKeyHex, withQuery("/v1/supervisor/rings/events", query));
+        return serverEvents(request, (id, kind, data) -> new RingAlert(id, kind, Answers.as(data, Supervision.RingEvent.class)));
+    }
+
+    private <E> Stream<E> serverEvents(HttpRequest.Builder request, EventStream.Decoder<E> decoder) {
         HttpResponse<Stream<String>> response;
         try {
             response = http.send(request.build(), HttpResponse.BodyHandlers.ofLines());
@@ -612,7 +635,7 @@ public final class HuxinClient {
             String body = response.body().collect(Collectors.joining("\n"));
             throw refusal(response.statusCode(), body, response.headers());
         }
-        Iterator<Event> events = new EventStream(response.body().iterator());
+        Iterator<E> events = new EventStream<>(response.body().iterator(), decoder);
         return StreamSupport.stream(Spliterators.spliteratorUnknownSize(events, Spliterator.ORDERED), false)
                 .onClose(response.body()::close);
     }

@@ -1,6 +1,7 @@
 package cn.huxin.sdk;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -235,6 +236,39 @@ class LiveTest {
             if (anchors.isEmpty()) Thread.sleep(200);
         }
         assertTrue(!anchors.isEmpty() && anchors.stream().allMatch(a -> a.member().equals(log.anchorMember())), anchors.toString());
+    }
+
+    @Test
+    void aSupervisorsRingStreamAnnouncesOneBidDocumentAnchoredAsTwoBiddersBids() throws IOException {
+        HuxinClient node = new HuxinClient(apis().get(0));
+        String hangzhou = key("hangzhou");
+        String tender = "{\"region\": 330100, \"project_code\": \"JAVA-RING\", \"section_code\": \"01\"}";
+        String same = "6a".repeat(32);
+        List<String> bidders = List.of("91330100MB05000097", "91330100MB0500010C");
+        List<JsonNode> anchors = new java.util.ArrayList<>();
+        anchors.add(action("{\"anchor_document\": {\"tender\": " + tender + ", \"stage\": \"announcement\","
+                + " \"document_hash\": \"" + "6b".repeat(32) + "\", \"title\": \"公告\"}}"));
+        for (String bidder : bidders) {
+            anchors.add(action("{\"anchor_document\": {\"tender\": " + tender + ", \"stage\": \"bid\", \"document_hash\": \""
+                    + same + "\", \"title\": \"投标文件\", \"parties\": [\"" + bidder + "\"]}}"));
+        }
+        for (JsonNode a : anchors) {
+            assertTrue(node.waitFinalised(node.send(hangzhou, a), Duration.ofSeconds(60)).applied(), a.toString());
+        }
+
+        HuxinClient.RingAlert first;
+        try (var alerts = node.ringEvents(key("supervisor"), "kind=identical_bid_documents&subject=" + bidders.get(0))) {
+            first = alerts.findFirst().orElseThrow();
+        }
+        assertEquals("identical_bid_documents", first.kind());
+        assertEquals(String.valueOf(first.data().height()), first.id().split(":")[0]);
+        var finding = assertInstanceOf(Supervision.Finding.IdenticalBidDocuments.class, first.data().finding());
+        assertEquals(same, finding.documentHash());
+        assertEquals(bidders, finding.bidders());
+        // A centre's key is not a supervisor's: refused before any event.
+        ApiException refused = assertThrows(ApiException.class, () -> node.ringEvents(hangzhou, ""));
+        assertEquals(403, refused.status());
+        assertEquals("forbidden", refused.code());
     }
 
     @Test
