@@ -1,8 +1,14 @@
 //! ed25519 keys and signatures (the `ed25519-sha256` suite): `verify_strict`, which refuses
 //! small-order keys and non-canonical signatures.
+//!
+//! Decompressing a public key costs about a sixth of a verification, and a federation signs with
+//! a few hundred keys, so the keys that verified a signature are kept decompressed
+//! ([`VERIFYING_KEYS_CACHED_MAX`]). The cache changes how fast, never what, a signature verifies.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{LazyLock, RwLock};
 
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -19,21 +25,49 @@ fixed_bytes!(
     Signature, 64
 );
 
+/// Most decompressed keys kept for verification; past this the cache starts over (so a flood of
+/// fresh keys costs what it did without one, and the memory stays bounded: about 0.6 MiB).
+pub const VERIFYING_KEYS_CACHED_MAX: usize = 4_096;
+
+/// Keys that verified a signature, decompressed.
+static VERIFYING_KEYS: LazyLock<RwLock<HashMap<[u8; 32], VerifyingKey>>> = LazyLock::new(Default::default);
+
 impl PublicKey {
     /// Verify a W3C Data Integrity proof's signature (`eddsa-jcs-2022`): over the proof's 64-byte
     /// hash data, with no domain tag (see [`crate::vc`]).
     pub fn verify_data_integrity(&self, hash_data: &[u8; 64], signature: &Signature) -> Result<(), SignatureError> {
-        let key = VerifyingKey::from_bytes(&self.0).map_err(|_| SignatureError::BadKey(*self))?;
-        let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
-        key.verify_strict(hash_data, &sig).map_err(|_| SignatureError::Mismatch(*self))
+        self.verify_raw(hash_data, signature)
     }
 
     /// Verify `signature` over `message` in `domain`.
     pub fn verify(&self, domain: Domain, message: &[u8], signature: &Signature) -> Result<(), SignatureError> {
-        let key = VerifyingKey::from_bytes(&self.0).map_err(|_| SignatureError::BadKey(*self))?;
-        let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
-        key.verify_strict(&signing_input(domain, message), &sig).map_err(|_| SignatureError::Mismatch(*self))
+        self.verify_raw(&signing_input(domain, message), signature)
     }
+
+    fn verify_raw(&self, signed: &[u8], signature: &Signature) -> Result<(), SignatureError> {
+        let cached = VERIFYING_KEYS.read().ok().and_then(|keys| keys.get(&self.0).copied());
+        let key = match cached {
+            Some(key) => key,
+            None => VerifyingKey::from_bytes(&self.0).map_err(|_| SignatureError::BadKey(*self))?,
+        };
+        let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
+        key.verify_strict(signed, &sig).map_err(|_| SignatureError::Mismatch(*self))?;
+        if cached.is_none() {
+            if let Ok(mut keys) = VERIFYING_KEYS.write() {
+                if keys.len() >= VERIFYING_KEYS_CACHED_MAX {
+                    keys.clear();
+                }
+                keys.insert(self.0, key);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How many decompressed keys are kept now.
+#[cfg(test)]
+fn verifying_keys_cached() -> usize {
+    VERIFYING_KEYS.read().map(|keys| keys.len()).unwrap_or(0)
 }
 
 /// An ed25519 secret key. Its Debug output never shows the secret.
@@ -86,6 +120,36 @@ impl fmt::Debug for SecretKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Verifying with a cached key answers as without: a good signature, a bad one, a key that
+    /// is no point; only keys that verified are kept, and never more than the bound.
+    #[test]
+    fn the_key_cache_changes_no_verdict_and_stays_bounded() {
+        let key = SecretKey::from_bytes([11u8; 32]);
+        let public = key.public_key();
+        let sig = key.sign(Domain::Tx, b"m");
+        for _ in 0..2 {
+            assert_eq!(public.verify(Domain::Tx, b"m", &sig), Ok(()));
+            assert_eq!(public.verify(Domain::Tx, b"n", &sig), Err(SignatureError::Mismatch(public)));
+            assert_eq!(public.verify_data_integrity(&[0; 64], &sig), Err(SignatureError::Mismatch(public)));
+        }
+        // A y-coordinate with no curve point: refused every time, never cached.
+        let not_a_point = (0u8..=255)
+            .map(|b| PublicKey([b; 32]))
+            .find(|k| VerifyingKey::from_bytes(&k.0).is_err())
+            .expect("some byte pattern is not a point");
+        for _ in 0..2 {
+            assert_eq!(not_a_point.verify(Domain::Tx, b"m", &sig), Err(SignatureError::BadKey(not_a_point)));
+        }
+        for i in 0..VERIFYING_KEYS_CACHED_MAX as u32 + 10 {
+            let mut seed = [0u8; 32];
+            seed[..4].copy_from_slice(&i.to_be_bytes());
+            let k = SecretKey::from_bytes(seed);
+            assert_eq!(k.public_key().verify(Domain::Tx, b"x", &k.sign(Domain::Tx, b"x")), Ok(()));
+            assert!(verifying_keys_cached() <= VERIFYING_KEYS_CACHED_MAX);
+        }
+        assert_eq!(public.verify(Domain::Tx, b"m", &sig), Ok(()));
+    }
 
     #[test]
     fn signatures_are_domain_separated() {
