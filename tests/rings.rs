@@ -146,4 +146,17 @@ async fn a_supervisor_finds_a_ring_its_rotation_and_its_shared_document() {
     assert_eq!(report.params, stricter);
     let kinds: Vec<&str> = report.findings.iter().map(Finding::kind).collect();
     assert_eq!(kinds, ["identical_bid_documents"], "{report:?}");
+    // The open stream withdraws the two findings that no longer stand, by the keys it sent them
+    // under, and leaves the document alone.
+    let mut withdrawn = std::collections::BTreeMap::new();
+    while withdrawn.len() < 2 {
+        let (_, kind, data) = stream.next(Duration::from_secs(60)).await.expect("a ring event");
+        if data["finding"].is_null() {
+            withdrawn.insert(kind, data["key"].clone());
+        }
+    }
+    for kind in ["bidding_ring", "win_rotation"] {
+        assert_eq!(withdrawn[kind], last[kind]["key"], "{kind} withdrawn under the key it was found under");
+    }
+    assert!(!withdrawn.contains_key("identical_bid_documents"));
 }

@@ -271,11 +271,17 @@ pub struct RingReport {
     pub next_cursor: Option<String>,
 }
 
-/// One event of `GET /v1/supervisor/rings/events`: a finding new or changed at `height`.
+/// One event of `GET /v1/supervisor/rings/events`: a finding new or changed at `height`, or one
+/// that no longer stands there (`finding` null: a threshold was raised, or the evidence changed
+/// so that the finding is now another one).
 #[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct RingEvent {
     pub height: Height,
-    pub finding: crate::rings::Finding,
+    /// What identifies the finding across analyses: its kind, then the first member, the payer
+    /// or the document (`bidding_ring:91330100MA…`).
+    pub key: String,
+    /// The finding as it stands at `height`; null once it no longer does.
+    pub finding: Option<crate::rings::Finding>,
 }
 
 /// An evaluation session as the public sees it (`GET /v1/evaluations/{id}`): everything the

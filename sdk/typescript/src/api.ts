@@ -647,7 +647,7 @@ export interface paths {
         };
         /**
          * Collusion-ring findings as server-sent events (signed, supervisors only, audited)
-         * @description Every finding in force on connect, then each new or changed one as blocks are added (id `height:n`, event name = kind, data = RingEvent). The analysis reruns at most every 2 s.
+         * @description Every finding in force on connect, then each new or changed one as blocks are added, and each one sent that no longer stands (its key, finding null) (id `height:n`, event name = kind, data = RingEvent). The analysis reruns at most every 2 s.
          */
         get: operations["supervisor_ring_events"];
         put?: never;
@@ -1972,10 +1972,19 @@ export interface components {
             reason: string;
             record_id: components["schemas"]["Hash32"];
         };
-        /** @description One event of `GET /v1/supervisor/rings/events`: a finding new or changed at `height`. */
+        /**
+         * @description One event of `GET /v1/supervisor/rings/events`: a finding new or changed at `height`, or one
+         *     that no longer stands there (`finding` null: a threshold was raised, or the evidence changed
+         *     so that the finding is now another one).
+         */
         RingEvent: {
-            finding: components["schemas"]["Finding"];
+            finding?: null | components["schemas"]["Finding"];
             height: components["schemas"]["Height"];
+            /**
+             * @description What identifies the finding across analyses: its kind, then the first member, the payer
+             *     or the document (`bidding_ring:91330100MA…`).
+             */
+            key: string;
         };
         /**
          * @description Thresholds of the collusion-ring analysis (围标串标、陪标、轮流坐庄; see

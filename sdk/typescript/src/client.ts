@@ -426,7 +426,8 @@ export class HuxinClient {
   /**
    * Collusion-ring findings as they appear (`/v1/supervisor/rings/events`, signed and audited
    * like the report): every finding in force on connect, then each new or grown one as blocks
-   * are added (filters: from_height, kind, subject). Stop by breaking out or aborting `signal`.
+   * are added, and each one sent that no longer stands (its `key`, `finding` null) (filters:
+   * from_height, kind, subject). Stop by breaking out or aborting `signal`.
    */
   async *ringEvents(
     secretKey: string,

@@ -194,7 +194,8 @@ test("a supervisor's ring stream announces one bid document anchored as two bidd
   assert.equal(first.kind, "identical_bid_documents");
   assert.equal(first.id.split(":")[0], String(first.data.height));
   const finding = first.data.finding;
-  assert.ok("identical_bid_documents" in finding, JSON.stringify(finding));
+  assert.ok(finding !== null && finding !== undefined && "identical_bid_documents" in finding, JSON.stringify(finding));
+  assert.equal(first.data.key, `identical_bid_documents:${same}`);
   assert.equal(finding.identical_bid_documents.document_hash, same);
   assert.deepEqual(finding.identical_bid_documents.bidders, bidders);
   // A centre's key is not a supervisor's: refused before any event.

@@ -6,9 +6,12 @@
 //! like the report (one audit entry per stream), and takes a place among the node's event
 //! streams (`too_many_streams` when they are all taken).
 //!
-//! Each event's id is `height:n` (the height analysed, the finding's place in that analysis),
-//! its name the finding's kind, its data a [`RingEvent`]. A reconnecting client gets the findings
-//! in force again: findings are a state of the ledger, not a log.
+//! Each event's id is `height:n` (the height analysed, the finding's place in that analysis;
+//! withdrawals count on after the findings), its name the finding's kind, its data a
+//! [`RingEvent`]. A finding sent earlier that no longer stands (governance raised a threshold,
+//! or the evidence now makes it another finding) is withdrawn: an event with its key and a null
+//! finding. A reconnecting client gets the findings in force again: findings are a state of the
+//! ledger, not a log, and the stream keeps the client's copy of that state exact.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -60,13 +63,33 @@ fn identity(f: &Finding) -> String {
     }
 }
 
-/// The findings of `now` that `sent` has not seen as they are now; `sent` is updated.
-fn changed(sent: &mut BTreeMap<String, String>, now: Vec<Finding>) -> Vec<(usize, Finding)> {
+/// What to send a client: a finding new or changed (its place in the analysis), or withdrawn.
+#[derive(Debug)]
+struct Change {
+    n: usize,
+    key: String,
+    kind: &'static str,
+    finding: Option<Finding>,
+}
+
+/// The findings of `now` that `sent` has not seen as they are now, then those `sent` has that no
+/// longer stand (numbered on after `now`); `sent` is updated.
+fn changed(sent: &mut BTreeMap<String, (&'static str, String)>, now: Vec<Finding>) -> Vec<Change> {
     let mut out = Vec::new();
+    let count = now.len();
+    let mut standing = std::collections::BTreeSet::new();
     for (n, f) in now.into_iter().enumerate() {
         let json = serde_json::to_string(&f).unwrap_or_default();
-        if sent.insert(identity(&f), json.clone()).as_ref() != Some(&json) {
-            out.push((n, f));
+        let key = identity(&f);
+        standing.insert(key.clone());
+        if sent.insert(key.clone(), (f.kind(), json.clone())).map(|(_, j)| j).as_ref() != Some(&json) {
+            out.push(Change { n, key, kind: f.kind(), finding: Some(f) });
+        }
+    }
+    let gone: Vec<String> = sent.keys().filter(|k| !standing.contains(*k)).cloned().collect();
+    for (i, key) in gone.into_iter().enumerate() {
+        if let Some((kind, _)) = sent.remove(&key) {
+            out.push(Change { n: count + i, key, kind, finding: None });
         }
     }
     out
@@ -77,7 +100,7 @@ fn changed(sent: &mut BTreeMap<String, String>, now: Vec<Finding>) -> Vec<(usize
     path = "/v1/supervisor/rings/events",
     operation_id = "supervisor_ring_events",
     summary = "Collusion-ring findings as server-sent events (signed, supervisors only, audited)",
-    description = "Every finding in force on connect, then each new or changed one as blocks are added (id `height:n`, event name = kind, data = RingEvent). The analysis reruns at most every 2 s.",
+    description = "Every finding in force on connect, then each new or changed one as blocks are added, and each one sent that no longer stands (its key, finding null) (id `height:n`, event name = kind, data = RingEvent). The analysis reruns at most every 2 s.",
     params(RingEventsQuery),
     responses((status = 200, description = "An SSE stream of RingEvent", content_type = "text/event-stream", body = RingEvent), (status = 400, description = "Bad input (bad_query)", body = crate::error::ErrorBody), (status = 401, description = "Unsigned, badly signed, stale or replayed request (unauthorized)", body = crate::error::ErrorBody), (status = 403, description = "The key is not an active supervisor's (forbidden)", body = crate::error::ErrorBody), (status = 503, description = "Too many streams, or this node's audit log is not anchored (too_many_streams, audit_unanchored)", body = crate::error::ErrorBody))
 )]
@@ -96,7 +119,7 @@ pub async fn events(
     let permit = StreamPermit::take(&s, client)?;
     log(&s, &who, &method, &uri, 0)?;
 
-    let (tx, rx) = mpsc::channel::<(u64, usize, Finding)>(RING_EVENTS_BUFFER);
+    let (tx, rx) = mpsc::channel::<(u64, Change)>(RING_EVENTS_BUFFER);
     let mut heights = s.heights.clone();
     let slow = Duration::from_millis(s.event_limits.events_slow_client_ms);
     tokio::spawn(async move {
@@ -121,8 +144,8 @@ pub async fn events(
                 };
                 analysed = Some(tip);
                 let wanted = findings.into_iter().filter(|f| filter.admits(f)).collect();
-                for (n, finding) in changed(&mut sent, wanted) {
-                    if tx.send_timeout((tip, n, finding), slow).await.is_err() {
+                for change in changed(&mut sent, wanted) {
+                    if tx.send_timeout((tip, change), slow).await.is_err() {
                         return; // gone, or too slow to keep
                     }
                 }
@@ -139,11 +162,11 @@ pub async fn events(
     });
 
     let stream = futures::stream::unfold(rx, |mut rx| async move {
-        let (height, n, finding) = rx.recv().await?;
+        let (height, Change { n, key, kind, finding }) = rx.recv().await?;
         let sse = SseEvent::default()
             .id(format!("{height}:{n}"))
-            .event(finding.kind())
-            .json_data(RingEvent { height: Height(height), finding })
+            .event(kind)
+            .json_data(RingEvent { height: Height(height), key, finding })
             .unwrap_or_else(|_| SseEvent::default().comment("unencodable event"));
         Some((Ok(sse), rx))
     });
@@ -163,14 +186,28 @@ mod tests {
         }
     }
 
-    /// A finding is sent once while it stays the same, again when it grows, and a new one is sent.
+    /// A finding is sent once while it stays the same, again when it grows, and a new one is
+    /// sent; one that no longer stands is withdrawn once, numbered after the findings.
     #[test]
-    fn only_new_or_changed_findings_are_sent_again() {
+    fn only_new_changed_or_withdrawn_findings_are_sent() {
         let mut sent = BTreeMap::new();
         let doc = Finding::IdenticalBidDocuments { document_hash: Hash32::ZERO, bidders: vec![], bids: vec![] };
         assert_eq!(changed(&mut sent, vec![ring(&[1, 2, 3], 3), doc.clone()]).len(), 2);
         assert!(changed(&mut sent, vec![ring(&[1, 2, 3], 3), doc.clone()]).is_empty());
         let grown = changed(&mut sent, vec![ring(&[1, 2, 3], 4), doc.clone(), ring(&[7, 8, 9], 3)]);
-        assert_eq!(grown.iter().map(|(n, _)| *n).collect::<Vec<_>>(), [0, 2]);
+        assert_eq!(grown.iter().map(|c| c.n).collect::<Vec<_>>(), [0, 2]);
+        assert!(grown.iter().all(|c| c.finding.is_some()));
+
+        let withdrawn = changed(&mut sent, vec![doc.clone()]);
+        let seen: Vec<_> = withdrawn.iter().map(|c| (c.n, c.kind, c.key.as_str(), c.finding.is_none())).collect();
+        assert_eq!(
+            seen,
+            [
+                (1, "bidding_ring", "bidding_ring:91330100MA0000001F", true),
+                (2, "bidding_ring", "bidding_ring:91330100MA00000072", true)
+            ]
+        );
+        assert!(changed(&mut sent, vec![doc.clone()]).is_empty(), "withdrawn once");
+        assert_eq!(changed(&mut sent, vec![ring(&[1, 2, 3], 4), doc]).len(), 1, "and found again if it comes back");
     }
 }

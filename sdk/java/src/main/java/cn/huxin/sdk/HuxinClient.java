@@ -613,8 +613,9 @@ public final class HuxinClient {
     /**
      * Collusion-ring findings as they appear ({@code /v1/supervisor/rings/events}, signed and
      * audited like the report): every finding in force on connect, then each new or grown one as
-     * blocks are added; {@code query} filters (from_height, kind, subject), empty for none. Close
-     * the returned stream to stop.
+     * blocks are added, and each one sent that no longer stands (its key, a null finding);
+     * {@code query} filters (from_height, kind, subject), empty for none. Close the returned
+     * stream to stop.
      */
     public Stream<RingAlert> ringEvents(String secretKeyHex, String query) {
         HttpRequest.Builder request = signedRequest(secretKeyHex, withQuery("/v1/supervisor/rings/events", query));

@@ -264,6 +264,7 @@ class LiveTest {
         assertEquals(String.valueOf(first.data().height()), first.id().split(":")[0]);
         var finding = assertInstanceOf(Supervision.Finding.IdenticalBidDocuments.class, first.data().finding());
         assertEquals(same, finding.documentHash());
+        assertEquals("identical_bid_documents:" + same, first.data().key());
         assertEquals(bidders, finding.bidders());
         // A centre's key is not a supervisor's: refused before any event.
         ApiException refused = assertThrows(ApiException.class, () -> node.ringEvents(hangzhou, ""));

@@ -101,6 +101,9 @@ public final class Supervision {
             @Required List<Finding> findings,
             String nextCursor) {}
 
-    /** One event of the ring event stream: a finding new or changed at {@code height}. */
-    public record RingEvent(@Required long height, @Required Finding finding) {}
+    /**
+     * One event of the ring event stream: a finding new or changed at {@code height}, or, with
+     * {@code finding} null, one sent earlier under {@code key} that no longer stands.
+     */
+    public record RingEvent(@Required long height, @Required String key, Finding finding) {}
 }
