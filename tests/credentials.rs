@@ -34,16 +34,7 @@ fn huxin_verify(net: &Net, file: &Path) -> (i32, String, String) {
 /// The independent check (tests/vc/verify.mjs), its packages installed once from the lockfile.
 fn independent_verify(file: &Path) -> Value {
     static INSTALLED: OnceLock<PathBuf> = OnceLock::new();
-    let dir = INSTALLED.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vc");
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&dir)
-            .status()
-            .expect("run npm ci in tests/vc (Node 20 and npm are needed)");
-        assert!(status.success(), "npm ci in tests/vc failed");
-        dir
-    });
+    let dir = INSTALLED.get_or_init(|| support::npm_project("vc"));
     let out = Command::new("node").arg("verify.mjs").arg(file).current_dir(dir).output().expect("run node");
     let stdout = String::from_utf8_lossy(&out.stdout);
     serde_json::from_str(stdout.trim())

@@ -4,7 +4,8 @@
 //! SM3 at every padding boundary, and on GM/T 0003.5-2012's example signature; tampered
 //! signatures and wrong keys fail on both sides.
 
-use std::path::Path;
+mod support;
+
 use std::process::Command;
 
 use huxin_types::crypto::{signing_input, sm3, Domain, Signature, Sm2PublicKey, Sm2SecretKey};
@@ -22,13 +23,7 @@ const DOMAINS: [Domain; 7] = [
 
 /// Run tests/sm/interop.mjs on `cases`, its package installed from the lockfile.
 fn sm_crypto(cases: &Value) -> Value {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/sm");
-    let status = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-        .current_dir(&dir)
-        .status()
-        .expect("run npm ci in tests/sm (Node 20 and npm are needed)");
-    assert!(status.success(), "npm ci in tests/sm failed");
+    let dir = support::npm_project("sm");
     let file = tempfile::NamedTempFile::new().expect("a temporary file");
     std::fs::write(file.path(), serde_json::to_vec(cases).expect("JSON")).expect("write the cases");
     let out = Command::new("node").arg("interop.mjs").arg(file.path()).current_dir(&dir).output().expect("run node");

@@ -25,6 +25,19 @@ pub struct Net {
     pub chain_id: ChainId,
 }
 
+/// Install a test's pinned npm project (`tests/vc`, `tests/sm`) from its lockfile: `npm ci` in
+/// the repository's `tests/<name>`, whose path it returns (Node 20 and npm are needed).
+pub fn npm_project(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests").join(name);
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(&dir)
+        .status()
+        .unwrap_or_else(|e| panic!("run npm ci in tests/{name} (Node 20 and npm are needed): {e}"));
+    assert!(status.success(), "npm ci in tests/{name} failed");
+    dir
+}
+
 /// A base port with `count` free ports above it (each node uses base+10i … base+10i+2).
 pub fn free_base_port(nodes: usize) -> u16 {
     // Tests of one file run in parallel in one process: each network draws its own range.

@@ -13,7 +13,7 @@ use std::sync::{LazyLock, RwLock};
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{getrandom_fill, signing_input, Domain, SignatureError};
+use super::{getrandom_fill, secret_from_hex, signing_input, Domain, SignatureError};
 use crate::id::{fixed_bytes, IdError};
 
 fixed_bytes!(
@@ -104,10 +104,7 @@ impl SecretKey {
         hex::encode(self.to_bytes())
     }
     pub fn from_hex(s: &str) -> Result<Self, IdError> {
-        let bad = || IdError::BadHex { expected: 64, got: "<secret>".into() };
-        let bytes = hex::decode(s.trim()).map_err(|_| bad())?;
-        let arr: [u8; 32] = bytes.try_into().map_err(|_| bad())?;
-        Ok(Self::from_bytes(arr))
+        secret_from_hex(s).map(Self::from_bytes)
     }
 }
 

@@ -7,6 +7,8 @@
 //! its type and its length (32 bytes for ed25519, 33 for a compressed SM2 point), so a value of
 //! one suite is never read as the other's.
 
+use crate::id::IdError;
+
 pub mod ed25519;
 pub mod sm2;
 
@@ -72,8 +74,18 @@ pub enum SignatureError {
 /// Why a secret key's bytes make no key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
+    #[error(transparent)]
+    NotHex(#[from] IdError),
     #[error("an SM2 secret key must be a scalar in [1, n − 2] of the SM2 curve's order n")]
     Sm2SecretOutOfRange,
+}
+
+/// A secret key's 32 bytes from hex, surrounding whitespace ignored (key files end in a newline).
+/// The error never repeats the input.
+pub(crate) fn secret_from_hex(s: &str) -> Result<[u8; 32], IdError> {
+    let bad = || IdError::BadHex { expected: 64, got: "<secret>".into() };
+    let bytes = hex::decode(s.trim()).map_err(|_| bad())?;
+    bytes.try_into().map_err(|_| bad())
 }
 
 /// Fill `buf` from the operating system's randomness (fresh keys).

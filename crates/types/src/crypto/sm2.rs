@@ -21,7 +21,7 @@ use ::sm2::elliptic_curve::sec1::ToEncodedPoint;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sm3::{Digest, Sm3};
 
-use super::{getrandom_fill, signing_input, Domain, KeyError, Signature, SignatureError};
+use super::{getrandom_fill, secret_from_hex, signing_input, Domain, KeyError, Signature, SignatureError};
 use crate::id::{fixed_bytes, Hash32, IdError};
 
 /// The distinguishing identifier every Huxin SM2 signature uses: the standard default,
@@ -123,11 +123,8 @@ impl Sm2SecretKey {
         hex::encode(self.to_bytes())
     }
 
-    pub fn from_hex(s: &str) -> Result<Self, IdError> {
-        let bad = || IdError::BadHex { expected: 64, got: "<secret>".into() };
-        let bytes = hex::decode(s.trim()).map_err(|_| bad())?;
-        let arr: [u8; 32] = bytes.try_into().map_err(|_| bad())?;
-        Self::from_bytes(arr).map_err(|_| bad())
+    pub fn from_hex(s: &str) -> Result<Self, KeyError> {
+        Self::from_bytes(secret_from_hex(s)?)
     }
 }
 
@@ -218,7 +215,8 @@ mod tests {
         let highest = Sm2SecretKey::from_bytes(minus(2)).expect("n − 2 is a key");
         let sig = highest.sign(Domain::Tx, b"x");
         assert_eq!(highest.public_key().verify(Domain::Tx, b"x", &sig), Ok(()));
-        assert!(Sm2SecretKey::from_hex(&hex::encode(n)).is_err());
+        assert_eq!(Sm2SecretKey::from_hex(&hex::encode(n)).err(), Some(KeyError::Sm2SecretOutOfRange));
+        assert!(matches!(Sm2SecretKey::from_hex("zz"), Err(KeyError::NotHex(_))));
     }
 
     #[test]
