@@ -102,8 +102,7 @@ fn sm2_and_sm3_agree_with_an_independent_implementation() {
     }));
 
     let verified: Vec<bool> = serde_json::from_value(answer["verified"].clone()).expect("a list of verdicts");
-    let expected: Vec<bool> =
-        std::iter::repeat(true).take(ours.len()).chain([false; 4]).chain([true]).collect();
+    let expected: Vec<bool> = std::iter::repeat_n(true, ours.len()).chain([false; 4]).chain([true]).collect();
     assert_eq!(verified, expected, "sm-crypto's verdicts on Huxin's signatures, the four altered ones, GM/T's example");
 
     let signed = answer["signed"].as_array().expect("signatures");
