@@ -1,11 +1,12 @@
-//! Huxin's SM2 signatures and SM3 hashes against sm-crypto (tests/sm, npm), an independent
-//! JavaScript implementation with its own big-integer arithmetic: what Huxin signs there
-//! verifies, what sm-crypto signs Huxin verifies, both agree on the public key of a secret, on
-//! SM3 at every padding boundary, and on GM/T 0003.5-2012's example signature; tampered
-//! signatures and wrong keys fail on both sides.
+//! Huxin's SM2 signatures and SM3 hashes against two independent implementations, each with its
+//! own arithmetic: sm-crypto (JavaScript, npm) and gmssl (pure Python, PyPI), pinned in tests/sm.
+//! What Huxin signs there verifies, what they sign Huxin verifies, they agree on the public key of
+//! a secret, on SM3 at every padding boundary, and on GM/T 0003.5-2012's example signature;
+//! tampered signatures and wrong keys fail on both sides.
 
 mod support;
 
+use std::path::Path;
 use std::process::Command;
 
 use huxin_types::crypto::{signing_input, sm3, Domain, Signature, Sm2PublicKey, Sm2SecretKey};
@@ -21,15 +22,27 @@ const DOMAINS: [Domain; 7] = [
     Domain::ValidatorProof,
 ];
 
-/// Run tests/sm/interop.mjs on `cases`, its package installed from the lockfile.
-fn sm_crypto(cases: &Value) -> Value {
-    let dir = support::npm_project("sm");
+/// Run `program script CASES.json` in tests/sm; its one JSON line.
+fn oracle(program: &Path, script: &str, cases: &Value) -> Value {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/sm");
     let file = tempfile::NamedTempFile::new().expect("a temporary file");
     std::fs::write(file.path(), serde_json::to_vec(cases).expect("JSON")).expect("write the cases");
-    let out = Command::new("node").arg("interop.mjs").arg(file.path()).current_dir(&dir).output().expect("run node");
+    let out = Command::new(program).arg(script).arg(file.path()).current_dir(&dir).output().expect("run the oracle");
     let stdout = String::from_utf8_lossy(&out.stdout);
     serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|_| panic!("interop.mjs printed {stdout:?}, {}", String::from_utf8_lossy(&out.stderr)))
+        .unwrap_or_else(|_| panic!("{script} printed {stdout:?}, {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn sm2_and_sm3_agree_with_sm_crypto() {
+    support::npm_project("sm");
+    agree_with("sm-crypto", |cases| oracle(Path::new("node"), "interop.mjs", cases));
+}
+
+#[test]
+fn sm2_and_sm3_agree_with_gmssl() {
+    let python = support::python_venv("sm").join("bin/python");
+    agree_with("gmssl", |cases| oracle(&python, "interop.py", cases));
 }
 
 /// Deterministic keys: the SM3 of a counter as the secret (in range but for ~2⁻³² of counters).
@@ -42,8 +55,8 @@ fn message(seed: usize, len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 31 + seed * 7) as u8).collect()
 }
 
-#[test]
-fn sm2_and_sm3_agree_with_an_independent_implementation() {
+/// The cases every oracle gets, and what it must answer.
+fn agree_with(name: &str, run: impl Fn(&Value) -> Value) {
     let keys = keys(14);
     assert_eq!(keys.len(), 14);
     let lengths = [0usize, 1, 32, 55, 56, 63, 64, 65, 119, 120, 1000, 4096];
@@ -58,7 +71,7 @@ fn sm2_and_sm3_agree_with_an_independent_implementation() {
     }
     let mut verify: Vec<Value> = ours
         .iter()
-        .map(|(public, signed, sig)| json!({"public_key": public.to_hex(), "message": hex::encode(signed), "signature": sig.to_hex()}))
+        .map(|(public, signed, sig)| case(public, signed, sig))
         .collect();
     // Failures sm-crypto must see: a flipped bit in r, in s, in the message; another key.
     let (public, signed, sig) = &ours[0];
@@ -70,20 +83,19 @@ fn sm2_and_sm3_agree_with_an_independent_implementation() {
     let mut altered = signed.clone();
     altered[signed.len() - 1] ^= 1;
     let failing = [
-        json!({"public_key": public.to_hex(), "message": hex::encode(signed), "signature": flip(sig, 3).to_hex()}),
-        json!({"public_key": public.to_hex(), "message": hex::encode(signed), "signature": flip(sig, 40).to_hex()}),
-        json!({"public_key": public.to_hex(), "message": hex::encode(&altered), "signature": sig.to_hex()}),
-        json!({"public_key": ours[1].0.to_hex(), "message": hex::encode(signed), "signature": sig.to_hex()}),
+        case(public, signed, &flip(sig, 3)),
+        case(public, signed, &flip(sig, 40)),
+        case(public, &altered, sig),
+        case(&ours[1].0, signed, sig),
     ];
     verify.extend(failing.iter().cloned());
     // GM/T 0003.5-2012 Appendix A: its key, "message digest" and its signature.
     let example = Sm2SecretKey::from_hex("3945208f7b2144b13f36e38ac6d39f95889393692860b51a42fb81ef4df7c5b8").expect("the example's key");
-    verify.push(json!({
-        "public_key": example.public_key().to_hex(),
-        "message": hex::encode(b"message digest"),
-        "signature": "f5a03b0648d2c4630eeac513e1bb81a15944da3827d5b74143ac7eaceee720b3\
-                      b1b6aa29df212fd8763182bc0d421ca1bb9038fd1f7f42d4840b69c485bbc1aa",
-    }));
+    let example_signature: Signature = "f5a03b0648d2c4630eeac513e1bb81a15944da3827d5b74143ac7eaceee720b3\
+                                        b1b6aa29df212fd8763182bc0d421ca1bb9038fd1f7f42d4840b69c485bbc1aa"
+        .parse()
+        .expect("64 bytes");
+    verify.push(case(&example.public_key(), b"message digest", &example_signature));
 
     // What sm-crypto signs: the same keys' secrets, over signing inputs of every domain.
     let theirs: Vec<(Domain, Vec<u8>)> =
@@ -95,7 +107,7 @@ fn sm2_and_sm3_agree_with_an_independent_implementation() {
         .collect();
 
     let hashed: Vec<Vec<u8>> = lengths.iter().enumerate().map(|(i, len)| message(i, *len)).collect();
-    let answer = sm_crypto(&json!({
+    let answer = run(&json!({
         "verify": verify,
         "sign": sign,
         "sm3": hashed.iter().map(hex::encode).collect::<Vec<_>>(),
@@ -103,15 +115,15 @@ fn sm2_and_sm3_agree_with_an_independent_implementation() {
 
     let verified: Vec<bool> = serde_json::from_value(answer["verified"].clone()).expect("a list of verdicts");
     let expected: Vec<bool> = std::iter::repeat_n(true, ours.len()).chain([false; 4]).chain([true]).collect();
-    assert_eq!(verified, expected, "sm-crypto's verdicts on Huxin's signatures, the four altered ones, GM/T's example");
+    assert_eq!(verified, expected, "{name}'s verdicts on Huxin's signatures, the four altered ones, GM/T's example");
 
     let signed = answer["signed"].as_array().expect("signatures");
     assert_eq!(signed.len(), keys.len());
     for ((key, (domain, body)), theirs) in keys.iter().zip(&theirs).zip(signed) {
         let public: Sm2PublicKey = theirs["public_key"].as_str().expect("hex").parse().expect("a compressed key");
-        assert_eq!(public, key.public_key(), "both derive the same public key");
+        assert_eq!(public, key.public_key(), "{name} derives the same public key");
         let sig: Signature = theirs["signature"].as_str().expect("hex").parse().expect("64 bytes");
-        assert_eq!(public.verify(*domain, body, &sig), Ok(()), "Huxin verifies sm-crypto's signature");
+        assert_eq!(public.verify(*domain, body, &sig), Ok(()), "Huxin verifies {name}'s signature");
         let other = DOMAINS[(DOMAINS.iter().position(|d| d == domain).expect("known") + 1) % DOMAINS.len()];
         assert!(public.verify(other, body, &sig).is_err(), "but not in another domain");
         assert!(public.verify(*domain, body, &flip(&sig, 10)).is_err(), "nor altered");
@@ -119,5 +131,16 @@ fn sm2_and_sm3_agree_with_an_independent_implementation() {
 
     let hashes: Vec<String> = serde_json::from_value(answer["sm3"].clone()).expect("hashes");
     let ours: Vec<String> = hashed.iter().map(|m| sm3(m).to_hex()).collect();
-    assert_eq!(hashes, ours, "SM3 at lengths {lengths:?}");
+    assert_eq!(hashes, ours, "{name}'s SM3 at lengths {lengths:?}");
+}
+
+/// A verification case: the key both compressed and uncompressed (gmssl takes only the latter).
+fn case(public: &Sm2PublicKey, message: &[u8], signature: &Signature) -> Value {
+    let uncompressed = public.to_uncompressed().expect("a curve point");
+    json!({
+        "public_key": public.to_hex(),
+        "public_key_uncompressed": hex::encode(uncompressed),
+        "message": hex::encode(message),
+        "signature": signature.to_hex(),
+    })
 }

@@ -28,30 +28,7 @@ fn openapi_dir() -> PathBuf {
 
 /// The venv's `schemathesis`, installed from the pinned requirements when missing or stale.
 fn schemathesis() -> PathBuf {
-    let requirements = openapi_dir().join("requirements.txt");
-    let pinned = std::fs::read(&requirements).expect("tests/openapi/requirements.txt");
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("schemathesis-venv");
-    let stamp = venv.join("requirements.txt");
-    let exe = venv.join("bin/schemathesis");
-    if exe.exists() && std::fs::read(&stamp).ok().as_deref() == Some(pinned.as_slice()) {
-        return exe;
-    }
-    let _ = std::fs::remove_dir_all(&venv);
-    let status = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("python3 -m venv");
-    assert!(status.success(), "python3 -m venv failed (Debian: apt-get install python3-venv)");
-    let out = Command::new(venv.join("bin/pip"))
-        .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
-        .arg(&requirements)
-        .output()
-        .expect("pip install");
-    assert!(
-        out.status.success(),
-        "pip install -r {}: {}",
-        requirements.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::write(&stamp, &pinned).expect("venv stamp");
-    exe
+    support::python_venv("openapi").join("bin/schemathesis")
 }
 
 /// A little of everything on the ledger, so lists have pages and look-ups find something.

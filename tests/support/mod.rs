@@ -38,6 +38,35 @@ pub fn npm_project(name: &str) -> PathBuf {
     dir
 }
 
+/// A Python virtual environment under the target directory with a test's pinned requirements
+/// (`tests/<name>/requirements.txt`) installed, made once and again only when they change
+/// (`python3 -m venv`, `pip`): its directory.
+pub fn python_venv(name: &str) -> PathBuf {
+    let requirements = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests").join(name).join("requirements.txt");
+    let pinned = std::fs::read(&requirements).unwrap_or_else(|e| panic!("{}: {e}", requirements.display()));
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-venv"));
+    let stamp = venv.join("requirements.txt");
+    if venv.join("bin/python").exists() && std::fs::read(&stamp).ok().as_deref() == Some(pinned.as_slice()) {
+        return venv;
+    }
+    let _ = std::fs::remove_dir_all(&venv);
+    let status = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("python3 -m venv");
+    assert!(status.success(), "python3 -m venv failed (Debian: apt-get install python3-venv)");
+    let out = Command::new(venv.join("bin/pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+        .arg(&requirements)
+        .output()
+        .expect("pip install");
+    assert!(
+        out.status.success(),
+        "pip install -r {}: {}",
+        requirements.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(&stamp, &pinned).expect("venv stamp");
+    venv
+}
+
 /// A base port with `count` free ports above it (each node uses base+10i … base+10i+2).
 pub fn free_base_port(nodes: usize) -> u16 {
     // Tests of one file run in parallel in one process: each network draws its own range.
