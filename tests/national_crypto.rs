@@ -69,10 +69,7 @@ fn agree_with(name: &str, run: impl Fn(&Value) -> Value) {
         let signature = key.sign(domain, &body);
         ours.push((key.public_key(), signing_input(domain, &body), signature));
     }
-    let mut verify: Vec<Value> = ours
-        .iter()
-        .map(|(public, signed, sig)| case(public, signed, sig))
-        .collect();
+    let mut verify: Vec<Value> = ours.iter().map(|(public, signed, sig)| case(public, signed, sig)).collect();
     // Failures sm-crypto must see: a flipped bit in r, in s, in the message; another key.
     let (public, signed, sig) = &ours[0];
     let flip = |s: &Signature, byte: usize| {
@@ -90,7 +87,8 @@ fn agree_with(name: &str, run: impl Fn(&Value) -> Value) {
     ];
     verify.extend(failing.iter().cloned());
     // GM/T 0003.5-2012 Appendix A: its key, "message digest" and its signature.
-    let example = Sm2SecretKey::from_hex("3945208f7b2144b13f36e38ac6d39f95889393692860b51a42fb81ef4df7c5b8").expect("the example's key");
+    let example = Sm2SecretKey::from_hex("3945208f7b2144b13f36e38ac6d39f95889393692860b51a42fb81ef4df7c5b8")
+        .expect("the example's key");
     let example_signature: Signature = "f5a03b0648d2c4630eeac513e1bb81a15944da3827d5b74143ac7eaceee720b3\
                                         b1b6aa29df212fd8763182bc0d421ca1bb9038fd1f7f42d4840b69c485bbc1aa"
         .parse()
@@ -98,8 +96,9 @@ fn agree_with(name: &str, run: impl Fn(&Value) -> Value) {
     verify.push(case(&example.public_key(), b"message digest", &example_signature));
 
     // What sm-crypto signs: the same keys' secrets, over signing inputs of every domain.
-    let theirs: Vec<(Domain, Vec<u8>)> =
-        (0..keys.len()).map(|i| (DOMAINS[(i + 3) % DOMAINS.len()], message(i + 100, lengths[(i + 5) % lengths.len()]))).collect();
+    let theirs: Vec<(Domain, Vec<u8>)> = (0..keys.len())
+        .map(|i| (DOMAINS[(i + 3) % DOMAINS.len()], message(i + 100, lengths[(i + 5) % lengths.len()])))
+        .collect();
     let sign: Vec<Value> = keys
         .iter()
         .zip(&theirs)

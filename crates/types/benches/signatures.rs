@@ -99,7 +99,8 @@ fn national_suite(txs: &[SignedTx], ed_sign: f64, ed_verify: f64) {
     // What the per-call work costs: decompressing the point and computing Z from the identifier.
     let vk = sm2::dsa::VerifyingKey::from_sec1_bytes(huxin_types::crypto::sm2::DEFAULT_ID, &public.0).unwrap();
     let inputs: Vec<Vec<u8>> = bodies.iter().map(|b| huxin_types::crypto::signing_input(Domain::Tx, b)).collect();
-    let parsed: Vec<sm2::dsa::Signature> = sigs.iter().map(|s| sm2::dsa::Signature::from_slice(&s.0).unwrap()).collect();
+    let parsed: Vec<sm2::dsa::Signature> =
+        sigs.iter().map(|s| sm2::dsa::Signature::from_slice(&s.0).unwrap()).collect();
     rate("  verify, cached key and Z", n, |i| {
         assert!(vk.verify(&inputs[i], &parsed[i]).is_ok());
     });

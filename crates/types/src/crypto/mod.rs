@@ -70,7 +70,6 @@ pub enum SignatureError {
     Sm2Mismatch(Sm2PublicKey),
 }
 
-
 /// Why a secret key's bytes make no key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {

@@ -72,7 +72,8 @@ impl Sm2SecretKey {
     /// The key whose scalar is `bytes` (big-endian). Zero, `n − 1` (for which SM2's `(1 + d)⁻¹`
     /// does not exist) and anything at or above the order `n` make no key.
     pub fn from_bytes(bytes: [u8; 32]) -> Result<Self, KeyError> {
-        let key = ::sm2::dsa::SigningKey::from_bytes(DEFAULT_ID, &bytes.into()).map_err(|_| KeyError::Sm2SecretOutOfRange)?;
+        let key =
+            ::sm2::dsa::SigningKey::from_bytes(DEFAULT_ID, &bytes.into()).map_err(|_| KeyError::Sm2SecretOutOfRange)?;
         let d: ::sm2::Scalar = *key.as_nonzero_scalar().as_ref();
         if bool::from((d + ::sm2::Scalar::ONE).is_zero()) {
             return Err(KeyError::Sm2SecretOutOfRange);
@@ -156,8 +157,9 @@ mod tests {
     /// "message digest" under the default identifier, which was made with the example's nonce.
     #[test]
     fn sm2_verifies_the_standard_example() {
-        let secret = Sm2SecretKey::from_bytes(hex32("3945208f7b2144b13f36e38ac6d39f95889393692860b51a42fb81ef4df7c5b8"))
-            .expect("the example's key is in range");
+        let secret =
+            Sm2SecretKey::from_bytes(hex32("3945208f7b2144b13f36e38ac6d39f95889393692860b51a42fb81ef4df7c5b8"))
+                .expect("the example's key is in range");
         let public = secret.public_key();
         let uncompressed = public.to_uncompressed().expect("a curve point");
         assert_eq!(
