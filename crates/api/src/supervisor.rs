@@ -19,7 +19,7 @@ use huxin_types::identity::SubjectId;
 use huxin_types::{codec, MemberId, TimestampMs};
 
 use crate::routes::parse;
-use crate::signed::{authenticate_member, require_anchored_log, target, SignedReader};
+use crate::signed::{authenticate_member, require_anchored_log, SignedReader};
 use crate::{ApiError, ApiState};
 
 /// Most audit entries in one page.
@@ -67,7 +67,7 @@ pub async fn credit_history(
     let subject: SubjectId = parse("subject", &subject)?;
     let q = q.map(|Query(q)| q).map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
     let full = full_credit(&s, subject, q.time)?;
-    s.audit.append(&who, method.as_str(), &target(&uri), 200, full.records.len() as u64)?;
+    crate::signed::log(&s, &who, &method, &uri, full.records.len() as u64)?;
     Ok(Json(full))
 }
 
@@ -124,7 +124,7 @@ pub async fn audit_log(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ApiError::internal(format!("an audit entry does not decode: {e}")))?;
     let next_after = entries.last().map(|e| e.seq).filter(|last| *last < head_seq);
-    s.audit.append(&who, method.as_str(), &target(&uri), 200, entries.len() as u64)?;
+    crate::signed::log(&s, &who, &method, &uri, entries.len() as u64)?;
     Ok(Json(AuditPage { anchor_member: s.audit.anchor_member, head_seq, head_hash, entries, next_after }))
 }
 
@@ -181,6 +181,6 @@ pub async fn credit_list(
     let page = crate::query::credit_page(&s, &q, limit, |record, time| {
         status.is_none_or(|want| record.publication(time) == want)
     })?;
-    s.audit.append(&who, method.as_str(), &target(&uri), 200, page.items.len() as u64)?;
+    crate::signed::log(&s, &who, &method, &uri, page.items.len() as u64)?;
     Ok(Json(page))
 }
