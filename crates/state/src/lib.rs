@@ -79,6 +79,10 @@ pub enum InvalidBlock {
     BadTx { index: usize, hash: huxin_types::TxHash, rejection: Rejection },
     #[error("the block's proposer {got} is not the validator that signed it ({expected})")]
     WrongProposer { expected: PublicKey, got: PublicKey },
+    #[error(
+        "the block's proposer {got} proposes no round up to {pol_round}, where the block is said to have had a polka"
+    )]
+    NoEarlierProposer { got: PublicKey, pol_round: u32 },
     /// Not the block's fault: this node's state could not be read. The node must not vote on
     /// (or persist) what it could not execute.
     #[error("state is unreadable: {0}")]

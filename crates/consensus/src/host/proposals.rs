@@ -8,8 +8,10 @@
 //!   is buffered;
 //! - equivocate: at most [`PROPOSALS_PER_ROUND_MAX`] distinct blocks are stored per height and
 //!   round;
-//! - put another validator in the header: a block whose `proposer` is not the stream's signer is
-//!   voted against (`WrongProposer`);
+//! - put another validator in the header: a fresh block whose `proposer` is not the stream's
+//!   signer is voted against (`WrongProposer`); a block proposed again after a polka names the
+//!   proposer of an earlier round, one that proposed a round up to the polka's
+//!   (`NoEarlierProposer`);
 //! - time a block ahead: the time is checked against this validator's clock every time it is
 //!   about to vote on the block (also on replay and on an execution-cache hit).
 
@@ -65,6 +67,35 @@ pub(super) fn admit_head(store: &Store, height: Height, round: Round, head: &Str
         ));
     }
     Ok(())
+}
+
+/// Why `block`, streamed by `streamer` with `pol_round`, cannot have been built by the validator
+/// its header names (`None`: it can).
+///
+/// A fresh proposal (`pol_round` nil) is built by the validator that streams it. A value that had
+/// a polka in `pol_round` is proposed again, unchanged, by each later round's proposer (a locked
+/// validator must be able to vote for it again, or one proposer that crashes mid-round halts
+/// the chain): its header names the proposer of the round it was first proposed in, at or before
+/// `pol_round`. Proposers rotate through the set, so those are at most one per validator.
+pub(super) fn builder_contradiction(
+    validators: &crate::context::ValidatorSet,
+    height: Height,
+    pol_round: Round,
+    streamer: &crate::context::Validator,
+    block: &Block,
+) -> Option<InvalidBlock> {
+    use malachitebft_app_channel::app::types::core::Context as _;
+    let got = block.header.proposer;
+    match pol_round.as_u32() {
+        None => (got.0 != streamer.public_key.0)
+            .then(|| InvalidBlock::WrongProposer { expected: streamer.public_key.to_huxin(), got }),
+        Some(pol) => {
+            let rounds = (pol as usize).min(validators.validators.len().saturating_sub(1)) as u32;
+            let proposed_then = (0..=rounds)
+                .any(|r| HuxinContext.select_proposer(validators, height, Round::new(r)).public_key.0 == got.0);
+            (!proposed_then).then_some(InvalidBlock::NoEarlierProposer { got, pol_round: pol })
+        }
+    }
 }
 
 /// An undecided proposal as persisted for WAL replay.
@@ -243,12 +274,12 @@ impl Host {
             }
         };
         let hash = block.hash();
-        if block.header.proposer.0 != proposer.public_key.0 || block.header.height.0 != height.0 {
-            let invalid = if block.header.proposer.0 != proposer.public_key.0 {
-                InvalidBlock::WrongProposer { expected: proposer.public_key.to_huxin(), got: block.header.proposer }
-            } else {
-                InvalidBlock::WrongHeight { expected: huxin_types::Height(height.0), got: block.header.height }
-            };
+        let contradiction = if block.header.height.0 != height.0 {
+            Some(InvalidBlock::WrongHeight { expected: huxin_types::Height(height.0), got: block.header.height })
+        } else {
+            builder_contradiction(&validators, height, stream.pol_round, proposer, &block)
+        };
+        if let Some(invalid) = contradiction {
             warn!(%height, reason = %invalid, "proposed block contradicts its stream; voting against it");
             self.metrics.proposals_invalid.inc();
             return Ok((height == self.height).then(|| {

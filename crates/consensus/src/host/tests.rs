@@ -106,9 +106,14 @@ impl Net {
 
     /// Validator `signer` streams `block` for height 1, `round`, and this host takes it in.
     fn receive(&mut self, signer: usize, round: u32, block: &Block) -> Option<Validity> {
+        self.receive_again(signer, round, Round::Nil, block)
+    }
+
+    /// As [`Net::receive`], for a value said to have had a polka in `pol_round`.
+    fn receive_again(&mut self, signer: usize, round: u32, pol_round: Round, block: &Block) -> Option<Validity> {
         let signing = Signer::new(self.keys[signer].clone(), self.chain.clone());
         let msgs =
-            stream_block(&signing, self.address(signer), Height(1), Round::new(round), Round::Nil, &block.encode());
+            stream_block(&signing, self.address(signer), Height(1), Round::new(round), pol_round, &block.encode());
         let mut streams = Streams::default();
         let stream = msgs.into_iter().find_map(|m| streams.insert(self.peer(signer), m, |_| Ok(())).unwrap()).unwrap();
         let from = self.peer(signer);
@@ -145,6 +150,30 @@ fn a_block_naming_another_proposer_is_voted_against() {
     assert_eq!(n.receive(proposer, 0, &block), Some(Validity::Invalid));
     let honest = n.block(proposer, now_ms().0);
     assert_eq!(n.receive(proposer, 0, &honest), Some(Validity::Valid));
+}
+
+/// Regression: a value that had a polka in round 0 is proposed again, unchanged, by a later
+/// round's proposer, so its header names round 0's proposer. The host called it invalid (another
+/// proposer), so the validators locked on it voted nil on it for ever: when round 0's proposer
+/// crashed after streaming its block, with some validators locked on it and one without it, the
+/// chain halted for good (`tests/crash_recovery.rs` caught it in CI).
+#[test]
+fn a_value_proposed_again_in_a_later_round_keeps_its_builder() {
+    let mut n = net();
+    let first = n.proposer(0);
+    let block = n.block(first, now_ms().0);
+    assert_eq!(n.receive(first, 0, &block), Some(Validity::Valid));
+    for round in 1..6 {
+        let again = n.proposer(round);
+        assert_eq!(n.receive_again(again, round, Round::new(0), &block), Some(Validity::Valid), "round {round}");
+    }
+    // Only the proposers of rounds up to the polka's can have built it.
+    let second = n.proposer(1);
+    let theirs = n.block(second, now_ms().0);
+    assert_eq!(n.receive_again(second, 2, Round::new(0), &theirs), Some(Validity::Invalid));
+    assert_eq!(n.receive_again(n.proposer(3), 3, Round::new(1), &theirs), Some(Validity::Valid));
+    // A fresh proposal is still built by the validator that streams it.
+    assert_eq!(n.receive(n.proposer(4), 4, &theirs), Some(Validity::Invalid));
 }
 
 #[test]
