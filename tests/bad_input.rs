@@ -179,7 +179,7 @@ async fn bad_input_is_refused_with_typed_errors() {
 
     // A peer whose key is not a member's cannot join transaction gossip.
     let node_key = SecretKey::from_hex(std::fs::read_to_string(net.home(0).join("node_key")).unwrap().trim()).unwrap();
-    let node_peer = huxin_consensus::gossip::peer_id_of(&node_key.public_key().0).unwrap();
+    let node_peer = huxin_consensus::gossip::peer_id_of(&node_key.public_key().ed25519().unwrap().0).unwrap();
     let mut intruder = libp2p::SwarmBuilder::with_new_identity()
         .with_tokio()
         .with_tcp(libp2p::tcp::Config::default(), libp2p::noise::Config::new, libp2p::yamux::Config::default)

@@ -143,3 +143,50 @@ fn case(public: &Sm2PublicKey, message: &[u8], signature: &Signature) -> Value {
         "signature": signature.to_hex(),
     })
 }
+
+/// A chain whose genesis names `sm2-sm3`: its members' keys are SM2 (66 hex digits), it
+/// finalises what they sign, and it refuses a transaction signed with an ed25519 key, before
+/// checking its signature, with a reason that names both suites. (Node keys, hence consensus
+/// votes and proposals, are still ed25519 on every chain.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sm2_chain_finalises_sm2_transactions_and_refuses_ed25519_ones() {
+    use huxin_types::crypto::Suite;
+    use std::time::Duration;
+
+    let mut net = support::Net::create_in(4, "sm2-sm3");
+    let genesis: Value =
+        serde_json::from_str(&std::fs::read_to_string(net.dir.path().join("genesis.json")).unwrap()).unwrap();
+    assert_eq!(genesis["suite"], json!("sm2-sm3"));
+    for member in genesis["members"].as_array().unwrap() {
+        for key in member["keys"].as_array().unwrap() {
+            assert_eq!(key.as_str().unwrap().len(), 66, "an SM2 member key: {key}");
+        }
+    }
+    for i in 0..4 {
+        net.start(i);
+    }
+    for i in 0..4 {
+        net.wait_height(i, 1, Duration::from_secs(60)).await;
+    }
+
+    let key = net.bench_keys().remove(0);
+    assert_eq!(key.suite(), Suite::Sm2Sm3);
+    let client = net.client(1);
+    let tx = support::anchor_tx(&net.chain_id, &key, 1, support::far_expiry(), 7);
+    client.submit(&tx).await.expect("an SM2-signed anchor is admitted");
+    let status = client.wait_finalised(&tx.hash(), Duration::from_secs(30)).await.unwrap();
+    assert_eq!(status.status, "finalised");
+    for i in [0, 2, 3] {
+        assert_eq!(net.client(i).tx(&tx.hash()).await.unwrap().height, status.height, "node {i}");
+    }
+
+    let stranger = huxin_types::SecretKey::from_bytes([9; 32]);
+    let foreign = support::anchor_tx(&net.chain_id, &stranger, 1, support::far_expiry(), 8);
+    match client.submit(&foreign).await {
+        Err(huxin_client::ClientError::Api { status, code, message }) => {
+            assert_eq!((status, code.as_str()), (422, "bad_signature"), "{message}");
+            assert!(message.contains("ed25519-sha256") && message.contains("sm2-sm3"), "{message}");
+        }
+        other => panic!("an ed25519-signed transaction on an SM2 chain: {other:?}"),
+    }
+}

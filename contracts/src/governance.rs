@@ -109,6 +109,7 @@ fn run(ctx: &TxContext, state: &mut dyn KvState, action: &ProposalAction, execut
                 return Err(refused(format!("member {id} already exists")));
             }
             for key in &m.keys {
+                registry::expect_suite(state, key, "add_member.keys")?;
                 if key_owner(state, key)?.is_some() {
                     return Err(refused(format!("key {key} is already registered to a member")));
                 }
@@ -181,6 +182,7 @@ fn run(ctx: &TxContext, state: &mut dyn KvState, action: &ProposalAction, execut
             let Some(at) = record.keys.iter().position(|k| k == old) else {
                 return Err(refused(format!("key {old} is not one of member {member}'s keys")));
             };
+            registry::expect_suite(state, new, "rotate_key.new")?;
             if key_owner(state, new)?.is_some() {
                 return Err(refused(format!("key {new} is already registered to a member")));
             }
@@ -193,6 +195,7 @@ fn run(ctx: &TxContext, state: &mut dyn KvState, action: &ProposalAction, execut
             }
         }
         ProposalAction::SetValidator { member, public_key, power } => {
+            registry::expect_consensus_key(public_key, "set_validator.public_key")?;
             let record = member_of(state, member)?;
             if record.role != Role::TradingCentre || record.status != MemberStatus::Active {
                 return Err(refused(format!(

@@ -101,6 +101,7 @@ pub fn attest(ctx: &TxContext, state: &mut dyn KvState, a: &AttestSubject) -> Re
         }
     }
     if let Some(key) = &a.bound_key {
+        crate::registry::expect_suite(state, key, "bound_key")?;
         let message = huxin_types::identity::key_binding_message(&ctx.chain_id, &a.subject, key);
         let proof = a.bound_key_proof.as_ref().ok_or_else(|| {
             rejection(

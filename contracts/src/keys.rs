@@ -25,6 +25,12 @@ pub fn nonce(key: &PublicKey) -> Vec<u8> {
     format!("nonce/{key}").into_bytes()
 }
 
+/// The chain's suite, when it is not `ed25519-sha256` (absent: `ed25519-sha256`, so chains
+/// made before suites existed keep their genesis state).
+pub fn suite() -> Vec<u8> {
+    b"suite".to_vec()
+}
+
 /// The validator set in force.
 pub fn validators() -> Vec<u8> {
     b"validators".to_vec()

@@ -12,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use huxin_types::codec;
-use huxin_types::crypto::PublicKey;
+use huxin_types::crypto::{PublicKey, Suite};
 use huxin_types::genesis::{Genesis, Role};
 use huxin_types::{Height, MemberId, RegionCode, RejectCode, Rejection, Uscc};
 
@@ -88,8 +88,40 @@ pub fn genesis_writes(genesis: &Genesis) -> Vec<(Vec<u8>, Vec<u8>)> {
     ids.sort();
     ids.dedup();
     writes.push((keys::members(), codec::encode(&ids)));
+    if genesis.suite != Suite::Ed25519Sha256 {
+        writes.push((keys::suite(), codec::encode(&genesis.suite)));
+    }
     writes.sort();
     writes
+}
+
+/// The chain's suite, as genesis set it.
+pub fn suite(state: &dyn KvState) -> Result<Suite, StateError> {
+    read_or_default(state, &keys::suite(), "suite")
+}
+
+/// Refuse a key of another suite than the chain's, in `field` of the transaction (`invalid_field`).
+pub fn expect_suite(state: &dyn KvState, key: &PublicKey, field: &str) -> Result<(), Error> {
+    let suite = suite(state)?;
+    if key.suite() != suite {
+        return Err(rejection(
+            RejectCode::InvalidField,
+            format!("{field}: key {key} is an {} key; this chain's suite is {suite}", key.suite()),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuse a validator key that is not ed25519 (`invalid_field`): consensus keys are ed25519 on
+/// every chain for now.
+pub fn expect_consensus_key(key: &PublicKey, field: &str) -> Result<(), Error> {
+    if key.ed25519().is_none() {
+        return Err(rejection(
+            RejectCode::InvalidField,
+            format!("{field}: key {key} is an {} key; consensus keys are ed25519 on every chain for now", key.suite()),
+        ));
+    }
+    Ok(())
 }
 
 pub fn member(state: &dyn KvState, id: &MemberId) -> Result<Option<MemberRecord>, StateError> {

@@ -4,7 +4,7 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-use huxin_types::crypto::{Domain, PublicKey, Signature, Sm2PublicKey, Sm2SecretKey};
+use huxin_types::crypto::{Domain, Ed25519PublicKey, PublicKey, Signature, Sm2PublicKey, Sm2SecretKey};
 
 fuzz_target!(|data: &[u8]| {
     if data.len() < 33 + 64 {
@@ -16,8 +16,16 @@ fuzz_target!(|data: &[u8]| {
     let sm2 = Sm2PublicKey(key.try_into().expect("33 bytes"));
     let _ = sm2.verify(Domain::Tx, message, &signature);
     let _ = sm2.to_uncompressed();
-    let ed = PublicKey(key[..32].try_into().expect("32 bytes"));
+    let ed = Ed25519PublicKey(key[..32].try_into().expect("32 bytes"));
     let _ = ed.verify(Domain::Tx, message, &signature);
+    // Either suite's key through the common type: its length says which.
+    for bytes in [&key[..32], key] {
+        if let Some(public) = PublicKey::from_slice(bytes) {
+            assert_eq!(public.as_bytes(), bytes);
+            let _ = public.verify(Domain::Tx, message, &signature);
+            assert_eq!(public.to_hex().parse::<PublicKey>().ok(), Some(public));
+        }
+    }
 
     if let Ok(secret) = Sm2SecretKey::from_bytes(key[1..].try_into().expect("32 bytes")) {
         let public = secret.public_key();

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use eyre::{eyre, WrapErr};
 use serde::{Deserialize, Serialize};
 
+use huxin_types::crypto::Suite;
 use huxin_types::genesis::{Genesis, GenesisMember, GenesisValidator, Role};
 use huxin_types::limits::MEMBER_KEYS_MAX;
 use huxin_types::{ChainId, PublicKey, RegionCode, SecretKey, TimestampMs, Uscc};
@@ -132,7 +133,9 @@ pub fn assemble(
     if validators.is_empty() {
         return Err(AssembleError::NoValidators);
     }
-    let genesis = Genesis { chain_id, genesis_time, members, validators };
+    // The suite is the members' keys' (genesis validation refuses a mix).
+    let suite = members.first().and_then(|m| m.keys.first()).map(|k| k.suite()).unwrap_or_default();
+    let genesis = Genesis { chain_id, genesis_time, members, validators, suite };
     genesis.validate()?;
     Ok(genesis)
 }
@@ -146,11 +149,13 @@ pub struct MemberKeys {
 }
 
 impl MemberKeys {
-    pub fn generate(role: Role) -> Self {
+    /// Fresh keys for a member of a chain of `suite`: its signing and audit keys are of the
+    /// suite; the node key is ed25519 (consensus and network identity, on every chain for now).
+    pub fn generate(role: Role, suite: Suite) -> Self {
         let centre = role == Role::TradingCentre;
         Self {
-            member: SecretKey::generate(),
-            audit: centre.then(SecretKey::generate),
+            member: SecretKey::generate_in(suite),
+            audit: centre.then(|| SecretKey::generate_in(suite)),
             node: centre.then(SecretKey::generate),
         }
     }
@@ -209,11 +214,12 @@ pub fn keygen_member(
     role: Role,
     region: RegionCode,
     uscc: Uscc,
+    suite: Suite,
 ) -> eyre::Result<MemberManifest> {
     if name.trim().is_empty() {
         return Err(eyre!("--name is empty: give the member's registered name"));
     }
-    let keys = MemberKeys::generate(role);
+    let keys = MemberKeys::generate(role, suite);
     let mut files: Vec<(PathBuf, &SecretKey)> = vec![(dir.join(MEMBER_KEY_FILE), &keys.member)];
     files.extend(keys.audit.iter().map(|k| (dir.join(AUDIT_KEY_FILE), k)));
     files.extend(keys.node.iter().map(|k| (dir.join(NODE_KEY_FILE), k)));
@@ -255,7 +261,7 @@ pub fn assemble_files(
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("where").required(true).args(["out", "dir"])))]
 pub struct KeygenArgs {
-    /// Write one ed25519 secret key (hex, mode 0600) to this file and print its public half.
+    /// Write one secret key of `--suite` (hex, mode 0600) to this file and print its public half.
     #[arg(long, conflicts_with_all = ["dir", "name", "role", "region", "uscc"])]
     pub out: Option<PathBuf>,
     /// Make a member's keys in this directory: member.key, and for a trading centre audit.key
@@ -274,6 +280,10 @@ pub struct KeygenArgs {
     /// The member's unified social credit code (18 characters, with its check character).
     #[arg(long, value_parser = parse_uscc)]
     pub uscc: Option<Uscc>,
+    /// The chain's suite: ed25519-sha256 or sm2-sm3 (signing and audit keys; a node key is
+    /// ed25519 on every chain).
+    #[arg(long, default_value = "ed25519-sha256")]
+    pub suite: Suite,
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
@@ -292,12 +302,12 @@ fn parse_uscc(text: &str) -> Result<Uscc, String> {
 pub fn keygen(args: KeygenArgs) -> eyre::Result<()> {
     match (args.out, args.dir, args.name, args.role, args.region, args.uscc) {
         (Some(out), None, ..) => {
-            let key = SecretKey::generate();
+            let key = SecretKey::generate_in(args.suite);
             write_secret_key(&out, &key)?;
             println!("{}", key.public_key());
         }
         (None, Some(dir), Some(name), Some(role), Some(region), Some(uscc)) => {
-            let manifest = keygen_member(&dir, &name, role, region, uscc)?;
+            let manifest = keygen_member(&dir, &name, role, region, uscc, args.suite)?;
             eprintln!(
                 "keys in {} (readable by their owner only); send in only {}",
                 dir.display(),
@@ -347,7 +357,7 @@ mod tests {
     use super::*;
 
     fn centre(n: u32) -> (MemberKeys, MemberManifest) {
-        let keys = MemberKeys::generate(Role::TradingCentre);
+        let keys = MemberKeys::generate(Role::TradingCentre, Suite::default());
         let region = RegionCode::new(330100 + n * 100).unwrap();
         let uscc = Uscc::with_check(&format!("12{:06}MB{n:07}", 330100 + n * 100)).unwrap();
         let m = keys.manifest(&format!("centre {n}"), Role::TradingCentre, region, uscc);
@@ -427,7 +437,7 @@ mod tests {
     fn keygen_writes_owner_only_keys_and_refuses_to_overwrite() {
         let dir = tempfile::tempdir().unwrap();
         let (_, m) = centre(1);
-        let made = keygen_member(dir.path(), &m.name, m.role, m.region, m.uscc.clone()).unwrap();
+        let made = keygen_member(dir.path(), &m.name, m.role, m.region, m.uscc.clone(), Suite::default()).unwrap();
         assert_eq!(made.keys.len(), 2);
         let member = crate::start::load_key(&dir.path().join(MEMBER_KEY_FILE)).unwrap();
         assert_eq!(member.public_key(), made.keys[0]);
@@ -440,7 +450,7 @@ mod tests {
             let mode = std::fs::metadata(dir.path().join(NODE_KEY_FILE)).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        let again = keygen_member(dir.path(), &m.name, m.role, m.region, m.uscc.clone()).unwrap_err();
+        let again = keygen_member(dir.path(), &m.name, m.role, m.region, m.uscc.clone(), Suite::default()).unwrap_err();
         assert!(again.to_string().contains("already exists"), "{again}");
         // Nothing was replaced.
         assert_eq!(crate::start::load_key(&dir.path().join(NODE_KEY_FILE)).unwrap().public_key(), node.public_key());

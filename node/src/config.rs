@@ -35,12 +35,17 @@ pub struct PeerConfig {
 
 /// Consensus timeouts. Each grows by `delta_ms` per failed round, up to `max_ms`.
 impl PeerConfig {
+    /// The peer's node key's bytes: node keys are ed25519 on every chain for now.
+    fn ed25519_key(&self) -> eyre::Result<&[u8; 32]> {
+        self.public_key.ed25519().map(|k| &k.0).ok_or_else(|| eyre!("peer key {} is not ed25519", self.public_key))
+    }
+
     /// The peer's consensus address with its peer id (`…/p2p/12D3…`): with the id the engine
     /// knows an inbound connection from this peer as a persistent peer's, so
     /// `persistent_peers_only` admits it (without, it refuses peers that dial in before it has
     /// dialled them, and two validators can refuse each other).
     pub fn consensus_address_with_id(&self) -> eyre::Result<String> {
-        let peer_id = huxin_consensus::gossip::peer_id_of(&self.public_key.0)
+        let peer_id = huxin_consensus::gossip::peer_id_of(self.ed25519_key()?)
             .ok_or_else(|| eyre!("peer key {} is not an ed25519 public key", self.public_key))?;
         Ok(if self.consensus_addr.contains("/p2p/") {
             self.consensus_addr.clone()
@@ -268,12 +273,12 @@ impl NodeConfig {
             let address = p.consensus_address_with_id()?;
             peers.consensus.push(address.parse().map_err(|e| eyre!("peer address {address:?}: {e}"))?);
             peers.gossip.push(GossipPeer {
-                peer_id: huxin_consensus::gossip::peer_id_of(&p.public_key.0)
+                peer_id: huxin_consensus::gossip::peer_id_of(p.ed25519_key()?)
                     .ok_or_else(|| eyre!("peer key {} is not ed25519", p.public_key))?,
                 address: p.gossip_addr.parse().map_err(|e| eyre!("gossip address {:?}: {e}", p.gossip_addr))?,
             });
             if p.follower {
-                peers.followers.insert(p.public_key.0);
+                peers.followers.insert(*p.ed25519_key()?);
             }
         }
         Ok(peers)

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use eyre::{eyre, WrapErr};
 use serde::{Deserialize, Serialize};
 
+use huxin_types::crypto::Suite;
 use huxin_types::genesis::{Genesis, Role};
 use huxin_types::{ChainId, PublicKey, RegionCode, SecretKey, TimestampMs, Uscc};
 
@@ -62,6 +63,7 @@ pub fn generate(
     cities: usize,
     bench_keys: usize,
     genesis_time: TimestampMs,
+    suite: Suite,
 ) -> eyre::Result<(Genesis, GeneratedKeys)> {
     if cities == 0 || cities > CITIES.len() {
         return Err(eyre!("between 1 and {} cities are supported, got {cities}", CITIES.len()));
@@ -69,7 +71,7 @@ pub fn generate(
     let mut keys = GeneratedKeys { members: vec![], nodes: vec![], bench: vec![], audit: vec![] };
     let mut manifests = Vec::new();
     for (i, (key_name, cn, code)) in CITIES.iter().take(cities).enumerate() {
-        let made = MemberKeys::generate(Role::TradingCentre);
+        let made = MemberKeys::generate(Role::TradingCentre, suite);
         let region = RegionCode::new(*code)?;
         manifests.push(made.manifest(
             &format!("{cn}市公共资源交易中心"),
@@ -85,7 +87,7 @@ pub fn generate(
         keys.members.push((key_name.to_string(), made.member));
     }
     for _ in 0..bench_keys {
-        let key = SecretKey::generate();
+        let key = SecretKey::generate_in(suite);
         manifests[0].keys.push(key.public_key());
         keys.bench.push(key);
     }
@@ -94,7 +96,7 @@ pub fn generate(
         ("supervisor", "浙江省发展和改革委员会", Role::Supervisor, 330000, uscc("11", 330000, 900_002)?),
     ];
     for (key_name, name, role, region, uscc) in others {
-        let made = MemberKeys::generate(role);
+        let made = MemberKeys::generate(role, suite);
         manifests.push(made.manifest(name, role, RegionCode::new(region)?, uscc));
         keys.members.push((key_name.into(), made.member));
     }
@@ -155,8 +157,9 @@ pub fn create(
     base_port: u16,
     bench_keys: usize,
     genesis_time: TimestampMs,
+    suite: Suite,
 ) -> eyre::Result<Manifest> {
-    let (genesis, keys) = generate("huxin-devnet", validators, bench_keys, genesis_time)?;
+    let (genesis, keys) = generate("huxin-devnet", validators, bench_keys, genesis_time, suite)?;
     std::fs::create_dir_all(dir)?;
     write_genesis(dir, &genesis, &keys)?;
     let ports = |i: usize| -> eyre::Result<Ports> {
@@ -237,14 +240,14 @@ pub fn terminate(children: &mut [Child]) {
 
 /// `huxin devnet`: create (or reuse) the directory, start every node, report progress until
 /// Ctrl-C, then stop them all.
-pub async fn run(dir: &Path, validators: usize, base_port: u16, bench_keys: usize) -> eyre::Result<()> {
+pub async fn run(dir: &Path, validators: usize, base_port: u16, bench_keys: usize, suite: Suite) -> eyre::Result<()> {
     let manifest = if dir.join("devnet.json").exists() {
         let m = Manifest::load(dir)?;
         println!("reusing devnet in {} ({} nodes)", dir.display(), m.nodes.len());
         m
     } else {
-        let m = create(dir, validators, base_port, bench_keys, now_ms())?;
-        println!("created devnet in {} ({} nodes, chain {})", dir.display(), m.nodes.len(), m.chain_id);
+        let m = create(dir, validators, base_port, bench_keys, now_ms(), suite)?;
+        println!("created devnet in {} ({} nodes, chain {}, {suite})", dir.display(), m.nodes.len(), m.chain_id);
         m
     };
     let exe = std::env::current_exe()?;

@@ -64,7 +64,8 @@ pub fn add_node(dir: &Path, centre: bool) -> eyre::Result<Added> {
             .iter()
             .find(|(name, _, _)| !dir.join("keys").join(format!("{name}.key")).exists())
             .ok_or_else(|| eyre!("every one of the devnet's {} cities already has a centre", CITIES.len()))?;
-        let keys = MemberKeys::generate(Role::TradingCentre);
+        let suite = crate::start::load_genesis(&dir.join("genesis.json"))?.suite;
+        let keys = MemberKeys::generate(Role::TradingCentre, suite);
         let member = keys.manifest(
             &format!("{cn}市公共资源交易中心"),
             Role::TradingCentre,

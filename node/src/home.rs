@@ -66,7 +66,7 @@ pub fn parse_peer(text: &str, follower: bool) -> eyre::Result<PeerConfig> {
         return Err(usage());
     };
     let public_key: PublicKey = key.parse().map_err(|e| eyre!("peer {text:?}: its key: {e}"))?;
-    if huxin_consensus::gossip::peer_id_of(&public_key.0).is_none() {
+    if public_key.ed25519().and_then(|k| huxin_consensus::gossip::peer_id_of(&k.0)).is_none() {
         return Err(eyre!("peer {text:?}: {public_key} is not an ed25519 public key"));
     }
     let port = |p: &str| p.parse::<u16>().map_err(|_| eyre!("peer {text:?}: {p:?} is not a port"));

@@ -28,6 +28,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use eyre::{eyre, WrapErr};
 
+use huxin_types::crypto::Suite;
 use huxin_types::tx::{AnchorDocument, DealStage, TenderRef};
 use huxin_types::{Action, Hash32, RegionCode, Uscc};
 
@@ -92,6 +93,10 @@ enum Command {
         /// Only write the directory (keys, genesis, configs); start nothing.
         #[arg(long)]
         create_only: bool,
+        /// The chain's suite for a new directory: ed25519-sha256 or sm2-sm3 (members sign with
+        /// SM2; node keys stay ed25519 for now).
+        #[arg(long, default_value = "ed25519-sha256")]
+        suite: Suite,
         #[command(subcommand)]
         action: Option<DevnetAction>,
     },
@@ -146,6 +151,9 @@ enum GenesisCommand {
         bench_keys: usize,
         #[arg(long)]
         out: PathBuf,
+        /// The chain's suite: ed25519-sha256 or sm2-sm3.
+        #[arg(long, default_value = "ed25519-sha256")]
+        suite: Suite,
     },
 }
 
@@ -309,8 +317,8 @@ fn main() -> eyre::Result<()> {
             Command::Restore(args) => backup::restore_command(args),
             Command::Peers { command } => admin::peers_command(command).await,
             Command::Genesis { command: GenesisCommand::Assemble(args) } => ceremony::assemble_command(args),
-            Command::Genesis { command: GenesisCommand::New { cities, chain_id, bench_keys, out } } => {
-                let (genesis, keys) = devnet::generate(&chain_id, cities, bench_keys, devnet::now_ms())?;
+            Command::Genesis { command: GenesisCommand::New { cities, chain_id, bench_keys, out, suite } } => {
+                let (genesis, keys) = devnet::generate(&chain_id, cities, bench_keys, devnet::now_ms(), suite)?;
                 devnet::write_genesis(&out, &genesis, &keys)?;
                 std::fs::create_dir_all(out.join("node_keys"))?;
                 for (i, key) in keys.nodes.iter().enumerate() {
@@ -347,13 +355,13 @@ fn main() -> eyre::Result<()> {
                 println!("start it with: huxin start --home {}", node.home.display());
                 Ok(())
             }
-            Command::Devnet { validators, dir, base_port, bench_keys, create_only: true, action: None } => {
-                let manifest = devnet::create(&dir, validators, base_port, bench_keys, devnet::now_ms())?;
+            Command::Devnet { validators, dir, base_port, bench_keys, create_only: true, action: None, suite } => {
+                let manifest = devnet::create(&dir, validators, base_port, bench_keys, devnet::now_ms(), suite)?;
                 println!("created devnet in {} ({} nodes)", dir.display(), manifest.nodes.len());
                 Ok(())
             }
-            Command::Devnet { validators, dir, base_port, bench_keys, create_only: false, action: None } => {
-                devnet::run(&dir, validators, base_port, bench_keys).await
+            Command::Devnet { validators, dir, base_port, bench_keys, create_only: false, action: None, suite } => {
+                devnet::run(&dir, validators, base_port, bench_keys, suite).await
             }
             Command::Status { api } => {
                 let status: serde_json::Value = reqwest::get(format!("{api}/v1/status")).await?.json().await?;

@@ -17,6 +17,7 @@ use huxin_consensus::peers::PeerBook;
 use huxin_consensus::{EngineNode, Ingress, Metrics, NodeStatus, Origin, SubmitError};
 use huxin_mempool::{Mempool, MempoolError};
 use huxin_store::Store;
+use huxin_types::crypto::Ed25519SecretKey;
 use huxin_types::genesis::Genesis;
 use huxin_types::{Rejection, SecretKey, SignedTx, TxHash};
 
@@ -37,6 +38,13 @@ pub fn load_genesis(path: &Path) -> eyre::Result<Genesis> {
 pub fn load_key(path: &Path) -> eyre::Result<SecretKey> {
     let text = std::fs::read_to_string(path).wrap_err_with(|| format!("reading key {}", path.display()))?;
     SecretKey::from_hex(text.trim()).map_err(|e| eyre!("{}: {e}", path.display()))
+}
+
+/// A node's key (its consensus key and its network identity): ed25519 on every chain for now.
+pub fn load_node_key(path: &Path) -> eyre::Result<Ed25519SecretKey> {
+    load_key(path)?.ed25519().cloned().ok_or_else(|| {
+        eyre!("{}: an SM2 key; a node's key (consensus and network identity) must be ed25519", path.display())
+    })
 }
 
 /// The API's window onto the running node.
@@ -117,7 +125,7 @@ async fn shutdown_signal() {
 pub async fn run(home: &Path) -> eyre::Result<()> {
     let config = NodeConfig::load(&home.join("config.toml"))?;
     let genesis = load_genesis(&home.join("genesis.json"))?;
-    let key = load_key(&home.join("node_key"))?;
+    let key = load_node_key(&home.join("node_key"))?;
 
     let store = Store::open_keeping(&home.join("db"), config.sync_writes, config.storage.state_versions_kept);
     let store = Arc::new(store.wrap_err("opening the store")?);
@@ -133,6 +141,7 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
     let mempool = Arc::new(Mutex::new(Mempool::new(config.mempool_config())));
     let ingress = Ingress {
         chain_id: genesis.chain_id.clone(),
+        suite: genesis.suite,
         store: store.clone(),
         mempool: mempool.clone(),
         gossip: Arc::new(Mutex::new(None)),
@@ -261,9 +270,15 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
         unanchored_log: (!anchoring).then(|| audit.clone()),
     }));
     config.api.check().map_err(|e| eyre!("[api] in config.toml: {e}"))?;
-    let api_state =
-        ApiState::new(Arc::new(service), store.clone(), genesis.chain_id.clone(), heights, audit, key.public_key())
-            .with_event_limits(config.api);
+    let api_state = ApiState::new(
+        Arc::new(service),
+        store.clone(),
+        genesis.chain_id.clone(),
+        heights,
+        audit,
+        key.public_key().into(),
+    )
+    .with_event_limits(config.api);
     let api_state = match issuer {
         Some(issuer) => api_state.with_issuer(issuer),
         None => api_state,

@@ -86,13 +86,21 @@ pub fn free_base_port(nodes: usize) -> u16 {
 }
 
 impl Net {
-    /// Create a devnet of `size` validators (not started).
+    /// Create a devnet of `size` validators (not started), of the suite `HUXIN_TEST_SUITE` names
+    /// (`ed25519-sha256` when unset), so any test runs on either suite.
     pub fn create(size: usize) -> Net {
+        let suite = std::env::var("HUXIN_TEST_SUITE").unwrap_or_else(|_| "ed25519-sha256".into());
+        Self::create_in(size, &suite)
+    }
+
+    /// Create a devnet of `size` validators on a chain of `suite` (not started).
+    pub fn create_in(size: usize, suite: &str) -> Net {
         let dir = tempfile::tempdir().expect("temp dir");
         // One range more than the validators, so a follower can be added (`add_follower`).
         let base_port = free_base_port(size + 1);
         let status = Command::new(EXE)
-            .args(["devnet", "--create-only", "--validators", &size.to_string(), "--bench-keys", "8", "--base-port"])
+            .args(["devnet", "--create-only", "--validators", &size.to_string(), "--bench-keys", "8", "--suite", suite])
+            .arg("--base-port")
             .arg(base_port.to_string())
             .arg("--dir")
             .arg(dir.path())

@@ -181,3 +181,40 @@ fn a_suspended_members_validators_leave_with_it() {
     let halt = propose(ProposalAction::SuspendMember { member: id_of(hangzhou) });
     rejected(run_at(&mut state, wenzhou, 5000, halt), RejectCode::RuleViolated, "halt the chain");
 }
+
+/// On an ed25519 chain, a proposal cannot add a member or rotate in a key of the SM2 suite, nor
+/// make an SM2 key a validator (consensus keys are ed25519 on every chain for now), and an
+/// attestation cannot bind one; on an SM2 chain, an ed25519 member key is refused likewise.
+#[test]
+fn keys_of_another_suite_are_refused_where_they_enter_the_ledger() {
+    use huxin_types::crypto::Suite;
+    let (mut state, k) = regions();
+    let hangzhou = &k[0];
+    let sm2 = SecretKey::derive_in(Suite::Sm2Sm3, [42; 32]).public_key();
+    let add = |key| {
+        propose(ProposalAction::AddMember(NewMember {
+            name: "绍兴市公共资源交易中心".into(),
+            role: Role::TradingCentre,
+            region: region(330600),
+            uscc: uscc("12330600MB0000001"),
+            keys: vec![key],
+        }))
+    };
+    rejected(
+        run_at(&mut state, hangzhou, 0, add(sm2)),
+        RejectCode::InvalidField,
+        "this chain's suite is ed25519-sha256",
+    );
+    let rotate = propose(ProposalAction::RotateKey { member: id_of(hangzhou), old: hangzhou.public_key(), new: sm2 });
+    rejected(run_at(&mut state, hangzhou, 1, rotate), RejectCode::InvalidField, "sm2-sm3 key");
+    let validator = propose(ProposalAction::SetValidator { member: id_of(hangzhou), public_key: sm2, power: 1 });
+    rejected(run_at(&mut state, hangzhou, 2, validator), RejectCode::InvalidField, "consensus keys are ed25519");
+    let bound = AttestSubject { bound_key: Some(sm2), ..attestation(org("91330100MA0000001")) };
+    rejected(run_at(&mut state, hangzhou, 3, Action::AttestSubject(bound)), RejectCode::InvalidField, "bound_key");
+
+    // An SM2 chain: the same checks, the other way round.
+    state.put(crate::keys::suite(), codec::encode(&Suite::Sm2Sm3));
+    let ed = SecretKey::from_bytes([43; 32]).public_key();
+    rejected(run_at(&mut state, hangzhou, 4, add(ed)), RejectCode::InvalidField, "this chain's suite is sm2-sm3");
+    assert!(run_at(&mut state, hangzhou, 5, add(sm2)).is_ok(), "an SM2 key is proposed on an SM2 chain");
+}

@@ -58,6 +58,7 @@ fn setup() -> (Memory, Vec<SecretKey>) {
             public_key: keys[0].public_key(),
             power: 1,
         }],
+        suite: Default::default(),
     };
     (genesis_state(&genesis), keys)
 }
@@ -430,6 +431,7 @@ fn regions() -> (Memory, Vec<SecretKey>) {
             public_key: keys[0].public_key(),
             power: 1,
         }],
+        suite: Default::default(),
     };
     (genesis_state(&genesis), keys)
 }

@@ -112,6 +112,7 @@ impl Runner {
                 power: 1,
             }],
             members,
+            suite: Default::default(),
         };
         Runner { state: genesis_state(&genesis), tx_hashes: BTreeMap::new() }
     }

@@ -19,8 +19,9 @@ use tracing::{warn, Instrument};
 
 use huxin_mempool::Mempool;
 use huxin_store::Store;
+use huxin_types::crypto::Ed25519SecretKey;
 use huxin_types::genesis::Genesis;
-use huxin_types::{ChainId, SecretKey};
+use huxin_types::ChainId;
 
 use crate::byzantine::Misbehaviour;
 use crate::codec::BorshCodec;
@@ -91,7 +92,7 @@ pub struct EngineNode {
     pub home: PathBuf,
     pub config: EngineConfig,
     pub host_config: HostConfig,
-    pub key: SecretKey,
+    pub key: Ed25519SecretKey,
     pub genesis: Genesis,
     pub store: Arc<Store>,
     pub mempool: Arc<Mutex<Mempool>>,

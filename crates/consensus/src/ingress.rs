@@ -36,6 +36,8 @@ pub enum Origin {
 #[derive(Clone)]
 pub struct Ingress {
     pub chain_id: ChainId,
+    /// The chain's suite (from genesis).
+    pub suite: huxin_types::crypto::Suite,
     pub store: Arc<Store>,
     pub mempool: Arc<Mutex<Mempool>>,
     pub gossip: Arc<Mutex<Option<GossipSender>>>,
@@ -98,12 +100,11 @@ impl Ingress {
             }
         }
         let view = StateView::new(self.store.as_ref(), latest.0);
-        let admitted = check_mempool_admission(&view, &self.chain_id, &tx, Height(latest.0 + 1), now_ms()).map_err(
-            |e| match e {
+        let admitted = check_mempool_admission(&view, &self.chain_id, self.suite, &tx, Height(latest.0 + 1), now_ms())
+            .map_err(|e| match e {
                 huxin_contracts::Error::Rejected(r) => SubmitError::Rejected(r),
                 huxin_contracts::Error::State(e) => SubmitError::Storage(e),
-            },
-        )?;
+            })?;
         let mut mempool = self.mempool.lock().map_err(|_| SubmitError::Unavailable("mempool lock poisoned".into()))?;
         let (hash, evicted) = mempool.insert_ready(tx, admitted.last_nonce).map_err(SubmitError::Mempool)?;
         self.metrics.mempool_txs.set(mempool.len() as i64);

@@ -231,7 +231,8 @@ impl Streams {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use huxin_types::{ChainId, SecretKey};
+    use huxin_types::crypto::Ed25519SecretKey as SecretKey;
+    use huxin_types::ChainId;
 
     fn random_peer() -> PeerId {
         PeerId::from_bytes(&libp2p::PeerId::random().to_bytes()).unwrap()

@@ -37,7 +37,10 @@ pub fn validator_set(store: &Store, height: Height) -> eyre::Result<ValidatorSet
     let version = height.0.saturating_sub(1).min(latest(store)?.0);
     let (current, next) = records_at_version(store, version)?;
     let records = huxin_contracts::registry::select_validators(current, next, huxin_types::Height(height.0));
-    Ok(ValidatorSet::new(records.iter().map(|r| Validator::new(PublicKey(r.public_key.0), r.power)).collect()))
+    // Validator keys are ed25519 (genesis and governance refuse others), so none is skipped.
+    Ok(ValidatorSet::new(
+        records.iter().filter_map(|r| Some(Validator::new(PublicKey::from_huxin(&r.public_key)?, r.power))).collect(),
+    ))
 }
 
 /// Every consensus key that is a validator at the next height or in the scheduled set (read at
@@ -48,5 +51,5 @@ pub fn known_validator_keys(store: &Store) -> eyre::Result<BTreeSet<[u8; 32]>> {
     let (current, next) = records_at_version(store, latest.0)?;
     let scheduled: Vec<ValidatorRecord> = next.as_ref().map(|n| n.validators.clone()).unwrap_or_default();
     let in_force = huxin_contracts::registry::select_validators(current, next, huxin_types::Height(latest.0 + 1));
-    Ok(in_force.iter().chain(scheduled.iter()).map(|r| r.public_key.0).collect())
+    Ok(in_force.iter().chain(scheduled.iter()).filter_map(|r| Some(r.public_key.ed25519()?.0)).collect())
 }

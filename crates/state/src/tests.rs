@@ -1,6 +1,7 @@
 use jmt::mock::MockTreeStore;
 use jmt::storage::TreeWriter;
 
+use huxin_types::crypto::Suite;
 use huxin_types::genesis::{Genesis, GenesisMember, GenesisValidator, Role};
 use huxin_types::tx::{AnchorDocument, DealStage, Expiry, TenderRef};
 use huxin_types::{Action, ChainId, Hash32, RegionCode, RejectCode, SecretKey, TxBody, Uscc};
@@ -39,6 +40,7 @@ fn net() -> Net {
             },
         ],
         validators: vec![GenesisValidator { member: "hangzhou".into(), public_key: validator.public_key(), power: 1 }],
+        suite: Default::default(),
     };
     let store = MockTreeStore::default();
     let (_, executed) = execute_genesis(&store, &genesis).unwrap();
@@ -168,7 +170,7 @@ fn a_read_fault_is_never_a_rejection() {
     assert!(matches!(validated, Some(InvalidBlock::State(_))), "{validated:?}");
     let view = StateView::new(&faulty, 0);
     let chain = ChainId::new("test-chain").unwrap();
-    let admitted = check_mempool_admission(&view, &chain, &tx, Height(1), TimestampMs(2_000));
+    let admitted = check_mempool_admission(&view, &chain, Suite::Ed25519Sha256, &tx, Height(1), TimestampMs(2_000));
     assert!(matches!(admitted, Err(huxin_contracts::Error::State(_))), "{admitted:?}");
     assert!(view.read_error().is_some());
 }
@@ -324,18 +326,27 @@ fn mempool_admission_checks_the_signer_before_the_signature() {
     let stranger = SecretKey::from_bytes([9; 32]);
     let mut forged_by_stranger = anchor_tx(&stranger, "test-chain", 1, 1);
     forged_by_stranger.signature.0[0] ^= 1;
-    let refused =
-        check_mempool_admission(&view, &chain, &forged_by_stranger, Height(1), TimestampMs(2_000)).unwrap_err();
+    let refused = check_mempool_admission(
+        &view,
+        &chain,
+        Suite::Ed25519Sha256,
+        &forged_by_stranger,
+        Height(1),
+        TimestampMs(2_000),
+    )
+    .unwrap_err();
     assert_eq!(refused.rejection().unwrap().code, RejectCode::UnknownSigner);
 
     // A member's transaction with a forged signature is still refused for it.
     let mut forged = anchor_tx(&n.centre, "test-chain", 1, 2);
     forged.signature.0[0] ^= 1;
-    let refused = check_mempool_admission(&view, &chain, &forged, Height(1), TimestampMs(2_000)).unwrap_err();
+    let refused = check_mempool_admission(&view, &chain, Suite::Ed25519Sha256, &forged, Height(1), TimestampMs(2_000))
+        .unwrap_err();
     assert_eq!(refused.rejection().unwrap().code, RejectCode::BadSignature);
     assert!(check_mempool_admission(
         &view,
         &chain,
+        Suite::Ed25519Sha256,
         &anchor_tx(&n.centre, "test-chain", 1, 3),
         Height(1),
         TimestampMs(2_000)

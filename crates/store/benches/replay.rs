@@ -49,6 +49,7 @@ fn genesis() -> Genesis {
             keys: (0..SIGNERS).map(|i| signer(i).public_key()).collect(),
         }],
         validators: vec![GenesisValidator { member: "hangzhou".into(), public_key: proposer().public_key(), power: 1 }],
+        suite: Default::default(),
     }
 }
 
@@ -75,7 +76,7 @@ fn anchor(chain_id: &ChainId, key: &SecretKey, nonce: u64, serial: u64, expiry: 
 fn parent_of(store: &Store, genesis: &Genesis) -> Parent {
     match store.latest_height().expect("latest height") {
         Some(Height(0)) | None => Parent::genesis(genesis),
-        Some(h) => Parent::of(&store.header(h).expect("header").expect("the latest block")),
+        Some(h) => Parent::of(&store.header(h).expect("header").expect("the latest block"), genesis.suite),
     }
 }
 

@@ -29,6 +29,7 @@ fn genesis() -> Genesis {
             public_key: SecretKey::from_bytes([3; 32]).public_key(),
             power: 1,
         }],
+        suite: Default::default(),
     }
 }
 
@@ -51,7 +52,8 @@ fn anchor(nonce: u64) -> SignedTx {
 /// Build and persist the next block with `count` anchors; returns it.
 fn persist_next(store: &Store, g: &Genesis, count: u64) -> Block {
     let latest = store.latest_height().unwrap().unwrap();
-    let parent = if latest.0 == 0 { Parent::genesis(g) } else { Parent::of(&store.header(latest).unwrap().unwrap()) };
+    let parent =
+        if latest.0 == 0 { Parent::genesis(g) } else { Parent::of(&store.header(latest).unwrap().unwrap(), g.suite) };
     let first_nonce = latest.0 * count + 1;
     let txs: Vec<SignedTx> = (first_nonce..first_nonce + count).map(anchor).collect();
     let (block, executed, skipped) = build_block(
@@ -210,7 +212,7 @@ fn crash_at_any_moment_loses_no_persisted_block() {
             assert!(store.certificate(Height(h)).unwrap().is_some());
             let root = Sha256Jmt::new(&store).get_root_hash(h).unwrap();
             assert_eq!(Hash32(root.0), block.header.state_root, "state at {h} is whole");
-            parent = Parent::of(&block.header);
+            parent = Parent::of(&block.header, parent.suite);
         }
         assert!(store.block(Height(latest.0 + 1)).unwrap().is_none(), "nothing past the latest height");
         assert_eq!(store.check_committed().unwrap(), Some(latest));

@@ -58,11 +58,11 @@ fn main() {
         .iter()
         .map(|t| huxin_types::crypto::signing_input(huxin_types::crypto::Domain::Tx, &t.body.encode()))
         .collect();
-    let vk = ed25519_dalek::VerifyingKey::from_bytes(&key.public_key().0).unwrap();
+    let vk = ed25519_dalek::VerifyingKey::from_bytes(&key.public_key().ed25519().unwrap().0).unwrap();
     let sigs: Vec<ed25519_dalek::Signature> =
         txs.iter().map(|t| ed25519_dalek::Signature::from_bytes(&t.signature.0)).collect();
     rate("  decompress public key", n, |_| {
-        std::hint::black_box(ed25519_dalek::VerifyingKey::from_bytes(&key.public_key().0).unwrap());
+        std::hint::black_box(ed25519_dalek::VerifyingKey::from_bytes(&key.public_key().ed25519().unwrap().0).unwrap());
     });
     rate("  verify_strict, cached key", n, |i| {
         assert!(vk.verify_strict(&message[i], &sigs[i]).is_ok());

@@ -244,7 +244,10 @@ mod tests {
     use super::*;
 
     fn audience() -> QueryAudience {
-        QueryAudience { chain_id: ChainId::new("huxin-test").unwrap(), node_key: PublicKey([7; 32]) }
+        QueryAudience {
+            chain_id: ChainId::new("huxin-test").unwrap(),
+            node_key: PublicKey::Ed25519(crate::crypto::Ed25519PublicKey([7; 32])),
+        }
     }
 
     fn log(n: u64) -> Vec<AuditEntry> {
@@ -345,7 +348,8 @@ mod tests {
         made_up[2].target = "/v1/supervisor/subjects/99/credit".into();
         made_up[2].hash = made_up[2].compute_hash();
         assert_eq!(check_log(&made_up, &[], &audience()), Err(AuditLogError::Unsigned { seq: 3 }));
-        let other_node = QueryAudience { node_key: PublicKey([8; 32]), ..audience() };
+        let other_node =
+            QueryAudience { node_key: PublicKey::Ed25519(crate::crypto::Ed25519PublicKey([8; 32])), ..audience() };
         assert_eq!(check_log(&l, &[], &other_node), Err(AuditLogError::Unsigned { seq: 1 }));
     }
 }

@@ -78,7 +78,7 @@ pub fn receipts_root(receipts: &[Receipt]) -> Hash32 {
 /// A validator's address in consensus messages: the first 20 bytes of
 /// SHA-256(`huxin/v1/validator` ‖ consensus key).
 pub fn validator_address(key: &PublicKey) -> [u8; 20] {
-    let digest = codec::hash_tagged(b"huxin/v1/validator", &key.0);
+    let digest = codec::hash_tagged(b"huxin/v1/validator", key.as_bytes());
     let mut out = [0u8; 20];
     out.copy_from_slice(&digest.0[..20]);
     out

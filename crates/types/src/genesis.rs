@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use crate::codec;
-use crate::crypto::PublicKey;
+use crate::crypto::{PublicKey, Suite};
 use crate::id::{BlockHash, ChainId, MemberId, RegionCode, TimestampMs, Uscc};
 use crate::limits::{GENESIS_BYTES_MAX, MEMBER_KEYS_MAX};
 
@@ -52,7 +52,7 @@ impl GenesisMember {
 pub struct GenesisValidator {
     /// Name of the trading-centre member that runs this validator.
     pub member: String,
-    /// Consensus key (also the node's libp2p identity).
+    /// Consensus key (also the node's libp2p identity): ed25519 on every chain for now.
     pub public_key: PublicKey,
     pub power: u64,
 }
@@ -63,6 +63,10 @@ pub struct Genesis {
     pub genesis_time: TimestampMs,
     pub members: Vec<GenesisMember>,
     pub validators: Vec<GenesisValidator>,
+    /// The chain's signature and hash suite; every member key is of it. Absent from a genesis
+    /// file: `ed25519-sha256`.
+    #[serde(default)]
+    pub suite: Suite,
 }
 
 /// Why a genesis document was refused.
@@ -86,9 +90,14 @@ impl Genesis {
         Ok(genesis)
     }
 
-    /// The hash that block 1 names as its parent.
+    /// The hash that block 1 names as its parent: of the encoded fields, the suite last and
+    /// only when it is not `ed25519-sha256` (so chains made before suites existed keep theirs).
     pub fn hash(&self) -> BlockHash {
-        BlockHash(codec::hash_tagged(b"huxin/v1/genesis", &codec::encode(self)).0)
+        let mut bytes = codec::encode(&(&self.chain_id, &self.genesis_time, &self.members, &self.validators));
+        if self.suite != Suite::Ed25519Sha256 {
+            bytes.extend(codec::encode(&self.suite));
+        }
+        BlockHash(codec::hash_tagged(b"huxin/v1/genesis", &bytes).0)
     }
 
     pub fn validate(&self) -> Result<(), GenesisError> {
@@ -110,6 +119,14 @@ impl Genesis {
                 if !keys.insert(*key) {
                     return invalid(format!("key {key} is listed twice"));
                 }
+                if key.suite() != self.suite {
+                    return invalid(format!(
+                        "member {:?}'s key {key} is an {} key; this chain's suite is {}",
+                        member.name,
+                        key.suite(),
+                        self.suite
+                    ));
+                }
             }
         }
         if self.validators.is_empty() {
@@ -127,6 +144,13 @@ impl Genesis {
                     member.role.as_str()
                 ));
             }
+            if v.public_key.ed25519().is_none() {
+                return invalid(format!(
+                    "validator key {} is an {} key; consensus keys are ed25519 on every chain for now",
+                    v.public_key,
+                    v.public_key.suite()
+                ));
+            }
             if v.power == 0 {
                 return invalid(format!("validator {} has zero power", v.public_key));
             }
@@ -135,5 +159,59 @@ impl Genesis {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::SecretKey;
+    use crate::id::{RegionCode, Uscc};
+
+    fn genesis(suite: Suite, member_key: PublicKey, validator_key: PublicKey) -> Genesis {
+        Genesis {
+            chain_id: ChainId::new("t").unwrap(),
+            genesis_time: TimestampMs(0),
+            members: vec![GenesisMember {
+                name: "hangzhou".into(),
+                role: Role::TradingCentre,
+                region: RegionCode::new(330100).unwrap(),
+                uscc: Uscc::with_check("12330100MB0000001").unwrap(),
+                keys: vec![member_key],
+            }],
+            validators: vec![GenesisValidator { member: "hangzhou".into(), public_key: validator_key, power: 1 }],
+            suite,
+        }
+    }
+
+    /// Every member key is of the genesis' suite, every validator key ed25519; the suite enters
+    /// the hash only when it is not ed25519-sha256, and a genesis file without one is ed25519.
+    #[test]
+    fn a_genesis_names_its_suite_and_holds_only_its_keys() {
+        let ed = SecretKey::from_bytes([1; 32]).public_key();
+        let sm2 = SecretKey::derive_in(Suite::Sm2Sm3, [1; 32]).public_key();
+        assert_eq!(genesis(Suite::Ed25519Sha256, ed, ed).validate(), Ok(()));
+        assert_eq!(genesis(Suite::Sm2Sm3, sm2, ed).validate(), Ok(()));
+        let refused = |g: Genesis, needle: &str| match g.validate() {
+            Err(GenesisError::Invalid(m)) => assert!(m.contains(needle), "{m}"),
+            other => panic!("{other:?}"),
+        };
+        refused(genesis(Suite::Ed25519Sha256, sm2, ed), "this chain's suite is ed25519-sha256");
+        refused(genesis(Suite::Sm2Sm3, ed, ed), "this chain's suite is sm2-sm3");
+        refused(genesis(Suite::Sm2Sm3, sm2, sm2), "consensus keys are ed25519");
+
+        let old = genesis(Suite::Ed25519Sha256, ed, ed);
+        let before_suites = BlockHash(
+            codec::hash_tagged(
+                b"huxin/v1/genesis",
+                &codec::encode(&(&old.chain_id, &old.genesis_time, &old.members, &old.validators)),
+            )
+            .0,
+        );
+        assert_eq!(old.hash(), before_suites);
+        assert_ne!(Genesis { suite: Suite::Sm2Sm3, ..old.clone() }.hash(), old.hash());
+        let mut json = serde_json::to_value(&old).unwrap();
+        json.as_object_mut().unwrap().remove("suite");
+        assert_eq!(Genesis::from_json(&json.to_string()).unwrap().suite, Suite::Ed25519Sha256);
     }
 }

@@ -22,13 +22,17 @@ pub const STATUS_LIST_BITS: usize = 131_072;
 pub const CREDENTIAL_BYTES_MAX: usize = 1 << 20;
 /// The multicodec prefix of an Ed25519 public key (`ed25519-pub`, varint 0xed).
 const ED25519_PUB: [u8; 2] = [0xed, 0x01];
+/// Multicodec `sm2-pub` (0x1206) as an unsigned varint.
+const SM2_PUB: [u8; 2] = [0x86, 0x24];
 
 /// Why a credential, a DID or a status list was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VcError {
     #[error("{0} is not an integer: credentials here hold no fractional numbers")]
     NotAnInteger(String),
-    #[error("{0} is not a did:key of an Ed25519 key")]
+    #[error("a Data Integrity proof by an {0} key: this node signs and checks eddsa-jcs-2022 (ed25519) proofs only")]
+    SuiteUnsupported(crate::crypto::Suite),
+    #[error("{0} is not a did:key of an Ed25519 or SM2 key")]
     BadDid(String),
     #[error("the credential has no {0}")]
     Missing(&'static str),
@@ -88,10 +92,14 @@ fn write_canonical(value: &Value, out: &mut String) -> Result<(), VcError> {
     Ok(())
 }
 
-/// The `did:key` of an Ed25519 public key: `did:key:z` and the base58btc of `0xed 0x01 ‖ key`.
+/// The `did:key` of a public key: `did:key:z` and the base58btc of its multicodec and its bytes
+/// (`0xed 0x01 ‖ key` for Ed25519; `sm2-pub`, `0x86 0x24 ‖ compressed point`, for SM2).
 pub fn did_key(key: &PublicKey) -> String {
-    let mut bytes = ED25519_PUB.to_vec();
-    bytes.extend_from_slice(&key.0);
+    let mut bytes = match key {
+        PublicKey::Ed25519(_) => ED25519_PUB.to_vec(),
+        PublicKey::Sm2(_) => SM2_PUB.to_vec(),
+    };
+    bytes.extend_from_slice(key.as_bytes());
     format!("did:key:z{}", bs58::encode(bytes).into_string())
 }
 
@@ -102,16 +110,15 @@ pub fn verification_method(key: &PublicKey) -> String {
     format!("{did}#{fragment}")
 }
 
-/// The Ed25519 key a `did:key` (or one of its verification methods) names.
+/// The key a `did:key` (or one of its verification methods) names.
 pub fn key_of_did(did: &str) -> Result<PublicKey, VcError> {
     let bad = || VcError::BadDid(did.chars().take(120).collect());
     let id = did.split('#').next().unwrap_or_default();
     let encoded = id.strip_prefix("did:key:z").ok_or_else(bad)?;
     let bytes = bs58::decode(encoded).into_vec().map_err(|_| bad())?;
     match bytes.split_at_checked(2) {
-        Some((prefix, key)) if prefix == ED25519_PUB && key.len() == 32 => {
-            let key: [u8; 32] = key.try_into().map_err(|_| bad())?;
-            Ok(PublicKey(key))
+        Some((prefix, key)) if (prefix == ED25519_PUB && key.len() == 32) || (prefix == SM2_PUB && key.len() == 33) => {
+            PublicKey::from_slice(key).ok_or_else(bad)
         }
         _ => Err(bad()),
     }
@@ -151,7 +158,7 @@ pub fn sign(document: &Value, key: &SecretKey, created: &str) -> Result<Value, V
         proof["@context"] = context.clone();
     }
     let data = hash_data(document, &proof)?;
-    let signature = key.sign_data_integrity(&data);
+    let signature = key.ed25519().ok_or(VcError::SuiteUnsupported(key.suite()))?.sign_data_integrity(&data);
     proof["proofValue"] = Value::String(format!("z{}", bs58::encode(signature.0).into_string()));
     let mut secured = document.clone();
     secured["proof"] = proof;
@@ -205,7 +212,8 @@ pub fn verify(credential: &Value) -> Result<PublicKey, VcError> {
         document.insert("@context".into(), context.clone());
     }
     let data = hash_data(&Value::Object(document), &Value::Object(config))?;
-    key.verify_data_integrity(&data, &signature).map_err(|_| VcError::BadSignature(issuer.into()))?;
+    let ed25519 = key.ed25519().ok_or(VcError::SuiteUnsupported(key.suite()))?;
+    ed25519.verify_data_integrity(&data, &signature).map_err(|_| VcError::BadSignature(issuer.into()))?;
     Ok(key)
 }
 

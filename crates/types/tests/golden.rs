@@ -87,6 +87,7 @@ fn genesis_hash() {
             public_key: key().public_key(),
             power: 1,
         }],
+        suite: Default::default(),
     };
     check("genesis hash", genesis.hash().to_hex(), GOLDEN_GENESIS_HASH);
 }

@@ -255,7 +255,8 @@ mod tests {
     #[test]
     fn sync_responses_round_trip() {
         use crate::context::{ValueId as Id, Vote};
-        use huxin_types::{ChainId, SecretKey};
+        use huxin_types::crypto::Ed25519SecretKey as SecretKey;
+        use huxin_types::ChainId;
         use malachitebft_core_types::{CommitCertificate, NilOrVal, VoteType};
         let key = SecretKey::from_bytes([6; 32]);
         let address = Address::from_public_key(&crate::context::PublicKey(key.public_key().0));

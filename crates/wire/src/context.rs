@@ -16,7 +16,9 @@ use malachitebft_core_types::{
 };
 use malachitebft_signing::{Error as SigningError, Signer as SignerApi, VerificationResult, Verifier as VerifierApi};
 
-use huxin_types::crypto::{Domain, PublicKey as HuxinPublicKey, SecretKey, Signature as HuxinSignature};
+use huxin_types::crypto::{
+    Domain, Ed25519PublicKey, Ed25519SecretKey as SecretKey, PublicKey as HuxinPublicKey, Signature as HuxinSignature,
+};
 use huxin_types::ChainId;
 
 /// A consensus height (block height). Block 1 is the first decided height.
@@ -95,7 +97,13 @@ pub struct PublicKey(pub [u8; 32]);
 
 impl PublicKey {
     pub fn to_huxin(self) -> HuxinPublicKey {
-        HuxinPublicKey(self.0)
+        HuxinPublicKey::Ed25519(Ed25519PublicKey(self.0))
+    }
+
+    /// The consensus key a ledger key is, if it is one: consensus keys are ed25519 on every
+    /// chain for now (genesis and governance refuse any other validator key).
+    pub fn from_huxin(key: &HuxinPublicKey) -> Option<Self> {
+        key.ed25519().map(|k| PublicKey(k.0))
     }
 }
 

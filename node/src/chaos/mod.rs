@@ -230,7 +230,8 @@ impl Network {
     /// peers at theirs), mount a small file system under the stores of `full_disks`, and create
     /// the namespaces.
     fn create(dir: &Path, nodes: usize, full_disks: &[usize]) -> eyre::Result<Network> {
-        let (genesis, keys) = crate::devnet::generate("huxin-chaos", nodes, nodes, crate::devnet::now_ms())?;
+        let (genesis, keys) =
+            crate::devnet::generate("huxin-chaos", nodes, nodes, crate::devnet::now_ms(), Default::default())?;
         crate::devnet::write_genesis(dir, &genesis, &keys)?;
         let member_keys: Vec<_> = keys.members.iter().map(|(_, k)| k.clone()).collect();
         let cast = story::Cast::new(&genesis, &member_keys)?;

@@ -440,7 +440,8 @@ mod tests {
     use super::*;
 
     fn cast(centres: usize) -> Cast {
-        let (genesis, keys) = crate::devnet::generate("huxin-story", centres, 0, TimestampMs(1)).unwrap();
+        let (genesis, keys) =
+            crate::devnet::generate("huxin-story", centres, 0, TimestampMs(1), Default::default()).unwrap();
         let keys: Vec<SecretKey> = keys.members.into_iter().map(|(_, k)| k).collect();
         Cast::new(&genesis, &keys).unwrap()
     }
@@ -481,7 +482,7 @@ mod tests {
 
     #[test]
     fn a_cast_needs_two_centres_a_bank_and_a_supervisor() {
-        let (genesis, keys) = crate::devnet::generate("huxin-story", 4, 0, TimestampMs(1)).unwrap();
+        let (genesis, keys) = crate::devnet::generate("huxin-story", 4, 0, TimestampMs(1), Default::default()).unwrap();
         let all: Vec<SecretKey> = keys.members.iter().map(|(_, k)| k.clone()).collect();
         let without = |name: &str| -> Vec<SecretKey> {
             keys.members.iter().filter(|(n, _)| n != name).map(|(_, k)| k.clone()).collect()

@@ -1837,7 +1837,7 @@ export interface components {
         } & {
             proof?: null | components["schemas"]["StateProof"];
         };
-        /** @description 32 bytes, hex */
+        /** @description A public key, hex: 32 bytes for ed25519, 33 (a compressed point) for SM2 */
         PublicKey: string;
         /**
          * @description Where a record stands at a given time.

@@ -87,12 +87,12 @@ pub(super) fn builder_contradiction(
     use malachitebft_app_channel::app::types::core::Context as _;
     let got = block.header.proposer;
     match pol_round.as_u32() {
-        None => (got.0 != streamer.public_key.0)
+        None => (got != streamer.public_key.to_huxin())
             .then(|| InvalidBlock::WrongProposer { expected: streamer.public_key.to_huxin(), got }),
         Some(pol) => {
             let rounds = (pol as usize).min(validators.validators.len().saturating_sub(1)) as u32;
             let proposed_then = (0..=rounds)
-                .any(|r| HuxinContext.select_proposer(validators, height, Round::new(r)).public_key.0 == got.0);
+                .any(|r| HuxinContext.select_proposer(validators, height, Round::new(r)).public_key.to_huxin() == got);
             (!proposed_then).then_some(InvalidBlock::NoEarlierProposer { got, pol_round: pol })
         }
     }
@@ -120,7 +120,7 @@ impl Host {
             return Ok(Parent::genesis(&self.genesis));
         }
         let header = self.store.header(height)?.ok_or_else(|| eyre!("block {height} is not persisted"))?;
-        Ok(Parent::of(&header))
+        Ok(Parent::of(&header, self.genesis.suite))
     }
 
     /// Validate and execute `block` as the next block; cache the result.
@@ -149,7 +149,7 @@ impl Host {
             }));
         }
         let validators = self.validator_set(Height(block.header.height.0))?;
-        if !validators.validators.iter().any(|v| v.public_key.0 == block.header.proposer.0) {
+        if !validators.validators.iter().any(|v| v.public_key.to_huxin() == block.header.proposer) {
             return Ok(Err(InvalidBlock::State(format!(
                 "block proposer {} is not a validator",
                 block.header.proposer

@@ -9,6 +9,7 @@ use malachitebft_app_channel::app::types::PeerId;
 
 use huxin_mempool::{Mempool, MempoolConfig};
 use huxin_store::Store;
+use huxin_types::crypto::Ed25519SecretKey;
 use huxin_types::genesis::{Genesis, GenesisMember, GenesisValidator, Role};
 use huxin_types::{Block, ChainId, RegionCode, SecretKey, TimestampMs, Uscc};
 
@@ -26,14 +27,14 @@ struct Net {
     host: Host,
     store: Arc<Store>,
     /// Validator node keys, in genesis order.
-    keys: Vec<SecretKey>,
+    keys: Vec<Ed25519SecretKey>,
     chain: ChainId,
 }
 
 fn net() -> Net {
     let dir = tempfile::tempdir().expect("temp dir");
     let chain = ChainId::new("huxin-host-test").unwrap();
-    let keys: Vec<SecretKey> = (0..4).map(|i| SecretKey::from_bytes([i as u8 + 40; 32])).collect();
+    let keys: Vec<Ed25519SecretKey> = (0..4).map(|i| Ed25519SecretKey::from_bytes([i as u8 + 40; 32])).collect();
     let genesis = Genesis {
         chain_id: chain.clone(),
         genesis_time: TimestampMs(1_000),
@@ -46,8 +47,9 @@ fn net() -> Net {
         }],
         validators: keys
             .iter()
-            .map(|k| GenesisValidator { member: "hangzhou".into(), public_key: k.public_key(), power: 1 })
+            .map(|k| GenesisValidator { member: "hangzhou".into(), public_key: k.public_key().into(), power: 1 })
             .collect(),
+        suite: Default::default(),
     };
     let store = Arc::new(Store::open(&dir.path().join("db"), false).expect("store"));
     store.init_genesis(&genesis).expect("genesis");
@@ -93,7 +95,7 @@ impl Net {
         let (block, _, _) = huxin_state::build_block(
             self.store.as_ref(),
             &parent,
-            self.keys[i].public_key(),
+            self.keys[i].public_key().into(),
             TimestampMs(time),
             Vec::new(),
             10,

@@ -17,8 +17,8 @@ use super::{getrandom_fill, secret_from_hex, signing_input, Domain, SignatureErr
 use crate::id::{fixed_bytes, IdError};
 
 fixed_bytes!(
-    /// An ed25519 public key.
-    PublicKey, 32
+    /// An ed25519 public key (on a chain, wrapped in [`super::PublicKey`], which says its suite).
+    Ed25519PublicKey, 32
 );
 fixed_bytes!(
     /// A signature, 64 bytes in either suite: ed25519's `R ‖ S`, or SM2's `r ‖ s` (big-endian).
@@ -32,7 +32,7 @@ pub const VERIFYING_KEYS_CACHED_MAX: usize = 4_096;
 /// Keys that verified a signature, decompressed.
 static VERIFYING_KEYS: LazyLock<RwLock<HashMap<[u8; 32], VerifyingKey>>> = LazyLock::new(Default::default);
 
-impl PublicKey {
+impl Ed25519PublicKey {
     /// Verify a W3C Data Integrity proof's signature (`eddsa-jcs-2022`): over the proof's 64-byte
     /// hash data, with no domain tag (see [`crate::vc`]).
     pub fn verify_data_integrity(&self, hash_data: &[u8; 64], signature: &Signature) -> Result<(), SignatureError> {
@@ -72,9 +72,9 @@ fn verifying_keys_cached() -> usize {
 
 /// An ed25519 secret key. Its Debug output never shows the secret.
 #[derive(Clone)]
-pub struct SecretKey(SigningKey);
+pub struct Ed25519SecretKey(SigningKey);
 
-impl SecretKey {
+impl Ed25519SecretKey {
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
         Self(SigningKey::from_bytes(&bytes))
     }
@@ -87,8 +87,8 @@ impl SecretKey {
     pub fn to_bytes(&self) -> [u8; 32] {
         self.0.to_bytes()
     }
-    pub fn public_key(&self) -> PublicKey {
-        PublicKey(self.0.verifying_key().to_bytes())
+    pub fn public_key(&self) -> Ed25519PublicKey {
+        Ed25519PublicKey(self.0.verifying_key().to_bytes())
     }
     /// Sign a W3C Data Integrity proof (`eddsa-jcs-2022`): the 64 bytes of its hash data — two
     /// SHA-256 digests — with no domain tag. No Huxin message can collide with it: every one
@@ -108,9 +108,9 @@ impl SecretKey {
     }
 }
 
-impl fmt::Debug for SecretKey {
+impl fmt::Debug for Ed25519SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SecretKey(public={})", self.public_key())
+        write!(f, "Ed25519SecretKey(public={})", self.public_key())
     }
 }
 
@@ -122,7 +122,7 @@ mod tests {
     /// is no point; only keys that verified are kept, and never more than the bound.
     #[test]
     fn the_key_cache_changes_no_verdict_and_stays_bounded() {
-        let key = SecretKey::from_bytes([11u8; 32]);
+        let key = Ed25519SecretKey::from_bytes([11u8; 32]);
         let public = key.public_key();
         let sig = key.sign(Domain::Tx, b"m");
         for _ in 0..2 {
@@ -132,7 +132,7 @@ mod tests {
         }
         // A y-coordinate with no curve point: refused every time, never cached.
         let not_a_point = (0u8..=255)
-            .map(|b| PublicKey([b; 32]))
+            .map(|b| Ed25519PublicKey([b; 32]))
             .find(|k| VerifyingKey::from_bytes(&k.0).is_err())
             .expect("some byte pattern is not a point");
         for _ in 0..2 {
@@ -141,7 +141,7 @@ mod tests {
         for i in 0..VERIFYING_KEYS_CACHED_MAX as u32 + 10 {
             let mut seed = [0u8; 32];
             seed[..4].copy_from_slice(&i.to_be_bytes());
-            let k = SecretKey::from_bytes(seed);
+            let k = Ed25519SecretKey::from_bytes(seed);
             assert_eq!(k.public_key().verify(Domain::Tx, b"x", &k.sign(Domain::Tx, b"x")), Ok(()));
             assert!(verifying_keys_cached() <= VERIFYING_KEYS_CACHED_MAX);
         }
@@ -150,7 +150,7 @@ mod tests {
 
     #[test]
     fn signatures_are_domain_separated() {
-        let key = SecretKey::from_bytes([7u8; 32]);
+        let key = Ed25519SecretKey::from_bytes([7u8; 32]);
         let sig = key.sign(Domain::Tx, b"hello");
         assert!(key.public_key().verify(Domain::Tx, b"hello", &sig).is_ok());
         assert!(key.public_key().verify(Domain::Query, b"hello", &sig).is_err());

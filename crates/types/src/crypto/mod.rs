@@ -3,16 +3,19 @@
 //! 0003-2012 and GM/T 0004-2012).
 //!
 //! Every signature is over `tag ‖ 0x00 ‖ message`, where the tag names what is signed
-//! ([`Domain`]). A signature made for one domain never verifies in another. A key's suite is in
-//! its type and its length (32 bytes for ed25519, 33 for a compressed SM2 point), so a value of
-//! one suite is never read as the other's.
+//! ([`Domain`]). A signature made for one domain never verifies in another. [`PublicKey`] and
+//! [`SecretKey`] hold a key of either suite; a key's suite is in its length (32 bytes for ed25519,
+//! 33 for a compressed SM2 point), so a value of one suite is never read as the other's
+//! ([`keys`]).
 
 use crate::id::IdError;
 
 pub mod ed25519;
+mod keys;
 pub mod sm2;
 
-pub use ed25519::{PublicKey, SecretKey, Signature};
+pub use ed25519::{Ed25519PublicKey, Ed25519SecretKey, Signature};
+pub use keys::{PublicKey, SecretKey, Suite, SM2_SECRET_PREFIX};
 pub use sm2::{sm3, Sm2PublicKey, Sm2SecretKey};
 
 /// What a signature is for. The tag is part of the signed bytes.
@@ -61,9 +64,9 @@ pub fn signing_input(domain: Domain, message: &[u8]) -> Vec<u8> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
     #[error("public key {0} is not a valid ed25519 point")]
-    BadKey(PublicKey),
+    BadKey(Ed25519PublicKey),
     #[error("signature does not verify for key {0}")]
-    Mismatch(PublicKey),
+    Mismatch(Ed25519PublicKey),
     #[error("public key {0} is not a compressed point of the SM2 curve")]
     BadSm2Key(Sm2PublicKey),
     #[error("signature is not a valid SM2 signature for key {0}")]
