@@ -144,10 +144,11 @@ fn case(public: &Sm2PublicKey, message: &[u8], signature: &Signature) -> Value {
     })
 }
 
-/// A chain whose genesis names `sm2-sm3`: its members' keys are SM2 (66 hex digits), it
-/// finalises what they sign, and it refuses a transaction signed with an ed25519 key, before
-/// checking its signature, with a reason that names both suites. (Node keys, hence consensus
-/// votes and proposals, are still ed25519 on every chain.)
+/// A chain whose genesis names `sm2-sm3`: its members' and validators' keys are SM2 (66 hex
+/// digits; each validator names an ed25519 node key, its libp2p identity), four nodes finalise
+/// SM2-signed transactions in blocks proposed and committed with SM2, and a transaction signed
+/// with an ed25519 key is refused before its signature is checked, with a reason that names both
+/// suites.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_sm2_chain_finalises_sm2_transactions_and_refuses_ed25519_ones() {
     use huxin_types::crypto::Suite;
@@ -162,6 +163,17 @@ async fn an_sm2_chain_finalises_sm2_transactions_and_refuses_ed25519_ones() {
             assert_eq!(key.as_str().unwrap().len(), 66, "an SM2 member key: {key}");
         }
     }
+    // Validators vote with SM2 keys; each names its ed25519 node key (libp2p identity) beside.
+    let validators: Vec<String> = genesis["validators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            assert_eq!(v["node_key"].as_str().unwrap().len(), 64, "an ed25519 node key: {v}");
+            v["public_key"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert!(validators.iter().all(|k| k.len() == 66), "SM2 consensus keys: {validators:?}");
     for i in 0..4 {
         net.start(i);
     }
@@ -177,8 +189,13 @@ async fn an_sm2_chain_finalises_sm2_transactions_and_refuses_ed25519_ones() {
     let status = client.wait_finalised(&tx.hash(), Duration::from_secs(30)).await.unwrap();
     assert_eq!(status.status, "finalised");
     for i in [0, 2, 3] {
+        net.wait_height(i, status.height.unwrap(), Duration::from_secs(30)).await;
         assert_eq!(net.client(i).tx(&tx.hash()).await.unwrap().height, status.height, "node {i}");
     }
+    // Blocks are proposed with SM2 keys (their commit certificates, SM2 precommits, are checked
+    // by `tests/proofs.rs` run with HUXIN_TEST_SUITE=sm2-sm3, as CI does).
+    let block = client.block(status.height.unwrap()).await.unwrap();
+    assert!(validators.contains(&block.header.proposer.to_string()), "proposer {}", block.header.proposer);
 
     let stranger = huxin_types::SecretKey::from_bytes([9; 32]);
     let foreign = support::anchor_tx(&net.chain_id, &stranger, 1, support::far_expiry(), 8);

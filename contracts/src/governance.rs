@@ -195,7 +195,7 @@ fn run(ctx: &TxContext, state: &mut dyn KvState, action: &ProposalAction, execut
             }
         }
         ProposalAction::SetValidator { member, public_key, power } => {
-            registry::expect_consensus_key(public_key, "set_validator.public_key")?;
+            registry::expect_consensus_key(state, public_key, "set_validator.public_key")?;
             let record = member_of(state, member)?;
             if record.role != Role::TradingCentre || record.status != MemberStatus::Active {
                 return Err(refused(format!(

@@ -31,6 +31,12 @@ pub fn suite() -> Vec<u8> {
     b"suite".to_vec()
 }
 
+/// The node key (ed25519: the libp2p identity) of a validator whose consensus key is of another
+/// suite (SM2); an ed25519 consensus key is its own node key and has no entry.
+pub fn validator_node(consensus_key: &PublicKey) -> Vec<u8> {
+    format!("validator_node/{consensus_key}").into_bytes()
+}
+
 /// The validator set in force.
 pub fn validators() -> Vec<u8> {
     b"validators".to_vec()

@@ -91,6 +91,11 @@ pub fn genesis_writes(genesis: &Genesis) -> Vec<(Vec<u8>, Vec<u8>)> {
     if genesis.suite != Suite::Ed25519Sha256 {
         writes.push((keys::suite(), codec::encode(&genesis.suite)));
     }
+    for v in &genesis.validators {
+        if let Some(node_key) = v.node_key {
+            writes.push((keys::validator_node(&v.public_key), codec::encode(&node_key)));
+        }
+    }
     writes.sort();
     writes
 }
@@ -112,16 +117,30 @@ pub fn expect_suite(state: &dyn KvState, key: &PublicKey, field: &str) -> Result
     Ok(())
 }
 
-/// Refuse a validator key that is not ed25519 (`invalid_field`): consensus keys are ed25519 on
-/// every chain for now.
-pub fn expect_consensus_key(key: &PublicKey, field: &str) -> Result<(), Error> {
+/// Refuse a validator key a proposal cannot make a validator (`invalid_field`): one of another
+/// suite than the chain's, or an SM2 key, whose node key (its ed25519 network identity) only
+/// genesis names for now.
+pub fn expect_consensus_key(state: &dyn KvState, key: &PublicKey, field: &str) -> Result<(), Error> {
+    expect_suite(state, key, field)?;
     if key.ed25519().is_none() {
         return Err(rejection(
             RejectCode::InvalidField,
-            format!("{field}: key {key} is an {} key; consensus keys are ed25519 on every chain for now", key.suite()),
+            format!(
+                "{field}: key {key} is an {} key; a validator with an SM2 key is named at genesis with its node key, and cannot be added by a proposal yet",
+                key.suite()
+            ),
         ));
     }
     Ok(())
+}
+
+/// The ed25519 node key (network identity) of the validator with `consensus_key`: the key
+/// itself when it is ed25519, else the one genesis named beside it.
+pub fn validator_node_key(state: &dyn KvState, consensus_key: &PublicKey) -> Result<Option<PublicKey>, StateError> {
+    if consensus_key.ed25519().is_some() {
+        return Ok(Some(*consensus_key));
+    }
+    read(state, &keys::validator_node(consensus_key), "validator node key")
 }
 
 pub fn member(state: &dyn KvState, id: &MemberId) -> Result<Option<MemberRecord>, StateError> {

@@ -171,7 +171,7 @@ fn write_chain(args: &CatchUpArgs, manifest: &Manifest) -> eyre::Result<u64> {
             &parent.chain_id,
             height,
             block.hash().0,
-            &validator_keys,
+            &validator_keys.iter().cloned().map(huxin_types::SecretKey::Ed25519).collect::<Vec<_>>(),
         );
         store.persist_block(&block, &certificate, &executed).wrap_err_with(|| format!("persisting block {height}"))?;
         total += block.txs.len() as u64;

@@ -36,6 +36,10 @@ pub struct MemberManifest {
     /// A trading centre's validator (node) key; other roles run no validator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node_key: Option<PublicKey>,
+    /// On a chain whose suite is not ed25519, the validator's consensus key (the node key then
+    /// is only its network identity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consensus_key: Option<PublicKey>,
 }
 
 impl MemberManifest {
@@ -106,7 +110,7 @@ pub fn assemble(
         if m.keys.is_empty() || m.keys.len() > MEMBER_KEYS_MAX {
             return Err(AssembleError::KeyCount { name: m.name.clone(), got: m.keys.len(), max: MEMBER_KEYS_MAX });
         }
-        for key in m.keys.iter().chain(m.node_key.iter()) {
+        for key in m.keys.iter().chain(m.node_key.iter()).chain(m.consensus_key.iter()) {
             if let Some((_, first)) = keys.iter().find(|(k, _)| k == key) {
                 return Err(AssembleError::DuplicateKey {
                     key: *key,
@@ -120,7 +124,15 @@ pub fn assemble(
             if m.role != Role::TradingCentre {
                 return Err(AssembleError::NodeKeyNotCentre { name: m.name.clone(), role: m.role.as_str() });
             }
-            validators.push(GenesisValidator { member: m.name.clone(), public_key: node_key, power: 1 });
+            validators.push(match m.consensus_key {
+                Some(consensus) => GenesisValidator {
+                    member: m.name.clone(),
+                    public_key: consensus,
+                    power: 1,
+                    node_key: Some(node_key),
+                },
+                None => GenesisValidator { member: m.name.clone(), public_key: node_key, power: 1, node_key: None },
+            });
         }
         members.push(GenesisMember {
             name: m.name.clone(),
@@ -141,22 +153,27 @@ pub fn assemble(
 }
 
 /// A member's keys as `huxin keygen --dir` makes them: the signing key, and for a trading centre
-/// the audit-anchoring key and the node key.
+/// the audit-anchoring key, the node key and, on a chain whose suite is not ed25519, the
+/// consensus key.
 pub struct MemberKeys {
     pub member: SecretKey,
     pub audit: Option<SecretKey>,
+    /// ed25519: the node's network identity, and on an ed25519 chain its consensus key too.
     pub node: Option<SecretKey>,
+    /// Of the chain's suite, when that is not ed25519: the key the validator votes with.
+    pub consensus: Option<SecretKey>,
 }
 
 impl MemberKeys {
-    /// Fresh keys for a member of a chain of `suite`: its signing and audit keys are of the
-    /// suite; the node key is ed25519 (consensus and network identity, on every chain for now).
+    /// Fresh keys for a member of a chain of `suite`: its signing, audit and consensus keys are
+    /// of the suite; the node key is ed25519 (libp2p has no other identities).
     pub fn generate(role: Role, suite: Suite) -> Self {
         let centre = role == Role::TradingCentre;
         Self {
             member: SecretKey::generate_in(suite),
             audit: centre.then(|| SecretKey::generate_in(suite)),
             node: centre.then(SecretKey::generate),
+            consensus: (centre && suite != Suite::Ed25519Sha256).then(|| SecretKey::generate_in(suite)),
         }
     }
 
@@ -170,6 +187,7 @@ impl MemberKeys {
             uscc,
             keys,
             node_key: self.node.as_ref().map(SecretKey::public_key),
+            consensus_key: self.consensus.as_ref().map(SecretKey::public_key),
         }
     }
 }
@@ -178,6 +196,7 @@ impl MemberKeys {
 pub const MEMBER_KEY_FILE: &str = "member.key";
 pub const AUDIT_KEY_FILE: &str = "audit.key";
 pub const NODE_KEY_FILE: &str = "node.key";
+pub const CONSENSUS_KEY_FILE: &str = "consensus.key";
 pub const MANIFEST_FILE: &str = "manifest.json";
 
 /// Write a secret key readable by its owner only (mode 0600), refusing to replace a file.
@@ -223,6 +242,7 @@ pub fn keygen_member(
     let mut files: Vec<(PathBuf, &SecretKey)> = vec![(dir.join(MEMBER_KEY_FILE), &keys.member)];
     files.extend(keys.audit.iter().map(|k| (dir.join(AUDIT_KEY_FILE), k)));
     files.extend(keys.node.iter().map(|k| (dir.join(NODE_KEY_FILE), k)));
+    files.extend(keys.consensus.iter().map(|k| (dir.join(CONSENSUS_KEY_FILE), k)));
     let manifest_path = dir.join(MANIFEST_FILE);
     for path in files.iter().map(|(p, _)| p).chain([&manifest_path]) {
         if path.exists() {
@@ -431,6 +451,24 @@ mod tests {
         std::fs::write(&bad_role, value.to_string()).unwrap();
         let err = MemberManifest::load(&bad_role).unwrap_err().to_string();
         assert!(err.contains("unknown variant `notary`"), "{err}");
+    }
+
+    /// On an SM2 chain a centre's keys are SM2 but for its node key (its libp2p identity), and the
+    /// genesis makes its SM2 consensus key the validator's, with the node key beside it.
+    #[test]
+    fn an_sm2_ceremony_names_consensus_and_node_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, m) = centre(1);
+        let made = keygen_member(dir.path(), &m.name, m.role, m.region, m.uscc.clone(), Suite::Sm2Sm3).unwrap();
+        assert!(made.keys.iter().all(|k| k.suite() == Suite::Sm2Sm3));
+        let node = crate::start::load_node_key(&dir.path().join(NODE_KEY_FILE)).unwrap();
+        let consensus = crate::start::load_key(&dir.path().join(CONSENSUS_KEY_FILE)).unwrap();
+        assert_eq!(consensus.suite(), Suite::Sm2Sm3);
+        let genesis = assemble(ChainId::new("sm2").unwrap(), TimestampMs(1), &[made]).unwrap();
+        assert_eq!(genesis.suite, Suite::Sm2Sm3);
+        let v = &genesis.validators[0];
+        assert_eq!((v.public_key, v.node_key), (consensus.public_key(), Some(PublicKey::Ed25519(node.public_key()))));
+        assert_eq!(crate::home::node_key_role(&genesis, &v.network_key()).unwrap(), Some(m.name.clone()));
     }
 
     #[test]

@@ -45,6 +45,8 @@ pub const CITIES: [(&str, &str, u32); 11] = [
 pub struct GeneratedKeys {
     pub members: Vec<(String, SecretKey)>,
     pub nodes: Vec<SecretKey>,
+    /// Each node's consensus key when it is not its node key (a chain whose suite is not ed25519).
+    pub consensus: Vec<Option<SecretKey>>,
     pub bench: Vec<SecretKey>,
     /// Each trading centre's key for anchoring its node's audit log.
     pub audit: Vec<SecretKey>,
@@ -68,7 +70,7 @@ pub fn generate(
     if cities == 0 || cities > CITIES.len() {
         return Err(eyre!("between 1 and {} cities are supported, got {cities}", CITIES.len()));
     }
-    let mut keys = GeneratedKeys { members: vec![], nodes: vec![], bench: vec![], audit: vec![] };
+    let mut keys = GeneratedKeys { members: vec![], nodes: vec![], consensus: vec![], bench: vec![], audit: vec![] };
     let mut manifests = Vec::new();
     for (i, (key_name, cn, code)) in CITIES.iter().take(cities).enumerate() {
         let made = MemberKeys::generate(Role::TradingCentre, suite);
@@ -83,6 +85,7 @@ pub fn generate(
             return Err(eyre!("a trading centre's keys include a node and an audit key"));
         };
         keys.nodes.push(node);
+        keys.consensus.push(made.consensus);
         keys.audit.push(audit);
         keys.members.push((key_name.to_string(), made.member));
     }
@@ -188,6 +191,7 @@ pub fn create(
             timeouts: Timeouts::loopback(),
             genesis: &dir.join("genesis.json"),
             node_key: key,
+            consensus_key: keys.consensus[i].as_ref(),
             audit_key: Some(&keys.audit[i]),
             anchor_interval_ms: DEVNET_ANCHOR_INTERVAL_MS,
         };

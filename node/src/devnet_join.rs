@@ -113,6 +113,8 @@ pub fn add_node(dir: &Path, centre: bool) -> eyre::Result<Added> {
         timeouts: first.timeouts.clone(),
         genesis: &dir.join("genesis.json"),
         node_key: &node_key,
+        // Joined by governance (a proposal adds ed25519 validator keys only, for now).
+        consensus_key: None,
         // A follower has no member key to anchor an audit log with, so it serves no supervisor
         // query; a centre anchors its own.
         audit_key: audit_key.as_ref(),

@@ -15,6 +15,8 @@ use crate::config::{AuditConfig, NodeConfig, PeerConfig, Timeouts};
 
 /// Key files inside a home.
 pub const NODE_KEY: &str = "node_key";
+/// The consensus key, when it is not the node key (a chain whose suite is not ed25519).
+pub const CONSENSUS_KEY: &str = "consensus_key";
 pub const AUDIT_KEY: &str = "audit_key";
 
 /// A node's three ports, in the layout every Huxin home uses: the API on `base`, consensus on
@@ -88,6 +90,9 @@ pub struct HomeSpec<'a> {
     pub timeouts: Timeouts,
     pub genesis: &'a Path,
     pub node_key: &'a SecretKey,
+    /// On a chain whose suite is not ed25519, the validator's consensus key (without one the
+    /// node key is the consensus key).
+    pub consensus_key: Option<&'a SecretKey>,
     /// A trading centre's key for anchoring its audit log; without one the node serves no
     /// supervisor query.
     pub audit_key: Option<&'a SecretKey>,
@@ -135,6 +140,9 @@ pub fn write(home: &Path, spec: &HomeSpec<'_>) -> eyre::Result<NodeConfig> {
         std::fs::copy(spec.genesis, home.join("genesis.json"))
             .wrap_err_with(|| format!("copying {} into {}", spec.genesis.display(), home.display()))?;
         write_secret_key(&home.join(NODE_KEY), spec.node_key)?;
+        if let Some(key) = spec.consensus_key {
+            write_secret_key(&home.join(CONSENSUS_KEY), key)?;
+        }
         if let Some(key) = spec.audit_key {
             write_secret_key(&home.join(AUDIT_KEY), key)?;
         }
@@ -145,7 +153,7 @@ pub fn write(home: &Path, spec: &HomeSpec<'_>) -> eyre::Result<NodeConfig> {
         if created {
             let _ = std::fs::remove_dir_all(home);
         } else {
-            for file in ["genesis.json", NODE_KEY, AUDIT_KEY, "config.toml"] {
+            for file in ["genesis.json", NODE_KEY, CONSENSUS_KEY, AUDIT_KEY, "config.toml"] {
                 let _ = std::fs::remove_file(home.join(file));
             }
         }
@@ -156,7 +164,7 @@ pub fn write(home: &Path, spec: &HomeSpec<'_>) -> eyre::Result<NodeConfig> {
 /// What the node key is in the genesis: a validator's, or a follower's (not yet a validator).
 /// A member's signing key is refused: it is the wrong kind of key for a node.
 pub fn node_key_role(genesis: &Genesis, key: &PublicKey) -> eyre::Result<Option<String>> {
-    if let Some(v) = genesis.validators.iter().find(|v| v.public_key == *key) {
+    if let Some(v) = genesis.validators.iter().find(|v| v.network_key() == *key) {
         return Ok(Some(v.member.clone()));
     }
     if let Some(m) = genesis.members.iter().find(|m| m.keys.contains(key)) {
@@ -188,6 +196,10 @@ pub struct InitArgs {
     /// This node's key (node.key from `huxin keygen --dir`); copied into the home.
     #[arg(long)]
     pub node_key: PathBuf,
+    /// On a chain whose suite is not ed25519, the validator's consensus key (consensus.key from
+    /// `huxin keygen --dir`); copied into the home.
+    #[arg(long)]
+    pub consensus_key: Option<PathBuf>,
     /// The centre's audit-anchoring key (audit.key); without one the node serves no supervisor
     /// query.
     #[arg(long)]
@@ -219,7 +231,9 @@ pub fn init(args: InitArgs) -> eyre::Result<()> {
     let audit_key = args.audit_key.as_deref().map(crate::start::load_key).transpose()?;
     if let Some(key) = &audit_key {
         let public = key.public_key();
-        if public == node_key.public_key() || genesis.validators.iter().any(|v| v.public_key == public) {
+        if public == node_key.public_key()
+            || genesis.validators.iter().any(|v| v.network_key() == public || v.public_key == public)
+        {
             return Err(eyre!("--audit-key {public} is a node key; give the centre's audit.key"));
         }
     }
@@ -234,6 +248,13 @@ pub fn init(args: InitArgs) -> eyre::Result<()> {
         }
         peers.push(peer);
     }
+    let consensus_key = args.consensus_key.as_deref().map(crate::start::load_key).transpose()?;
+    if let Some(key) = &consensus_key {
+        let public = key.public_key();
+        if !genesis.validators.iter().any(|v| v.public_key == public && v.network_key() == node_key.public_key()) {
+            return Err(eyre!("--consensus-key {public} is not the consensus key genesis names beside this node key"));
+        }
+    }
     let ports = Ports::from_base(args.port)?;
     check_ports_free(args.listen, ports)?;
     let moniker = args.moniker.or_else(|| runs.clone()).unwrap_or_else(|| "follower".to_owned());
@@ -245,6 +266,7 @@ pub fn init(args: InitArgs) -> eyre::Result<()> {
         timeouts: if args.timeouts == "loopback" { Timeouts::loopback() } else { Timeouts::federation() },
         genesis: &args.genesis,
         node_key: &node_key,
+        consensus_key: consensus_key.as_ref(),
         audit_key: audit_key.as_ref(),
         anchor_interval_ms: AuditConfig::default().anchor_interval_ms,
     };
@@ -265,7 +287,9 @@ pub fn init(args: InitArgs) -> eyre::Result<()> {
     let missing: Vec<_> = genesis
         .validators
         .iter()
-        .filter(|v| v.public_key != node_key.public_key() && !config.peers.iter().any(|p| p.public_key == v.public_key))
+        .filter(|v| {
+            v.network_key() != node_key.public_key() && !config.peers.iter().any(|p| p.public_key == v.network_key())
+        })
         .map(|v| v.member.as_str())
         .collect();
     if !missing.is_empty() {
@@ -308,6 +332,7 @@ mod tests {
         std::fs::write(&genesis, "{}").unwrap();
         let node_key = SecretKey::generate();
         let spec = HomeSpec {
+            consensus_key: None,
             moniker: "hangzhou".into(),
             listen: "127.0.0.1".parse().unwrap(),
             ports: Ports::from_base(26600).unwrap(),

@@ -40,10 +40,14 @@ pub fn load_key(path: &Path) -> eyre::Result<SecretKey> {
     SecretKey::from_hex(text.trim()).map_err(|e| eyre!("{}: {e}", path.display()))
 }
 
-/// A node's key (its consensus key and its network identity): ed25519 on every chain for now.
+/// A node's key: its network identity (libp2p), and on an ed25519 chain its consensus key too.
+/// Always ed25519 (an SM2 chain's consensus key is the home's `consensus_key`).
 pub fn load_node_key(path: &Path) -> eyre::Result<Ed25519SecretKey> {
     load_key(path)?.ed25519().cloned().ok_or_else(|| {
-        eyre!("{}: an SM2 key; a node's key (consensus and network identity) must be ed25519", path.display())
+        eyre!(
+            "{}: an SM2 key; a node key (the libp2p identity) is ed25519, an SM2 consensus key goes in consensus_key",
+            path.display()
+        )
     })
 }
 
@@ -126,6 +130,10 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
     let config = NodeConfig::load(&home.join("config.toml"))?;
     let genesis = load_genesis(&home.join("genesis.json"))?;
     let key = load_node_key(&home.join("node_key"))?;
+    // The consensus key: its own file on a chain whose suite is not ed25519, else the node key.
+    let consensus_path = home.join(crate::home::CONSENSUS_KEY);
+    let consensus_key =
+        if consensus_path.exists() { load_key(&consensus_path)? } else { SecretKey::Ed25519(key.clone()) };
 
     let store = Store::open_keeping(&home.join("db"), config.sync_writes, config.storage.state_versions_kept);
     let store = Arc::new(store.wrap_err("opening the store")?);
@@ -302,7 +310,8 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
         home: home.to_path_buf(),
         config: engine_config,
         host_config: config.blocks,
-        key,
+        node_key: key,
+        consensus_key,
         genesis,
         store: store.clone(),
         mempool,

@@ -208,7 +208,11 @@ fn keys_of_another_suite_are_refused_where_they_enter_the_ledger() {
     let rotate = propose(ProposalAction::RotateKey { member: id_of(hangzhou), old: hangzhou.public_key(), new: sm2 });
     rejected(run_at(&mut state, hangzhou, 1, rotate), RejectCode::InvalidField, "sm2-sm3 key");
     let validator = propose(ProposalAction::SetValidator { member: id_of(hangzhou), public_key: sm2, power: 1 });
-    rejected(run_at(&mut state, hangzhou, 2, validator), RejectCode::InvalidField, "consensus keys are ed25519");
+    rejected(
+        run_at(&mut state, hangzhou, 2, validator),
+        RejectCode::InvalidField,
+        "this chain's suite is ed25519-sha256",
+    );
     let bound = AttestSubject { bound_key: Some(sm2), ..attestation(org("91330100MA0000001")) };
     rejected(run_at(&mut state, hangzhou, 3, Action::AttestSubject(bound)), RejectCode::InvalidField, "bound_key");
 
@@ -217,4 +221,10 @@ fn keys_of_another_suite_are_refused_where_they_enter_the_ledger() {
     let ed = SecretKey::from_bytes([43; 32]).public_key();
     rejected(run_at(&mut state, hangzhou, 4, add(ed)), RejectCode::InvalidField, "this chain's suite is sm2-sm3");
     assert!(run_at(&mut state, hangzhou, 5, add(sm2)).is_ok(), "an SM2 key is proposed on an SM2 chain");
+    let validator = propose(ProposalAction::SetValidator { member: id_of(hangzhou), public_key: sm2, power: 1 });
+    rejected(
+        run_at(&mut state, hangzhou, 6, validator),
+        RejectCode::InvalidField,
+        "named at genesis with its node key",
+    );
 }

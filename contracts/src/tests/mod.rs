@@ -57,6 +57,7 @@ fn setup() -> (Memory, Vec<SecretKey>) {
             member: "TradingCentre".into(),
             public_key: keys[0].public_key(),
             power: 1,
+            node_key: None,
         }],
         suite: Default::default(),
     };
@@ -430,6 +431,7 @@ fn regions() -> (Memory, Vec<SecretKey>) {
             member: "centre-330100".into(),
             public_key: keys[0].public_key(),
             power: 1,
+            node_key: None,
         }],
         suite: Default::default(),
     };

@@ -110,6 +110,7 @@ impl Runner {
                 member: first_centre.name.clone(),
                 public_key: first_centre.keys[0],
                 power: 1,
+                node_key: None,
             }],
             members,
             suite: Default::default(),

@@ -21,7 +21,7 @@ use huxin_mempool::Mempool;
 use huxin_store::Store;
 use huxin_types::crypto::Ed25519SecretKey;
 use huxin_types::genesis::Genesis;
-use huxin_types::ChainId;
+use huxin_types::{ChainId, SecretKey};
 
 use crate::byzantine::Misbehaviour;
 use crate::codec::BorshCodec;
@@ -92,7 +92,11 @@ pub struct EngineNode {
     pub home: PathBuf,
     pub config: EngineConfig,
     pub host_config: HostConfig,
-    pub key: Ed25519SecretKey,
+    /// The node's network identity (libp2p), ed25519.
+    pub node_key: Ed25519SecretKey,
+    /// The key it signs votes, proposals and its validator proof with, of the chain's suite (on
+    /// an ed25519 chain, the node key itself).
+    pub consensus_key: SecretKey,
     pub genesis: Genesis,
     pub store: Arc<Store>,
     pub mempool: Arc<Mutex<Mempool>>,
@@ -147,8 +151,8 @@ impl EngineNode {
             self.genesis.clone(),
             self.store.clone(),
             self.mempool.clone(),
-            Signer::new(self.key.clone(), self.chain_id()),
-            PublicKey(self.key.public_key().0),
+            Signer::new(self.consensus_key.clone(), self.chain_id()),
+            PublicKey(self.consensus_key.public_key()),
             self.metrics.clone(),
             self.status.clone(),
             self.finalised.clone(),
@@ -156,7 +160,7 @@ impl EngineNode {
     }
 
     fn keypair(&self) -> Keypair {
-        let mut bytes = self.key.to_bytes();
+        let mut bytes = self.node_key.to_bytes();
         // 32 bytes are always a valid ed25519 secret key.
         Keypair::ed25519_from_bytes(&mut bytes).expect("an ed25519 secret key is 32 bytes")
     }
@@ -167,7 +171,7 @@ impl EngineNode {
         let store = self.store.clone();
         let book = self.config.peers.clone();
         Arc::new(move |key: &PublicKey| match validators::known_validator_keys(&store) {
-            Ok(keys) => keys.contains(&key.0) || book.is_follower(&key.0),
+            Ok(keys) => keys.contains(&key.0) || key.0.ed25519().is_some_and(|k| book.is_follower(&k.0)),
             Err(e) => {
                 warn!(error = %e, "validator set unreadable; refusing a validator proof");
                 false
@@ -184,9 +188,9 @@ impl EngineNode {
             host.lies = misbehaviour.host;
         }
         let address = host.address;
-        let signer = Signer::new(self.key.clone(), self.chain_id());
+        let signer = Signer::new(self.consensus_key.clone(), self.chain_id());
         let keypair = self.keypair();
-        let public_key = self.key.public_key().0.to_vec();
+        let public_key = self.consensus_key.public_key().as_bytes().to_vec();
         let proof = SignerApi::sign_validator_proof(&signer, public_key, keypair.public().to_peer_id().to_bytes())
             .await
             .map_err(|e| eyre::eyre!("signing the validator proof: {e}"))?;
@@ -224,7 +228,7 @@ impl EngineNode {
                     identity,
                     codec: crate::byzantine::LyingCodec::new(misbehaviour.host.malformed_messages),
                     config: misbehaviour.engine,
-                    signer: Box::new(Signer::new(self.key.clone(), self.chain_id())),
+                    signer: Box::new(Signer::new(self.consensus_key.clone(), self.chain_id())),
                     address,
                     conflicting_value_fn: Some(Box::new(|value: &BlockValue| {
                         BlockValue(crate::byzantine::conflicting(&value.0))

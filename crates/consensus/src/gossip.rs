@@ -107,7 +107,7 @@ pub fn validator_peers(store: &huxin_store::Store) -> Option<BTreeSet<PeerId>> {
         .ok()?
         .iter()
         .chain(&next)
-        .filter_map(|v| peer_id_of(&v.public_key.ed25519()?.0))
+        .filter_map(|v| crate::validators::peer_of(store, &v.public_key))
         .collect();
     (!peers.is_empty()).then_some(peers)
 }

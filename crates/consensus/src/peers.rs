@@ -106,7 +106,11 @@ pub async fn follow_validators(
             }
         };
         let Peers { consensus: configured, followers, .. } = book.get();
-        let allowed: BTreeSet<PeerId> = keys.iter().chain(&followers).filter_map(crate::gossip::peer_id_of).collect();
+        let allowed: BTreeSet<PeerId> = keys
+            .iter()
+            .filter_map(|k| validators::peer_of(&store, k))
+            .chain(followers.iter().filter_map(crate::gossip::peer_id_of))
+            .collect();
         // The configured peers, and active ones no longer configured (removed by a reload).
         let mut candidates = configured.clone();
         candidates.extend(active.iter().filter(|a| !configured.contains(a)).cloned());
@@ -142,7 +146,7 @@ pub async fn follow_validators(
                 .filter(|p| {
                     p.consensus_public_key
                         .as_deref()
-                        .and_then(|k| <[u8; 32]>::try_from(k).ok())
+                        .and_then(huxin_types::PublicKey::from_slice)
                         .is_some_and(|k| keys.contains(&k))
                 })
                 .count() as i64;

@@ -231,8 +231,7 @@ impl Streams {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use huxin_types::crypto::Ed25519SecretKey as SecretKey;
-    use huxin_types::ChainId;
+    use huxin_types::{ChainId, SecretKey};
 
     fn random_peer() -> PeerId {
         PeerId::from_bytes(&libp2p::PeerId::random().to_bytes()).unwrap()
@@ -258,7 +257,7 @@ mod tests {
         }
         let r = done.expect("stream completes");
         assert_eq!(r.block_bytes, block);
-        let key = crate::context::PublicKey(SecretKey::from_bytes([5; 32]).public_key().0);
+        let key = crate::context::PublicKey(SecretKey::from_bytes([5; 32]).public_key().into());
         assert!(s.verify_stream(&r.digest, &r.signature, &key));
         assert_eq!(streams.open_count(), 0);
     }
@@ -273,7 +272,7 @@ mod tests {
         let mut streams = Streams::default();
         let peer = random_peer();
         let r = msgs.into_iter().find_map(|m| streams.insert(peer, m, |_| Ok(())).unwrap()).unwrap();
-        let key = crate::context::PublicKey(SecretKey::from_bytes([5; 32]).public_key().0);
+        let key = crate::context::PublicKey(SecretKey::from_bytes([5; 32]).public_key().into());
         assert!(!s.verify_stream(&r.digest, &r.signature, &key));
     }
 

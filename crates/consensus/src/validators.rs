@@ -37,19 +37,31 @@ pub fn validator_set(store: &Store, height: Height) -> eyre::Result<ValidatorSet
     let version = height.0.saturating_sub(1).min(latest(store)?.0);
     let (current, next) = records_at_version(store, version)?;
     let records = huxin_contracts::registry::select_validators(current, next, huxin_types::Height(height.0));
-    // Validator keys are ed25519 (genesis and governance refuse others), so none is skipped.
-    Ok(ValidatorSet::new(
-        records.iter().filter_map(|r| Some(Validator::new(PublicKey::from_huxin(&r.public_key)?, r.power))).collect(),
-    ))
+    Ok(ValidatorSet::new(records.iter().map(|r| Validator::new(PublicKey(r.public_key), r.power)).collect()))
 }
 
 /// Every consensus key that is a validator at the next height or in the scheduled set (read at
 /// the latest height). A set whose activation has passed replaces the one it was scheduled over,
 /// even while the state still keeps the old one as "current".
-pub fn known_validator_keys(store: &Store) -> eyre::Result<BTreeSet<[u8; 32]>> {
+pub fn known_validator_keys(store: &Store) -> eyre::Result<BTreeSet<huxin_types::PublicKey>> {
     let latest = latest(store)?;
     let (current, next) = records_at_version(store, latest.0)?;
     let scheduled: Vec<ValidatorRecord> = next.as_ref().map(|n| n.validators.clone()).unwrap_or_default();
     let in_force = huxin_contracts::registry::select_validators(current, next, huxin_types::Height(latest.0 + 1));
-    Ok(in_force.iter().chain(scheduled.iter()).filter_map(|r| Some(r.public_key.ed25519()?.0)).collect())
+    Ok(in_force.iter().chain(scheduled.iter()).map(|r| r.public_key).collect())
+}
+
+/// The libp2p peer id of the validator with `consensus_key`: derived from the key when it is
+/// ed25519, else from the node key genesis named beside it (read at the latest height). `None`
+/// if there is none or it cannot be read.
+pub fn peer_of(store: &Store, consensus_key: &huxin_types::PublicKey) -> Option<libp2p::PeerId> {
+    let node_key = match consensus_key.ed25519() {
+        Some(_) => *consensus_key,
+        None => {
+            let latest = store.latest_height().ok()??;
+            let view = huxin_state::StateView::new(store, latest.0);
+            huxin_contracts::registry::validator_node_key(&view, consensus_key).ok()??
+        }
+    };
+    crate::gossip::peer_id_of(&node_key.ed25519()?.0)
 }

@@ -39,7 +39,12 @@ fn net() -> Net {
                 keys: vec![supervisor.public_key()],
             },
         ],
-        validators: vec![GenesisValidator { member: "hangzhou".into(), public_key: validator.public_key(), power: 1 }],
+        validators: vec![GenesisValidator {
+            member: "hangzhou".into(),
+            public_key: validator.public_key(),
+            power: 1,
+            node_key: None,
+        }],
         suite: Default::default(),
     };
     let store = MockTreeStore::default();

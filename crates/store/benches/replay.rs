@@ -48,7 +48,12 @@ fn genesis() -> Genesis {
             uscc: Uscc::with_check("12330100MB0000001").expect("a code"),
             keys: (0..SIGNERS).map(|i| signer(i).public_key()).collect(),
         }],
-        validators: vec![GenesisValidator { member: "hangzhou".into(), public_key: proposer().public_key(), power: 1 }],
+        validators: vec![GenesisValidator {
+            member: "hangzhou".into(),
+            public_key: proposer().public_key(),
+            power: 1,
+            node_key: None,
+        }],
         suite: Default::default(),
     }
 }

@@ -28,6 +28,7 @@ fn genesis() -> Genesis {
             member: "hangzhou".into(),
             public_key: SecretKey::from_bytes([3; 32]).public_key(),
             power: 1,
+            node_key: None,
         }],
         suite: Default::default(),
     }

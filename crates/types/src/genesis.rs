@@ -52,9 +52,21 @@ impl GenesisMember {
 pub struct GenesisValidator {
     /// Name of the trading-centre member that runs this validator.
     pub member: String,
-    /// Consensus key (also the node's libp2p identity): ed25519 on every chain for now.
+    /// Consensus key, of the chain's suite. An ed25519 key is also the node's libp2p identity.
     pub public_key: PublicKey,
     pub power: u64,
+    /// The node's ed25519 key (its libp2p identity), when the consensus key is not ed25519 (an
+    /// SM2 chain's validator): libp2p has no SM2 identities. Absent on ed25519 chains, and then
+    /// not encoded (so their genesis hash is what it was before suites existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_key: Option<PublicKey>,
+}
+
+impl GenesisValidator {
+    /// The node's network identity: its node key, or its consensus key when that is ed25519.
+    pub fn network_key(&self) -> PublicKey {
+        self.node_key.unwrap_or(self.public_key)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -144,12 +156,30 @@ impl Genesis {
                     member.role.as_str()
                 ));
             }
-            if v.public_key.ed25519().is_none() {
+            if v.public_key.suite() != self.suite {
                 return invalid(format!(
-                    "validator key {} is an {} key; consensus keys are ed25519 on every chain for now",
+                    "validator key {} is an {} key; this chain's suite is {}",
                     v.public_key,
-                    v.public_key.suite()
+                    v.public_key.suite(),
+                    self.suite
                 ));
+            }
+            match (v.public_key.ed25519(), v.node_key) {
+                (Some(_), None) => {}
+                (Some(_), Some(_)) => {
+                    return invalid(format!(
+                        "validator {} names a node key: an ed25519 consensus key is its own node key",
+                        v.public_key
+                    ))
+                }
+                (None, Some(node)) if node.ed25519().is_some() => {}
+                (None, _) => {
+                    return invalid(format!(
+                        "validator {} needs an ed25519 node_key (its network identity) beside its {} consensus key",
+                        v.public_key,
+                        v.public_key.suite()
+                    ))
+                }
             }
             if v.power == 0 {
                 return invalid(format!("validator {} has zero power", v.public_key));
@@ -168,7 +198,7 @@ mod tests {
     use crate::crypto::SecretKey;
     use crate::id::{RegionCode, Uscc};
 
-    fn genesis(suite: Suite, member_key: PublicKey, validator_key: PublicKey) -> Genesis {
+    fn genesis(suite: Suite, member_key: PublicKey, validator_key: PublicKey, node_key: Option<PublicKey>) -> Genesis {
         Genesis {
             chain_id: ChainId::new("t").unwrap(),
             genesis_time: TimestampMs(0),
@@ -179,28 +209,39 @@ mod tests {
                 uscc: Uscc::with_check("12330100MB0000001").unwrap(),
                 keys: vec![member_key],
             }],
-            validators: vec![GenesisValidator { member: "hangzhou".into(), public_key: validator_key, power: 1 }],
+            validators: vec![GenesisValidator {
+                member: "hangzhou".into(),
+                public_key: validator_key,
+                power: 1,
+                node_key,
+            }],
             suite,
         }
     }
 
-    /// Every member key is of the genesis' suite, every validator key ed25519; the suite enters
-    /// the hash only when it is not ed25519-sha256, and a genesis file without one is ed25519.
+    /// Every member and validator key is of the genesis' suite, and a validator whose key is not
+    /// ed25519 names an ed25519 node key; the suite enters the hash only when it is not
+    /// ed25519-sha256, and a genesis file without one is ed25519.
     #[test]
     fn a_genesis_names_its_suite_and_holds_only_its_keys() {
         let ed = SecretKey::from_bytes([1; 32]).public_key();
+        let node = SecretKey::from_bytes([2; 32]).public_key();
         let sm2 = SecretKey::derive_in(Suite::Sm2Sm3, [1; 32]).public_key();
-        assert_eq!(genesis(Suite::Ed25519Sha256, ed, ed).validate(), Ok(()));
-        assert_eq!(genesis(Suite::Sm2Sm3, sm2, ed).validate(), Ok(()));
+        let sm2_validator = SecretKey::derive_in(Suite::Sm2Sm3, [2; 32]).public_key();
+        assert_eq!(genesis(Suite::Ed25519Sha256, ed, ed, None).validate(), Ok(()));
+        assert_eq!(genesis(Suite::Sm2Sm3, sm2, sm2_validator, Some(node)).validate(), Ok(()));
         let refused = |g: Genesis, needle: &str| match g.validate() {
             Err(GenesisError::Invalid(m)) => assert!(m.contains(needle), "{m}"),
             other => panic!("{other:?}"),
         };
-        refused(genesis(Suite::Ed25519Sha256, sm2, ed), "this chain's suite is ed25519-sha256");
-        refused(genesis(Suite::Sm2Sm3, ed, ed), "this chain's suite is sm2-sm3");
-        refused(genesis(Suite::Sm2Sm3, sm2, sm2), "consensus keys are ed25519");
+        refused(genesis(Suite::Ed25519Sha256, sm2, ed, None), "this chain's suite is ed25519-sha256");
+        refused(genesis(Suite::Sm2Sm3, ed, sm2_validator, Some(node)), "this chain's suite is sm2-sm3");
+        refused(genesis(Suite::Sm2Sm3, sm2, ed, None), "this chain's suite is sm2-sm3");
+        refused(genesis(Suite::Sm2Sm3, sm2, sm2_validator, None), "needs an ed25519 node_key");
+        refused(genesis(Suite::Sm2Sm3, sm2, sm2_validator, Some(sm2)), "needs an ed25519 node_key");
+        refused(genesis(Suite::Ed25519Sha256, ed, ed, Some(node)), "is its own node key");
 
-        let old = genesis(Suite::Ed25519Sha256, ed, ed);
+        let old = genesis(Suite::Ed25519Sha256, ed, ed, None);
         let before_suites = BlockHash(
             codec::hash_tagged(
                 b"huxin/v1/genesis",

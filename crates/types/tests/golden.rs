@@ -86,6 +86,7 @@ fn genesis_hash() {
             member: "杭州市公共资源交易中心".into(),
             public_key: key().public_key(),
             power: 1,
+            node_key: None,
         }],
         suite: Default::default(),
     };

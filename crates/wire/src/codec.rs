@@ -255,11 +255,10 @@ mod tests {
     #[test]
     fn sync_responses_round_trip() {
         use crate::context::{ValueId as Id, Vote};
-        use huxin_types::crypto::Ed25519SecretKey as SecretKey;
-        use huxin_types::ChainId;
+        use huxin_types::{ChainId, SecretKey};
         use malachitebft_core_types::{CommitCertificate, NilOrVal, VoteType};
         let key = SecretKey::from_bytes([6; 32]);
-        let address = Address::from_public_key(&crate::context::PublicKey(key.public_key().0));
+        let address = Address::from_public_key(&crate::context::PublicKey(key.public_key().into()));
         let signer = crate::context::Signer::new(key, ChainId::new("t").unwrap());
         let vote = Vote {
             vote_type: VoteType::Precommit,

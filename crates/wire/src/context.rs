@@ -16,9 +16,7 @@ use malachitebft_core_types::{
 };
 use malachitebft_signing::{Error as SigningError, Signer as SignerApi, VerificationResult, Verifier as VerifierApi};
 
-use huxin_types::crypto::{
-    Domain, Ed25519PublicKey, Ed25519SecretKey as SecretKey, PublicKey as HuxinPublicKey, Signature as HuxinSignature,
-};
+use huxin_types::crypto::{Domain, PublicKey as HuxinPublicKey, SecretKey, Signature as HuxinSignature};
 use huxin_types::ChainId;
 
 /// A consensus height (block height). Block 1 is the first decided height.
@@ -91,40 +89,55 @@ impl core::Value for BlockValue {
     }
 }
 
-/// An ed25519 consensus public key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
-pub struct PublicKey(pub [u8; 32]);
+/// A consensus public key, of the chain's suite: ed25519 or SM2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PublicKey(pub HuxinPublicKey);
 
 impl PublicKey {
     pub fn to_huxin(self) -> HuxinPublicKey {
-        HuxinPublicKey::Ed25519(Ed25519PublicKey(self.0))
+        self.0
     }
 
-    /// The consensus key a ledger key is, if it is one: consensus keys are ed25519 on every
-    /// chain for now (genesis and governance refuse any other validator key).
-    pub fn from_huxin(key: &HuxinPublicKey) -> Option<Self> {
-        key.ed25519().map(|k| PublicKey(k.0))
+    pub fn from_huxin(key: &HuxinPublicKey) -> Self {
+        PublicKey(*key)
     }
 }
 
-/// An ed25519 signature.
+/// In borsh: the key's bytes, length-prefixed (32 for ed25519, 33 for SM2).
+impl BorshSerialize for PublicKey {
+    fn serialize<W: std::io::Write>(&self, writer: &mut W) -> std::io::Result<()> {
+        BorshSerialize::serialize(&self.0.as_bytes().to_vec(), writer)
+    }
+}
+
+impl BorshDeserialize for PublicKey {
+    fn deserialize_reader<R: std::io::Read>(reader: &mut R) -> std::io::Result<Self> {
+        let bytes = Vec::<u8>::deserialize_reader(reader)?;
+        HuxinPublicKey::from_slice(&bytes).map(PublicKey).ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidData, SignatureLength(bytes.len()).to_string())
+        })
+    }
+}
+
+/// A signature, 64 bytes in either suite.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
 pub struct Signature(pub [u8; 64]);
 
-/// The signing scheme: ed25519 via ed25519-dalek (through `huxin_types::crypto`).
+/// The signing scheme: the chain's suite, ed25519 (ed25519-dalek) or SM2 (RustCrypto `sm2`),
+/// through `huxin_types::crypto`; a key's length says which.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Ed25519;
+pub struct Scheme;
 
-/// A signature or public key of the wrong length (ed25519: 64 and 32 bytes).
+/// A signature or public key of the wrong length (a signature is 64 bytes, a key 32 or 33).
 #[derive(Debug)]
 pub struct SignatureLength(usize);
 impl fmt::Display for SignatureLength {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "an ed25519 signature is 64 bytes and a public key 32, got {}", self.0)
+        write!(f, "a signature is 64 bytes and a public key 32 (ed25519) or 33 (SM2), got {}", self.0)
     }
 }
 
-impl SigningScheme for Ed25519 {
+impl SigningScheme for Scheme {
     type DecodingError = SignatureLength;
     type Signature = Signature;
     type PublicKey = PublicKey;
@@ -137,10 +150,10 @@ impl SigningScheme for Ed25519 {
         signature.0.to_vec()
     }
     fn decode_public_key(bytes: &[u8]) -> Result<PublicKey, SignatureLength> {
-        <[u8; 32]>::try_from(bytes).map(PublicKey).map_err(|_| SignatureLength(bytes.len()))
+        HuxinPublicKey::from_slice(bytes).map(PublicKey).ok_or(SignatureLength(bytes.len()))
     }
     fn encode_public_key(public_key: &PublicKey) -> Vec<u8> {
-        public_key.0.to_vec()
+        public_key.0.as_bytes().to_vec()
     }
 }
 
@@ -299,7 +312,7 @@ impl core::Context for HuxinContext {
     type Value = BlockValue;
     type Vote = Vote;
     type Extension = Vec<u8>;
-    type SigningScheme = Ed25519;
+    type SigningScheme = Scheme;
     type Timeouts = LinearTimeouts;
 
     fn select_proposer<'a>(&self, validator_set: &'a ValidatorSet, height: Height, round: Round) -> &'a Validator {
@@ -398,7 +411,7 @@ pub fn commit_certificate_bytes(chain_id: &ChainId, height: u64, block_hash: [u8
     let votes = keys
         .iter()
         .map(|key| {
-            let address = Address::from_public_key(&PublicKey(key.public_key().0));
+            let address = Address::from_public_key(&PublicKey(key.public_key().into()));
             let vote = Vote {
                 vote_type: VoteType::Precommit,
                 height: Height(height),
@@ -462,13 +475,14 @@ impl Verifier {
         Self { chain_id, is_validator }
     }
 
-    /// Check a validator proof: its signature, then the ledger's validator set.
+    /// Check a validator proof: the ledger's validator set, then its signature (a stranger's
+    /// proof costs no verification, which for SM2 is dear).
     pub fn check_validator_proof(&self, proof: &ValidatorProof<HuxinContext>) -> bool {
-        let Ok(key) = Ed25519::decode_public_key(&proof.public_key) else {
+        let Ok(key) = Scheme::decode_public_key(&proof.public_key) else {
             return false;
         };
-        verify_signed(&self.chain_id, Domain::ValidatorProof, &proof.preimage(), &proof.signature, &key)
-            && (self.is_validator)(&key)
+        (self.is_validator)(&key)
+            && verify_signed(&self.chain_id, Domain::ValidatorProof, &proof.preimage(), &proof.signature, &key)
     }
 }
 
@@ -551,7 +565,7 @@ mod tests {
     fn precommit_bytes_match_what_validators_sign() {
         let chain = ChainId::new("huxin-test").expect("chain id");
         let key = SecretKey::from_bytes([7u8; 32]);
-        let public = PublicKey(key.public_key().0);
+        let public = PublicKey(key.public_key().into());
         let address = Address::from_public_key(&public);
         let signer = Signer::new(key, chain.clone());
         let vote = precommit(42, 3, [9u8; 32], address);
@@ -572,7 +586,7 @@ mod tests {
     fn stored_certificates_decode_through_the_mirror() {
         let chain = ChainId::new("huxin-test").expect("chain id");
         let key = SecretKey::from_bytes([5u8; 32]);
-        let address = Address::from_public_key(&PublicKey(key.public_key().0));
+        let address = Address::from_public_key(&PublicKey(key.public_key().into()));
         let signer = Signer::new(key, chain);
         let vote = signer.sign_vote_now(precommit(7, 1, [3u8; 32], address));
         let certificate = core::CommitCertificate::<HuxinContext>::new(
@@ -594,8 +608,8 @@ mod tests {
     }
 
     fn proof_of(signer: &Signer, key: &PublicKey, peer_id: &[u8]) -> ValidatorProof<HuxinContext> {
-        let preimage = ValidatorProof::<HuxinContext>::signing_bytes(&key.0, peer_id);
-        ValidatorProof::new(key.0.to_vec(), peer_id.to_vec(), signer.sign(Domain::ValidatorProof, &preimage))
+        let preimage = ValidatorProof::<HuxinContext>::signing_bytes(key.0.as_bytes(), peer_id);
+        ValidatorProof::new(key.0.as_bytes().to_vec(), peer_id.to_vec(), signer.sign(Domain::ValidatorProof, &preimage))
     }
 
     /// The consensus network's handshake admits a peer only if its proof is signed by the key it
@@ -604,9 +618,9 @@ mod tests {
     fn validator_proofs_need_a_valid_signature_and_a_validator_key() {
         let chain = ChainId::new("huxin-test").expect("chain id");
         let validator_key = SecretKey::from_bytes([1u8; 32]);
-        let validator = PublicKey(validator_key.public_key().0);
+        let validator = PublicKey(validator_key.public_key().into());
         let stranger_key = SecretKey::from_bytes([2u8; 32]);
-        let stranger = PublicKey(stranger_key.public_key().0);
+        let stranger = PublicKey(stranger_key.public_key().into());
         let verifier = verifier_admitting(&chain, validator);
         let peer = b"peer-id-bytes";
 

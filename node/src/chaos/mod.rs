@@ -670,6 +670,7 @@ fn write_home(
         });
     }
     let spec = HomeSpec {
+        consensus_key: None,
         moniker: if i == at { format!("chaos-{i}") } else { format!("chaos-{i}-twin") },
         listen: lab::node_ip(at).into(),
         ports,

@@ -206,7 +206,7 @@ impl Host {
             .validator_set(height)?
             .validators
             .iter()
-            .filter_map(|v| crate::gossip::peer_id_of(&v.public_key.0))
+            .filter_map(|v| crate::validators::peer_of(&self.store, &v.public_key.0))
             .filter_map(|p| PeerId::from_bytes(&p.to_bytes()).ok())
             .collect())
     }

@@ -47,7 +47,12 @@ fn net() -> Net {
         }],
         validators: keys
             .iter()
-            .map(|k| GenesisValidator { member: "hangzhou".into(), public_key: k.public_key().into(), power: 1 })
+            .map(|k| GenesisValidator {
+                member: "hangzhou".into(),
+                public_key: k.public_key().into(),
+                power: 1,
+                node_key: None,
+            })
             .collect(),
         suite: Default::default(),
     };
@@ -61,8 +66,8 @@ fn net() -> Net {
         genesis,
         store.clone(),
         Arc::new(Mutex::new(Mempool::new(MempoolConfig::default()))),
-        Signer::new(keys[0].clone(), chain.clone()),
-        PublicKey(keys[0].public_key().0),
+        Signer::new(SecretKey::Ed25519(keys[0].clone()), chain.clone()),
+        PublicKey(keys[0].public_key().into()),
         Metrics::default(),
         Arc::new(NodeStatus::default()),
         finalised,
@@ -74,7 +79,7 @@ fn net() -> Net {
 
 impl Net {
     fn address(&self, i: usize) -> Address {
-        Address::from_public_key(&PublicKey(self.keys[i].public_key().0))
+        Address::from_public_key(&PublicKey(self.keys[i].public_key().into()))
     }
 
     /// The index of the validator that proposes height 1, `round`.
@@ -113,7 +118,7 @@ impl Net {
 
     /// As [`Net::receive`], for a value said to have had a polka in `pol_round`.
     fn receive_again(&mut self, signer: usize, round: u32, pol_round: Round, block: &Block) -> Option<Validity> {
-        let signing = Signer::new(self.keys[signer].clone(), self.chain.clone());
+        let signing = Signer::new(SecretKey::Ed25519(self.keys[signer].clone()), self.chain.clone());
         let msgs =
             stream_block(&signing, self.address(signer), Height(1), Round::new(round), pol_round, &block.encode());
         let mut streams = Streams::default();
