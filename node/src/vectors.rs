@@ -159,13 +159,58 @@ pub fn queries() -> eyre::Result<Vec<QueryVector>> {
     Ok(out)
 }
 
+/// Vectors of a chain of the national suite (`sm2-sm3`): transactions and a query signed with
+/// an SM2 key (its `sm2:` key-file form and its compressed public key). Huxin's SM2 signatures are
+/// deterministic, an SDK's need not be: an SDK checks that it makes the same bytes to sign and the
+/// same public key, that Huxin's signature verifies, and that its own does.
+#[derive(Serialize)]
+pub struct Sm2Vectors {
+    pub secret_key: String,
+    pub public_key: String,
+    pub transactions: Vec<TxVector>,
+    pub queries: Vec<QueryVector>,
+}
+
+pub fn sm2() -> eyre::Result<Sm2Vectors> {
+    let key = SecretKey::derive_in(huxin_types::crypto::Suite::Sm2Sm3, [0x5a; 32]);
+    let resign = |v: TxVector| -> eyre::Result<TxVector> {
+        let mut body: huxin_types::TxBody = serde_json::from_value(v.body)?;
+        body.signer = key.public_key();
+        let signed = body.sign(&key);
+        let body = &signed.body;
+        Ok(TxVector {
+            name: v.name,
+            secret_key: key.to_hex(),
+            body: serde_json::to_value(body)?,
+            body_hex: hex::encode(body.encode()),
+            sign_input_hex: hex::encode(signing_input(Domain::Tx, &body.encode())),
+            signature: signed.signature.to_hex(),
+            tx_hash: signed.hash().to_hex(),
+            signed_tx_hex: hex::encode(signed.encode()),
+        })
+    };
+    let transactions = transactions()?.into_iter().take(3).map(resign).collect::<eyre::Result<Vec<_>>>()?;
+    let queries = queries()?
+        .into_iter()
+        .take(1)
+        .map(|q| {
+            let audience = QueryAudience { chain_id: ChainId::new(&q.chain_id)?, node_key: q.node_key.parse()? };
+            let headers =
+                sign_query(&key, &audience, &q.method, &q.path, &q.query, TimestampMs(q.time)).into_iter().collect();
+            Ok(QueryVector { secret_key: key.to_hex(), headers, ..q })
+        })
+        .collect::<eyre::Result<Vec<_>>>()?;
+    Ok(Sm2Vectors { secret_key: key.to_hex(), public_key: key.public_key().to_string(), transactions, queries })
+}
+
 /// The files, as written: the two sets of vectors and the API's OpenAPI document (the SDKs'
 /// types are generated from it).
-pub fn files() -> eyre::Result<[(&'static str, String); 3]> {
+pub fn files() -> eyre::Result<[(&'static str, String); 4]> {
     let pretty = |v: serde_json::Value| -> eyre::Result<String> { Ok(serde_json::to_string_pretty(&v)? + "\n") };
     Ok([
         ("transactions.json", pretty(serde_json::to_value(transactions()?)?)?),
         ("queries.json", pretty(serde_json::to_value(queries()?)?)?),
+        ("sm2.json", pretty(serde_json::to_value(sm2()?)?)?),
         ("openapi.json", pretty(serde_json::to_value(huxin_api::openapi::document())?)?),
     ])
 }
@@ -192,6 +237,7 @@ mod tests {
         let committed = [
             ("transactions.json", include_str!("../../sdk/vectors/transactions.json")),
             ("queries.json", include_str!("../../sdk/vectors/queries.json")),
+            ("sm2.json", include_str!("../../sdk/vectors/sm2.json")),
             ("openapi.json", include_str!("../../sdk/vectors/openapi.json")),
         ];
         for ((name, made), (_, file)) in files().unwrap().iter().zip(committed) {
@@ -213,5 +259,19 @@ mod tests {
             seen.insert(tx.body.action.kind());
         }
         assert_eq!(seen, Action::KINDS.into_iter().collect());
+    }
+
+    /// The SM2 vectors verify, with an SM2 key, and decode to their JSON.
+    #[test]
+    fn the_sm2_vectors_verify_with_their_sm2_key() {
+        let vectors = sm2().unwrap();
+        assert!(vectors.secret_key.starts_with("sm2:") && vectors.public_key.len() == 66);
+        for v in &vectors.transactions {
+            let tx = huxin_types::SignedTx::decode(&hex::decode(&v.signed_tx_hex).unwrap()).unwrap();
+            tx.verify_signature().unwrap();
+            assert_eq!(tx.body.signer.to_string(), vectors.public_key);
+            assert_eq!(serde_json::to_value(&tx.body).unwrap(), v.body, "{}", v.name);
+        }
+        assert_eq!(vectors.queries[0].headers["x-huxin-key"], vectors.public_key);
     }
 }

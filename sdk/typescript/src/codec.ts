@@ -11,6 +11,8 @@ export type Schema =
   | "bool"
   | "string"
   | { bytes: number }
+  /** Bytes of one of these lengths (a public key: 32 for ed25519, 33 for SM2), length-prefixed. */
+  | { bytesOf: readonly number[] }
   | { option: Schema }
   | { list: Schema }
   | { struct: ReadonlyArray<readonly [string, Schema]> }
@@ -106,6 +108,13 @@ function write(w: Writer, schema: Schema, value: unknown, field: string): void {
       throw new EncodeError(field, `expected ${schema.bytes} bytes as lowercase hex`);
     w.varint(BigInt(schema.bytes));
     return w.bytes(hexToBytes(value, field));
+  }
+  if ("bytesOf" in schema) {
+    const len = typeof value === "string" && /^[0-9a-f]*$/.test(value) ? value.length / 2 : -1;
+    if (!schema.bytesOf.includes(len))
+      throw new EncodeError(field, `expected ${schema.bytesOf.join(" or ")} bytes as lowercase hex`);
+    w.varint(BigInt(len));
+    return w.bytes(hexToBytes(value as string, field));
   }
   if ("option" in schema) {
     if (value === null || value === undefined) return w.byte(0);

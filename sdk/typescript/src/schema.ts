@@ -10,7 +10,8 @@ const list = (inner: Schema): Schema => ({ list: inner });
 const or = (inner: Schema, value: unknown): Schema => ({ defaulted: inner, value });
 
 export const Hash32: Schema = { bytes: 32 };
-export const PublicKey: Schema = { bytes: 32 };
+/** A public key: ed25519 (32 bytes) or SM2 (33, a compressed point); its length says which. */
+export const PublicKey: Schema = { bytesOf: [32, 33] };
 export const Signature: Schema = { bytes: 64 };
 export const MemberId: Schema = { bytes: 32 };
 const Time: Schema = "u64";

@@ -1,7 +1,10 @@
-// Hashes and ed25519 signatures as the Rust core makes them (sdk/vectors/ENCODING.md).
+// Hashes and signatures as the Rust core makes them (sdk/vectors/ENCODING.md), in either suite:
+// ed25519 (a secret key is 64 hex digits) or SM2 with the default user id (`sm2:` and 64 hex
+// digits, as in a Huxin key file; public keys are compressed points, 66 hex digits).
 
 import * as ed from "@noble/ed25519";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
+import { sm2 } from "sm-crypto-v2";
 
 import { bytesToHex, encode, EncodeError, hexToBytes } from "./codec.js";
 import { TxBody } from "./schema.js";
@@ -19,13 +22,41 @@ export function signingInput(tag: string, message: Uint8Array): Uint8Array {
   return out;
 }
 
-function secret(secretKeyHex: string): Uint8Array {
-  if (!/^[0-9a-f]{64}$/.test(secretKeyHex)) throw new EncodeError("secret_key", "expected 32 bytes as lowercase hex");
-  return hexToBytes(secretKeyHex, "secret_key");
+/** A secret key of either suite, from its key-file form. */
+type Secret = { suite: "ed25519"; bytes: Uint8Array } | { suite: "sm2"; hex: string; publicKey: string };
+
+const SM2_PREFIX = "sm2:";
+
+function secret(secretKeyHex: string): Secret {
+  const sm2Hex = secretKeyHex.startsWith(SM2_PREFIX) ? secretKeyHex.slice(SM2_PREFIX.length) : undefined;
+  const hex = sm2Hex ?? secretKeyHex;
+  if (!/^[0-9a-f]{64}$/.test(hex)) {
+    throw new EncodeError("secret_key", "expected 32 bytes as lowercase hex, for SM2 after sm2:");
+  }
+  if (sm2Hex === undefined) return { suite: "ed25519", bytes: hexToBytes(hex, "secret_key") };
+  const n = BigInt(`0x${hex}`);
+  // A scalar in [1, n − 2] of the SM2 curve's order n, as the Rust core requires.
+  if (n < 1n || n > 0xfffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54121n) {
+    throw new EncodeError("secret_key", "an SM2 secret key must be a scalar in [1, n − 2]");
+  }
+  const uncompressed = sm2.getPublicKeyFromPrivateKey(hex);
+  return { suite: "sm2", hex, publicKey: uncompressed };
 }
 
+function publicOf(key: Secret): string {
+  return key.suite === "ed25519" ? bytesToHex(ed.getPublicKey(key.bytes)) : sm2.compressPublicKeyHex(key.publicKey);
+}
+
+/** Sign `message` for the domain `tag`: ed25519, or SM2 over Z ‖ input (default user id), r ‖ s. */
+function signIn(key: Secret, tag: string, message: Uint8Array): string {
+  const input = signingInput(tag, message);
+  if (key.suite === "ed25519") return bytesToHex(ed.sign(input, key.bytes));
+  return sm2.doSignature(input, key.hex, { hash: true, der: false, publicKey: key.publicKey });
+}
+
+/** The public key of a secret key (ed25519: 64 hex digits; SM2: 66, a compressed point). */
 export function publicKey(secretKeyHex: string): string {
-  return bytesToHex(ed.getPublicKey(secret(secretKeyHex)));
+  return publicOf(secret(secretKeyHex));
 }
 
 /** A transaction body in its JSON form (chain_id, signer, nonce, expiry, action). */
@@ -57,10 +88,10 @@ export type SignedSubmission = { payload: string; public_key: string; signature:
 /** Sign `body` with the signer's secret key, which must be the body's signer. */
 export function signTx(body: TxBodyJson, secretKeyHex: string): SignedSubmission {
   const key = secret(secretKeyHex);
-  const signer = bytesToHex(ed.getPublicKey(key));
+  const signer = publicOf(key);
   if (signer !== body.signer) throw new EncodeError("signer", `the body's signer is ${body.signer}, the key's ${signer}`);
   const bytes = bodyBytes(body);
-  const signature = bytesToHex(ed.sign(signingInput("huxin/v1/tx", bytes), key));
+  const signature = signIn(key, "huxin/v1/tx", bytes);
   return { payload: bytesToHex(bytes), public_key: signer, signature, tx_hash: txHash(body) };
 }
 
@@ -88,8 +119,8 @@ export function signQuery(
   const key = secret(secretKeyHex);
   const message = utf8(queryMessage(audience.chainId, audience.nodeKey, method, path, query, timeMs));
   return {
-    "x-huxin-key": bytesToHex(ed.getPublicKey(key)),
-    "x-huxin-signature": bytesToHex(ed.sign(signingInput("huxin/v1/query", message), key)),
+    "x-huxin-key": publicOf(key),
+    "x-huxin-signature": signIn(key, "huxin/v1/query", message),
     "x-huxin-time": String(timeMs),
   };
 }

@@ -7,7 +7,9 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-import { AnswerError, bodyBytes, bytesToHex, checked, encode, EncodeError, schema, signQuery, signTx, txHash, type TxBodyJson } from "../src/index.js";
+import { sm2 } from "sm-crypto-v2";
+
+import { AnswerError, bodyBytes, bytesToHex, checked, encode, EncodeError, publicKey, schema, signingInput, signQuery, signTx, txHash, type TxBodyJson } from "../src/index.js";
 // @ts-expect-error: a plain ES module without types (it writes src/openapi.ts)
 import { document } from "../../scripts/document.mjs";
 
@@ -33,6 +35,35 @@ test("every signed query vector: headers", () => {
     const headers = signQuery(v.secret_key, { chainId: v.chain_id, nodeKey: v.node_key }, v.method, v.path, v.query, v.time);
     assert.deepEqual(headers, v.headers, v.name);
   }
+});
+
+test("SM2 vectors: the same key, bytes and hash; Huxin's signatures verify here and ours verify too", () => {
+  const v = vectors("sm2.json");
+  assert.equal(publicKey(v.secret_key), v.public_key);
+  const verifies = (input: Uint8Array, signature: string) =>
+    sm2.doVerifySignature(input, signature, v.public_key, { hash: true, der: false });
+  const tamper = (signature: string) => `${signature.slice(0, -2)}${signature.endsWith("00") ? "01" : "00"}`;
+  for (const t of v.transactions) {
+    const signed = signTx(t.body as TxBodyJson, v.secret_key);
+    assert.equal(signed.payload, t.body_hex, t.name);
+    assert.equal(signed.public_key, v.public_key, t.name);
+    assert.equal(signed.tx_hash, t.tx_hash, t.name);
+    const input = signingInput("huxin/v1/tx", bodyBytes(t.body as TxBodyJson));
+    assert.equal(bytesToHex(input), t.sign_input_hex, t.name);
+    assert.ok(verifies(input, t.signature), `${t.name}: Huxin's signature`);
+    assert.ok(verifies(input, signed.signature), `${t.name}: ours`);
+    assert.ok(!verifies(input, tamper(signed.signature)), `${t.name}: a changed signature`);
+  }
+  for (const q of v.queries) {
+    const headers = signQuery(v.secret_key, { chainId: q.chain_id, nodeKey: q.node_key }, q.method, q.path, q.query, q.time);
+    assert.equal(headers["x-huxin-key"], v.public_key);
+    const input = signingInput("huxin/v1/query", new TextEncoder().encode(q.message));
+    assert.ok(verifies(input, q.headers["x-huxin-signature"]), "Huxin's query signature");
+    assert.ok(verifies(input, headers["x-huxin-signature"]), "ours");
+  }
+  assert.throws(() => publicKey(`sm2:${"00".repeat(32)}`), EncodeError);
+  assert.throws(() => publicKey(`sm2:${"ff".repeat(32)}`), EncodeError);
+  assert.throws(() => publicKey("sm2:12"), EncodeError);
 });
 
 test("bad input is refused locally with the field named", () => {

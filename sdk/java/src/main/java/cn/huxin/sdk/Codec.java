@@ -103,6 +103,18 @@ public final class Codec {
         };
     }
 
+    /** Bytes of one of {@code lengths} (a public key: 32 for ed25519, 33 for SM2), length-prefixed. */
+    public static Schema bytesOf(int... lengths) {
+        return (out, v, field) -> {
+            String text = v != null && v.isTextual() ? v.asText() : "";
+            boolean fits = text.matches("([0-9a-f]{2})*")
+                    && java.util.Arrays.stream(lengths).anyMatch(n -> n * 2 == text.length());
+            if (!fits) throw new EncodeException(field, "expected " + java.util.Arrays.toString(lengths) + " bytes as lowercase hex");
+            out.varint(BigInteger.valueOf(text.length() / 2));
+            out.put(Hex.decode(text));
+        };
+    }
+
     public static Schema option(Schema inner) {
         return new Optional(inner);
     }

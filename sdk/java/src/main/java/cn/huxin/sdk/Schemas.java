@@ -3,6 +3,7 @@ package cn.huxin.sdk;
 import static cn.huxin.sdk.Codec.BOOL;
 import static cn.huxin.sdk.Codec.STRING;
 import static cn.huxin.sdk.Codec.bytes;
+import static cn.huxin.sdk.Codec.bytesOf;
 import static cn.huxin.sdk.Codec.defaulted;
 import static cn.huxin.sdk.Codec.enumOf;
 import static cn.huxin.sdk.Codec.f;
@@ -25,7 +26,8 @@ public final class Schemas {
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
     public static final Schema HASH = bytes(32);
-    public static final Schema PUBLIC_KEY = bytes(32);
+    /** A public key: ed25519 (32 bytes) or SM2 (33, a compressed point); its length says which. */
+    public static final Schema PUBLIC_KEY = bytesOf(32, 33);
     public static final Schema SIGNATURE = bytes(64);
     public static final Schema MEMBER_ID = bytes(32);
     private static final Schema U8 = u(8);

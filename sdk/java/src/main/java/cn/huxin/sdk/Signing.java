@@ -15,9 +15,67 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Hashes and ed25519 signatures as the Rust core makes them, with the JDK's own Ed25519. */
+/**
+ * Hashes and signatures as the Rust core makes them, in either suite: ed25519 with the JDK's own
+ * Ed25519 (a secret key is 64 hex digits), or SM2 with BouncyCastle's {@code SM2Signer} and the
+ * standard default user id ({@code sm2:} and 64 hex digits, as in a Huxin key file; the public key
+ * is the compressed point, 66 hex digits; a signature is r ‖ s).
+ */
 public final class Signing {
     private Signing() {}
+
+    private static final String SM2_PREFIX = "sm2:";
+    private static final org.bouncycastle.asn1.x9.X9ECParameters SM2_CURVE =
+            org.bouncycastle.asn1.gm.GMNamedCurves.getByName("sm2p256v1");
+    private static final org.bouncycastle.crypto.params.ECDomainParameters SM2_DOMAIN =
+            new org.bouncycastle.crypto.params.ECDomainParameters(SM2_CURVE);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private static boolean isSm2(String secretKeyHex) {
+        return secretKeyHex != null && secretKeyHex.startsWith(SM2_PREFIX);
+    }
+
+    /** An SM2 secret: a scalar in [1, n − 2] of the curve's order n, as the Rust core requires. */
+    private static java.math.BigInteger sm2Scalar(String secretKeyHex) {
+        String hex = secretKeyHex.substring(SM2_PREFIX.length());
+        if (!hex.matches("[0-9a-f]{64}"))
+            throw new EncodeException("secret_key", "expected 32 bytes as lowercase hex after sm2:");
+        java.math.BigInteger d = new java.math.BigInteger(hex, 16);
+        if (d.signum() <= 0 || d.compareTo(SM2_CURVE.getN().subtract(java.math.BigInteger.TWO)) > 0)
+            throw new EncodeException("secret_key", "an SM2 secret key must be a scalar in [1, n - 2]");
+        return d;
+    }
+
+    private static String sm2PublicKey(String secretKeyHex) {
+        return Hex.encode(SM2_CURVE.getG().multiply(sm2Scalar(secretKeyHex)).normalize().getEncoded(true));
+    }
+
+    private static String sm2Sign(String secretKeyHex, byte[] message) {
+        var signer = new org.bouncycastle.crypto.signers.SM2Signer(
+                org.bouncycastle.crypto.signers.PlainDSAEncoding.INSTANCE);
+        var key = new org.bouncycastle.crypto.params.ECPrivateKeyParameters(sm2Scalar(secretKeyHex), SM2_DOMAIN);
+        signer.init(true, new org.bouncycastle.crypto.params.ParametersWithRandom(key, RANDOM));
+        signer.update(message, 0, message.length);
+        try {
+            return Hex.encode(signer.generateSignature());
+        } catch (org.bouncycastle.crypto.CryptoException e) {
+            throw new IllegalStateException("SM2 signing failed", e);
+        }
+    }
+
+    /** Whether {@code signatureHex} (r ‖ s) is an SM2 signature of {@code message} by {@code publicKeyHex} (compressed). */
+    public static boolean sm2Verify(String publicKeyHex, byte[] message, String signatureHex) {
+        try {
+            var point = SM2_CURVE.getCurve().decodePoint(Hex.decode(publicKeyHex));
+            var verifier = new org.bouncycastle.crypto.signers.SM2Signer(
+                    org.bouncycastle.crypto.signers.PlainDSAEncoding.INSTANCE);
+            verifier.init(false, new org.bouncycastle.crypto.params.ECPublicKeyParameters(point, SM2_DOMAIN));
+            verifier.update(message, 0, message.length);
+            return verifier.verifySignature(Hex.decode(signatureHex));
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
 
     /** What a key signs for a domain: the tag, a zero byte, the message. */
     public static byte[] signingInput(String tag, byte[] message) {
@@ -34,8 +92,9 @@ public final class Signing {
         return Hex.decode(secretKeyHex);
     }
 
-    /** The public key of an ed25519 secret key (its 32-byte seed), hex. */
+    /** The public key of a secret key, hex: ed25519 (of its 32-byte seed) or SM2 (compressed). */
     public static String publicKey(String secretKeyHex) {
+        if (isSm2(secretKeyHex)) return sm2PublicKey(secretKeyHex);
         byte[] seed = seed(secretKeyHex);
         try {
             // The JDK derives a key pair from the seed it draws: hand it this seed.
@@ -53,8 +112,9 @@ public final class Signing {
         }
     }
 
-    /** An ed25519 signature (RFC 8032) of {@code message}, hex. */
+    /** A signature of {@code message}, hex: ed25519 (RFC 8032), or SM2 over Z ‖ message (r ‖ s). */
     public static String sign(String secretKeyHex, byte[] message) {
+        if (isSm2(secretKeyHex)) return sm2Sign(secretKeyHex, message);
         try {
             PrivateKey key = KeyFactory.getInstance("Ed25519")
                     .generatePrivate(new EdECPrivateKeySpec(NamedParameterSpec.ED25519, seed(secretKeyHex)));

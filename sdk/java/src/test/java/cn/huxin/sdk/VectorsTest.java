@@ -49,6 +49,39 @@ class VectorsTest {
         }
     }
 
+    /** SM2: the same key, bytes and hash; Huxin's signatures verify here, and ours verify too. */
+    @Test
+    void sm2VectorsSameBytesAndSignaturesThatVerifyBothWays() throws IOException {
+        JsonNode v = vectors("sm2.json");
+        String secret = v.get("secret_key").asText();
+        String publicKey = v.get("public_key").asText();
+        assertEquals(publicKey, Signing.publicKey(secret));
+        for (JsonNode t : v.get("transactions")) {
+            String name = t.get("name").asText();
+            Signing.Signed signed = Signing.signTx(t.get("body"), secret);
+            assertEquals(t.get("body_hex").asText(), signed.payload(), name);
+            assertEquals(publicKey, signed.publicKey(), name);
+            assertEquals(t.get("tx_hash").asText(), signed.txHash(), name);
+            byte[] input = Signing.signingInput("huxin/v1/tx", Hex.decode(signed.payload()));
+            assertEquals(t.get("sign_input_hex").asText(), Hex.encode(input), name);
+            assertTrue(Signing.sm2Verify(publicKey, input, t.get("signature").asText()), name + ": Huxin's signature");
+            assertTrue(Signing.sm2Verify(publicKey, input, signed.signature()), name + ": ours");
+            String other = signed.signature().substring(0, 126) + (signed.signature().endsWith("00") ? "01" : "00");
+            assertTrue(!Signing.sm2Verify(publicKey, input, other), name + ": a changed signature");
+        }
+        for (JsonNode q : v.get("queries")) {
+            Map<String, String> headers = Signing.signQuery(secret, q.get("chain_id").asText(), q.get("node_key").asText(),
+                    q.get("method").asText(), q.get("path").asText(), q.get("query").asText(), q.get("time").asLong());
+            assertEquals(publicKey, headers.get("x-huxin-key"));
+            byte[] input = Signing.signingInput("huxin/v1/query", q.get("message").asText().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            assertTrue(Signing.sm2Verify(publicKey, input, q.get("headers").get("x-huxin-signature").asText()));
+            assertTrue(Signing.sm2Verify(publicKey, input, headers.get("x-huxin-signature")));
+        }
+        assertThrows(EncodeException.class, () -> Signing.publicKey("sm2:" + "00".repeat(32)));
+        assertThrows(EncodeException.class, () -> Signing.publicKey("sm2:" + "ff".repeat(32)));
+        assertThrows(EncodeException.class, () -> Signing.publicKey("sm2:12"));
+    }
+
     private static void refused(JsonNode body, String field) {
         EncodeException e = assertThrows(EncodeException.class, () -> Signing.bodyBytes(body));
         assertEquals(field, e.field(), e.getMessage());
