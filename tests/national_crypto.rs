@@ -197,6 +197,44 @@ async fn an_sm2_chain_finalises_sm2_transactions_and_refuses_ed25519_ones() {
     let block = client.block(status.height.unwrap()).await.unwrap();
     assert!(validators.contains(&block.header.proposer.to_string()), "proposer {}", block.header.proposer);
 
+    // A credential of this chain: Huxin's SM2 cryptosuite, verified offline by `huxin credential
+    // verify`; a changed copy fails with the reason.
+    let subject =
+        huxin_types::identity::SubjectId::Organisation(huxin_types::Uscc::with_check("91330100MA0000071").unwrap());
+    let attest = huxin_types::Action::AttestSubject(huxin_types::identity::AttestSubject {
+        subject: subject.clone(),
+        kind: huxin_types::identity::SubjectKind::Supplier,
+        name: "浙江国密示范供应商有限公司".into(),
+        qualifications: vec![],
+        bound_key: None,
+        bound_key_proof: None,
+        valid_until: None,
+    });
+    assert_eq!(net.send(0, "hangzhou", attest).await.1, json!("applied"));
+    let credential = net.client(0).get_json(&format!("/v1/subjects/{subject}/credential")).await.unwrap();
+    assert_eq!(credential["proof"]["cryptosuite"], json!(huxin_types::vc::CRYPTOSUITE_SM2));
+    let verify = |credential: &Value| {
+        let file = net.dir.path().join("credential.json");
+        std::fs::write(&file, credential.to_string()).unwrap();
+        let out = Command::new(support::EXE)
+            .args(["credential", "verify"])
+            .arg(&file)
+            .arg("--genesis")
+            .arg(net.dir.path().join("genesis.json"))
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (ok, printed) = verify(&credential);
+    assert!(ok, "{printed}");
+    let mut renamed = credential.clone();
+    renamed["credentialSubject"]["name"] = json!("另一家公司");
+    let (ok, printed) = verify(&renamed);
+    assert!(!ok && printed.contains("signature"), "{printed}");
+
     let stranger = huxin_types::SecretKey::from_bytes([9; 32]);
     let foreign = support::anchor_tx(&net.chain_id, &stranger, 1, support::far_expiry(), 8);
     match client.submit(&foreign).await {

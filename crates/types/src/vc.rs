@@ -1,12 +1,17 @@
 //! W3C Verifiable Credentials 2.0, the pieces Huxin needs, pure: the JSON Canonicalization
-//! Scheme (RFC 8785) over the values credentials hold, `did:key` identifiers of Ed25519 keys,
-//! Data Integrity proofs with the `eddsa-jcs-2022` cryptosuite (W3C vc-di-eddsa §3.3), and
+//! Scheme (RFC 8785) over the values credentials hold, `did:key` identifiers of Ed25519 and SM2
+//! keys, Data Integrity proofs with the `eddsa-jcs-2022` cryptosuite (W3C vc-di-eddsa §3.3), and
 //! Bitstring Status Lists (W3C vc-bitstring-status-list).
 //!
 //! A proof signs `SHA-256(JCS(proof configuration)) ‖ SHA-256(JCS(credential without proof))`
 //! with the issuer's key; the configuration is the proof without `proofValue`, carrying the
 //! credential's `@context`. [`sign`] makes one and [`verify`] checks one, with the reason when
 //! it fails. Independent libraries check what [`sign`] makes (`tests/credentials.rs`).
+//!
+//! A chain of the `sm2-sm3` suite signs with SM2, and no W3C cryptosuite covers SM2: its
+//! credentials carry [`CRYPTOSUITE_SM2`], Huxin's own, which is `eddsa-jcs-2022` with SM3 for
+//! SHA-256 and SM2 (default user id, `r ‖ s`) for Ed25519, the issuer a `did:key` of multicodec
+//! `sm2-pub`. Only Huxin checks those (`huxin credential verify`).
 
 use base64::Engine;
 use serde_json::{json, Map, Value};
@@ -16,6 +21,16 @@ use crate::crypto::{PublicKey, SecretKey, Signature};
 
 pub const CONTEXT_V2: &str = "https://www.w3.org/ns/credentials/v2";
 pub const CRYPTOSUITE: &str = "eddsa-jcs-2022";
+/// Huxin's SM2 cryptosuite for chains of the `sm2-sm3` suite (see the module's documentation).
+pub const CRYPTOSUITE_SM2: &str = "huxin-sm2-jcs-2026";
+
+/// The cryptosuite a key signs with.
+fn cryptosuite_of(key: &PublicKey) -> &'static str {
+    match key {
+        PublicKey::Ed25519(_) => CRYPTOSUITE,
+        PublicKey::Sm2(_) => CRYPTOSUITE_SM2,
+    }
+}
 /// Bits in a status list: the specification's minimum (16 KiB), which gives herd privacy.
 pub const STATUS_LIST_BITS: usize = 131_072;
 /// Largest credential or status list [`verify`] and [`status_bit`] read, in bytes.
@@ -30,8 +45,6 @@ const SM2_PUB: [u8; 2] = [0x86, 0x24];
 pub enum VcError {
     #[error("{0} is not an integer: credentials here hold no fractional numbers")]
     NotAnInteger(String),
-    #[error("a Data Integrity proof by an {0} key: this node signs and checks eddsa-jcs-2022 (ed25519) proofs only")]
-    SuiteUnsupported(crate::crypto::Suite),
     #[error("{0} is not a did:key of an Ed25519 or SM2 key")]
     BadDid(String),
     #[error("the credential has no {0}")]
@@ -136,11 +149,16 @@ fn sha256(text: &str) -> [u8; 32] {
     Sha256::digest(text.as_bytes()).into()
 }
 
-/// `SHA-256(JCS(proof configuration)) ‖ SHA-256(JCS(document))`.
-fn hash_data(document: &Value, proof_config: &Value) -> Result<[u8; 64], VcError> {
+/// `H(JCS(proof configuration)) ‖ H(JCS(document))`: H is SHA-256 for an Ed25519 key, SM3 for
+/// an SM2 key.
+fn hash_data(document: &Value, proof_config: &Value, key: &PublicKey) -> Result<[u8; 64], VcError> {
+    let hash = |text: String| match key {
+        PublicKey::Ed25519(_) => sha256(&text),
+        PublicKey::Sm2(_) => crate::crypto::sm3(text.as_bytes()).0,
+    };
     let mut out = [0u8; 64];
-    out[..32].copy_from_slice(&sha256(&canonical(proof_config)?));
-    out[32..].copy_from_slice(&sha256(&canonical(document)?));
+    out[..32].copy_from_slice(&hash(canonical(proof_config)?));
+    out[32..].copy_from_slice(&hash(canonical(document)?));
     Ok(out)
 }
 
@@ -149,7 +167,7 @@ fn hash_data(document: &Value, proof_config: &Value) -> Result<[u8; 64], VcError
 pub fn sign(document: &Value, key: &SecretKey, created: &str) -> Result<Value, VcError> {
     let mut proof = json!({
         "type": "DataIntegrityProof",
-        "cryptosuite": CRYPTOSUITE,
+        "cryptosuite": cryptosuite_of(&key.public_key()),
         "created": created,
         "verificationMethod": verification_method(&key.public_key()),
         "proofPurpose": "assertionMethod",
@@ -157,8 +175,11 @@ pub fn sign(document: &Value, key: &SecretKey, created: &str) -> Result<Value, V
     if let Some(context) = document.get("@context") {
         proof["@context"] = context.clone();
     }
-    let data = hash_data(document, &proof)?;
-    let signature = key.ed25519().ok_or(VcError::SuiteUnsupported(key.suite()))?.sign_data_integrity(&data);
+    let data = hash_data(document, &proof, &key.public_key())?;
+    let signature = match key {
+        SecretKey::Ed25519(k) => k.sign_data_integrity(&data),
+        SecretKey::Sm2(k) => k.sign_data_integrity(&data),
+    };
     proof["proofValue"] = Value::String(format!("z{}", bs58::encode(signature.0).into_string()));
     let mut secured = document.clone();
     secured["proof"] = proof;
@@ -176,18 +197,18 @@ pub fn issuer_of(credential: &Value) -> Option<&str> {
 pub fn verify(credential: &Value) -> Result<PublicKey, VcError> {
     let object = credential.as_object().ok_or(VcError::Missing("JSON object"))?;
     let proof = object.get("proof").and_then(Value::as_object).ok_or(VcError::Missing("proof"))?;
+    let method =
+        proof.get("verificationMethod").and_then(Value::as_str).ok_or(VcError::Missing("verificationMethod"))?;
+    let key = key_of_did(method)?;
     for (field, expected) in
-        [("type", "DataIntegrityProof"), ("cryptosuite", CRYPTOSUITE), ("proofPurpose", "assertionMethod")]
+        [("type", "DataIntegrityProof"), ("cryptosuite", cryptosuite_of(&key)), ("proofPurpose", "assertionMethod")]
     {
         let found = proof.get(field).and_then(Value::as_str).unwrap_or_default();
         if found != expected {
             return Err(VcError::WrongProof { field, found: found.into(), expected: expected.into() });
         }
     }
-    let method =
-        proof.get("verificationMethod").and_then(Value::as_str).ok_or(VcError::Missing("verificationMethod"))?;
     let issuer = issuer_of(credential).ok_or(VcError::Missing("issuer"))?;
-    let key = key_of_did(method)?;
     if method.split('#').next() != Some(issuer) {
         return Err(VcError::NotTheIssuer { method: method.into(), issuer: issuer.into() });
     }
@@ -211,9 +232,12 @@ pub fn verify(credential: &Value) -> Result<PublicKey, VcError> {
         }
         document.insert("@context".into(), context.clone());
     }
-    let data = hash_data(&Value::Object(document), &Value::Object(config))?;
-    let ed25519 = key.ed25519().ok_or(VcError::SuiteUnsupported(key.suite()))?;
-    ed25519.verify_data_integrity(&data, &signature).map_err(|_| VcError::BadSignature(issuer.into()))?;
+    let data = hash_data(&Value::Object(document), &Value::Object(config), &key)?;
+    let verified = match &key {
+        PublicKey::Ed25519(k) => k.verify_data_integrity(&data, &signature),
+        PublicKey::Sm2(k) => k.verify_data_integrity(&data, &signature),
+    };
+    verified.map_err(|_| VcError::BadSignature(issuer.into()))?;
     Ok(key)
 }
 
@@ -318,6 +342,30 @@ mod tests {
         let mut unsigned = signed;
         unsigned.as_object_mut().expect("object").remove("proof");
         assert_eq!(verify(&unsigned), Err(VcError::Missing("proof")));
+    }
+
+    /// An SM2 chain's credential: Huxin's SM2 cryptosuite, an `sm2-pub` did:key issuer; it
+    /// verifies, a change is caught, and neither suite's name passes for the other's.
+    #[test]
+    fn an_sm2_credential_verifies_under_its_own_cryptosuite() {
+        let key = SecretKey::derive_in(crate::crypto::Suite::Sm2Sm3, [7; 32]);
+        let did = did_key(&key.public_key());
+        assert_eq!(key_of_did(&did), Ok(key.public_key()));
+        let mut document = credential();
+        document["issuer"] = json!(did);
+        let signed = sign(&document, &key, "2026-12-04T08:00:00Z").expect("signs");
+        assert_eq!(signed["proof"]["cryptosuite"], json!(CRYPTOSUITE_SM2));
+        assert_eq!(verify(&signed), Ok(key.public_key()));
+        let mut renamed = signed.clone();
+        renamed["credentialSubject"]["name"] = json!("另一家公司");
+        assert!(matches!(verify(&renamed), Err(VcError::BadSignature(_))));
+        let mut claimed = signed;
+        claimed["proof"]["cryptosuite"] = json!(CRYPTOSUITE);
+        assert!(matches!(verify(&claimed), Err(VcError::WrongProof { field: "cryptosuite", .. })));
+        let ed = sign(&credential(), &SecretKey::from_bytes([7; 32]), "2026-12-04T08:00:00Z").expect("signs");
+        let mut claimed = ed;
+        claimed["proof"]["cryptosuite"] = json!(CRYPTOSUITE_SM2);
+        assert!(matches!(verify(&claimed), Err(VcError::WrongProof { field: "cryptosuite", .. })));
     }
 
     #[test]

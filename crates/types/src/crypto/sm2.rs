@@ -56,6 +56,12 @@ impl Sm2PublicKey {
         key.verify(signed, &sig).map_err(|_| SignatureError::Sm2Mismatch(*self))
     }
 
+    /// Verify a W3C Data Integrity proof's signature (Huxin's SM2 cryptosuite): over the proof's
+    /// 64-byte hash data, with no domain tag (see [`crate::vc`]).
+    pub fn verify_data_integrity(&self, hash_data: &[u8; 64], signature: &Signature) -> Result<(), SignatureError> {
+        self.verify_raw(hash_data, signature)
+    }
+
     /// The uncompressed SEC1 form (`04 ‖ x ‖ y`, 65 bytes), as other SM2 tools often want it.
     pub fn to_uncompressed(&self) -> Result<[u8; 65], SignatureError> {
         let key = self.verifying_key()?;
@@ -109,6 +115,13 @@ impl Sm2SecretKey {
     /// Sign `message` in `domain`.
     pub fn sign(&self, domain: Domain, message: &[u8]) -> Signature {
         self.sign_raw(&signing_input(domain, message))
+    }
+
+    /// Sign a W3C Data Integrity proof (Huxin's SM2 cryptosuite): the 64 bytes of its hash data,
+    /// two SM3 digests, with no domain tag; no Huxin message can collide with it (each starts
+    /// with its domain's tag).
+    pub fn sign_data_integrity(&self, hash_data: &[u8; 64]) -> Signature {
+        self.sign_raw(hash_data)
     }
 
     fn sign_raw(&self, signed: &[u8]) -> Signature {
