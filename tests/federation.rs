@@ -58,6 +58,13 @@ fn public_key_of(key_file: &Path) -> String {
     SecretKey::from_hex(std::fs::read_to_string(key_file).unwrap().trim()).unwrap().public_key().to_string()
 }
 
+/// The key a node votes with: its `consensus_key` (a chain whose suite is not ed25519), else its
+/// node key.
+fn consensus_key_of(home: &Path) -> String {
+    let own = home.join("consensus_key");
+    public_key_of(&if own.exists() { own } else { home.join("node_key") })
+}
+
 /// Four centres, a bank and a supervisor make their own keys; one centre assembles the genesis
 /// from the six manifests; each centre writes its home for its own addresses; the four nodes
 /// finalise a transaction signed with a key that never left its centre's directory.
@@ -292,8 +299,10 @@ async fn an_online_backup_restores_into_a_fresh_home_that_catches_up() {
     let old = backups.path().join("node3-old");
     std::fs::rename(net.home(3), &old).unwrap();
     std::fs::create_dir(net.home(3)).unwrap();
-    for file in ["config.toml", "genesis.json", "node_key", "audit_key"] {
-        std::fs::copy(old.join(file), net.home(3).join(file)).unwrap();
+    for file in ["config.toml", "genesis.json", "node_key", "consensus_key", "audit_key"] {
+        if old.join(file).exists() {
+            std::fs::copy(old.join(file), net.home(3).join(file)).unwrap();
+        }
     }
 
     let damaged = backups.path().join("damaged");
@@ -489,8 +498,8 @@ async fn devnet_add_node_validator_votes_a_new_city_in() {
     let (newcomer, printed) = net.add_centre();
     assert!(printed.contains("the centres voted 湖州市公共资源交易中心 in"), "{printed}");
     assert!(net.dir.path().join("keys/huzhou.key").exists());
-    let node_key: PublicKey = public_key_of(&net.home(newcomer).join("node_key")).parse().unwrap();
-    let activation = wait_for_set(&net, 1, |keys| keys.len() == 5 && keys.contains(&node_key)).await;
+    let voting_key: PublicKey = consensus_key_of(&net.home(newcomer)).parse().unwrap();
+    let activation = wait_for_set(&net, 1, |keys| keys.len() == 5 && keys.contains(&voting_key)).await;
     net.start(newcomer);
     net.wait_height(newcomer, activation + 1, Duration::from_secs(60)).await;
 

@@ -20,6 +20,7 @@
 use serde::{Deserialize, Serialize};
 
 use huxin_types::codec;
+use huxin_types::crypto::PublicKey;
 use huxin_types::genesis::Role;
 use huxin_types::governance::{ProposalAction, Propose, Vote};
 use huxin_types::{Hash32, Height, MemberId, RejectCode, TimestampMs};
@@ -98,6 +99,36 @@ fn key_owner(state: &dyn KvState, key: &huxin_types::PublicKey) -> Result<Option
 /// failed proposal when executed).
 fn refused(reason: String) -> Error {
     rejection(RejectCode::RuleViolated, reason)
+}
+
+/// Make `public_key` a validator of `member` with `power` (or change its power) from two heights
+/// on, if `execute`; refused unless the member is an active trading centre and the key is no
+/// other member's validator.
+fn set_validator(
+    ctx: &TxContext,
+    state: &mut dyn KvState,
+    member: MemberId,
+    public_key: PublicKey,
+    power: u64,
+    execute: bool,
+) -> Result<(), Error> {
+    let record = member_of(state, &member)?;
+    if record.role != Role::TradingCentre || record.status != MemberStatus::Active {
+        return Err(refused(format!("member {member} is not an active trading centre; only those run validators")));
+    }
+    let in_force = registry::validators_at(state, Height(ctx.height.0 + 2))?;
+    if in_force.iter().any(|v| v.public_key == public_key && v.member != member) {
+        return Err(refused(format!("validator key {public_key} belongs to another member's validator")));
+    }
+    if execute {
+        registry::schedule_validators(state, ctx.height, |set| {
+            match set.iter_mut().find(|v| v.public_key == public_key) {
+                Some(v) => v.power = power,
+                None => set.push(ValidatorRecord { member, public_key, power }),
+            }
+        })?;
+    }
+    Ok(())
 }
 
 /// Check that `action` fits the ledger now, and if `execute`, carry it out.
@@ -196,24 +227,35 @@ fn run(ctx: &TxContext, state: &mut dyn KvState, action: &ProposalAction, execut
         }
         ProposalAction::SetValidator { member, public_key, power } => {
             registry::expect_consensus_key(state, public_key, "set_validator.public_key")?;
-            let record = member_of(state, member)?;
-            if record.role != Role::TradingCentre || record.status != MemberStatus::Active {
-                return Err(refused(format!(
-                    "member {member} is not an active trading centre; only those run validators"
-                )));
+            set_validator(ctx, state, *member, *public_key, *power, execute)?;
+        }
+        ProposalAction::SetValidatorWithNodeKey { member, public_key, node_key, power } => {
+            registry::expect_suite(state, public_key, "set_validator_with_node_key.public_key")?;
+            if public_key.ed25519().is_some() {
+                return Err(rejection(
+                    RejectCode::InvalidField,
+                    format!("validator key {public_key} is ed25519, its own node key: use set_validator"),
+                ));
             }
-            let in_force = registry::validators_at(state, Height(ctx.height.0 + 2))?;
-            if in_force.iter().any(|v| v.public_key == *public_key && v.member != *member) {
-                return Err(refused(format!("validator key {public_key} belongs to another member's validator")));
+            if node_key.ed25519().is_none() {
+                return Err(rejection(
+                    RejectCode::InvalidField,
+                    format!(
+                        "node_key {node_key} is an {} key; a node key (libp2p identity) is ed25519",
+                        node_key.suite()
+                    ),
+                ));
             }
+            // One node, one validator: the node key must not be another validator's identity.
+            for v in registry::validators_at(state, Height(ctx.height.0 + 2))? {
+                if v.public_key != *public_key && registry::validator_node_key(state, &v.public_key)? == Some(*node_key)
+                {
+                    return Err(refused(format!("node key {node_key} is validator {}'s node key", v.public_key)));
+                }
+            }
+            set_validator(ctx, state, *member, *public_key, *power, execute)?;
             if execute {
-                let (member, public_key, power) = (*member, *public_key, *power);
-                registry::schedule_validators(state, ctx.height, |set| {
-                    match set.iter_mut().find(|v| v.public_key == public_key) {
-                        Some(v) => v.power = power,
-                        None => set.push(ValidatorRecord { member, public_key, power }),
-                    }
-                })?;
+                state.put(keys::validator_node(public_key), codec::encode(node_key));
             }
         }
         ProposalAction::RemoveValidator { public_key } => {

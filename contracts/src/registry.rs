@@ -117,16 +117,16 @@ pub fn expect_suite(state: &dyn KvState, key: &PublicKey, field: &str) -> Result
     Ok(())
 }
 
-/// Refuse a validator key a proposal cannot make a validator (`invalid_field`): one of another
-/// suite than the chain's, or an SM2 key, whose node key (its ed25519 network identity) only
-/// genesis names for now.
+/// Refuse a key `set_validator` cannot make a validator (`invalid_field`): one of another suite
+/// than the chain's, or one that is not ed25519 (its node key comes with it, by
+/// `set_validator_with_node_key`).
 pub fn expect_consensus_key(state: &dyn KvState, key: &PublicKey, field: &str) -> Result<(), Error> {
     expect_suite(state, key, field)?;
     if key.ed25519().is_none() {
         return Err(rejection(
             RejectCode::InvalidField,
             format!(
-                "{field}: key {key} is an {} key; a validator with an SM2 key is named at genesis with its node key, and cannot be added by a proposal yet",
+                "{field}: key {key} is an {} key; a validator with an SM2 key is set with its node key (set_validator_with_node_key)",
                 key.suite()
             ),
         ));

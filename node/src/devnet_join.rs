@@ -59,7 +59,7 @@ pub fn add_node(dir: &Path, centre: bool) -> eyre::Result<Added> {
     let base = u16::try_from(i * 10).ok().and_then(|o| base_port.checked_add(o));
     let ports = Ports::from_base(base.ok_or_else(|| eyre!("no ports left above {base_port} for node {i}"))?)?;
 
-    let (moniker, node_key, audit_key, member) = if centre {
+    let (moniker, node_key, consensus_key, audit_key, member) = if centre {
         let (key_name, cn, code) = CITIES
             .iter()
             .find(|(name, _, _)| !dir.join("keys").join(format!("{name}.key")).exists())
@@ -76,9 +76,9 @@ pub fn add_node(dir: &Path, centre: bool) -> eyre::Result<Added> {
             return Err(eyre!("a trading centre's keys include a node and an audit key"));
         };
         write_secret_key(&dir.join("keys").join(format!("{key_name}.key")), &keys.member)?;
-        (format!("{key_name}-{i}"), node, Some(audit), Some(member))
+        (format!("{key_name}-{i}"), node, keys.consensus, Some(audit), Some(member))
     } else {
-        (format!("follower-{i}"), SecretKey::generate(), None, None)
+        (format!("follower-{i}"), SecretKey::generate(), None, None, None)
     };
 
     let me = PeerConfig {
@@ -113,8 +113,8 @@ pub fn add_node(dir: &Path, centre: bool) -> eyre::Result<Added> {
         timeouts: first.timeouts.clone(),
         genesis: &dir.join("genesis.json"),
         node_key: &node_key,
-        // Joined by governance (a proposal adds ed25519 validator keys only, for now).
-        consensus_key: None,
+        // A centre of a chain whose suite is not ed25519 votes with its own consensus key.
+        consensus_key: consensus_key.as_ref(),
         // A follower has no member key to anchor an audit log with, so it serves no supervisor
         // query; a centre anchors its own.
         audit_key: audit_key.as_ref(),
@@ -205,19 +205,30 @@ impl Voters {
         };
         let member = MemberId::from_key(&centre.keys[0]);
         self.pass(ProposalAction::AddMember(new_member), &format!("{} joins the devnet", centre.name)).await?;
-        self.pass(
-            ProposalAction::SetValidator { member, public_key: node_key, power: NEW_VALIDATOR_POWER },
-            &format!("{}'s validator", centre.name),
-        )
-        .await?;
+        // An ed25519 node key is the consensus key; else the consensus key comes with it.
+        let (consensus, action) = match centre.consensus_key {
+            None => {
+                (node_key, ProposalAction::SetValidator { member, public_key: node_key, power: NEW_VALIDATOR_POWER })
+            }
+            Some(key) => (
+                key,
+                ProposalAction::SetValidatorWithNodeKey {
+                    member,
+                    public_key: key,
+                    node_key,
+                    power: NEW_VALIDATOR_POWER,
+                },
+            ),
+        };
+        self.pass(action, &format!("{}'s validator", centre.name)).await?;
         let deadline = Instant::now() + ACTIVATION_TIMEOUT;
         loop {
             let validators = self.client.validators().await?;
-            if validators.current.iter().any(|v| v.public_key == node_key) {
+            if validators.current.iter().any(|v| v.public_key == consensus) {
                 return Ok(validators.height.0);
             }
             if Instant::now() > deadline {
-                return Err(eyre!("{node_key} was voted in but is not in force after {ACTIVATION_TIMEOUT:?}"));
+                return Err(eyre!("{consensus} was voted in but is not in force after {ACTIVATION_TIMEOUT:?}"));
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }

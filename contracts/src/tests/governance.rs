@@ -222,9 +222,15 @@ fn keys_of_another_suite_are_refused_where_they_enter_the_ledger() {
     rejected(run_at(&mut state, hangzhou, 4, add(ed)), RejectCode::InvalidField, "this chain's suite is sm2-sm3");
     assert!(run_at(&mut state, hangzhou, 5, add(sm2)).is_ok(), "an SM2 key is proposed on an SM2 chain");
     let validator = propose(ProposalAction::SetValidator { member: id_of(hangzhou), public_key: sm2, power: 1 });
+    rejected(run_at(&mut state, hangzhou, 6, validator), RejectCode::InvalidField, "set_validator_with_node_key");
+    let with_node = |public_key, node_key| {
+        propose(ProposalAction::SetValidatorWithNodeKey { member: id_of(hangzhou), public_key, node_key, power: 1 })
+    };
+    rejected(run_at(&mut state, hangzhou, 7, with_node(sm2, sm2)), RejectCode::InvalidField, "is ed25519");
     rejected(
-        run_at(&mut state, hangzhou, 6, validator),
+        run_at(&mut state, hangzhou, 8, with_node(ed, ed)),
         RejectCode::InvalidField,
-        "named at genesis with its node key",
+        "this chain's suite is sm2-sm3",
     );
+    assert!(run_at(&mut state, hangzhou, 9, with_node(sm2, ed)).is_ok(), "an SM2 validator with its node key");
 }

@@ -228,6 +228,14 @@ pub enum ProposalAction {
     /// Set the collusion-ring analysis' thresholds (added after `set_params`: the variant index is
     /// part of the encoding).
     SetRingParams(RingParams),
+    /// Add a validator whose consensus key is not ed25519 (an SM2 chain's), or change its power,
+    /// with its ed25519 node key (its libp2p identity). Takes effect two heights after execution.
+    SetValidatorWithNodeKey {
+        member: MemberId,
+        public_key: PublicKey,
+        node_key: PublicKey,
+        power: u64,
+    },
 }
 
 impl ProposalAction {
@@ -241,7 +249,9 @@ impl ProposalAction {
                 Ok(())
             }
             ProposalAction::RotateKey { old, new, .. } if old == new => Err("the new key equals the old one".into()),
-            ProposalAction::SetValidator { power, .. } if *power == 0 || *power > 1_000_000 => {
+            ProposalAction::SetValidator { power, .. } | ProposalAction::SetValidatorWithNodeKey { power, .. }
+                if *power == 0 || *power > 1_000_000 =>
+            {
                 Err(format!("validator power must be 1 to 1000000, got {power}"))
             }
             ProposalAction::SetParams(p) => p.check(),

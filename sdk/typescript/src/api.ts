@@ -1732,6 +1732,18 @@ export interface components {
              *     part of the encoding).
              */
             set_ring_params: components["schemas"]["RingParams"];
+        } | {
+            /**
+             * @description Add a validator whose consensus key is not ed25519 (an SM2 chain's), or change its power,
+             *     with its ed25519 node key (its libp2p identity). Takes effect two heights after execution.
+             */
+            set_validator_with_node_key: {
+                member: components["schemas"]["MemberId"];
+                node_key: components["schemas"]["PublicKey"];
+                /** Format: uint64 */
+                power: number;
+                public_key: components["schemas"]["PublicKey"];
+            };
         };
         ProposalRecord: {
             expires_at: components["schemas"]["TimestampMs"];

@@ -173,6 +173,7 @@ const ProposalAction = e(
   ["remove_validator", s(["public_key", PublicKey])],
   ["set_params", Params],
   ["set_ring_params", RingParams],
+  ["set_validator_with_node_key", s(["member", MemberId], ["public_key", PublicKey], ["node_key", PublicKey], ["power", "u64"])],
 );
 
 const GrantScope = e(["profile", null], ["credit_history", null], ["guarantees", null], ["deals", null], ["all", null]);

@@ -152,7 +152,9 @@ public final class Schemas {
             v("set_validator", struct(f("member", MEMBER_ID), f("public_key", PUBLIC_KEY), f("power", U64))),
             v("remove_validator", struct(f("public_key", PUBLIC_KEY))),
             v("set_params", PARAMS),
-            v("set_ring_params", RING_PARAMS));
+            v("set_ring_params", RING_PARAMS),
+            v("set_validator_with_node_key", struct(f("member", MEMBER_ID), f("public_key", PUBLIC_KEY),
+                    f("node_key", PUBLIC_KEY), f("power", U64))));
 
     public static final Schema SUBJECT_STATEMENT = struct(
             f("chain_id", STRING),
