@@ -51,6 +51,22 @@ pub struct TxVector {
     pub signed_tx_hex: String,
 }
 
+impl TxVector {
+    fn of(name: String, secret_key: String, signed: &huxin_types::SignedTx) -> eyre::Result<Self> {
+        let body = &signed.body;
+        Ok(TxVector {
+            name,
+            secret_key,
+            body: serde_json::to_value(body)?,
+            body_hex: hex::encode(body.encode()),
+            sign_input_hex: hex::encode(signing_input(Domain::Tx, &body.encode())),
+            signature: signed.signature.to_hex(),
+            tx_hash: signed.hash().to_hex(),
+            signed_tx_hex: hex::encode(signed.encode()),
+        })
+    }
+}
+
 /// One signed-query vector.
 #[derive(Serialize)]
 pub struct QueryVector {
@@ -112,19 +128,11 @@ pub fn transactions() -> eyre::Result<Vec<TxVector>> {
             Action::AnchorAuditLog(_) => Expiry::Time(TimestampMs(TIME.0 + 3_600_000)),
             _ => Expiry::Height(Height(1_000 + i as u64)),
         });
-        let (body, kind) = (&signed.body, signed.body.action.kind());
+        let kind = signed.body.action.kind();
         let seen = counts.entry(kind).or_insert(0);
         *seen += 1;
-        out.push(TxVector {
-            name: if *seen == 1 { kind.to_owned() } else { format!("{kind}_{seen}") },
-            secret_key,
-            body: serde_json::to_value(body)?,
-            body_hex: hex::encode(body.encode()),
-            sign_input_hex: hex::encode(signing_input(Domain::Tx, &body.encode())),
-            signature: signed.signature.to_hex(),
-            tx_hash: signed.hash().to_hex(),
-            signed_tx_hex: hex::encode(signed.encode()),
-        });
+        let name = if *seen == 1 { kind.to_owned() } else { format!("{kind}_{seen}") };
+        out.push(TxVector::of(name, secret_key, &signed)?);
     }
     Ok(out)
 }
@@ -176,18 +184,7 @@ pub fn sm2() -> eyre::Result<Sm2Vectors> {
     let resign = |v: TxVector| -> eyre::Result<TxVector> {
         let mut body: huxin_types::TxBody = serde_json::from_value(v.body)?;
         body.signer = key.public_key();
-        let signed = body.sign(&key);
-        let body = &signed.body;
-        Ok(TxVector {
-            name: v.name,
-            secret_key: key.to_hex(),
-            body: serde_json::to_value(body)?,
-            body_hex: hex::encode(body.encode()),
-            sign_input_hex: hex::encode(signing_input(Domain::Tx, &body.encode())),
-            signature: signed.signature.to_hex(),
-            tx_hash: signed.hash().to_hex(),
-            signed_tx_hex: hex::encode(signed.encode()),
-        })
+        TxVector::of(v.name, key.to_hex(), &body.sign(&key))
     };
     let transactions = transactions()?.into_iter().take(3).map(resign).collect::<eyre::Result<Vec<_>>>()?;
     let queries = queries()?
