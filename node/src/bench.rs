@@ -164,9 +164,10 @@ const CEILING_SAMPLE_TXS: usize = 2_048;
 /// How long that rate is measured.
 const CEILING_MEASURE: Duration = Duration::from_millis(1_500);
 
-/// This machine's ed25519 verification rate (signatures per second, every core busy, the same
-/// `verify_strict` and thread pool block validation uses), measured now: with N validators on
-/// this machine each verifying every transaction once, no run can finalise more than rate ÷ N.
+/// This machine's verification rate in the chain's suite (the bench key's: ed25519 or SM2;
+/// signatures per second, every core busy, the same verification and thread pool block validation
+/// uses), measured now: with N validators on this machine each verifying every transaction once,
+/// no run can finalise more than rate ÷ N.
 fn verification_rate(chain_id: &ChainId, key: &SecretKey) -> eyre::Result<f64> {
     let txs: Vec<SignedTx> = (0..CEILING_SAMPLE_TXS as u64)
         .map(|i| bench_anchor(chain_id, key, i + 1, i, Height(1)))
