@@ -257,7 +257,7 @@ mod tests {
         }
         let r = done.expect("stream completes");
         assert_eq!(r.block_bytes, block);
-        let key = crate::context::PublicKey(SecretKey::from_bytes([5; 32]).public_key().into());
+        let key = crate::context::PublicKey(SecretKey::from_bytes([5; 32]).public_key());
         assert!(s.verify_stream(&r.digest, &r.signature, &key));
         assert_eq!(streams.open_count(), 0);
     }
@@ -272,7 +272,7 @@ mod tests {
         let mut streams = Streams::default();
         let peer = random_peer();
         let r = msgs.into_iter().find_map(|m| streams.insert(peer, m, |_| Ok(())).unwrap()).unwrap();
-        let key = crate::context::PublicKey(SecretKey::from_bytes([5; 32]).public_key().into());
+        let key = crate::context::PublicKey(SecretKey::from_bytes([5; 32]).public_key());
         assert!(!s.verify_stream(&r.digest, &r.signature, &key));
     }
 

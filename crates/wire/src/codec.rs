@@ -258,7 +258,7 @@ mod tests {
         use huxin_types::{ChainId, SecretKey};
         use malachitebft_core_types::{CommitCertificate, NilOrVal, VoteType};
         let key = SecretKey::from_bytes([6; 32]);
-        let address = Address::from_public_key(&crate::context::PublicKey(key.public_key().into()));
+        let address = Address::from_public_key(&crate::context::PublicKey(key.public_key()));
         let signer = crate::context::Signer::new(key, ChainId::new("t").unwrap());
         let vote = Vote {
             vote_type: VoteType::Precommit,

@@ -411,7 +411,7 @@ pub fn commit_certificate_bytes(chain_id: &ChainId, height: u64, block_hash: [u8
     let votes = keys
         .iter()
         .map(|key| {
-            let address = Address::from_public_key(&PublicKey(key.public_key().into()));
+            let address = Address::from_public_key(&PublicKey(key.public_key()));
             let vote = Vote {
                 vote_type: VoteType::Precommit,
                 height: Height(height),
@@ -565,7 +565,7 @@ mod tests {
     fn precommit_bytes_match_what_validators_sign() {
         let chain = ChainId::new("huxin-test").expect("chain id");
         let key = SecretKey::from_bytes([7u8; 32]);
-        let public = PublicKey(key.public_key().into());
+        let public = PublicKey(key.public_key());
         let address = Address::from_public_key(&public);
         let signer = Signer::new(key, chain.clone());
         let vote = precommit(42, 3, [9u8; 32], address);
@@ -586,7 +586,7 @@ mod tests {
     fn stored_certificates_decode_through_the_mirror() {
         let chain = ChainId::new("huxin-test").expect("chain id");
         let key = SecretKey::from_bytes([5u8; 32]);
-        let address = Address::from_public_key(&PublicKey(key.public_key().into()));
+        let address = Address::from_public_key(&PublicKey(key.public_key()));
         let signer = Signer::new(key, chain);
         let vote = signer.sign_vote_now(precommit(7, 1, [3u8; 32], address));
         let certificate = core::CommitCertificate::<HuxinContext>::new(
@@ -618,9 +618,9 @@ mod tests {
     fn validator_proofs_need_a_valid_signature_and_a_validator_key() {
         let chain = ChainId::new("huxin-test").expect("chain id");
         let validator_key = SecretKey::from_bytes([1u8; 32]);
-        let validator = PublicKey(validator_key.public_key().into());
+        let validator = PublicKey(validator_key.public_key());
         let stranger_key = SecretKey::from_bytes([2u8; 32]);
-        let stranger = PublicKey(stranger_key.public_key().into());
+        let stranger = PublicKey(stranger_key.public_key());
         let verifier = verifier_admitting(&chain, validator);
         let peer = b"peer-id-bytes";
 
