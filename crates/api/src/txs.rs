@@ -63,7 +63,7 @@ pub(crate) async fn prepare(
         expiry: req.expiry.unwrap_or(Expiry::Height(Height(latest.0 + DEFAULT_EXPIRY_HEIGHTS))),
         action: req.action,
     };
-    huxin_state::check_stateless(&s.chain_id, &SignedTx { body: body.clone(), signature: Signature::ZERO }, false)
+    huxin_state::check_stateless(&s.chain_id, &SignedTx { body: body.clone(), signature: Signature::ZERO })
         .map_err(ApiError::rejected)?;
     let payload = body.encode();
     Ok(Json(PrepareResponse {

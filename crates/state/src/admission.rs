@@ -15,8 +15,9 @@ pub struct Admitted {
     pub last_nonce: u64,
 }
 
-/// Checks that need no state: size, chain id, signature, field bounds.
-pub fn check_stateless(chain_id: &ChainId, tx: &SignedTx, verify_signature: bool) -> Result<(), Rejection> {
+/// Checks that need no state and cost no signature verification: size, chain id, nonce, field
+/// bounds.
+pub fn check_stateless(chain_id: &ChainId, tx: &SignedTx) -> Result<(), Rejection> {
     let size = tx.encoded_len();
     if size > TX_BYTES_MAX {
         return Err(Rejection::new(
@@ -37,9 +38,6 @@ pub fn check_stateless(chain_id: &ChainId, tx: &SignedTx, verify_signature: bool
     if tx.body.nonce == 0 {
         return Err(Rejection::new(RejectCode::BadNonce, "nonces start at 1; got 0"));
     }
-    if verify_signature {
-        tx.verify_signature().map_err(|e| Rejection::new(RejectCode::BadSignature, e.to_string()))?;
-    }
     tx.body.action.check_fields().map_err(|reason| Rejection::new(RejectCode::InvalidField, reason))?;
     Ok(())
 }
@@ -55,6 +53,11 @@ pub fn check_suite(suite: Suite, tx: &SignedTx) -> Result<(), Rejection> {
         ));
     }
     Ok(())
+}
+
+/// The transaction's signature, as a `bad_signature` refusal when it does not verify.
+fn check_signature(tx: &SignedTx) -> Result<(), Rejection> {
+    tx.verify_signature().map_err(|e| Rejection::new(RejectCode::BadSignature, e.to_string()))
 }
 
 fn check_expiry(expiry: Expiry, height: Height, time: TimestampMs) -> Result<(), Rejection> {
@@ -93,10 +96,10 @@ pub fn check_admission(
     time: TimestampMs,
     verify_signature: bool,
 ) -> Result<Admitted, Error> {
-    check_stateless(chain_id, tx, false)?;
+    check_stateless(chain_id, tx)?;
     check_suite(suite, tx)?;
     if verify_signature {
-        tx.verify_signature().map_err(|e| Rejection::new(RejectCode::BadSignature, e.to_string()))?;
+        check_signature(tx)?;
     }
     check_expiry(tx.body.expiry, height, time)?;
     let member = registry::signer_member(state, &tx.body.signer)?;
@@ -120,7 +123,7 @@ pub fn check_mempool_admission(
 ) -> Result<Admitted, Error> {
     // Cheap checks first, the signature last: a stranger's transaction (unknown key, used
     // nonce) costs no signature verification, so unauthenticated batches cannot buy CPU.
-    check_stateless(chain_id, tx, false)?;
+    check_stateless(chain_id, tx)?;
     check_suite(suite, tx)?;
     check_expiry(tx.body.expiry, next_height, now)?;
     let member = registry::signer_member(state, &tx.body.signer)?;
@@ -147,6 +150,6 @@ pub fn check_mempool_admission(
             ),
         )));
     }
-    tx.verify_signature().map_err(|e| Rejection::new(RejectCode::BadSignature, e.to_string()))?;
+    check_signature(tx)?;
     Ok(Admitted { member, last_nonce })
 }
