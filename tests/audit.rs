@@ -90,7 +90,8 @@ async fn signed_supervisor_queries_are_logged_anchored_and_tamper_evident() {
     let path = path.as_str();
     send(&net, "supervisor", Action::RecordCredit(penalty(&subject, "浙发改罚〔2026〕11号"))).await;
     send(&net, "supervisor", Action::RecordCredit(penalty(&subject, "浙发改罚〔2026〕12号"))).await;
-    let revoked = credit_record_id(&Uscc::with_check("11330000MB0000002").unwrap(), "浙发改罚〔2026〕12号");
+    let revoked =
+        credit_record_id(supervisor.suite(), &Uscc::with_check("11330000MB0000002").unwrap(), "浙发改罚〔2026〕12号");
     send(&net, "supervisor", Action::RevokeCredit(RevokeCredit { record_id: revoked, reason: "复议撤销".into() }))
         .await;
 

@@ -277,8 +277,11 @@ async fn attest_recognise_guarantee_bid_penalise_blacklist() {
     assert!(err.to_string().contains("bad_query"), "{err}");
 
     // A serious penalty cannot be repaired before a year; the blacklist entry can be lifted.
-    let record_id =
-        huxin_types::credit::credit_record_id(&Uscc::with_check("11330100MB0000001").unwrap(), "杭发改罚〔2026〕7号");
+    let record_id = huxin_types::credit::credit_record_id(
+        net.member_key("supervisor").suite(),
+        &Uscc::with_check("11330100MB0000001").unwrap(),
+        "杭发改罚〔2026〕7号",
+    );
     let repair = RepairCredit { record_id, reason: "已整改".into(), evidence_hash: Hash32::of_document(b"repair") };
     let early = send(&net, 3, "supervisor", Action::RepairCredit(repair)).await;
     assert_eq!(early["rejected"]["code"], "rule_violated", "{early}");

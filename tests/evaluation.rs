@@ -62,6 +62,7 @@ async fn three_regions_draw_experts_verifiably_and_nobody_can_steer_it() {
     };
     let notice = deal_anchor(&tender, DealStage::Announcement, Hash32::of_document(b"eval notice"), vec![], None);
     assert_eq!(net.send(1, "ningbo", notice).await.1, json!("applied"));
+    let suite = net.member_key("ningbo").suite();
     let seat_secret = Hash32::of_document(b"ningbo's seat secret");
     let secrets = [
         Hash32::of_document(b"ningbo's secret"),
@@ -74,8 +75,8 @@ async fn three_regions_draw_experts_verifiably_and_nobody_can_steer_it() {
         seats: vec![Seats { specialty: "土建".into(), count: 2 }, Seats { specialty: "造价".into(), count: 1 }],
         avoid_tender_region: true,
         avoid_employers: vec![bidder.clone()],
-        commitment: commitment_of(&secrets[0]),
-        seat_commitment: commitment_of(&seat_secret),
+        commitment: commitment_of(suite, &secrets[0]),
+        seat_commitment: commitment_of(suite, &seat_secret),
     };
     let (id, outcome) = net.send(1, "ningbo", Action::OpenEvaluation(open)).await;
     assert_eq!(outcome, json!("applied"));
@@ -95,8 +96,9 @@ async fn three_regions_draw_experts_verifiably_and_nobody_can_steer_it() {
 
     // Nobody steers the draw: no reveal before every commitment, no outsider, no other secret.
     let reveal = |venue: usize| Action::RevealDraw(RevealDraw { session: id, secret: secrets[venue] });
-    let commit =
-        |venue: usize| Action::CommitDraw(CommitDraw { session: id, commitment: commitment_of(&secrets[venue]) });
+    let commit = |venue: usize| {
+        Action::CommitDraw(CommitDraw { session: id, commitment: commitment_of(suite, &secrets[venue]) })
+    };
     rejected(&net.send(1, "ningbo", reveal(0)).await.1, "invalid_transition");
     rejected(&net.send(3, "jiaxing", commit(1)).await.1, "not_permitted");
     assert_eq!(net.send(0, "hangzhou", commit(1)).await.1, json!("applied"));

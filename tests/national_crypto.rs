@@ -2,14 +2,18 @@
 //! own arithmetic: sm-crypto (JavaScript, npm) and gmssl (pure Python, PyPI), pinned in tests/sm.
 //! What Huxin signs there verifies, what they sign Huxin verifies, they agree on the public key of
 //! a secret, on SM3 at every padding boundary, and on GM/T 0003.5-2012's example signature;
-//! tampered signatures and wrong keys fail on both sides.
+//! tampered signatures and wrong keys fail on both sides. The hashes of an SM2 chain (a
+//! transaction, a block, a receipt, a Merkle pair) are their SM3 there too.
 
 mod support;
 
 use std::path::Path;
 use std::process::Command;
 
-use huxin_types::crypto::{signing_input, sm3, Domain, Signature, Sm2PublicKey, Sm2SecretKey};
+use huxin_types::crypto::{
+    signing_input, sm3, Domain, PublicKey, SecretKey, Signature, Sm2PublicKey, Sm2SecretKey, Suite,
+};
+use huxin_types::{codec, BlockHeader, ChainId, Hash32, Height, TimestampMs};
 use serde_json::{json, Value};
 
 const DOMAINS: [Domain; 7] = [
@@ -105,7 +109,9 @@ fn agree_with(name: &str, run: impl Fn(&Value) -> Value) {
         .map(|(key, (domain, body))| json!({"secret": key.to_hex(), "message": hex::encode(signing_input(*domain, body))}))
         .collect();
 
-    let hashed: Vec<Vec<u8>> = lengths.iter().enumerate().map(|(i, len)| message(i, *len)).collect();
+    let mut hashed: Vec<Vec<u8>> = lengths.iter().enumerate().map(|(i, len)| message(i, *len)).collect();
+    let ledger = ledger_hashes();
+    hashed.extend(ledger.iter().map(|(_, preimage, _)| preimage.clone()));
     let answer = run(&json!({
         "verify": verify,
         "sign": sign,
@@ -131,6 +137,52 @@ fn agree_with(name: &str, run: impl Fn(&Value) -> Value) {
     let hashes: Vec<String> = serde_json::from_value(answer["sm3"].clone()).expect("hashes");
     let ours: Vec<String> = hashed.iter().map(|m| sm3(m).to_hex()).collect();
     assert_eq!(hashes, ours, "{name}'s SM3 at lengths {lengths:?}");
+    for ((what, _, hash), theirs) in ledger.iter().zip(&hashes[lengths.len()..]) {
+        assert!(theirs.starts_with(hash.as_str()), "{name}'s SM3 of an SM2 chain's {what}: {theirs}, Huxin's {hash}");
+    }
+}
+
+/// What an SM2 chain hashes, each with the hash Huxin gives it (hex): an oracle's SM3 of the
+/// preimage must be that hash (a member id is its first 20 bytes).
+fn ledger_hashes() -> Vec<(&'static str, Vec<u8>, String)> {
+    let tagged = |tag: &[u8], bytes: &[u8]| [tag, bytes].concat();
+    let key = SecretKey::derive_in(Suite::Sm2Sm3, [3; 32]);
+    let body = huxin_types::TxBody {
+        chain_id: ChainId::new("huxin-sm2").unwrap(),
+        signer: key.public_key(),
+        nonce: 1,
+        expiry: huxin_types::tx::Expiry::Height(Height(10)),
+        action: huxin_types::Action::Vote(huxin_types::governance::Vote { proposal: Hash32([7; 32]), approve: true }),
+    };
+    let header = BlockHeader {
+        chain_id: ChainId::new("huxin-sm2").unwrap(),
+        height: Height(2),
+        time: TimestampMs(1_764_000_000_000),
+        parent_hash: huxin_types::BlockHash([1; 32]),
+        proposer: key.public_key(),
+        tx_count: 1,
+        txs_root: Hash32(body.hash().0),
+        state_root: Hash32([3; 32]),
+        receipts_root: Hash32([4; 32]),
+    };
+    let receipt = huxin_types::Receipt { tx_hash: body.hash(), outcome: huxin_types::Outcome::Applied };
+    let (a, b) = ([1u8; 32], [2u8; 32]);
+    assert!(matches!(key.public_key(), PublicKey::Sm2(_)));
+    vec![
+        ("transaction hash", tagged(b"huxin/v1/txhash", &body.encode()), body.hash().to_hex()),
+        ("block hash", tagged(b"huxin/v1/block", &codec::encode(&header)), header.hash().to_hex()),
+        (
+            "receipt hash",
+            tagged(b"huxin/v1/receipt", &codec::encode(&(body.hash(), "applied"))),
+            receipt.hash(Suite::Sm2Sm3).to_hex(),
+        ),
+        ("Merkle pair", [a, b].concat(), Suite::Sm2Sm3.merkle_root(&[a, b]).to_hex()),
+        (
+            "member id",
+            tagged(b"huxin/v1/member", key.public_key().as_bytes()),
+            huxin_types::MemberId::from_key(&key.public_key()).to_hex(),
+        ),
+    ]
 }
 
 /// A verification case: the key both compressed and uncompressed (gmssl takes only the latter).
@@ -196,6 +248,28 @@ async fn an_sm2_chain_finalises_sm2_transactions_and_refuses_ed25519_ones() {
     // by `tests/proofs.rs` run with HUXIN_TEST_SUITE=sm2-sm3, as CI does).
     let block = client.block(status.height.unwrap()).await.unwrap();
     assert!(validators.contains(&block.header.proposer.to_string()), "proposer {}", block.header.proposer);
+    // Its hashes are SM3: the transaction's, the block's (its child names it), the Merkle roots.
+    assert_eq!(tx.hash().0, sm3(&[b"huxin/v1/txhash".as_slice(), &tx.body.encode()].concat()).0);
+    let next = block.header.height.0 + 1;
+    net.wait_height(1, next, Duration::from_secs(30)).await;
+    let child = client.block(next).await.unwrap();
+    assert_eq!(
+        child.header.parent_hash.0,
+        sm3(&[b"huxin/v1/block".as_slice(), &codec::encode(&block.header)].concat()).0
+    );
+    let page = client.get_json(&format!("/v1/blocks/{}", block.header.height)).await.unwrap();
+    let leaves: Vec<[u8; 32]> = page["txs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["hash"].as_str().unwrap().parse::<Hash32>().unwrap().0)
+        .collect();
+    assert!(leaves.contains(&tx.hash().0), "{page}");
+    assert_eq!(block.header.txs_root, Suite::Sm2Sm3.merkle_root(&leaves));
+    if leaves.len() > 1 {
+        assert_ne!(block.header.txs_root, Suite::Ed25519Sha256.merkle_root(&leaves));
+    }
+    assert_eq!(client.status().await.unwrap().suite, Suite::Sm2Sm3);
 
     // A credential of this chain: Huxin's SM2 cryptosuite, verified offline by `huxin credential
     // verify`; a changed copy fails with the reason.

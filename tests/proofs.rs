@@ -121,7 +121,7 @@ async fn proven_answers_verify_and_every_tampering_fails() {
 
     // A third record, revoked: the public answer and its proof carry nothing of it.
     let revoked = penalty(&a, "甬发改罚〔2026〕9号");
-    let revoked_id = revoked.record_id();
+    let revoked_id = revoked.record_id(genesis.suite);
     let (record_hash, outcome) = net.send(3, "supervisor", Action::RecordCredit(revoked.clone())).await;
     assert_eq!(outcome, json!("applied"));
     let revoke = Action::RevokeCredit(RevokeCredit { record_id: revoked_id, reason: "错误录入".into() });

@@ -202,7 +202,7 @@ pub fn record_credit(ctx: &TxContext, state: &mut dyn KvState, r: &RecordCredit)
             ),
         ));
     }
-    let id = r.record_id();
+    let id = r.record_id(ctx.suite());
     if let Some(existing) = record(state, &id)? {
         return Err(rejection(
             RejectCode::Conflict,

@@ -384,13 +384,13 @@ pub fn reveal_seats(ctx: &TxContext, state: &mut dyn KvState, r: &RevealSeats) -
             format!("section {} has no opening record yet: seats stay blind until the bids are opened", s.tender),
         ));
     }
-    if commitment_of(&r.secret) != s.seat_commitment {
+    if commitment_of(ctx.suite(), &r.secret) != s.seat_commitment {
         return Err(rejection(RejectCode::RuleViolated, "this secret does not hash to the session's seat commitment"));
     }
     let seed = s.seed.unwrap_or(Hash32::ZERO);
     let experts: Vec<Hash32> = s.sitting().into_iter().map(|d| d.expert).collect();
     let venues: Vec<RegionCode> = s.venues.iter().map(|v| v.region).collect();
-    s.seating = seat(&r.secret, &seed, &experts, &venues)
+    s.seating = seat(ctx.suite(), &r.secret, &seed, &experts, &venues)
         .into_iter()
         .map(|(expert, region)| SeatAt { expert, region })
         .collect();
@@ -428,7 +428,8 @@ pub fn replace(ctx: &TxContext, state: &mut dyn KvState, r: &ReplaceExpert) -> R
     let ever_drawn =
         |e: &Hash32| s.drawn.iter().any(|d| d.expert == *e) || s.replacements.iter().any(|x| x.replaced_by == Some(*e));
     let candidates: Vec<Hash32> = pool.into_iter().filter(|e| !ever_drawn(e)).collect();
-    let replaced_by = replacement(&s.seed.unwrap_or(Hash32::ZERO), s.replacements.len() as u32, &candidates);
+    let replaced_by =
+        replacement(ctx.suite(), &s.seed.unwrap_or(Hash32::ZERO), s.replacements.len() as u32, &candidates);
     match replaced_by {
         Some(new) => s.seating.iter_mut().filter(|x| x.expert == r.expert).for_each(|x| x.expert = new),
         // Nobody left: the seat stays empty.
@@ -535,7 +536,7 @@ pub fn reveal(ctx: &TxContext, state: &mut dyn KvState, r: &RevealDraw) -> Resul
     if v.secret.is_some() {
         return Err(rejection(RejectCode::Conflict, format!("region {} has revealed already", v.region)));
     }
-    if Some(commitment_of(&r.secret)) != v.commitment {
+    if Some(commitment_of(ctx.suite(), &r.secret)) != v.commitment {
         return Err(rejection(
             RejectCode::RuleViolated,
             format!("this secret does not hash to region {}'s commitment", v.region),
@@ -544,9 +545,9 @@ pub fn reveal(ctx: &TxContext, state: &mut dyn KvState, r: &RevealDraw) -> Resul
     v.secret = Some(r.secret);
     let secrets: Option<Vec<Hash32>> = s.venues.iter().map(|v| v.secret).collect();
     if let Some(secrets) = secrets {
-        let seed = draw_seed(&s.id, &secrets);
+        let seed = draw_seed(ctx.suite(), &s.id, &secrets);
         let pools = session_pool(state, &s.id)?;
-        s.drawn = draw(&seed, &s.seats, &pools)
+        s.drawn = draw(ctx.suite(), &seed, &s.seats, &pools)
             .into_iter()
             .map(|(specialty, expert)| DrawnSeat { specialty, expert })
             .collect();

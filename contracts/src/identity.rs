@@ -357,7 +357,7 @@ pub fn statement(ctx: &TxContext, state: &mut dyn KvState, s: &SignedStatement) 
             ),
         ));
     }
-    let hash = s.hash();
+    let hash = s.hash(ctx.suite());
     if state.get(&keys::statement(&hash))?.is_some() {
         return Err(rejection(RejectCode::Conflict, format!("statement {hash} is already recorded")));
     }

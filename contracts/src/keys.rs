@@ -109,9 +109,13 @@ pub fn guarantee(number: &str) -> Vec<u8> {
     format!("guarantee/{number}").into_bytes()
 }
 
-/// A tender section's key part: the hex SHA-256 of its canonical encoding (codes may hold '/').
+/// A tender section's key part: the hex SHA-256 of `huxin/v1/tender` ‖ its canonical encoding
+/// (codes may hold '/'). A storage address, the same in either suite: the Merkle tree hashes the
+/// whole key in the chain's suite.
 pub fn tender_id(tender: &TenderRef) -> Hash32 {
-    huxin_types::codec::hash_tagged(b"huxin/v1/tender", &huxin_types::codec::encode(tender))
+    let mut bytes = b"huxin/v1/tender".to_vec();
+    bytes.extend(huxin_types::codec::encode(tender));
+    huxin_types::codec::sha256(&bytes)
 }
 
 /// A tender section's progress (stages, publicity, archive, bid bonds).

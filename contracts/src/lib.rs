@@ -82,6 +82,14 @@ pub struct TxContext {
     pub member: MemberRecord,
 }
 
+impl TxContext {
+    /// The chain's suite, whose hash the contracts' ids and the expert draw use: the signer's
+    /// (admission refuses a signer of any other).
+    pub fn suite(&self) -> huxin_types::crypto::Suite {
+        self.signer.suite()
+    }
+}
+
 /// Execute one admitted transaction's action. On `Err`, the caller discards every write.
 pub fn apply(ctx: &TxContext, state: &mut dyn KvState, action: &Action) -> Result<(), Error> {
     permission::check(ctx.member.role, action)?;

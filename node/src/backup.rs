@@ -58,14 +58,16 @@ pub struct BackupManifest {
     pub state_root: Option<Hash32>,
     pub software_version: String,
     pub files: Vec<BackupFile>,
-    /// SHA-256 of every field above in canonical bytes ([`BackupManifest::compute_checksum`]).
+    /// SHA-256 (whatever the chain's suite: a file checksum, not a ledger hash) of
+    /// `huxin/v1/backup` ‖ every field above in canonical bytes
+    /// ([`BackupManifest::compute_checksum`]).
     pub checksum: Hash32,
 }
 
 impl BackupManifest {
     pub fn compute_checksum(&self) -> Hash32 {
         let unsigned = BackupManifest { checksum: Hash32::ZERO, ..self.clone() };
-        codec::hash_tagged(b"huxin/v1/backup", &codec::encode(&unsigned))
+        codec::sha256(&[b"huxin/v1/backup".as_slice(), &codec::encode(&unsigned)].concat())
     }
 }
 

@@ -31,10 +31,10 @@ enum EvaluationCommand {
 pub async fn run(args: EvaluationArgs) -> eyre::Result<()> {
     let EvaluationCommand::Verify { id, api } = args.command;
     let id: Hash32 = id.parse().map_err(|e| eyre!("session id {id:?}: {e}"))?;
-    let view = huxin_client::Client::new(&api)
-        .evaluation(&id)
-        .await
-        .wrap_err_with(|| format!("reading session {id} from {api}"))?;
+    let client = huxin_client::Client::new(&api);
+    let view = client.evaluation(&id).await.wrap_err_with(|| format!("reading session {id} from {api}"))?;
+    // The draw hashes in the chain's suite.
+    let suite = client.status().await.wrap_err_with(|| format!("reading {api}'s status"))?.suite;
     let s = &view.session;
     let fail = |reason: String| -> eyre::Result<()> {
         eprintln!("draw NOT verified: {reason}");
@@ -55,16 +55,16 @@ pub async fn run(args: EvaluationArgs) -> eyre::Result<()> {
         let (Some(secret), Some(commitment)) = (v.secret, v.commitment) else {
             return fail(format!("region {} has no revealed secret, yet the session is drawn", v.region));
         };
-        if commitment_of(&secret) != commitment {
+        if commitment_of(suite, &secret) != commitment {
             return fail(format!("region {}'s secret does not hash to its commitment", v.region));
         }
         secrets.push(secret);
     }
-    let seed = draw_seed(&id, &secrets);
+    let seed = draw_seed(suite, &id, &secrets);
     if s.seed != Some(seed) {
         return fail(format!("the seed of the secrets is {seed}, the ledger says {:?}", s.seed));
     }
-    let again = draw(&seed, &s.seats, &view.pools);
+    let again = draw(suite, &seed, &s.seats, &view.pools);
     let recorded: Vec<(String, Hash32)> = s.drawn.iter().map(|d| (d.specialty.clone(), d.expert)).collect();
     if again != recorded {
         return fail(format!("recomputed {again:?}; the ledger recorded {recorded:?}"));
@@ -75,20 +75,20 @@ pub async fn run(args: EvaluationArgs) -> eyre::Result<()> {
             s.drawn.iter().any(|d| d.expert == *e) || s.replacements[..n].iter().any(|x| x.replaced_by == Some(*e))
         };
         let candidates: Vec<Hash32> = pool.into_iter().flatten().filter(|e| !used(e)).copied().collect();
-        if replacement(&seed, n as u32, &candidates) != r.replaced_by {
+        if replacement(suite, &seed, n as u32, &candidates) != r.replaced_by {
             return fail(format!("replacement {n} of expert:{} is not the redraw's pick", r.expert));
         }
         println!("replacement {n}: expert:{} ({:?}) by {:?}", r.expert, r.reason, r.replaced_by.map(|e| e.to_string()));
     }
     match (s.seat_secret, s.seating.is_empty()) {
         (Some(secret), _) => {
-            if commitment_of(&secret) != s.seat_commitment {
+            if commitment_of(suite, &secret) != s.seat_commitment {
                 return fail("the seat secret does not hash to the seat commitment".into());
             }
             let before = s.replaced_before_seating as usize;
             let experts: Vec<Hash32> = s.sitting_after(before).into_iter().map(|d| d.expert).collect();
             let venues: Vec<_> = s.venues.iter().map(|v| v.region).collect();
-            let mut seating = seat(&secret, &seed, &experts, &venues);
+            let mut seating = seat(suite, &secret, &seed, &experts, &venues);
             for r in &s.replacements[before.min(s.replacements.len())..] {
                 match r.replaced_by {
                     Some(new) => seating.iter_mut().filter(|(e, _)| *e == r.expert).for_each(|(e, _)| *e = new),

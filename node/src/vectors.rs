@@ -99,6 +99,7 @@ fn cast() -> eyre::Result<Cast> {
     };
     Ok(Cast {
         chain_id: ChainId::new(CHAIN)?,
+        suite: huxin_types::crypto::Suite::Ed25519Sha256,
         centres: vec![
             actor(1, "12", 330100, 1)?,
             actor(2, "12", 330200, 2)?,

@@ -1,6 +1,7 @@
 //! Credit records: permissions, publication windows, repair, revocation and the score.
 
 use huxin_types::credit::{CreditKind, RecordCredit, RepairCredit, RevokeCredit, Severity};
+use huxin_types::crypto::Suite;
 
 use super::*;
 use crate::credit::{self as contract, Publication};
@@ -106,7 +107,7 @@ fn repair_after_the_minimum_window_and_revocation_keep_the_trace() {
     let subject = org("91330100MA0000001");
     let mut dishonest = penalty("D2", Severity::General, 0, 200);
     dishonest.kind = CreditKind::DishonestConduct;
-    let id = dishonest.record_id();
+    let id = dishonest.record_id(Suite::Ed25519Sha256);
     run_at(&mut state, hangzhou, 0, Action::RecordCredit(dishonest)).unwrap();
     let repair = |reason: &str| {
         Action::RepairCredit(RepairCredit { record_id: id, reason: reason.into(), evidence_hash: Hash32([8; 32]) })
@@ -130,7 +131,7 @@ fn repair_after_the_minimum_window_and_revocation_keep_the_trace() {
 
     // Revocation by a supervisor; the record stays, marked, and cannot be repaired after.
     run_at(&mut state, supervisor, 0, Action::RecordCredit(penalty("D3", Severity::Minor, 0, 60))).unwrap();
-    let id3 = penalty("D3", Severity::Minor, 0, 60).record_id();
+    let id3 = penalty("D3", Severity::Minor, 0, 60).record_id(Suite::Ed25519Sha256);
     let revoke = Action::RevokeCredit(RevokeCredit { record_id: id3, reason: "录入错误".into() });
     run_at(&mut state, supervisor, DAY, revoke.clone()).unwrap();
     rejected(run_at(&mut state, supervisor, 2 * DAY, revoke), RejectCode::InvalidTransition, "is revoked");
@@ -139,7 +140,7 @@ fn repair_after_the_minimum_window_and_revocation_keep_the_trace() {
 
     // Commendations and evaluations are not repaired.
     run_at(&mut state, hangzhou, 0, Action::RecordCredit(evaluation("E1", 90))).unwrap();
-    let eid = evaluation("E1", 90).record_id();
+    let eid = evaluation("E1", 90).record_id(Suite::Ed25519Sha256);
     let r = Action::RepairCredit(RepairCredit { record_id: eid, reason: "r".into(), evidence_hash: Hash32([1; 32]) });
     rejected(run_at(&mut state, hangzhou, DAY, r), RejectCode::InvalidTransition, "only penalties");
     rejected(
@@ -215,7 +216,7 @@ fn decision_numbers_and_room_belong_to_their_authority() {
             kind: CreditKind::DishonestConduct,
             ..penalty(&format!("HZ-{i}"), Severity::General, 0, 200)
         };
-        let id = r.record_id();
+        let id = r.record_id(Suite::Ed25519Sha256);
         run(&mut state, hangzhou, Action::RecordCredit(r)).unwrap();
         run(&mut state, hangzhou, Action::RevokeCredit(RevokeCredit { record_id: id, reason: "错录".into() })).unwrap();
     }
@@ -239,7 +240,7 @@ fn a_repaired_record_is_public_at_no_time() {
     let subject = org("91330100MA0000001");
     let mut dishonest = penalty("D9", Severity::General, 0, 200);
     dishonest.kind = CreditKind::DishonestConduct;
-    let id = dishonest.record_id();
+    let id = dishonest.record_id(Suite::Ed25519Sha256);
     run_at(&mut state, hangzhou, 0, Action::RecordCredit(dishonest)).unwrap();
     let record = contract::record(&state, &id).unwrap().unwrap();
     assert!(record.is_public(TimestampMs(50 * DAY)));
@@ -292,10 +293,13 @@ fn a_public_answer_reads_no_hidden_record() {
     for r in [&published, &pending, &expired, &repaired, &revoked] {
         run_at(&mut state, hangzhou, 0, Action::RecordCredit(r.clone())).unwrap();
     }
-    let repair =
-        RepairCredit { record_id: repaired.record_id(), reason: "整改完成".into(), evidence_hash: Hash32([8; 32]) };
+    let repair = RepairCredit {
+        record_id: repaired.record_id(Suite::Ed25519Sha256),
+        reason: "整改完成".into(),
+        evidence_hash: Hash32([8; 32]),
+    };
     run_at(&mut state, hangzhou, 120 * DAY, Action::RepairCredit(repair)).unwrap();
-    let revoke = RevokeCredit { record_id: revoked.record_id(), reason: "错误".into() };
+    let revoke = RevokeCredit { record_id: revoked.record_id(Suite::Ed25519Sha256), reason: "错误".into() };
     run_at(&mut state, supervisor, 120 * DAY, Action::RevokeCredit(revoke)).unwrap();
 
     let now = TimestampMs(150 * DAY);
@@ -304,10 +308,10 @@ fn a_public_answer_reads_no_hidden_record() {
     assert_eq!(public.iter().map(|r| r.record.decision_no.as_str()).collect::<Vec<_>>(), ["PUB"]);
     contract::score(&reads, &subject, now).unwrap();
     let read = reads.1.into_inner();
-    assert!(read.contains(&keys::credit_record(&published.record_id())));
+    assert!(read.contains(&keys::credit_record(&published.record_id(Suite::Ed25519Sha256))));
     for hidden in [&pending, &expired, &repaired, &revoked] {
         assert!(
-            !read.contains(&keys::credit_record(&hidden.record_id())),
+            !read.contains(&keys::credit_record(&hidden.record_id(Suite::Ed25519Sha256))),
             "{} was read by a public answer",
             hidden.decision_no
         );

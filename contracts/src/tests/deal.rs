@@ -142,7 +142,8 @@ fn foreign_bids_cannot_block_or_fill_a_section() {
     for i in 0..contract::SECTION_REGION_BIDS_MAX {
         let bidder = uscc(&format!("91330100MA{:07}", i));
         let Action::AnchorDocument(mut bid) = doc(DealStage::Bid, 3, vec![bidder]) else { unreachable!() };
-        bid.document_hash = Hash32(codec::hash_tagged(b"bid", &(i as u64).to_be_bytes()).0);
+        bid.document_hash =
+            Hash32(huxin_types::crypto::Suite::Ed25519Sha256.hash_tagged(b"bid", &(i as u64).to_be_bytes()).0);
         run_at(&mut state, hangzhou, 0, Action::AnchorDocument(bid)).unwrap();
     }
     rejected(

@@ -8,6 +8,7 @@ use huxin_types::evaluation::{
 
 use super::*;
 use crate::evaluation::{self as contract, SessionStatus};
+use huxin_types::crypto::Suite;
 
 fn expert(n: u8) -> Hash32 {
     Hash32([n; 32])
@@ -55,8 +56,8 @@ fn opened(state: &mut Memory, k: &[SecretKey]) -> (Hash32, Hash32) {
         seats: vec![Seats { specialty: "土建".into(), count: 3 }, Seats { specialty: "造价".into(), count: 2 }],
         avoid_tender_region: true,
         avoid_employers: vec![uscc(BIDDER)],
-        commitment: commitment_of(&secret),
-        seat_commitment: commitment_of(&SEAT_SECRET),
+        commitment: commitment_of(Suite::Ed25519Sha256, &secret),
+        seat_commitment: commitment_of(Suite::Ed25519Sha256, &SEAT_SECRET),
     };
     let id = run_at(state, &k[1], 1000, Action::OpenEvaluation(open)).unwrap();
     (Hash32(id.0), secret)
@@ -74,7 +75,7 @@ fn three_regions_draw_with_avoidance_and_nobody_twice() {
     }
     let (hz, wz) = (Hash32([102; 32]), Hash32([103; 32]));
     for (key, secret) in [(&k[0], hz), (&k[2], wz)] {
-        let c = CommitDraw { session: id, commitment: commitment_of(&secret) };
+        let c = CommitDraw { session: id, commitment: commitment_of(Suite::Ed25519Sha256, &secret) };
         run_at(&mut state, key, 2000, Action::CommitDraw(c)).unwrap();
     }
     for (key, secret) in [(&k[1], host_secret), (&k[0], hz)] {
@@ -90,10 +91,10 @@ fn three_regions_draw_with_avoidance_and_nobody_twice() {
     experts.dedup();
     assert_eq!(experts.len(), 5, "nobody twice: {:?}", s.drawn);
     // Anyone recomputes it from the secrets and the pool fixed at opening.
-    let seed = draw_seed(&id, &[host_secret, hz, wz]);
+    let seed = draw_seed(Suite::Ed25519Sha256, &id, &[host_secret, hz, wz]);
     assert_eq!(s.seed, Some(seed));
     let again: Vec<(String, Hash32)> = s.drawn.iter().map(|d| (d.specialty.clone(), d.expert)).collect();
-    assert_eq!(draw(&seed, &s.seats, &pools), again);
+    assert_eq!(draw(Suite::Ed25519Sha256, &seed, &s.seats, &pools), again);
     // Closed to everything once drawn.
     let late = CommitDraw { session: id, commitment: Hash32::ZERO };
     rejected(run_at(&mut state, &k[0], 4000, Action::CommitDraw(late)), RejectCode::InvalidTransition, "drawn");
@@ -111,7 +112,9 @@ fn no_centre_can_steer_the_draw() {
         "not committed",
     );
     let (hz, wz) = (Hash32([102; 32]), Hash32([103; 32]));
-    let commit = |secret| Action::CommitDraw(CommitDraw { session: id, commitment: commitment_of(&secret) });
+    let commit = |secret| {
+        Action::CommitDraw(CommitDraw { session: id, commitment: commitment_of(Suite::Ed25519Sha256, &secret) })
+    };
     run_at(&mut state, &k[0], 2000, commit(hz)).unwrap();
     // A guest cannot change its commitment.
     rejected(run_at(&mut state, &k[0], 2000, commit(Hash32([9; 32]))), RejectCode::Conflict, "cannot change");
@@ -185,8 +188,13 @@ fn drawn(state: &mut Memory, k: &[SecretKey]) -> Hash32 {
     let (id, host) = opened(state, k);
     let (hz, wz) = (Hash32([102; 32]), Hash32([103; 32]));
     for (key, secret) in [(&k[0], hz), (&k[2], wz)] {
-        run_at(state, key, 2000, Action::CommitDraw(CommitDraw { session: id, commitment: commitment_of(&secret) }))
-            .unwrap();
+        run_at(
+            state,
+            key,
+            2000,
+            Action::CommitDraw(CommitDraw { session: id, commitment: commitment_of(Suite::Ed25519Sha256, &secret) }),
+        )
+        .unwrap();
     }
     for (key, secret) in [(&k[1], host), (&k[0], hz), (&k[2], wz)] {
         run_at(state, key, 3000, Action::RevealDraw(RevealDraw { session: id, secret })).unwrap();

@@ -470,7 +470,11 @@ fn run_at(state: &mut Memory, key: &SecretKey, time: u64, action: Action) -> Res
     let mut c = ctx(state, key);
     c.time = TimestampMs(time);
     c.height = Height(time / 1000 + 5);
-    c.tx_hash = TxHash(codec::hash_tagged(b"test", &codec::encode(&(time, &action, key.public_key()))).0);
+    c.tx_hash = TxHash(
+        huxin_types::crypto::Suite::Ed25519Sha256
+            .hash_tagged(b"test", &codec::encode(&(time, &action, key.public_key())))
+            .0,
+    );
     apply(&c, state, &action).map(|()| c.tx_hash).map_err(rejection_of)
 }
 

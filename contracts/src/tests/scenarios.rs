@@ -7,6 +7,7 @@
 //! of an earlier step's transaction, e.g. a proposal id), `$credit:<authority uscc>:<decision>`
 //! (a credit record id).
 
+use huxin_types::crypto::Suite;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -133,7 +134,7 @@ impl Runner {
                         .to_hex();
                 } else if let Some(rest) = s.strip_prefix("$credit:") {
                     let (authority, decision) = rest.split_once(':').expect("$credit:<uscc>:<decision>");
-                    *s = credit_record_id(&Uscc::parse(authority).unwrap(), decision).to_hex();
+                    *s = credit_record_id(Suite::Ed25519Sha256, &Uscc::parse(authority).unwrap(), decision).to_hex();
                 }
             }
             Value::Array(items) => items.iter_mut().for_each(|v| self.resolve(v)),
@@ -148,7 +149,7 @@ impl Runner {
         let action: Action =
             serde_json::from_value(step.action).unwrap_or_else(|e| panic!("{at}: action does not parse: {e}"));
         let key = key_of(&step.signer).public_key();
-        let tx_hash = TxHash(codec::hash_tagged(b"scenario", &codec::encode(&(file, index as u64))).0);
+        let tx_hash = TxHash(Suite::Ed25519Sha256.hash_tagged(b"scenario", &codec::encode(&(file, index as u64))).0);
         self.tx_hashes.insert(index, tx_hash);
         let outcome = registry::signer_member(&self.state, &key).and_then(|member| {
             let ctx = TxContext {

@@ -28,6 +28,7 @@ pub(crate) async fn status(State(s): State<ApiState>) -> Result<Json<StatusView>
         moniker: live.moniker,
         software_version: env!("CARGO_PKG_VERSION").to_owned(),
         protocol_version: live.protocol_version,
+        suite: huxin_state::StateReader::suite(&*s.store),
         node_key: s.node_key,
         latest_height: latest.0,
         latest_block_hash: header.as_ref().map(|h| h.hash()),

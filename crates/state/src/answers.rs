@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use huxin_contracts::registry::{NextValidators, ValidatorRecord};
 use huxin_types::audit::AuditEntry;
-use huxin_types::crypto::PublicKey;
+use huxin_types::crypto::{PublicKey, Suite};
 use huxin_types::genesis::Role;
 use huxin_types::identity::SubjectId;
 use huxin_types::tx::Expiry;
@@ -33,6 +33,9 @@ pub struct StatusView {
     /// protocol versions refuse each other.
     #[serde(default)]
     pub protocol_version: u32,
+    /// The chain's suite: its signatures and hashes (`ed25519-sha256` or `sm2-sm3`).
+    #[serde(default)]
+    pub suite: Suite,
     /// This node's consensus key: a signed supervisor query names it, with the chain id.
     pub node_key: PublicKey,
     pub latest_height: u64,

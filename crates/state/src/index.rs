@@ -22,6 +22,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::StateReader;
 use huxin_contracts::blacklist::BlacklistEntry;
 use huxin_contracts::credit::CreditRecord;
 use huxin_contracts::deal::AnchorRecord;
@@ -29,7 +30,6 @@ use huxin_contracts::guarantee::GuaranteeRecord;
 use huxin_contracts::identity::AttestationRecord;
 use huxin_contracts::keys;
 use huxin_types::{codec, Block};
-use jmt::storage::TreeReader;
 
 use crate::proof::{self, ProvenEntry};
 use crate::Executed;
@@ -67,7 +67,7 @@ fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
 /// `validators_next` in the state the block leaves, made from its tree batch over `reader` before
 /// it is persisted. Answers' proofs walk these steps; kept here, they outlive the Merkle nodes the
 /// store prunes.
-pub fn entries_proven<R: TreeReader>(reader: &R, block: &Block, executed: &Executed) -> Result<Entries, String> {
+pub fn entries_proven<R: StateReader>(reader: &R, block: &Block, executed: &Executed) -> Result<Entries, String> {
     let mut out = entries(block, &executed.writes);
     for (k, v) in &mut out {
         if k.starts_with(VALIDATOR_CHANGES) {
@@ -80,7 +80,7 @@ pub fn entries_proven<R: TreeReader>(reader: &R, block: &Block, executed: &Execu
 /// The proof to keep in the [`VALIDATOR_CHANGES`] entry of the change at `height`, made from
 /// the tree at that version (for entries written before proofs were kept, while that tree is
 /// still whole).
-pub fn prove_validator_change<R: TreeReader>(reader: &R, height: u64) -> Result<Vec<u8>, String> {
+pub fn prove_validator_change<R: StateReader>(reader: &R, height: u64) -> Result<Vec<u8>, String> {
     Ok(codec::encode(&proof::prove_entry(reader, height, &keys::validators_next())?))
 }
 

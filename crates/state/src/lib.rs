@@ -41,8 +41,8 @@ use huxin_types::{
 
 pub use admission::{check_admission, check_mempool_admission, check_stateless, Admitted, MEMPOOL_NONCE_GAP_MAX};
 pub use overlay::StateView;
-pub use tree::key_hash;
 use tree::put_writes;
+pub use tree::{key_hash, root_hash, InSuite, StateReader};
 
 /// What executing a block (or genesis) produced. Nothing is written until storage applies it.
 pub struct Executed {
@@ -77,6 +77,8 @@ pub enum InvalidBlock {
     RootMismatch { field: &'static str, expected: Hash32, got: Hash32 },
     #[error("transaction {index} ({hash}) cannot be included: {rejection}")]
     BadTx { index: usize, hash: huxin_types::TxHash, rejection: Rejection },
+    #[error("the block's proposer {proposer} is not a key of this chain's suite {suite}")]
+    WrongSuite { proposer: PublicKey, suite: Suite },
     #[error("the block's proposer {got} is not the validator that signed it ({expected})")]
     WrongProposer { expected: PublicKey, got: PublicKey },
     #[error(
@@ -132,7 +134,7 @@ impl Parent {
 pub fn execute_genesis<R: TreeReader>(reader: &R, genesis: &Genesis) -> Result<(Hash32, Executed), InvalidBlock> {
     let writes: BTreeMap<Vec<u8>, Option<Vec<u8>>> =
         huxin_contracts::registry::genesis_writes(genesis).into_iter().map(|(k, v)| (k, Some(v))).collect();
-    let (root, tree_batch) = put_writes(reader, &writes, 0)?;
+    let (root, tree_batch) = put_writes(&InSuite { reader, suite: genesis.suite }, &writes, 0)?;
     let header = BlockHeader {
         chain_id: genesis.chain_id.clone(),
         height: Height(0),
@@ -149,7 +151,7 @@ pub fn execute_genesis<R: TreeReader>(reader: &R, genesis: &Genesis) -> Result<(
 
 /// Apply one admitted transaction to `view`: consume its nonce, run its contract, and keep the
 /// contract's writes only if it succeeds.
-fn apply_tx<R: TreeReader>(
+fn apply_tx<R: StateReader>(
     view: &mut StateView<'_, R>,
     admitted: Admitted,
     tx: &SignedTx,
@@ -199,6 +201,7 @@ pub fn build_block<R: TreeReader>(
     verified: &dyn Fn(&SignedTx) -> bool,
 ) -> Result<(Block, Executed, Vec<(huxin_types::TxHash, Rejection)>), InvalidBlock> {
     let height = Height(parent.height.0 + 1);
+    let reader = &InSuite { reader, suite: parent.suite };
     let mut view = StateView::new(reader, parent.height.0);
     let mut txs = Vec::new();
     let mut receipts = Vec::new();
@@ -233,9 +236,9 @@ pub fn build_block<R: TreeReader>(
         parent_hash: parent.hash,
         proposer,
         tx_count: txs.len() as u32,
-        txs_root: txs_root(&txs),
+        txs_root: txs_root(parent.suite, &txs),
         state_root,
-        receipts_root: receipts_root(&receipts),
+        receipts_root: receipts_root(parent.suite, &receipts),
     };
     let executed = Executed { header: header.clone(), receipts, writes, tree_batch };
     Ok((Block { header, txs }, executed, skipped))
@@ -288,10 +291,13 @@ pub fn validate_block<R: TreeReader>(
     if bytes > BLOCK_BYTES_MAX {
         return Err(InvalidBlock::TooLarge { got: bytes, max: BLOCK_BYTES_MAX });
     }
+    if h.proposer.suite() != parent.suite {
+        return Err(InvalidBlock::WrongSuite { proposer: h.proposer, suite: parent.suite });
+    }
     if h.tx_count as usize != block.txs.len() {
         return Err(InvalidBlock::TxCountMismatch { header: h.tx_count, actual: block.txs.len() });
     }
-    let txs_root_actual = txs_root(&block.txs);
+    let txs_root_actual = txs_root(parent.suite, &block.txs);
     if txs_root_actual != h.txs_root {
         return Err(InvalidBlock::RootMismatch { field: "txs_root", expected: txs_root_actual, got: h.txs_root });
     }
@@ -310,6 +316,7 @@ pub fn validate_block<R: TreeReader>(
     for skip in skip_signature.iter_mut().filter(|skip| !**skip) {
         *skip = results.next().unwrap_or(false);
     }
+    let reader = &InSuite { reader, suite: parent.suite };
     let mut view = StateView::new(reader, parent.height.0);
     let mut receipts = Vec::with_capacity(block.txs.len());
     for (index, tx) in block.txs.iter().enumerate() {
@@ -324,7 +331,7 @@ pub fn validate_block<R: TreeReader>(
         };
         receipts.push(apply_tx(&mut view, admitted, tx, height, h.time)?);
     }
-    let receipts_root_actual = receipts_root(&receipts);
+    let receipts_root_actual = receipts_root(parent.suite, &receipts);
     if receipts_root_actual != h.receipts_root {
         return Err(InvalidBlock::RootMismatch {
             field: "receipts_root",

@@ -4,11 +4,9 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
-use jmt::storage::TreeReader;
-
 use huxin_contracts::{KvState, StateError};
 
-use crate::key_hash;
+use crate::{key_hash, StateReader};
 
 pub struct StateView<'a, R> {
     reader: &'a R,
@@ -22,7 +20,7 @@ pub struct StateView<'a, R> {
     reads: Option<RefCell<BTreeSet<Vec<u8>>>>,
 }
 
-impl<'a, R: TreeReader> StateView<'a, R> {
+impl<'a, R: StateReader> StateView<'a, R> {
     /// A view of the state as of `version` (the parent block's height).
     pub fn new(reader: &'a R, version: u64) -> Self {
         Self { reader, version, block: BTreeMap::new(), tx: None, read_error: RefCell::new(None), reads: None }
@@ -75,7 +73,7 @@ impl<'a, R: TreeReader> StateView<'a, R> {
         if let Some(reads) = &self.reads {
             reads.borrow_mut().insert(key.to_vec());
         }
-        self.reader.get_value_option(self.version, key_hash(key)).map_err(|e| {
+        self.reader.get_value_option(self.version, key_hash(self.reader.suite(), key)).map_err(|e| {
             let error = StateError::Read(e.to_string());
             self.read_error.borrow_mut().get_or_insert(error.clone());
             error
@@ -83,7 +81,7 @@ impl<'a, R: TreeReader> StateView<'a, R> {
     }
 }
 
-impl<R: TreeReader> KvState for StateView<'_, R> {
+impl<R: StateReader> KvState for StateView<'_, R> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
         if let Some(value) = self.tx.as_ref().and_then(|tx| tx.get(key)) {
             return Ok(value.clone());

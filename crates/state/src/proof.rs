@@ -20,20 +20,18 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use borsh::BorshDeserialize;
-use jmt::proof::SparseMerkleProof;
 use jmt::storage::{LeafNode, Node, NodeBatch, NodeKey, TreeReader};
-use jmt::{KeyHash, OwnedValue, RootHash, Sha256Jmt, Version};
+use jmt::{KeyHash, OwnedValue, Version};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 
 use huxin_contracts::registry::{self, NextValidators, ValidatorRecord};
 use huxin_contracts::{keys, KvState, StateError};
 use huxin_types::block::{precommit_message, validator_address};
-use huxin_types::crypto::{Domain, Signature};
+use huxin_types::crypto::{Domain, Signature, Suite};
 use huxin_types::genesis::Genesis;
 use huxin_types::{codec, BlockHash, BlockHeader, ChainId, Hash32, Height, TimestampMs};
 
-use crate::{key_hash, Executed};
+use crate::{Executed, StateReader};
 
 /// Most validator-set changes one proof walks (from genesis). Past this a reader needs a
 /// trusted checkpoint, which is not built yet.
@@ -48,7 +46,7 @@ pub struct ProvenEntry {
     pub key: String,
     /// The stored value, hex; absent when the key holds nothing.
     pub value: Option<String>,
-    /// The Jellyfish Merkle proof (`SparseMerkleProof<Sha256>`, borsh, hex).
+    /// The Jellyfish Merkle proof (`SparseMerkleProof` in the chain's hash, borsh, hex).
     pub proof: String,
 }
 
@@ -162,7 +160,7 @@ impl StoredCertificate {
 
 /// Prove `key` in the state a block leaves, before the block is persisted: from its tree batch
 /// over `reader` (the store as of the parent).
-pub fn prove_pending<R: TreeReader>(reader: &R, executed: &Executed, key: &[u8]) -> Result<ProvenEntry, String> {
+pub fn prove_pending<R: StateReader>(reader: &R, executed: &Executed, key: &[u8]) -> Result<ProvenEntry, String> {
     let pending = Pending { reader, batch: &executed.tree_batch.node_batch };
     prove_entry(&pending, executed.header.height.0, key)
 }
@@ -171,6 +169,12 @@ pub fn prove_pending<R: TreeReader>(reader: &R, executed: &Executed, key: &[u8])
 struct Pending<'a, R> {
     reader: &'a R,
     batch: &'a NodeBatch,
+}
+
+impl<R: StateReader> StateReader for Pending<'_, R> {
+    fn suite(&self) -> Suite {
+        self.reader.suite()
+    }
 }
 
 impl<R: TreeReader> TreeReader for Pending<'_, R> {
@@ -196,15 +200,14 @@ impl<R: TreeReader> TreeReader for Pending<'_, R> {
 }
 
 /// Prove `key` at `version` (a block height) from the node's tree.
-pub fn prove_entry<R: TreeReader>(reader: &R, version: u64, key: &[u8]) -> Result<ProvenEntry, String> {
-    let (value, proof) = Sha256Jmt::new(reader).get_with_proof(key_hash(key), version).map_err(|e| e.to_string())?;
-    let proof = borsh::to_vec(&proof).map_err(|e| e.to_string())?;
+pub fn prove_entry<R: StateReader>(reader: &R, version: u64, key: &[u8]) -> Result<ProvenEntry, String> {
+    let (value, proof) = crate::tree::get_with_proof(reader, key, version).map_err(|e| e.to_string())?;
     Ok(ProvenEntry { key: hex::encode(key), value: value.map(hex::encode), proof: hex::encode(proof) })
 }
 
 impl ProvenEntry {
-    /// Check the entry against `root`; give its key and value.
-    fn check(&self, root: &Hash32) -> Result<(Vec<u8>, Option<Vec<u8>>), ProofError> {
+    /// Check the entry against `root`, in a chain of `suite`; give its key and value.
+    fn check(&self, suite: Suite, root: &Hash32) -> Result<(Vec<u8>, Option<Vec<u8>>), ProofError> {
         let bad = |reason: String| ProofError::BadEntry { key: self.key.clone(), reason };
         let key = hex::decode(&self.key).map_err(|e| bad(format!("key is not hex: {e}")))?;
         let value = match &self.value {
@@ -212,9 +215,7 @@ impl ProvenEntry {
             None => None,
         };
         let proof_bytes = hex::decode(&self.proof).map_err(|e| bad(format!("proof is not hex: {e}")))?;
-        let proof: SparseMerkleProof<Sha256> =
-            borsh::from_slice(&proof_bytes).map_err(|e| bad(format!("proof does not decode: {e}")))?;
-        proof.verify(RootHash(root.0), key_hash(&key), value.as_deref()).map_err(|e| {
+        crate::tree::verify_proof(suite, &proof_bytes, root, &key, value.as_deref()).map_err(|e| {
             bad(match &value {
                 Some(_) => format!("the value is not in the state of root {root}: {e}"),
                 None => format!("absence is not proven against root {root}: {e}"),
@@ -360,7 +361,7 @@ pub fn verify(proof: &StateProof, genesis: &Genesis) -> Result<Verified, ProofEr
         }
         last = header.height;
         verify_commit(chain_id, &change.block, set_at(&schedule, header.height))?;
-        let (key, value) = change.next_validators.check(&header.state_root)?;
+        let (key, value) = change.next_validators.check(genesis.suite, &header.state_root)?;
         if key != keys::validators_next() {
             return Err(chain_err(format!(
                 "change at height {} proves key {}, not validators_next",
@@ -387,7 +388,7 @@ pub fn verify(proof: &StateProof, genesis: &Genesis) -> Result<Verified, ProofEr
         }
         let mut stored = BTreeMap::new();
         for entry in &proof.parent_validators {
-            let (key, value) = entry.check(&parent.state_root)?;
+            let (key, value) = entry.check(genesis.suite, &parent.state_root)?;
             stored.insert(key, value);
         }
         let read = |key: Vec<u8>| {
@@ -407,7 +408,7 @@ pub fn verify(proof: &StateProof, genesis: &Genesis) -> Result<Verified, ProofEr
 
     let mut entries = BTreeMap::new();
     for entry in &proof.entries {
-        let (key, value) = entry.check(&proof.block.header.state_root)?;
+        let (key, value) = entry.check(genesis.suite, &proof.block.header.state_root)?;
         entries.insert(key, value);
     }
     Ok(Verified {

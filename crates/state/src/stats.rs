@@ -86,7 +86,7 @@ pub fn increments(
                 }
             }
             Action::RecordCredit(r) if r.kind == CreditKind::AdministrativePenalty => {
-                let id = credit_record_id(&r.authority_uscc, &r.decision_no);
+                let id = credit_record_id(tx.body.signer.suite(), &r.authority_uscc, &r.decision_no);
                 if let Some(record) = written(keys::credit_record(&id))
                     .and_then(|v| codec::decode_stored::<CreditRecord>(v, usize::MAX).ok())
                 {

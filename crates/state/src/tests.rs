@@ -125,6 +125,12 @@ fn anchor_applies_and_duplicate_is_rejected_in_receipt() {
 /// A store whose value reads fail (a disk fault): tree nodes still read.
 struct FailingValues<'a>(&'a MockTreeStore);
 
+impl crate::StateReader for FailingValues<'_> {
+    fn suite(&self) -> Suite {
+        Suite::Ed25519Sha256
+    }
+}
+
 impl TreeReader for FailingValues<'_> {
     fn get_node_option(&self, key: &jmt::storage::NodeKey) -> anyhow::Result<Option<jmt::storage::Node>> {
         self.0.get_node_option(key)
@@ -238,7 +244,7 @@ fn validators_refuse_tampered_blocks() {
     let mut replay = block.clone();
     replay.txs.push(block.txs[0].clone());
     replay.header.tx_count = 2;
-    replay.header.txs_root = huxin_types::block::txs_root(&replay.txs);
+    replay.header.txs_root = huxin_types::block::txs_root(Suite::Ed25519Sha256, &replay.txs);
     assert!(matches!(
         validate_block(&n.store, &parent, &replay, OPTS, &no_cache),
         Err(InvalidBlock::BadTx { index: 1, rejection: Rejection { code: RejectCode::BadNonce, .. }, .. })
@@ -260,7 +266,7 @@ fn validators_refuse_tampered_blocks() {
 
     let mut forged = block.clone();
     forged.txs[0].signature.0[5] ^= 0x40;
-    forged.header.txs_root = huxin_types::block::txs_root(&forged.txs);
+    forged.header.txs_root = huxin_types::block::txs_root(Suite::Ed25519Sha256, &forged.txs);
     assert!(matches!(
         validate_block(&n.store, &parent, &forged, OPTS, &no_cache),
         Err(InvalidBlock::BadTx { rejection: Rejection { code: RejectCode::BadSignature, .. }, .. })
@@ -327,7 +333,8 @@ fn execution_is_deterministic() {
 fn mempool_admission_checks_the_signer_before_the_signature() {
     let n = net();
     let chain = ChainId::new("test-chain").unwrap();
-    let view = StateView::new(&n.store, 0);
+    let store = crate::InSuite { reader: &n.store, suite: Suite::Ed25519Sha256 };
+    let view = StateView::new(&store, 0);
     let stranger = SecretKey::from_bytes([9; 32]);
     let mut forged_by_stranger = anchor_tx(&stranger, "test-chain", 1, 1);
     forged_by_stranger.signature.0[0] ^= 1;

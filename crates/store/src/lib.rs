@@ -17,15 +17,17 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader};
-use jmt::{KeyHash, OwnedValue, Sha256Jmt, Version};
+use jmt::{KeyHash, OwnedValue, Version};
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamilyDescriptor, Direction, IteratorMode, Options, WriteBatch, WriteOptions, DB,
 };
 
-use huxin_state::Executed;
+use huxin_state::{Executed, StateReader};
 use huxin_types::codec;
+use huxin_types::crypto::Suite;
 use huxin_types::genesis::Genesis;
 use huxin_types::{Block, BlockHash, BlockHeader, Hash32, Height, Receipt, TxHash};
 
@@ -76,6 +78,9 @@ pub const PRUNED_NODES_PER_BLOCK_MAX: usize = 20_000;
 
 const META_LATEST: &[u8] = b"latest_height";
 const META_GENESIS: &[u8] = b"genesis_hash";
+/// The chain's suite (its name), written with genesis. A store written before suites existed
+/// has none: it is ed25519's.
+const META_SUITE: &[u8] = b"suite";
 
 /// Largest stored record we agree to decode (a block plus slack).
 const RECORD_BYTES_MAX: usize = huxin_types::limits::BLOCK_BYTES_MAX + 1024 * 1024;
@@ -114,6 +119,9 @@ pub struct Store {
     pruned_below: AtomicU64,
     /// [`PRUNED_NODES_PER_BLOCK_MAX`] (a field so that tests can lower it).
     pruned_per_block_max: usize,
+    /// The chain's suite, which hashes the state tree's keys and nodes: read at open, set by
+    /// [`Store::init_genesis`] on a new store.
+    suite: OnceLock<Suite>,
 }
 
 const WRITING: u64 = u64::MAX;
@@ -172,7 +180,9 @@ impl Store {
             state_versions_kept,
             pruned_below: AtomicU64::new(0),
             pruned_per_block_max: PRUNED_NODES_PER_BLOCK_MAX,
+            suite: OnceLock::new(),
         };
+        store.read_suite()?;
         let latest = store.read_latest_height()?;
         let cached = latest.map_or(WRITING, |h| h.0);
         store.latest = AtomicU64::new(cached);
@@ -222,7 +232,9 @@ impl Store {
             state_versions_kept: 0,
             pruned_below: AtomicU64::new(0),
             pruned_per_block_max: PRUNED_NODES_PER_BLOCK_MAX,
+            suite: OnceLock::new(),
         };
+        store.read_suite()?;
         let cached = store.read_latest_height()?.map_or(WRITING, |h| h.0);
         store.latest = AtomicU64::new(cached);
         store.state_latest_version = AtomicU64::new(cached);
@@ -316,6 +328,22 @@ impl Store {
         }
     }
 
+    /// The suite read at open (or set by genesis); a store without genesis is ed25519's until
+    /// [`Store::init_genesis`] says otherwise.
+    fn read_suite(&self) -> Result<(), StoreError> {
+        let Some(name) = self.get(CF_META, META_SUITE)? else {
+            if self.get(CF_META, META_GENESIS)?.is_some() {
+                let _ = self.suite.set(Suite::Ed25519Sha256);
+            }
+            return Ok(());
+        };
+        let suite = std::str::from_utf8(&name).ok().and_then(|name| name.parse().ok()).ok_or_else(|| {
+            StoreError::Corrupt(format!("the stored suite {:?} is not one", String::from_utf8_lossy(&name)))
+        })?;
+        let _ = self.suite.set(suite);
+        Ok(())
+    }
+
     /// Write genesis state (version 0) unless already present; refuse a different genesis.
     pub fn init_genesis(&self, genesis: &Genesis) -> Result<(), StoreError> {
         let hash = genesis.hash();
@@ -326,11 +354,19 @@ impl Store {
             }
             return Ok(());
         }
+        if *self.suite.get_or_init(|| genesis.suite) != genesis.suite {
+            return Err(StoreError::Corrupt(format!(
+                "the store is of suite {} and has no genesis; the genesis given is of {}",
+                self.suite(),
+                genesis.suite
+            )));
+        }
         let (root, executed) =
             huxin_state::execute_genesis(self, genesis).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let mut batch = WriteBatch::default();
         self.put_tree_batch(&mut batch, &executed)?;
         batch.put_cf(self.cf(CF_META), META_GENESIS, hash.0);
+        batch.put_cf(self.cf(CF_META), META_SUITE, genesis.suite.as_str());
         batch.put_cf(self.cf(CF_META), META_LATEST, height_key(Height(0)));
         self.write_version(batch, Height(0))?;
         self.check_root(0, root)
@@ -410,13 +446,11 @@ impl Store {
     /// The state root the Merkle tree holds at `version` is `expected`: a written block reads back
     /// as it was executed.
     fn check_root(&self, version: u64, expected: Hash32) -> Result<(), StoreError> {
-        let root = Sha256Jmt::new(self)
-            .get_root_hash(version)
+        let root = huxin_state::root_hash(self, version)
             .map_err(|e| StoreError::Corrupt(format!("state root at version {version} cannot be read back: {e}")))?;
-        if Hash32(root.0) != expected {
+        if root != expected {
             return Err(StoreError::Corrupt(format!(
-                "state root read back at version {version} is {}, not the executed {expected}",
-                Hash32(root.0)
+                "state root read back at version {version} is {root}, not the executed {expected}"
             )));
         }
         Ok(())
@@ -430,8 +464,7 @@ impl Store {
         let Some(height) = self.read_latest_height()? else { return Ok(None) };
         if height.0 == 0 {
             self.genesis_hash()?.ok_or_else(|| StoreError::Corrupt("height 0 without a genesis hash".into()))?;
-            Sha256Jmt::new(self)
-                .get_root_hash(0)
+            huxin_state::root_hash(self, 0)
                 .map_err(|e| StoreError::Corrupt(format!("the genesis state root cannot be read: {e}")))?;
             return Ok(Some(height));
         }
@@ -616,7 +649,8 @@ impl Store {
     /// The current value of a state key (at the latest persisted version).
     pub fn state_value(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let Some(latest) = self.latest_height()? else { return Ok(None) };
-        self.get_value_option(latest.0, huxin_state::key_hash(key)).map_err(|e| StoreError::Corrupt(e.to_string()))
+        self.get_value_option(latest.0, huxin_state::key_hash(self.suite(), key))
+            .map_err(|e| StoreError::Corrupt(e.to_string()))
     }
 
     /// Keep an undecided proposal (a full block) so WAL replay after a crash can find it.
@@ -654,6 +688,12 @@ impl Store {
             out.push((round, hash, value.to_vec()));
         }
         Ok(out)
+    }
+}
+
+impl StateReader for Store {
+    fn suite(&self) -> Suite {
+        self.suite.get().copied().unwrap_or_default()
     }
 }
 

@@ -10,10 +10,23 @@ use huxin_types::{Action, ChainId, RegionCode, SecretKey, SignedTx, TimestampMs,
 use super::*;
 
 fn centre() -> SecretKey {
-    SecretKey::from_bytes([1; 32])
+    centre_in(Suite::Ed25519Sha256)
+}
+
+fn centre_in(suite: Suite) -> SecretKey {
+    SecretKey::derive_in(suite, [1; 32])
+}
+
+fn validator_in(suite: Suite) -> SecretKey {
+    SecretKey::derive_in(suite, [3; 32])
 }
 
 fn genesis() -> Genesis {
+    genesis_in(Suite::Ed25519Sha256)
+}
+
+fn genesis_in(suite: Suite) -> Genesis {
+    let node_key = (suite != Suite::Ed25519Sha256).then(|| SecretKey::from_bytes([4; 32]).public_key());
     Genesis {
         chain_id: ChainId::new("store-test").unwrap(),
         genesis_time: TimestampMs(1_000),
@@ -22,24 +35,28 @@ fn genesis() -> Genesis {
             role: Role::TradingCentre,
             region: RegionCode::new(330100).unwrap(),
             uscc: Uscc::with_check("12330100MB0000001").unwrap(),
-            keys: vec![centre().public_key()],
+            keys: vec![centre_in(suite).public_key()],
         }],
         validators: vec![GenesisValidator {
             member: "hangzhou".into(),
-            public_key: SecretKey::from_bytes([3; 32]).public_key(),
+            public_key: validator_in(suite).public_key(),
             power: 1,
-            node_key: None,
+            node_key,
         }],
-        suite: Default::default(),
+        suite,
     }
 }
 
 fn anchor(nonce: u64) -> SignedTx {
+    anchor_in(Suite::Ed25519Sha256, nonce)
+}
+
+fn anchor_in(suite: Suite, nonce: u64) -> SignedTx {
     let mut doc = [0u8; 32];
     doc[..8].copy_from_slice(&nonce.to_be_bytes());
     TxBody {
         chain_id: ChainId::new("store-test").unwrap(),
-        signer: centre().public_key(),
+        signer: centre_in(suite).public_key(),
         nonce,
         expiry: Expiry::Height(Height(10_000)),
         action: Action::AnchorDocument(AnchorDocument::announcement(
@@ -47,7 +64,7 @@ fn anchor(nonce: u64) -> SignedTx {
             Hash32(doc),
         )),
     }
-    .sign(&centre())
+    .sign(&centre_in(suite))
 }
 
 /// Build and persist the next block with `count` anchors; returns it.
@@ -56,11 +73,11 @@ fn persist_next(store: &Store, g: &Genesis, count: u64) -> Block {
     let parent =
         if latest.0 == 0 { Parent::genesis(g) } else { Parent::of(&store.header(latest).unwrap().unwrap(), g.suite) };
     let first_nonce = latest.0 * count + 1;
-    let txs: Vec<SignedTx> = (first_nonce..first_nonce + count).map(anchor).collect();
+    let txs: Vec<SignedTx> = (first_nonce..first_nonce + count).map(|n| anchor_in(g.suite, n)).collect();
     let (block, executed, skipped) = build_block(
         store,
         &parent,
-        SecretKey::from_bytes([3; 32]).public_key(),
+        validator_in(g.suite).public_key(),
         TimestampMs(parent.time.0 + 1),
         txs,
         10_000,
@@ -95,7 +112,7 @@ fn blocks_persist_and_reopen() {
     let nonce = store.state_value(&huxin_contracts_nonce_key()).unwrap().unwrap();
     assert_eq!(nonce, codec::encode(&15u64));
     // Historic versions still read their own values; the latest is served by point lookup.
-    let key = huxin_state::key_hash(&huxin_contracts_nonce_key());
+    let key = huxin_state::key_hash(Suite::Ed25519Sha256, &huxin_contracts_nonce_key());
     for (version, expected) in [(0u64, None), (1, Some(5u64)), (2, Some(10)), (3, Some(15)), (99, Some(15))] {
         let value = store.get_value_option(version, key).unwrap();
         assert_eq!(value, expected.map(|n| codec::encode(&n)), "nonce at version {version}");
@@ -113,7 +130,40 @@ fn blocks_persist_and_reopen() {
 }
 
 fn huxin_contracts_nonce_key() -> Vec<u8> {
-    format!("nonce/{}", centre().public_key()).into_bytes()
+    huxin_contracts_nonce_key_of(&centre())
+}
+
+fn huxin_contracts_nonce_key_of(key: &SecretKey) -> Vec<u8> {
+    format!("nonce/{}", key.public_key()).into_bytes()
+}
+
+/// A store of an SM2 chain hashes its tree in SM3 (keys and nodes), says so at open, and a
+/// genesis of the other suite is refused.
+#[test]
+fn an_sm2_store_keeps_its_suite_and_hashes_its_tree_in_sm3() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = genesis_in(Suite::Sm2Sm3);
+    let last = {
+        let store = Store::open(dir.path(), false).unwrap();
+        assert_eq!(store.suite(), Suite::Ed25519Sha256, "no genesis yet");
+        store.init_genesis(&g).unwrap();
+        assert_eq!(store.suite(), Suite::Sm2Sm3);
+        (0..3).map(|_| persist_next(&store, &g, 4)).last().unwrap()
+    };
+    let store = Store::open(dir.path(), false).unwrap();
+    assert_eq!(store.suite(), Suite::Sm2Sm3, "read back at open");
+    assert_eq!(store.check_committed().unwrap(), Some(Height(3)));
+    assert_eq!(huxin_state::root_hash(&store, 3).unwrap(), last.header.state_root);
+    assert_eq!(
+        store.state_value(&huxin_contracts_nonce_key_of(&centre_in(Suite::Sm2Sm3))).unwrap(),
+        Some(codec::encode(&12u64))
+    );
+    let sm3_key = huxin_state::key_hash(Suite::Sm2Sm3, &huxin_contracts_nonce_key_of(&centre_in(Suite::Sm2Sm3)));
+    let sha_key = huxin_state::key_hash(Suite::Ed25519Sha256, &huxin_contracts_nonce_key_of(&centre_in(Suite::Sm2Sm3)));
+    assert!(store.get_value_option(3, sm3_key).unwrap().is_some());
+    assert_eq!(store.get_value_option(3, sha_key).unwrap(), None, "nothing sits at the SHA-256 key hash");
+    assert_eq!(last.header.txs_root, huxin_types::block::txs_root(Suite::Sm2Sm3, &last.txs));
+    assert!(matches!(store.init_genesis(&genesis()), Err(StoreError::GenesisMismatch { .. })));
 }
 
 #[test]
@@ -211,8 +261,8 @@ fn crash_at_any_moment_loses_no_persisted_block() {
             assert_eq!(block.header.parent_hash, parent.hash, "height {h} links to its parent");
             assert_eq!(store.receipts(Height(h)).unwrap().unwrap().len(), block.txs.len());
             assert!(store.certificate(Height(h)).unwrap().is_some());
-            let root = Sha256Jmt::new(&store).get_root_hash(h).unwrap();
-            assert_eq!(Hash32(root.0), block.header.state_root, "state at {h} is whole");
+            let root = huxin_state::root_hash(&store, h).unwrap();
+            assert_eq!(root, block.header.state_root, "state at {h} is whole");
             parent = Parent::of(&block.header, parent.suite);
         }
         assert!(store.block(Height(latest.0 + 1)).unwrap().is_none(), "nothing past the latest height");
@@ -277,16 +327,16 @@ fn stale_merkle_nodes_are_pruned_past_the_kept_versions_and_values_stay() {
     // The kept versions read and prove as before; older trees are gone from the pruned store only.
     let key = huxin_contracts_nonce_key();
     for version in BLOCKS - KEPT..=BLOCKS {
-        let root = Sha256Jmt::new(&pruned).get_root_hash(version).unwrap();
-        assert_eq!(root, Sha256Jmt::new(&whole).get_root_hash(version).unwrap(), "root at {version}");
+        let root = huxin_state::root_hash(&pruned, version).unwrap();
+        assert_eq!(root, huxin_state::root_hash(&whole, version).unwrap(), "root at {version}");
         let entry = huxin_state::proof::prove_entry(&pruned, version, &key).unwrap();
         assert_eq!(entry, huxin_state::proof::prove_entry(&whole, version, &key).unwrap(), "proof at {version}");
     }
     let old = BLOCKS - KEPT - 2;
-    assert!(Sha256Jmt::new(&pruned).get_root_hash(old).is_err(), "the tree at {old} is pruned");
-    assert!(Sha256Jmt::new(&whole).get_root_hash(old).is_ok());
+    assert!(huxin_state::root_hash(&pruned, old).is_err(), "the tree at {old} is pruned");
+    assert!(huxin_state::root_hash(&whole, old).is_ok());
     // Values stay at every version (events and old reads use them).
-    let hash = huxin_state::key_hash(&key);
+    let hash = huxin_state::key_hash(Suite::Ed25519Sha256, &key);
     assert_eq!(pruned.get_value_option(1, hash).unwrap(), Some(codec::encode(&5u64)));
     assert_eq!(pruned.check_committed().unwrap(), Some(Height(BLOCKS)));
     // Reopened, pruning goes on from the front of the stale list.
@@ -296,7 +346,7 @@ fn stale_merkle_nodes_are_pruned_past_the_kept_versions_and_values_stay() {
         persist_next(&pruned, &g, 5);
     }
     assert_eq!(stale_through(&pruned, BLOCKS + 10 - KEPT), 0, "stale nodes no kept version needs, after a reopen");
-    assert!(Sha256Jmt::new(&pruned).get_root_hash(BLOCKS).is_err(), "the tree at {BLOCKS} is pruned since");
+    assert!(huxin_state::root_hash(&pruned, BLOCKS).is_err(), "the tree at {BLOCKS} is pruned since");
 }
 
 #[test]
@@ -334,7 +384,7 @@ fn a_value_is_stored_once_until_replaced_and_entries_of_older_releases_still_rea
     assert!(history < latest, "{history} history entries for {latest} keys");
     // Entries as an older release wrote them: every latest value unversioned, with its copy in
     // the history at the version that wrote it.
-    let nonce = huxin_state::key_hash(&huxin_contracts_nonce_key());
+    let nonce = huxin_state::key_hash(Suite::Ed25519Sha256, &huxin_contracts_nonce_key());
     let entries: Vec<_> =
         store.db.iterator_cf(store.cf(CF_STATE_LATEST), IteratorMode::Start).map(|item| item.unwrap()).collect();
     for (key, bytes) in entries {
@@ -401,5 +451,5 @@ fn a_block_prunes_at_most_its_share_and_the_next_ones_catch_up() {
         assert!(blocks < 200, "the backlog never clears: {prunable} at block {height}");
     }
     assert!(blocks >= 3, "the backlog took {blocks} blocks");
-    assert!(Sha256Jmt::new(&store).get_root_hash(height).is_ok());
+    assert!(huxin_state::root_hash(&store, height).is_ok());
 }

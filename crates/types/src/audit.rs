@@ -143,7 +143,8 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    /// SHA-256(`huxin/v1/audit` ‖ canonical bytes of every field but `hash`).
+    /// The hash (in the supervisor key's suite: SHA-256 or SM3) of `huxin/v1/audit` ‖ canonical
+    /// bytes of every field but `hash`.
     pub fn compute_hash(&self) -> Hash32 {
         let fields = (
             self.seq,
@@ -158,7 +159,7 @@ impl AuditEntry {
             self.signature,
             self.prev_hash,
         );
-        codec::hash_tagged(b"huxin/v1/audit", &codec::encode(&fields))
+        self.supervisor_key.suite().hash_tagged(b"huxin/v1/audit", &codec::encode(&fields))
     }
 
     /// Whether the supervisor's signature over this entry's request verifies, for the node

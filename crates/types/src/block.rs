@@ -1,15 +1,14 @@
 //! Blocks: a header that commits to everything, and the transactions.
 //!
-//! The block hash is SHA-256 over `huxin/v1/block ‖ canonical header bytes`. The header commits
-//! to the transactions (Merkle root of transaction hashes), to the state root *after* executing
-//! this block, and to the receipts (Merkle root of receipt hashes).
+//! The block hash is the suite's hash (of the proposer's key: SHA-256 or SM3) over
+//! `huxin/v1/block ‖ canonical header bytes`. The header commits to the transactions (Merkle root
+//! of transaction hashes), to the state root *after* executing this block, and to the receipts
+//! (Merkle root of receipt hashes).
 
-use rs_merkle::algorithms::Sha256 as MerkleSha256;
-use rs_merkle::MerkleTree;
 use serde::{Deserialize, Serialize};
 
 use crate::codec::{self, DecodeError};
-use crate::crypto::PublicKey;
+use crate::crypto::{PublicKey, Suite};
 use crate::id::{BlockHash, ChainId, Hash32, Height, TimestampMs};
 use crate::limits::BLOCK_BYTES_MAX;
 use crate::receipt::Receipt;
@@ -34,7 +33,7 @@ pub struct BlockHeader {
 
 impl BlockHeader {
     pub fn hash(&self) -> BlockHash {
-        BlockHash(codec::hash_tagged(b"huxin/v1/block", &codec::encode(self)).0)
+        BlockHash(self.proposer.suite().hash_tagged(b"huxin/v1/block", &codec::encode(self)).0)
     }
 }
 
@@ -56,29 +55,22 @@ impl Block {
     }
 }
 
-/// Merkle root (SHA-256, rs_merkle) over a list of 32-byte leaves; all zeros when empty.
-pub fn merkle_root(leaves: &[[u8; 32]]) -> Hash32 {
-    if leaves.is_empty() {
-        return Hash32::ZERO;
-    }
-    let tree = MerkleTree::<MerkleSha256>::from_leaves(leaves);
-    Hash32(tree.root().unwrap_or([0u8; 32]))
-}
-
-pub fn txs_root(txs: &[SignedTx]) -> Hash32 {
+/// The Merkle root of the transactions' hashes, in a chain of `suite`.
+pub fn txs_root(suite: Suite, txs: &[SignedTx]) -> Hash32 {
     let leaves: Vec<[u8; 32]> = txs.iter().map(|tx| tx.hash().0).collect();
-    merkle_root(&leaves)
+    suite.merkle_root(&leaves)
 }
 
-pub fn receipts_root(receipts: &[Receipt]) -> Hash32 {
-    let leaves: Vec<[u8; 32]> = receipts.iter().map(|r| r.hash().0).collect();
-    merkle_root(&leaves)
+/// The Merkle root of the receipts' hashes, in a chain of `suite`.
+pub fn receipts_root(suite: Suite, receipts: &[Receipt]) -> Hash32 {
+    let leaves: Vec<[u8; 32]> = receipts.iter().map(|r| r.hash(suite).0).collect();
+    suite.merkle_root(&leaves)
 }
 
-/// A validator's address in consensus messages: the first 20 bytes of
-/// SHA-256(`huxin/v1/validator` ‖ consensus key).
+/// A validator's address in consensus messages: the first 20 bytes of the key's suite's hash of
+/// `huxin/v1/validator` ‖ consensus key.
 pub fn validator_address(key: &PublicKey) -> [u8; 20] {
-    let digest = codec::hash_tagged(b"huxin/v1/validator", key.as_bytes());
+    let digest = key.suite().hash_tagged(b"huxin/v1/validator", key.as_bytes());
     let mut out = [0u8; 20];
     out.copy_from_slice(&digest.0[..20]);
     out

@@ -64,15 +64,8 @@ pub fn encoded_len<T: Serialize>(value: &T) -> usize {
     }
 }
 
-/// SHA-256 of a domain tag followed by `bytes`.
-pub fn hash_tagged(tag: &[u8], bytes: &[u8]) -> Hash32 {
-    let mut hasher = Sha256::new();
-    hasher.update(tag);
-    hasher.update(bytes);
-    Hash32(hasher.finalize().into())
-}
-
-/// Plain SHA-256 (documents, keys in the Merkle state).
+/// Plain SHA-256, whatever the chain's suite: documents' hashes and the network's own message
+/// ids. The ledger's hashes are its suite's ([`crate::crypto::Suite::hash_tagged`]).
 pub fn sha256(bytes: &[u8]) -> Hash32 {
     Hash32(Sha256::digest(bytes).into())
 }

@@ -121,15 +121,16 @@ impl RecordCredit {
         Ok(())
     }
 
-    /// The record's id: SHA-256 over the authority's USCC and its decision number, so one
-    /// decision is recorded once.
-    pub fn record_id(&self) -> Hash32 {
-        credit_record_id(&self.authority_uscc, &self.decision_no)
+    /// The record's id in a chain of `suite`: see [`credit_record_id`].
+    pub fn record_id(&self, suite: crate::crypto::Suite) -> Hash32 {
+        credit_record_id(suite, &self.authority_uscc, &self.decision_no)
     }
 }
 
-pub fn credit_record_id(authority: &Uscc, decision_no: &str) -> Hash32 {
-    crate::codec::hash_tagged(b"huxin/v1/credit-record", &crate::codec::encode(&(authority, decision_no)))
+/// A credit record's id: the suite's hash over the authority's USCC and its decision number, so
+/// one decision is recorded once.
+pub fn credit_record_id(suite: crate::crypto::Suite, authority: &Uscc, decision_no: &str) -> Hash32 {
+    suite.hash_tagged(b"huxin/v1/credit-record", &crate::codec::encode(&(authority, decision_no)))
 }
 
 /// Credit repair (信用修复) of a negative record after its minimum publication window.

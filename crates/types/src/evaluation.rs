@@ -3,7 +3,7 @@
 //!
 //! The tender region's centre (the host) opens a session naming the tender, the guest venues
 //! (other regions' centres), the seats per specialty and the avoidance rules (回避), with the
-//! SHA-256 of a secret of its own. Each guest commits to a secret of its own; once every venue
+//! hash of a secret of its own (the chain's suite's hash: SHA-256 or SM3, as every hash here). Each guest commits to a secret of its own; once every venue
 //! has committed, each reveals; the last reveal draws the experts from the pool as it was when
 //! the session opened, with a seed made of every venue's secret. No single centre knows or
 //! chooses the seed: the secrets are fixed (committed) before any is shown. After the bid
@@ -13,6 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::crypto::Suite;
 use crate::id::{Hash32, RegionCode, Uscc};
 use crate::identity::text;
 use crate::tx::TenderRef;
@@ -84,9 +85,9 @@ pub struct OpenEvaluation {
     /// Draw no expert employed by these organisations: the bidders, the purchaser, the agent.
     /// Sorted and distinct.
     pub avoid_employers: Vec<Uscc>,
-    /// SHA-256 of the host's 32-byte draw secret.
+    /// The hash of the host's 32-byte draw secret (in the chain's suite: SHA-256 or SM3).
     pub commitment: Hash32,
-    /// SHA-256 of the host's 32-byte seat secret, which places the drawn experts at the venues
+    /// The hash of the host's 32-byte seat secret (in the chain's suite), which places the drawn experts at the venues
     /// and is revealed only after the bid opening (三盲).
     pub seat_commitment: Hash32,
 }
@@ -125,7 +126,7 @@ impl OpenEvaluation {
     }
 }
 
-/// A guest venue's centre commits to its draw secret (SHA-256 of it).
+/// A guest venue's centre commits to its draw secret (its hash, in the chain's suite).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CommitDraw {
     pub session: Hash32,
@@ -194,9 +195,10 @@ pub struct AnchorEvaluation {
     pub document_hash: Hash32,
 }
 
-/// Where each drawn expert sits: the experts ordered by `SHA-256(seat secret ‖ seed ‖ expert)`,
-/// dealt to the venues in turn (host first).
+/// Where each drawn expert sits: the experts ordered by `H(seat secret ‖ seed ‖ expert)`, dealt to
+/// the venues in turn (host first). `H` is the hash of the chain's `suite`, here and below.
 pub fn seat(
+    suite: Suite,
     seat_secret: &Hash32,
     seed: &Hash32,
     experts: &[Hash32],
@@ -211,7 +213,7 @@ pub fn seat(
             let mut bytes = seat_secret.0.to_vec();
             bytes.extend_from_slice(&seed.0);
             bytes.extend_from_slice(&e.0);
-            (crate::codec::sha256(&bytes), *e)
+            (suite.hash(&bytes), *e)
         })
         .collect();
     keyed.sort();
@@ -219,40 +221,40 @@ pub fn seat(
 }
 
 /// The replacement draw's `n`-th pick among `candidates` (sorted): the
-/// `SHA-256(seed ‖ "replace" ‖ n)`-th, as a big-endian u64, modulo their number.
-pub fn replacement(seed: &Hash32, n: u32, candidates: &[Hash32]) -> Option<Hash32> {
+/// `H(seed ‖ "replace" ‖ n)`-th, as a big-endian u64, modulo their number.
+pub fn replacement(suite: Suite, seed: &Hash32, n: u32, candidates: &[Hash32]) -> Option<Hash32> {
     if candidates.is_empty() {
         return None;
     }
     let mut bytes = seed.0.to_vec();
     bytes.extend_from_slice(b"replace");
     bytes.extend_from_slice(&n.to_be_bytes());
-    let r = crate::codec::sha256(&bytes);
+    let r = suite.hash(&bytes);
     let value = u64::from_be_bytes(r.0[..8].try_into().unwrap_or_default());
     candidates.get((value % candidates.len() as u64) as usize).copied()
 }
 
-/// The commitment to a draw secret: its SHA-256.
-pub fn commitment_of(secret: &Hash32) -> Hash32 {
-    crate::codec::sha256(&secret.0)
+/// The commitment to a draw secret: its hash.
+pub fn commitment_of(suite: Suite, secret: &Hash32) -> Hash32 {
+    suite.hash(&secret.0)
 }
 
-/// The draw's seed: SHA-256 of `huxin/v1/draw`, the session and every venue's secret in venue
+/// The draw's seed: the hash of `huxin/v1/draw`, the session and every venue's secret in venue
 /// order (the host, then the guests in order).
-pub fn draw_seed(session: &Hash32, secrets: &[Hash32]) -> Hash32 {
+pub fn draw_seed(suite: Suite, session: &Hash32, secrets: &[Hash32]) -> Hash32 {
     let mut bytes = b"huxin/v1/draw".to_vec();
     bytes.extend_from_slice(&session.0);
     for s in secrets {
         bytes.extend_from_slice(&s.0);
     }
-    crate::codec::sha256(&bytes)
+    suite.hash(&bytes)
 }
 
 /// The draw itself, from the seed and the pool each specialty had when the session opened (the
 /// eligible experts, sorted): for each specialty in seat order, `count` picks, each the
-/// `SHA-256(seed ‖ specialty ‖ n)`-th (as a big-endian u64, modulo what is left) of the
+/// `H(seed ‖ specialty ‖ n)`-th (as a big-endian u64, modulo what is left) of the
 /// candidates not yet drawn in this session. Fewer candidates than seats leaves seats empty.
-pub fn draw(seed: &Hash32, seats: &[Seats], pools: &[Vec<Hash32>]) -> Vec<(String, Hash32)> {
+pub fn draw(suite: Suite, seed: &Hash32, seats: &[Seats], pools: &[Vec<Hash32>]) -> Vec<(String, Hash32)> {
     let mut drawn: Vec<(String, Hash32)> = Vec::new();
     for (seat, pool) in seats.iter().zip(pools) {
         let mut candidates: Vec<Hash32> =
@@ -264,7 +266,7 @@ pub fn draw(seed: &Hash32, seats: &[Seats], pools: &[Vec<Hash32>]) -> Vec<(Strin
             let mut bytes = seed.0.to_vec();
             bytes.extend_from_slice(seat.specialty.as_bytes());
             bytes.extend_from_slice(&n.to_be_bytes());
-            let r = crate::codec::sha256(&bytes);
+            let r = suite.hash(&bytes);
             let value = u64::from_be_bytes(r.0[..8].try_into().unwrap_or_default());
             let pick = candidates.remove((value % candidates.len() as u64) as usize);
             drawn.push((seat.specialty.clone(), pick));
@@ -287,17 +289,22 @@ mod tests {
     fn the_draw_is_a_function_of_its_seed_and_pools() {
         let seats = vec![Seats { specialty: "土建".into(), count: 2 }, Seats { specialty: "造价".into(), count: 2 }];
         let pools = vec![(1..=9).map(h).collect::<Vec<_>>(), vec![h(1), h(2), h(10)]];
-        let seed = draw_seed(&h(0), &[h(20), h(21)]);
-        let once = draw(&seed, &seats, &pools);
-        assert_eq!(once, draw(&seed, &seats, &pools));
+        let seed = draw_seed(Suite::Ed25519Sha256, &h(0), &[h(20), h(21)]);
+        let once = draw(Suite::Ed25519Sha256, &seed, &seats, &pools);
+        assert_eq!(once, draw(Suite::Ed25519Sha256, &seed, &seats, &pools));
         assert_eq!(once.len(), 4);
         let mut experts: Vec<Hash32> = once.iter().map(|(_, e)| *e).collect();
         experts.sort();
         experts.dedup();
         assert_eq!(experts.len(), 4, "no expert twice: {once:?}");
-        let others = (22..40).map(|s| draw(&draw_seed(&h(0), &[h(20), h(s)]), &seats, &pools)).filter(|d| *d != once);
+        let others = (22..40)
+            .map(|s| {
+                draw(Suite::Ed25519Sha256, &draw_seed(Suite::Ed25519Sha256, &h(0), &[h(20), h(s)]), &seats, &pools)
+            })
+            .filter(|d| *d != once);
         assert!(others.count() > 10, "one secret changes the draw");
-        let short = draw(&seed, &[Seats { specialty: "造价".into(), count: 5 }], &[vec![h(1), h(2)]]);
+        let short =
+            draw(Suite::Ed25519Sha256, &seed, &[Seats { specialty: "造价".into(), count: 5 }], &[vec![h(1), h(2)]]);
         assert_eq!(short.len(), 2);
     }
 
@@ -314,8 +321,8 @@ mod tests {
             seats: vec![Seats { specialty: "土建".into(), count: 3 }],
             avoid_tender_region: true,
             avoid_employers: vec![],
-            commitment: commitment_of(&h(1)),
-            seat_commitment: commitment_of(&h(2)),
+            commitment: commitment_of(Suite::Ed25519Sha256, &h(1)),
+            seat_commitment: commitment_of(Suite::Ed25519Sha256, &h(2)),
         };
         assert_eq!(open.check_fields(), Ok(()));
         let host_as_guest = OpenEvaluation { guests: vec![tender.region], ..open.clone() };

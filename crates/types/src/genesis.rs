@@ -102,14 +102,15 @@ impl Genesis {
         Ok(genesis)
     }
 
-    /// The hash that block 1 names as its parent: of the encoded fields, the suite last and
-    /// only when it is not `ed25519-sha256` (so chains made before suites existed keep theirs).
+    /// The hash that block 1 names as its parent, in the genesis suite's hash: of the encoded
+    /// fields, the suite last and only when it is not `ed25519-sha256` (so chains made before
+    /// suites existed keep theirs).
     pub fn hash(&self) -> BlockHash {
         let mut bytes = codec::encode(&(&self.chain_id, &self.genesis_time, &self.members, &self.validators));
         if self.suite != Suite::Ed25519Sha256 {
             bytes.extend(codec::encode(&self.suite));
         }
-        BlockHash(codec::hash_tagged(b"huxin/v1/genesis", &bytes).0)
+        BlockHash(self.suite.hash_tagged(b"huxin/v1/genesis", &bytes).0)
     }
 
     pub fn validate(&self) -> Result<(), GenesisError> {
@@ -243,11 +244,12 @@ mod tests {
 
         let old = genesis(Suite::Ed25519Sha256, ed, ed, None);
         let before_suites = BlockHash(
-            codec::hash_tagged(
-                b"huxin/v1/genesis",
-                &codec::encode(&(&old.chain_id, &old.genesis_time, &old.members, &old.validators)),
-            )
-            .0,
+            Suite::Ed25519Sha256
+                .hash_tagged(
+                    b"huxin/v1/genesis",
+                    &codec::encode(&(&old.chain_id, &old.genesis_time, &old.members, &old.validators)),
+                )
+                .0,
         );
         assert_eq!(old.hash(), before_suites);
         assert_ne!(Genesis { suite: Suite::Sm2Sm3, ..old.clone() }.hash(), old.hash());

@@ -133,14 +133,15 @@ fixed_bytes!(
     TxHash, 32
 );
 fixed_bytes!(
-    /// A member organisation: the first 20 bytes of SHA-256("huxin/v1/member" ‖ its first key).
+    /// A member organisation: the first 20 bytes of the key's suite's hash (SHA-256 or SM3) of
+    /// "huxin/v1/member" ‖ its first key.
     MemberId, 20
 );
 
 impl MemberId {
     /// The member id derived from a member's registration key.
     pub fn from_key(key: &crate::crypto::PublicKey) -> Self {
-        let digest = crate::codec::hash_tagged(b"huxin/v1/member", key.as_bytes());
+        let digest = key.suite().hash_tagged(b"huxin/v1/member", key.as_bytes());
         let mut id = [0u8; 20];
         id.copy_from_slice(&digest.0[..20]);
         MemberId(id)

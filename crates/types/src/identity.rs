@@ -334,8 +334,8 @@ impl SignedStatement {
         key.verify(crate::crypto::Domain::SubjectStatement, &crate::codec::encode(&self.statement), &self.signature)
     }
 
-    /// Identifies the statement (a statement is recorded once).
-    pub fn hash(&self) -> Hash32 {
-        crate::codec::hash_tagged(b"huxin/v1/subject-statement", &crate::codec::encode(&self.statement))
+    /// Identifies the statement (a statement is recorded once), in a chain of `suite`.
+    pub fn hash(&self, suite: crate::crypto::Suite) -> Hash32 {
+        suite.hash_tagged(b"huxin/v1/subject-statement", &crate::codec::encode(&self.statement))
     }
 }

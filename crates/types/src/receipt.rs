@@ -104,12 +104,13 @@ impl Receipt {
     /// The receipt's hash in the block's receipts root: the transaction hash and the outcome's
     /// stable code only. The human-readable `reason` is not hashed, so rewording a message (or
     /// renaming a Rust enum that reaches one) cannot fork validators running different builds.
-    pub fn hash(&self) -> crate::id::Hash32 {
+    /// In the hash of the chain's `suite`.
+    pub fn hash(&self, suite: crate::crypto::Suite) -> crate::id::Hash32 {
         let code = match &self.outcome {
             Outcome::Applied => "applied",
             Outcome::Rejected(rejection) => rejection.code.as_str(),
         };
-        crate::codec::hash_tagged(b"huxin/v1/receipt", &crate::codec::encode(&(self.tx_hash, code)))
+        suite.hash_tagged(b"huxin/v1/receipt", &crate::codec::encode(&(self.tx_hash, code)))
     }
 }
 
@@ -125,15 +126,27 @@ mod tests {
     /// the receipts root and split validators of different builds.
     #[test]
     fn receipt_hash_covers_the_code_not_the_prose() {
-        assert_eq!(rejected("credit record R-1 exists").hash(), rejected("record R-1 already exists").hash());
+        assert_eq!(
+            rejected("credit record R-1 exists").hash(crate::crypto::Suite::Ed25519Sha256),
+            rejected("record R-1 already exists").hash(crate::crypto::Suite::Ed25519Sha256)
+        );
         let other_code = Receipt {
             tx_hash: TxHash([7; 32]),
             outcome: Outcome::Rejected(Rejection::new(RejectCode::NotFound, "credit record R-1 exists")),
         };
-        assert_ne!(rejected("x").hash(), other_code.hash());
+        assert_ne!(
+            rejected("x").hash(crate::crypto::Suite::Ed25519Sha256),
+            other_code.hash(crate::crypto::Suite::Ed25519Sha256)
+        );
         let applied = Receipt { tx_hash: TxHash([7; 32]), outcome: Outcome::Applied };
-        assert_ne!(rejected("x").hash(), applied.hash());
+        assert_ne!(
+            rejected("x").hash(crate::crypto::Suite::Ed25519Sha256),
+            applied.hash(crate::crypto::Suite::Ed25519Sha256)
+        );
         let other_tx = Receipt { tx_hash: TxHash([8; 32]), outcome: Outcome::Applied };
-        assert_ne!(applied.hash(), other_tx.hash());
+        assert_ne!(
+            applied.hash(crate::crypto::Suite::Ed25519Sha256),
+            other_tx.hash(crate::crypto::Suite::Ed25519Sha256)
+        );
     }
 }

@@ -335,7 +335,7 @@ impl TxBody {
         codec::encode(self)
     }
     pub fn hash(&self) -> TxHash {
-        TxHash(codec::hash_tagged(b"huxin/v1/txhash", &self.encode()).0)
+        TxHash(self.signer.suite().hash_tagged(b"huxin/v1/txhash", &self.encode()).0)
     }
     pub fn sign(self, key: &SecretKey) -> SignedTx {
         let signature = key.sign(Domain::Tx, &self.encode());

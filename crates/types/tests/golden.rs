@@ -2,7 +2,7 @@
 //! change — every signature and hash on an existing chain depends on these bytes.
 
 use huxin_types::block::BlockHeader;
-use huxin_types::crypto::{Domain, SecretKey};
+use huxin_types::crypto::{Domain, SecretKey, Suite};
 use huxin_types::genesis::{Genesis, GenesisMember, GenesisValidator, Role};
 use huxin_types::tx::{AnchorDocument, DealStage, Expiry, TenderRef};
 use huxin_types::{codec, Action, BlockHash, ChainId, Hash32, Height, RegionCode, SignedTx, TimestampMs, TxBody, Uscc};
@@ -97,7 +97,7 @@ fn genesis_hash() {
 fn domain_tags_are_part_of_the_signed_bytes() {
     let input = huxin_types::crypto::signing_input(Domain::Tx, b"abc");
     assert_eq!(input, b"huxin/v1/tx\0abc");
-    let merkle = huxin_types::block::merkle_root(&[[1; 32], [2; 32], [3; 32]]);
+    let merkle = Suite::Ed25519Sha256.merkle_root(&[[1; 32], [2; 32], [3; 32]]);
     check("merkle root of three leaves", merkle.to_hex(), GOLDEN_MERKLE_3);
 }
 
@@ -119,7 +119,7 @@ fn receipt_hash() {
     let applied = Receipt { tx_hash: TxHash([5; 32]), outcome: Outcome::Applied };
     check(
         "receipt applied",
-        applied.hash().to_hex(),
+        applied.hash(Suite::Ed25519Sha256).to_hex(),
         "df6d6d42b12c6d5f7a4be0ec35515ad4f945f78041c93913ddefb409bf11e0c7",
     );
     let rejected = Receipt {
@@ -128,7 +128,63 @@ fn receipt_hash() {
     };
     check(
         "receipt rejected",
-        rejected.hash().to_hex(),
+        rejected.hash(Suite::Ed25519Sha256).to_hex(),
         "10ed88a4d23758344ad835b0bc47bf6926e09d99cddd24f74de0e24cd673ff1a",
     );
 }
+
+/// The same values on an `sm2-sm3` chain: every hash is SM3 (cross-checked against two
+/// independent SM3 implementations by `tests/national_crypto.rs`). SM2 signatures are not
+/// deterministic, so only the key and the hashes are golden.
+#[test]
+fn sm2_chain_hashes() {
+    let key = SecretKey::derive_in(Suite::Sm2Sm3, [0x11; 32]);
+    let body = TxBody { signer: key.public_key(), ..body() };
+    check("SM2 public key", key.public_key().to_hex(), GOLDEN_SM2_PUBLIC_KEY);
+    check("SM2 tx hash", body.hash().to_hex(), GOLDEN_SM2_TX_HASH);
+    let header = BlockHeader {
+        chain_id: ChainId::new("huxin-golden").unwrap(),
+        height: Height(42),
+        time: TimestampMs(1_764_000_000_000),
+        parent_hash: BlockHash([1; 32]),
+        proposer: key.public_key(),
+        tx_count: 3,
+        txs_root: Hash32([2; 32]),
+        state_root: Hash32([3; 32]),
+        receipts_root: Hash32([4; 32]),
+    };
+    check("SM2 block hash", header.hash().to_hex(), GOLDEN_SM2_BLOCK_HASH);
+    let node = SecretKey::from_bytes([0x22; 32]).public_key();
+    let genesis = Genesis {
+        chain_id: ChainId::new("huxin-golden").unwrap(),
+        genesis_time: TimestampMs(1_764_000_000_000),
+        members: vec![GenesisMember {
+            name: "杭州市公共资源交易中心".into(),
+            role: Role::TradingCentre,
+            region: RegionCode::new(330100).unwrap(),
+            uscc: Uscc::with_check("12330100MB0000001").unwrap(),
+            keys: vec![key.public_key()],
+        }],
+        validators: vec![GenesisValidator {
+            member: "杭州市公共资源交易中心".into(),
+            public_key: key.public_key(),
+            power: 1,
+            node_key: Some(node),
+        }],
+        suite: Suite::Sm2Sm3,
+    };
+    assert_eq!(genesis.validate(), Ok(()));
+    check("SM2 genesis hash", genesis.hash().to_hex(), GOLDEN_SM2_GENESIS_HASH);
+    let merkle = Suite::Sm2Sm3.merkle_root(&[[1; 32], [2; 32], [3; 32]]);
+    check("SM2 merkle root of three leaves", merkle.to_hex(), GOLDEN_SM2_MERKLE_3);
+    let applied =
+        huxin_types::Receipt { tx_hash: huxin_types::TxHash([5; 32]), outcome: huxin_types::Outcome::Applied };
+    check("SM2 receipt applied", applied.hash(Suite::Sm2Sm3).to_hex(), GOLDEN_SM2_RECEIPT_APPLIED);
+}
+
+const GOLDEN_SM2_PUBLIC_KEY: &str = "02852611f744af045689dcfbf4c0437730d2d2de332ab7f0fc02769c5fab8a8943";
+const GOLDEN_SM2_TX_HASH: &str = "1738ce5745e2460b15c9b2c8cfc87bc94eeb396ffebc95e9389d1a807bc44da8";
+const GOLDEN_SM2_BLOCK_HASH: &str = "24c032e21c67c686c5cd370e63afc5bbb7a12a727a594005a00e49914b566602";
+const GOLDEN_SM2_GENESIS_HASH: &str = "ea4227a73e5cd79ef35bcb9bc3dc5fcf9a24f2f25527c913111240f0d5adec43";
+const GOLDEN_SM2_MERKLE_3: &str = "8885ca2340bf7879db0e7fc5008afce4e03e05a24c67453c9c0d73a66fbedf7c";
+const GOLDEN_SM2_RECEIPT_APPLIED: &str = "ae709db08dfbe872c59bc8a0aa9e7de713404addc74d27ea506b22e5599e4cc6";

@@ -88,6 +88,8 @@ pub struct Step {
 #[derive(Clone)]
 pub struct Cast {
     pub chain_id: ChainId,
+    /// The chain's suite (its hashes: credit record ids, draw commitments).
+    pub suite: huxin_types::crypto::Suite,
     pub centres: Vec<Actor>,
     pub bank: Actor,
     pub supervisor: Actor,
@@ -110,7 +112,7 @@ impl Cast {
         }
         let bank = of(Role::GuaranteeProvider).next().ok_or_else(|| eyre!("no guarantee provider's key"))?;
         let supervisor = of(Role::Supervisor).next().ok_or_else(|| eyre!("no supervisor's key"))?;
-        Ok(Cast { chain_id: genesis.chain_id.clone(), centres, bank, supervisor })
+        Ok(Cast { chain_id: genesis.chain_id.clone(), suite: genesis.suite, centres, bank, supervisor })
     }
 
     pub fn actor(&self, who: Who) -> &Actor {
@@ -149,7 +151,7 @@ impl Signer {
             Act::Do(action) => action,
             Act::VoteYes => Action::Vote(Vote { proposal: self.proposal, approve: true }),
             Act::CommitDraw(secret) => {
-                Action::CommitDraw(CommitDraw { session: self.session, commitment: commitment_of(&secret) })
+                Action::CommitDraw(CommitDraw { session: self.session, commitment: commitment_of(cast.suite, &secret) })
             }
             Act::RevealDraw(secret) => Action::RevealDraw(RevealDraw { session: self.session, secret }),
             Act::RevealSeats(secret) => Action::RevealSeats(RevealSeats { session: self.session, secret }),
@@ -275,14 +277,17 @@ pub fn cycle(cast: &Cast, k: u32, now: TimestampMs, params: &Params) -> eyre::Re
         step(
             Who::Supervisor,
             Action::RepairCredit(RepairCredit {
-                record_id: penalty.record_id(),
+                record_id: penalty.record_id(cast.suite),
                 reason: "已整改".into(),
                 evidence_hash: Hash32::of_document(b"repair"),
             }),
         ),
         step(
             hangzhou,
-            Action::RevokeCredit(RevokeCredit { record_id: commendation.record_id(), reason: "录入错误".into() }),
+            Action::RevokeCredit(RevokeCredit {
+                record_id: commendation.record_id(cast.suite),
+                reason: "录入错误".into(),
+            }),
         ),
         step(
             hangzhou,
@@ -319,8 +324,8 @@ pub fn cycle(cast: &Cast, k: u32, now: TimestampMs, params: &Params) -> eyre::Re
                 seats: vec![Seats { specialty: specialty.clone(), count: 1 }],
                 avoid_tender_region: true,
                 avoid_employers: vec![uscc.clone()],
-                commitment: commitment_of(&secrets[0]),
-                seat_commitment: commitment_of(&seat_secret),
+                commitment: commitment_of(cast.suite, &secrets[0]),
+                seat_commitment: commitment_of(cast.suite, &seat_secret),
             }),
         ),
     ];

@@ -1131,7 +1131,7 @@ export interface components {
             number: string;
             reason: string;
         };
-        /** @description A guest venue's centre commits to its draw secret (SHA-256 of it). */
+        /** @description A guest venue's centre commits to its draw secret (its hash, in the chain's suite). */
         CommitDraw: {
             commitment: components["schemas"]["Hash32"];
             session: components["schemas"]["Hash32"];
@@ -1507,12 +1507,12 @@ export interface components {
             avoid_employers: components["schemas"]["Uscc"][];
             /** @description Draw no expert whose home region is the tender's (异地评标). */
             avoid_tender_region: boolean;
-            /** @description SHA-256 of the host's 32-byte draw secret. */
+            /** @description The hash of the host's 32-byte draw secret (in the chain's suite: SHA-256 or SM3). */
             commitment: components["schemas"]["Hash32"];
             /** @description The guest venues: other regions, sorted and distinct, each with an active trading centre. */
             guests: components["schemas"]["RegionCode"][];
             /**
-             * @description SHA-256 of the host's 32-byte seat secret, which places the drawn experts at the venues
+             * @description The hash of the host's 32-byte seat secret (in the chain's suite), which places the drawn experts at the venues
              *     and is revealed only after the bid opening (三盲).
              */
             seat_commitment: components["schemas"]["Hash32"];
@@ -1786,7 +1786,7 @@ export interface components {
         ProvenEntry: {
             /** @description The state key, hex. */
             key: string;
-            /** @description The Jellyfish Merkle proof (`SparseMerkleProof<Sha256>`, borsh, hex). */
+            /** @description The Jellyfish Merkle proof (`SparseMerkleProof` in the chain's hash, borsh, hex). */
             proof: string;
             /** @description The stored value, hex; absent when the key holds nothing. */
             value?: string | null;
@@ -2295,6 +2295,8 @@ export interface components {
             /** @description The node software's version (the `huxin` release). */
             software_version?: string;
             state_root?: null | components["schemas"]["Hash32"];
+            /** @description The chain's suite: its signatures and hashes (`ed25519-sha256` or `sm2-sm3`). */
+            suite?: components["schemas"]["Suite"];
         };
         /** @description A market entity on the ledger. */
         SubjectId: {
@@ -2361,6 +2363,11 @@ export interface components {
             status: string;
             tx_hash: components["schemas"]["TxHash"];
         };
+        /**
+         * @description The signature and hash algorithms a chain uses, fixed at genesis.
+         * @enum {string}
+         */
+        Suite: "ed25519-sha256" | "sm2-sm3";
         /** @description A tender section's progress. */
         TenderRecord: {
             /** @description Height and time of the archive anchor; nothing is accepted after it. */

@@ -4,7 +4,7 @@
 
 import * as ed from "@noble/ed25519";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
-import { sm2 } from "sm-crypto-v2";
+import { sm2, sm3 } from "sm-crypto-v2";
 
 import { bytesToHex, encode, EncodeError, hexToBytes } from "./codec.js";
 import { TxBody } from "./schema.js";
@@ -72,14 +72,17 @@ export function bodyBytes(body: TxBodyJson): Uint8Array {
   return encode(TxBody, body);
 }
 
-/** SHA-256 of `huxin/v1/txhash` and the body's bytes, hex. */
+/**
+ * The hash of `huxin/v1/txhash` and the body's bytes, hex, in the signer's suite: SHA-256 for an
+ * ed25519 signer (64 hex digits), SM3 for an SM2 one (66).
+ */
 export function txHash(body: TxBodyJson): string {
   const bytes = bodyBytes(body);
   const tag = utf8("huxin/v1/txhash");
   const input = new Uint8Array(tag.length + bytes.length);
   input.set(tag, 0);
   input.set(bytes, tag.length);
-  return bytesToHex(sha256(input));
+  return body.signer.length === 66 ? sm3(input) : bytesToHex(sha256(input));
 }
 
 /** A signed transaction: what `POST /v1/txs` takes, and its hash. */

@@ -11,10 +11,12 @@
 use crate::id::IdError;
 
 pub mod ed25519;
+mod hash;
 mod keys;
 pub mod sm2;
 
 pub use ed25519::{Ed25519PublicKey, Ed25519SecretKey, Signature};
+pub use hash::MerkleSm3;
 pub use keys::{PublicKey, SecretKey, Suite, SM2_SECRET_PREFIX};
 pub use sm2::{sm3, Sm2PublicKey, Sm2SecretKey};
 

@@ -142,9 +142,24 @@ public final class Signing {
         return Codec.encode(Schemas.TX_BODY, body);
     }
 
-    /** SHA-256 of {@code huxin/v1/txhash} and the body's bytes, hex. */
+    /** SM3 (GM/T 0004-2012) of the parts, in order. */
+    public static byte[] sm3(byte[]... parts) {
+        var digest = new org.bouncycastle.crypto.digests.SM3Digest();
+        for (byte[] p : parts) digest.update(p, 0, p.length);
+        byte[] out = new byte[digest.getDigestSize()];
+        digest.doFinal(out, 0);
+        return out;
+    }
+
+    /**
+     * The hash of {@code huxin/v1/txhash} and the body's bytes, hex, in the signer's suite: SHA-256
+     * for an ed25519 signer (64 hex digits), SM3 for an SM2 one (66).
+     */
     public static String txHash(JsonNode body) {
-        return Hex.encode(sha256("huxin/v1/txhash".getBytes(StandardCharsets.UTF_8), bodyBytes(body)));
+        byte[] tag = "huxin/v1/txhash".getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = bodyBytes(body);
+        boolean sm2 = body.path("signer").asText().length() == 66;
+        return Hex.encode(sm2 ? sm3(tag, bytes) : sha256(tag, bytes));
     }
 
     /** A signed transaction as {@code POST /v1/txs} takes it, and its hash. */

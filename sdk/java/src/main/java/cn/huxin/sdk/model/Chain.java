@@ -31,7 +31,26 @@ public final class Chain {
             @Required long mempoolBytes,
             Long protocolVersion,
             String softwareVersion,
+            Suite suite,
             List<EquivocationView> equivocations) {}
+
+    /** The signature and hash algorithms a chain uses, fixed at genesis. */
+    public enum Suite {
+        ED25519_SHA256("ed25519-sha256"),
+        SM2_SM3("sm2-sm3");
+
+        private final String wire;
+
+        Suite(String wire) {
+            this.wire = wire;
+        }
+
+        @com.fasterxml.jackson.annotation.JsonValue
+        @Override
+        public String toString() {
+            return wire;
+        }
+    }
 
     /**
      * A transaction's action as the node shows it: its kind (the variant's name), its content, and
