@@ -1,6 +1,8 @@
 //! Operating a real federation (issue 13): the key ceremony (`huxin keygen --dir`, `huxin
 //! genesis assemble`), node homes for given addresses (`huxin init`), each refusal of bad input,
-//! and nodes of different protocol versions refusing each other.
+//! and nodes of different protocol versions refusing each other. Each runs on the suite
+//! `HUXIN_TEST_SUITE` names, as `Net::create` does: on `sm2-sm3`, a centre also makes an SM2
+//! consensus key beside its ed25519 node key, and governance names both.
 
 mod support;
 
@@ -12,6 +14,32 @@ use huxin_types::governance::{NewMember, ProposalAction, Propose, Vote};
 use huxin_types::{Action, ChainId, MemberId, PublicKey, SecretKey};
 use serde_json::json;
 use support::{Net, EXE};
+
+/// The suite the tests run on (`HUXIN_TEST_SUITE`, as `Net::create` reads it).
+fn suite() -> String {
+    std::env::var("HUXIN_TEST_SUITE").unwrap_or_else(|_| "ed25519-sha256".into())
+}
+
+/// `init`'s `--consensus-key` for a centre whose keys are in `member` (a chain of a suite that
+/// is not ed25519): nothing on an ed25519 chain.
+fn consensus_key_args(member: &Path) -> Vec<String> {
+    let key = member.join("consensus.key");
+    if key.exists() {
+        vec!["--consensus-key".into(), path(&key).into()]
+    } else {
+        vec![]
+    }
+}
+
+/// The proposal that makes `voting` a validator of `member` with the libp2p identity `node`:
+/// `set_validator` where they are one key (ed25519), else `set_validator_with_node_key`.
+fn set_validator(member: MemberId, voting: PublicKey, node: PublicKey) -> ProposalAction {
+    if voting == node {
+        ProposalAction::SetValidator { member, public_key: voting, power: 1 }
+    } else {
+        ProposalAction::SetValidatorWithNodeKey { member, public_key: voting, node_key: node, power: 1 }
+    }
+}
 
 fn huxin(args: &[&str]) -> Output {
     Command::new(EXE).args(args).output().expect("run huxin")
@@ -87,6 +115,8 @@ async fn a_federation_assembled_from_members_manifests_finalises() {
             region,
             "--uscc",
             &uscc("12", region, i as u32 + 1),
+            "--suite",
+            &suite(),
         ]);
         let manifest: serde_json::Value = serde_json::from_str(&printed).unwrap();
         assert_eq!(manifest["node_key"].as_str().unwrap(), public_key_of(&member.join("node.key")));
@@ -109,6 +139,8 @@ async fn a_federation_assembled_from_members_manifests_finalises() {
             "330100",
             "--uscc",
             &uscc(prefix, "330100", serial),
+            "--suite",
+            &suite(),
         ]);
         assert!(!member.join("node.key").exists(), "only a trading centre gets a node key");
         manifests.push(member.join("manifest.json"));
@@ -162,6 +194,7 @@ async fn a_federation_assembled_from_members_manifests_finalises() {
         .iter()
         .map(|s| s.to_string())
         .collect();
+        init.extend(consensus_key_args(&member));
         for j in (0..4).filter(|j| *j != i) {
             let peer_port = base_port + j as u16 * 10;
             init.push("--peer".into());
@@ -396,6 +429,8 @@ async fn a_fifth_city_joins_a_running_network_under_load_and_votes() {
         region,
         "--uscc",
         &uscc("12", region, 5),
+        "--suite",
+        &suite(),
     ]);
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(member_dir.join("manifest.json")).unwrap()).unwrap();
@@ -422,6 +457,7 @@ async fn a_fifth_city_joins_a_running_network_under_load_and_votes() {
         "--timeouts".into(),
         "loopback".into(),
     ];
+    init.extend(consensus_key_args(&member_dir));
     for (i, key) in validator_keys.iter().enumerate() {
         init.push("--peer".into());
         init.push(format!("{key}@127.0.0.1:{}:{}", port(i) + 1, port(i) + 2));
@@ -448,9 +484,9 @@ async fn a_fifth_city_joins_a_running_network_under_load_and_votes() {
     .unwrap();
     let member_id = MemberId::from_key(&new_member.keys[0]);
     pass_proposal(&net, ProposalAction::AddMember(new_member), "湖州加入").await;
-    pass_proposal(&net, ProposalAction::SetValidator { member: member_id, public_key: node_key, power: 1 }, "湖州节点")
-        .await;
-    let activation = wait_for_set(&net, 0, |keys| keys.len() == 5 && keys.contains(&node_key)).await;
+    let voting_key: PublicKey = consensus_key_of(&net.home(newcomer)).parse().unwrap();
+    pass_proposal(&net, set_validator(member_id, voting_key, node_key), "湖州节点").await;
+    let activation = wait_for_set(&net, 0, |keys| keys.len() == 5 && keys.contains(&voting_key)).await;
     net.wait_height(newcomer, activation + 2, Duration::from_secs(60)).await;
 
     // With Jiaxing stopped, four of five validators remain: a quorum only with Huzhou's vote.
@@ -564,7 +600,15 @@ async fn a_validator_node_key_is_rotated_without_losing_liveness() {
 
     let new_key_file = net.dir.path().join("hangzhou-new-node.key");
     let printed = ok(&["keygen", "--out", path(&new_key_file)]);
-    let new_key: PublicKey = printed.trim().parse().unwrap();
+    let new_node_key: PublicKey = printed.trim().parse().unwrap();
+    // On an SM2 chain the node votes with a new SM2 consensus key, named beside its node key.
+    let new_consensus_file = net.dir.path().join("hangzhou-new-consensus.key");
+    let new_key: PublicKey = if suite() == "ed25519-sha256" {
+        new_node_key
+    } else {
+        let printed = ok(&["keygen", "--suite", &suite(), "--out", path(&new_consensus_file)]);
+        printed.trim().parse().unwrap()
+    };
     let base_port = net.base_port;
     let port = move |i: usize| base_port + i as u16 * 10;
     let home = net.home(4);
@@ -587,21 +631,23 @@ async fn a_validator_node_key_is_rotated_without_losing_liveness() {
     .iter()
     .map(|s| s.to_string())
     .collect();
+    if new_consensus_file.exists() {
+        init.extend(["--consensus-key".into(), path(&new_consensus_file).into()]);
+    }
     for i in 0..4 {
         init.push("--peer".into());
-        init.push(format!("{}@127.0.0.1:{}:{}", genesis.validators[i].public_key, port(i) + 1, port(i) + 2));
+        init.push(format!("{}@127.0.0.1:{}:{}", genesis.validators[i].network_key(), port(i) + 1, port(i) + 2));
     }
     ok(&init.iter().map(String::as_str).collect::<Vec<_>>());
     let new_node = net.adopt_home();
-    let as_peer = format!("{new_key}@127.0.0.1:{}:{}", port(4) + 1, port(4) + 2);
+    let as_peer = format!("{new_node_key}@127.0.0.1:{}:{}", port(4) + 1, port(4) + 2);
     for i in 0..4 {
         ok(&["peers", "add", "--home", path(&net.home(i)), "--peer", &as_peer, "--follower"]);
     }
     net.start(new_node);
     net.wait_height(new_node, net.height(0).await.unwrap(), Duration::from_secs(60)).await;
 
-    pass_proposal(&net, ProposalAction::SetValidator { member: hangzhou, public_key: new_key, power: 1 }, "杭州换钥")
-        .await;
+    pass_proposal(&net, set_validator(hangzhou, new_key, new_node_key), "杭州换钥").await;
     let added = wait_for_set(&net, 1, |keys| keys.len() == 5 && keys.contains(&new_key)).await;
     net.wait_height(new_node, added + 2, Duration::from_secs(60)).await;
     pass_proposal(&net, ProposalAction::RemoveValidator { public_key: old_key }, "杭州旧钥退出").await;

@@ -176,6 +176,30 @@ pub fn node_key_role(genesis: &Genesis, key: &PublicKey) -> eyre::Result<Option<
     Ok(None)
 }
 
+/// A consensus key for a node of `node_key`: of the chain's suite, and paired as genesis pairs
+/// them. Genesis may name neither (a validator voted in later, `set_validator_with_node_key`);
+/// it may not name one of them beside another key.
+pub fn check_consensus_key(genesis: &Genesis, key: &SecretKey, node_key: &PublicKey) -> eyre::Result<()> {
+    let public = key.public_key();
+    if public.suite() != genesis.suite {
+        return Err(eyre!(
+            "--consensus-key {public} is an {} key; this chain signs with {}",
+            public.suite(),
+            genesis.suite
+        ));
+    }
+    for v in &genesis.validators {
+        if (v.public_key == public) != (v.network_key() == *node_key) {
+            return Err(eyre!(
+                "--consensus-key {public} with node key {node_key}: genesis names consensus key {} beside node key {}",
+                v.public_key,
+                v.network_key()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Refuse ports another process already listens on.
 pub fn check_ports_free(listen: IpAddr, ports: Ports) -> eyre::Result<()> {
     for (what, port) in [("API", ports.api), ("consensus", ports.consensus), ("gossip", ports.gossip)] {
@@ -250,10 +274,7 @@ pub fn init(args: InitArgs) -> eyre::Result<()> {
     }
     let consensus_key = args.consensus_key.as_deref().map(crate::start::load_key).transpose()?;
     if let Some(key) = &consensus_key {
-        let public = key.public_key();
-        if !genesis.validators.iter().any(|v| v.public_key == public && v.network_key() == node_key.public_key()) {
-            return Err(eyre!("--consensus-key {public} is not the consensus key genesis names beside this node key"));
-        }
+        check_consensus_key(&genesis, key, &node_key.public_key())?;
     }
     let ports = Ports::from_base(args.port)?;
     check_ports_free(args.listen, ports)?;
@@ -303,6 +324,43 @@ pub fn init(args: InitArgs) -> eyre::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use huxin_types::crypto::Suite;
+
+    /// A consensus key genesis pairs with this node key passes, and so does a pair genesis does
+    /// not know yet (a validator voted in later); a key genesis names beside another node key, a
+    /// node key genesis names beside another consensus key, or a key of the other suite do not.
+    #[test]
+    fn a_consensus_key_must_pair_with_its_node_key_as_genesis_says() {
+        let (consensus, node) = (SecretKey::derive_in(Suite::Sm2Sm3, [1; 32]), SecretKey::from_bytes([2; 32]));
+        let member = SecretKey::derive_in(Suite::Sm2Sm3, [3; 32]).public_key();
+        let genesis = Genesis {
+            chain_id: huxin_types::ChainId::new("t").unwrap(),
+            genesis_time: huxin_types::TimestampMs(1),
+            members: vec![huxin_types::genesis::GenesisMember {
+                name: "杭州".into(),
+                role: huxin_types::genesis::Role::TradingCentre,
+                region: huxin_types::RegionCode::new(330100).unwrap(),
+                uscc: huxin_types::Uscc::with_check("12330100MB0000001").unwrap(),
+                keys: vec![member],
+            }],
+            validators: vec![huxin_types::genesis::GenesisValidator {
+                member: "杭州".into(),
+                public_key: consensus.public_key(),
+                power: 1,
+                node_key: Some(node.public_key()),
+            }],
+            suite: Suite::Sm2Sm3,
+        };
+        assert!(check_consensus_key(&genesis, &consensus, &node.public_key()).is_ok());
+        let (later, later_node) = (SecretKey::derive_in(Suite::Sm2Sm3, [4; 32]), SecretKey::from_bytes([5; 32]));
+        assert!(check_consensus_key(&genesis, &later, &later_node.public_key()).is_ok(), "not in genesis yet");
+        let refusal = |key: &SecretKey, node: &SecretKey| {
+            check_consensus_key(&genesis, key, &node.public_key()).unwrap_err().to_string()
+        };
+        assert!(refusal(&consensus, &later_node).contains("genesis names consensus key"));
+        assert!(refusal(&later, &node).contains("genesis names consensus key"));
+        assert!(refusal(&SecretKey::from_bytes([6; 32]), &later_node).contains("this chain signs with sm2-sm3"));
+    }
 
     #[test]
     fn peers_parse_into_multiaddrs_and_bad_ones_say_why() {
