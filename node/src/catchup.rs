@@ -21,9 +21,8 @@ use eyre::{eyre, WrapErr};
 
 use huxin_state::{build_block, Parent};
 use huxin_store::Store;
-use huxin_types::crypto::Ed25519SecretKey;
 use huxin_types::limits::{BLOCK_BYTES_MAX, BLOCK_TXS_MAX};
-use huxin_types::{Height, SignedTx, TimestampMs};
+use huxin_types::{Height, SecretKey, SignedTx, TimestampMs};
 
 use crate::bench::{bench_anchor, load_bench_keys};
 use crate::devnet::{self, Manifest};
@@ -51,6 +50,9 @@ pub struct CatchUpArgs {
     /// Keep the directory afterwards (it is deleted otherwise).
     #[arg(long)]
     keep: bool,
+    /// The chain's suite: ed25519-sha256 or sm2-sm3.
+    #[arg(long, default_value = "ed25519-sha256")]
+    suite: huxin_types::crypto::Suite,
 }
 
 /// Milliseconds between the generated blocks' times.
@@ -75,7 +77,7 @@ pub async fn run(args: CatchUpArgs) -> eyre::Result<()> {
     }
     let span_ms = args.blocks * BLOCK_INTERVAL_MS + CHAIN_END_BEFORE_NOW_MS;
     let genesis_time = TimestampMs(devnet::now_ms().0.saturating_sub(span_ms));
-    let manifest = devnet::create(&args.dir, args.validators, args.base_port, 64, genesis_time, Default::default())?;
+    let manifest = devnet::create(&args.dir, args.validators, args.base_port, 64, genesis_time, args.suite)?;
 
     let started = Instant::now();
     let txs = write_chain(&args, &manifest)?;
@@ -122,11 +124,8 @@ pub async fn run(args: CatchUpArgs) -> eyre::Result<()> {
 fn write_chain(args: &CatchUpArgs, manifest: &Manifest) -> eyre::Result<u64> {
     let home = &manifest.nodes[0].home;
     let genesis = crate::start::load_genesis(&home.join("genesis.json"))?;
-    let validator_keys: Vec<Ed25519SecretKey> = manifest
-        .nodes
-        .iter()
-        .map(|n| crate::start::load_node_key(&n.home.join("node_key")))
-        .collect::<eyre::Result<_>>()?;
+    let validator_keys: Vec<SecretKey> =
+        manifest.nodes.iter().map(|n| crate::start::load_consensus_key(&n.home)).collect::<eyre::Result<_>>()?;
     let bench_keys = load_bench_keys(&args.dir)?;
     let store = Store::open(&home.join("db"), false).wrap_err("opening the first validator's store")?;
     store.init_genesis(&genesis)?;
@@ -158,8 +157,7 @@ fn write_chain(args: &CatchUpArgs, manifest: &Manifest) -> eyre::Result<u64> {
     let mut total = 0u64;
     for height in 1..=args.blocks {
         let txs = blocks.recv().map_err(|_| eyre!("the signing thread stopped"))??;
-        let proposer: huxin_types::PublicKey =
-            validator_keys[(height as usize) % validator_keys.len()].public_key().into();
+        let proposer = validator_keys[(height as usize) % validator_keys.len()].public_key();
         let time = TimestampMs(genesis.genesis_time.0 + height * BLOCK_INTERVAL_MS);
         let (block, executed, skipped) =
             build_block(&store, &parent, proposer, time, txs, BLOCK_TXS_MAX, BLOCK_BYTES_MAX, &|_| true)
@@ -171,7 +169,7 @@ fn write_chain(args: &CatchUpArgs, manifest: &Manifest) -> eyre::Result<u64> {
             &parent.chain_id,
             height,
             block.hash().0,
-            &validator_keys.iter().cloned().map(huxin_types::SecretKey::Ed25519).collect::<Vec<_>>(),
+            &validator_keys,
         );
         store.persist_block(&block, &certificate, &executed).wrap_err_with(|| format!("persisting block {height}"))?;
         total += block.txs.len() as u64;

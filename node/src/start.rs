@@ -126,14 +126,22 @@ async fn shutdown_signal() {
     ctrl_c.await.unwrap_or(());
 }
 
+/// The key a node of `home` votes with: its own file on a chain whose suite is not ed25519, else
+/// the node key.
+pub fn load_consensus_key(home: &Path) -> eyre::Result<SecretKey> {
+    let path = home.join(crate::home::CONSENSUS_KEY);
+    if path.exists() {
+        load_key(&path)
+    } else {
+        Ok(SecretKey::Ed25519(load_node_key(&home.join("node_key"))?))
+    }
+}
+
 pub async fn run(home: &Path) -> eyre::Result<()> {
     let config = NodeConfig::load(&home.join("config.toml"))?;
     let genesis = load_genesis(&home.join("genesis.json"))?;
     let key = load_node_key(&home.join("node_key"))?;
-    // The consensus key: its own file on a chain whose suite is not ed25519, else the node key.
-    let consensus_path = home.join(crate::home::CONSENSUS_KEY);
-    let consensus_key =
-        if consensus_path.exists() { load_key(&consensus_path)? } else { SecretKey::Ed25519(key.clone()) };
+    let consensus_key = load_consensus_key(home)?;
 
     let store = Store::open_keeping(&home.join("db"), config.sync_writes, config.storage.state_versions_kept);
     let store = Arc::new(store.wrap_err("opening the store")?);
