@@ -2,7 +2,7 @@
 //! change — every signature and hash on an existing chain depends on these bytes.
 
 use huxin_types::block::BlockHeader;
-use huxin_types::crypto::{Domain, SecretKey, Suite};
+use huxin_types::crypto::{Domain, PublicKey, SecretKey, Suite};
 use huxin_types::genesis::{Genesis, GenesisMember, GenesisValidator, Role};
 use huxin_types::tx::{AnchorDocument, DealStage, Expiry, TenderRef};
 use huxin_types::{codec, Action, BlockHash, ChainId, Hash32, Height, RegionCode, SignedTx, TimestampMs, TxBody, Uscc};
@@ -53,26 +53,24 @@ fn transaction_body_bytes_hash_and_signature() {
     assert_eq!(decoded, signed);
 }
 
-#[test]
-fn block_header_hash() {
-    let header = BlockHeader {
+fn header(proposer: PublicKey) -> BlockHeader {
+    BlockHeader {
         chain_id: ChainId::new("huxin-golden").unwrap(),
         height: Height(42),
         time: TimestampMs(1_764_000_000_000),
         parent_hash: BlockHash([1; 32]),
-        proposer: key().public_key(),
+        proposer,
         tx_count: 3,
         txs_root: Hash32([2; 32]),
         state_root: Hash32([3; 32]),
         receipts_root: Hash32([4; 32]),
-    };
-    check("header", hex::encode(codec::encode(&header)), GOLDEN_HEADER);
-    check("block hash", header.hash().to_hex(), GOLDEN_BLOCK_HASH);
+    }
 }
 
-#[test]
-fn genesis_hash() {
-    let genesis = Genesis {
+/// One trading centre whose `key` signs and votes (beside `node_key`, on a chain that is not
+/// ed25519).
+fn genesis(key: PublicKey, node_key: Option<PublicKey>, suite: Suite) -> Genesis {
+    Genesis {
         chain_id: ChainId::new("huxin-golden").unwrap(),
         genesis_time: TimestampMs(1_764_000_000_000),
         members: vec![GenesisMember {
@@ -80,16 +78,28 @@ fn genesis_hash() {
             role: Role::TradingCentre,
             region: RegionCode::new(330100).unwrap(),
             uscc: Uscc::with_check("12330100MB0000001").unwrap(),
-            keys: vec![key().public_key()],
+            keys: vec![key],
         }],
         validators: vec![GenesisValidator {
             member: "杭州市公共资源交易中心".into(),
-            public_key: key().public_key(),
+            public_key: key,
             power: 1,
-            node_key: None,
+            node_key,
         }],
-        suite: Default::default(),
-    };
+        suite,
+    }
+}
+
+#[test]
+fn block_header_hash() {
+    let header = header(key().public_key());
+    check("header", hex::encode(codec::encode(&header)), GOLDEN_HEADER);
+    check("block hash", header.hash().to_hex(), GOLDEN_BLOCK_HASH);
+}
+
+#[test]
+fn genesis_hash() {
+    let genesis = genesis(key().public_key(), None, Suite::Ed25519Sha256);
     check("genesis hash", genesis.hash().to_hex(), GOLDEN_GENESIS_HASH);
 }
 
@@ -142,37 +152,9 @@ fn sm2_chain_hashes() {
     let body = TxBody { signer: key.public_key(), ..body() };
     check("SM2 public key", key.public_key().to_hex(), GOLDEN_SM2_PUBLIC_KEY);
     check("SM2 tx hash", body.hash().to_hex(), GOLDEN_SM2_TX_HASH);
-    let header = BlockHeader {
-        chain_id: ChainId::new("huxin-golden").unwrap(),
-        height: Height(42),
-        time: TimestampMs(1_764_000_000_000),
-        parent_hash: BlockHash([1; 32]),
-        proposer: key.public_key(),
-        tx_count: 3,
-        txs_root: Hash32([2; 32]),
-        state_root: Hash32([3; 32]),
-        receipts_root: Hash32([4; 32]),
-    };
-    check("SM2 block hash", header.hash().to_hex(), GOLDEN_SM2_BLOCK_HASH);
+    check("SM2 block hash", header(key.public_key()).hash().to_hex(), GOLDEN_SM2_BLOCK_HASH);
     let node = SecretKey::from_bytes([0x22; 32]).public_key();
-    let genesis = Genesis {
-        chain_id: ChainId::new("huxin-golden").unwrap(),
-        genesis_time: TimestampMs(1_764_000_000_000),
-        members: vec![GenesisMember {
-            name: "杭州市公共资源交易中心".into(),
-            role: Role::TradingCentre,
-            region: RegionCode::new(330100).unwrap(),
-            uscc: Uscc::with_check("12330100MB0000001").unwrap(),
-            keys: vec![key.public_key()],
-        }],
-        validators: vec![GenesisValidator {
-            member: "杭州市公共资源交易中心".into(),
-            public_key: key.public_key(),
-            power: 1,
-            node_key: Some(node),
-        }],
-        suite: Suite::Sm2Sm3,
-    };
+    let genesis = genesis(key.public_key(), Some(node), Suite::Sm2Sm3);
     assert_eq!(genesis.validate(), Ok(()));
     check("SM2 genesis hash", genesis.hash().to_hex(), GOLDEN_SM2_GENESIS_HASH);
     let merkle = Suite::Sm2Sm3.merkle_root(&[[1; 32], [2; 32], [3; 32]]);
