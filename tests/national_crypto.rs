@@ -270,6 +270,19 @@ async fn an_sm2_chain_finalises_sm2_transactions_and_refuses_ed25519_ones() {
         assert_ne!(block.header.txs_root, Suite::Ed25519Sha256.merkle_root(&leaves));
     }
     assert_eq!(client.status().await.unwrap().suite, Suite::Sm2Sm3);
+    // Each node knows its three peers as validators by their SM2 proofs (regression: a 33-byte
+    // proof key was refused, and the quorum alert fired on every SM2 node).
+    for i in 0..4 {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let metrics = net.client(i).metrics().await.unwrap();
+            if metrics.lines().any(|l| l == "huxin_consensus_validator_peers 3") {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "node {i} proves no validator peers:\n{metrics}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
 
     // A credential of this chain: Huxin's SM2 cryptosuite, verified offline by `huxin credential
     // verify`; a changed copy fails with the reason.

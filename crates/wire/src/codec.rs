@@ -186,16 +186,17 @@ impl HasEncodedLen<sync::Response<HuxinContext>> for BorshCodec {
 pub const PEER_ID_BYTES_MAX: usize = 64;
 
 /// The validator-proof handshake: `borsh(public_key: Vec<u8>, peer_id: Vec<u8>, signature)`,
-/// with the key exactly 32 bytes and the peer id at most [`PEER_ID_BYTES_MAX`].
+/// with the key a ledger key of either suite (32 bytes ed25519, 33 an SM2 compressed point) and
+/// the peer id at most [`PEER_ID_BYTES_MAX`].
 impl Codec<ValidatorProof<HuxinContext>> for BorshCodec {
     type Error = CodecError;
 
     fn decode(&self, bytes: Bytes) -> Result<ValidatorProof<HuxinContext>, CodecError> {
         let (public_key, peer_id, signature): (Vec<u8>, Vec<u8>, Signature) = decode_bounded(&bytes)?;
-        if public_key.len() != 32 {
+        if huxin_types::PublicKey::from_slice(&public_key).is_none() {
             MESSAGES_MALFORMED.inc();
             return Err(CodecError::Malformed(format!(
-                "validator proof key is {} bytes; ed25519 keys are 32",
+                "validator proof key is {} bytes; a key is 32 (ed25519) or 33 (SM2, 02 or 03 first)",
                 public_key.len()
             )));
         }
@@ -238,13 +239,21 @@ mod tests {
         ValidatorProof::new(public_key, peer_id, Signature([4; 64]))
     }
 
+    /// Regression: an SM2 validator's proof (a 33-byte key) was refused as "not 32 bytes", so on
+    /// an SM2 chain no peer was ever known as a validator (`huxin_consensus_validator_peers` 0).
     #[test]
     fn validator_proofs_round_trip_and_refuse_bad_sizes() {
-        let good = proof(vec![1; 32], vec![2; 38]);
-        let bytes = Codec::<ValidatorProof<HuxinContext>>::encode(&BorshCodec, &good).unwrap();
-        let back: ValidatorProof<HuxinContext> = BorshCodec.decode(bytes).unwrap();
-        assert_eq!(back, good);
-        for bad in [proof(vec![1; 31], vec![2; 38]), proof(vec![1; 32], vec![2; PEER_ID_BYTES_MAX + 1])] {
+        let sm2 = huxin_types::SecretKey::derive_in(huxin_types::crypto::Suite::Sm2Sm3, [1; 32]);
+        for good in [proof(vec![1; 32], vec![2; 38]), proof(sm2.public_key().as_bytes().to_vec(), vec![2; 38])] {
+            let bytes = Codec::<ValidatorProof<HuxinContext>>::encode(&BorshCodec, &good).unwrap();
+            let back: ValidatorProof<HuxinContext> = BorshCodec.decode(bytes).unwrap();
+            assert_eq!(back, good);
+        }
+        for bad in [
+            proof(vec![1; 31], vec![2; 38]),
+            proof(vec![4; 33], vec![2; 38]),
+            proof(vec![1; 32], vec![2; PEER_ID_BYTES_MAX + 1]),
+        ] {
             let bytes = Codec::<ValidatorProof<HuxinContext>>::encode(&BorshCodec, &bad).unwrap();
             assert!(Codec::<ValidatorProof<HuxinContext>>::decode(&BorshCodec, bytes).is_err());
         }
