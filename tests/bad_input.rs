@@ -85,7 +85,7 @@ async fn bad_input_is_refused_with_typed_errors() {
     assert_eq!((s, code(&v)), (422, "wrong_chain"), "{v}");
 
     // Unknown signer.
-    let stranger = SecretKey::from_bytes([0x5a; 32]);
+    let stranger = net.key_from(0x5a);
     let (s, v) = post(&txs_url, submission(&anchor_tx(&net.chain_id, &stranger, 1, far_expiry(), 3))).await;
     assert_eq!((s, code(&v)), (422, "unknown_signer"), "{v}");
 

@@ -15,7 +15,6 @@ mod support;
 
 use std::time::Duration;
 
-use huxin_types::SecretKey;
 use support::Net;
 
 const LIAR: usize = 3;
@@ -28,9 +27,7 @@ fn start_with_liar(section: &str) -> (Net, String) {
     let mut text = std::fs::read_to_string(&config).unwrap();
     text.push_str(&format!("\n[byzantine]\n{section}\n"));
     std::fs::write(&config, text).unwrap();
-    let liar_key =
-        SecretKey::from_hex(std::fs::read_to_string(net.home(LIAR).join("node_key")).unwrap().trim()).unwrap();
-    let liar = hex::encode(huxin_types::block::validator_address(&liar_key.public_key()));
+    let liar = hex::encode(huxin_types::block::validator_address(&net.consensus_key(LIAR).public_key()));
     for i in 0..4 {
         net.start(i);
     }

@@ -9,7 +9,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use huxin_types::genesis::Genesis;
-use huxin_types::governance::{ProposalAction, Propose, Vote};
+use huxin_types::governance::{Propose, Vote};
 use huxin_types::{Action, MemberId};
 use serde_json::json;
 
@@ -31,11 +31,7 @@ async fn a_wiped_validator_syncs_across_a_validator_set_change() {
     let hangzhou = &genesis.validators[0];
     let member = genesis.members.iter().find(|m| m.name == hangzhou.member).unwrap();
     let change = Action::Propose(Propose {
-        action: ProposalAction::SetValidator {
-            member: MemberId::from_key(&member.keys[0]),
-            public_key: hangzhou.public_key,
-            power: 2,
-        },
+        action: support::set_validator(MemberId::from_key(&member.keys[0]), hangzhou, 2),
         reason: "权重调整".into(),
     });
     let (id, outcome) = net.send(0, "hangzhou", change).await;

@@ -71,11 +71,7 @@ async fn voted_out_validators_are_no_longer_needed_for_progress() {
     let jiaxing = &genesis.validators[3];
     let member = genesis.members.iter().find(|m| m.name == jiaxing.member).expect("jiaxing's member");
     let set = Action::Propose(Propose {
-        action: ProposalAction::SetValidator {
-            member: MemberId::from_key(&member.keys[0]),
-            public_key: jiaxing.public_key,
-            power: 1,
-        },
+        action: support::set_validator(MemberId::from_key(&member.keys[0]), jiaxing, 1),
         reason: "城市节点恢复".into(),
     });
     let (id, outcome) = net.send(0, "hangzhou", set).await;
@@ -101,7 +97,6 @@ async fn voted_out_validators_are_no_longer_needed_for_progress() {
 /// reason on every node, and the new key signs for the member.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotated_member_key_is_refused_and_its_pending_transactions_dropped() {
-    use huxin_types::SecretKey;
     use support::{anchor_tx, far_expiry};
 
     let net = Net::start_all(4).await;
@@ -109,7 +104,7 @@ async fn a_rotated_member_key_is_refused_and_its_pending_transactions_dropped() 
         serde_json::from_slice(&std::fs::read(net.dir.path().join("genesis.json")).unwrap()).unwrap();
     let hangzhou = MemberId::from_key(&genesis.members[0].keys[0]);
     let old = net.bench_keys().remove(0);
-    let new = SecretKey::from_bytes([0x42; 32]);
+    let new = net.key_from(0x42);
 
     // Pending behind a gap: nonce 2 of a key whose last nonce is 0 waits for nonce 1.
     let waiting = anchor_tx(&net.chain_id, &old, 2, far_expiry(), 900);

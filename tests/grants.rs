@@ -13,7 +13,7 @@ use huxin_types::identity::{
     prove_key_binding, AttestSubject, GrantScope, Statement, SubjectId, SubjectKind, SubjectStatement,
 };
 use huxin_types::tx::{DealStage, TenderRef};
-use huxin_types::{Action, Hash32, MemberId, RegionCode, SecretKey, TimestampMs, Uscc};
+use huxin_types::{Action, Hash32, MemberId, RegionCode, TimestampMs, Uscc};
 use serde_json::{json, Value};
 
 use support::{deal_anchor, now_ms, penalty, Net};
@@ -43,7 +43,7 @@ async fn a_platform_reads_a_subjects_records_only_by_its_grant_and_every_read_is
     let net = Net::start_all(4).await;
     let uscc = Uscc::with_check("91330100MA0000021").unwrap();
     let subject = SubjectId::Organisation(uscc.clone());
-    let subject_key = SecretKey::from_bytes([77; 32]);
+    let subject_key = net.key_from(77);
     let (ningbo, wenzhou, supervisor) =
         (net.member_key("ningbo"), net.member_key("wenzhou"), net.member_key("supervisor"));
     let ningbo_id = MemberId::from_key(&ningbo.public_key());

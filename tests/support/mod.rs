@@ -166,7 +166,16 @@ impl Net {
 
     /// Create and start every node, and wait until all have finalised a block.
     pub async fn start_all(size: usize) -> Net {
-        let mut net = Net::create(size);
+        Self::started(Net::create(size)).await
+    }
+
+    /// [`Net::start_all`] on a chain of `suite`, whatever `HUXIN_TEST_SUITE` says.
+    pub async fn start_all_in(size: usize, suite: &str) -> Net {
+        Self::started(Net::create_in(size, suite)).await
+    }
+
+    async fn started(mut net: Net) -> Net {
+        let size = net.size;
         for i in 0..size {
             net.start(i);
         }
@@ -174,6 +183,25 @@ impl Net {
             net.wait_height(i, 1, Duration::from_secs(60)).await;
         }
         net
+    }
+
+    /// The chain's genesis.
+    pub fn genesis(&self) -> huxin_types::Genesis {
+        huxin_types::Genesis::from_json(&std::fs::read_to_string(self.dir.path().join("genesis.json")).unwrap())
+            .unwrap()
+    }
+
+    /// A key of the chain's suite, from a seed (a stranger's, a subject's, a rotated one).
+    pub fn key_from(&self, seed: u8) -> SecretKey {
+        SecretKey::derive_in(self.genesis().suite, [seed; 32])
+    }
+
+    /// The key node `i` votes with (its `consensus_key` on a chain that is not ed25519, else its
+    /// node key).
+    pub fn consensus_key(&self, i: usize) -> SecretKey {
+        let own = self.home(i).join("consensus_key");
+        let file = if own.exists() { own } else { self.home(i).join("node_key") };
+        SecretKey::from_hex(std::fs::read_to_string(file).unwrap().trim()).unwrap()
     }
 
     pub fn home(&self, i: usize) -> PathBuf {
@@ -519,4 +547,18 @@ pub fn deal_anchor(
         experts: vec![],
         estimated_price_fen: price,
     })
+}
+
+/// The proposal that makes genesis validator `v` a validator of `member` at `power`, naming its
+/// node key beside it on a chain that has one (`set_validator_with_node_key`).
+pub fn set_validator(
+    member: huxin_types::MemberId,
+    v: &huxin_types::genesis::GenesisValidator,
+    power: u64,
+) -> huxin_types::governance::ProposalAction {
+    use huxin_types::governance::ProposalAction;
+    match v.node_key {
+        Some(node_key) => ProposalAction::SetValidatorWithNodeKey { member, public_key: v.public_key, node_key, power },
+        None => ProposalAction::SetValidator { member, public_key: v.public_key, power },
+    }
 }
