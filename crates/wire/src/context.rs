@@ -459,8 +459,10 @@ impl SignerApi<HuxinContext> for Signer {
     }
 }
 
-/// Whether a consensus key belongs to a validator the ledger knows (current or scheduled).
-pub type ValidatorCheck = Arc<dyn Fn(&PublicKey) -> bool + Send + Sync>;
+/// Whether a proof's consensus key belongs to a validator the ledger knows (current or
+/// scheduled), or the proof's peer id (its second argument, as libp2p encodes one) to a follower
+/// this node lets in.
+pub type ValidatorCheck = Arc<dyn Fn(&PublicKey, &[u8]) -> bool + Send + Sync>;
 
 /// Verifies consensus signatures, bound to the chain id. A validator proof (the consensus
 /// network's handshake) is valid only if its signature verifies *and* its key is a validator's on
@@ -481,7 +483,7 @@ impl Verifier {
         let Ok(key) = Scheme::decode_public_key(&proof.public_key) else {
             return false;
         };
-        (self.is_validator)(&key)
+        (self.is_validator)(&key, &proof.peer_id)
             && verify_signed(&self.chain_id, Domain::ValidatorProof, &proof.preimage(), &proof.signature, &key)
     }
 }
@@ -604,7 +606,20 @@ mod tests {
     }
 
     fn verifier_admitting(chain: &ChainId, admitted: PublicKey) -> Verifier {
-        Verifier::new(chain.clone(), Arc::new(move |key: &PublicKey| *key == admitted))
+        Verifier::new(chain.clone(), Arc::new(move |key: &PublicKey, _: &[u8]| *key == admitted))
+    }
+
+    /// The check sees the proof's peer id: a follower let in by its node key proves a consensus
+    /// key that is no validator's yet (an SM2 validator-to-be), and is admitted by that peer id.
+    #[test]
+    fn a_validator_check_sees_the_proofs_peer_id() {
+        let chain = ChainId::new("huxin-test").expect("chain id");
+        let key = SecretKey::derive_in(huxin_types::crypto::Suite::Sm2Sm3, [3u8; 32]);
+        let public = PublicKey(key.public_key());
+        let verifier = Verifier::new(chain.clone(), Arc::new(|_: &PublicKey, peer: &[u8]| peer == b"follower"));
+        let signer = Signer::new(key, chain);
+        assert!(verifier.check_validator_proof(&proof_of(&signer, &public, b"follower")));
+        assert!(!verifier.check_validator_proof(&proof_of(&signer, &public, b"stranger")));
     }
 
     fn proof_of(signer: &Signer, key: &PublicKey, peer_id: &[u8]) -> ValidatorProof<HuxinContext> {
