@@ -86,13 +86,6 @@ fn public_key_of(key_file: &Path) -> String {
     SecretKey::from_hex(std::fs::read_to_string(key_file).unwrap().trim()).unwrap().public_key().to_string()
 }
 
-/// The key a node votes with: its `consensus_key` (a chain whose suite is not ed25519), else its
-/// node key.
-fn consensus_key_of(home: &Path) -> String {
-    let own = home.join("consensus_key");
-    public_key_of(&if own.exists() { own } else { home.join("node_key") })
-}
-
 /// Four centres, a bank and a supervisor make their own keys; one centre assembles the genesis
 /// from the six manifests; each centre writes its home for its own addresses; the four nodes
 /// finalise a transaction signed with a key that never left its centre's directory.
@@ -484,7 +477,7 @@ async fn a_fifth_city_joins_a_running_network_under_load_and_votes() {
     .unwrap();
     let member_id = MemberId::from_key(&new_member.keys[0]);
     pass_proposal(&net, ProposalAction::AddMember(new_member), "湖州加入").await;
-    let voting_key: PublicKey = consensus_key_of(&net.home(newcomer)).parse().unwrap();
+    let voting_key = net.consensus_key(newcomer).public_key();
     pass_proposal(&net, set_validator(member_id, voting_key, node_key), "湖州节点").await;
     let activation = wait_for_set(&net, 0, |keys| keys.len() == 5 && keys.contains(&voting_key)).await;
     net.wait_height(newcomer, activation + 2, Duration::from_secs(60)).await;
@@ -534,7 +527,7 @@ async fn devnet_add_node_validator_votes_a_new_city_in() {
     let (newcomer, printed) = net.add_centre();
     assert!(printed.contains("the centres voted 湖州市公共资源交易中心 in"), "{printed}");
     assert!(net.dir.path().join("keys/huzhou.key").exists());
-    let voting_key: PublicKey = consensus_key_of(&net.home(newcomer)).parse().unwrap();
+    let voting_key = net.consensus_key(newcomer).public_key();
     let activation = wait_for_set(&net, 1, |keys| keys.len() == 5 && keys.contains(&voting_key)).await;
     net.start(newcomer);
     net.wait_height(newcomer, activation + 1, Duration::from_secs(60)).await;

@@ -170,14 +170,8 @@ impl EngineNode {
     fn validator_check(&self) -> ValidatorCheck {
         let store = self.store.clone();
         let book = self.config.peers.clone();
-        // A follower is let in by its node key, which on an SM2 chain is not the key its proof
-        // names (a validator-to-be's SM2 consensus key): the proof's peer id says whose it is.
-        let is_follower = move |peer_id: &[u8]| {
-            libp2p::PeerId::from_bytes(peer_id)
-                .is_ok_and(|id| book.get().followers.iter().any(|k| crate::gossip::peer_id_of(k) == Some(id)))
-        };
         Arc::new(move |key: &PublicKey, peer_id: &[u8]| match validators::known_validator_keys(&store) {
-            Ok(keys) => keys.contains(&key.0) || is_follower(peer_id),
+            Ok(keys) => keys.contains(&key.0) || book.is_follower_peer(peer_id),
             Err(e) => {
                 warn!(error = %e, "validator set unreadable; refusing a validator proof");
                 false

@@ -66,11 +66,11 @@ impl PeerBook {
         }
     }
 
-    pub fn is_follower(&self, key: &[u8; 32]) -> bool {
-        match self.0.read() {
-            Ok(peers) => peers.followers.contains(key),
-            Err(poisoned) => poisoned.into_inner().followers.contains(key),
-        }
+    /// Whether `peer_id` (as libp2p encodes one) is a configured follower's. A follower is let
+    /// in by its node key, which on an SM2 chain is not the key its validator proof names.
+    pub fn is_follower_peer(&self, peer_id: &[u8]) -> bool {
+        PeerId::from_bytes(peer_id)
+            .is_ok_and(|id| self.get().followers.iter().any(|k| crate::gossip::peer_id_of(k) == Some(id)))
     }
 }
 

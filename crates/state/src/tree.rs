@@ -82,18 +82,19 @@ pub(crate) fn get_with_proof<R: StateReader>(
     key: &[u8],
     version: u64,
 ) -> anyhow::Result<(Option<Vec<u8>>, Vec<u8>)> {
-    let hash = key_hash(reader.suite(), key);
-    let (value, proof) = match reader.suite() {
-        Suite::Ed25519Sha256 => {
-            let (value, proof) = JellyfishMerkleTree::<_, Sha256>::new(reader).get_with_proof(hash, version)?;
-            (value, borsh::to_vec(&proof)?)
-        }
-        Suite::Sm2Sm3 => {
-            let (value, proof) = JellyfishMerkleTree::<_, Sm3>::new(reader).get_with_proof(hash, version)?;
-            (value, borsh::to_vec(&proof)?)
-        }
-    };
-    Ok((value, proof))
+    fn prove<R: TreeReader, H: SimpleHasher>(
+        reader: &R,
+        key: &[u8],
+        version: u64,
+    ) -> anyhow::Result<(Option<Vec<u8>>, Vec<u8>)> {
+        let (value, proof) =
+            JellyfishMerkleTree::<_, H>::new(reader).get_with_proof(KeyHash::with::<H>(key), version)?;
+        Ok((value, borsh::to_vec(&proof)?))
+    }
+    match reader.suite() {
+        Suite::Ed25519Sha256 => prove::<_, Sha256>(reader, key, version),
+        Suite::Sm2Sm3 => prove::<_, Sm3>(reader, key, version),
+    }
 }
 
 /// Check a proof (as [`get_with_proof`] encodes it) that `key` holds `value` (`None`: nothing)
@@ -105,15 +106,14 @@ pub(crate) fn verify_proof(
     key: &[u8],
     value: Option<&[u8]>,
 ) -> Result<(), String> {
-    fn check<H: SimpleHasher>(proof: &[u8], root: &Hash32, key: KeyHash, value: Option<&[u8]>) -> Result<(), String> {
+    fn check<H: SimpleHasher>(proof: &[u8], root: &Hash32, key: &[u8], value: Option<&[u8]>) -> Result<(), String> {
         let proof: jmt::proof::SparseMerkleProof<H> =
             borsh::from_slice(proof).map_err(|e| format!("proof does not decode: {e}"))?;
-        proof.verify(RootHash(root.0), key, value).map_err(|e| e.to_string())
+        proof.verify(RootHash(root.0), KeyHash::with::<H>(key), value).map_err(|e| e.to_string())
     }
-    let hash = key_hash(suite, key);
     match suite {
-        Suite::Ed25519Sha256 => check::<Sha256>(proof, root, hash, value),
-        Suite::Sm2Sm3 => check::<Sm3>(proof, root, hash, value),
+        Suite::Ed25519Sha256 => check::<Sha256>(proof, root, key, value),
+        Suite::Sm2Sm3 => check::<Sm3>(proof, root, key, value),
     }
 }
 
@@ -134,7 +134,7 @@ fn put_writes_with<R: StateReader, H: SimpleHasher>(
     writes: &BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     version: u64,
 ) -> Result<(Hash32, TreeUpdateBatch), InvalidBlock> {
-    let key_hash = |key: &[u8]| key_hash(reader.suite(), key);
+    let key_hash = |key: &[u8]| KeyHash::with::<H>(key);
     let tree = JellyfishMerkleTree::<_, H>::new(reader);
     let upserts: Option<Vec<(KeyHash, Vec<u8>)>> =
         writes.iter().map(|(k, v)| v.as_ref().map(|v| (key_hash(k), v.clone()))).collect();
