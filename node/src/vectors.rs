@@ -13,11 +13,12 @@ use std::path::PathBuf;
 use eyre::WrapErr;
 use serde::Serialize;
 
-use huxin_types::audit::{query_message, sign_query, AnchorAuditLog, QueryAudience};
+use huxin_types::audit::{check_log, query_message, sign_query, AnchorAuditLog, AuditEntry, QueryAudience};
 use huxin_types::crypto::{signing_input, Domain};
-use huxin_types::governance::Params;
+use huxin_types::governance::{Params, ProposalAction, Propose};
+use huxin_types::identity::{GrantScope, Statement, SubjectId, SubjectStatement};
 use huxin_types::tx::Expiry;
-use huxin_types::{Action, ChainId, Hash32, Height, RegionCode, SecretKey, TimestampMs};
+use huxin_types::{Action, ChainId, Hash32, Height, MemberId, RegionCode, SecretKey, TimestampMs};
 
 use crate::chaos::story::{self, Act, Actor, Cast, Who};
 
@@ -123,7 +124,33 @@ pub fn transactions() -> eyre::Result<Vec<TxVector>> {
         who: Who::Centre(0),
         act: Act::Do(Action::AnchorAuditLog(AnchorAuditLog { seq: 3, head: Hash32::of_document(b"audit log") })),
     };
-    for (i, step) in steps.chain([audit]).enumerate() {
+    // Two actions that name a member (a 20-byte id): a proposal to suspend the bank, and the
+    // supplier's grant of its credit history to the supervisor.
+    let suspend = story::Step {
+        who: Who::Centre(0),
+        act: Act::Do(Action::Propose(Propose {
+            action: ProposalAction::SuspendMember { member: MemberId::from_key(&cast.bank.key.public_key()) },
+            reason: "保函逾期未赔付".into(),
+        })),
+    };
+    let (subject, subject_key) = story::supplier(0)?;
+    let grant = story::Step {
+        who: Who::Centre(0),
+        act: Act::Do(Action::SubjectStatement(
+            SubjectStatement {
+                chain_id: cast.chain_id.clone(),
+                subject: SubjectId::Organisation(subject),
+                statement: Statement::Grant {
+                    grantee: MemberId::from_key(&cast.supervisor.key.public_key()),
+                    scope: GrantScope::CreditHistory,
+                    expires_at: TimestampMs(TIME.0 + 30 * 86_400_000),
+                },
+                signed_at: TIME,
+            }
+            .sign(&subject_key),
+        )),
+    };
+    for (i, step) in steps.chain([audit, suspend, grant]).enumerate() {
         let secret_key = hex::encode(cast.actor(step.who).key.to_bytes());
         let signed = signer.sign(&cast, step, |action| match action {
             Action::AnchorAuditLog(_) => Expiry::Time(TimestampMs(TIME.0 + 3_600_000)),
@@ -201,14 +228,63 @@ pub fn sm2() -> eyre::Result<Sm2Vectors> {
     Ok(Sm2Vectors { secret_key: key.to_hex(), public_key: key.public_key().to_string(), transactions, queries })
 }
 
+/// A node's audit log (查询留痕) of two entries, kept in one suite: the audience it was kept for
+/// and the entries as `GET /v1/supervisor/audit` serves them. An SDK recomputes each entry's hash
+/// (SHA-256 or SM3, by the supervisor key's suite) and verifies each supervisor signature.
+#[derive(Serialize)]
+pub struct AuditVector {
+    pub chain_id: String,
+    /// The node that kept the log (its node key, as `/v1/status` names it).
+    pub node_key: String,
+    pub entries: Vec<AuditEntry>,
+}
+
+/// The log in each suite: `ed25519` (the vectors' supervisor) and `sm2` (the SM2 vectors' key).
+pub fn audit() -> eyre::Result<BTreeMap<&'static str, AuditVector>> {
+    let cast = cast()?;
+    let audience = QueryAudience { chain_id: cast.chain_id.clone(), node_key: key(9).public_key() };
+    let sm2 = SecretKey::derive_in(huxin_types::crypto::Suite::Sm2Sm3, [0x5a; 32]);
+    let mut out = BTreeMap::new();
+    for (name, supervisor) in [("ed25519", &cast.supervisor.key), ("sm2", &sm2)] {
+        let mut entries: Vec<AuditEntry> = Vec::new();
+        for (seq, q) in (1u64..).zip(queries()?) {
+            let signed_time = TimestampMs(TIME.0 + seq * 1_000 - 10);
+            let message = query_message(&audience, &q.method, &q.path, &q.query, signed_time);
+            let target = if q.query.is_empty() { q.path.clone() } else { format!("{}?{}", q.path, q.query) };
+            let mut entry = AuditEntry {
+                seq,
+                time: TimestampMs(TIME.0 + seq * 1_000),
+                supervisor_key: supervisor.public_key(),
+                member: MemberId::from_key(&supervisor.public_key()),
+                method: q.method,
+                target,
+                status: 200,
+                result_count: seq,
+                signed_time,
+                signature: supervisor.sign(Domain::Query, &message),
+                prev_hash: entries.last().map_or(Hash32::ZERO, |e| e.hash),
+                hash: Hash32::ZERO,
+            };
+            entry.hash = entry.compute_hash();
+            entries.push(entry);
+        }
+        check_log(&entries, &[], &audience)?;
+        let vector =
+            AuditVector { chain_id: audience.chain_id.to_string(), node_key: audience.node_key.to_string(), entries };
+        out.insert(name, vector);
+    }
+    Ok(out)
+}
+
 /// The files, as written: the two sets of vectors and the API's OpenAPI document (the SDKs'
 /// types are generated from it).
-pub fn files() -> eyre::Result<[(&'static str, String); 4]> {
+pub fn files() -> eyre::Result<[(&'static str, String); 5]> {
     let pretty = |v: serde_json::Value| -> eyre::Result<String> { Ok(serde_json::to_string_pretty(&v)? + "\n") };
     Ok([
         ("transactions.json", pretty(serde_json::to_value(transactions()?)?)?),
         ("queries.json", pretty(serde_json::to_value(queries()?)?)?),
         ("sm2.json", pretty(serde_json::to_value(sm2()?)?)?),
+        ("audit.json", pretty(serde_json::to_value(audit()?)?)?),
         ("openapi.json", pretty(serde_json::to_value(huxin_api::openapi::document())?)?),
     ])
 }
@@ -236,6 +312,7 @@ mod tests {
             ("transactions.json", include_str!("../../sdk/vectors/transactions.json")),
             ("queries.json", include_str!("../../sdk/vectors/queries.json")),
             ("sm2.json", include_str!("../../sdk/vectors/sm2.json")),
+            ("audit.json", include_str!("../../sdk/vectors/audit.json")),
             ("openapi.json", include_str!("../../sdk/vectors/openapi.json")),
         ];
         for ((name, made), (_, file)) in files().unwrap().iter().zip(committed) {

@@ -1,7 +1,9 @@
 export { encode, EncodeError, bytesToHex, hexToBytes } from "./codec.js";
 export type { Schema } from "./codec.js";
 export * as schema from "./schema.js";
-export { bodyBytes, publicKey, queryMessage, signingInput, signQuery, signTx, txHash } from "./sign.js";
+export { bodyBytes, hashTagged, publicKey, queryMessage, signingInput, signQuery, signTx, txHash, verifySignature } from "./sign.js";
+export { auditEntryHash, auditEntrySigned, checkAuditLog } from "./audit.js";
+export type { Audience, AuditAnchor, AuditEntry, AuditVerdict } from "./audit.js";
 export type { SignedSubmission, TxBodyJson } from "./sign.js";
 export { AnswerError, ApiError, BATCH_TXS_MAX, EXPIRY_HEIGHTS, HuxinClient, PAGE_LIMIT, query, TimeoutError } from "./client.js";
 export type { BatchAnswer, BatchResult, Filters, Read, Schemas, TxStatus } from "./client.js";

@@ -13,7 +13,8 @@ export const Hash32: Schema = { bytes: 32 };
 /** A public key: ed25519 (32 bytes) or SM2 (33, a compressed point); its length says which. */
 export const PublicKey: Schema = { bytesOf: [32, 33] };
 export const Signature: Schema = { bytes: 64 };
-export const MemberId: Schema = { bytes: 32 };
+/** A member id: the first 20 bytes of its first key's suite hash of `huxin/v1/member` ‖ the key. */
+export const MemberId: Schema = { bytes: 20 };
 const Time: Schema = "u64";
 const Text: Schema = "string";
 const Region: Schema = "u32";

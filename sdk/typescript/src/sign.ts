@@ -54,6 +54,40 @@ function signIn(key: Secret, tag: string, message: Uint8Array): string {
   return sm2.doSignature(input, key.hex, { hash: true, der: false, publicKey: key.publicKey });
 }
 
+/**
+ * Whether `signatureHex` is `publicKeyHex`'s signature of `message` for the domain `tag`, in the
+ * key's suite (its length says which: 64 hex digits ed25519, 66 SM2). False for anything
+ * malformed, never an exception.
+ */
+export function verifySignature(publicKeyHex: string, tag: string, message: Uint8Array, signatureHex: string): boolean {
+  if (!/^[0-9a-f]{128}$/.test(signatureHex)) return false;
+  const input = signingInput(tag, message);
+  try {
+    if (/^[0-9a-f]{64}$/.test(publicKeyHex)) {
+      // RFC 8032's strict branch, as the core's `verify_strict` (no ZIP-215 leniency).
+      return ed.verify(hexToBytes(signatureHex), input, hexToBytes(publicKeyHex), { zip215: false });
+    }
+    if (/^0[23][0-9a-f]{64}$/.test(publicKeyHex)) {
+      return sm2.doVerifySignature(input, signatureHex, publicKeyHex, { hash: true, der: false });
+    }
+  } catch {
+    // An off-curve point or a scalar out of range: not a signature.
+  }
+  return false;
+}
+
+/**
+ * The hash, in the suite of the key `suiteKeyHex` (SHA-256 for ed25519, SM3 for SM2), of the
+ * domain tag followed directly by `bytes`: how the core hashes what a key's suite decides.
+ */
+export function hashTagged(suiteKeyHex: string, tag: string, bytes: Uint8Array): string {
+  const t = utf8(tag);
+  const input = new Uint8Array(t.length + bytes.length);
+  input.set(t, 0);
+  input.set(bytes, t.length);
+  return suiteKeyHex.length === 66 ? sm3(input) : bytesToHex(sha256(input));
+}
+
 /** The public key of a secret key (ed25519: 64 hex digits; SM2: 66, a compressed point). */
 export function publicKey(secretKeyHex: string): string {
   return publicOf(secret(secretKeyHex));
@@ -77,12 +111,7 @@ export function bodyBytes(body: TxBodyJson): Uint8Array {
  * ed25519 signer (64 hex digits), SM3 for an SM2 one (66).
  */
 export function txHash(body: TxBodyJson): string {
-  const bytes = bodyBytes(body);
-  const tag = utf8("huxin/v1/txhash");
-  const input = new Uint8Array(tag.length + bytes.length);
-  input.set(tag, 0);
-  input.set(bytes, tag.length);
-  return body.signer.length === 66 ? sm3(input) : bytesToHex(sha256(input));
+  return hashTagged(body.signer, "huxin/v1/txhash", bodyBytes(body));
 }
 
 /** A signed transaction: what `POST /v1/txs` takes, and its hash. */

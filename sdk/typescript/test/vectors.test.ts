@@ -9,7 +9,10 @@ import { fileURLToPath } from "node:url";
 
 import { sm2 } from "sm-crypto-v2";
 
-import { AnswerError, bodyBytes, bytesToHex, checked, encode, EncodeError, publicKey, schema, signingInput, signQuery, signTx, txHash, type TxBodyJson } from "../src/index.js";
+import {
+  AnswerError, auditEntryHash, bodyBytes, bytesToHex, checkAuditLog, checked, encode, EncodeError, publicKey, schema, signingInput,
+  signQuery, signTx, txHash, verifySignature, type AuditAnchor, type AuditEntry, type TxBodyJson,
+} from "../src/index.js";
 // @ts-expect-error: a plain ES module without types (it writes src/openapi.ts)
 import { document } from "../../scripts/document.mjs";
 
@@ -64,6 +67,58 @@ test("SM2 vectors: the same key, bytes and hash; Huxin's signatures verify here 
   assert.throws(() => publicKey(`sm2:${"00".repeat(32)}`), EncodeError);
   assert.throws(() => publicKey(`sm2:${"ff".repeat(32)}`), EncodeError);
   assert.throws(() => publicKey("sm2:12"), EncodeError);
+});
+
+test("audit log vectors in both suites: every hash and signature checks, and edits are caught", () => {
+  const logs = vectors("audit.json");
+  assert.deepEqual(Object.keys(logs).sort(), ["ed25519", "sm2"]);
+  for (const [suite, log] of Object.entries(logs) as Array<[string, { chain_id: string; node_key: string; entries: AuditEntry[] }]>) {
+    const audience = { chainId: log.chain_id, nodeKey: log.node_key };
+    const entries = log.entries;
+    assert.equal(entries.length, 2, suite);
+    for (const e of entries) assert.equal(auditEntryHash(e), e.hash, `${suite} entry ${e.seq}`);
+    const anchors = [{ seq: 2, head: entries[1].hash, height: 9 }];
+    assert.deepEqual(checkAuditLog(entries, anchors, audience), { ok: true, anchoredUpTo: 2 }, suite);
+    const problem = (log: AuditEntry[], anchored: AuditAnchor[] = anchors, who = audience) => {
+      const verdict = checkAuditLog(log, anchored, who);
+      return verdict.ok ? "intact" : verdict.problem;
+    };
+    const edited = structuredClone(entries);
+    edited[0].result_count += 1;
+    assert.equal(problem(edited), "entry 1 was edited", suite);
+    // Made up by whoever runs the node: another target, re-hashed and re-chained.
+    const madeUp = structuredClone(entries);
+    madeUp[1].target = "/v1/supervisor/subjects/91330100MA0000099X/credit";
+    madeUp[1].hash = auditEntryHash(madeUp[1]);
+    assert.match(problem(madeUp, []), /entry 2 carries no valid signature for this node: made up/, suite);
+    assert.match(problem(madeUp), /entry 2 was edited|made up/, suite);
+    assert.equal(problem([entries[1]]), "entry 1 is missing (found 2)", suite);
+    assert.equal(problem(entries, [{ seq: 2, head: entries[0].hash, height: 9 }]), "entry 2 differs from its anchor at height 9", suite);
+    assert.equal(problem(entries, [{ seq: 3, head: entries[1].hash }]), "the ledger anchors entry 3, which the log lacks", suite);
+    // Signed for another node: it does not check for this one.
+    assert.match(problem(entries, [], { ...audience, nodeKey: "07".repeat(32) }), /made up/, suite);
+    const malformed = structuredClone(entries);
+    malformed[0].member = "ab";
+    assert.match(problem(malformed), /entry 1 is malformed: member/, suite);
+  }
+});
+
+test("verifySignature: either suite, and false for anything malformed", () => {
+  const v = vectors("sm2.json");
+  const q = v.queries[0];
+  const message = new TextEncoder().encode(q.message);
+  const signature = q.headers["x-huxin-signature"];
+  assert.ok(verifySignature(v.public_key, "huxin/v1/query", message, signature));
+  assert.ok(!verifySignature(v.public_key, "huxin/v1/tx", message, signature));
+  const [ed] = vectors("queries.json");
+  const edMessage = new TextEncoder().encode(ed.message);
+  assert.ok(verifySignature(ed.headers["x-huxin-key"], "huxin/v1/query", edMessage, ed.headers["x-huxin-signature"]));
+  const other = new TextEncoder().encode(`${ed.message}0`);
+  assert.ok(!verifySignature(ed.headers["x-huxin-key"], "huxin/v1/query", other, ed.headers["x-huxin-signature"]));
+  assert.ok(!verifySignature(v.public_key, "huxin/v1/query", other, signature));
+  for (const [key, sig] of [["ab", signature], [`04${"11".repeat(32)}`, signature], [`02${"ff".repeat(32)}`, signature], [v.public_key, "zz"], [v.public_key, "00".repeat(64)]]) {
+    assert.equal(verifySignature(key, "huxin/v1/query", message, sig), false, `${key} ${sig}`);
+  }
 });
 
 test("bad input is refused locally with the field named", () => {

@@ -29,7 +29,8 @@ public final class Schemas {
     /** A public key: ed25519 (32 bytes) or SM2 (33, a compressed point); its length says which. */
     public static final Schema PUBLIC_KEY = bytesOf(32, 33);
     public static final Schema SIGNATURE = bytes(64);
-    public static final Schema MEMBER_ID = bytes(32);
+    /** A member id: the first 20 bytes of its first key's suite hash of {@code huxin/v1/member} and the key. */
+    public static final Schema MEMBER_ID = bytes(20);
     private static final Schema U8 = u(8);
     private static final Schema U32 = u(32);
     private static final Schema U64 = u(64);
