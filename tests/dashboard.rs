@@ -373,22 +373,26 @@ async fn the_workbench(net: &Net, b: &mut Browser, base: &str, a: &Uscc) {
     let checks = b
         .eval(
             "(async () => {
-                const status = await api('/v1/status');
+                const status = audienceOf(await api('/v1/status'));
                 const page = await signedApi('/v1/supervisor/audit?limit=1000');
-                const good = await checkAuditLog(page.entries, [], status);
+                const good = HuxinSdk.checkAuditLog(page.entries, [], status);
                 const edited = structuredClone(page.entries);
                 edited[0].result_count += 1;
                 const madeUp = structuredClone(page.entries);
                 const last = madeUp[madeUp.length - 1];
                 last.target = '/v1/supervisor/subjects/91330100MA0000099X/credit';
-                last.hash = await entryHash(last);
-                return [good.ok, (await checkAuditLog(edited, [], status)).problem, (await checkAuditLog(madeUp, [], status)).problem];
+                last.hash = HuxinSdk.auditEntryHash(last);
+                return [good.ok, HuxinSdk.checkAuditLog(edited, [], status).problem,
+                    HuxinSdk.checkAuditLog(madeUp, [], status).problem, page.entries[0].supervisor_key];
             })()",
         )
         .await;
     assert_eq!(checks[0], json!(true), "{checks}");
     assert!(checks[1].as_str().unwrap().contains("edited"), "{checks}");
     assert!(checks[2].as_str().unwrap().contains("made up"), "{checks}");
+    // The key that signed is of the chain's suite (SM2 keys are 33 bytes, ed25519 ones 32).
+    let key_hex = checks[3].as_str().unwrap().len();
+    assert_eq!(key_hex, if net.genesis().suite == huxin_types::crypto::Suite::Sm2Sm3 { 66 } else { 64 }, "{checks}");
 
     // The workbench in English.
     b.eval("document.getElementById('lang-toggle').click()").await;

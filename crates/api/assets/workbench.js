@@ -8,7 +8,7 @@ Object.assign(TEXT.zh, {
   nav_stats: "统计报表", nav_supervisor: "监管工作台",
   stats_title: "月度统计", stats_hint: "按地区与指标统计链上交易（中国标准时间自然月）", all_regions: "全部地区",
   metric: "指标", month: "月份", count: "数量", csv: "下载 CSV", no_stats: "所选范围内没有统计数据", show: "显示",
-  sv_title: "监管工作台", sv_hint: "载入监管机构成员的私钥（十六进制）。私钥只保存在本页面内存中，用于在浏览器内签名查询，从不发送。",
+  sv_title: "监管工作台", sv_hint: "载入监管机构成员的私钥（十六进制；国密链的私钥以 sm2: 开头）。私钥只保存在本页面内存中，用于在浏览器内签名查询，从不发送。",
   sv_key: "私钥", sv_load: "载入", sv_signed_as: "签名身份", sv_unload: "卸下私钥", sv_not_member: "该密钥不属于任何在册成员",
   sv_credit: "完整信用记录（含未公示）", sv_subject_hint: "统一社会信用代码或主体标识", sv_read: "查询",
   publication: "公示状态", hidden_count: "未公示记录", sv_rings: "围标串标分析", sv_no_findings: "未发现异常",
@@ -22,7 +22,7 @@ Object.assign(TEXT.en, {
   nav_stats: "Statistics", nav_supervisor: "Supervisor",
   stats_title: "Monthly statistics", stats_hint: "Ledger activity by region and metric (calendar months, China Standard Time)", all_regions: "All regions",
   metric: "Metric", month: "Month", count: "Count", csv: "Download CSV", no_stats: "No statistics in this range", show: "Show",
-  sv_title: "Supervisor's workbench", sv_hint: "Load a supervisor member's secret key (hex). It stays in this page's memory, signs queries in the browser, and is never sent.",
+  sv_title: "Supervisor's workbench", sv_hint: "Load a supervisor member's secret key (hex; on a national-suite chain it starts with sm2:). It stays in this page's memory, signs queries in the browser, and is never sent.",
   sv_key: "Secret key", sv_load: "Load", sv_signed_as: "Signing as", sv_unload: "Unload the key", sv_not_member: "This key belongs to no registered member",
   sv_credit: "Full credit history (hidden records included)", sv_subject_hint: "USCC or subject id", sv_read: "Read",
   publication: "Publication", hidden_count: "Hidden records", sv_rings: "Collusion rings", sv_no_findings: "Nothing found",
@@ -106,104 +106,32 @@ async function renderStats() {
   });
 }
 
-// ---- bytes ----
-const hexToBytes = (hex) => {
-  if (!/^([0-9a-f]{2})*$/i.test(hex)) throw new Error(`not hex: ${hex.slice(0, 16)}…`);
-  return Uint8Array.from(hex.match(/../g) || [], (b) => parseInt(b, 16));
-};
-const bytesToHex = (bytes) => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
-const utf8 = (s) => new TextEncoder().encode(s);
-const concat = (...parts) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) (out.set(p, at), (at += p.length));
-  return out;
-};
-
-// The canonical encoding's pieces (sdk/vectors/ENCODING.md): varints, length-prefixed bytes.
-function varint(value) {
-  const n = BigInt(value);
-  const le = (width) => Array.from({ length: width }, (_, i) => Number((n >> BigInt(8 * i)) & 0xffn));
-  if (n < 251n) return Uint8Array.of(Number(n));
-  if (n <= 0xffffn) return Uint8Array.from([0xfb, ...le(2)]);
-  if (n <= 0xffffffffn) return Uint8Array.from([0xfc, ...le(4)]);
-  return Uint8Array.from([0xfd, ...le(8)]);
-}
-const prefixed = (bytes) => concat(varint(bytes.length), bytes);
-
 // ---- the supervisor's key: in this page's memory only ----
-// WebCrypto imports an Ed25519 secret key as PKCS#8: this prefix, then the 32-byte seed.
-const PKCS8_ED25519 = hexToBytes("302e020100300506032b657004220420");
-let supervisor = null; // { key: CryptoKey, publicKey: hex, member }
+// Signing and the audit check are the TypeScript SDK's (huxin-sdk.js, loaded before this file;
+// `npm run dashboard` in sdk/typescript makes it), in the key's suite: ed25519 and SHA-256, or
+// SM2 and SM3 on a chain of the national suite (a key written `sm2:` and 64 hex digits).
+let supervisor = null; // { secret: the key as its file writes it, publicKey: hex, member }
 
-async function loadKey(hex) {
-  const seed = hexToBytes(hex.trim().toLowerCase());
-  if (seed.length !== 32) throw new Error("a secret key is 64 hex characters");
-  const key = await crypto.subtle.importKey("pkcs8", concat(PKCS8_ED25519, seed), { name: "Ed25519" }, true, ["sign"]);
-  const jwk = await crypto.subtle.exportKey("jwk", key);
-  const publicKey = bytesToHex(Uint8Array.from(atob(jwk.x.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)));
+async function loadKey(text) {
+  const secret = text.trim().toLowerCase();
+  const publicKey = HuxinSdk.publicKey(secret); // a typed error naming what is wrong
   const member = (await members()).find((m) => m.keys.includes(publicKey));
-  return { key, publicKey, member };
+  return { secret, publicKey, member };
 }
+
+// The node a signed query is for, as /v1/status names it.
+const audienceOf = (status) => ({ chainId: status.chain_id, nodeKey: status.node_key });
 
 // A GET signed for this node (its chain id and node key), as `huxin audit` signs one.
 async function signedApi(pathAndQuery) {
   const status = await api("/v1/status");
   const [path, query = ""] = pathAndQuery.split(/\?(.*)/s, 2);
-  const time = Date.now();
-  const message = `${status.chain_id}\n${status.node_key}\nGET\n${path}\n${query}\n${time}`;
-  const signature = await crypto.subtle.sign("Ed25519", supervisor.key, concat(utf8("huxin/v1/query"), Uint8Array.of(0), utf8(message)));
-  const response = await fetch(pathAndQuery, {
-    headers: { "x-huxin-key": supervisor.publicKey, "x-huxin-time": String(time), "x-huxin-signature": bytesToHex(signature) },
-  });
+  const headers = HuxinSdk.signQuery(supervisor.secret, audienceOf(status), "GET", path, query, Date.now());
+  const response = await fetch(pathAndQuery, { headers });
   const body = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(body.error ? `${body.error.code}: ${body.error.message}` : response.statusText);
   return body;
 }
-
-// ---- the audit check, here, against the ledger's anchors ----
-async function entryHash(e) {
-  const bytes = concat(
-    varint(e.seq), varint(e.time), prefixed(hexToBytes(e.supervisor_key)), prefixed(hexToBytes(e.member)),
-    prefixed(utf8(e.method)), prefixed(utf8(e.target)), varint(e.status), varint(e.result_count), varint(e.signed_time),
-    prefixed(hexToBytes(e.signature)), prefixed(hexToBytes(e.prev_hash)));
-  return bytesToHex(await crypto.subtle.digest("SHA-256", concat(utf8("huxin/v1/audit"), bytes)));
-}
-
-async function signedByReader(e, audience) {
-  const [path, query = ""] = e.target.split(/\?(.*)/s, 2);
-  const message = `${audience.chain_id}\n${audience.node_key}\n${e.method}\n${path}\n${query}\n${e.signed_time}`;
-  try {
-    const key = await crypto.subtle.importKey("raw", hexToBytes(e.supervisor_key), { name: "Ed25519" }, false, ["verify"]);
-    return await crypto.subtle.verify("Ed25519", key, hexToBytes(e.signature), concat(utf8("huxin/v1/query"), Uint8Array.of(0), utf8(message)));
-  } catch {
-    return false;
-  }
-}
-
-// Check a log from its first entry (as `huxin audit check` does): sequence, chain, every hash,
-// every reader's signature for this node, and every anchor on the ledger. { ok, problem, anchoredUpTo }.
-async function checkAuditLog(entries, anchors, audience) {
-  let previous = "0".repeat(64);
-  const hashes = new Map();
-  for (const [i, e] of entries.entries()) {
-    if (e.seq !== i + 1) return { ok: false, problem: `entry ${i + 1} is missing (found ${e.seq})` };
-    if (e.prev_hash !== previous) return { ok: false, problem: `entry ${e.seq} does not chain to entry ${e.seq - 1}` };
-    if ((await entryHash(e)) !== e.hash) return { ok: false, problem: `entry ${e.seq} was edited` };
-    if (!(await signedByReader(e, audience))) return { ok: false, problem: `entry ${e.seq} carries no valid signature for this node: made up` };
-    hashes.set(e.seq, e.hash);
-    previous = e.hash;
-  }
-  let anchoredUpTo = 0;
-  for (const a of anchors) {
-    const mine = hashes.get(a.seq);
-    if (mine === undefined) return { ok: false, problem: `the ledger anchors entry ${a.seq}, which the log lacks` };
-    if (mine !== a.head) return { ok: false, problem: `entry ${a.seq} differs from its anchor at height ${a.height}` };
-    anchoredUpTo = Math.max(anchoredUpTo, a.seq);
-  }
-  return { ok: true, anchoredUpTo };
-}
-window.huxin = { checkAuditLog };
 
 async function allPages(first, next) {
   const items = [];
@@ -287,7 +215,9 @@ async function renderSupervisor() {
     // The log grows while it is read (these reads are logged too): anchors past what was read
     // are left for the next check.
     const lastRead = entries.length ? entries[entries.length - 1].seq : 0;
-    const verdict = await checkAuditLog(entries, anchors.filter((a) => a.seq <= lastRead), status);
+    // Checked here, as `huxin audit check` does: sequence, chain, every hash, every reader's
+    // signature for this node, and every anchor on the ledger.
+    const verdict = HuxinSdk.checkAuditLog(entries, anchors.filter((a) => a.seq <= lastRead), audienceOf(status));
     if (!stillCurrent(mine)) return;
     document.getElementById("sv-audit-verdict").innerHTML = verdict.ok
       ? `<p class="ok" id="sv-audit-ok">${t("audit_intact")}; ${verdict.anchoredUpTo ? `${t("anchored_upto")} ${verdict.anchoredUpTo} ${t("entries")}` : t("not_anchored_yet")}</p>`

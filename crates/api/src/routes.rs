@@ -17,6 +17,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/", get(crate::dashboard::index))
         .route("/assets/app.js", get(crate::dashboard::script))
         .route("/assets/workbench.js", get(crate::dashboard::workbench))
+        .route("/assets/huxin-sdk.js", get(crate::dashboard::sdk))
         .route("/assets/app.css", get(crate::dashboard::style))
         .route("/v1/status", get(crate::status::status))
         .route("/v1/txs/prepare", post(crate::txs::prepare))
