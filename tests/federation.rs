@@ -382,9 +382,12 @@ async fn an_online_backup_restores_into_a_fresh_home_that_catches_up() {
 async fn a_fifth_city_joins_a_running_network_under_load_and_votes() {
     let mut net = Net::start_all(4).await;
 
-    // Load: one bench key anchors a document every 50 ms through the four nodes in turn.
+    // Load: one bench key anchors a document every 50 ms through the three centres that stay up,
+    // in turn. (Not through Jiaxing, stopped below: a mempool is not durable, so an anchor it
+    // acknowledged and had not gossiped yet would go with it, and every later nonce of the key
+    // would wait for it; a platform resubmits such an anchor elsewhere. Seen once on SM2 in CI.)
     let load_key = net.bench_keys().remove(0);
-    let (chain, clients) = (net.chain_id.clone(), (0..4).map(|i| net.client(i)).collect::<Vec<_>>());
+    let (chain, clients) = (net.chain_id.clone(), (0..3).map(|i| net.client(i)).collect::<Vec<_>>());
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let load = {
         let stop = stop.clone();
@@ -393,7 +396,7 @@ async fn a_fifth_city_joins_a_running_network_under_load_and_votes() {
             let mut nonce = 1;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let tx = support::anchor_tx(&chain, &load_key, nonce, support::far_expiry(), 10_000 + nonce);
-                match clients[nonce as usize % 4].submit(&tx).await {
+                match clients[nonce as usize % clients.len()].submit(&tx).await {
                     Ok(hash) => {
                         sent.push(hash);
                         nonce += 1;
