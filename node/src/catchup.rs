@@ -53,6 +53,10 @@ pub struct CatchUpArgs {
     /// The chain's suite: ed25519-sha256 or sm2-sm3.
     #[arg(long, default_value = "ed25519-sha256")]
     suite: huxin_types::crypto::Suite,
+    /// Start the fresh validator with `sync_writes = false` (its blocks reach the operating
+    /// system, not the disk, before it goes on), to see what syncing each block costs.
+    #[arg(long)]
+    no_sync_writes: bool,
 }
 
 /// Milliseconds between the generated blocks' times.
@@ -103,10 +107,17 @@ pub async fn run(args: CatchUpArgs) -> eyre::Result<()> {
             wait_for_height(&node.api, args.blocks, Duration::from_secs(60)).await?;
         }
         println!("{} validators serve the chain; starting the fresh validator", fresh);
+        if args.no_sync_writes {
+            let path = manifest.nodes[fresh].home.join("config.toml");
+            let mut config = crate::config::NodeConfig::load(&path)?;
+            config.sync_writes = false;
+            config.save(&path)?;
+        }
         let launched = Instant::now();
         children.push(devnet::spawn_node(&exe, &manifest.nodes[fresh].home)?);
         let replay = time_catch_up(&manifest.nodes[fresh].api, args.blocks, Duration::from_secs(args.timeout)).await?;
         report(&args, &replay, launched);
+        print_phases(&manifest.nodes[fresh].api).await;
         eyre::Ok(())
     }
     .await;
@@ -255,4 +266,24 @@ fn report(args: &CatchUpArgs, replay: &Replay, launched: Instant) {
         blocks as f64 / seconds,
         txs as f64 / seconds
     );
+}
+
+/// Where the fresh validator's time went, from its `/metrics`: the per-block phases the host
+/// times (`huxin_block_<phase>_seconds`), in total and per block.
+async fn print_phases(api: &str) {
+    let Ok(text) = async { reqwest::get(format!("{api}/metrics")).await?.text().await }.await else {
+        println!("(the fresh validator's /metrics did not answer)");
+        return;
+    };
+    let value = |name: &str| -> Option<f64> {
+        text.lines().find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+    };
+    for phase in ["execute", "persist"] {
+        let (Some(sum), Some(count)) =
+            (value(&format!("huxin_block_{phase}_seconds_sum")), value(&format!("huxin_block_{phase}_seconds_count")))
+        else {
+            continue;
+        };
+        println!("  {phase}: {sum:.1} s over {count:.0} blocks ({:.1} ms per block)", 1e3 * sum / count.max(1.0));
+    }
 }
