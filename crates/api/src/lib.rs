@@ -108,7 +108,8 @@ pub struct ApiState {
     pub event_limits: events::EventLimits,
     /// Open event streams per client address.
     pub events_by_address: events::StreamsByAddress,
-    /// This node's consensus key: signed supervisor queries name it (and the chain).
+    /// This node's ed25519 node key (its libp2p identity): signed supervisor queries name it (and
+    /// the chain).
     pub node_key: PublicKey,
     /// When this API started, Unix ms: signed queries from before it are refused (the replay
     /// cache starts empty).

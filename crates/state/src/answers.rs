@@ -36,7 +36,8 @@ pub struct StatusView {
     /// The chain's suite: its signatures and hashes (`ed25519-sha256` or `sm2-sm3`).
     #[serde(default)]
     pub suite: Suite,
-    /// This node's consensus key: a signed supervisor query names it, with the chain id.
+    /// This node's key: its ed25519 node key (its libp2p identity; on an ed25519 chain also its
+    /// consensus key, on an SM2 chain not). A signed supervisor query names it, with the chain id.
     pub node_key: PublicKey,
     pub latest_height: u64,
     pub latest_block_hash: Option<BlockHash>,

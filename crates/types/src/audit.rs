@@ -25,7 +25,7 @@ pub const QUERY_SIGNATURE_WINDOW_MS: u64 = 60_000;
 /// Longest path-and-query a supervisor may sign.
 pub const QUERY_TARGET_BYTES_MAX: usize = 2048;
 
-/// Who a signed query is for: the chain, and the node that serves it (its consensus key, as
+/// Who a signed query is for: the chain, and the node that serves it (its node key, as
 /// `/v1/status` gives it). A request captured on its way to one node replays on no other.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueryAudience {

@@ -2277,7 +2277,10 @@ export interface components {
             mempool_bytes: number;
             mempool_txs: number;
             moniker: string;
-            /** @description This node's consensus key: a signed supervisor query names it, with the chain id. */
+            /**
+             * @description This node's key: its ed25519 node key (its libp2p identity; on an ed25519 chain also its
+             *     consensus key, on an SM2 chain not). A signed supervisor query names it, with the chain id.
+             */
             node_key: components["schemas"]["PublicKey"];
             /**
              * Format: int64
