@@ -13,7 +13,9 @@ use std::path::PathBuf;
 use eyre::WrapErr;
 use serde::Serialize;
 
-use huxin_types::audit::{check_log, query_message, sign_query, AnchorAuditLog, AuditEntry, QueryAudience};
+use huxin_types::audit::{
+    check_log, log_of_signed_reads, query_message, sign_query, AnchorAuditLog, AuditEntry, QueryAudience,
+};
 use huxin_types::crypto::{signing_input, Domain};
 use huxin_types::governance::{Params, ProposalAction, Propose};
 use huxin_types::identity::{GrantScope, Statement, SubjectId, SubjectStatement};
@@ -246,28 +248,17 @@ pub fn audit() -> eyre::Result<BTreeMap<&'static str, AuditVector>> {
     let sm2 = SecretKey::derive_in(huxin_types::crypto::Suite::Sm2Sm3, [0x5a; 32]);
     let mut out = BTreeMap::new();
     for (name, supervisor) in [("ed25519", &cast.supervisor.key), ("sm2", &sm2)] {
-        let mut entries: Vec<AuditEntry> = Vec::new();
-        for (seq, q) in (1u64..).zip(queries()?) {
-            let signed_time = TimestampMs(TIME.0 + seq * 1_000 - 10);
-            let message = query_message(&audience, &q.method, &q.path, &q.query, signed_time);
-            let target = if q.query.is_empty() { q.path.clone() } else { format!("{}?{}", q.path, q.query) };
-            let mut entry = AuditEntry {
-                seq,
-                time: TimestampMs(TIME.0 + seq * 1_000),
-                supervisor_key: supervisor.public_key(),
-                member: MemberId::from_key(&supervisor.public_key()),
-                method: q.method,
-                target,
-                status: 200,
-                result_count: seq,
-                signed_time,
-                signature: supervisor.sign(Domain::Query, &message),
-                prev_hash: entries.last().map_or(Hash32::ZERO, |e| e.hash),
-                hash: Hash32::ZERO,
-            };
-            entry.hash = entry.compute_hash();
-            entries.push(entry);
-        }
+        let targets: Vec<String> = queries()?
+            .into_iter()
+            .map(|q| if q.query.is_empty() { q.path } else { format!("{}?{}", q.path, q.query) })
+            .collect();
+        let reads: Vec<_> = (1u64..)
+            .zip(&targets)
+            .map(|(seq, target)| {
+                (target.as_str(), TimestampMs(TIME.0 + seq * 1_000 - 10), TimestampMs(TIME.0 + seq * 1_000))
+            })
+            .collect();
+        let entries = log_of_signed_reads(&audience, supervisor, &reads);
         check_log(&entries, &[], &audience)?;
         let vector =
             AuditVector { chain_id: audience.chain_id.to_string(), node_key: audience.node_key.to_string(), entries };

@@ -171,6 +171,39 @@ impl AuditEntry {
     }
 }
 
+/// The log a node keeps of `reads` that `supervisor` signed for `audience`: each a GET of a
+/// target (path, then `?` and the query, if any), signed at its first time and answered at its
+/// second, with status 200 and as many results as its sequence number. The golden vectors' logs
+/// and the tests' are made this way.
+pub fn log_of_signed_reads(
+    audience: &QueryAudience,
+    supervisor: &SecretKey,
+    reads: &[(&str, TimestampMs, TimestampMs)],
+) -> Vec<AuditEntry> {
+    let mut out: Vec<AuditEntry> = Vec::with_capacity(reads.len());
+    for (seq, (target, signed_time, time)) in (1u64..).zip(reads) {
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let message = query_message(audience, "GET", path, query, *signed_time);
+        let mut entry = AuditEntry {
+            seq,
+            time: *time,
+            supervisor_key: supervisor.public_key(),
+            member: MemberId::from_key(&supervisor.public_key()),
+            method: "GET".into(),
+            target: (*target).to_owned(),
+            status: 200,
+            result_count: seq,
+            signed_time: *signed_time,
+            signature: supervisor.sign(Domain::Query, &message),
+            prev_hash: out.last().map_or(Hash32::ZERO, |e| e.hash),
+            hash: Hash32::ZERO,
+        };
+        entry.hash = entry.compute_hash();
+        out.push(entry);
+    }
+    out
+}
+
 /// Why an audit log does not check out.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuditLogError {
@@ -252,30 +285,12 @@ mod tests {
     }
 
     fn log(n: u64) -> Vec<AuditEntry> {
-        let supervisor = SecretKey::from_bytes([1; 32]);
-        let mut out: Vec<AuditEntry> = Vec::new();
-        for seq in 1..=n {
-            let path = format!("/v1/supervisor/subjects/{seq}/credit");
-            let signed_time = TimestampMs(seq * 1000 - 10);
-            let message = query_message(&audience(), "GET", &path, "", signed_time);
-            let mut e = AuditEntry {
-                seq,
-                time: TimestampMs(seq * 1000),
-                supervisor_key: supervisor.public_key(),
-                member: MemberId([2; 20]),
-                method: "GET".into(),
-                target: path,
-                status: 200,
-                result_count: seq,
-                signed_time,
-                signature: supervisor.sign(Domain::Query, &message),
-                prev_hash: out.last().map_or(Hash32::ZERO, |e| e.hash),
-                hash: Hash32::ZERO,
-            };
-            e.hash = e.compute_hash();
-            out.push(e);
-        }
-        out
+        let targets: Vec<String> = (1..=n).map(|seq| format!("/v1/supervisor/subjects/{seq}/credit")).collect();
+        let reads: Vec<_> = (1..=n)
+            .zip(&targets)
+            .map(|(seq, target)| (target.as_str(), TimestampMs(seq * 1000 - 10), TimestampMs(seq * 1000)))
+            .collect();
+        log_of_signed_reads(&audience(), &SecretKey::from_bytes([1; 32]), &reads)
     }
 
     #[test]
