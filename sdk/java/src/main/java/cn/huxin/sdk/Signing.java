@@ -77,6 +77,32 @@ public final class Signing {
         }
     }
 
+    /** How the JDK takes a raw ed25519 public key: this X.509 prefix, then the 32 bytes. */
+    private static final byte[] ED25519_X509_PREFIX = Hex.decode("302a300506032b6570032100");
+
+    /**
+     * Whether {@code signatureHex} is {@code publicKeyHex}'s signature of {@code signed} (what the
+     * key signed: {@link #signingInput}), in the key's suite: ed25519 (64 hex digits) or SM2 (66).
+     * False, never an exception, for anything malformed.
+     */
+    public static boolean verify(String publicKeyHex, byte[] signed, String signatureHex) {
+        if (publicKeyHex == null || signatureHex == null || !signatureHex.matches("[0-9a-f]{128}")) return false;
+        if (publicKeyHex.matches("0[23][0-9a-f]{64}")) return sm2Verify(publicKeyHex, signed, signatureHex);
+        if (!publicKeyHex.matches("[0-9a-f]{64}")) return false;
+        try {
+            byte[] x509 = new byte[ED25519_X509_PREFIX.length + 32];
+            System.arraycopy(ED25519_X509_PREFIX, 0, x509, 0, ED25519_X509_PREFIX.length);
+            System.arraycopy(Hex.decode(publicKeyHex), 0, x509, ED25519_X509_PREFIX.length, 32);
+            var key = KeyFactory.getInstance("Ed25519").generatePublic(new java.security.spec.X509EncodedKeySpec(x509));
+            Signature verifier = Signature.getInstance("Ed25519");
+            verifier.initVerify(key);
+            verifier.update(signed);
+            return verifier.verify(Hex.decode(signatureHex));
+        } catch (GeneralSecurityException | RuntimeException e) {
+            return false;
+        }
+    }
+
     /** What a key signs for a domain: the tag, a zero byte, the message. */
     public static byte[] signingInput(String tag, byte[] message) {
         byte[] t = tag.getBytes(StandardCharsets.UTF_8);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import cn.huxin.sdk.model.Supervision;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -35,6 +36,47 @@ class VectorsTest {
             assertEquals(v.get("tx_hash").asText(), signed.txHash(), name);
             assertEquals(v.get("signed_tx_hex").asText(), signed.payload() + "40" + signed.signature(), name);
         }
+    }
+
+    @Test
+    void auditLogVectorsInBothSuitesCheckAndEditsAreCaught() throws IOException {
+        JsonNode logs = vectors("audit.json");
+        for (String suite : java.util.List.of("ed25519", "sm2")) {
+            JsonNode log = logs.get(suite);
+            String chain = log.get("chain_id").asText(), node = log.get("node_key").asText();
+            var entries = new java.util.ArrayList<Supervision.AuditEntry>();
+            for (JsonNode e : log.get("entries")) entries.add(Answers.as(e, Supervision.AuditEntry.class));
+            assertEquals(2, entries.size(), suite);
+            for (var e : entries) assertEquals(e.hash(), AuditLog.entryHash(e), suite + " entry " + e.seq());
+            var anchors = java.util.List.of(new Supervision.AuditAnchor("00".repeat(20), 2, entries.get(1).hash(), 9, 0));
+            assertEquals(new AuditLog.Verdict(true, 2, null), AuditLog.check(entries, anchors, chain, node), suite);
+
+            var first = entries.get(0);
+            var edited = new java.util.ArrayList<>(entries);
+            edited.set(0, new Supervision.AuditEntry(first.seq(), first.time(), first.supervisorKey(), first.member(),
+                    first.method(), first.target(), first.signedTime(), first.signature(), first.status(),
+                    first.resultCount() + 1, first.prevHash(), first.hash()));
+            assertEquals("entry 1 was edited", AuditLog.check(edited, anchors, chain, node).problem(), suite);
+            // Made up by whoever runs the node: another target, re-hashed.
+            var made = new Supervision.AuditEntry(first.seq(), first.time(), first.supervisorKey(), first.member(),
+                    first.method(), "/v1/supervisor/credit", first.signedTime(), first.signature(), first.status(),
+                    first.resultCount(), first.prevHash(), "");
+            made = new Supervision.AuditEntry(made.seq(), made.time(), made.supervisorKey(), made.member(), made.method(),
+                    made.target(), made.signedTime(), made.signature(), made.status(), made.resultCount(), made.prevHash(),
+                    AuditLog.entryHash(made));
+            assertEquals("entry 1 carries no valid signature for this node: made up",
+                    AuditLog.check(java.util.List.of(made), java.util.List.of(), chain, node).problem(), suite);
+            assertEquals("entry 1 carries no valid signature for this node: made up",
+                    AuditLog.check(entries, java.util.List.of(), chain, "07".repeat(32)).problem(), suite);
+            var wrongAnchor = java.util.List.of(new Supervision.AuditAnchor("00".repeat(20), 2, first.hash(), 9, 0));
+            assertEquals("entry 2 differs from its anchor at height 9", AuditLog.check(entries, wrongAnchor, chain, node).problem());
+            var missing = java.util.List.of(new Supervision.AuditAnchor("00".repeat(20), 3, first.hash(), 9, 0));
+            assertEquals("the ledger anchors entry 3, which the log lacks", AuditLog.check(entries, missing, chain, node).problem());
+            assertEquals("entry 1 is missing (found 2)",
+                    AuditLog.check(entries.subList(1, 2), java.util.List.of(), chain, node).problem());
+        }
+        assertTrue(!Signing.verify("ab", new byte[0], "00".repeat(64)));
+        assertTrue(!Signing.verify("02" + "ff".repeat(32), new byte[0], "00".repeat(64)));
     }
 
     @Test
