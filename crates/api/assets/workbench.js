@@ -1,7 +1,8 @@
 // Huxin dashboard, the supervisor's workbench: #/stats (monthly statistics, the 004 report, with
 // CSV) and #/supervisor (a supervisor's key loaded into this page only: signed reads of full
 // credit histories, the collusion-ring report, and this node's audit log checked here).
-// Uses the helpers of app.js (t, label, esc, api, table, members, memberName, regionName, day).
+// Uses the helpers of app.js (t, label, esc, api, table, members, memberName, regionName, day) and
+// the TypeScript SDK bundled as huxin-sdk.js (HuxinSdk: signQuery, publicKey, checkAuditLog).
 "use strict";
 
 Object.assign(TEXT.zh, {
