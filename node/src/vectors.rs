@@ -246,18 +246,18 @@ pub fn audit() -> eyre::Result<BTreeMap<&'static str, AuditVector>> {
     let cast = cast()?;
     let audience = QueryAudience { chain_id: cast.chain_id.clone(), node_key: key(9).public_key() };
     let sm2 = SecretKey::derive_in(huxin_types::crypto::Suite::Sm2Sm3, [0x5a; 32]);
+    let targets: Vec<String> = queries()?
+        .into_iter()
+        .map(|q| if q.query.is_empty() { q.path } else { format!("{}?{}", q.path, q.query) })
+        .collect();
+    let reads: Vec<_> = (1u64..)
+        .zip(&targets)
+        .map(|(seq, target)| {
+            (target.as_str(), TimestampMs(TIME.0 + seq * 1_000 - 10), TimestampMs(TIME.0 + seq * 1_000))
+        })
+        .collect();
     let mut out = BTreeMap::new();
     for (name, supervisor) in [("ed25519", &cast.supervisor.key), ("sm2", &sm2)] {
-        let targets: Vec<String> = queries()?
-            .into_iter()
-            .map(|q| if q.query.is_empty() { q.path } else { format!("{}?{}", q.path, q.query) })
-            .collect();
-        let reads: Vec<_> = (1u64..)
-            .zip(&targets)
-            .map(|(seq, target)| {
-                (target.as_str(), TimestampMs(TIME.0 + seq * 1_000 - 10), TimestampMs(TIME.0 + seq * 1_000))
-            })
-            .collect();
         let entries = log_of_signed_reads(&audience, supervisor, &reads);
         check_log(&entries, &[], &audience)?;
         let vector =

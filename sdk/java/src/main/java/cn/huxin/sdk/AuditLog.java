@@ -39,10 +39,7 @@ public final class AuditLog {
                 .put("member", e.member()).put("method", e.method()).put("target", e.target())
                 .put("status", e.status()).put("result_count", e.resultCount()).put("signed_time", e.signedTime())
                 .put("signature", e.signature()).put("prev_hash", e.prevHash());
-        byte[] tag = "huxin/v1/audit".getBytes(StandardCharsets.UTF_8);
-        byte[] bytes = Codec.encode(ENTRY, fields);
-        boolean sm2 = e.supervisorKey().length() == 66;
-        return Hex.encode(sm2 ? Signing.sm3(tag, bytes) : Signing.sha256(tag, bytes));
+        return Signing.hashTagged(e.supervisorKey(), "huxin/v1/audit", Codec.encode(ENTRY, fields));
     }
 
     /** Whether the entry's reader signed its request for this node (chain id and node key). */

@@ -182,10 +182,17 @@ public final class Signing {
      * for an ed25519 signer (64 hex digits), SM3 for an SM2 one (66).
      */
     public static String txHash(JsonNode body) {
-        byte[] tag = "huxin/v1/txhash".getBytes(StandardCharsets.UTF_8);
-        byte[] bytes = bodyBytes(body);
-        boolean sm2 = body.path("signer").asText().length() == 66;
-        return Hex.encode(sm2 ? sm3(tag, bytes) : sha256(tag, bytes));
+        return hashTagged(body.path("signer").asText(), "huxin/v1/txhash", bodyBytes(body));
+    }
+
+    /**
+     * The hash, hex, in the suite of the key {@code suiteKeyHex} (SHA-256 for ed25519, SM3 for
+     * SM2), of the domain tag followed directly by {@code bytes}: how the core hashes what a key's
+     * suite decides.
+     */
+    public static String hashTagged(String suiteKeyHex, String tag, byte[] bytes) {
+        byte[] t = tag.getBytes(StandardCharsets.UTF_8);
+        return Hex.encode(suiteKeyHex.length() == 66 ? sm3(t, bytes) : sha256(t, bytes));
     }
 
     /** A signed transaction as {@code POST /v1/txs} takes it, and its hash. */
