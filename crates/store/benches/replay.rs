@@ -12,7 +12,6 @@
 //! HUXIN_BENCH_BLOCKS=2000 HUXIN_BENCH_TXS=200 cargo bench --workspace --bench replay
 //! ```
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use huxin_state::{build_block, validate_block, Parent, ValidateOptions};
@@ -120,7 +119,7 @@ struct Phases {
     persist: Duration,
 }
 
-fn replay(store: &Arc<Store>, genesis: &Genesis, chain: &[Block], threads: usize, pipelined: bool) -> Phases {
+fn replay(store: &Store, genesis: &Genesis, chain: &[Block], threads: usize) -> Phases {
     let mut phases = Phases::default();
     for block in chain {
         let parent = parent_of(store, genesis);
@@ -132,19 +131,12 @@ fn replay(store: &Arc<Store>, genesis: &Genesis, chain: &[Block], threads: usize
         let started = Instant::now();
         let options =
             ValidateOptions { now: None, time_drift_ms_max: 0, signatures_verified: true, signature_threads: threads };
-        let executed = validate_block(store.as_ref(), &parent, block, options, &|_| true).expect("a valid block");
+        let executed = validate_block(store, &parent, block, options, &|_| true).expect("a valid block");
         phases.execute += started.elapsed();
         let started = Instant::now();
-        if pipelined {
-            // As a node does: the block durable, its state written while the next one executes.
-            store.record_decided(block, b"certificate").expect("record");
-            store.apply_decided(block, &executed).expect("apply");
-        } else {
-            store.persist_block(block, b"certificate", &executed).expect("persist");
-        }
+        store.persist_block(block, b"certificate", &executed).expect("persist");
         phases.persist += started.elapsed();
     }
-    store.wait_applied().expect("the last block applied");
     phases
 }
 
@@ -152,7 +144,6 @@ fn main() {
     let blocks = env_or("HUXIN_BENCH_BLOCKS", 300);
     let txs = env_or("HUXIN_BENCH_TXS", 200);
     let sync = env_or("HUXIN_BENCH_SYNC", 1) == 1;
-    let pipelined = env_or("HUXIN_BENCH_PIPELINE", 1) == 1;
     let kept = env_or("HUXIN_BENCH_KEPT", huxin_store::STATE_VERSIONS_KEPT_DEFAULT as usize) as u64;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let genesis = genesis();
@@ -165,16 +156,16 @@ fn main() {
     let built = started.elapsed();
     drop(source);
 
-    let target = Arc::new(Store::open_keeping(&dir.path().join("target"), sync, kept).expect("open"));
+    let target = Store::open_keeping(&dir.path().join("target"), sync, kept).expect("open");
     target.init_genesis(&genesis).expect("genesis");
     let started = Instant::now();
-    let phases = replay(&target, &genesis, &chain, threads, pipelined);
+    let phases = replay(&target, &genesis, &chain, threads);
     let replayed = started.elapsed();
 
     let total = (blocks * txs) as f64;
     let per_tx = |d: Duration| d.as_secs_f64() * 1e6 / total;
     println!(
-        "replay: {blocks} blocks x {txs} anchors, WAL synced: {sync}, state applied in the background: {pipelined}, {threads} verifying threads, Merkle versions kept: {}",
+        "replay: {blocks} blocks x {txs} anchors, WAL synced: {sync}, {threads} verifying threads, Merkle versions kept: {}",
         if kept == 0 { "all".to_owned() } else { kept.to_string() }
     );
     println!("  built and persisted (proposer path): {:.0} tx/s", total / built.as_secs_f64());

@@ -194,14 +194,10 @@ impl Host {
         };
         let hash = block.hash();
         self.network_height = self.network_height.max(height);
+        self.store_proposal(height, round, Round::Nil, proposer, &block)?;
         // The next height's block is executed now; a later one (sync runs requests in parallel)
         // is executed when it is decided, and a decided block that does not execute stops the node.
-        // It is stored after executing (before the verdict, so a restart finds it): the store's
-        // write queue may still hold the previous block's state write, which execution reads
-        // through instead of waiting for.
-        let next = height.0 == self.latest()?.0 + 1;
-        let validity = if next { self.validity(block.clone(), false)? } else { Validity::Valid };
-        self.store_proposal(height, round, Round::Nil, proposer, &block)?;
+        let validity = if height.0 == self.latest()?.0 + 1 { self.validity(block, false)? } else { Validity::Valid };
         Ok(SyncedValueOutcome::Verdict(self.proposed_value(height, round, Round::Nil, proposer, hash, validity)))
     }
 }

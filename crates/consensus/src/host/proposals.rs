@@ -297,15 +297,12 @@ impl Host {
             warn!(%height, round, proposer = %stream.proposer, "proposer streamed more blocks for one round than are kept; dropped");
             return Ok(None);
         }
+        self.store_proposal(height, stream.round, stream.pol_round, stream.proposer, &block)?;
         if height > self.height {
-            self.store_proposal(height, stream.round, stream.pol_round, stream.proposer, &block)?;
             debug!(%height, "proposal for a future height kept for later");
             return Ok(None);
         }
-        // Executed before it is stored: the store's write queue may still hold the previous
-        // block's state write, which execution reads through instead of waiting for.
-        let validity = self.validity(block.clone(), true)?;
-        self.store_proposal(height, stream.round, stream.pol_round, stream.proposer, &block)?;
+        let validity = self.validity(block, true)?;
         self.proposal_ready();
         Ok(Some(self.proposed_value(height, stream.round, stream.pol_round, stream.proposer, hash, validity)))
     }
