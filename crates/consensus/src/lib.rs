@@ -8,8 +8,7 @@
 //!   stream is verified against the validator set of its own height before it is executed;
 //! - a proposal is executed before this validator votes for it; a wrong root or an inadmissible
 //!   transaction makes it invalid (vote nil);
-//! - a decided block is durable before the next height starts (its state may still be being
-//!   written, and is read through that write: `huxin_store::Store::apply_decided`);
+//! - a decided block is persisted in one atomic batch before the next height starts;
 //! - peers: the consensus network admits only configured persistent peers whose validator proof
 //!   (signed, bound to the chain id) names a key the ledger lists as a validator, and the list
 //!   follows governance ([`peers`]); proposal parts are accepted only from the round's proposer;

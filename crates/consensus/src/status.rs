@@ -157,11 +157,7 @@ impl Metrics {
                 phases.execute.clone(),
             );
             r.register("block_build_seconds", "Building this validator's proposal", phases.build.clone());
-            r.register(
-                "block_persist_seconds",
-                "Persisting a decided block before the next height: the block made durable and its state write prepared (the write lands meanwhile)",
-                phases.persist.clone(),
-            );
+            r.register("block_persist_seconds", "Persisting a decided block", phases.persist.clone());
             r.register(
                 "block_commit_to_next_proposal_seconds",
                 "From a decision to the next height's proposal ready to vote on",

@@ -7,9 +7,6 @@ use huxin_types::genesis::{Genesis, GenesisMember, GenesisValidator, Role};
 use huxin_types::tx::{AnchorDocument, Expiry, TenderRef};
 use huxin_types::{Action, ChainId, RegionCode, SecretKey, SignedTx, TimestampMs, TxBody, Uscc};
 
-use huxin_types::Hash32;
-use jmt::KeyHash;
-
 use super::*;
 
 fn centre() -> SecretKey {
@@ -24,7 +21,7 @@ fn validator_in(suite: Suite) -> SecretKey {
     SecretKey::derive_in(suite, [3; 32])
 }
 
-pub(crate) fn genesis() -> Genesis {
+fn genesis() -> Genesis {
     genesis_in(Suite::Ed25519Sha256)
 }
 
@@ -70,8 +67,8 @@ fn anchor_in(suite: Suite, nonce: u64) -> SignedTx {
     .sign(&centre_in(suite))
 }
 
-/// Build the next block with `count` anchors on the store's latest state.
-pub(crate) fn next_block(store: &Store, g: &Genesis, count: u64) -> (Block, huxin_state::Executed) {
+/// Build and persist the next block with `count` anchors; returns it.
+fn persist_next(store: &Store, g: &Genesis, count: u64) -> Block {
     let latest = store.latest_height().unwrap().unwrap();
     let parent =
         if latest.0 == 0 { Parent::genesis(g) } else { Parent::of(&store.header(latest).unwrap().unwrap(), g.suite) };
@@ -89,12 +86,6 @@ pub(crate) fn next_block(store: &Store, g: &Genesis, count: u64) -> (Block, huxi
     )
     .unwrap();
     assert!(skipped.is_empty(), "{skipped:?}");
-    (block, executed)
-}
-
-/// Build and persist the next block with `count` anchors; returns it.
-pub(crate) fn persist_next(store: &Store, g: &Genesis, count: u64) -> Block {
-    let (block, executed) = next_block(store, g, count);
     store.persist_block(&block, b"certificate", &executed).unwrap();
     block
 }
@@ -138,7 +129,7 @@ fn blocks_persist_and_reopen() {
     assert_eq!(hashes, expected);
 }
 
-pub(crate) fn huxin_contracts_nonce_key() -> Vec<u8> {
+fn huxin_contracts_nonce_key() -> Vec<u8> {
     huxin_contracts_nonce_key_of(&centre())
 }
 

@@ -41,12 +41,9 @@ impl Host {
         let (block, executed) = self.executed.remove(&hash).ok_or_else(|| eyre!("executed block vanished"))?;
         let certificate_bytes = borsh::to_vec(certificate)?;
         let persisting = std::time::Instant::now();
-        // The block is durable before the engine moves on; its state lands while the next
-        // height runs (a restart in between applies it again: `apply_decided_ahead`).
         self.store
-            .record_decided(&block, &certificate_bytes)
-            .wrap_err_with(|| format!("recording decided block {height}"))?;
-        self.store.apply_decided(&block, &executed).wrap_err_with(|| format!("applying block {height}"))?;
+            .persist_block(&block, &certificate_bytes, &executed)
+            .wrap_err_with(|| format!("persisting block {height}"))?;
         self.metrics.phases.persist.observe(persisting.elapsed().as_secs_f64());
         self.decided_at = Some(std::time::Instant::now());
         self.executed.clear();
@@ -76,23 +73,6 @@ impl Host {
         info!(%height, txs = block.txs.len(), failed, hash = %hash, "finalised block");
         let _ = self.finalised.send(Finalised { height: block.header.height, hash, txs: block.txs.len() });
         self.height = Height(height.0 + 1);
-        Ok(())
-    }
-
-    /// The block a restart left decided but not applied (the node stopped while its state was
-    /// being written): execute it again and apply it before consensus starts at the next height.
-    pub(super) fn apply_decided_ahead(&mut self) -> eyre::Result<()> {
-        let Some(block) = self.store.decided_ahead()? else { return Ok(()) };
-        let height = block.header.height;
-        info!(%height, "applying the block decided before the restart");
-        let hash = match self.execute(block, false)? {
-            Ok(hash) => hash,
-            Err(e) => return Err(eyre!("decided block {height} does not execute: {e}")),
-        };
-        let (block, executed) = self.executed.remove(&hash).ok_or_else(|| eyre!("executed block vanished"))?;
-        self.store.apply_decided(&block, &executed).wrap_err_with(|| format!("applying block {height}"))?;
-        self.store.wait_applied().wrap_err_with(|| format!("applying block {height}"))?;
-        self.executed.clear();
         Ok(())
     }
 

@@ -6,10 +6,8 @@
 //!   is persisted (as an undecided proposal) before the reply, so WAL replay finds it;
 //! - proposals are executed before voting: a block whose roots or transactions are wrong is
 //!   answered with `Validity::Invalid` and consensus votes nil;
-//! - `Decided` makes the block and its certificate durable (one synced write) and hands its state
-//!   to a background write that every read sees at once (see `huxin_store`); a restart before it
-//!   lands executes the block again (`ConsensusReady`); `Finalized` records equivocation evidence
-//!   and starts the next height; a failed write stops the node (the loop returns an error);
+//! - `Decided` persists the block atomically; `Finalized` records equivocation evidence and
+//!   starts the next height; a failed write stops the node (the loop returns an error);
 //! - proposal parts are authenticated with the validator set of the part's own height, and only
 //!   accepted from peers whose key is a validator's.
 //!
@@ -249,7 +247,6 @@ impl Host {
         while let Some(msg) = channels.consensus.recv().await {
             match msg {
                 AppMsg::ConsensusReady { reply } => {
-                    self.apply_decided_ahead()?;
                     let start = Height(self.latest()?.0 + 1);
                     self.height = start;
                     info!(height = %start, "consensus ready; starting");
