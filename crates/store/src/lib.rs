@@ -19,17 +19,16 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
-use jmt::storage::{LeafNode, Node, NodeKey, TreeReader};
-use jmt::{KeyHash, OwnedValue, Version};
+use jmt::storage::TreeReader;
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamilyDescriptor, Direction, IteratorMode, Options, WriteBatch, WriteOptions, DB,
 };
 
-use huxin_state::{Executed, StateReader};
+use huxin_state::StateReader;
 use huxin_types::codec;
 use huxin_types::crypto::Suite;
 use huxin_types::genesis::Genesis;
-use huxin_types::{Block, BlockHash, BlockHeader, Hash32, Height, Receipt, TxHash};
+use huxin_types::{Block, BlockHash, BlockHeader, Height, Receipt, TxHash};
 
 const CF_META: &str = "meta";
 const CF_BLOCKS: &str = "blocks";
@@ -376,177 +375,6 @@ impl Store {
         Ok(self.get(CF_META, META_GENESIS)?.and_then(|b| BlockHash::from_slice(&b)))
     }
 
-    fn put_tree_batch(&self, batch: &mut WriteBatch, executed: &Executed) -> Result<(), StoreError> {
-        for stale in &executed.tree_batch.stale_node_index_batch {
-            let node = borsh::to_vec(&stale.node_key).expect("borsh encodes a node key in memory");
-            let key = [&stale.stale_since_version.to_be_bytes()[..], &node].concat();
-            batch.put_cf(self.cf(CF_JMT_STALE), key, []);
-        }
-        let node_batch = &executed.tree_batch.node_batch;
-        for (key, node) in node_batch.nodes() {
-            let k = borsh::to_vec(key).expect("borsh encodes a node key in memory");
-            let v = borsh::to_vec(node).expect("borsh encodes a node in memory");
-            batch.put_cf(self.cf(CF_JMT_NODES), k, v);
-        }
-        // Each written key's newest value replaces the one before, which moves to the history
-        // (see `values`): one multi-get of the keys' current entries.
-        let written: Vec<_> = node_batch.values().iter().collect();
-        let current =
-            self.db.multi_get_cf(written.iter().map(|((_, key_hash), _)| (self.cf(CF_STATE_LATEST), key_hash.0)));
-        for (((version, key_hash), value), current) in written.into_iter().zip(current) {
-            if let Some(bytes) = current? {
-                match values::decode_latest(&bytes).map_err(StoreError::Corrupt)? {
-                    values::Latest::At { version: before, value: old } if before < *version => {
-                        let history = values::encode_history(old.as_deref());
-                        batch.put_cf(self.cf(CF_JMT_VALUES), values::history_key(*key_hash, before), history);
-                    }
-                    values::Latest::At { version: before, .. } => {
-                        return Err(StoreError::Corrupt(format!(
-                            "state key {key_hash:?} holds version {before}, not older than the {version} being written"
-                        )));
-                    }
-                    // Written with its history copy already.
-                    values::Latest::Unversioned(_) => {}
-                }
-            }
-            batch.put_cf(self.cf(CF_STATE_LATEST), key_hash.0, values::encode_latest(*version, value.as_deref()));
-        }
-        Ok(())
-    }
-
-    /// Delete, in `batch`, the Merkle nodes no kept version needs once `height` is written: those
-    /// stale since a version at most `height - state_versions_kept` (they belong to older trees
-    /// only), up to [`PRUNED_NODES_PER_BLOCK_MAX`] (the rest go with the next blocks). The version to scan from next time, to be
-    /// recorded once the batch is written.
-    fn prune_stale_nodes(&self, batch: &mut WriteBatch, height: Height) -> Result<Option<u64>, StoreError> {
-        if self.state_versions_kept == 0 || height.0 <= self.state_versions_kept {
-            return Ok(None);
-        }
-        let cutoff = height.0 - self.state_versions_kept;
-        let start = self.pruned_below.load(Ordering::SeqCst).to_be_bytes();
-        let mut next = None;
-        let stale = self.db.iterator_cf(self.cf(CF_JMT_STALE), IteratorMode::From(&start, Direction::Forward));
-        for (deleted, item) in stale.enumerate() {
-            let (key, _) = item?;
-            let since = key
-                .get(..8)
-                .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                .map(u64::from_be_bytes)
-                .ok_or_else(|| StoreError::Corrupt("a stale-node entry is shorter than its version".into()))?;
-            if since > cutoff || deleted == self.pruned_per_block_max {
-                break;
-            }
-            batch.delete_cf(self.cf(CF_JMT_NODES), &key[8..]);
-            batch.delete_cf(self.cf(CF_JMT_STALE), &key);
-            next = Some(since);
-        }
-        Ok(next)
-    }
-
-    /// The state root the Merkle tree holds at `version` is `expected`: a written block reads back
-    /// as it was executed.
-    fn check_root(&self, version: u64, expected: Hash32) -> Result<(), StoreError> {
-        let root = huxin_state::root_hash(self, version)
-            .map_err(|e| StoreError::Corrupt(format!("state root at version {version} cannot be read back: {e}")))?;
-        if root != expected {
-            return Err(StoreError::Corrupt(format!(
-                "state root read back at version {version} is {root}, not the executed {expected}"
-            )));
-        }
-        Ok(())
-    }
-
-    /// Check that the store holds whole blocks up to its latest height and nothing half
-    /// written: that height's block, its hash index, certificate and receipts are all there, and
-    /// the state tree's root at it is the block's state root. The latest height (`None` before
-    /// genesis), or what is missing. What the fault suite runs on a store after `kill -9`.
-    pub fn check_committed(&self) -> Result<Option<Height>, StoreError> {
-        let Some(height) = self.read_latest_height()? else { return Ok(None) };
-        if height.0 == 0 {
-            self.genesis_hash()?.ok_or_else(|| StoreError::Corrupt("height 0 without a genesis hash".into()))?;
-            huxin_state::root_hash(self, 0)
-                .map_err(|e| StoreError::Corrupt(format!("the genesis state root cannot be read: {e}")))?;
-            return Ok(Some(height));
-        }
-        let block = self.block(height)?.ok_or_else(|| StoreError::Corrupt(format!("block {height} is missing")))?;
-        if block.header.height != height {
-            return Err(StoreError::Corrupt(format!("block {height} says it is block {}", block.header.height)));
-        }
-        if self.height_of(&block.hash())? != Some(height) {
-            return Err(StoreError::Corrupt(format!("block {height}'s hash is not indexed")));
-        }
-        self.certificate(height)?.ok_or_else(|| StoreError::Corrupt(format!("block {height} has no certificate")))?;
-        let receipts =
-            self.receipts(height)?.ok_or_else(|| StoreError::Corrupt(format!("block {height} has no receipts")))?;
-        if receipts.len() != block.txs.len() {
-            return Err(StoreError::Corrupt(format!(
-                "block {height} has {} transactions and {} receipts",
-                block.txs.len(),
-                receipts.len()
-            )));
-        }
-        self.check_root(height.0, block.header.state_root)?;
-        Ok(Some(height))
-    }
-
-    /// Persist a decided block with its certificate and execution output, atomically.
-    pub fn persist_block(&self, block: &Block, certificate: &[u8], executed: &Executed) -> Result<(), StoreError> {
-        let height = block.header.height;
-        let expected = Height(self.latest_height()?.map(|h| h.0 + 1).unwrap_or(0));
-        if height != expected {
-            return Err(StoreError::OutOfOrder { expected, got: height });
-        }
-        let hash = block.hash();
-        let mut batch = WriteBatch::default();
-        batch.put_cf(self.cf(CF_BLOCKS), height_key(height), block.encode());
-        batch.put_cf(self.cf(CF_BLOCK_HASHES), hash.0, height_key(height));
-        batch.put_cf(self.cf(CF_CERTIFICATES), height_key(height), certificate);
-        batch.put_cf(self.cf(CF_RECEIPTS), height_key(height), codec::encode(&executed.receipts));
-        for (index, tx) in block.txs.iter().enumerate() {
-            let location = TxLocation { height, index: index as u32 };
-            batch.put_cf(self.cf(CF_TX_INDEX), tx.hash().0, codec::encode(&location));
-        }
-        self.put_tree_batch(&mut batch, executed)?;
-        let pruned_below = self.prune_stale_nodes(&mut batch, height)?;
-        let entries = huxin_state::index::entries_proven(self, block, executed)
-            .map_err(|e| StoreError::Corrupt(format!("proving block {height}'s validator change: {e}")))?;
-        for (key, value) in entries {
-            batch.put_cf(self.cf(CF_INDEX), key, value);
-        }
-        // Counters: this node is their only writer and blocks persist in order.
-        for (key, delta) in huxin_state::stats::increments(block, &executed.receipts, &executed.writes) {
-            let current = match self.get(CF_INDEX, &key)? {
-                Some(v) => u64::from_be_bytes(
-                    v.as_slice()
-                        .try_into()
-                        .map_err(|_| StoreError::Corrupt("a statistics counter is not 8 bytes".into()))?,
-                ),
-                None => 0,
-            };
-            batch.put_cf(self.cf(CF_INDEX), key, current.saturating_add(delta).to_be_bytes());
-        }
-        // Undecided proposals at or below this height are no longer needed.
-        // Point deletes, not a range deletion: a range tombstone per block piles up in the
-        // memtable, and every later read of proposals has to fragment them all. Lower heights
-        // were pruned when they persisted, so the scan starts at this one.
-        let end = height_key(Height(height.0 + 1));
-        let start = height_key(height);
-        let from = IteratorMode::From(&start, Direction::Forward);
-        for item in self.db.iterator_cf(self.cf(CF_PROPOSALS), from) {
-            let (key, _) = item?;
-            if key.as_ref() >= end.as_slice() {
-                break;
-            }
-            batch.delete_cf(self.cf(CF_PROPOSALS), key);
-        }
-        batch.put_cf(self.cf(CF_META), META_LATEST, height_key(height));
-        self.write_version(batch, height)?;
-        if let Some(version) = pruned_below {
-            self.pruned_below.store(version, Ordering::SeqCst);
-        }
-        self.check_root(height.0, block.header.state_root)
-    }
-
     /// Up to `limit` index entries under `prefix`, in key order, strictly after `after` (a key
     /// returned earlier) or from the start; the flag says whether the prefix ended.
     pub fn index_scan(
@@ -697,53 +525,8 @@ impl StateReader for Store {
     }
 }
 
-impl TreeReader for Store {
-    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        let key = borsh::to_vec(node_key)?;
-        match self.db.get_cf(self.cf(CF_JMT_NODES), key)? {
-            None => Ok(None),
-            Some(bytes) => Ok(Some(borsh::from_slice(&bytes)?)),
-        }
-    }
-
-    fn get_value_option(&self, max_version: Version, key_hash: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
-        // The newest value, by point lookup: a batch moves a superseded value to the history in
-        // the same write that replaces it, so whatever this read sees, the history holds the rest.
-        let seen = self.state_latest_version.load(Ordering::SeqCst);
-        let latest = self.db.get_cf(self.cf(CF_STATE_LATEST), key_hash.0)?;
-        match latest.as_deref().map(values::decode_latest).transpose().map_err(anyhow::Error::msg)? {
-            // Never written: absent at every version.
-            None => return Ok(None),
-            Some(values::Latest::At { version, value }) if version <= max_version => return Ok(value),
-            Some(values::Latest::At { .. }) => {}
-            // An entry from before versions were kept beside it: the newest if no write
-            // overlapped the read (a sequence lock), else the history has it.
-            Some(values::Latest::Unversioned(value)) => {
-                if seen != WRITING && max_version >= seen && self.state_latest_version.load(Ordering::SeqCst) == seen {
-                    return Ok(value);
-                }
-            }
-        }
-        let seek = values::history_key(key_hash, max_version);
-        let mut iter = self.db.iterator_cf(self.cf(CF_JMT_VALUES), IteratorMode::From(&seek, Direction::Reverse));
-        match iter.next() {
-            None => Ok(None),
-            Some(item) => {
-                let (key, value) = item?;
-                if key.len() != 40 || key[..32] != key_hash.0 {
-                    return Ok(None);
-                }
-                values::decode_history(&value).map_err(anyhow::Error::msg)
-            }
-        }
-    }
-
-    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
-        // Only used by JMT state restoration, which Huxin does not do (Malachite has no state sync).
-        anyhow::bail!("state restoration is not supported")
-    }
-}
-
+mod persist;
+mod reader;
 mod values;
 
 #[cfg(test)]

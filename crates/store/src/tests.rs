@@ -7,6 +7,9 @@ use huxin_types::genesis::{Genesis, GenesisMember, GenesisValidator, Role};
 use huxin_types::tx::{AnchorDocument, Expiry, TenderRef};
 use huxin_types::{Action, ChainId, RegionCode, SecretKey, SignedTx, TimestampMs, TxBody, Uscc};
 
+use huxin_types::Hash32;
+use jmt::KeyHash;
+
 use super::*;
 
 fn centre() -> SecretKey {
