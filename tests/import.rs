@@ -163,7 +163,7 @@ async fn a_full_mempool_sheds_with_retry_after_and_import_waits() {
     let mut net = Net::create(4);
     let config = net.home(2).join("config.toml");
     let original = std::fs::read_to_string(&config).unwrap();
-    let small = original.replace("\ntxs_max = 100000\n", &format!("\ntxs_max = {MEMPOOL_TXS}\n"));
+    let small = original.replace("\ntxs_max = 10000\n", &format!("\ntxs_max = {MEMPOOL_TXS}\n"));
     assert_ne!(small, original, "the devnet config has a mempool txs_max");
     std::fs::write(&config, small).unwrap();
     for i in 0..4 {

@@ -29,9 +29,17 @@ pub struct MempoolConfig {
     pub signer_txs_max: usize,
 }
 
+/// Transactions a mempool holds by default: five full blocks of the default size (2 000). Under
+/// overload a transaction then waits a few blocks at most, and the node sheds the rest at
+/// admission (`mempool_full`, with `Retry-After`) instead of queueing tens of seconds of them,
+/// each verified, gossiped and re-read every block. On the 4-validator devnet at twice its
+/// sustainable rate this keeps the finalised rate at its peak and p99 latency near 3.6 s, where
+/// 100 000 let it fall by a third with p99 at 17 s (README, "Overload").
+pub const TXS_MAX_DEFAULT: usize = 10_000;
+
 impl Default for MempoolConfig {
     fn default() -> Self {
-        Self { txs_max: 100_000, bytes_max: 256 * 1024 * 1024, signer_txs_max: 1024 }
+        Self { txs_max: TXS_MAX_DEFAULT, bytes_max: 256 * 1024 * 1024, signer_txs_max: 1024 }
     }
 }
 

@@ -231,3 +231,15 @@ async fn a_validator_behind_the_network_proposes_without_waiting() {
     n.host.build(Height(1), Round::new(0), timeout).await.unwrap();
     assert!(started.elapsed() >= std::time::Duration::from_millis(300), "did not wait for transactions");
 }
+
+/// The default mempool holds a few full blocks, no more: a proposer finds a full block and the
+/// next waiting, and under overload a transaction waits a few blocks at most while the rest is
+/// shed at admission (a mempool of 50 full blocks queued 17 s of transactions at twice the
+/// sustainable rate and finalised a third less; README, "Overload").
+#[test]
+fn the_default_mempool_holds_a_few_full_blocks_no_more() {
+    let block = HostConfig::default().block_txs_max;
+    let mempool = MempoolConfig::default().txs_max;
+    assert!(mempool >= 2 * block, "{mempool} transactions do not hold two blocks of {block}");
+    assert!(mempool <= 5 * block, "{mempool} transactions are more than five blocks of {block}");
+}
