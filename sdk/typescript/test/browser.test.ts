@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,7 +15,7 @@ import { build } from "esbuild";
 const sdk = fileURLToPath(new URL("../../", import.meta.url));
 const vectors = (name: string) => JSON.parse(readFileSync(`${sdk}../vectors/${name}`, "utf8"));
 
-test("the SDK bundles for browsers and signs every vector there as in Node", async () => {
+test("the SDK bundles for browsers and signs every vector there as in Node", async (t) => {
   const bundle = await build({
     entryPoints: [`${sdk}dist/src/index.js`],
     bundle: true,
@@ -26,6 +26,7 @@ test("the SDK bundles for browsers and signs every vector there as in Node", asy
   });
   const txs = vectors("transactions.json");
   const dir = mkdtempSync(join(tmpdir(), "huxin-browser-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, "sdk.js"), bundle.outputFiles[0].contents);
   writeFileSync(join(dir, "vectors.js"), `const txs = ${JSON.stringify(txs)};`);
   writeFileSync(
