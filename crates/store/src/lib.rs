@@ -46,8 +46,9 @@ const CF_STATE_LATEST: &str = "state_latest";
 const CF_INDEX: &str = "index";
 /// The node's own audit log of supervisor queries (not ledger state): seq (8, BE) → entry.
 const CF_AUDIT: &str = "audit";
-/// Merkle nodes that left the tree: the version since which a node is stale (8, BE) ‖ its key in
-/// `jmt_nodes` → nothing. Pruning reads it in version order.
+/// Merkle nodes that left the tree: a version (8, BE) → the keys in `jmt_nodes` of the nodes
+/// stale since it (borsh); entries of older releases are one a node, version ‖ node key →
+/// nothing. Pruning reads it in version order.
 const CF_JMT_STALE: &str = "jmt_stale";
 const COLUMN_FAMILIES: [&str; 13] = [
     CF_META,
@@ -71,8 +72,9 @@ const COLUMN_FAMILIES: [&str; 13] = [
 pub const STATE_VERSIONS_KEPT_DEFAULT: u64 = 100;
 /// Fewest versions a node may keep: the latest, its parent, and room for answers in flight.
 pub const STATE_VERSIONS_KEPT_MIN: u64 = 16;
-/// Most stale Merkle nodes one block's write deletes (the rest go with the next blocks): a bound
-/// on a block's persist after a long pause in pruning (a restart with a smaller retention).
+/// Most stale Merkle nodes one block's write deletes (the rest go with the next blocks; one
+/// version's list, bounded by the block limits, goes whole): a bound on a block's persist after
+/// a long pause in pruning (a restart with a smaller retention).
 pub const PRUNED_NODES_PER_BLOCK_MAX: usize = 20_000;
 
 const META_LATEST: &[u8] = b"latest_height";

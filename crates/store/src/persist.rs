@@ -13,10 +13,15 @@ use crate::*;
 
 impl Store {
     pub(crate) fn put_tree_batch(&self, batch: &mut WriteBatch, executed: &Executed) -> Result<(), StoreError> {
+        // One list per version of the nodes stale since it (a block's are all stale since its own
+        // version): an entry a version, not one a node, so pruning costs a delete per node only.
+        let mut stale_since: std::collections::BTreeMap<u64, Vec<&jmt::storage::NodeKey>> = Default::default();
         for stale in &executed.tree_batch.stale_node_index_batch {
-            let node = borsh::to_vec(&stale.node_key).expect("borsh encodes a node key in memory");
-            let key = [&stale.stale_since_version.to_be_bytes()[..], &node].concat();
-            batch.put_cf(self.cf(CF_JMT_STALE), key, []);
+            stale_since.entry(stale.stale_since_version).or_default().push(&stale.node_key);
+        }
+        for (since, nodes) in stale_since {
+            let list = borsh::to_vec(&nodes).expect("borsh encodes node keys in memory");
+            batch.put_cf(self.cf(CF_JMT_STALE), since.to_be_bytes(), list);
         }
         let node_batch = &executed.tree_batch.node_batch;
         for (key, node) in node_batch.nodes() {
@@ -52,8 +57,12 @@ impl Store {
 
     /// Delete, in `batch`, the Merkle nodes no kept version needs once `height` is written: those
     /// stale since a version at most `height - state_versions_kept` (they belong to older trees
-    /// only), up to [`PRUNED_NODES_PER_BLOCK_MAX`] (the rest go with the next blocks). The version to scan from next time, to be
-    /// recorded once the batch is written.
+    /// only), whole versions at a time up to [`PRUNED_NODES_PER_BLOCK_MAX`] nodes (the rest go
+    /// with the next blocks; a version's list bigger than that goes alone). The version to scan
+    /// from next time, to be recorded once the batch is written.
+    ///
+    /// An entry of `jmt_stale` is a version's list of stale nodes (key: the version, 8 bytes), or
+    /// one node (key: the version ‖ the node's key) as releases before the lists wrote them.
     fn prune_stale_nodes(&self, batch: &mut WriteBatch, height: Height) -> Result<Option<u64>, StoreError> {
         if self.state_versions_kept == 0 || height.0 <= self.state_versions_kept {
             return Ok(None);
@@ -61,18 +70,35 @@ impl Store {
         let cutoff = height.0 - self.state_versions_kept;
         let start = self.pruned_below.load(Ordering::SeqCst).to_be_bytes();
         let mut next = None;
+        let mut deleted = 0usize;
         let stale = self.db.iterator_cf(self.cf(CF_JMT_STALE), IteratorMode::From(&start, Direction::Forward));
-        for (deleted, item) in stale.enumerate() {
-            let (key, _) = item?;
-            let since = key
-                .get(..8)
-                .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                .map(u64::from_be_bytes)
+        for item in stale {
+            let (key, value) = item?;
+            let (since, node) = key
+                .split_first_chunk::<8>()
                 .ok_or_else(|| StoreError::Corrupt("a stale-node entry is shorter than its version".into()))?;
-            if since > cutoff || deleted == self.pruned_per_block_max {
+            let since = u64::from_be_bytes(*since);
+            if since > cutoff {
                 break;
             }
-            batch.delete_cf(self.cf(CF_JMT_NODES), &key[8..]);
+            if node.is_empty() {
+                let nodes: Vec<jmt::storage::NodeKey> = borsh::from_slice(&value).map_err(|e| {
+                    StoreError::Corrupt(format!("the stale-node list of version {since} does not decode: {e}"))
+                })?;
+                if deleted > 0 && deleted + nodes.len() > self.pruned_per_block_max {
+                    break;
+                }
+                for node in &nodes {
+                    batch.delete_cf(self.cf(CF_JMT_NODES), borsh::to_vec(node).expect("borsh encodes a node key"));
+                }
+                deleted += nodes.len();
+            } else {
+                if deleted >= self.pruned_per_block_max {
+                    break;
+                }
+                batch.delete_cf(self.cf(CF_JMT_NODES), node);
+                deleted += 1;
+            }
             batch.delete_cf(self.cf(CF_JMT_STALE), &key);
             next = Some(since);
         }

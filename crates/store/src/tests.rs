@@ -8,6 +8,7 @@ use huxin_types::tx::{AnchorDocument, Expiry, TenderRef};
 use huxin_types::{Action, ChainId, RegionCode, SecretKey, SignedTx, TimestampMs, TxBody, Uscc};
 
 use huxin_types::Hash32;
+use jmt::storage::NodeKey;
 use jmt::KeyHash;
 
 use super::*;
@@ -296,14 +297,42 @@ fn count(store: &Store, cf: &str) -> usize {
     store.db.iterator_cf(store.cf(cf), IteratorMode::Start).count()
 }
 
-/// Stale-node entries stale since a version at most `version`.
-fn stale_through(store: &Store, version: u64) -> usize {
-    let since = |key: &[u8]| u64::from_be_bytes(key[..8].try_into().unwrap());
+/// The stale-node list's entries as (version, node keys listed), in version order: a version's
+/// list, or one node as older releases wrote them.
+fn stale_entries(store: &Store) -> Vec<(u64, usize)> {
     store
         .db
         .iterator_cf(store.cf(CF_JMT_STALE), IteratorMode::Start)
-        .filter(|i| since(&i.as_ref().unwrap().0) <= version)
-        .count()
+        .map(|item| {
+            let (key, value) = item.unwrap();
+            let since = u64::from_be_bytes(key[..8].try_into().unwrap());
+            let nodes = if key.len() == 8 { borsh::from_slice::<Vec<NodeKey>>(&value).unwrap().len() } else { 1 };
+            (since, nodes)
+        })
+        .collect()
+}
+
+/// Nodes listed stale since a version at most `version`.
+fn stale_through(store: &Store, version: u64) -> usize {
+    stale_entries(store).into_iter().filter(|(since, _)| *since <= version).map(|(_, nodes)| nodes).sum()
+}
+
+/// Nodes listed stale, at any version.
+fn stale_listed(store: &Store) -> usize {
+    stale_through(store, u64::MAX)
+}
+
+/// Rewrite `store`'s stale-node lists as releases before them wrote the list: an entry a node.
+fn stale_lists_to_entries(store: &Store) {
+    let lists: Vec<_> = store.db.iterator_cf(store.cf(CF_JMT_STALE), IteratorMode::Start).map(Result::unwrap).collect();
+    for (key, value) in lists {
+        assert_eq!(key.len(), 8, "a list");
+        for node in borsh::from_slice::<Vec<NodeKey>>(&value).unwrap() {
+            let old = [&key[..], &borsh::to_vec(&node).unwrap()].concat();
+            store.db.put_cf(store.cf(CF_JMT_STALE), old, []).unwrap();
+        }
+        store.db.delete_cf(store.cf(CF_JMT_STALE), key).unwrap();
+    }
 }
 
 #[test]
@@ -326,7 +355,8 @@ fn stale_merkle_nodes_are_pruned_past_the_kept_versions_and_values_stay() {
     let prunable = stale_through(&whole, BLOCKS - KEPT);
     assert!(prunable > 100, "{prunable} stale nodes");
     assert_eq!(all - kept, prunable, "{kept} nodes kept of {all}");
-    assert_eq!(count(&whole, CF_JMT_STALE) - count(&pruned, CF_JMT_STALE), prunable, "each pruned node's entry goes");
+    assert_eq!(stale_listed(&whole) - stale_listed(&pruned), prunable, "each pruned node leaves the list");
+    assert_eq!(count(&whole, CF_JMT_STALE), BLOCKS as usize, "one list a version");
     // The kept versions read and prove as before; older trees are gone from the pruned store only.
     let key = huxin_contracts_nonce_key();
     for version in BLOCKS - KEPT..=BLOCKS {
@@ -437,6 +467,8 @@ fn a_block_prunes_at_most_its_share_and_the_next_ones_catch_up() {
     // Reopened with a retention after keeping everything: a backlog of prunable nodes.
     let mut store = Store::open_keeping(dir.path(), false, KEPT).unwrap();
     store.pruned_per_block_max = CAP;
+    let largest_list = stale_entries(&store).into_iter().map(|(_, nodes)| nodes).max().unwrap();
+    assert!(largest_list < CAP, "lists of {largest_list} nodes: the cap binds between versions");
     let mut height = 20;
     let mut blocks = 0;
     loop {
@@ -446,13 +478,51 @@ fn a_block_prunes_at_most_its_share_and_the_next_ones_catch_up() {
         persist_next(&store, &g, 5);
         height += 1;
         blocks += 1;
-        // Each deleted node takes its stale entry with it.
-        assert_eq!(prunable - stale_through(&store, cutoff), CAP.min(prunable), "block {height}");
-        if prunable <= CAP {
+        // Whole versions go, each deleted node leaving the list: at most CAP nodes, or the
+        // first version's list alone if it is longer.
+        let pruned = prunable - stale_through(&store, cutoff);
+        assert!(pruned > 0, "block {height} pruned nothing of {prunable}");
+        assert!(pruned <= CAP.max(largest_list), "block {height} pruned {pruned}");
+        if pruned == prunable {
             break; // caught up: from here each block prunes what the one before left stale
         }
         assert!(blocks < 200, "the backlog never clears: {prunable} at block {height}");
     }
     assert!(blocks >= 3, "the backlog took {blocks} blocks");
     assert!(huxin_state::root_hash(&store, height).is_ok());
+}
+
+/// A store written before the stale-node lists (an entry a node) prunes those entries the same
+/// way, then goes on with lists.
+#[test]
+fn stale_nodes_listed_one_an_entry_by_an_older_release_are_pruned() {
+    const KEPT: u64 = 4;
+    let g = genesis();
+    let (dir, whole_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let whole = Store::open_keeping(whole_dir.path(), false, 0).unwrap();
+    {
+        let store = Store::open_keeping(dir.path(), false, 0).unwrap();
+        for store in [&store, &whole] {
+            store.init_genesis(&g).unwrap();
+            for _ in 0..20 {
+                persist_next(store, &g, 5);
+            }
+        }
+        stale_lists_to_entries(&store);
+        assert_eq!(stale_listed(&store), stale_listed(&whole));
+        assert!(count(&store, CF_JMT_STALE) > 20, "an entry a node");
+    }
+    let store = Store::open_keeping(dir.path(), false, KEPT).unwrap();
+    for _ in 0..10 {
+        persist_next(&store, &g, 5);
+        persist_next(&whole, &g, 5);
+    }
+    assert_eq!(stale_through(&store, 30 - KEPT), 0, "old entries and new lists alike are pruned");
+    assert!(stale_entries(&store).iter().all(|(since, _)| *since > 30 - KEPT));
+    let prunable = stale_through(&whole, 30 - KEPT);
+    assert_eq!(count(&whole, CF_JMT_NODES) - count(&store, CF_JMT_NODES), prunable, "exactly the prunable nodes go");
+    for version in 30 - KEPT..=30 {
+        assert_eq!(huxin_state::root_hash(&store, version).unwrap(), huxin_state::root_hash(&whole, version).unwrap());
+    }
+    assert_eq!(store.check_committed().unwrap(), Some(Height(30)));
 }
