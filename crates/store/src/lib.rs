@@ -127,6 +127,9 @@ pub struct Store {
 
 const WRITING: u64 = u64::MAX;
 
+/// An index entry: its key and value.
+pub type IndexEntry = (Vec<u8>, Vec<u8>);
+
 /// RocksDB's block cache, shared by every column family.
 pub const BLOCK_CACHE_BYTES: usize = 256 * 1024 * 1024;
 /// Bloom filter bits per key in table files: most state reads during execution are of keys
@@ -384,7 +387,7 @@ impl Store {
         prefix: &[u8],
         after: Option<&[u8]>,
         limit: usize,
-    ) -> Result<(Vec<(Vec<u8>, Vec<u8>)>, bool), StoreError> {
+    ) -> Result<(Vec<IndexEntry>, bool), StoreError> {
         let start = match after {
             // The smallest key after `after`.
             Some(after) => [after, &[0]].concat(),
@@ -399,7 +402,7 @@ impl Store {
         prefix: &[u8],
         start: &[u8],
         limit: usize,
-    ) -> Result<(Vec<(Vec<u8>, Vec<u8>)>, bool), StoreError> {
+    ) -> Result<(Vec<IndexEntry>, bool), StoreError> {
         let iter = self.db.iterator_cf(self.cf(CF_INDEX), IteratorMode::From(start, Direction::Forward));
         let mut out = Vec::new();
         for item in iter {
