@@ -10,7 +10,14 @@
 //! ```sh
 //! RUSTFLAGS='--cfg curve25519_dalek_backend="avx512"' cargo bench --workspace --bench replay
 //! HUXIN_BENCH_BLOCKS=2000 HUXIN_BENCH_TXS=200 cargo bench --workspace --bench replay
+//! HUXIN_BENCH_WINDOWS=1 cargo bench --workspace --bench replay   # + Merkle writes per window
 //! ```
+//!
+//! `HUXIN_BENCH_WINDOWS=1` also reports how many of the replayed blocks' Merkle nodes a store
+//! would write if it wrote the tree once every `k` blocks instead of every block: a node created
+//! at version `c` and stale since `s` is written only if some multiple of `k` lies in `[c, s)`
+//! (the upper levels, rewritten by every block, are written once a window). It keeps every
+//! node's key in memory (about 100 bytes a node, ≈ 8 nodes a transaction).
 
 use std::time::{Duration, Instant};
 
@@ -117,10 +124,51 @@ struct Phases {
     verify: Duration,
     execute: Duration,
     persist: Duration,
+    /// Every Merkle node the replay created, when windows are reported.
+    nodes: Option<NodeLives>,
 }
 
-fn replay(store: &Store, genesis: &Genesis, chain: &[Block], threads: usize) -> Phases {
-    let mut phases = Phases::default();
+/// Merkle nodes as they were created and went stale, for the per-window report.
+#[derive(Default)]
+struct NodeLives {
+    /// Each created node's version and encoded size.
+    created: Vec<(u64, usize)>,
+    /// A created node's index in `created`, by key.
+    index: std::collections::HashMap<jmt::storage::NodeKey, usize>,
+    /// The version since which a created node is stale, by its index in `created`.
+    stale_since: std::collections::HashMap<usize, u64>,
+}
+
+impl NodeLives {
+    fn record(&mut self, batch: &jmt::storage::TreeUpdateBatch) {
+        for (key, node) in batch.node_batch.nodes() {
+            let bytes = borsh::to_vec(node).map_or(0, |b| b.len());
+            self.created.push((key.version(), bytes));
+            self.index.insert(key.clone(), self.created.len() - 1);
+        }
+        for stale in &batch.stale_node_index_batch {
+            if let Some(i) = self.index.get(&stale.node_key) {
+                self.stale_since.insert(*i, stale.stale_since_version);
+            }
+        }
+    }
+
+    /// Nodes and their bytes written if the tree were written once every `k` versions.
+    fn written_every(&self, k: u64) -> (usize, usize) {
+        let (mut nodes, mut bytes) = (0, 0);
+        for (i, (created, size)) in self.created.iter().enumerate() {
+            let stale = self.stale_since.get(&i).copied().unwrap_or(u64::MAX);
+            if created.div_ceil(k) * k < stale {
+                nodes += 1;
+                bytes += size;
+            }
+        }
+        (nodes, bytes)
+    }
+}
+
+fn replay(store: &Store, genesis: &Genesis, chain: &[Block], threads: usize, windows: bool) -> Phases {
+    let mut phases = Phases { nodes: windows.then(NodeLives::default), ..Phases::default() };
     for block in chain {
         let parent = parent_of(store, genesis);
         let started = Instant::now();
@@ -133,6 +181,9 @@ fn replay(store: &Store, genesis: &Genesis, chain: &[Block], threads: usize) -> 
             ValidateOptions { now: None, time_drift_ms_max: 0, signatures_verified: true, signature_threads: threads };
         let executed = validate_block(store, &parent, block, options, &|_| true).expect("a valid block");
         phases.execute += started.elapsed();
+        if let Some(nodes) = &mut phases.nodes {
+            nodes.record(&executed.tree_batch);
+        }
         let started = Instant::now();
         store.persist_block(block, b"certificate", &executed).expect("persist");
         phases.persist += started.elapsed();
@@ -145,6 +196,7 @@ fn main() {
     let txs = env_or("HUXIN_BENCH_TXS", 200);
     let sync = env_or("HUXIN_BENCH_SYNC", 1) == 1;
     let kept = env_or("HUXIN_BENCH_KEPT", huxin_store::STATE_VERSIONS_KEPT_DEFAULT as usize) as u64;
+    let windows = env_or("HUXIN_BENCH_WINDOWS", 0) == 1;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let genesis = genesis();
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -159,7 +211,7 @@ fn main() {
     let target = Store::open_keeping(&dir.path().join("target"), sync, kept).expect("open");
     target.init_genesis(&genesis).expect("genesis");
     let started = Instant::now();
-    let phases = replay(&target, &genesis, &chain, threads);
+    let phases = replay(&target, &genesis, &chain, threads, windows);
     let replayed = started.elapsed();
 
     let total = (blocks * txs) as f64;
@@ -177,6 +229,20 @@ fn main() {
         total / replayed.as_secs_f64(),
         blocks as f64 / replayed.as_secs_f64()
     );
+    if let Some(nodes) = &phases.nodes {
+        let (every, every_bytes) = nodes.written_every(1);
+        println!("  Merkle nodes written if the tree were written once every k blocks:");
+        for k in [1, 4, 16, 64] {
+            let (written, bytes) = nodes.written_every(k);
+            println!(
+                "    k = {k:2}: {:5.2} nodes/tx ({:3.0} %), {:5.0} bytes/tx ({:3.0} %)",
+                written as f64 / total,
+                100.0 * written as f64 / every.max(1) as f64,
+                bytes as f64 / total,
+                100.0 * bytes as f64 / every_bytes.max(1) as f64
+            );
+        }
+    }
     let db_bytes: u64 = walk_bytes(&dir.path().join("target"));
     println!("  store on disk after replay: {:.0} bytes/tx (before compaction)", db_bytes as f64 / total);
     target.compact();
