@@ -226,17 +226,14 @@ impl Mempool {
     pub fn select(&self, txs_max: usize, bytes_max: usize, last_nonce: impl Fn(&PublicKey) -> u64) -> Vec<SignedTx> {
         let mut runs: Vec<(u64, Vec<&Entry>)> = Vec::new();
         for (signer, nonces) in &self.by_signer {
-            let mut expected = last_nonce(signer).saturating_add(1);
-            let mut run = Vec::new();
-            for (nonce, hash) in nonces.range(expected..) {
-                if *nonce != expected {
-                    break;
-                }
-                if let Some(entry) = self.by_hash.get(hash) {
-                    run.push(entry);
-                }
-                expected += 1;
-            }
+            // The signer's next nonces without a gap, from the one after its last on the ledger.
+            let next = last_nonce(signer).saturating_add(1);
+            let run: Vec<&Entry> = nonces
+                .range(next..)
+                .zip(next..)
+                .take_while(|((nonce, _), expected)| **nonce == *expected)
+                .map_while(|((_, hash), _)| self.by_hash.get(hash))
+                .collect();
             if let Some(first) = run.first() {
                 runs.push((first.arrival, run));
             }
