@@ -145,8 +145,8 @@ const MEMTABLE_HASH_BUCKETS: usize = 1 << 18;
 
 /// Column families only read by point lookups, never scanned, whose keys are many: their
 /// memtables are hash tables (whole key → entries) instead of skip lists, which costs a block's
-/// writes and reads a skip-list search each, `log n` cache misses in a memtable of 64 MB. A scan
-/// of one of them (tests) must ask for total order (`ReadOptions::set_total_order_seek`).
+/// writes and reads a skip-list search each, `log n` cache misses in a memtable of 64 MB. Scans
+/// go through [`Store::scan`], which asks for the total order a hash memtable needs.
 const POINT_LOOKUP_FAMILIES: [&str; 3] = [CF_JMT_NODES, CF_STATE_LATEST, CF_TX_INDEX];
 
 /// Options of column family `name`: point lookups through bloom filters and one block cache.
@@ -302,6 +302,15 @@ impl Store {
         self.db.cf_handle(name).unwrap_or_else(|| panic!("column family {name} exists after open"))
     }
 
+    /// Every iteration of a column family goes through here: in total order, which the
+    /// [`POINT_LOOKUP_FAMILIES`] need (their memtables are hash tables; a scan that does not ask
+    /// for total order may see only part of them).
+    fn scan(&self, name: &str, mode: IteratorMode) -> rocksdb::DBIteratorWithThreadMode<'_, DB> {
+        let mut options = rocksdb::ReadOptions::default();
+        options.set_total_order_seek(true);
+        self.db.iterator_cf_opt(self.cf(name), options, mode)
+    }
+
     fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
         let mut options = WriteOptions::default();
         options.set_sync(self.sync_writes);
@@ -420,7 +429,7 @@ impl Store {
         start: &[u8],
         limit: usize,
     ) -> Result<(Vec<IndexEntry>, bool), StoreError> {
-        let iter = self.db.iterator_cf(self.cf(CF_INDEX), IteratorMode::From(start, Direction::Forward));
+        let iter = self.scan(CF_INDEX, IteratorMode::From(start, Direction::Forward));
         let mut out = Vec::new();
         for item in iter {
             let (key, value) = item?;
@@ -446,7 +455,7 @@ impl Store {
 
     /// The last audit-log entry, if any.
     pub fn audit_last(&self) -> Result<Option<Vec<u8>>, StoreError> {
-        match self.db.iterator_cf(self.cf(CF_AUDIT), IteratorMode::End).next() {
+        match self.scan(CF_AUDIT, IteratorMode::End).next() {
             Some(item) => Ok(Some(item?.1.to_vec())),
             None => Ok(None),
         }
@@ -455,7 +464,7 @@ impl Store {
     /// Up to `limit` audit-log entries with seq > `after`, in order.
     pub fn audit_scan(&self, after: u64, limit: usize) -> Result<Vec<Vec<u8>>, StoreError> {
         let start = after.saturating_add(1).to_be_bytes();
-        let iter = self.db.iterator_cf(self.cf(CF_AUDIT), IteratorMode::From(&start, Direction::Forward));
+        let iter = self.scan(CF_AUDIT, IteratorMode::From(&start, Direction::Forward));
         let mut out = Vec::new();
         for item in iter.take(limit) {
             out.push(item?.1.to_vec());
@@ -524,7 +533,7 @@ impl Store {
     pub fn proposals(&self, height: Height) -> Result<Vec<(u32, BlockHash, Vec<u8>)>, StoreError> {
         let prefix = height_key(height);
         let mut out = Vec::new();
-        let iter = self.db.iterator_cf(self.cf(CF_PROPOSALS), IteratorMode::From(&prefix, Direction::Forward));
+        let iter = self.scan(CF_PROPOSALS, IteratorMode::From(&prefix, Direction::Forward));
         for item in iter {
             let (key, value) = item?;
             if !key.starts_with(&prefix) {

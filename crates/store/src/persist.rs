@@ -71,7 +71,7 @@ impl Store {
         let start = self.pruned_below.load(Ordering::SeqCst).to_be_bytes();
         let mut next = None;
         let mut deleted = 0usize;
-        let stale = self.db.iterator_cf(self.cf(CF_JMT_STALE), IteratorMode::From(&start, Direction::Forward));
+        let stale = self.scan(CF_JMT_STALE, IteratorMode::From(&start, Direction::Forward));
         for item in stale {
             let (key, value) = item?;
             let (since, node) = key
@@ -194,7 +194,7 @@ impl Store {
         let end = height_key(Height(height.0 + 1));
         let start = height_key(height);
         let from = IteratorMode::From(&start, Direction::Forward);
-        for item in self.db.iterator_cf(self.cf(CF_PROPOSALS), from) {
+        for item in self.scan(CF_PROPOSALS, from) {
             let (key, _) = item?;
             if key.as_ref() >= end.as_slice() {
                 break;

@@ -37,7 +37,7 @@ impl TreeReader for Store {
             }
         }
         let seek = values::history_key(key_hash, max_version);
-        let mut iter = self.db.iterator_cf(self.cf(CF_JMT_VALUES), IteratorMode::From(&seek, Direction::Reverse));
+        let mut iter = self.scan(CF_JMT_VALUES, IteratorMode::From(&seek, Direction::Reverse));
         match iter.next() {
             None => Ok(None),
             Some(item) => {

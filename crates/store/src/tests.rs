@@ -292,12 +292,9 @@ fn a_half_written_latest_block_is_named_by_check_committed() {
     assert!(e.to_string().contains("block 2 has no receipts"), "{e}");
 }
 
-/// A column family's entries, in key order. The point-lookup families' memtables are hash
-/// tables, which only a total-order scan walks whole.
+/// A column family's entries, in key order.
 fn entries(store: &Store, cf: &str) -> Vec<(Box<[u8]>, Box<[u8]>)> {
-    let mut options = rocksdb::ReadOptions::default();
-    options.set_total_order_seek(true);
-    store.db.iterator_cf_opt(store.cf(cf), options, IteratorMode::Start).map(Result::unwrap).collect()
+    store.scan(cf, IteratorMode::Start).map(Result::unwrap).collect()
 }
 
 /// Entries of a column family.
@@ -309,8 +306,7 @@ fn count(store: &Store, cf: &str) -> usize {
 /// list, or one node as older releases wrote them.
 fn stale_entries(store: &Store) -> Vec<(u64, usize)> {
     store
-        .db
-        .iterator_cf(store.cf(CF_JMT_STALE), IteratorMode::Start)
+        .scan(CF_JMT_STALE, IteratorMode::Start)
         .map(|item| {
             let (key, value) = item.unwrap();
             let since = u64::from_be_bytes(key[..8].try_into().unwrap());
@@ -332,7 +328,7 @@ fn stale_listed(store: &Store) -> usize {
 
 /// Rewrite `store`'s stale-node lists as releases before them wrote the list: an entry a node.
 fn stale_lists_to_entries(store: &Store) {
-    let lists: Vec<_> = store.db.iterator_cf(store.cf(CF_JMT_STALE), IteratorMode::Start).map(Result::unwrap).collect();
+    let lists: Vec<_> = entries(store, CF_JMT_STALE);
     for (key, value) in lists {
         assert_eq!(key.len(), 8, "a list");
         for node in borsh::from_slice::<Vec<NodeKey>>(&value).unwrap() {
@@ -447,8 +443,7 @@ fn a_value_is_stored_once_until_replaced_and_entries_of_older_releases_still_rea
     // The nonce of version 1 (an older release's) and of 2 and 3 (moved when replaced) are in
     // the history once each; version 4's only in the latest entry.
     let versions: Vec<u64> = store
-        .db
-        .prefix_iterator_cf(store.cf(CF_JMT_VALUES), nonce.0)
+        .scan(CF_JMT_VALUES, IteratorMode::From(&nonce.0, Direction::Forward))
         .map(|item| item.unwrap().0)
         .take_while(|key| key[..32] == nonce.0)
         .map(|key| u64::from_be_bytes(key[32..].try_into().unwrap()))
@@ -531,4 +526,28 @@ fn stale_nodes_listed_one_an_entry_by_an_older_release_are_pruned() {
         assert_eq!(huxin_state::root_hash(&store, version).unwrap(), huxin_state::root_hash(&whole, version).unwrap());
     }
     assert_eq!(store.check_committed().unwrap(), Some(Height(30)));
+}
+
+/// The point-lookup families keep their memtables as hash tables; a scan still sees every
+/// entry, in key order, whether it is in a memtable or a table file.
+#[test]
+fn every_family_scans_whole_and_in_order_hash_memtables_included() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = genesis();
+    let store = Store::open(dir.path(), false).unwrap();
+    store.init_genesis(&g).unwrap();
+    let blocks: Vec<Block> = (0..4).map(|_| persist_next(&store, &g, 25)).collect();
+    let mut expected: Vec<[u8; 32]> = blocks.iter().flat_map(|b| &b.txs).map(|tx| tx.hash().0).collect();
+    expected.sort();
+    let scanned =
+        |store: &Store| -> Vec<Box<[u8]>> { entries(store, CF_TX_INDEX).into_iter().map(|(k, _)| k).collect() };
+    assert!(POINT_LOOKUP_FAMILIES.contains(&CF_TX_INDEX));
+    // A scan that does not ask for total order sees none of a hash memtable's entries.
+    assert_eq!(scanned(&store).len(), expected.len(), "from the memtable");
+    assert_eq!(scanned(&store), expected.iter().map(|k| Box::from(&k[..])).collect::<Vec<_>>(), "from the memtable");
+    let latest = count(&store, CF_STATE_LATEST);
+    store.compact();
+    assert_eq!(scanned(&store), expected.iter().map(|k| Box::from(&k[..])).collect::<Vec<_>>(), "from table files");
+    assert_eq!(count(&store, CF_STATE_LATEST), latest);
+    assert!(latest >= 100, "{latest} latest values for 100 anchors");
 }
