@@ -114,9 +114,12 @@ pub async fn run(args: CatchUpArgs) -> eyre::Result<()> {
             config.save(&path)?;
         }
         let launched = Instant::now();
-        children.push(devnet::spawn_node(&exe, &manifest.nodes[fresh].home)?);
+        let child = devnet::spawn_node(&exe, &manifest.nodes[fresh].home)?;
+        let pid = child.id();
+        children.push(child);
         let replay = time_catch_up(&manifest.nodes[fresh].api, args.blocks, Duration::from_secs(args.timeout)).await?;
         report(&args, &replay, launched);
+        report_cpu(pid, replay.done.duration_since(launched));
         print_phases(&manifest.nodes[fresh].api).await;
         eyre::Ok(())
     }
@@ -268,6 +271,36 @@ fn report(args: &CatchUpArgs, replay: &Replay, launched: Instant) {
     );
 }
 
+/// How many cores the fresh validator kept busy on average from its start to the target height:
+/// its CPU time (user and system, every thread) over the wall time. Below the machine's cores,
+/// the replay waits on itself (one block's steps one after another), not on the CPU.
+fn report_cpu(pid: u32, wall: Duration) {
+    let Some(seconds) = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok().as_deref().and_then(cpu_seconds)
+    else {
+        println!("(the fresh validator's CPU time is not readable here)");
+        return;
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "fresh validator's CPU: {seconds:.1} s in {:.1} s, {:.2} of this machine's {cores} cores busy on average",
+        wall.as_secs_f64(),
+        seconds / wall.as_secs_f64().max(1e-3)
+    );
+}
+
+/// Linux's clock ticks per second in `/proc` (`USER_HZ`, fixed at 100 for user space).
+const PROC_TICKS_PER_SECOND: f64 = 100.0;
+
+/// The user and system CPU seconds in a `/proc/<pid>/stat` line (fields 14 and 15, counted
+/// after the command name, which is in parentheses and may hold spaces or parentheses).
+fn cpu_seconds(stat: &str) -> Option<f64> {
+    let after_name = stat.get(stat.rfind(')')? + 1..)?;
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let user: u64 = fields.get(11)?.parse().ok()?;
+    let system: u64 = fields.get(12)?.parse().ok()?;
+    Some((user + system) as f64 / PROC_TICKS_PER_SECOND)
+}
+
 /// Where the fresh validator's time went, from its `/metrics`: the per-block phases the host
 /// times (`huxin_block_<phase>_seconds`), in total and per block.
 async fn print_phases(api: &str) {
@@ -285,5 +318,25 @@ async fn print_phases(api: &str) {
             continue;
         };
         println!("  {phase}: {sum:.1} s over {count:.0} blocks ({:.1} ms per block)", 1e3 * sum / count.max(1.0));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_seconds_are_read_after_a_command_name_with_spaces_and_parentheses() {
+        let stat = "4242 (tokio (rt) worker) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 9 0 123 0 0";
+        assert_eq!(cpu_seconds(stat), Some(3.0));
+        assert_eq!(cpu_seconds("4242 (cut short) S 1 2"), None);
+        assert_eq!(cpu_seconds("no name at all"), None);
+        assert_eq!(cpu_seconds("1 (x) S 1 2 3 4 5 6 7 8 9 10 ten 12"), None, "a field that is not a number");
+    }
+
+    #[test]
+    fn this_process_stat_line_reads() {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", std::process::id())).unwrap();
+        assert!(cpu_seconds(&stat).is_some(), "{stat}");
     }
 }
