@@ -143,7 +143,7 @@ const MEMTABLE_BLOOM_RATIO: f64 = 0.1;
 /// Buckets of the hash-indexed memtable of a point-lookup column family (8 bytes each).
 const MEMTABLE_HASH_BUCKETS: usize = 1 << 18;
 
-/// Column families only read by point lookups, never scanned, whose keys are many: their
+/// Column families the store only reads by point lookups and never scans, whose keys are many: their
 /// memtables are hash tables (whole key → entries) instead of skip lists, which costs a block's
 /// writes and reads a skip-list search each, `log n` cache misses in a memtable of 64 MB. Scans
 /// go through [`Store::scan`], which asks for the total order a hash memtable needs.

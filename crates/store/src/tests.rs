@@ -537,17 +537,18 @@ fn every_family_scans_whole_and_in_order_hash_memtables_included() {
     let store = Store::open(dir.path(), false).unwrap();
     store.init_genesis(&g).unwrap();
     let blocks: Vec<Block> = (0..4).map(|_| persist_next(&store, &g, 25)).collect();
-    let mut expected: Vec<[u8; 32]> = blocks.iter().flat_map(|b| &b.txs).map(|tx| tx.hash().0).collect();
+    let mut expected: Vec<Box<[u8]>> =
+        blocks.iter().flat_map(|b| &b.txs).map(|tx| Box::from(&tx.hash().0[..])).collect();
     expected.sort();
     let scanned =
         |store: &Store| -> Vec<Box<[u8]>> { entries(store, CF_TX_INDEX).into_iter().map(|(k, _)| k).collect() };
     assert!(POINT_LOOKUP_FAMILIES.contains(&CF_TX_INDEX));
     // A scan that does not ask for total order sees none of a hash memtable's entries.
     assert_eq!(scanned(&store).len(), expected.len(), "from the memtable");
-    assert_eq!(scanned(&store), expected.iter().map(|k| Box::from(&k[..])).collect::<Vec<_>>(), "from the memtable");
+    assert_eq!(scanned(&store), expected, "from the memtable");
     let latest = count(&store, CF_STATE_LATEST);
     store.compact();
-    assert_eq!(scanned(&store), expected.iter().map(|k| Box::from(&k[..])).collect::<Vec<_>>(), "from table files");
+    assert_eq!(scanned(&store), expected, "from table files");
     assert_eq!(count(&store, CF_STATE_LATEST), latest);
     assert!(latest >= 100, "{latest} latest values for 100 anchors");
 }
