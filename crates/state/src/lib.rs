@@ -42,7 +42,7 @@ use huxin_types::{
 pub use admission::{check_admission, check_mempool_admission, check_stateless, Admitted, MEMPOOL_NONCE_GAP_MAX};
 pub use overlay::StateView;
 use tree::put_writes;
-pub use tree::{key_hash, root_hash, InSuite, StateReader};
+pub use tree::{key_hash, root_hash, InSuite, Pending, StateReader};
 
 /// What executing a block (or genesis) produced. Nothing is written until storage applies it.
 pub struct Executed {

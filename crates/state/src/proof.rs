@@ -20,8 +20,6 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use borsh::BorshDeserialize;
-use jmt::storage::{LeafNode, Node, NodeBatch, NodeKey, TreeReader};
-use jmt::{KeyHash, OwnedValue, Version};
 use serde::{Deserialize, Serialize};
 
 use huxin_contracts::registry::{self, NextValidators, ValidatorRecord};
@@ -31,7 +29,7 @@ use huxin_types::crypto::{Domain, Signature, Suite};
 use huxin_types::genesis::Genesis;
 use huxin_types::{codec, BlockHash, BlockHeader, ChainId, Hash32, Height, TimestampMs};
 
-use crate::{Executed, StateReader};
+use crate::{Executed, Pending, StateReader};
 
 /// Most validator-set changes one proof walks (from genesis). Past this a reader needs a
 /// trusted checkpoint, which is not built yet.
@@ -161,42 +159,7 @@ impl StoredCertificate {
 /// Prove `key` in the state a block leaves, before the block is persisted: from its tree batch
 /// over `reader` (the store as of the parent).
 pub fn prove_pending<R: StateReader>(reader: &R, executed: &Executed, key: &[u8]) -> Result<ProvenEntry, String> {
-    let pending = Pending { reader, batch: &executed.tree_batch.node_batch };
-    prove_entry(&pending, executed.header.height.0, key)
-}
-
-/// A block's tree batch over the store it is about to be written to.
-struct Pending<'a, R> {
-    reader: &'a R,
-    batch: &'a NodeBatch,
-}
-
-impl<R: StateReader> StateReader for Pending<'_, R> {
-    fn suite(&self) -> Suite {
-        self.reader.suite()
-    }
-}
-
-impl<R: TreeReader> TreeReader for Pending<'_, R> {
-    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        match self.batch.get_node(node_key) {
-            Some(node) => Ok(Some(node.clone())),
-            None => self.reader.get_node_option(node_key),
-        }
-    }
-
-    fn get_value_option(&self, max_version: Version, key_hash: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
-        // The batch holds values at the block's version only, the newest there are.
-        let newest = self.batch.values().iter().rev().find(|((v, k), _)| *k == key_hash && *v <= max_version);
-        match newest {
-            Some((_, value)) => Ok(value.clone()),
-            None => self.reader.get_value_option(max_version, key_hash),
-        }
-    }
-
-    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
-        anyhow::bail!("state restoration is not supported")
-    }
+    prove_entry(&Pending::new(reader, executed), executed.header.height.0, key)
 }
 
 /// Prove `key` at `version` (a block height) from the node's tree.

@@ -14,8 +14,8 @@
 
 use std::collections::BTreeMap;
 
-use jmt::storage::{TreeReader, TreeUpdateBatch};
-use jmt::{JellyfishMerkleTree, KeyHash, RootHash, SimpleHasher};
+use jmt::storage::{LeafNode, Node, NodeBatch, NodeKey, TreeReader, TreeUpdateBatch};
+use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, RootHash, SimpleHasher, Version};
 use sha2::Sha256;
 use sm3::Sm3;
 
@@ -55,6 +55,51 @@ impl<R: TreeReader> TreeReader for InSuite<'_, R> {
 impl<R: TreeReader> StateReader for InSuite<'_, R> {
     fn suite(&self) -> Suite {
         self.suite
+    }
+}
+
+/// The state a block leaves, before it is written: its tree batch (new nodes, and the values it
+/// wrote at its version) over `reader`, the store as of the block's parent (or later: what the
+/// block wrote is read from the batch either way). The next block can execute on it while this
+/// one is being persisted, and a block's entries be proven before it is.
+pub struct Pending<'a, R> {
+    reader: &'a R,
+    batch: &'a NodeBatch,
+    version: Version,
+}
+
+impl<'a, R> Pending<'a, R> {
+    pub fn new(reader: &'a R, executed: &'a crate::Executed) -> Self {
+        Pending { reader, batch: &executed.tree_batch.node_batch, version: executed.header.height.0 }
+    }
+}
+
+impl<R: StateReader> StateReader for Pending<'_, R> {
+    fn suite(&self) -> Suite {
+        self.reader.suite()
+    }
+}
+
+impl<R: TreeReader> TreeReader for Pending<'_, R> {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        match self.batch.get_node(node_key) {
+            Some(node) => Ok(Some(node.clone())),
+            None => self.reader.get_node_option(node_key),
+        }
+    }
+
+    fn get_value_option(&self, max_version: Version, key_hash: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
+        // The batch holds values at the block's version only, the newest there are.
+        if max_version >= self.version {
+            if let Some(value) = self.batch.values().get(&(self.version, key_hash)) {
+                return Ok(value.clone());
+            }
+        }
+        self.reader.get_value_option(max_version, key_hash)
+    }
+
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        anyhow::bail!("state restoration is not supported")
     }
 }
 

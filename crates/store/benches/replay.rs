@@ -11,7 +11,12 @@
 //! RUSTFLAGS='--cfg curve25519_dalek_backend="avx512"' cargo bench --workspace --bench replay
 //! HUXIN_BENCH_BLOCKS=2000 HUXIN_BENCH_TXS=200 cargo bench --workspace --bench replay
 //! HUXIN_BENCH_WINDOWS=1 cargo bench --workspace --bench replay   # + Merkle writes per window
+//! HUXIN_BENCH_PIPELINE=1 cargo bench --workspace --bench replay  # persist h while h + 1 executes
 //! ```
+//!
+//! `HUXIN_BENCH_PIPELINE=1` replays as a pipeline: block `h + 1` is verified and executed on
+//! `h`'s pending state (`huxin_state::Pending`: its tree batch over the store) while another
+//! thread persists `h`, what a node could do on its second core.
 //!
 //! `HUXIN_BENCH_WINDOWS=1` also reports how many of the replayed blocks' Merkle nodes a store
 //! would write if it wrote the tree once every `k` blocks instead of every block: a node created
@@ -125,6 +130,8 @@ struct Phases {
     verify: Duration,
     execute: Duration,
     persist: Duration,
+    /// Pipelined: time the replaying thread waited for the writing one.
+    waited: Duration,
     /// Every Merkle node the replay created, when windows are reported.
     nodes: Option<NodeLives>,
 }
@@ -180,12 +187,67 @@ fn replay(store: &Store, genesis: &Genesis, chain: &[Block], threads: usize, win
     phases
 }
 
+/// [`replay`] as a pipeline: block `h + 1` is verified and executed on `h`'s pending state (its
+/// tree batch over the store) while another thread persists `h`. The persist phase is then the
+/// writing thread's time, and `waited` what the replaying thread spent waiting for it.
+fn replay_pipelined(store: &Store, genesis: &Genesis, chain: &[Block], threads: usize) -> Phases {
+    let mut phases = Phases::default();
+    let mut pending: Option<(&Block, huxin_state::Executed)> = None;
+    for block in chain {
+        let executed = std::thread::scope(|scope| {
+            let persisting = pending.as_ref().map(|(written, executed)| {
+                scope.spawn(move || {
+                    let started = Instant::now();
+                    store.persist_block(written, b"certificate", executed).expect("persist");
+                    started.elapsed()
+                })
+            });
+            let started = Instant::now();
+            let txs: Vec<&SignedTx> = block.txs.iter().collect();
+            let verified = huxin_types::tx::verify_signatures(&txs, threads);
+            assert!(verified.iter().all(|ok| *ok), "a signature failed");
+            phases.verify += started.elapsed();
+            let started = Instant::now();
+            let options = ValidateOptions {
+                now: None,
+                time_drift_ms_max: 0,
+                signatures_verified: true,
+                signature_threads: threads,
+            };
+            let executed = match &pending {
+                Some((_, parent)) => {
+                    let state = huxin_state::Pending::new(store, parent);
+                    validate_block(&state, &Parent::of(&parent.header, genesis.suite), block, options, &|_| true)
+                }
+                None => validate_block(store, &parent_of(store, genesis), block, options, &|_| true),
+            }
+            .expect("a valid block");
+            phases.execute += started.elapsed();
+            let started = Instant::now();
+            if let Some(persisting) = persisting {
+                phases.persist += persisting.join().expect("the writing thread");
+            }
+            phases.waited += started.elapsed();
+            executed
+        });
+        pending = Some((block, executed));
+    }
+    if let Some((written, executed)) = pending {
+        let started = Instant::now();
+        store.persist_block(written, b"certificate", &executed).expect("persist");
+        phases.persist += started.elapsed();
+        phases.waited += started.elapsed();
+    }
+    phases
+}
+
 fn main() {
     let blocks = env_or("HUXIN_BENCH_BLOCKS", 300);
     let txs = env_or("HUXIN_BENCH_TXS", 200);
     let sync = env_or("HUXIN_BENCH_SYNC", 1) == 1;
     let kept = env_or("HUXIN_BENCH_KEPT", huxin_store::STATE_VERSIONS_KEPT_DEFAULT as usize) as u64;
     let windows = env_or("HUXIN_BENCH_WINDOWS", 0) == 1;
+    let pipelined = env_or("HUXIN_BENCH_PIPELINE", 0) == 1;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let genesis = genesis();
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -200,7 +262,11 @@ fn main() {
     let target = Store::open_keeping(&dir.path().join("target"), sync, kept).expect("open");
     target.init_genesis(&genesis).expect("genesis");
     let started = Instant::now();
-    let phases = replay(&target, &genesis, &chain, threads, windows);
+    let phases = if pipelined {
+        replay_pipelined(&target, &genesis, &chain, threads)
+    } else {
+        replay(&target, &genesis, &chain, threads, windows)
+    };
     let replayed = started.elapsed();
 
     let total = (blocks * txs) as f64;
@@ -213,6 +279,9 @@ fn main() {
     println!("  verify  {:7.1} µs/tx", per_tx(phases.verify));
     println!("  execute {:7.1} µs/tx", per_tx(phases.execute));
     println!("  persist {:7.1} µs/tx", per_tx(phases.persist));
+    if pipelined {
+        println!("  pipelined: persisting block h while h + 1 executes; waited {:.1} µs/tx for it", per_tx(phases.waited));
+    }
     println!(
         "  replayed: {:.0} tx/s ({:.1} blocks/s)",
         total / replayed.as_secs_f64(),

@@ -2,7 +2,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use huxin_state::{build_block, Parent};
+use huxin_state::{build_block, validate_block, Parent, ValidateOptions};
 use huxin_types::genesis::{Genesis, GenesisMember, GenesisValidator, Role};
 use huxin_types::tx::{AnchorDocument, Expiry, TenderRef};
 use huxin_types::{Action, ChainId, RegionCode, SecretKey, SignedTx, TimestampMs, TxBody, Uscc};
@@ -551,4 +551,46 @@ fn every_family_scans_whole_and_in_order_hash_memtables_included() {
     assert_eq!(scanned(&store), expected, "from table files");
     assert_eq!(count(&store, CF_STATE_LATEST), latest);
     assert!(latest >= 100, "{latest} latest values for 100 anchors");
+}
+
+/// A block executes on its parent's pending state (the parent's tree batch over the store, while
+/// another thread writes the parent) exactly as on the written parent: the same receipts, writes,
+/// nodes and stale nodes. The signer's nonce, rewritten by every block, is read from the batch.
+#[test]
+fn a_block_executes_on_its_parents_pending_state_as_on_the_written_one() {
+    const BLOCKS: u64 = 12;
+    let g = genesis();
+    let (source_dir, dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let source = Store::open(source_dir.path(), false).unwrap();
+    source.init_genesis(&g).unwrap();
+    let chain: Vec<Block> = (0..BLOCKS).map(|_| persist_next(&source, &g, 10)).collect();
+
+    let store = Store::open_keeping(dir.path(), false, STATE_VERSIONS_KEPT_MIN).unwrap();
+    store.init_genesis(&g).unwrap();
+    let options = ValidateOptions { now: None, time_drift_ms_max: 0, signatures_verified: false, signature_threads: 1 };
+    let mut parent = Parent::genesis(&g);
+    let mut pending = validate_block(&store, &parent, &chain[0], options, &|_| false).unwrap();
+    for (block, written) in chain.iter().skip(1).zip(&chain) {
+        let on_pending = std::thread::scope(|scope| {
+            let persisting = scope.spawn(|| store.persist_block(written, b"certificate", &pending));
+            let on_pending = validate_block(
+                &huxin_state::Pending::new(&store, &pending),
+                &Parent::of(&pending.header, g.suite),
+                block,
+                options,
+                &|_| false,
+            );
+            persisting.join().unwrap().unwrap();
+            on_pending.unwrap()
+        });
+        parent = Parent::of(&written.header, g.suite);
+        let on_store = validate_block(&store, &parent, block, options, &|_| false).unwrap();
+        assert_eq!(on_pending.receipts, on_store.receipts, "block {}", block.header.height);
+        assert_eq!(on_pending.writes, on_store.writes);
+        assert_eq!(on_pending.tree_batch, on_store.tree_batch);
+        pending = on_pending;
+    }
+    store.persist_block(&chain[BLOCKS as usize - 1], b"certificate", &pending).unwrap();
+    assert_eq!(store.check_committed().unwrap(), Some(Height(BLOCKS)));
+    assert_eq!(store.state_value(&huxin_contracts_nonce_key()).unwrap(), source.state_value(&huxin_contracts_nonce_key()).unwrap());
 }
