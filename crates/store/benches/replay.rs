@@ -280,7 +280,10 @@ fn main() {
     println!("  execute {:7.1} µs/tx", per_tx(phases.execute));
     println!("  persist {:7.1} µs/tx", per_tx(phases.persist));
     if pipelined {
-        println!("  pipelined: persisting block h while h + 1 executes; waited {:.1} µs/tx for it", per_tx(phases.waited));
+        println!(
+            "  pipelined: persisting block h while h + 1 executes; waited {:.1} µs/tx for it",
+            per_tx(phases.waited)
+        );
     }
     println!(
         "  replayed: {:.0} tx/s ({:.1} blocks/s)",

@@ -592,5 +592,8 @@ fn a_block_executes_on_its_parents_pending_state_as_on_the_written_one() {
     }
     store.persist_block(&chain[BLOCKS as usize - 1], b"certificate", &pending).unwrap();
     assert_eq!(store.check_committed().unwrap(), Some(Height(BLOCKS)));
-    assert_eq!(store.state_value(&huxin_contracts_nonce_key()).unwrap(), source.state_value(&huxin_contracts_nonce_key()).unwrap());
+    assert_eq!(
+        store.state_value(&huxin_contracts_nonce_key()).unwrap(),
+        source.state_value(&huxin_contracts_nonce_key()).unwrap()
+    );
 }
