@@ -311,7 +311,7 @@ async fn print_phases(api: &str) {
     let value = |name: &str| -> Option<f64> {
         text.lines().find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
     };
-    for phase in ["execute", "persist"] {
+    for phase in ["sync_wait", "sync_take_in", "execute", "persist"] {
         let (Some(sum), Some(count)) =
             (value(&format!("huxin_block_{phase}_seconds_sum")), value(&format!("huxin_block_{phase}_seconds_count")))
         else {

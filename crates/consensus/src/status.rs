@@ -61,6 +61,12 @@ pub struct BlockPhases {
     /// From a block's decision to the next height's proposal being ready to vote on (built
     /// here, or received and executed).
     pub commit_to_next_proposal: Histogram,
+    /// Catching up: from a block's decision to the next synced block reaching the host (the
+    /// engine finalising the height, starting the next and handing over the block it holds).
+    pub sync_wait: Histogram,
+    /// Catching up: taking in a synced block before executing it (decoding it, hashing it,
+    /// storing it as the height's proposal).
+    pub sync_take_in: Histogram,
 }
 
 impl Default for BlockPhases {
@@ -73,6 +79,8 @@ impl Default for BlockPhases {
             build: histogram(),
             persist: histogram(),
             commit_to_next_proposal: histogram(),
+            sync_wait: histogram(),
+            sync_take_in: histogram(),
         }
     }
 }
@@ -162,6 +170,16 @@ impl Metrics {
                 "block_commit_to_next_proposal_seconds",
                 "From a decision to the next height's proposal ready to vote on",
                 phases.commit_to_next_proposal.clone(),
+            );
+            r.register(
+                "block_sync_wait_seconds",
+                "Catching up: from a decision to the next synced block reaching the host",
+                phases.sync_wait.clone(),
+            );
+            r.register(
+                "block_sync_take_in_seconds",
+                "Catching up: decoding, hashing and storing a synced block before executing it",
+                phases.sync_take_in.clone(),
             );
             r.register(
                 "equivocations",

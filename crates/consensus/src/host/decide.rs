@@ -161,6 +161,12 @@ impl Host {
         proposer: Address,
         value_bytes: &[u8],
     ) -> eyre::Result<SyncedValueOutcome<HuxinContext>> {
+        let arrived = std::time::Instant::now();
+        let next = height.0 == self.latest()?.0 + 1;
+        if let Some(decided) = self.decided_at.filter(|_| next) {
+            self.metrics.phases.sync_wait.observe(decided.elapsed().as_secs_f64());
+            self.decided_at = None;
+        }
         let block = match Block::decode(value_bytes) {
             Ok(block) if block.header.height.0 == height.0 => block,
             Ok(block) => {
@@ -177,7 +183,8 @@ impl Host {
         self.store_proposal(height, round, Round::Nil, proposer, &block)?;
         // The next height's block is executed now; a later one (sync runs requests in parallel)
         // is executed when it is decided, and a decided block that does not execute stops the node.
-        let validity = if height.0 == self.latest()?.0 + 1 { self.validity(block, false)? } else { Validity::Valid };
+        self.metrics.phases.sync_take_in.observe(arrived.elapsed().as_secs_f64());
+        let validity = if next { self.validity(block, false)? } else { Validity::Valid };
         Ok(SyncedValueOutcome::Verdict(self.proposed_value(height, round, Round::Nil, proposer, hash, validity)))
     }
 }
