@@ -304,6 +304,7 @@ fn main() {
             );
         }
     }
+    print_block_reads(&target, Height(blocks as u64));
     let db_bytes: u64 = walk_bytes(&dir.path().join("target"));
     println!("  store on disk after replay: {:.0} bytes/tx (before compaction)", db_bytes as f64 / total);
     target.compact();
@@ -319,6 +320,26 @@ fn main() {
     for (name, bytes) in usage.iter().filter(|(_, bytes)| *bytes as f64 >= total) {
         println!("    {name:<14} {:7.0} bytes/tx", *bytes as f64 / total);
     }
+}
+
+/// What reading the latest block costs: its header alone (what every query and every executed
+/// block reads), the whole block, and the whole block with the canonical check a received one gets.
+fn print_block_reads(store: &Store, height: Height) {
+    const READS: u32 = 200;
+    let time = |read: &dyn Fn()| {
+        let started = Instant::now();
+        for _ in 0..READS {
+            read();
+        }
+        started.elapsed().as_secs_f64() * 1e6 / f64::from(READS)
+    };
+    let header = time(&|| drop(store.header(height).expect("a header")));
+    let block = time(&|| drop(store.block(height).expect("a block")));
+    let bytes = store.block_bytes(height).expect("block bytes").expect("the latest block");
+    let canonical = time(&|| drop(Block::decode(&bytes).expect("a block")));
+    println!(
+        "  reading the latest block: its header {header:.1} µs, the whole block {block:.1} µs, decoding it canonically {canonical:.1} µs"
+    );
 }
 
 fn walk_bytes(path: &std::path::Path) -> u64 {

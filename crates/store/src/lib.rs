@@ -474,7 +474,7 @@ impl Store {
 
     pub fn block(&self, height: Height) -> Result<Option<Block>, StoreError> {
         self.get(CF_BLOCKS, &height_key(height))?
-            .map(|b| Block::decode(&b).map_err(|e| StoreError::Corrupt(format!("block {height}: {e}"))))
+            .map(|b| Block::decode_stored(&b).map_err(|e| StoreError::Corrupt(format!("block {height}: {e}"))))
             .transpose()
     }
 
@@ -482,8 +482,17 @@ impl Store {
         self.get(CF_BLOCKS, &height_key(height))
     }
 
+    /// Block `height`'s header, without decoding its transactions (every query reads the
+    /// latest block's time, and a block holds up to thousands of them).
     pub fn header(&self, height: Height) -> Result<Option<BlockHeader>, StoreError> {
-        Ok(self.block(height)?.map(|b| b.header))
+        // Pinned: the block's bytes are read where they are, not copied out.
+        self.db
+            .get_pinned_cf(self.cf(CF_BLOCKS), height_key(height))?
+            .map(|b| {
+                Block::decode_stored_header(&b)
+                    .map_err(|e| StoreError::Corrupt(format!("block {height}'s header: {e}")))
+            })
+            .transpose()
     }
 
     pub fn height_of(&self, hash: &BlockHash) -> Result<Option<Height>, StoreError> {

@@ -597,3 +597,27 @@ fn a_block_executes_on_its_parents_pending_state_as_on_the_written_one() {
         source.state_value(&huxin_contracts_nonce_key()).unwrap()
     );
 }
+
+/// A stored block's header reads without its transactions, and is the block's; a stored block
+/// cut short is reported corrupt, never a panic.
+#[test]
+fn a_stored_header_reads_alone_and_a_truncated_block_is_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = genesis();
+    let store = Store::open(dir.path(), false).unwrap();
+    store.init_genesis(&g).unwrap();
+    let block = persist_next(&store, &g, 30);
+    assert_eq!(store.header(Height(1)).unwrap(), Some(block.header.clone()));
+    assert_eq!(store.block(Height(1)).unwrap(), Some(block.clone()));
+    assert_eq!(store.header(Height(2)).unwrap(), None);
+    // Only the header's bytes left: the header reads, the block does not.
+    let header_len = codec::encode(&block.header).len();
+    let bytes = block.encode();
+    store.db.put_cf(store.cf(CF_BLOCKS), height_key(Height(1)), &bytes[..header_len]).unwrap();
+    assert_eq!(store.header(Height(1)).unwrap(), Some(block.header.clone()));
+    assert!(matches!(store.block(Height(1)), Err(StoreError::Corrupt(_))));
+    // Cut inside the header: both are corrupt.
+    store.db.put_cf(store.cf(CF_BLOCKS), height_key(Height(1)), &bytes[..header_len / 2]).unwrap();
+    assert!(matches!(store.header(Height(1)), Err(StoreError::Corrupt(_))));
+    assert!(matches!(store.block(Height(1)), Err(StoreError::Corrupt(_))));
+}

@@ -53,6 +53,15 @@ impl Block {
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         codec::decode_canonical(bytes, BLOCK_BYTES_MAX)
     }
+    /// Decode a block this node stored (checked canonical when it was received): without
+    /// re-encoding it to compare.
+    pub fn decode_stored(bytes: &[u8]) -> Result<Self, DecodeError> {
+        codec::decode_stored(bytes, BLOCK_BYTES_MAX)
+    }
+    /// The header of a block this node stored, without decoding its transactions.
+    pub fn decode_stored_header(bytes: &[u8]) -> Result<BlockHeader, DecodeError> {
+        codec::decode_stored_front(bytes, BLOCK_BYTES_MAX)
+    }
 }
 
 /// The Merkle root of the transactions' hashes, in a chain of `suite`.

@@ -55,6 +55,19 @@ pub fn decode_stored<T: DeserializeOwned>(bytes: &[u8], max_bytes: usize) -> Res
     Ok(value)
 }
 
+/// Decode the `T` at the front of bytes this node wrote itself, ignoring what follows it: the
+/// header of a stored block, without decoding its transactions (a struct encodes its fields in
+/// order, and a block's header comes first).
+pub fn decode_stored_front<T: DeserializeOwned>(bytes: &[u8], max_bytes: usize) -> Result<T, DecodeError> {
+    if bytes.len() > max_bytes {
+        return Err(DecodeError::TooLarge { got: bytes.len(), max: max_bytes });
+    }
+    let (value, _): (T, usize) =
+        bincode::serde::decode_from_slice(bytes, config().with_limit::<{ crate::limits::BLOCK_BYTES_MAX + 1024 }>())
+            .map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    Ok(value)
+}
+
 /// The length of `value`'s canonical encoding, without allocating it.
 pub fn encoded_len<T: Serialize>(value: &T) -> usize {
     let mut writer = bincode::enc::write::SizeWriter::default();
