@@ -31,7 +31,7 @@ use std::collections::BTreeMap;
 use jmt::storage::{TreeReader, TreeUpdateBatch};
 
 use huxin_contracts::{StateError, TxContext};
-use huxin_types::block::{receipts_root, txs_root};
+use huxin_types::block::{receipts_root, txs_root_of};
 use huxin_types::crypto::{PublicKey, Suite};
 use huxin_types::genesis::Genesis;
 use huxin_types::limits::{BLOCK_BYTES_MAX, BLOCK_TXS_MAX};
@@ -149,16 +149,16 @@ pub fn execute_genesis<R: TreeReader>(reader: &R, genesis: &Genesis) -> Result<(
     Ok((root, Executed { header, receipts: vec![], writes, tree_batch }))
 }
 
-/// Apply one admitted transaction to `view`: consume its nonce, run its contract, and keep the
-/// contract's writes only if it succeeds.
+/// Apply one admitted transaction (whose hash is `tx_hash`) to `view`: consume its nonce, run its
+/// contract, and keep the contract's writes only if it succeeds.
 fn apply_tx<R: StateReader>(
     view: &mut StateView<'_, R>,
     admitted: Admitted,
     tx: &SignedTx,
+    tx_hash: huxin_types::TxHash,
     height: Height,
     time: TimestampMs,
 ) -> Result<Receipt, StateError> {
-    let tx_hash = tx.hash();
     view.begin_tx();
     huxin_contracts::registry::consume_nonce(view, &tx.body.signer, tx.body.nonce);
     view.commit_tx();
@@ -204,6 +204,7 @@ pub fn build_block<R: TreeReader>(
     let reader = &InSuite { reader, suite: parent.suite };
     let mut view = StateView::new(reader, parent.height.0);
     let mut txs = Vec::new();
+    let mut hashes = Vec::new();
     let mut receipts = Vec::new();
     let mut skipped = Vec::new();
     let mut bytes = 0usize;
@@ -217,13 +218,15 @@ pub fn build_block<R: TreeReader>(
         if bytes + size > max_bytes {
             break;
         }
+        let hash = tx.hash();
         match check_admission(&view, &parent.chain_id, parent.suite, &tx, height, time, !verified(&tx)) {
             Ok(admitted) => {
-                receipts.push(apply_tx(&mut view, admitted, &tx, height, time)?);
+                receipts.push(apply_tx(&mut view, admitted, &tx, hash, height, time)?);
                 bytes += size;
                 txs.push(tx);
+                hashes.push(hash);
             }
-            Err(huxin_contracts::Error::Rejected(rejection)) => skipped.push((tx.hash(), rejection)),
+            Err(huxin_contracts::Error::Rejected(rejection)) => skipped.push((hash, rejection)),
             Err(huxin_contracts::Error::State(e)) => return Err(e.into()),
         }
     }
@@ -236,7 +239,7 @@ pub fn build_block<R: TreeReader>(
         parent_hash: parent.hash,
         proposer,
         tx_count: txs.len() as u32,
-        txs_root: txs_root(parent.suite, &txs),
+        txs_root: txs_root_of(parent.suite, &hashes),
         state_root,
         receipts_root: receipts_root(parent.suite, &receipts),
     };
@@ -297,7 +300,9 @@ pub fn validate_block<R: TreeReader>(
     if h.tx_count as usize != block.txs.len() {
         return Err(InvalidBlock::TxCountMismatch { header: h.tx_count, actual: block.txs.len() });
     }
-    let txs_root_actual = txs_root(parent.suite, &block.txs);
+    // Each transaction's hash, once: the root, the receipts and any refusal name it.
+    let hashes: Vec<huxin_types::TxHash> = block.txs.iter().map(SignedTx::hash).collect();
+    let txs_root_actual = txs_root_of(parent.suite, &hashes);
     if txs_root_actual != h.txs_root {
         return Err(InvalidBlock::RootMismatch { field: "txs_root", expected: txs_root_actual, got: h.txs_root });
     }
@@ -325,11 +330,11 @@ pub fn validate_block<R: TreeReader>(
         {
             Ok(admitted) => admitted,
             Err(huxin_contracts::Error::Rejected(rejection)) => {
-                return Err(InvalidBlock::BadTx { index, hash: tx.hash(), rejection })
+                return Err(InvalidBlock::BadTx { index, hash: hashes[index], rejection })
             }
             Err(huxin_contracts::Error::State(e)) => return Err(e.into()),
         };
-        receipts.push(apply_tx(&mut view, admitted, tx, height, h.time)?);
+        receipts.push(apply_tx(&mut view, admitted, tx, hashes[index], height, h.time)?);
     }
     let receipts_root_actual = receipts_root(parent.suite, &receipts);
     if receipts_root_actual != h.receipts_root {

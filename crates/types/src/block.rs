@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec::{self, DecodeError};
 use crate::crypto::{PublicKey, Suite};
-use crate::id::{BlockHash, ChainId, Hash32, Height, TimestampMs};
+use crate::id::{BlockHash, ChainId, Hash32, Height, TimestampMs, TxHash};
 use crate::limits::BLOCK_BYTES_MAX;
 use crate::receipt::Receipt;
 use crate::tx::SignedTx;
@@ -66,7 +66,13 @@ impl Block {
 
 /// The Merkle root of the transactions' hashes, in a chain of `suite`.
 pub fn txs_root(suite: Suite, txs: &[SignedTx]) -> Hash32 {
-    let leaves: Vec<[u8; 32]> = txs.iter().map(|tx| tx.hash().0).collect();
+    let hashes: Vec<TxHash> = txs.iter().map(SignedTx::hash).collect();
+    txs_root_of(suite, &hashes)
+}
+
+/// [`txs_root`] of transactions whose hashes are known already, in block order.
+pub fn txs_root_of(suite: Suite, hashes: &[TxHash]) -> Hash32 {
+    let leaves: Vec<[u8; 32]> = hashes.iter().map(|hash| hash.0).collect();
     suite.merkle_root(&leaves)
 }
 

@@ -164,12 +164,17 @@ impl Host {
             signature_threads: self.config.signature_threads,
         };
         // Transactions this node admitted had their signatures verified then; look them up
-        // under the lock, then execute without holding it (submissions keep flowing).
+        // under the lock, then execute without holding it (submissions keep flowing). With an
+        // empty pool (a node catching up) there is nothing to look up, nor a hash to compute.
         let verified_hashes: HashSet<huxin_types::TxHash> = {
             let mempool = self.mempool.lock().map_err(|_| eyre!("mempool lock poisoned"))?;
-            block.txs.iter().filter(|tx| mempool.is_verified(tx)).map(|tx| tx.hash()).collect()
+            if mempool.is_empty() {
+                HashSet::new()
+            } else {
+                block.txs.iter().filter(|tx| mempool.is_verified(tx)).map(|tx| tx.hash()).collect()
+            }
         };
-        let verified = |tx: &SignedTx| verified_hashes.contains(&tx.hash());
+        let verified = |tx: &SignedTx| !verified_hashes.is_empty() && verified_hashes.contains(&tx.hash());
         let started = std::time::Instant::now();
         let result = validate_block(self.store.as_ref(), &parent, &block, options, &verified);
         self.metrics.phases.execute.observe(started.elapsed().as_secs_f64());
