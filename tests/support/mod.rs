@@ -330,6 +330,18 @@ impl Net {
         std::fs::read_to_string(self.home(i).join("node.log")).unwrap_or_default()
     }
 
+    /// How many blocks node `i` timed in the `/metrics` histogram of phase `phase`
+    /// (`huxin_block_<phase>_seconds`); panics if it exports none.
+    pub async fn phase_count(&self, i: usize, phase: &str) -> u64 {
+        let metrics = self.client(i).metrics().await.unwrap();
+        let name = format!("huxin_block_{phase}_seconds_count ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&name))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("node {i} exports no {name}"))
+    }
+
     pub fn consensus_port(&self, i: usize) -> u16 {
         self.base_port + i as u16 * 10 + 1
     }

@@ -163,19 +163,27 @@ impl NodeLives {
     }
 }
 
+/// Verify every signature of `block` on `threads` threads, as value sync does; how long it took.
+fn verify(block: &Block, threads: usize) -> Duration {
+    let started = Instant::now();
+    let txs: Vec<&SignedTx> = block.txs.iter().collect();
+    let verified = huxin_types::tx::verify_signatures(&txs, threads);
+    assert!(verified.iter().all(|ok| *ok), "a signature failed");
+    started.elapsed()
+}
+
+/// Options to execute a block whose signatures [`verify`] checked, as history (no clock).
+fn verified(threads: usize) -> ValidateOptions {
+    ValidateOptions { now: None, time_drift_ms_max: 0, signatures_verified: true, signature_threads: threads }
+}
+
 fn replay(store: &Store, genesis: &Genesis, chain: &[Block], threads: usize, windows: bool) -> Phases {
     let mut phases = Phases { nodes: windows.then(NodeLives::default), ..Phases::default() };
     for block in chain {
         let parent = parent_of(store, genesis);
+        phases.verify += verify(block, threads);
         let started = Instant::now();
-        let txs: Vec<&SignedTx> = block.txs.iter().collect();
-        let verified = huxin_types::tx::verify_signatures(&txs, threads);
-        assert!(verified.iter().all(|ok| *ok), "a signature failed");
-        phases.verify += started.elapsed();
-        let started = Instant::now();
-        let options =
-            ValidateOptions { now: None, time_drift_ms_max: 0, signatures_verified: true, signature_threads: threads };
-        let executed = validate_block(store, &parent, block, options, &|_| true).expect("a valid block");
+        let executed = validate_block(store, &parent, block, verified(threads), &|_| true).expect("a valid block");
         phases.execute += started.elapsed();
         if let Some(nodes) = &mut phases.nodes {
             nodes.record(&executed.tree_batch);
@@ -202,18 +210,9 @@ fn replay_pipelined(store: &Store, genesis: &Genesis, chain: &[Block], threads: 
                     started.elapsed()
                 })
             });
+            phases.verify += verify(block, threads);
             let started = Instant::now();
-            let txs: Vec<&SignedTx> = block.txs.iter().collect();
-            let verified = huxin_types::tx::verify_signatures(&txs, threads);
-            assert!(verified.iter().all(|ok| *ok), "a signature failed");
-            phases.verify += started.elapsed();
-            let started = Instant::now();
-            let options = ValidateOptions {
-                now: None,
-                time_drift_ms_max: 0,
-                signatures_verified: true,
-                signature_threads: threads,
-            };
+            let options = verified(threads);
             let executed = match &pending {
                 Some((_, parent)) => {
                     let state = huxin_state::Pending::new(store, parent);

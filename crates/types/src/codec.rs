@@ -43,12 +43,7 @@ pub fn decode_canonical<T: Serialize + DeserializeOwned>(bytes: &[u8], max_bytes
 /// Decode bytes this node wrote itself (state records, stored blocks): bounded and without
 /// trailing bytes, but without the re-encoding check of [`decode_canonical`].
 pub fn decode_stored<T: DeserializeOwned>(bytes: &[u8], max_bytes: usize) -> Result<T, DecodeError> {
-    if bytes.len() > max_bytes {
-        return Err(DecodeError::TooLarge { got: bytes.len(), max: max_bytes });
-    }
-    let (value, read): (T, usize) =
-        bincode::serde::decode_from_slice(bytes, config().with_limit::<{ crate::limits::BLOCK_BYTES_MAX + 1024 }>())
-            .map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    let (value, read) = decode_front(bytes, max_bytes)?;
     if read != bytes.len() {
         return Err(DecodeError::TrailingBytes { trailing: bytes.len() - read });
     }
@@ -59,13 +54,16 @@ pub fn decode_stored<T: DeserializeOwned>(bytes: &[u8], max_bytes: usize) -> Res
 /// header of a stored block, without decoding its transactions (a struct encodes its fields in
 /// order, and a block's header comes first).
 pub fn decode_stored_front<T: DeserializeOwned>(bytes: &[u8], max_bytes: usize) -> Result<T, DecodeError> {
+    decode_front(bytes, max_bytes).map(|(value, _)| value)
+}
+
+/// The `T` at the front of at most `max_bytes` bytes, and how many bytes it took.
+fn decode_front<T: DeserializeOwned>(bytes: &[u8], max_bytes: usize) -> Result<(T, usize), DecodeError> {
     if bytes.len() > max_bytes {
         return Err(DecodeError::TooLarge { got: bytes.len(), max: max_bytes });
     }
-    let (value, _): (T, usize) =
-        bincode::serde::decode_from_slice(bytes, config().with_limit::<{ crate::limits::BLOCK_BYTES_MAX + 1024 }>())
-            .map_err(|e| DecodeError::Malformed(e.to_string()))?;
-    Ok(value)
+    bincode::serde::decode_from_slice(bytes, config().with_limit::<{ crate::limits::BLOCK_BYTES_MAX + 1024 }>())
+        .map_err(|e| DecodeError::Malformed(e.to_string()))
 }
 
 /// The length of `value`'s canonical encoding, without allocating it.
