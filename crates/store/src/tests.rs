@@ -621,3 +621,23 @@ fn a_stored_header_reads_alone_and_a_truncated_block_is_corrupt() {
     assert!(matches!(store.header(Height(1)), Err(StoreError::Corrupt(_))));
     assert!(matches!(store.block(Height(1)), Err(StoreError::Corrupt(_))));
 }
+
+#[test]
+fn table_files_are_compressed() {
+    let g = genesis();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), false).unwrap();
+    store.init_genesis(&g).unwrap();
+    let mut encoded = 0;
+    for _ in 0..20 {
+        encoded += persist_next(&store, &g, 50).encode().len() as u64;
+    }
+    store.compact();
+    let usage = store.disk_usage().unwrap();
+    let blocks = usage.iter().find(|(name, _)| *name == CF_BLOCKS).unwrap().1;
+    // A signed anchor's fields repeat across a block (chain, signer, tender, and here most of
+    // the document hash).
+    // Measured: 45 % of the encoded bytes with Zstandard in the last level, 53 % with LZ4
+    // alone, about 100 % without compression.
+    assert!(blocks * 2 < encoded, "{blocks} bytes of tables for {encoded} encoded");
+}
