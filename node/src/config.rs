@@ -12,7 +12,7 @@ use huxin_consensus::gossip::GossipPeer;
 use huxin_consensus::peers::{PeerBook, Peers};
 use huxin_consensus::{EngineConfig, HostConfig, LinearTimeouts};
 use huxin_mempool::MempoolConfig;
-use huxin_store::{STATE_VERSIONS_KEPT_DEFAULT, STATE_VERSIONS_KEPT_MIN};
+use huxin_store::{STATE_VERSIONS_KEPT_DEFAULT, STATE_VERSIONS_KEPT_MIN, TREE_WRITE_BLOCKS_DEFAULT};
 use huxin_types::PublicKey;
 
 /// Largest config file read.
@@ -177,16 +177,22 @@ impl CredentialsConfig {
 
 /// What the store keeps.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
 pub struct StorageConfig {
     /// Versions of the Merkle state tree kept (at least [`STATE_VERSIONS_KEPT_MIN`]; 0 keeps every
     /// version). Proofs are made at the latest block, so older versions only take disk; values
     /// stay at every version, and validator changes keep their proofs.
     pub state_versions_kept: u64,
+    /// Blocks whose Merkle nodes are held in memory and written together (at least 1, which
+    /// writes every block's; at most half of `state_versions_kept`, and 1 when every version is
+    /// kept). Nodes replaced within those blocks are never written; after a crash the store
+    /// re-executes the blocks since its last write.
+    pub tree_write_blocks: u64,
 }
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        Self { state_versions_kept: STATE_VERSIONS_KEPT_DEFAULT }
+        Self { state_versions_kept: STATE_VERSIONS_KEPT_DEFAULT, tree_write_blocks: TREE_WRITE_BLOCKS_DEFAULT }
     }
 }
 
@@ -246,6 +252,12 @@ impl NodeConfig {
         if kept != 0 && kept < STATE_VERSIONS_KEPT_MIN {
             return Err(eyre!(
                 "{}: storage.state_versions_kept is {kept}; keep at least {STATE_VERSIONS_KEPT_MIN} versions, or 0 for all",
+                path.display()
+            ));
+        }
+        if config.storage.tree_write_blocks == 0 {
+            return Err(eyre!(
+                "{}: storage.tree_write_blocks is 0; 1 writes every block's Merkle nodes",
                 path.display()
             ));
         }
@@ -355,5 +367,14 @@ mod tests {
         let too_few = format!("[storage]\nstate_versions_kept = {}\n", STATE_VERSIONS_KEPT_MIN - 1);
         let err = load(&too_few).unwrap_err().to_string();
         assert!(err.contains("keep at least 16 versions"), "{err}");
+    }
+
+    #[test]
+    fn the_tree_write_window_defaults_and_is_at_least_one_block() {
+        assert_eq!(load("").unwrap().storage.tree_write_blocks, TREE_WRITE_BLOCKS_DEFAULT);
+        assert_eq!(load("[storage]\nstate_versions_kept = 16\n").unwrap().storage.tree_write_blocks, 16);
+        assert_eq!(load("[storage]\ntree_write_blocks = 1\n").unwrap().storage.tree_write_blocks, 1);
+        let err = load("[storage]\ntree_write_blocks = 0\n").unwrap_err().to_string();
+        assert!(err.contains("tree_write_blocks is 0"), "{err}");
     }
 }

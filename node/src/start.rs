@@ -145,6 +145,7 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
 
     let store = Store::open_keeping(&home.join("db"), config.sync_writes, config.storage.state_versions_kept);
     let store = Arc::new(store.wrap_err("opening the store")?);
+    store.set_tree_write_blocks(config.storage.tree_write_blocks);
     store.init_genesis(&genesis).wrap_err("writing genesis")?;
     let latest = store.latest_height()?.unwrap_or_default();
     info!(moniker = %config.moniker, height = %latest, chain = %genesis.chain_id, "node starting");

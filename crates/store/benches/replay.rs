@@ -10,7 +10,7 @@
 //! ```sh
 //! RUSTFLAGS='--cfg curve25519_dalek_backend="avx512"' cargo bench --workspace --bench replay
 //! HUXIN_BENCH_BLOCKS=2000 HUXIN_BENCH_TXS=200 cargo bench --workspace --bench replay
-//! HUXIN_BENCH_WINDOWS=1 cargo bench --workspace --bench replay   # + Merkle writes per window
+//! HUXIN_BENCH_TREE_WRITE_BLOCKS=1 cargo bench --workspace --bench replay  # the tree every block
 //! HUXIN_BENCH_PIPELINE=1 cargo bench --workspace --bench replay  # persist h while h + 1 executes
 //! ```
 //!
@@ -18,12 +18,8 @@
 //! `h`'s pending state (`huxin_state::Pending`: its tree batch over the store) while another
 //! thread persists `h`, what a node could do on its second core.
 //!
-//! `HUXIN_BENCH_WINDOWS=1` also reports how many of the replayed blocks' Merkle nodes a store
-//! would write if it wrote the tree once every `k` blocks instead of every block: a node created
-//! at version `c` and stale since `s` is written only if some multiple of `k` lies in `[c, s)`
-//! (the upper levels, rewritten by every block, are written once a window). It keeps every
-//! node's key in memory (about 100 bytes a node, ≈ 8 nodes a transaction), and encoding each
-//! node to size it slows the replay it times.
+//! `HUXIN_BENCH_TREE_WRITE_BLOCKS=k` writes the Merkle tree once every `k` blocks (the store's
+//! default otherwise, `huxin_store::TREE_WRITE_BLOCKS_DEFAULT`; see the store's `window`).
 
 use std::time::{Duration, Instant};
 
@@ -132,35 +128,6 @@ struct Phases {
     persist: Duration,
     /// Pipelined: time the replaying thread waited for the writing one.
     waited: Duration,
-    /// Every Merkle node the replay created, when windows are reported.
-    nodes: Option<NodeLives>,
-}
-
-/// Merkle nodes as they were created and went stale, for the per-window report: each created
-/// node's encoded size and, once it left the tree, the version since which it is stale (its
-/// creation version is in its key).
-#[derive(Default)]
-struct NodeLives(std::collections::HashMap<jmt::storage::NodeKey, (usize, Option<u64>)>);
-
-impl NodeLives {
-    fn record(&mut self, batch: &jmt::storage::TreeUpdateBatch) {
-        for (key, node) in batch.node_batch.nodes() {
-            let bytes = borsh::to_vec(node).map_or(0, |b| b.len());
-            self.0.insert(key.clone(), (bytes, None));
-        }
-        for stale in &batch.stale_node_index_batch {
-            if let Some((_, since)) = self.0.get_mut(&stale.node_key) {
-                *since = Some(stale.stale_since_version);
-            }
-        }
-    }
-
-    /// Nodes and their bytes written if the tree were written once every `k` versions.
-    fn written_every(&self, k: u64) -> (usize, usize) {
-        let written =
-            self.0.iter().filter(|(key, (_, stale))| key.version().div_ceil(k) * k < stale.unwrap_or(u64::MAX));
-        written.fold((0, 0), |(nodes, bytes), (_, (size, _))| (nodes + 1, bytes + size))
-    }
 }
 
 /// Verify every signature of `block` on `threads` threads, as value sync does; how long it took.
@@ -177,17 +144,14 @@ fn verified(threads: usize) -> ValidateOptions {
     ValidateOptions { now: None, time_drift_ms_max: 0, signatures_verified: true, signature_threads: threads }
 }
 
-fn replay(store: &Store, genesis: &Genesis, chain: &[Block], threads: usize, windows: bool) -> Phases {
-    let mut phases = Phases { nodes: windows.then(NodeLives::default), ..Phases::default() };
+fn replay(store: &Store, genesis: &Genesis, chain: &[Block], threads: usize) -> Phases {
+    let mut phases = Phases::default();
     for block in chain {
         let parent = parent_of(store, genesis);
         phases.verify += verify(block, threads);
         let started = Instant::now();
         let executed = validate_block(store, &parent, block, verified(threads), &|_| true).expect("a valid block");
         phases.execute += started.elapsed();
-        if let Some(nodes) = &mut phases.nodes {
-            nodes.record(&executed.tree_batch);
-        }
         let started = Instant::now();
         store.persist_block(block, b"certificate", &executed).expect("persist");
         phases.persist += started.elapsed();
@@ -245,7 +209,7 @@ fn main() {
     let txs = env_or("HUXIN_BENCH_TXS", 200);
     let sync = env_or("HUXIN_BENCH_SYNC", 1) == 1;
     let kept = env_or("HUXIN_BENCH_KEPT", huxin_store::STATE_VERSIONS_KEPT_DEFAULT as usize) as u64;
-    let windows = env_or("HUXIN_BENCH_WINDOWS", 0) == 1;
+    let write_blocks = env_or("HUXIN_BENCH_TREE_WRITE_BLOCKS", huxin_store::TREE_WRITE_BLOCKS_DEFAULT as usize) as u64;
     let pipelined = env_or("HUXIN_BENCH_PIPELINE", 0) == 1;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let genesis = genesis();
@@ -259,20 +223,22 @@ fn main() {
     drop(source);
 
     let target = Store::open_keeping(&dir.path().join("target"), sync, kept).expect("open");
+    target.set_tree_write_blocks(write_blocks);
     target.init_genesis(&genesis).expect("genesis");
     let started = Instant::now();
     let phases = if pipelined {
         replay_pipelined(&target, &genesis, &chain, threads)
     } else {
-        replay(&target, &genesis, &chain, threads, windows)
+        replay(&target, &genesis, &chain, threads)
     };
     let replayed = started.elapsed();
 
     let total = (blocks * txs) as f64;
     let per_tx = |d: Duration| d.as_secs_f64() * 1e6 / total;
     println!(
-        "replay: {blocks} blocks x {txs} anchors, WAL synced: {sync}, {threads} verifying threads, Merkle versions kept: {}",
-        if kept == 0 { "all".to_owned() } else { kept.to_string() }
+        "replay: {blocks} blocks x {txs} anchors, WAL synced: {sync}, {threads} verifying threads, Merkle versions kept: {}, tree written every {} blocks",
+        if kept == 0 { "all".to_owned() } else { kept.to_string() },
+        target.tree_write_blocks()
     );
     println!("  built and persisted (proposer path): {:.0} tx/s", total / built.as_secs_f64());
     println!("  verify  {:7.1} µs/tx", per_tx(phases.verify));
@@ -289,20 +255,6 @@ fn main() {
         total / replayed.as_secs_f64(),
         blocks as f64 / replayed.as_secs_f64()
     );
-    if let Some(nodes) = &phases.nodes {
-        let (every, every_bytes) = nodes.written_every(1);
-        println!("  Merkle nodes written if the tree were written once every k blocks:");
-        for k in [1, 4, 16, 64] {
-            let (written, bytes) = nodes.written_every(k);
-            println!(
-                "    k = {k:2}: {:5.2} nodes/tx ({:3.0} %), {:5.0} bytes/tx ({:3.0} %)",
-                written as f64 / total,
-                100.0 * written as f64 / every.max(1) as f64,
-                bytes as f64 / total,
-                100.0 * bytes as f64 / every_bytes.max(1) as f64
-            );
-        }
-    }
     print_block_reads(&target, Height(blocks as u64));
     let db_bytes: u64 = walk_bytes(&dir.path().join("target"));
     println!("  store on disk after replay: {:.0} bytes/tx (before compaction)", db_bytes as f64 / total);

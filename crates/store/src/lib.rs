@@ -11,13 +11,16 @@
 //! - heights are stored big-endian so that key order is height order;
 //! - the same write deletes the Merkle nodes that no kept version of the tree needs (the last
 //!   `state_versions_kept`; values and validator-change proofs are kept for good), and moves a
-//!   replaced state value to the versioned history (see `values`).
+//!   replaced state value to the versioned history (see `values`);
+//! - a block's new Merkle nodes are held in memory and written with every
+//!   `tree_write_blocks`-th block (see `window`); opening the store re-executes the blocks
+//!   since the last such write to rebuild them.
 //!
 //! Errors: [`StoreError`]. A failed write is fatal to the node (the caller stops).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{OnceLock, RwLock};
 
 use jmt::storage::TreeReader;
 use rocksdb::{
@@ -29,6 +32,9 @@ use huxin_types::codec;
 use huxin_types::crypto::Suite;
 use huxin_types::genesis::Genesis;
 use huxin_types::{Block, BlockHash, BlockHeader, Height, Receipt, TxHash};
+
+use window::{node_bytes, Window};
+pub use window::{TREE_WINDOW_BYTES_MAX, TREE_WRITE_BLOCKS_DEFAULT};
 
 const CF_META: &str = "meta";
 const CF_BLOCKS: &str = "blocks";
@@ -82,6 +88,9 @@ const META_GENESIS: &[u8] = b"genesis_hash";
 /// The chain's suite (its name), written with genesis. A store written before suites existed
 /// has none: it is ed25519's.
 const META_SUITE: &[u8] = b"suite";
+/// The last version whose Merkle tree is on disk (8, BE); later versions' nodes are in memory
+/// (see `window`). A store written before windows has none: every version is on disk.
+const META_TREE_WRITTEN: &[u8] = b"tree_written";
 
 /// Largest stored record we agree to decode (a block plus slack).
 const RECORD_BYTES_MAX: usize = huxin_types::limits::BLOCK_BYTES_MAX + 1024 * 1024;
@@ -96,6 +105,12 @@ pub enum StoreError {
     GenesisMismatch { stored: BlockHash, given: BlockHash },
     #[error("cannot persist block {got}: the next height is {expected}")]
     OutOfOrder { expected: Height, got: Height },
+    #[error("a thread panicked while it held the store's window of Merkle nodes")]
+    WindowPoisoned,
+}
+
+fn poisoned<T>(_: T) -> StoreError {
+    StoreError::WindowPoisoned
 }
 
 /// Where a finalised transaction is.
@@ -123,6 +138,12 @@ pub struct Store {
     /// The chain's suite, which hashes the state tree's keys and nodes: read at open, set by
     /// [`Store::init_genesis`] on a new store.
     suite: OnceLock<Suite>,
+    /// The Merkle nodes of the versions since the tree was last written.
+    window: RwLock<Window>,
+    /// Blocks whose Merkle nodes are written together ([`Store::set_tree_write_blocks`]).
+    tree_write_blocks: AtomicU64,
+    /// [`TREE_WINDOW_BYTES_MAX`] (a field so that tests can lower it).
+    tree_window_bytes_max: usize,
 }
 
 const WRITING: u64 = u64::MAX;
@@ -208,14 +229,78 @@ impl Store {
             pruned_below: AtomicU64::new(0),
             pruned_per_block_max: PRUNED_NODES_PER_BLOCK_MAX,
             suite: OnceLock::new(),
+            window: RwLock::new(Window::new(0)),
+            tree_write_blocks: AtomicU64::new(1),
+            tree_window_bytes_max: TREE_WINDOW_BYTES_MAX,
         };
         store.read_suite()?;
         let latest = store.read_latest_height()?;
         let cached = latest.map_or(WRITING, |h| h.0);
         store.latest = AtomicU64::new(cached);
         store.state_latest_version = AtomicU64::new(cached);
+        store.set_tree_write_blocks(TREE_WRITE_BLOCKS_DEFAULT);
+        if latest.is_some() && store.get(CF_META, META_TREE_WRITTEN)?.is_none() {
+            // Written before windows: the whole tree is on disk.
+            store.db.put_cf(store.cf(CF_META), META_TREE_WRITTEN, height_key(Height(cached)))?;
+        }
+        store.rebuild_window()?;
         store.keep_validator_change_proofs()?;
         Ok(store)
+    }
+
+    /// Write the Merkle tree every `blocks` blocks (see `window`), at most every
+    /// `state_versions_kept / 2` (so that pruning never takes a node of a version held in memory)
+    /// and every block when every version is kept.
+    pub fn set_tree_write_blocks(&self, blocks: u64) {
+        let blocks = match self.state_versions_kept {
+            0 => 1,
+            kept => blocks.min(kept / 2).max(1),
+        };
+        self.tree_write_blocks.store(blocks, Ordering::SeqCst);
+    }
+
+    /// Blocks whose Merkle nodes are written together.
+    pub fn tree_write_blocks(&self) -> u64 {
+        self.tree_write_blocks.load(Ordering::SeqCst)
+    }
+
+    /// The last version whose Merkle tree is on disk (later ones are held in memory).
+    pub fn tree_written(&self) -> Result<Height, StoreError> {
+        Ok(Height(self.window.read().map_err(poisoned)?.written()))
+    }
+
+    /// Re-execute the blocks written since the Merkle tree was (their values are on disk, their
+    /// nodes were in memory), each against its header's roots, and hold their nodes in memory
+    /// again. Reads only: a read-only store does it too.
+    fn rebuild_window(&self) -> Result<(), StoreError> {
+        let Some(latest) = self.latest_height()? else { return Ok(()) };
+        let written = match self.get(CF_META, META_TREE_WRITTEN)? {
+            None => latest.0,
+            Some(bytes) => u64::from_be_bytes(
+                bytes.as_slice().try_into().map_err(|_| StoreError::Corrupt("the tree's written version".into()))?,
+            ),
+        };
+        if written > latest.0 {
+            return Err(StoreError::Corrupt(format!("the tree is written through {written}, past block {latest}")));
+        }
+        *self.window.write().map_err(poisoned)? = Window::new(written);
+        let options = huxin_state::ValidateOptions {
+            now: None,
+            time_drift_ms_max: 0,
+            signatures_verified: true,
+            signature_threads: 1,
+        };
+        for height in (written + 1..=latest.0).map(Height) {
+            let missing = || StoreError::Corrupt(format!("block {height}, after the tree's last write, is missing"));
+            let block = self.block(height)?.ok_or_else(missing)?;
+            let parent = self.header(Height(height.0 - 1))?.ok_or_else(missing)?;
+            let parent = huxin_state::Parent::of(&parent, self.suite());
+            let executed = huxin_state::validate_block(self, &parent, &block, options, &|_| true).map_err(|e| {
+                StoreError::Corrupt(format!("re-executing block {height} to rebuild its Merkle nodes: {e}"))
+            })?;
+            self.window.write().map_err(poisoned)?.add(&executed.tree_batch, false);
+        }
+        Ok(())
     }
 
     /// Give every validator change indexed before its proof was kept with it (a store written by
@@ -260,11 +345,15 @@ impl Store {
             pruned_below: AtomicU64::new(0),
             pruned_per_block_max: PRUNED_NODES_PER_BLOCK_MAX,
             suite: OnceLock::new(),
+            window: RwLock::new(Window::new(0)),
+            tree_write_blocks: AtomicU64::new(1),
+            tree_window_bytes_max: TREE_WINDOW_BYTES_MAX,
         };
         store.read_suite()?;
         let cached = store.read_latest_height()?.map_or(WRITING, |h| h.0);
         store.latest = AtomicU64::new(cached);
         store.state_latest_version = AtomicU64::new(cached);
+        store.rebuild_window()?;
         Ok(store)
     }
 
@@ -402,6 +491,7 @@ impl Store {
         batch.put_cf(self.cf(CF_META), META_GENESIS, hash.0);
         batch.put_cf(self.cf(CF_META), META_SUITE, genesis.suite.as_str());
         batch.put_cf(self.cf(CF_META), META_LATEST, height_key(Height(0)));
+        batch.put_cf(self.cf(CF_META), META_TREE_WRITTEN, height_key(Height(0)));
         self.write_version(batch, Height(0))?;
         self.check_root(0, root)
     }
@@ -572,6 +662,7 @@ impl StateReader for Store {
 mod persist;
 mod reader;
 mod values;
+mod window;
 
 #[cfg(test)]
 mod tests;

@@ -12,23 +12,43 @@ use huxin_types::{codec, Block, Hash32, Height};
 use crate::*;
 
 impl Store {
-    pub(crate) fn put_tree_batch(&self, batch: &mut WriteBatch, executed: &Executed) -> Result<(), StoreError> {
-        // One list per version of the nodes stale since it (a block's are all stale since its own
-        // version): an entry a version, not one a node, so pruning costs a delete per node only.
+    /// Put, in `batch`, the lists of stale nodes for pruning: one list per version of the nodes
+    /// stale since it (a block's are all stale since its own version), not an entry per node, so
+    /// pruning costs a delete per node only.
+    fn put_stale_lists(&self, batch: &mut WriteBatch, stale: &[&jmt::storage::StaleNodeIndex]) {
         let mut stale_since: std::collections::BTreeMap<u64, Vec<&jmt::storage::NodeKey>> = Default::default();
-        for stale in &executed.tree_batch.stale_node_index_batch {
+        for stale in stale {
             stale_since.entry(stale.stale_since_version).or_default().push(&stale.node_key);
         }
         for (since, nodes) in stale_since {
             let list = borsh::to_vec(&nodes).expect("borsh encodes node keys in memory");
             batch.put_cf(self.cf(CF_JMT_STALE), since.to_be_bytes(), list);
         }
-        let node_batch = &executed.tree_batch.node_batch;
-        for (key, node) in node_batch.nodes() {
+    }
+
+    fn put_nodes<'n>(
+        &self,
+        batch: &mut WriteBatch,
+        nodes: impl Iterator<Item = (&'n jmt::storage::NodeKey, &'n jmt::storage::Node)>,
+    ) {
+        for (key, node) in nodes {
             let k = borsh::to_vec(key).expect("borsh encodes a node key in memory");
             let v = borsh::to_vec(node).expect("borsh encodes a node in memory");
             batch.put_cf(self.cf(CF_JMT_NODES), k, v);
         }
+    }
+
+    /// Put, in `batch`, a whole tree batch: the nodes, their stale lists and the values (genesis).
+    pub(crate) fn put_tree_batch(&self, batch: &mut WriteBatch, executed: &Executed) -> Result<(), StoreError> {
+        let stale: Vec<_> = executed.tree_batch.stale_node_index_batch.iter().collect();
+        self.put_stale_lists(batch, &stale);
+        self.put_nodes(batch, executed.tree_batch.node_batch.nodes().iter());
+        self.put_values(batch, executed)
+    }
+
+    /// Put, in `batch`, the state values a block wrote.
+    fn put_values(&self, batch: &mut WriteBatch, executed: &Executed) -> Result<(), StoreError> {
+        let node_batch = &executed.tree_batch.node_batch;
         // Each written key's newest value replaces the one before, which moves to the history
         // (see `values`): one multi-get of the keys' current entries.
         let written: Vec<_> = node_batch.values().iter().collect();
@@ -151,6 +171,18 @@ impl Store {
         Ok(Some(height))
     }
 
+    /// Whether persisting block `height` writes the Merkle tree (see `window`): every
+    /// `tree_write_blocks` blocks, once the window would pass [`TREE_WINDOW_BYTES_MAX`], and the
+    /// first block after genesis (so that rebuilding a window never starts at genesis, which is
+    /// not a stored block).
+    fn writes_tree_at(&self, height: Height, executed: &Executed) -> Result<bool, StoreError> {
+        let window = self.window.read().map_err(poisoned)?;
+        let incoming: usize = executed.tree_batch.node_batch.nodes().values().map(node_bytes).sum();
+        Ok(window.written() == 0
+            || height.0.saturating_sub(window.written()) >= self.tree_write_blocks()
+            || window.bytes() + incoming >= self.tree_window_bytes_max)
+    }
+
     /// Persist a decided block with its certificate and execution output, atomically.
     pub fn persist_block(&self, block: &Block, certificate: &[u8], executed: &Executed) -> Result<(), StoreError> {
         let height = block.header.height;
@@ -168,7 +200,19 @@ impl Store {
             let location = TxLocation { height, index: index as u32 };
             batch.put_cf(self.cf(CF_TX_INDEX), tx.hash().0, codec::encode(&location));
         }
-        self.put_tree_batch(&mut batch, executed)?;
+        self.put_values(&mut batch, executed)?;
+        let writes_tree = self.writes_tree_at(height, executed)?;
+        let added = {
+            let mut window = self.window.write().map_err(poisoned)?;
+            let (stale, added) = window.add(&executed.tree_batch, writes_tree);
+            self.put_stale_lists(&mut batch, &stale);
+            added
+        };
+        if writes_tree {
+            let window = self.window.read().map_err(poisoned)?;
+            self.put_nodes(&mut batch, window.live());
+            batch.put_cf(self.cf(CF_META), META_TREE_WRITTEN, height_key(height));
+        }
         let pruned_below = self.prune_stale_nodes(&mut batch, height)?;
         let entries = huxin_state::index::entries_proven(self, block, executed)
             .map_err(|e| StoreError::Corrupt(format!("proving block {height}'s validator change: {e}")))?;
@@ -202,7 +246,13 @@ impl Store {
             batch.delete_cf(self.cf(CF_PROPOSALS), key);
         }
         batch.put_cf(self.cf(CF_META), META_LATEST, height_key(height));
-        self.write_version(batch, height)?;
+        if let Err(e) = self.write_version(batch, height) {
+            self.window.write().map_err(poisoned)?.undo(added);
+            return Err(e);
+        }
+        if writes_tree {
+            self.window.write().map_err(poisoned)?.written_through(height.0);
+        }
         if let Some(version) = pruned_below {
             self.pruned_below.store(version, Ordering::SeqCst);
         }

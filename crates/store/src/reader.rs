@@ -1,5 +1,6 @@
-//! The Merkle tree's reads: nodes, and a key's value at a version (the newest by point lookup,
-//! older ones from the history).
+//! The Merkle tree's reads: nodes (those of the versions since the tree was last written from
+//! memory, see `window`), and a key's value at a version (the newest by point lookup, older ones
+//! from the history).
 
 use std::sync::atomic::Ordering;
 
@@ -11,6 +12,11 @@ use crate::{values, Store, CF_JMT_NODES, CF_JMT_VALUES, CF_STATE_LATEST, WRITING
 
 impl TreeReader for Store {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        let window = self.window.read().map_err(|_| anyhow::anyhow!("{}", crate::StoreError::WindowPoisoned))?;
+        if let Some(node) = window.get(node_key) {
+            return Ok(Some(node));
+        }
+        drop(window);
         let key = borsh::to_vec(node_key)?;
         match self.db.get_cf(self.cf(CF_JMT_NODES), key)? {
             None => Ok(None),

@@ -265,8 +265,12 @@ fn crash_at_any_moment_loses_no_persisted_block() {
             assert_eq!(block.header.parent_hash, parent.hash, "height {h} links to its parent");
             assert_eq!(store.receipts(Height(h)).unwrap().unwrap().len(), block.txs.len());
             assert!(store.certificate(Height(h)).unwrap().is_some());
-            let root = huxin_state::root_hash(&store, h).unwrap();
-            assert_eq!(root, block.header.state_root, "state at {h} is whole");
+            // The tree at the last write and every version since (the blocks after it
+            // re-executed at open) is whole; the versions between writes are not kept.
+            if h >= store.tree_written().unwrap().0 {
+                let root = huxin_state::root_hash(&store, h).unwrap();
+                assert_eq!(root, block.header.state_root, "state at {h} is whole");
+            }
             parent = Parent::of(&block.header, parent.suite);
         }
         assert!(store.block(Height(latest.0 + 1)).unwrap().is_none(), "nothing past the latest height");
@@ -346,6 +350,8 @@ fn stale_merkle_nodes_are_pruned_past_the_kept_versions_and_values_stay() {
     let g = genesis();
     let (pruned_dir, whole_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let pruned = Store::open_keeping(pruned_dir.path(), false, KEPT).unwrap();
+    // Every version's tree written, so that every version is pruned (windows: below).
+    pruned.set_tree_write_blocks(1);
     let whole = Store::open_keeping(whole_dir.path(), false, 0).unwrap();
     for store in [&pruned, &whole] {
         store.init_genesis(&g).unwrap();
@@ -379,6 +385,7 @@ fn stale_merkle_nodes_are_pruned_past_the_kept_versions_and_values_stay() {
     // Reopened, pruning goes on from the front of the stale list.
     drop(pruned);
     let pruned = Store::open_keeping(pruned_dir.path(), false, KEPT).unwrap();
+    pruned.set_tree_write_blocks(1);
     for _ in 0..10 {
         persist_next(&pruned, &g, 5);
     }
@@ -467,6 +474,7 @@ fn a_block_prunes_at_most_its_share_and_the_next_ones_catch_up() {
     }
     // Reopened with a retention after keeping everything: a backlog of prunable nodes.
     let mut store = Store::open_keeping(dir.path(), false, KEPT).unwrap();
+    store.set_tree_write_blocks(1);
     store.pruned_per_block_max = CAP;
     let largest_list = stale_entries(&store).into_iter().map(|(_, nodes)| nodes).max().unwrap();
     assert!(largest_list < CAP, "lists of {largest_list} nodes: the cap binds between versions");
@@ -514,6 +522,7 @@ fn stale_nodes_listed_one_an_entry_by_an_older_release_are_pruned() {
         assert!(count(&store, CF_JMT_STALE) > 20, "an entry a node");
     }
     let store = Store::open_keeping(dir.path(), false, KEPT).unwrap();
+    store.set_tree_write_blocks(1);
     for _ in 0..10 {
         persist_next(&store, &g, 5);
         persist_next(&whole, &g, 5);
@@ -620,6 +629,137 @@ fn a_stored_header_reads_alone_and_a_truncated_block_is_corrupt() {
     store.db.put_cf(store.cf(CF_BLOCKS), height_key(Height(1)), &bytes[..header_len / 2]).unwrap();
     assert!(matches!(store.header(Height(1)), Err(StoreError::Corrupt(_))));
     assert!(matches!(store.block(Height(1)), Err(StoreError::Corrupt(_))));
+}
+
+#[test]
+fn merkle_nodes_are_written_once_a_window_and_a_reopened_store_rebuilds_the_rest() {
+    const WINDOW: u64 = 4;
+    let g = genesis();
+    let (dir, whole_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let store = Store::open(dir.path(), false).unwrap();
+    store.set_tree_write_blocks(WINDOW);
+    let whole = Store::open_keeping(whole_dir.path(), false, 0).unwrap();
+    assert_eq!(whole.tree_write_blocks(), 1, "a store keeping every version writes every one");
+    for s in [&store, &whole] {
+        s.init_genesis(&g).unwrap();
+        for _ in 0..10 {
+            persist_next(s, &g, 5);
+        }
+    }
+    // The first block after genesis, then every WINDOW-th: 1, 5, 9; block 10's nodes are in memory.
+    assert_eq!(store.tree_written().unwrap(), Height(9));
+    assert_eq!(whole.tree_written().unwrap(), Height(10));
+    let key = huxin_contracts_nonce_key();
+    let same_tree = |a: &Store, b: &Store, version: u64| {
+        let root = huxin_state::root_hash(a, version).unwrap();
+        assert_eq!(root, huxin_state::root_hash(b, version).unwrap(), "root at {version}");
+        let entry = huxin_state::proof::prove_entry(a, version, &key).unwrap();
+        assert_eq!(entry, huxin_state::proof::prove_entry(b, version, &key).unwrap(), "proof at {version}");
+    };
+    // Block 10 is held in memory, blocks 6 to 9 too (the window before the last write).
+    for version in 6..=10 {
+        same_tree(&store, &whole, version);
+    }
+    assert!(huxin_state::root_hash(&store, 3).is_err(), "version 3 was between writes two windows ago");
+    // Nodes replaced within a window never reached the disk.
+    let after_genesis = |store: &Store| {
+        let keys = entries(store, CF_JMT_NODES).into_iter().map(|(k, _)| borsh::from_slice::<NodeKey>(&k).unwrap());
+        keys.filter(|key| key.version() > 0).count()
+    };
+    let (written, all) = (after_genesis(&store), after_genesis(&whole));
+    assert!(written < all, "{written} nodes written against {all}");
+    // The roots of versions 2 and 3 were replaced within the window that version 5 wrote; the
+    // root of 4 is its parent's, written with it.
+    let on_disk = |store: &Store, version: u64| {
+        let mut keys = entries(store, CF_JMT_NODES).into_iter().map(|(k, _)| borsh::from_slice::<NodeKey>(&k).unwrap());
+        keys.any(|key| key.version() == version && key.nibble_path().is_empty())
+    };
+    assert_eq!([2, 3, 4, 5].map(|v| on_disk(&store, v)), [false, false, true, true]);
+    assert_eq!([2, 3, 4, 5].map(|v| on_disk(&whole, v)), [true; 4]);
+
+    // Reopened as after a crash (block 10's nodes were in memory only): the store re-executes
+    // block 10, and the trees at the last write, its parent and since read as before; the
+    // versions between writes are gone.
+    drop(store);
+    let store = Store::open(dir.path(), false).unwrap();
+    store.set_tree_write_blocks(WINDOW);
+    assert_eq!(store.check_committed().unwrap(), Some(Height(10)));
+    for version in 8..=10 {
+        same_tree(&store, &whole, version);
+    }
+    assert!(huxin_state::root_hash(&store, 7).is_err(), "version 7 was between writes");
+    for s in [&store, &whole] {
+        for _ in 0..4 {
+            persist_next(s, &g, 5);
+        }
+    }
+    assert_eq!(store.tree_written().unwrap(), Height(13));
+    for version in 12..=14 {
+        same_tree(&store, &whole, version);
+    }
+}
+
+#[test]
+fn pruning_never_takes_a_node_of_a_version_held_in_memory() {
+    let g = genesis();
+    let (dir, whole_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let store = Store::open_keeping(dir.path(), false, STATE_VERSIONS_KEPT_MIN).unwrap();
+    store.set_tree_write_blocks(100);
+    assert_eq!(store.tree_write_blocks(), STATE_VERSIONS_KEPT_MIN / 2, "at most half the kept versions");
+    let whole = Store::open_keeping(whole_dir.path(), false, 0).unwrap();
+    for s in [&store, &whole] {
+        s.init_genesis(&g).unwrap();
+    }
+    let key = huxin_contracts_nonce_key();
+    for height in 1..=40u64 {
+        persist_next(&store, &g, 3);
+        persist_next(&whole, &g, 3);
+        // The tree at the last write's parent and every version since proves as the whole store's.
+        let first = store.tree_written().unwrap().0.saturating_sub(1).max(1);
+        for version in first..=height {
+            let entry = huxin_state::proof::prove_entry(&store, version, &key).unwrap();
+            assert_eq!(entry, huxin_state::proof::prove_entry(&whole, version, &key).unwrap(), "{version} at {height}");
+        }
+    }
+    assert!(stale_listed(&store) < stale_listed(&whole), "pruned");
+}
+
+#[test]
+fn a_window_past_its_byte_bound_writes_the_tree_at_once() {
+    let g = genesis();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path(), false).unwrap();
+    store.set_tree_write_blocks(16);
+    store.init_genesis(&g).unwrap();
+    persist_next(&store, &g, 5);
+    persist_next(&store, &g, 5);
+    assert_eq!(store.tree_written().unwrap(), Height(1), "block 2's nodes are held");
+    let held = store.window.read().unwrap().bytes();
+    assert!(held > 0);
+    // A bound the next block's nodes pass: that block writes the tree.
+    store.tree_window_bytes_max = held + 1;
+    persist_next(&store, &g, 5);
+    assert_eq!(store.tree_written().unwrap(), Height(3));
+    assert_eq!(store.window.read().unwrap().bytes(), 0);
+    assert_eq!(store.check_committed().unwrap(), Some(Height(3)));
+}
+
+#[test]
+fn a_block_missing_after_the_trees_last_write_fails_the_open_as_corrupt() {
+    let g = genesis();
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path(), false).unwrap();
+        store.init_genesis(&g).unwrap();
+        for _ in 0..3 {
+            persist_next(&store, &g, 2);
+        }
+        assert_eq!(store.tree_written().unwrap(), Height(1));
+        store.db.delete_cf(store.cf(CF_BLOCKS), height_key(Height(2))).unwrap();
+    }
+    let e = Store::open(dir.path(), false).err().expect("the open fails");
+    assert!(matches!(e, StoreError::Corrupt(_)), "{e}");
+    assert!(e.to_string().contains("block 2, after the tree's last write, is missing"), "{e}");
 }
 
 #[test]
