@@ -57,6 +57,10 @@ pub struct CatchUpArgs {
     /// system, not the disk, before it goes on), to see what syncing each block costs.
     #[arg(long)]
     no_sync_writes: bool,
+    /// Start the fresh validator with this `[storage] tree_write_blocks` (1: the Merkle tree
+    /// written with every block) instead of the default.
+    #[arg(long)]
+    tree_write_blocks: Option<u64>,
 }
 
 /// Milliseconds between the generated blocks' times.
@@ -107,12 +111,15 @@ pub async fn run(args: CatchUpArgs) -> eyre::Result<()> {
             wait_for_height(&node.api, args.blocks, Duration::from_secs(60)).await?;
         }
         println!("{} validators serve the chain; starting the fresh validator", fresh);
+        let path = manifest.nodes[fresh].home.join("config.toml");
+        let mut config = crate::config::NodeConfig::load(&path)?;
         if args.no_sync_writes {
-            let path = manifest.nodes[fresh].home.join("config.toml");
-            let mut config = crate::config::NodeConfig::load(&path)?;
             config.sync_writes = false;
-            config.save(&path)?;
         }
+        if let Some(blocks) = args.tree_write_blocks {
+            config.storage.tree_write_blocks = blocks;
+        }
+        config.save(&path)?;
         let launched = Instant::now();
         let child = devnet::spawn_node(&exe, &manifest.nodes[fresh].home)?;
         let pid = child.id();
