@@ -74,8 +74,10 @@ const COLUMN_FAMILIES: [&str; 13] = [
 
 /// Versions of the Merkle tree a node keeps by default: proofs are made at the latest block (and
 /// its parent), so older versions serve nothing; a margin covers answers being assembled while
-/// blocks are written. Values are kept at every version (events read old ones).
-pub const STATE_VERSIONS_KEPT_DEFAULT: u64 = 100;
+/// blocks are written. Twice [`TREE_WRITE_BLOCKS_DEFAULT`], so that the default window fits (the
+/// tree is written at most every `state_versions_kept / 2` blocks). Values are kept at every
+/// version (events read old ones).
+pub const STATE_VERSIONS_KEPT_DEFAULT: u64 = 2 * TREE_WRITE_BLOCKS_DEFAULT;
 /// Fewest versions a node may keep: the latest, its parent, and room for answers in flight.
 pub const STATE_VERSIONS_KEPT_MIN: u64 = 16;
 /// Most stale Merkle nodes one block's write deletes (the rest go with the next blocks; one

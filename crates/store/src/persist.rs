@@ -201,18 +201,6 @@ impl Store {
             batch.put_cf(self.cf(CF_TX_INDEX), tx.hash().0, codec::encode(&location));
         }
         self.put_values(&mut batch, executed)?;
-        let writes_tree = self.writes_tree_at(height, executed)?;
-        let added = {
-            let mut window = self.window.write().map_err(poisoned)?;
-            let (stale, added) = window.add(&executed.tree_batch, writes_tree);
-            self.put_stale_lists(&mut batch, &stale);
-            added
-        };
-        if writes_tree {
-            let window = self.window.read().map_err(poisoned)?;
-            self.put_nodes(&mut batch, window.live());
-            batch.put_cf(self.cf(CF_META), META_TREE_WRITTEN, height_key(height));
-        }
         let pruned_below = self.prune_stale_nodes(&mut batch, height)?;
         let entries = huxin_state::index::entries_proven(self, block, executed)
             .map_err(|e| StoreError::Corrupt(format!("proving block {height}'s validator change: {e}")))?;
@@ -246,8 +234,17 @@ impl Store {
             batch.delete_cf(self.cf(CF_PROPOSALS), key);
         }
         batch.put_cf(self.cf(CF_META), META_LATEST, height_key(height));
+        // The window last, once nothing else can fail before the write.
+        let writes_tree = self.writes_tree_at(height, executed)?;
+        let stale = self.window.write().map_err(poisoned)?.add(&executed.tree_batch, writes_tree);
+        self.put_stale_lists(&mut batch, &stale);
+        if writes_tree {
+            // Encoded under a read lock: readers go on meanwhile (this is the only writer).
+            self.put_nodes(&mut batch, self.window.read().map_err(poisoned)?.live());
+            batch.put_cf(self.cf(CF_META), META_TREE_WRITTEN, height_key(height));
+        }
         if let Err(e) = self.write_version(batch, height) {
-            self.window.write().map_err(poisoned)?.undo(added);
+            self.window.write().map_err(poisoned)?.undo(&executed.tree_batch);
             return Err(e);
         }
         if writes_tree {

@@ -71,8 +71,8 @@ fn anchor_in(suite: Suite, nonce: u64) -> SignedTx {
     .sign(&centre_in(suite))
 }
 
-/// Build and persist the next block with `count` anchors; returns it.
-fn persist_next(store: &Store, g: &Genesis, count: u64) -> Block {
+/// Build the next block with `count` anchors, without persisting it.
+fn build_next(store: &Store, g: &Genesis, count: u64) -> (Block, huxin_state::Executed) {
     let latest = store.latest_height().unwrap().unwrap();
     let parent =
         if latest.0 == 0 { Parent::genesis(g) } else { Parent::of(&store.header(latest).unwrap().unwrap(), g.suite) };
@@ -90,6 +90,12 @@ fn persist_next(store: &Store, g: &Genesis, count: u64) -> Block {
     )
     .unwrap();
     assert!(skipped.is_empty(), "{skipped:?}");
+    (block, executed)
+}
+
+/// Build and persist the next block with `count` anchors; returns it.
+fn persist_next(store: &Store, g: &Genesis, count: u64) -> Block {
+    let (block, executed) = build_next(store, g, count);
     store.persist_block(&block, b"certificate", &executed).unwrap();
     block
 }
@@ -722,6 +728,44 @@ fn pruning_never_takes_a_node_of_a_version_held_in_memory() {
         }
     }
     assert!(stale_listed(&store) < stale_listed(&whole), "pruned");
+}
+
+#[test]
+fn a_block_that_fails_to_persist_leaves_the_window_as_it_was() {
+    let g = genesis();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), false).unwrap();
+    store.set_tree_write_blocks(4);
+    store.init_genesis(&g).unwrap();
+    persist_next(&store, &g, 5);
+    persist_next(&store, &g, 5);
+    let held = store.window.read().unwrap().bytes();
+    // Block 3 is refused: a statistics counter it adds to does not decode.
+    let (block, executed) = build_next(&store, &g, 5);
+    let (counter, _) = huxin_state::stats::increments(&block, &executed.receipts, &executed.writes)
+        .into_iter()
+        .next()
+        .expect("a block of anchors counts them");
+    let before = store.get(CF_INDEX, &counter).unwrap();
+    store.db.put_cf(store.cf(CF_INDEX), &counter, b"bad").unwrap();
+    let e = store.persist_block(&block, b"certificate", &executed).unwrap_err();
+    assert!(e.to_string().contains("a statistics counter is not 8 bytes"), "{e}");
+    assert_eq!(store.window.read().unwrap().bytes(), held, "block 3's nodes did not join the window");
+    assert_eq!(store.latest_height().unwrap(), Some(Height(2)));
+    // Repaired, the same block persists, and the tree reads as if nothing had happened.
+    match before {
+        Some(value) => store.db.put_cf(store.cf(CF_INDEX), &counter, value).unwrap(),
+        None => store.db.delete_cf(store.cf(CF_INDEX), &counter).unwrap(),
+    }
+    store.persist_block(&block, b"certificate", &executed).unwrap();
+    for _ in 0..3 {
+        persist_next(&store, &g, 5);
+    }
+    assert_eq!(store.tree_written().unwrap(), Height(5));
+    drop(store);
+    let store = Store::open(dir.path(), false).unwrap();
+    assert_eq!(store.check_committed().unwrap(), Some(Height(6)));
+    assert_eq!(huxin_state::root_hash(&store, 4).unwrap(), store.header(Height(4)).unwrap().unwrap().state_root);
 }
 
 #[test]

@@ -53,13 +53,6 @@ pub(crate) struct Window {
     bytes: usize,
 }
 
-/// What one version changed in the window, to take back if its write fails.
-pub(crate) struct Added {
-    nodes: Vec<NodeKey>,
-    staled: Vec<NodeKey>,
-    bytes: usize,
-}
-
 impl Window {
     /// An empty window after version `written`, whose tree is on disk.
     pub(crate) fn new(written: Version) -> Self {
@@ -83,40 +76,41 @@ impl Window {
     /// Take in a version's tree batch. Its new nodes join the window. Of the nodes it makes
     /// stale, those of the window are marked and never written. The exception is a version that
     /// `writes` the tree: what it replaces is live at its parent, so it is written and listed.
-    /// Returns the stale nodes to list for pruning (those on disk, or every one when `writes`),
-    /// and what to take back if the version's write fails.
-    pub(crate) fn add<'b>(&mut self, batch: &'b TreeUpdateBatch, writes: bool) -> (Vec<&'b StaleNodeIndex>, Added) {
-        let mut added = Added { nodes: Vec::new(), staled: Vec::new(), bytes: 0 };
+    /// Returns the stale nodes to list for pruning: those on disk, or every one when `writes`.
+    pub(crate) fn add<'b>(&mut self, batch: &'b TreeUpdateBatch, writes: bool) -> Vec<&'b StaleNodeIndex> {
         for (key, node) in batch.node_batch.nodes() {
+            // A version's nodes are all new (their keys hold the version).
             if self.nodes.insert(key.clone(), node.clone()).is_none() {
-                added.bytes += node_bytes(node);
-                added.nodes.push(key.clone());
+                self.bytes += node_bytes(node);
             }
         }
-        self.bytes += added.bytes;
         let mut listed = Vec::new();
         for stale in &batch.stale_node_index_batch {
-            let in_window = stale.node_key.version() > self.written;
-            if in_window && !writes {
-                if self.stale.insert(stale.node_key.clone()) {
-                    added.staled.push(stale.node_key.clone());
-                }
+            if self.holds(&stale.node_key) && !writes {
+                self.stale.insert(stale.node_key.clone());
             } else {
                 listed.push(stale);
             }
         }
-        (listed, added)
+        listed
     }
 
-    /// Take back what [`Window::add`] did for a version whose write failed.
-    pub(crate) fn undo(&mut self, added: Added) {
-        for key in &added.nodes {
-            self.nodes.remove(key);
+    /// Take back what [`Window::add`] did with `batch`, a version's whose write failed: its
+    /// nodes leave, and the nodes it marked stale are live again (a node goes stale once).
+    pub(crate) fn undo(&mut self, batch: &TreeUpdateBatch) {
+        for key in batch.node_batch.nodes().keys() {
+            if let Some(node) = self.nodes.remove(key) {
+                self.bytes -= node_bytes(&node);
+            }
         }
-        for key in &added.staled {
-            self.stale.remove(key);
+        for stale in &batch.stale_node_index_batch {
+            self.stale.remove(&stale.node_key);
         }
-        self.bytes -= added.bytes;
+    }
+
+    /// Whether `key` is a node of a version after the last write (one the window holds).
+    fn holds(&self, key: &NodeKey) -> bool {
+        key.version() > self.written
     }
 
     /// The nodes a write of the tree puts on disk: every node of the window not replaced before
