@@ -98,9 +98,10 @@ async fn proven_answers_verify_and_every_tampering_fails() {
     for i in 0..4 {
         let config = net.home(i).join("config.toml");
         let text = std::fs::read_to_string(&config).unwrap();
-        assert!(text.contains("state_versions_kept = 100"), "{text}");
+        let default = format!("state_versions_kept = {}", huxin_store::STATE_VERSIONS_KEPT_DEFAULT);
+        assert!(text.contains(&default), "{text}");
         let kept = format!("state_versions_kept = {}", huxin_store::STATE_VERSIONS_KEPT_MIN);
-        std::fs::write(&config, text.replace("state_versions_kept = 100", &kept)).unwrap();
+        std::fs::write(&config, text.replace(&default, &kept)).unwrap();
         net.start(i);
     }
     for i in 0..4 {
