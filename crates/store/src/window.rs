@@ -26,8 +26,9 @@ use jmt::Version;
 pub const TREE_WRITE_BLOCKS_DEFAULT: u64 = 16;
 
 /// Most bytes of Merkle nodes (as held in memory, estimated by [`node_bytes`]) one window holds
-/// before the tree is written, whatever `tree_write_blocks` says. With the window before it, a
-/// store holds twice this at most. A block of the largest size writes about 25 MB of nodes.
+/// before the tree is written, whatever `tree_write_blocks` says: a block whose nodes would take
+/// the window past it writes the tree. With the window before it, a store holds at most twice
+/// this plus one block's nodes.
 pub const TREE_WINDOW_BYTES_MAX: usize = 96 * 1024 * 1024;
 
 /// Bytes a node takes in memory here, about: an internal node's sixteen child slots are one
