@@ -222,6 +222,22 @@ impl Store {
         let cfs =
             COLUMN_FAMILIES.iter().map(|name| ColumnFamilyDescriptor::new(*name, column_family_options(name, &cache)));
         let db = DB::open_cf_descriptors(&options, path, cfs)?;
+        let store = Self::over(db, sync_writes, state_versions_kept)?;
+        store.set_tree_write_blocks(TREE_WRITE_BLOCKS_DEFAULT);
+        if let Some(latest) = store.latest_height()? {
+            if store.get(CF_META, META_TREE_WRITTEN)?.is_none() {
+                // Written before windows: the whole tree is on disk.
+                store.db.put_cf(store.cf(CF_META), META_TREE_WRITTEN, height_key(latest))?;
+            }
+        }
+        store.rebuild_window()?;
+        store.keep_validator_change_proofs()?;
+        Ok(store)
+    }
+
+    /// A store over an opened database: its suite and latest height read, nothing held in memory
+    /// yet (the openers rebuild the Merkle window).
+    fn over(db: DB, sync_writes: bool, state_versions_kept: u64) -> Result<Self, StoreError> {
         let mut store = Self {
             db,
             sync_writes,
@@ -236,17 +252,9 @@ impl Store {
             tree_window_bytes_max: TREE_WINDOW_BYTES_MAX,
         };
         store.read_suite()?;
-        let latest = store.read_latest_height()?;
-        let cached = latest.map_or(WRITING, |h| h.0);
+        let cached = store.read_latest_height()?.map_or(WRITING, |h| h.0);
         store.latest = AtomicU64::new(cached);
         store.state_latest_version = AtomicU64::new(cached);
-        store.set_tree_write_blocks(TREE_WRITE_BLOCKS_DEFAULT);
-        if latest.is_some() && store.get(CF_META, META_TREE_WRITTEN)?.is_none() {
-            // Written before windows: the whole tree is on disk.
-            store.db.put_cf(store.cf(CF_META), META_TREE_WRITTEN, height_key(Height(cached)))?;
-        }
-        store.rebuild_window()?;
-        store.keep_validator_change_proofs()?;
         Ok(store)
     }
 
@@ -338,23 +346,7 @@ impl Store {
             .filter(|name| present.iter().any(|p| p == *name))
             .map(|name| ColumnFamilyDescriptor::new(*name, column_family_options(name, &cache)));
         let db = DB::open_cf_descriptors_read_only(&options, path, cfs, false)?;
-        let mut store = Self {
-            db,
-            sync_writes: false,
-            state_latest_version: AtomicU64::new(WRITING),
-            latest: AtomicU64::new(WRITING),
-            state_versions_kept: 0,
-            pruned_below: AtomicU64::new(0),
-            pruned_per_block_max: PRUNED_NODES_PER_BLOCK_MAX,
-            suite: OnceLock::new(),
-            window: RwLock::new(Window::new(0)),
-            tree_write_blocks: AtomicU64::new(1),
-            tree_window_bytes_max: TREE_WINDOW_BYTES_MAX,
-        };
-        store.read_suite()?;
-        let cached = store.read_latest_height()?.map_or(WRITING, |h| h.0);
-        store.latest = AtomicU64::new(cached);
-        store.state_latest_version = AtomicU64::new(cached);
+        let store = Self::over(db, false, 0)?;
         store.rebuild_window()?;
         Ok(store)
     }

@@ -15,7 +15,11 @@ impl Store {
     /// Put, in `batch`, the lists of stale nodes for pruning: one list per version of the nodes
     /// stale since it (a block's are all stale since its own version), not an entry per node, so
     /// pruning costs a delete per node only.
-    fn put_stale_lists(&self, batch: &mut WriteBatch, stale: &[&jmt::storage::StaleNodeIndex]) {
+    fn put_stale_lists<'s>(
+        &self,
+        batch: &mut WriteBatch,
+        stale: impl IntoIterator<Item = &'s jmt::storage::StaleNodeIndex>,
+    ) {
         let mut stale_since: std::collections::BTreeMap<u64, Vec<&jmt::storage::NodeKey>> = Default::default();
         for stale in stale {
             stale_since.entry(stale.stale_since_version).or_default().push(&stale.node_key);
@@ -40,8 +44,7 @@ impl Store {
 
     /// Put, in `batch`, a whole tree batch: the nodes, their stale lists and the values (genesis).
     pub(crate) fn put_tree_batch(&self, batch: &mut WriteBatch, executed: &Executed) -> Result<(), StoreError> {
-        let stale: Vec<_> = executed.tree_batch.stale_node_index_batch.iter().collect();
-        self.put_stale_lists(batch, &stale);
+        self.put_stale_lists(batch, &executed.tree_batch.stale_node_index_batch);
         self.put_nodes(batch, executed.tree_batch.node_batch.nodes().iter());
         self.put_values(batch, executed)
     }
@@ -237,7 +240,7 @@ impl Store {
         // The window last, once nothing else can fail before the write.
         let writes_tree = self.writes_tree_at(height, executed)?;
         let stale = self.window.write().map_err(poisoned)?.add(&executed.tree_batch, writes_tree);
-        self.put_stale_lists(&mut batch, &stale);
+        self.put_stale_lists(&mut batch, stale);
         if writes_tree {
             // Encoded under a read lock: readers go on meanwhile (this is the only writer).
             self.put_nodes(&mut batch, self.window.read().map_err(poisoned)?.live());

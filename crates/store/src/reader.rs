@@ -12,7 +12,7 @@ use crate::{values, Store, CF_JMT_NODES, CF_JMT_VALUES, CF_STATE_LATEST, WRITING
 
 impl TreeReader for Store {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        let window = self.window.read().map_err(|_| anyhow::anyhow!("{}", crate::StoreError::WindowPoisoned))?;
+        let window = self.window.read().map_err(crate::poisoned)?;
         if let Some(node) = window.get(node_key) {
             return Ok(Some(node));
         }
