@@ -33,6 +33,7 @@ use huxin_types::crypto::Suite;
 use huxin_types::genesis::Genesis;
 use huxin_types::{Block, BlockHash, BlockHeader, Height, Receipt, TxHash};
 
+use nodes::NodeKeys;
 use window::{node_bytes, Window};
 pub use window::{TREE_WINDOW_BYTES_MAX, TREE_WRITE_BLOCKS_DEFAULT};
 
@@ -42,6 +43,7 @@ const CF_BLOCK_HASHES: &str = "block_hashes";
 const CF_CERTIFICATES: &str = "certificates";
 const CF_RECEIPTS: &str = "receipts";
 const CF_TX_INDEX: &str = "tx_index";
+/// Merkle nodes by node key (layouts: see `nodes`).
 const CF_JMT_NODES: &str = "jmt_nodes";
 const CF_JMT_VALUES: &str = "jmt_values";
 const CF_PROPOSALS: &str = "proposals";
@@ -146,6 +148,8 @@ pub struct Store {
     tree_write_blocks: AtomicU64,
     /// [`TREE_WINDOW_BYTES_MAX`] (a field so that tests can lower it).
     tree_window_bytes_max: usize,
+    /// How this store's Merkle node keys are written (see `nodes`), fixed when it was created.
+    node_keys: NodeKeys,
 }
 
 const WRITING: u64 = u64::MAX;
@@ -222,7 +226,7 @@ impl Store {
         let cfs =
             COLUMN_FAMILIES.iter().map(|name| ColumnFamilyDescriptor::new(*name, column_family_options(name, &cache)));
         let db = DB::open_cf_descriptors(&options, path, cfs)?;
-        let store = Self::over(db, sync_writes, state_versions_kept)?;
+        let store = Self::over(db, sync_writes, state_versions_kept, true)?;
         store.set_tree_write_blocks(TREE_WRITE_BLOCKS_DEFAULT);
         if let Some(latest) = store.latest_height()? {
             if store.get(CF_META, META_TREE_WRITTEN)?.is_none() {
@@ -235,9 +239,10 @@ impl Store {
         Ok(store)
     }
 
-    /// A store over an opened database: its suite and latest height read, nothing held in memory
-    /// yet (the openers rebuild the Merkle window).
-    fn over(db: DB, sync_writes: bool, state_versions_kept: u64) -> Result<Self, StoreError> {
+    /// A store over an opened database: its suite, latest height and node-key layout read (a new
+    /// store opened `writable` gets [`NodeKeys::VersionFirst`]), nothing held in memory yet (the
+    /// openers rebuild the Merkle window).
+    fn over(db: DB, sync_writes: bool, state_versions_kept: u64, writable: bool) -> Result<Self, StoreError> {
         let mut store = Self {
             db,
             sync_writes,
@@ -250,9 +255,26 @@ impl Store {
             window: RwLock::new(Window::new(0)),
             tree_write_blocks: AtomicU64::new(1),
             tree_window_bytes_max: TREE_WINDOW_BYTES_MAX,
+            node_keys: NodeKeys::Borsh,
         };
         store.read_suite()?;
-        let cached = store.read_latest_height()?.map_or(WRITING, |h| h.0);
+        let latest = store.read_latest_height()?;
+        store.node_keys = match store.get(CF_META, nodes::META_NODE_KEYS)? {
+            Some(v) if v == nodes::VERSION_FIRST => NodeKeys::VersionFirst,
+            Some(v) => {
+                return Err(StoreError::Corrupt(format!(
+                    "unknown Merkle node key layout {:?}",
+                    String::from_utf8_lossy(&v)
+                )))
+            }
+            // A new store: nothing is written yet, so its keys can take the new layout.
+            None if writable && latest.is_none() => {
+                store.db.put_cf(store.cf(CF_META), nodes::META_NODE_KEYS, nodes::VERSION_FIRST)?;
+                NodeKeys::VersionFirst
+            }
+            None => NodeKeys::Borsh,
+        };
+        let cached = latest.map_or(WRITING, |h| h.0);
         store.latest = AtomicU64::new(cached);
         store.state_latest_version = AtomicU64::new(cached);
         Ok(store)
@@ -346,7 +368,7 @@ impl Store {
             .filter(|name| present.iter().any(|p| p == *name))
             .map(|name| ColumnFamilyDescriptor::new(*name, column_family_options(name, &cache)));
         let db = DB::open_cf_descriptors_read_only(&options, path, cfs, false)?;
-        let store = Self::over(db, false, 0)?;
+        let store = Self::over(db, false, 0, false)?;
         store.rebuild_window()?;
         Ok(store)
     }
@@ -653,6 +675,7 @@ impl StateReader for Store {
     }
 }
 
+mod nodes;
 mod persist;
 mod reader;
 mod values;

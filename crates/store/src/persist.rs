@@ -36,9 +36,7 @@ impl Store {
         nodes: impl Iterator<Item = (&'n jmt::storage::NodeKey, &'n jmt::storage::Node)>,
     ) {
         for (key, node) in nodes {
-            let k = borsh::to_vec(key).expect("borsh encodes a node key in memory");
-            let v = borsh::to_vec(node).expect("borsh encodes a node in memory");
-            batch.put_cf(self.cf(CF_JMT_NODES), k, v);
+            batch.put_cf(self.cf(CF_JMT_NODES), self.node_keys.encode(key), nodes::encode(node));
         }
     }
 
@@ -112,7 +110,7 @@ impl Store {
                     break;
                 }
                 for node in &nodes {
-                    batch.delete_cf(self.cf(CF_JMT_NODES), borsh::to_vec(node).expect("borsh encodes a node key"));
+                    batch.delete_cf(self.cf(CF_JMT_NODES), self.node_keys.encode(node));
                 }
                 deleted += nodes.len();
             } else {

@@ -17,10 +17,9 @@ impl TreeReader for Store {
             return Ok(Some(node));
         }
         drop(window);
-        let key = borsh::to_vec(node_key)?;
-        match self.db.get_cf(self.cf(CF_JMT_NODES), key)? {
+        match self.db.get_cf(self.cf(CF_JMT_NODES), self.node_keys.encode(node_key))? {
             None => Ok(None),
-            Some(bytes) => Ok(Some(borsh::from_slice(&bytes)?)),
+            Some(bytes) => Ok(Some(crate::nodes::decode(&bytes)?)),
         }
     }
 

@@ -342,7 +342,7 @@ fn stale_lists_to_entries(store: &Store) {
     for (key, value) in lists {
         assert_eq!(key.len(), 8, "a list");
         for node in borsh::from_slice::<Vec<NodeKey>>(&value).unwrap() {
-            let old = [&key[..], &borsh::to_vec(&node).unwrap()].concat();
+            let old = [&key[..], &store.node_keys.encode(&node)].concat();
             store.db.put_cf(store.cf(CF_JMT_STALE), old, []).unwrap();
         }
         store.db.delete_cf(store.cf(CF_JMT_STALE), key).unwrap();
@@ -516,7 +516,8 @@ fn stale_nodes_listed_one_an_entry_by_an_older_release_are_pruned() {
     let (dir, whole_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let whole = Store::open_keeping(whole_dir.path(), false, 0).unwrap();
     {
-        let store = Store::open_keeping(dir.path(), false, 0).unwrap();
+        let mut store = Store::open_keeping(dir.path(), false, 0).unwrap();
+        as_older_release(&mut store);
         for store in [&store, &whole] {
             store.init_genesis(&g).unwrap();
             for _ in 0..20 {
@@ -669,7 +670,7 @@ fn merkle_nodes_are_written_once_a_window_and_a_reopened_store_rebuilds_the_rest
     assert!(huxin_state::root_hash(&store, 3).is_err(), "version 3 was between writes two windows ago");
     // Nodes replaced within a window never reached the disk.
     let after_genesis = |store: &Store| {
-        let keys = entries(store, CF_JMT_NODES).into_iter().map(|(k, _)| borsh::from_slice::<NodeKey>(&k).unwrap());
+        let keys = entries(store, CF_JMT_NODES).into_iter().map(|(k, _)| store.node_keys.decode(&k).unwrap());
         keys.filter(|key| key.version() > 0).count()
     };
     let (written, all) = (after_genesis(&store), after_genesis(&whole));
@@ -677,7 +678,7 @@ fn merkle_nodes_are_written_once_a_window_and_a_reopened_store_rebuilds_the_rest
     // The roots of versions 2 and 3 were replaced within the window that version 5 wrote; the
     // root of 4 is its parent's, written with it.
     let on_disk = |store: &Store, version: u64| {
-        let mut keys = entries(store, CF_JMT_NODES).into_iter().map(|(k, _)| borsh::from_slice::<NodeKey>(&k).unwrap());
+        let mut keys = entries(store, CF_JMT_NODES).into_iter().map(|(k, _)| store.node_keys.decode(&k).unwrap());
         keys.any(|key| key.version() == version && key.nibble_path().is_empty())
     };
     assert_eq!([2, 3, 4, 5].map(|v| on_disk(&store, v)), [false, false, true, true]);
@@ -804,6 +805,80 @@ fn a_block_missing_after_the_trees_last_write_fails_the_open_as_corrupt() {
     let e = Store::open(dir.path(), false).err().expect("the open fails");
     assert!(matches!(e, StoreError::Corrupt(_)), "{e}");
     assert!(e.to_string().contains("block 2, after the tree's last write, is missing"), "{e}");
+}
+
+/// Make a new store (nothing written yet) one of a release before the node-key layout was
+/// recorded: borsh keys, and no record of them.
+fn as_older_release(store: &mut Store) {
+    assert!(store.latest_height().unwrap().is_none(), "a new store");
+    store.db.delete_cf(store.cf(CF_META), nodes::META_NODE_KEYS).unwrap();
+    store.node_keys = NodeKeys::Borsh;
+}
+
+#[test]
+fn a_new_store_keys_its_nodes_by_version_and_an_older_ones_keep_borsh_keys() {
+    let g = genesis();
+    let (new_dir, old_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let new = Store::open(new_dir.path(), false).unwrap();
+    let mut old = Store::open(old_dir.path(), false).unwrap();
+    as_older_release(&mut old);
+    assert_eq!(new.node_keys, NodeKeys::VersionFirst);
+    for store in [&new, &old] {
+        store.set_tree_write_blocks(1);
+        store.init_genesis(&g).unwrap();
+        for _ in 0..6 {
+            persist_next(store, &g, 5);
+        }
+    }
+    // The same tree, in keys of either layout: each store's keys decode in its own.
+    let keys = |store: &Store| {
+        let mut keys: Vec<NodeKey> =
+            entries(store, CF_JMT_NODES).iter().map(|(k, _)| store.node_keys.decode(k).unwrap()).collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(keys(&new), keys(&old));
+    assert!(entries(&old, CF_JMT_NODES).iter().all(|(k, _)| NodeKeys::VersionFirst.decode(k).is_err()));
+    // Version-first keys are in version order.
+    let versions: Vec<u64> =
+        entries(&new, CF_JMT_NODES).iter().map(|(k, _)| NodeKeys::VersionFirst.decode(k).unwrap().version()).collect();
+    assert!(versions.windows(2).all(|w| w[0] <= w[1]), "{versions:?}");
+    // 11 bytes less a key: a one-byte nibble count for borsh's eight and no four-byte length.
+    let key_bytes = |store: &Store| entries(store, CF_JMT_NODES).iter().map(|(k, _)| k.len()).sum::<usize>();
+    assert_eq!(key_bytes(&old) - key_bytes(&new), 11 * versions.len());
+
+    // Reopened, each keeps its layout, proves the same and grows on.
+    let root = |store: &Store| store.header(store.latest_height().unwrap().unwrap()).unwrap().unwrap().state_root;
+    assert_eq!(root(&new), root(&old));
+    drop((new, old));
+    let new = Store::open(new_dir.path(), false).unwrap();
+    let old = Store::open(old_dir.path(), false).unwrap();
+    assert_eq!((new.node_keys, old.node_keys), (NodeKeys::VersionFirst, NodeKeys::Borsh));
+    let key = huxin_contracts_nonce_key();
+    let latest = new.latest_height().unwrap().unwrap().0;
+    assert_eq!(
+        huxin_state::proof::prove_entry(&new, latest, &key).unwrap(),
+        huxin_state::proof::prove_entry(&old, latest, &key).unwrap()
+    );
+    for store in [&new, &old] {
+        persist_next(store, &g, 5);
+    }
+    let read_only = Store::open_read_only(old_dir.path()).unwrap();
+    assert_eq!(read_only.node_keys, NodeKeys::Borsh);
+    assert_eq!(
+        huxin_state::root_hash(&read_only, latest + 1).unwrap(),
+        huxin_state::root_hash(&new, latest + 1).unwrap()
+    );
+}
+
+#[test]
+fn an_unknown_node_key_layout_fails_the_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), false).unwrap();
+    store.db.put_cf(store.cf(CF_META), nodes::META_NODE_KEYS, b"sideways").unwrap();
+    drop(store);
+    let e = Store::open(dir.path(), false).err().unwrap();
+    assert!(e.to_string().contains("unknown Merkle node key layout"), "{e}");
 }
 
 #[test]
