@@ -3,7 +3,8 @@
 //! Signs anchor transactions with the devnet's bench keys (each key's transactions go to one
 //! node, keys spread over all nodes), submits them in batches at a target rate, and watches
 //! finalised blocks on the first node. Reports, over a fixed window after a warm-up: finalised
-//! tx/s, and finality latency (submission → block seen finalised) p50/p99/max.
+//! tx/s (also per [`RATE_INTERVAL_SECS`], so that a dip shows: a memtable flush on every node at
+//! once, a failed round), and finality latency (submission → block seen finalised) p50/p99/max.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -52,6 +53,31 @@ pub struct BenchArgs {
     /// Transactions per submission request.
     #[arg(long, default_value_t = 200)]
     batch: usize,
+}
+
+/// Length of the intervals the finalised rate is also reported over.
+pub const RATE_INTERVAL_SECS: u64 = 5;
+
+/// The finalised rate (tx/s) in each `interval` of a `window`, from `finalised`: when each block
+/// was seen (time since the window opened) and how many of the bench's transactions it held. A
+/// last, shorter interval is rated over its own length; a block seen outside the window counts
+/// in none.
+fn interval_rates(finalised: &[(Duration, u64)], window: Duration, interval: Duration) -> Vec<f64> {
+    if interval.is_zero() {
+        return Vec::new();
+    }
+    let count = window.as_nanos().div_ceil(interval.as_nanos()) as usize;
+    let mut txs = vec![0u64; count];
+    for (at, n) in finalised.iter().filter(|(at, _)| *at < window) {
+        txs[(at.as_nanos() / interval.as_nanos()) as usize] += n;
+    }
+    txs.iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let length = interval.min(window - interval * i as u32);
+            *n as f64 / length.as_secs_f64()
+        })
+        .collect()
 }
 
 /// The bench's transaction: `key` (a bench key of the first trading centre) anchors the
@@ -237,6 +263,7 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
         let mut hist = Histogram::<u64>::new_with_bounds(1, 600_000, 3).expect("histogram bounds are valid");
         let mut finalised_in_window = 0u64;
         let mut blocks_in_window = 0u64;
+        let mut timeline = Vec::new();
         let mut next = start_height + 1;
         let drain_until = window_end + Duration::from_secs(15);
         while Instant::now() < drain_until {
@@ -267,10 +294,12 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
                     blocks_in_window += 1;
                 }
                 let t = obs_tracker.lock().expect("tracker lock");
+                let mut ours = 0u64;
                 for h in hashes {
                     if let Some(at) = t.submitted_at.get(&h) {
                         if in_window {
                             finalised_in_window += 1;
+                            ours += 1;
                         }
                         if *at >= window_start && *at < window_end {
                             let _ = hist.record(seen.duration_since(*at).as_millis().max(1) as u64);
@@ -278,6 +307,9 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
                     }
                 }
                 drop(t);
+                if in_window {
+                    timeline.push((seen.duration_since(window_start), ours));
+                }
                 next += 1;
             }
             if Instant::now() > window_end && !hist.is_empty() {
@@ -291,7 +323,7 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        (hist, finalised_in_window, blocks_in_window)
+        (hist, finalised_in_window, blocks_in_window, timeline)
     });
 
     // Submitters: one per node, sending its batches in order, so a key's transactions (each key
@@ -363,7 +395,7 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
     if not_offered > 0 {
         println!("not offered while the nodes shed load (the producer waited): {not_offered}");
     }
-    let (hist, finalised, blocks) = observer_task.await?;
+    let (hist, finalised, blocks, timeline) = observer_task.await?;
     for submitter in submitters {
         submitter.await?;
     }
@@ -373,6 +405,17 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
     };
     let rate = finalised as f64 / args.duration as f64;
     println!("finalised in window: {finalised} → {rate:.0} tx/s over {} s ({blocks} blocks)", args.duration);
+    let rates = interval_rates(&timeline, Duration::from_secs(args.duration), Duration::from_secs(RATE_INTERVAL_SECS));
+    if let Some(lowest) = rates.iter().copied().reduce(f64::min) {
+        let each: Vec<String> = rates.iter().map(|r| format!("{r:.0}")).collect();
+        println!("finalised per {RATE_INTERVAL_SECS} s (tx/s): {}", each.join(" "));
+        if rate > 0.0 {
+            println!(
+                "lowest {RATE_INTERVAL_SECS} s: {lowest:.0} tx/s ({:.0} % of the window's rate)",
+                100.0 * lowest / rate
+            );
+        }
+    }
     println!("finalised ÷ signature ceiling: {:.2}", rate / ceiling);
     if blocks > 0 {
         println!("mean transactions per block: {:.0}", finalised as f64 / blocks as f64);
@@ -397,4 +440,24 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_interval_is_rated_over_its_own_length_and_blocks_outside_the_window_count_in_none() {
+        let s = Duration::from_secs;
+        let ms = Duration::from_millis;
+        let finalised = [(ms(0), 100), (ms(4_999), 400), (s(5), 1_000), (ms(10_500), 30), (s(11), 7)];
+        // An 11-second window in intervals of 5: the last one is a second long.
+        let rates = interval_rates(&finalised, s(11), s(5));
+        assert_eq!(rates, vec![100.0, 200.0, 30.0]);
+        // A whole number of intervals: no partial one (the block at 11 s counts now); an empty
+        // interval reads zero.
+        assert_eq!(interval_rates(&finalised, s(15), s(5)), vec![100.0, 200.0, 7.4]);
+        assert_eq!(interval_rates(&[], s(10), s(5)), vec![0.0, 0.0]);
+        assert!(interval_rates(&finalised, s(10), Duration::ZERO).is_empty());
+    }
 }
