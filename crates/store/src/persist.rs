@@ -36,7 +36,7 @@ impl Store {
         nodes: impl Iterator<Item = (&'n jmt::storage::NodeKey, &'n jmt::storage::Node)>,
     ) {
         for (key, node) in nodes {
-            batch.put_cf(self.cf(CF_JMT_NODES), self.node_keys.encode(key), nodes::encode(node));
+            batch.put_cf(self.cf(CF_JMT_NODES), self.node_keys.encode(key), crate::nodes::encode(node));
         }
     }
 
