@@ -23,6 +23,10 @@
 
 use std::time::{Duration, Instant};
 
+// The node's allocator (`node/src/main.rs`): the bench allocates as a node does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use huxin_state::{build_block, validate_block, Parent, ValidateOptions};
 use huxin_store::Store;
 use huxin_types::genesis::{Genesis, GenesisMember, GenesisValidator, Role};
