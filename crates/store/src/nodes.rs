@@ -41,17 +41,23 @@ pub(crate) enum NodeKeys {
 impl NodeKeys {
     /// The key of `key` in `jmt_nodes`.
     pub(crate) fn encode(self, key: &NodeKey) -> Vec<u8> {
-        let borsh = borsh::to_vec(key).expect("borsh encodes a node key in memory");
         match self {
-            NodeKeys::Borsh => borsh,
+            NodeKeys::Borsh => borsh::to_vec(key).expect("borsh encodes a node key in memory"),
             NodeKeys::VersionFirst => {
-                // borsh: version (u64 LE), nibble count (u64 LE), path bytes (u32 LE length, bytes).
-                let nibbles = key.nibble_path().num_nibbles();
-                let path = &borsh[20..];
-                let mut out = Vec::with_capacity(9 + path.len());
+                // The path packed as jmt packs it: two nibbles a byte, high half first, the low
+                // half of an odd path's last byte zero.
+                let path = key.nibble_path();
+                let mut out = Vec::with_capacity(9 + path.num_nibbles().div_ceil(2));
                 out.extend_from_slice(&key.version().to_be_bytes());
-                out.push(nibbles as u8);
-                out.extend_from_slice(path);
+                out.push(path.num_nibbles() as u8);
+                for (i, nibble) in path.nibbles().enumerate() {
+                    let nibble = u8::from(nibble);
+                    if i % 2 == 0 {
+                        out.push(nibble << 4);
+                    } else if let Some(last) = out.last_mut() {
+                        *last |= nibble;
+                    }
+                }
                 out
             }
         }
