@@ -261,8 +261,7 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
     let obs_api = apis[0].clone();
     let observer_task = tokio::spawn(async move {
         let mut hist = Histogram::<u64>::new_with_bounds(1, 600_000, 3).expect("histogram bounds are valid");
-        let mut finalised_in_window = 0u64;
-        let mut blocks_in_window = 0u64;
+        // Each block seen in the window: when (since the window opened), and how many of ours.
         let mut timeline = Vec::new();
         let mut next = start_height + 1;
         let drain_until = window_end + Duration::from_secs(15);
@@ -290,15 +289,11 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
                     }
                 }
                 let in_window = seen >= window_start && seen < window_end;
-                if in_window {
-                    blocks_in_window += 1;
-                }
                 let t = obs_tracker.lock().expect("tracker lock");
                 let mut ours = 0u64;
                 for h in hashes {
                     if let Some(at) = t.submitted_at.get(&h) {
                         if in_window {
-                            finalised_in_window += 1;
                             ours += 1;
                         }
                         if *at >= window_start && *at < window_end {
@@ -323,7 +318,7 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        (hist, finalised_in_window, blocks_in_window, timeline)
+        (hist, timeline)
     });
 
     // Submitters: one per node, sending its batches in order, so a key's transactions (each key
@@ -395,7 +390,8 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
     if not_offered > 0 {
         println!("not offered while the nodes shed load (the producer waited): {not_offered}");
     }
-    let (hist, finalised, blocks, timeline) = observer_task.await?;
+    let (hist, timeline) = observer_task.await?;
+    let (finalised, blocks) = (timeline.iter().map(|(_, ours)| ours).sum::<u64>(), timeline.len() as u64);
     for submitter in submitters {
         submitter.await?;
     }
