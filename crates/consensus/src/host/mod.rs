@@ -12,11 +12,13 @@
 //!   accepted from peers whose key is a validator's.
 //!
 //! Jobs, one module each: [`proposals`] (storing, authenticating and executing proposals),
-//! [`build`] (building this validator's block), [`decide`] (persisting decisions, evidence, sync).
+//! [`build`] (building this validator's block), [`decide`] (persisting decisions, evidence),
+//! [`sync`] (serving decided blocks to peers that catch up, taking in the ones sent here).
 
 mod build;
 mod decide;
 mod proposals;
+mod sync;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::Ordering;
@@ -46,7 +48,7 @@ use crate::status::{Metrics, NodeStatus};
 use crate::streaming::{stream_block, Streams};
 use proposals::round_from_i64;
 
-pub use decide::SYNC_VALUES_MAX;
+pub use sync::SYNC_VALUES_MAX;
 
 /// How long a proposer waits for a transaction before proposing an empty block, by default: an
 /// idle network writes at most one block a second.
