@@ -10,6 +10,7 @@ use huxin_state::build_block;
 use huxin_store::Store;
 use huxin_types::{codec, Block, TimestampMs};
 
+use super::proposals::Signatures;
 use super::Host;
 use crate::clock::now_ms;
 use crate::context::Height;
@@ -85,7 +86,8 @@ impl Host {
             self.status.record_dropped(skipped);
         }
         self.store_proposal(height, round, Round::Nil, self.address, &block)?;
-        self.executed.insert(block.hash(), (block.clone(), executed));
+        // Every candidate's signature was checked when the mempool admitted it.
+        self.executed.insert(block.hash(), (block.clone(), executed, Signatures::Checked));
         self.metrics.phases.build.observe(start.elapsed().as_secs_f64());
         self.proposal_ready();
         info!(%height, %round, txs = block.txs.len(), hash = %block.hash(), "built proposal");

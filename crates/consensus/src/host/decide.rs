@@ -12,6 +12,7 @@ use tracing::{info, warn};
 use huxin_types::{Action, BlockHash, Outcome, Rejection};
 
 use super::build::last_nonce;
+use super::proposals::Signatures;
 use super::{Finalised, Host};
 use crate::context::{Height, HuxinContext};
 
@@ -25,9 +26,10 @@ impl Host {
             let block = self
                 .stored_block(height, hash)?
                 .ok_or_else(|| eyre!("decided block {hash} at height {height} is not among the stored proposals"))?;
-            self.execute(block, false)?.map_err(|e| eyre!("decided block {hash} does not execute: {e}"))?;
+            self.execute(block, false, Signatures::Certified)?
+                .map_err(|e| eyre!("decided block {hash} does not execute: {e}"))?;
         }
-        let (block, executed) = self.executed.remove(&hash).ok_or_else(|| eyre!("executed block vanished"))?;
+        let (block, executed, _) = self.executed.remove(&hash).ok_or_else(|| eyre!("executed block vanished"))?;
         let certificate_bytes = borsh::to_vec(certificate)?;
         let persisting = std::time::Instant::now();
         self.store

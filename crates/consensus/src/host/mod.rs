@@ -46,7 +46,7 @@ use crate::context::{
 };
 use crate::status::{Metrics, NodeStatus};
 use crate::streaming::{stream_block, Streams};
-use proposals::round_from_i64;
+use proposals::{round_from_i64, Signatures};
 
 pub use sync::SYNC_VALUES_MAX;
 
@@ -130,7 +130,9 @@ pub struct Host {
     round: Round,
     streams: Streams,
     /// Executed proposals of the current height, by block hash.
-    executed: HashMap<BlockHash, (Block, Executed)>,
+    /// Executed blocks of the current height, by block hash, with whether their signatures were
+    /// checked.
+    executed: HashMap<BlockHash, (Block, Executed, Signatures)>,
     /// Validator node keys as libp2p peers, for the height they were computed at.
     peers_cache: Option<(Height, BTreeSet<PeerId>)>,
     /// The highest height another validator is known to work on: a block received through
@@ -273,7 +275,7 @@ impl Host {
                         let Ok(block) = Block::decode(&p.block) else { continue };
                         let hash = block.hash();
                         // About to vote on it: the time is checked against the clock now.
-                        let validity = self.validity(block, true)?;
+                        let validity = self.validity(block, true, Signatures::Checked)?;
                         values.push(self.proposed_value(
                             height,
                             round,
@@ -302,7 +304,7 @@ impl Host {
                         Some(block) => {
                             info!(%height, %round, "re-using the block built earlier for this round");
                             if !self.executed.contains_key(&block.hash()) {
-                                let _ = self.execute(block.clone(), false)?;
+                                let _ = self.execute(block.clone(), false, Signatures::Checked)?;
                             }
                             block
                         }

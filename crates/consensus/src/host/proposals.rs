@@ -98,6 +98,21 @@ pub(super) fn builder_contradiction(
     }
 }
 
+/// Whether a block's transaction signatures are checked when it executes here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Signatures {
+    /// Checked: a block this validator may vote on.
+    Checked,
+    /// Left to the block's commit certificate. Validators of more than two thirds of the voting
+    /// power signed it, so at least one that is not faulty (fewer than a third are, or consensus
+    /// guarantees nothing anyway) executed the block with every signature checked. Only for a
+    /// block that a certificate decides: one sent through value sync (the engine checks the
+    /// certificate before the host sees the bytes, and refuses bytes whose hash is not the
+    /// certified value) or a decided block executed again after a restart. An execution with
+    /// signatures left unchecked is never reused for a vote.
+    Certified,
+}
+
 /// An undecided proposal as persisted for WAL replay.
 #[derive(Serialize, Deserialize)]
 pub(super) struct StoredProposal {
@@ -123,8 +138,14 @@ impl Host {
         Ok(Parent::of(&header, self.genesis.suite))
     }
 
-    /// Validate and execute `block` as the next block; cache the result.
-    pub(super) fn execute(&mut self, block: Block, check_time: bool) -> eyre::Result<Result<BlockHash, InvalidBlock>> {
+    /// Validate and execute `block` as the next block, its signatures checked or not; cache the
+    /// result.
+    pub(super) fn execute(
+        &mut self,
+        block: Block,
+        check_time: bool,
+        signatures: Signatures,
+    ) -> eyre::Result<Result<BlockHash, InvalidBlock>> {
         let hash = block.hash();
         // The clock check comes before the cache: a block executed once without it (replayed,
         // or kept from a future height) is still checked when this validator is about to vote.
@@ -138,8 +159,13 @@ impl Host {
                 }));
             }
         }
-        if self.executed.contains_key(&hash) {
-            return Ok(Ok(hash));
+        match self.executed.get(&hash) {
+            // Executed without its signatures checked: not good enough for a vote.
+            Some((_, _, Signatures::Certified)) if signatures == Signatures::Checked => {
+                self.executed.remove(&hash);
+            }
+            Some(_) => return Ok(Ok(hash)),
+            None => {}
         }
         let latest = self.latest()?;
         if block.header.height.0 != latest.0 + 1 {
@@ -160,7 +186,7 @@ impl Host {
             // Checked above, before the cache.
             now: None,
             time_drift_ms_max: self.config.block_time_drift_ms_max,
-            signatures_verified: false,
+            signatures_verified: signatures == Signatures::Certified,
             signature_threads: self.config.signature_threads,
         };
         // Transactions this node admitted had their signatures verified then; look them up
@@ -180,7 +206,7 @@ impl Host {
         self.metrics.phases.execute.observe(started.elapsed().as_secs_f64());
         match result {
             Ok(executed) => {
-                self.executed.insert(hash, (block, executed));
+                self.executed.insert(hash, (block, executed, signatures));
                 Ok(Ok(hash))
             }
             Err(InvalidBlock::State(e)) => Err(eyre!("state unreadable while executing block: {e}")),
@@ -307,14 +333,19 @@ impl Host {
             debug!(%height, "proposal for a future height kept for later");
             return Ok(None);
         }
-        let validity = self.validity(block, true)?;
+        let validity = self.validity(block, true, Signatures::Checked)?;
         self.proposal_ready();
         Ok(Some(self.proposed_value(height, stream.round, stream.pol_round, stream.proposer, hash, validity)))
     }
 
-    pub(super) fn validity(&mut self, block: Block, check_time: bool) -> eyre::Result<Validity> {
+    pub(super) fn validity(
+        &mut self,
+        block: Block,
+        check_time: bool,
+        signatures: Signatures,
+    ) -> eyre::Result<Validity> {
         let height = block.header.height;
-        Ok(match self.execute(block, check_time)? {
+        Ok(match self.execute(block, check_time, signatures)? {
             Ok(_) => Validity::Valid,
             Err(invalid) => {
                 warn!(%height, reason = %invalid, "invalid proposal; voting nil");

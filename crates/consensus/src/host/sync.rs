@@ -14,6 +14,7 @@ use tracing::warn;
 
 use huxin_types::Block;
 
+use super::proposals::Signatures;
 use super::Host;
 use crate::codec::MESSAGE_BYTES_MAX;
 use crate::context::{Address, Height, HuxinContext};
@@ -86,8 +87,10 @@ impl Host {
         self.store_proposal(height, round, Round::Nil, proposer, &block)?;
         // The next height's block is executed now; a later one (sync runs requests in parallel)
         // is executed when it is decided, and a decided block that does not execute stops the node.
+        // Its signatures are left to the certificate the engine checked before this call: an
+        // execution that is not of the certified block is never decided, nor reused for a vote.
         self.metrics.phases.sync_take_in.observe(arrived.elapsed().as_secs_f64());
-        let validity = if next { self.validity(block, false)? } else { Validity::Valid };
+        let validity = if next { self.validity(block, false, Signatures::Certified)? } else { Validity::Valid };
         Ok(SyncedValueOutcome::Verdict(self.proposed_value(height, round, Round::Nil, proposer, hash, validity)))
     }
 }

@@ -13,7 +13,7 @@ use huxin_types::crypto::Ed25519SecretKey;
 use huxin_types::genesis::{Genesis, GenesisMember, GenesisValidator, Role};
 use huxin_types::{Block, ChainId, RegionCode, SecretKey, TimestampMs, Uscc};
 
-use super::proposals::{admit_head, PROPOSALS_PER_ROUND_MAX};
+use super::proposals::{admit_head, Signatures, PROPOSALS_PER_ROUND_MAX};
 use super::{Host, HostConfig};
 use crate::clock::now_ms;
 use crate::context::{Address, Height, HuxinContext, PublicKey, Signer};
@@ -202,11 +202,11 @@ fn a_block_timed_ahead_is_refused_every_time_it_is_voted_on() {
     let mut n = net();
     let proposer = n.proposer(0);
     let ahead = n.block(proposer, now_ms().0 + YEAR_MS);
-    assert!(n.host.execute(ahead.clone(), false).unwrap().is_ok(), "executes without the clock");
-    assert_eq!(n.host.validity(ahead.clone(), true).unwrap(), Validity::Invalid);
-    assert_eq!(n.host.validity(ahead, true).unwrap(), Validity::Invalid, "again, from the cache");
+    assert!(n.host.execute(ahead.clone(), false, Signatures::Checked).unwrap().is_ok(), "executes without the clock");
+    assert_eq!(n.host.validity(ahead.clone(), true, Signatures::Checked).unwrap(), Validity::Invalid);
+    assert_eq!(n.host.validity(ahead, true, Signatures::Checked).unwrap(), Validity::Invalid, "again, from the cache");
     let now = n.block(proposer, now_ms().0);
-    assert_eq!(n.host.validity(now, true).unwrap(), Validity::Valid);
+    assert_eq!(n.host.validity(now, true, Signatures::Checked).unwrap(), Validity::Valid);
 }
 
 /// Regression: a validator catching up was asked for a proposal at every height it proposes
@@ -242,4 +242,56 @@ fn the_default_mempool_holds_a_few_full_blocks_no_more() {
     let mempool = MempoolConfig::default().txs_max;
     assert!(mempool >= 2 * block, "{mempool} transactions do not hold two blocks of {block}");
     assert!(mempool <= 5 * block, "{mempool} transactions are more than five blocks of {block}");
+}
+
+/// An anchor by the genesis member, with nonce `nonce` (each a new document).
+fn anchor(chain: &ChainId, nonce: u64) -> huxin_types::SignedTx {
+    use huxin_types::tx::{AnchorDocument, Expiry, TenderRef};
+    let mut doc = [0u8; 32];
+    doc[..8].copy_from_slice(&nonce.to_be_bytes());
+    huxin_types::TxBody {
+        chain_id: chain.clone(),
+        signer: SecretKey::from_bytes([1; 32]).public_key(),
+        nonce,
+        expiry: Expiry::Height(huxin_types::Height(1_000)),
+        action: huxin_types::Action::AnchorDocument(AnchorDocument::announcement(
+            TenderRef { region: RegionCode::new(330100).unwrap(), project_code: "P".into(), section_code: "S".into() },
+            huxin_types::Hash32(doc),
+        )),
+    }
+    .sign(&SecretKey::from_bytes([1; 32]))
+}
+
+/// A block sent through value sync executes with its signatures left to its commit certificate;
+/// that execution is never reused for a vote. Here a block carries an anchor whose signature does
+/// not verify (a certificate could not cover it, but bytes that are not the certified value can
+/// reach the host): taken in through sync it executes, and voted on, it is refused.
+#[test]
+fn a_synced_blocks_unchecked_execution_is_never_reused_for_a_vote() {
+    let mut n = net();
+    let proposer = n.proposer(0);
+    let mut forged = anchor(&n.chain, 1);
+    forged.signature = anchor(&n.chain, 2).signature;
+    let parent = n.host.parent(huxin_types::Height(0)).unwrap();
+    let (block, _, skipped) = huxin_state::build_block(
+        n.store.as_ref(),
+        &parent,
+        n.keys[proposer].public_key().into(),
+        TimestampMs(now_ms().0),
+        vec![forged],
+        10,
+        1 << 20,
+        // As a lying proposer builds it: the signature taken as checked.
+        &|_| true,
+    )
+    .unwrap();
+    assert!(skipped.is_empty() && block.txs.len() == 1, "{skipped:?}");
+
+    let synced = n.host.synced_value(Height(1), Round::new(0), n.address(proposer), &block.encode()).unwrap();
+    let malachitebft_app_channel::app::engine::host::SyncedValueOutcome::Verdict(value) = synced else {
+        panic!("the synced block is taken in")
+    };
+    assert_eq!(value.validity, Validity::Valid, "its signatures are the certificate's to vouch for");
+    assert_eq!(n.host.validity(block.clone(), true, Signatures::Checked).unwrap(), Validity::Invalid);
+    assert_eq!(n.host.validity(block, true, Signatures::Checked).unwrap(), Validity::Invalid, "and again");
 }
