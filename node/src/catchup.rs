@@ -7,8 +7,9 @@
 //!    what the network would have decided.
 //! 3. Copies that store to every validator but the last, starts them all, and times the last
 //!    one (empty) until it has synced the whole chain through the engine's value sync: each
-//!    block decoded, its certificate checked, every transaction's signature verified, executed
-//!    and persisted, as a validator that joins late or lost its disk does.
+//!    block decoded, its certificate checked, executed (its transactions' signatures left to that
+//!    certificate: see `huxin_consensus::host`) and persisted, as a validator that joins late or
+//!    lost its disk does.
 //!
 //! The rate is measured from the first block the fresh validator persists to the last, so node
 //! start-up does not count; the time to the first block is printed separately.

@@ -4,8 +4,11 @@
 //! - every message with a reply channel gets exactly one reply;
 //! - `GetValue` returns the same block when asked twice for one height and round, and the block
 //!   is persisted (as an undecided proposal) before the reply, so WAL replay finds it;
-//! - proposals are executed before voting: a block whose roots or transactions are wrong is
-//!   answered with `Validity::Invalid` and consensus votes nil;
+//! - proposals are executed before voting, every signature checked: a block whose roots or
+//!   transactions are wrong is answered with `Validity::Invalid` and consensus votes nil;
+//! - a block sent through value sync executes with its signatures left to the commit
+//!   certificate the engine checked first (`proposals::Signatures`), and that execution is never
+//!   reused for a vote;
 //! - `Decided` persists the block atomically; `Finalized` records equivocation evidence and
 //!   starts the next height; a failed write stops the node (the loop returns an error);
 //! - proposal parts are authenticated with the validator set of the part's own height, and only
