@@ -27,6 +27,7 @@ pub mod stats;
 mod tree;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use jmt::storage::{TreeReader, TreeUpdateBatch};
 
@@ -50,8 +51,9 @@ pub struct Executed {
     pub receipts: Vec<Receipt>,
     /// Final value of every key the block touched (`None` = deleted), in key order.
     pub writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
-    /// JMT nodes and values to persist for this version.
-    pub tree_batch: TreeUpdateBatch,
+    /// JMT nodes and values to persist for this version (shared: the store holds it in memory
+    /// until the tree is written, see `huxin_store`'s window).
+    pub tree_batch: Arc<TreeUpdateBatch>,
 }
 
 /// Why a proposed block must be voted against.
@@ -146,7 +148,7 @@ pub fn execute_genesis<R: TreeReader>(reader: &R, genesis: &Genesis) -> Result<(
         state_root: root,
         receipts_root: Hash32::ZERO,
     };
-    Ok((root, Executed { header, receipts: vec![], writes, tree_batch }))
+    Ok((root, Executed { header, receipts: vec![], writes, tree_batch: Arc::new(tree_batch) }))
 }
 
 /// Apply one admitted transaction (whose hash is `tx_hash`) to `view`: consume its nonce, run its
@@ -243,7 +245,7 @@ pub fn build_block<R: TreeReader>(
         state_root,
         receipts_root: receipts_root(parent.suite, &receipts),
     };
-    let executed = Executed { header: header.clone(), receipts, writes, tree_batch };
+    let executed = Executed { header: header.clone(), receipts, writes, tree_batch: Arc::new(tree_batch) };
     Ok((Block { header, txs }, executed, skipped))
 }
 
@@ -349,7 +351,7 @@ pub fn validate_block<R: TreeReader>(
     if state_root != h.state_root {
         return Err(InvalidBlock::RootMismatch { field: "state_root", expected: state_root, got: h.state_root });
     }
-    Ok(Executed { header: h.clone(), receipts, writes, tree_batch })
+    Ok(Executed { header: h.clone(), receipts, writes, tree_batch: Arc::new(tree_batch) })
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ use huxin_types::genesis::Genesis;
 use huxin_types::{Block, BlockHash, BlockHeader, Height, Receipt, TxHash};
 
 use nodes::NodeKeys;
-use window::{node_bytes, Window};
+use window::{batch_bytes, Window};
 pub use window::{TREE_WINDOW_BYTES_MAX, TREE_WRITE_BLOCKS_DEFAULT};
 
 const CF_META: &str = "meta";
@@ -330,7 +330,7 @@ impl Store {
             let executed = huxin_state::validate_block(self, &parent, &block, options, &|_| true).map_err(|e| {
                 StoreError::Corrupt(format!("re-executing block {height} to rebuild its Merkle nodes: {e}"))
             })?;
-            self.window.write().map_err(poisoned)?.add(&executed.tree_batch, false);
+            self.window.write().map_err(poisoned)?.add(height.0, &executed.tree_batch, false);
         }
         Ok(())
     }

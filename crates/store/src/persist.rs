@@ -178,7 +178,7 @@ impl Store {
     /// not a stored block).
     fn writes_tree_at(&self, height: Height, executed: &Executed) -> Result<bool, StoreError> {
         let window = self.window.read().map_err(poisoned)?;
-        let incoming: usize = executed.tree_batch.node_batch.nodes().values().map(node_bytes).sum();
+        let incoming = batch_bytes(&executed.tree_batch);
         Ok(window.written() == 0
             || height.0.saturating_sub(window.written()) >= self.tree_write_blocks()
             || window.bytes() + incoming >= self.tree_window_bytes_max)
@@ -237,7 +237,7 @@ impl Store {
         batch.put_cf(self.cf(CF_META), META_LATEST, height_key(height));
         // The window last, once nothing else can fail before the write.
         let writes_tree = self.writes_tree_at(height, executed)?;
-        let stale = self.window.write().map_err(poisoned)?.add(&executed.tree_batch, writes_tree);
+        let stale = self.window.write().map_err(poisoned)?.add(height.0, &executed.tree_batch, writes_tree);
         self.put_stale_lists(&mut batch, stale);
         if writes_tree {
             // Encoded under a read lock: readers go on meanwhile (this is the only writer).
@@ -245,7 +245,7 @@ impl Store {
             batch.put_cf(self.cf(CF_META), META_TREE_WRITTEN, height_key(height));
         }
         if let Err(e) = self.write_version(batch, height) {
-            self.window.write().map_err(poisoned)?.undo(&executed.tree_batch);
+            self.window.write().map_err(poisoned)?.undo(height.0, &executed.tree_batch);
             return Err(e);
         }
         if writes_tree {

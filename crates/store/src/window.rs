@@ -2,8 +2,9 @@
 //!
 //! Every block rewrites the upper levels of the tree, so most of a block's new nodes are stale a
 //! few blocks later. Written block by block, each of them is encoded, logged, flushed, compacted,
-//! listed as stale and deleted again. Instead the store keeps a block's new nodes here, where every
-//! tree read sees them, and writes the tree once every `tree_write_blocks` blocks, or sooner once
+//! listed as stale and deleted again. Instead the store keeps a block's new nodes here (the tree
+//! batch its execution made, shared, not copied: a node is found by the version its key holds),
+//! where every tree read sees them, and writes the tree once every `tree_write_blocks` blocks, or sooner once
 //! the window holds [`TREE_WINDOW_BYTES_MAX`]. Such a write holds only the nodes live at that
 //! version or at its parent, so proofs at the latest block and its parent work right after it.
 //! Nodes born and gone stale within one window never reach the disk.
@@ -16,7 +17,8 @@
 //! The window before the last write stays readable until the next write. A proof begun at a
 //! version of it still finds its nodes.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use jmt::storage::{Node, NodeKey, StaleNodeIndex, TreeUpdateBatch};
 use jmt::Version;
@@ -25,15 +27,15 @@ use jmt::Version;
 /// (`[storage] tree_write_blocks`; 1 writes every block's nodes with it).
 pub const TREE_WRITE_BLOCKS_DEFAULT: u64 = 16;
 
-/// Most bytes of Merkle nodes (as held in memory, estimated by [`node_bytes`]) one window holds
-/// before the tree is written, whatever `tree_write_blocks` says: a block whose nodes would take
+/// Most bytes of tree batches (as held in memory, estimated by [`batch_bytes`]) one window holds
+/// before the tree is written, whatever `tree_write_blocks` says: a block whose batch would take
 /// the window past it writes the tree. With the window before it, a store holds at most twice
-/// this plus one block's nodes.
+/// this plus one block's batch.
 pub const TREE_WINDOW_BYTES_MAX: usize = 96 * 1024 * 1024;
 
-/// Bytes a node takes in memory here, about: an internal node's sixteen child slots are one
+/// Bytes a node takes in memory, about: an internal node's sixteen child slots are one
 /// allocation whatever its number of children.
-pub(crate) fn node_bytes(node: &Node) -> usize {
+fn node_bytes(node: &Node) -> usize {
     const KEY: usize = 64;
     KEY + match node {
         Node::Internal(_) => 16 * 64 + 32,
@@ -42,13 +44,27 @@ pub(crate) fn node_bytes(node: &Node) -> usize {
     }
 }
 
+/// Bytes a version's tree batch takes in memory, about: its nodes, the values it wrote and its
+/// list of stale nodes.
+pub(crate) fn batch_bytes(batch: &TreeUpdateBatch) -> usize {
+    const VALUE_KEY: usize = 48;
+    const STALE: usize = 80;
+    let nodes: usize = batch.node_batch.nodes().values().map(node_bytes).sum();
+    let values: usize = batch.node_batch.values().values().map(|v| VALUE_KEY + v.as_ref().map_or(0, Vec::len)).sum();
+    nodes + values + STALE * batch.stale_node_index_batch.len()
+}
+
+/// The tree batches of the versions a window holds. A node's key holds the version that made
+/// it, so a node is found in its version's batch, and a batch joins the window without a copy.
+type Batches = BTreeMap<Version, Arc<TreeUpdateBatch>>;
+
 pub(crate) struct Window {
-    /// Nodes of the versions after `written`.
-    nodes: HashMap<NodeKey, Node>,
-    /// Nodes of `nodes` that a later version of the window replaced: they are never written.
+    /// The tree batches of the versions after `written`.
+    batches: Batches,
+    /// Nodes of `batches` that a later version of the window replaced: they are never written.
     stale: HashSet<NodeKey>,
-    /// The window before the last write (every node it held), read until the next write.
-    previous: HashMap<NodeKey, Node>,
+    /// The window before the last write (every batch it held), read until the next write.
+    previous: Batches,
     /// The last version whose tree is on disk.
     written: Version,
     bytes: usize,
@@ -57,7 +73,7 @@ pub(crate) struct Window {
 impl Window {
     /// An empty window after version `written`, whose tree is on disk.
     pub(crate) fn new(written: Version) -> Self {
-        Window { nodes: HashMap::new(), stale: HashSet::new(), previous: HashMap::new(), written, bytes: 0 }
+        Window { batches: Batches::new(), stale: HashSet::new(), previous: Batches::new(), written, bytes: 0 }
     }
 
     /// The last version whose tree is on disk.
@@ -71,20 +87,27 @@ impl Window {
     }
 
     pub(crate) fn get(&self, key: &NodeKey) -> Option<Node> {
-        self.nodes.get(key).or_else(|| self.previous.get(key)).cloned()
+        let version = key.version();
+        let batch = self.batches.get(&version).or_else(|| self.previous.get(&version))?;
+        batch.node_batch.get_node(key).cloned()
     }
 
-    /// Take in a version's tree batch. Its new nodes join the window. Of the nodes it makes
-    /// stale, those of the window are marked and never written. The exception is a version that
-    /// `writes` the tree: what it replaces is live at its parent, so it is written and listed.
-    /// Returns the stale nodes to list for pruning: those on disk, or every one when `writes`.
-    pub(crate) fn add<'b>(&mut self, batch: &'b TreeUpdateBatch, writes: bool) -> Vec<&'b StaleNodeIndex> {
-        for (key, node) in batch.node_batch.nodes() {
-            // A version's nodes are all new (their keys hold the version).
-            if self.nodes.insert(key.clone(), node.clone()).is_none() {
-                self.bytes += node_bytes(node);
-            }
+    /// Take in version `version`'s tree batch. Its new nodes join the window. Of the nodes it
+    /// makes stale, those of the window are marked and never written. The exception is a version
+    /// that `writes` the tree: what it replaces is live at its parent, so it is written and
+    /// listed. Returns the stale nodes to list for pruning: those on disk, or every one when
+    /// `writes`.
+    pub(crate) fn add<'b>(
+        &mut self,
+        version: Version,
+        batch: &'b Arc<TreeUpdateBatch>,
+        writes: bool,
+    ) -> Vec<&'b StaleNodeIndex> {
+        // A version's nodes are all new: their keys hold the version.
+        if let Some(replaced) = self.batches.insert(version, Arc::clone(batch)) {
+            self.bytes -= batch_bytes(&replaced);
         }
+        self.bytes += batch_bytes(batch);
         let mut listed = Vec::new();
         for stale in &batch.stale_node_index_batch {
             if self.holds(&stale.node_key) && !writes {
@@ -98,11 +121,9 @@ impl Window {
 
     /// Take back what [`Window::add`] did with `batch`, a version's whose write failed: its
     /// nodes leave, and the nodes it marked stale are live again (a node goes stale once).
-    pub(crate) fn undo(&mut self, batch: &TreeUpdateBatch) {
-        for key in batch.node_batch.nodes().keys() {
-            if let Some(node) = self.nodes.remove(key) {
-                self.bytes -= node_bytes(&node);
-            }
+    pub(crate) fn undo(&mut self, version: Version, batch: &TreeUpdateBatch) {
+        if let Some(removed) = self.batches.remove(&version) {
+            self.bytes -= batch_bytes(&removed);
         }
         for stale in &batch.stale_node_index_batch {
             self.stale.remove(&stale.node_key);
@@ -117,12 +138,12 @@ impl Window {
     /// The nodes a write of the tree puts on disk: every node of the window not replaced before
     /// the version being written.
     pub(crate) fn live(&self) -> impl Iterator<Item = (&NodeKey, &Node)> {
-        self.nodes.iter().filter(|(key, _)| !self.stale.contains(*key))
+        self.batches.values().flat_map(|batch| batch.node_batch.nodes()).filter(|(key, _)| !self.stale.contains(*key))
     }
 
     /// The tree is on disk through `version`: the window becomes the previous one.
     pub(crate) fn written_through(&mut self, version: Version) {
-        self.previous = std::mem::take(&mut self.nodes);
+        self.previous = std::mem::take(&mut self.batches);
         self.stale.clear();
         self.bytes = 0;
         self.written = version;
