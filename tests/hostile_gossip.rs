@@ -9,7 +9,7 @@ mod support;
 use std::time::Duration;
 
 use futures::StreamExt;
-use libp2p::gossipsub::{self, IdentTopic, MessageAuthenticity};
+use libp2p::gossipsub::{self, IdentTopic};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{identity, noise, tcp, yamux, Multiaddr, SwarmBuilder};
 
@@ -44,20 +44,7 @@ async fn a_lying_validator_cannot_stop_or_poison_gossip() {
         .with_tokio()
         .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
         .unwrap()
-        .with_behaviour(|key| {
-            let config = gossipsub::ConfigBuilder::default()
-                .heartbeat_interval(Duration::from_millis(500))
-                .validation_mode(gossipsub::ValidationMode::Strict)
-                .max_transmit_size(4 * 1024 * 1024)
-                .message_id_fn(|m| gossipsub::MessageId::from(codec::sha256(&m.data).0.to_vec()))
-                .build()
-                .unwrap();
-            gossipsub::Behaviour::<gossipsub::IdentityTransform, gossipsub::AllowAllSubscriptionFilter>::new(
-                MessageAuthenticity::Signed(key.clone()),
-                config,
-            )
-            .unwrap()
-        })
+        .with_behaviour(|_| huxin_consensus::gossip::gossipsub_behaviour().unwrap())
         .unwrap()
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(600)))
         .build();

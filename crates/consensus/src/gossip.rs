@@ -123,6 +123,27 @@ pub enum GossipVerdict {
     Reject,
 }
 
+/// The gossipsub behaviour of every node: a message is a batch of signed transactions, unsigned
+/// itself and named by its content's hash.
+///
+/// A gossipsub signature would prove who first published a batch, which nothing here uses: each
+/// transaction carries its member's signature, checked at admission, and a refused message
+/// counts against the peer it came from, whose key the connection's Noise handshake proved. It
+/// would cost a signature per message sent and a verification per message received, about 4 %
+/// of a validator's CPU at 4 000 tx/s. (A node signing its messages would have them dropped by
+/// this one, and the other way round: all validators must run a release with the same setting.)
+pub fn gossipsub_behaviour() -> eyre::Result<gossipsub::Behaviour> {
+    let config = gossipsub::ConfigBuilder::default()
+        .heartbeat_interval(Duration::from_millis(500))
+        .validation_mode(gossipsub::ValidationMode::Anonymous)
+        .validate_messages()
+        .max_transmit_size(GOSSIP_MESSAGE_BYTES_MAX)
+        .message_id_fn(|m| gossipsub::MessageId::from(codec::sha256(&m.data).0.to_vec()))
+        .build()
+        .map_err(|e| eyre::eyre!("gossipsub config: {e}"))?;
+    gossipsub::Behaviour::new(MessageAuthenticity::Anonymous, config).map_err(|e| eyre::eyre!("gossipsub: {e}"))
+}
+
 /// Split transactions into batches within [`GOSSIP_BATCH_TXS_MAX`] and [`GOSSIP_BATCH_BYTES_MAX`].
 pub fn batches(txs: Vec<SignedTx>) -> Vec<Vec<SignedTx>> {
     let mut out: Vec<Vec<SignedTx>> = Vec::new();
@@ -166,16 +187,7 @@ pub fn spawn(
         .with_tokio()
         .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)?
         .with_behaviour(|key| {
-            let gossip_config = gossipsub::ConfigBuilder::default()
-                .heartbeat_interval(Duration::from_millis(500))
-                .validation_mode(gossipsub::ValidationMode::Strict)
-                .validate_messages()
-                .max_transmit_size(GOSSIP_MESSAGE_BYTES_MAX)
-                .message_id_fn(|m| gossipsub::MessageId::from(codec::sha256(&m.data).0.to_vec()))
-                .build()
-                .map_err(|e| eyre::eyre!("gossipsub config: {e}"))?;
-            let gossipsub = gossipsub::Behaviour::new(MessageAuthenticity::Signed(key.clone()), gossip_config)
-                .map_err(|e| eyre::eyre!("gossipsub: {e}"))?;
+            let gossipsub = gossipsub_behaviour()?;
             let identify = identify::Behaviour::new(
                 identify::Config::new(protocol_string(config.protocol_version), key.public())
                     .with_agent_version(format!("huxin/{}", env!("CARGO_PKG_VERSION"))),
