@@ -208,17 +208,22 @@ pub fn create(
     Ok(manifest)
 }
 
+/// The command that starts the node whose home is `home`, with the allocator's setting
+/// ([`crate::ALLOCATOR_KEEPS_FREED_MEMORY`]) unless this process's environment says otherwise.
+fn node_command(exe: &Path, home: &Path) -> Command {
+    let mut command = Command::new(exe);
+    command.arg("start").arg("--home").arg(home).stdin(Stdio::null());
+    let (name, value) = crate::ALLOCATOR_KEEPS_FREED_MEMORY;
+    if std::env::var_os(name).is_none() {
+        command.env(name, value);
+    }
+    command
+}
+
 pub fn spawn_node(exe: &Path, home: &Path) -> eyre::Result<Child> {
     let log = std::fs::OpenOptions::new().create(true).append(true).open(home.join("node.log"))?;
-    let child = Command::new(exe)
-        .arg("start")
-        .arg("--home")
-        .arg(home)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .spawn()
-        .wrap_err("starting a node process")?;
+    let child =
+        node_command(exe, home).stdout(log.try_clone()?).stderr(log).spawn().wrap_err("starting a node process")?;
     Ok(child)
 }
 
@@ -299,4 +304,23 @@ pub async fn run(dir: &Path, validators: usize, base_port: u16, bench_keys: usiz
     terminate(&mut children);
     println!("stopped; run the same command again to restart with the same data");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsStr;
+    use std::path::Path;
+
+    #[test]
+    fn a_node_process_starts_with_the_allocator_keeping_freed_memory() {
+        let (name, value) = crate::ALLOCATOR_KEEPS_FREED_MEMORY;
+        let command = super::node_command(Path::new("huxin"), Path::new("home"));
+        let set = command.get_envs().find(|(key, _)| *key == OsStr::new(name)).and_then(|(_, v)| v);
+        match std::env::var_os(name) {
+            // Not set here: the node gets the setting.
+            None => assert_eq!(set, Some(OsStr::new(value))),
+            // Set here: the node inherits this process's value, untouched.
+            Some(_) => assert_eq!(set, None),
+        }
+    }
 }

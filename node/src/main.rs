@@ -6,6 +6,16 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc reads its options from the environment when the process starts, before `main`; a
+/// node's process should start with this one (`devnet` sets it for the nodes it starts, the
+/// systemd unit in `deploy/` for a validator). It keeps freed memory for reuse instead of
+/// returning it to the OS a second later: a block's Merkle nodes are freed a window of blocks
+/// later and the next blocks need as much again, so returned pages came straight back as page
+/// faults, each zeroed by the kernel (about 5 % of a validator's CPU at 6 000 tx/s offered). The
+/// process keeps its high-water mark instead, which the node's limits bound (mempool, Merkle
+/// window, block size).
+pub const ALLOCATOR_KEEPS_FREED_MEMORY: (&str, &str) = ("MIMALLOC_PURGE_DELAY", "-1");
+
 mod admin;
 mod anchor;
 mod audit;
