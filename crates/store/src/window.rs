@@ -3,9 +3,9 @@
 //! Every block rewrites the upper levels of the tree, so most of a block's new nodes are stale a
 //! few blocks later. Written block by block, each of them is encoded, logged, flushed, compacted,
 //! listed as stale and deleted again. Instead the store keeps a block's new nodes here (the tree
-//! batch its execution made, shared, not copied: a node is found by the version its key holds),
-//! where every tree read sees them, and writes the tree once every `tree_write_blocks` blocks, or sooner once
-//! the window holds [`TREE_WINDOW_BYTES_MAX`]. Such a write holds only the nodes live at that
+//! batch its execution made, shared, not copied: a node is found in the batch of the version its
+//! key holds), where every tree read sees them, and writes the tree once every
+//! `tree_write_blocks` blocks, or sooner once the window holds [`TREE_WINDOW_BYTES_MAX`]. Such a write holds only the nodes live at that
 //! version or at its parent, so proofs at the latest block and its parent work right after it.
 //! Nodes born and gone stale within one window never reach the disk.
 //!
@@ -81,7 +81,7 @@ impl Window {
         self.written
     }
 
-    /// Bytes the window holds ([`node_bytes`]), not counting the previous window.
+    /// Bytes the window holds ([`batch_bytes`]), not counting the previous window.
     pub(crate) fn bytes(&self) -> usize {
         self.bytes
     }
@@ -103,7 +103,7 @@ impl Window {
         batch: &'b Arc<TreeUpdateBatch>,
         writes: bool,
     ) -> Vec<&'b StaleNodeIndex> {
-        // A version's nodes are all new: their keys hold the version.
+        // A version taken in again replaces its batch, counted once.
         if let Some(replaced) = self.batches.insert(version, Arc::clone(batch)) {
             self.bytes -= batch_bytes(&replaced);
         }
