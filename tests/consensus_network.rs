@@ -44,13 +44,22 @@ async fn strangers_are_refused_on_the_consensus_port() {
     // Dial until node 0 has identified the stranger and refused it by policy (a connection that
     // ends before identification is closed as idle, which proves less). Every connection must
     // end quickly, and none is ever counted as a consensus peer.
-    for attempt in 0..20 {
+    // How each of the stranger's connections ended, for the failure message.
+    let mut endings = Vec::new();
+    for attempt in 0..40 {
         stranger.dial(address.clone()).expect("dial");
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         let ended = loop {
             match tokio::time::timeout_at(deadline, stranger.select_next_some()).await {
                 Err(_) => break false,
-                Ok(SwarmEvent::ConnectionClosed { .. } | SwarmEvent::OutgoingConnectionError { .. }) => break true,
+                Ok(SwarmEvent::ConnectionClosed { cause, .. }) => {
+                    endings.push(format!("closed ({cause:?})"));
+                    break true;
+                }
+                Ok(SwarmEvent::OutgoingConnectionError { error, .. }) => {
+                    endings.push(format!("dial failed ({error})"));
+                    break true;
+                }
                 Ok(_) => {}
             }
         };
@@ -64,7 +73,11 @@ async fn strangers_are_refused_on_the_consensus_port() {
     assert_eq!(net.client(0).status().await.unwrap().consensus_peers, 3);
     let seen: Vec<String> =
         net.log(0).lines().filter(|l| l.contains(&stranger_id.to_string())).map(str::to_owned).collect();
-    assert!(refused(&net), "node 0 does not log refusing the stranger {stranger_id} by policy:\n{}", seen.join("\n"));
+    assert!(
+        refused(&net),
+        "node 0 does not log refusing the stranger {stranger_id} by policy:\n{}\nthe stranger's side: {endings:?}",
+        seen.join("\n")
+    );
 }
 
 /// Regression (issue 9): a node that is not a validator could neither sync nor relay a

@@ -12,7 +12,9 @@
 //!    lost its disk does.
 //!
 //! The rate is measured from the first block the fresh validator persists to the last, so node
-//! start-up does not count; the time to the first block is printed separately.
+//! start-up does not count; the time to the first block is printed separately. With `--chain DIR`
+//! the network is kept in `DIR` right after step 2, and a later run with the same parameters starts
+//! from that copy at step 3.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -62,6 +64,72 @@ pub struct CatchUpArgs {
     /// written with every block) instead of the default.
     #[arg(long)]
     tree_write_blocks: Option<u64>,
+    /// Keep the written chain in this directory, or reuse the one an earlier run kept there with
+    /// the same --blocks, --txs, --validators, --base-port and --suite. Writing a chain of
+    /// 10 000 blocks takes minutes; the replay is what the benchmark measures.
+    #[arg(long)]
+    chain: Option<PathBuf>,
+}
+
+/// What a chain kept with `--chain` was written with; a run that reuses it asks for the same.
+#[derive(Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct ChainParams {
+    blocks: u64,
+    txs: usize,
+    validators: usize,
+    base_port: u16,
+    suite: String,
+}
+
+/// The file in a kept chain's directory that says what it holds, written once the chain is whole.
+const CHAIN_PARAMS_FILE: &str = "catch-up-chain.json";
+
+impl ChainParams {
+    fn of(args: &CatchUpArgs) -> Self {
+        ChainParams {
+            blocks: args.blocks,
+            txs: args.txs,
+            validators: args.validators,
+            base_port: args.base_port,
+            suite: args.suite.to_string(),
+        }
+    }
+}
+
+/// Keep the network in `args.dir`, its chain just written and no node started yet, in `chain`.
+fn keep_chain(args: &CatchUpArgs, chain: &Path) -> eyre::Result<()> {
+    copy_dir(&args.dir, chain)?;
+    let params = serde_json::to_string_pretty(&ChainParams::of(args))?;
+    std::fs::write(chain.join(CHAIN_PARAMS_FILE), params)?;
+    Ok(())
+}
+
+/// Put the network kept in `chain` into `args.dir` (which does not exist), if it was written with
+/// what `args` asks for, and return its manifest, whose homes are now under `args.dir`.
+fn reuse_chain(args: &CatchUpArgs, chain: &Path) -> eyre::Result<Manifest> {
+    let path = chain.join(CHAIN_PARAMS_FILE);
+    let text = std::fs::read_to_string(&path).wrap_err_with(|| {
+        format!("{} holds no whole chain of an earlier run ({} is missing); remove it", chain.display(), path.display())
+    })?;
+    let kept: ChainParams =
+        serde_json::from_str(&text).wrap_err_with(|| format!("{} does not describe a chain", path.display()))?;
+    let wanted = ChainParams::of(args);
+    if kept != wanted {
+        return Err(eyre!(
+            "the chain in {} was written with {kept:?}, this run asks for {wanted:?}; remove it or pass another --chain",
+            chain.display()
+        ));
+    }
+    copy_dir(chain, &args.dir)?;
+    std::fs::remove_file(args.dir.join(CHAIN_PARAMS_FILE))?;
+    let mut manifest = Manifest::load(&args.dir)?;
+    let dir = args.dir.canonicalize()?;
+    for node in &mut manifest.nodes {
+        let name = node.home.file_name().ok_or_else(|| eyre!("node home {} has no name", node.home.display()))?;
+        node.home = dir.join(name);
+    }
+    std::fs::write(args.dir.join("devnet.json"), serde_json::to_string_pretty(&manifest)?)?;
+    Ok(manifest)
 }
 
 /// Milliseconds between the generated blocks' times.
@@ -84,18 +152,36 @@ pub async fn run(args: CatchUpArgs) -> eyre::Result<()> {
     if args.dir.exists() {
         std::fs::remove_dir_all(&args.dir).wrap_err_with(|| format!("removing {}", args.dir.display()))?;
     }
-    let span_ms = args.blocks * BLOCK_INTERVAL_MS + CHAIN_END_BEFORE_NOW_MS;
-    let genesis_time = TimestampMs(devnet::now_ms().0.saturating_sub(span_ms));
-    let manifest = devnet::create(&args.dir, args.validators, args.base_port, 64, genesis_time, args.suite)?;
-
-    let started = Instant::now();
-    let txs = write_chain(&args, &manifest)?;
-    let elapsed = started.elapsed().as_secs_f64();
-    println!(
-        "wrote {} blocks, {txs} transactions in {elapsed:.1} s ({:.0} tx/s built and persisted)",
-        args.blocks,
-        txs as f64 / elapsed
-    );
+    let manifest = match args.chain.as_deref().filter(|chain| chain.exists()) {
+        Some(chain) => {
+            let manifest = reuse_chain(&args, chain)?;
+            println!(
+                "reusing the chain kept in {} ({} blocks of {} transactions)",
+                chain.display(),
+                args.blocks,
+                args.txs
+            );
+            manifest
+        }
+        None => {
+            let span_ms = args.blocks * BLOCK_INTERVAL_MS + CHAIN_END_BEFORE_NOW_MS;
+            let genesis_time = TimestampMs(devnet::now_ms().0.saturating_sub(span_ms));
+            let manifest = devnet::create(&args.dir, args.validators, args.base_port, 64, genesis_time, args.suite)?;
+            let started = Instant::now();
+            let txs = write_chain(&args, &manifest)?;
+            let elapsed = started.elapsed().as_secs_f64();
+            println!(
+                "wrote {} blocks, {txs} transactions in {elapsed:.1} s ({:.0} tx/s built and persisted)",
+                args.blocks,
+                txs as f64 / elapsed
+            );
+            if let Some(chain) = &args.chain {
+                keep_chain(&args, chain)?;
+                println!("chain kept in {} for later runs (--chain)", chain.display());
+            }
+            manifest
+        }
+    };
     let fresh = manifest.nodes.len() - 1;
     let seeded = &manifest.nodes[0].home;
     for node in &manifest.nodes[1..fresh] {
@@ -346,5 +432,50 @@ mod tests {
     fn this_process_stat_line_reads() {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", std::process::id())).unwrap();
         assert!(cpu_seconds(&stat).is_some(), "{stat}");
+    }
+
+    fn args(dir: &Path, chain: &Path, blocks: u64) -> CatchUpArgs {
+        CatchUpArgs {
+            dir: dir.to_path_buf(),
+            blocks,
+            txs: 10,
+            validators: 2,
+            base_port: 27600,
+            timeout: 60,
+            keep: false,
+            suite: huxin_types::crypto::Suite::Ed25519Sha256,
+            no_sync_writes: false,
+            tree_write_blocks: None,
+            chain: Some(chain.to_path_buf()),
+        }
+    }
+
+    #[test]
+    fn a_kept_chain_is_reused_only_for_the_same_parameters_and_with_its_homes_moved() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (first, chain, second) = (tmp.path().join("first"), tmp.path().join("chain"), tmp.path().join("second"));
+        let written = args(&first, &chain, 3);
+        let manifest = devnet::create(&first, 2, 27600, 1, TimestampMs(0), written.suite).unwrap();
+        std::fs::write(manifest.nodes[0].home.join("block"), b"a written block").unwrap();
+        keep_chain(&written, &chain).unwrap();
+
+        // Another length of chain: refused, nothing copied.
+        let e = reuse_chain(&args(&second, &chain, 4), &chain).unwrap_err();
+        assert!(e.to_string().contains("blocks: 4"), "{e}");
+        assert!(!second.exists());
+
+        let reused = reuse_chain(&args(&second, &chain, 3), &chain).unwrap();
+        assert_eq!(reused.nodes.len(), 2);
+        for node in &reused.nodes {
+            assert_eq!(node.home.parent().unwrap(), second.canonicalize().unwrap());
+        }
+        assert_eq!(std::fs::read(reused.nodes[0].home.join("block")).unwrap(), b"a written block");
+        assert_eq!(Manifest::load(&second).unwrap().nodes[1].home, reused.nodes[1].home);
+        assert!(!second.join(CHAIN_PARAMS_FILE).exists());
+
+        // A directory without the parameters file (a copy cut short) is not taken for a chain.
+        std::fs::remove_file(chain.join(CHAIN_PARAMS_FILE)).unwrap();
+        let e = reuse_chain(&args(&tmp.path().join("third"), &chain, 3), &chain).unwrap_err();
+        assert!(e.to_string().contains("holds no whole chain"), "{e}");
     }
 }
