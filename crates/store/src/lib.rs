@@ -330,7 +330,12 @@ impl Store {
             let executed = huxin_state::validate_block(self, &parent, &block, options, &|_| true).map_err(|e| {
                 StoreError::Corrupt(format!("re-executing block {height} to rebuild its Merkle nodes: {e}"))
             })?;
-            self.window.write().map_err(poisoned)?.add(height.0, &executed.tree_batch, false);
+            self.window.write().map_err(poisoned)?.add(
+                height.0,
+                &executed.tree_batch,
+                batch_bytes(&executed.tree_batch),
+                false,
+            );
         }
         Ok(())
     }

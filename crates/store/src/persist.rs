@@ -172,13 +172,12 @@ impl Store {
         Ok(Some(height))
     }
 
-    /// Whether persisting block `height` writes the Merkle tree (see `window`): every
-    /// `tree_write_blocks` blocks, once the window would pass [`TREE_WINDOW_BYTES_MAX`], and the
-    /// first block after genesis (so that rebuilding a window never starts at genesis, which is
-    /// not a stored block).
-    fn writes_tree_at(&self, height: Height, executed: &Executed) -> Result<bool, StoreError> {
+    /// Whether persisting block `height`, whose tree batch takes `incoming` bytes
+    /// ([`batch_bytes`]), writes the Merkle tree (see `window`): every `tree_write_blocks` blocks,
+    /// once the window would pass [`TREE_WINDOW_BYTES_MAX`], and the first block after genesis
+    /// (so that rebuilding a window never starts at genesis, which is not a stored block).
+    fn writes_tree_at(&self, height: Height, incoming: usize) -> Result<bool, StoreError> {
         let window = self.window.read().map_err(poisoned)?;
-        let incoming = batch_bytes(&executed.tree_batch);
         Ok(window.written() == 0
             || height.0.saturating_sub(window.written()) >= self.tree_write_blocks()
             || window.bytes() + incoming >= self.tree_window_bytes_max)
@@ -236,8 +235,9 @@ impl Store {
         }
         batch.put_cf(self.cf(CF_META), META_LATEST, height_key(height));
         // The window last, once nothing else can fail before the write.
-        let writes_tree = self.writes_tree_at(height, executed)?;
-        let stale = self.window.write().map_err(poisoned)?.add(height.0, &executed.tree_batch, writes_tree);
+        let bytes = batch_bytes(&executed.tree_batch);
+        let writes_tree = self.writes_tree_at(height, bytes)?;
+        let stale = self.window.write().map_err(poisoned)?.add(height.0, &executed.tree_batch, bytes, writes_tree);
         self.put_stale_lists(&mut batch, stale);
         if writes_tree {
             // Encoded under a read lock: readers go on meanwhile (this is the only writer).

@@ -5,8 +5,9 @@
 //! listed as stale and deleted again. Instead the store keeps a block's new nodes here (the tree
 //! batch its execution made, shared, not copied: a node is found in the batch of the version its
 //! key holds), where every tree read sees them, and writes the tree once every
-//! `tree_write_blocks` blocks, or sooner once the window holds [`TREE_WINDOW_BYTES_MAX`]. Such a write holds only the nodes live at that
-//! version or at its parent, so proofs at the latest block and its parent work right after it.
+//! `tree_write_blocks` blocks, or sooner once the window holds [`TREE_WINDOW_BYTES_MAX`]. Such a
+//! write holds only the nodes live at that version or at its parent, so proofs at the latest
+//! block and its parent work right after it.
 //! Nodes born and gone stale within one window never reach the disk.
 //!
 //! Values, blocks and receipts are still written with every block, in its one atomic batch. So
@@ -54,9 +55,10 @@ pub(crate) fn batch_bytes(batch: &TreeUpdateBatch) -> usize {
     nodes + values + STALE * batch.stale_node_index_batch.len()
 }
 
-/// The tree batches of the versions a window holds. A node's key holds the version that made
-/// it, so a node is found in its version's batch, and a batch joins the window without a copy.
-type Batches = BTreeMap<Version, Arc<TreeUpdateBatch>>;
+/// The tree batches of the versions a window holds, each with its [`batch_bytes`]. A node's key
+/// holds the version that made it, so a node is found in its version's batch, and a batch joins
+/// the window without a copy.
+type Batches = BTreeMap<Version, (Arc<TreeUpdateBatch>, usize)>;
 
 pub(crate) struct Window {
     /// The tree batches of the versions after `written`.
@@ -89,10 +91,11 @@ impl Window {
     pub(crate) fn get(&self, key: &NodeKey) -> Option<Node> {
         let version = key.version();
         let batch = self.batches.get(&version).or_else(|| self.previous.get(&version))?;
-        batch.node_batch.get_node(key).cloned()
+        batch.0.node_batch.get_node(key).cloned()
     }
 
-    /// Take in version `version`'s tree batch. Its new nodes join the window. Of the nodes it
+    /// Take in version `version`'s tree batch, of `bytes` ([`batch_bytes`]). Its new nodes join
+    /// the window. Of the nodes it
     /// makes stale, those of the window are marked and never written. The exception is a version
     /// that `writes` the tree: what it replaces is live at its parent, so it is written and
     /// listed. Returns the stale nodes to list for pruning: those on disk, or every one when
@@ -101,13 +104,14 @@ impl Window {
         &mut self,
         version: Version,
         batch: &'b Arc<TreeUpdateBatch>,
+        bytes: usize,
         writes: bool,
     ) -> Vec<&'b StaleNodeIndex> {
         // A version taken in again replaces its batch, counted once.
-        if let Some(replaced) = self.batches.insert(version, Arc::clone(batch)) {
-            self.bytes -= batch_bytes(&replaced);
+        if let Some((_, replaced)) = self.batches.insert(version, (Arc::clone(batch), bytes)) {
+            self.bytes -= replaced;
         }
-        self.bytes += batch_bytes(batch);
+        self.bytes += bytes;
         let mut listed = Vec::new();
         for stale in &batch.stale_node_index_batch {
             if self.holds(&stale.node_key) && !writes {
@@ -122,8 +126,8 @@ impl Window {
     /// Take back what [`Window::add`] did with `batch`, a version's whose write failed: its
     /// nodes leave, and the nodes it marked stale are live again (a node goes stale once).
     pub(crate) fn undo(&mut self, version: Version, batch: &TreeUpdateBatch) {
-        if let Some(removed) = self.batches.remove(&version) {
-            self.bytes -= batch_bytes(&removed);
+        if let Some((_, removed)) = self.batches.remove(&version) {
+            self.bytes -= removed;
         }
         for stale in &batch.stale_node_index_batch {
             self.stale.remove(&stale.node_key);
@@ -138,7 +142,8 @@ impl Window {
     /// The nodes a write of the tree puts on disk: every node of the window not replaced before
     /// the version being written.
     pub(crate) fn live(&self) -> impl Iterator<Item = (&NodeKey, &Node)> {
-        self.batches.values().flat_map(|batch| batch.node_batch.nodes()).filter(|(key, _)| !self.stale.contains(*key))
+        let nodes = self.batches.values().flat_map(|(batch, _)| batch.node_batch.nodes());
+        nodes.filter(|(key, _)| !self.stale.contains(*key))
     }
 
     /// The tree is on disk through `version`: the window becomes the previous one.
