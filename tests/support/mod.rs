@@ -23,6 +23,14 @@ pub struct Net {
     pub base_port: u16,
     children: Vec<Option<Child>>,
     pub chain_id: ChainId,
+    /// The log filter nodes start with (tracing's EnvFilter syntax): `HUXIN_TEST_LOG`, else
+    /// warnings and the consensus crate's info. A test may add to it before starting nodes.
+    pub log_filter: String,
+}
+
+/// The nodes' log filter unless `HUXIN_TEST_LOG` (set when a test needs to be debugged) says.
+fn default_log_filter() -> String {
+    std::env::var("HUXIN_TEST_LOG").unwrap_or_else(|_| "warn,huxin_consensus=info".into())
 }
 
 /// Install a test's pinned npm project (`tests/vc`, `tests/sm`) from its lockfile: `npm ci` in
@@ -115,13 +123,21 @@ impl Net {
             base_port,
             children: (0..size).map(|_| None).collect(),
             chain_id: ChainId::new("huxin-devnet").unwrap(),
+            log_filter: default_log_filter(),
         }
     }
 
     /// A network of homes already written in `dir` (`node0`, `node1`, …, node i's API on
     /// `base_port + 10·i`), not started.
     pub fn from_homes(dir: tempfile::TempDir, size: usize, base_port: u16, chain_id: ChainId) -> Net {
-        Net { dir, size, base_port, children: (0..size).map(|_| None).collect(), chain_id }
+        Net {
+            dir,
+            size,
+            base_port,
+            children: (0..size).map(|_| None).collect(),
+            chain_id,
+            log_filter: default_log_filter(),
+        }
     }
 
     /// Count in a home written in `node{size}` by the test itself (`huxin init`): not started;
@@ -174,7 +190,8 @@ impl Net {
         Self::started(Net::create_in(size, suite)).await
     }
 
-    async fn started(mut net: Net) -> Net {
+    /// Start every node of `net` and wait until each has finalised a block.
+    pub async fn started(mut net: Net) -> Net {
         let size = net.size;
         for i in 0..size {
             net.start(i);
@@ -211,10 +228,8 @@ impl Net {
     pub fn start(&mut self, i: usize) {
         assert!(self.children[i].is_none(), "node {i} is already running");
         let log = std::fs::OpenOptions::new().create(true).append(true).open(self.home(i).join("node.log")).unwrap();
-        // HUXIN_TEST_LOG overrides the nodes' log filter when a test needs to be debugged.
-        let filter = std::env::var("HUXIN_TEST_LOG").unwrap_or_else(|_| "warn,huxin_consensus=info".into());
         let child = Command::new(EXE)
-            .args(["start", "--log", &filter, "--home"])
+            .args(["start", "--log", &self.log_filter, "--home"])
             .arg(self.home(i))
             .stdout(log.try_clone().unwrap())
             .stderr(log)
