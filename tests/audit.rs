@@ -2,6 +2,9 @@
 //! full histories; every one of them lands in the serving node's audit log; the node anchors the
 //! log on the ledger; and editing the log on disk — with or without re-hashing it — is caught.
 
+// Test code: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::process::Command;

@@ -91,7 +91,7 @@ async fn bad_input_is_refused_with_typed_errors() {
 
     // Expired.
     let latest = net.height(0).await.unwrap();
-    let expired = anchor_tx(&net.chain_id, &key, 1, Expiry::Height(Height(latest.saturating_sub(1).max(0))), 4);
+    let expired = anchor_tx(&net.chain_id, &key, 1, Expiry::Height(Height(latest.saturating_sub(1))), 4);
     let (s, v) = post(&txs_url, submission(&expired)).await;
     assert_eq!((s, code(&v)), (422, "expired"), "{v}");
 

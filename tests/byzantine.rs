@@ -11,6 +11,9 @@
 //! - malformed consensus messages (every other one it sends): dropped and counted;
 //! - a flood of transactions with forged signatures: refused, counted, never finalised.
 
+// Test code: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::time::Duration;

@@ -1,6 +1,9 @@
 //! `kill -9` one of four nodes under load, restart it: it catches up, and every transaction any
 //! node's API reported finalised is finalised on every node, at the same height.
 
+// Test code: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -5,6 +5,9 @@
 //! credential is suspended, and once Hangzhou revokes the attestation it is revoked — for both
 //! checkers; other nodes, experts, unknown and revoked subjects get typed errors.
 
+// Test code: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::path::{Path, PathBuf};

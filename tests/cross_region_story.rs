@@ -4,6 +4,9 @@
 //! turn false; then claim and pay the bid bond, and lift the entry. Each step goes to a different
 //! node; every node then gives the same answers.
 
+// Test code: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::time::Duration;

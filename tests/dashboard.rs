@@ -3,6 +3,9 @@
 //! Chinese and in English, verify a guarantee, drop a file to verify a document, look at the
 //! network. Set `HUXIN_CHROMIUM` to use another browser binary.
 
+// Test code: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::io::{BufRead, BufReader};

@@ -1,6 +1,9 @@
 //! Server-sent events: filtered, replayed from a height, resumed after `Last-Event-ID`, and
 //! delivered live as blocks are finalised.
 
+// Test code: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::time::Duration;

@@ -4,6 +4,9 @@
 //! `HUXIN_TEST_SUITE` names, as `Net::create` does: on `sm2-sm3`, a centre also makes an SM2
 //! consensus key beside its ed25519 node key, and governance names both.
 
+// Test code: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::path::Path;
@@ -163,7 +166,7 @@ async fn a_federation_assembled_from_members_manifests_finalises() {
     // Each centre writes its home, naming the others as peers.
     let base_port = support::free_base_port(4);
     let node_key = |i: usize| public_key_of(&root.join(format!("member{i}")).join("node.key"));
-    for i in 0..4 {
+    for (i, (centre, _)) in CENTRES.iter().enumerate() {
         let member = root.join(format!("member{i}"));
         let home = root.join(format!("node{i}"));
         let port = (base_port + i as u16 * 10).to_string();
@@ -204,7 +207,7 @@ async fn a_federation_assembled_from_members_manifests_finalises() {
             assert!(!home.exists(), "a refused init writes nothing");
         }
         let printed = ok(&init);
-        assert!(printed.contains(&format!("runs the validator of {}", CENTRES[i].0)), "{printed}");
+        assert!(printed.contains(&format!("runs the validator of {centre}")), "{printed}");
         assert!(refused(&init).contains("not empty"), "init must not overwrite a home");
     }
 

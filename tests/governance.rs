@@ -4,6 +4,9 @@
 //! one voted back in is let in again without restarting the others, and the three finalise
 //! together (with three validators every one of them must vote).
 
+// Test code: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::time::Duration;

@@ -4,6 +4,9 @@
 //! signatures, and garbage. Node 0 stays up and finalising, forwards none of it (node 1 never
 //! sees it), counts every refusal, and bans the peer after repeated offences.
 
+// Test code: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::time::Duration;

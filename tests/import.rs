@@ -2,6 +2,9 @@
 //! the import before anything is sent; an import killed mid-way resumes and finishes; running it
 //! again imports nothing twice. CSV for credit records, JSON for attestations.
 
+// Test code: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::process::{Command, Output, Stdio};

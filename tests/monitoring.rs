@@ -4,6 +4,9 @@
 //! evaluates, every metric a rule or a dashboard panel names has data, and every dashboard query
 //! returns series.
 
+// Test code: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::collections::BTreeSet;

@@ -5,6 +5,9 @@
 //! tampered signatures and wrong keys fail on both sides. The hashes of an SM2 chain (a
 //! transaction, a block, a receipt, a Merkle pair) are their SM3 there too.
 
+// Test code: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::path::Path;

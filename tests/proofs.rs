@@ -3,6 +3,9 @@
 //! of lie a node could tell fails: a changed value, a dropped record, a key left out, a forged or
 //! thin certificate, a validator change left out of the chain, another chain's genesis.
 
+// Test code: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::process::Command;

@@ -1,6 +1,9 @@
 //! A slow event-stream client: one that stops reading is dropped once its buffer stays full past
 //! the limit, while a client that reads gets every event and the node keeps finalising.
 
+// Test code: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::time::Duration;

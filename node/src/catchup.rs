@@ -22,9 +22,9 @@ use std::time::{Duration, Instant};
 
 use eyre::{eyre, WrapErr};
 
-use huxin_state::{build_block, Parent};
+use huxin_state::{build_block, BlockLimits, Built, Parent};
 use huxin_store::Store;
-use huxin_types::limits::{BLOCK_BYTES_MAX, BLOCK_TXS_MAX};
+use huxin_types::limits::BLOCK_TXS_MAX;
 use huxin_types::{Height, SecretKey, SignedTx, TimestampMs};
 
 use crate::bench::{bench_anchor, load_bench_keys};
@@ -267,8 +267,8 @@ fn write_chain(args: &CatchUpArgs, manifest: &Manifest) -> eyre::Result<u64> {
         let txs = blocks.recv().map_err(|_| eyre!("the signing thread stopped"))??;
         let proposer = validator_keys[(height as usize) % validator_keys.len()].public_key();
         let time = TimestampMs(genesis.genesis_time.0 + height * BLOCK_INTERVAL_MS);
-        let (block, executed, skipped) =
-            build_block(&store, &parent, proposer, time, txs, BLOCK_TXS_MAX, BLOCK_BYTES_MAX, &|_| true)
+        let Built { block, executed, skipped } =
+            build_block(&store, &parent, proposer, time, txs, BlockLimits::CHAIN, &|_| true)
                 .map_err(|e| eyre!("building block {height}: {e}"))?;
         if let Some((hash, rejection)) = skipped.first() {
             return Err(eyre!("block {height} left out transaction {hash}: {rejection}"));

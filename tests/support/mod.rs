@@ -4,6 +4,8 @@
 //! Nodes can be stopped (SIGTERM), killed (SIGKILL) and restarted. When a test fails, the tail of
 //! every node's log is printed.
 
+// Test code: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
 #![allow(dead_code)]
 
 use std::net::TcpListener;

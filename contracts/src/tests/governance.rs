@@ -147,8 +147,7 @@ fn parameters_change_only_through_a_passed_proposal() {
         RejectCode::InvalidField,
         "general window",
     );
-    let mut params = Params::default();
-    params.candidate_publicity_days = 5;
+    let params = Params { candidate_publicity_days: 5, ..Params::default() };
     let id = run_at(&mut state, hangzhou, 0, propose(ProposalAction::SetParams(params))).unwrap();
     assert_eq!(crate::params::current(&state).unwrap().candidate_publicity_days, 3);
     run_at(&mut state, ningbo, 1, vote(id, true)).unwrap();

@@ -142,7 +142,7 @@ impl LyingCodec {
 
     fn mangle(&self, bytes: bytes::Bytes) -> bytes::Bytes {
         let n = self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if !self.corrupt || n % 2 == 0 || bytes.is_empty() {
+        if !self.corrupt || n.is_multiple_of(2) || bytes.is_empty() {
             return bytes;
         }
         let mut out = bytes.to_vec();

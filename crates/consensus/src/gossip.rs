@@ -271,18 +271,18 @@ pub fn spawn(
                             }
                         }
                     }
-                    SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })) => {
-                        if info.protocol_version != ours {
-                            warn!(
-                                peer = %peer_id,
-                                theirs = %info.protocol_version,
-                                ours = %ours,
-                                agent = %info.agent_version,
-                                "peer speaks another ledger protocol version; refusing it for {GOSSIP_BAN_SECS} s (upgrade both to the same protocol version)"
-                            );
-                            banned.insert(peer_id, std::time::Instant::now() + Duration::from_secs(GOSSIP_BAN_SECS));
-                            swarm.behaviour_mut().allowed.disallow_peer(peer_id);
-                        }
+                    SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }))
+                        if info.protocol_version != ours =>
+                    {
+                        warn!(
+                            peer = %peer_id,
+                            theirs = %info.protocol_version,
+                            ours = %ours,
+                            agent = %info.agent_version,
+                            "peer speaks another ledger protocol version; refusing it for {GOSSIP_BAN_SECS} s (upgrade both to the same protocol version)"
+                        );
+                        banned.insert(peer_id, std::time::Instant::now() + Duration::from_secs(GOSSIP_BAN_SECS));
+                        swarm.behaviour_mut().allowed.disallow_peer(peer_id);
                     }
                     SwarmEvent::ConnectionEstablished { peer_id, num_established, .. } if num_established.get() == 1 => {
                         peers_gauge.fetch_add(1, Ordering::Relaxed);

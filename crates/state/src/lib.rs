@@ -187,21 +187,41 @@ fn apply_tx<R: StateReader>(
     Ok(Receipt { tx_hash, outcome })
 }
 
-/// Build a block on `parent` from candidate transactions, in the order given; signatures are
-/// checked unless `verified` says the transaction was verified on admission. A candidate that
-/// cannot be included (bad nonce, expired, unknown signer, …) is skipped and returned with its
-/// reason so the mempool can drop it; a candidate that fails its contract is included with a
-/// failed receipt.
+/// How much a block being built may hold; each is capped again by the chain's own limits
+/// ([`BLOCK_TXS_MAX`], and [`BLOCK_BYTES_MAX`] less room for the header).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockLimits {
+    pub txs: usize,
+    pub bytes: usize,
+}
+
+impl BlockLimits {
+    /// As much as the chain allows.
+    pub const CHAIN: BlockLimits = BlockLimits { txs: BLOCK_TXS_MAX, bytes: BLOCK_BYTES_MAX };
+}
+
+/// What [`build_block`] made: the block, what executing it produced, and the candidates left out
+/// with why (so the mempool can drop them).
+pub struct Built {
+    pub block: Block,
+    pub executed: Executed,
+    pub skipped: Vec<(huxin_types::TxHash, Rejection)>,
+}
+
+/// Build a block on `parent` from candidate transactions, in the order given, until `limits`
+/// would be passed; signatures are checked unless `verified` says the transaction was verified
+/// on admission. A candidate that cannot be included (bad nonce, expired, unknown signer, …) is
+/// skipped and returned with its reason so the mempool can drop it; a candidate that fails its
+/// contract is included with a failed receipt.
 pub fn build_block<R: TreeReader>(
     reader: &R,
     parent: &Parent,
     proposer: PublicKey,
     time: TimestampMs,
     candidates: impl IntoIterator<Item = SignedTx>,
-    max_txs: usize,
-    max_bytes: usize,
+    limits: BlockLimits,
     verified: &dyn Fn(&SignedTx) -> bool,
-) -> Result<(Block, Executed, Vec<(huxin_types::TxHash, Rejection)>), InvalidBlock> {
+) -> Result<Built, InvalidBlock> {
     let height = Height(parent.height.0 + 1);
     let reader = &InSuite { reader, suite: parent.suite };
     let mut view = StateView::new(reader, parent.height.0);
@@ -210,8 +230,8 @@ pub fn build_block<R: TreeReader>(
     let mut receipts = Vec::new();
     let mut skipped = Vec::new();
     let mut bytes = 0usize;
-    let max_txs = max_txs.min(BLOCK_TXS_MAX);
-    let max_bytes = max_bytes.min(BLOCK_BYTES_MAX - 4096);
+    let max_txs = limits.txs.min(BLOCK_TXS_MAX);
+    let max_bytes = limits.bytes.min(BLOCK_BYTES_MAX - 4096);
     for tx in candidates {
         if txs.len() >= max_txs {
             break;
@@ -246,7 +266,7 @@ pub fn build_block<R: TreeReader>(
         receipts_root: receipts_root(parent.suite, &receipts),
     };
     let executed = Executed { header: header.clone(), receipts, writes, tree_batch: Arc::new(tree_batch) };
-    Ok((Block { header, txs }, executed, skipped))
+    Ok(Built { block: Block { header, txs }, executed, skipped })
 }
 
 /// Options for validating a block received from another validator.

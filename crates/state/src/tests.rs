@@ -97,9 +97,16 @@ fn anchor_applies_and_duplicate_is_rejected_in_receipt() {
         anchor_tx(&n.centre, "test-chain", 1, 9),
         anchor_tx(&n.centre, "test-chain", 2, 9), // same document, tender and stage
     ];
-    let (block, executed, skipped) =
-        build_block(&n.store, &parent, n.validator.public_key(), TimestampMs(2_000), txs, 100, 1 << 20, &no_cache)
-            .unwrap();
+    let Built { block, executed, skipped } = build_block(
+        &n.store,
+        &parent,
+        n.validator.public_key(),
+        TimestampMs(2_000),
+        txs,
+        BlockLimits { txs: 100, bytes: 1 << 20 },
+        &no_cache,
+    )
+    .unwrap();
     assert!(skipped.is_empty());
     assert_eq!(block.txs.len(), 2);
     assert_eq!(executed.receipts[0].outcome, Outcome::Applied);
@@ -153,14 +160,13 @@ fn a_read_fault_is_never_a_rejection() {
     let n = net();
     let parent = Parent::genesis(&n.genesis);
     let tx = anchor_tx(&n.centre, "test-chain", 1, 1);
-    let (block, ..) = build_block(
+    let Built { block, .. } = build_block(
         &n.store,
         &parent,
         n.validator.public_key(),
         TimestampMs(2_000),
         vec![tx.clone()],
-        100,
-        1 << 20,
+        BlockLimits { txs: 100, bytes: 1 << 20 },
         &no_cache,
     )
     .unwrap();
@@ -171,8 +177,7 @@ fn a_read_fault_is_never_a_rejection() {
         n.validator.public_key(),
         TimestampMs(2_000),
         vec![tx.clone()],
-        100,
-        1 << 20,
+        BlockLimits { txs: 100, bytes: 1 << 20 },
         &no_cache,
     );
     let built = built.err();
@@ -200,9 +205,16 @@ fn builder_skips_what_cannot_be_included() {
         bad_sig,                                      // bad signature
         anchor_tx(&n.supervisor, "test-chain", 1, 4), // not permitted: included, rejected
     ];
-    let (block, executed, skipped) =
-        build_block(&n.store, &parent, n.validator.public_key(), TimestampMs(2_000), txs, 100, 1 << 20, &no_cache)
-            .unwrap();
+    let Built { block, executed, skipped } = build_block(
+        &n.store,
+        &parent,
+        n.validator.public_key(),
+        TimestampMs(2_000),
+        txs,
+        BlockLimits { txs: 100, bytes: 1 << 20 },
+        &no_cache,
+    )
+    .unwrap();
     let codes: Vec<RejectCode> = skipped.iter().map(|(_, r)| r.code).collect();
     assert_eq!(
         codes,
@@ -222,14 +234,13 @@ fn builder_skips_what_cannot_be_included() {
 fn validators_refuse_tampered_blocks() {
     let n = net();
     let parent = Parent::genesis(&n.genesis);
-    let (block, _, _) = build_block(
+    let Built { block, .. } = build_block(
         &n.store,
         &parent,
         n.validator.public_key(),
         TimestampMs(2_000),
         vec![anchor_tx(&n.centre, "test-chain", 1, 1)],
-        100,
-        1 << 20,
+        BlockLimits { txs: 100, bytes: 1 << 20 },
         &no_cache,
     )
     .unwrap();
@@ -289,9 +300,16 @@ fn expired_transactions_are_not_includable() {
     let mut body = anchor_tx(&n.centre, "test-chain", 1, 1).body;
     body.expiry = Expiry::Time(TimestampMs(1_500));
     let tx = body.sign(&n.centre);
-    let (_, _, skipped) =
-        build_block(&n.store, &parent, n.validator.public_key(), TimestampMs(2_000), vec![tx], 100, 1 << 20, &no_cache)
-            .unwrap();
+    let Built { skipped, .. } = build_block(
+        &n.store,
+        &parent,
+        n.validator.public_key(),
+        TimestampMs(2_000),
+        vec![tx],
+        BlockLimits { txs: 100, bytes: 1 << 20 },
+        &no_cache,
+    )
+    .unwrap();
     assert_eq!(skipped[0].1.code, RejectCode::Expired);
     assert!(skipped[0].1.reason.contains("1500"), "{}", skipped[0].1.reason);
 }
@@ -307,8 +325,7 @@ fn execution_is_deterministic() {
         a.validator.public_key(),
         TimestampMs(5_000),
         txs.clone(),
-        100,
-        1 << 20,
+        BlockLimits { txs: 100, bytes: 1 << 20 },
         &no_cache,
     )
     .unwrap();
@@ -318,13 +335,12 @@ fn execution_is_deterministic() {
         b.validator.public_key(),
         TimestampMs(5_000),
         txs,
-        100,
-        1 << 20,
+        BlockLimits { txs: 100, bytes: 1 << 20 },
         &no_cache,
     )
     .unwrap();
-    assert_eq!(ra.0.hash(), rb.0.hash());
-    assert_ne!(ra.0.header.state_root, Hash32::ZERO);
+    assert_eq!(ra.block.hash(), rb.block.hash());
+    assert_ne!(ra.block.header.state_root, Hash32::ZERO);
 }
 
 /// Regression: mempool admission verified the signature before looking the signer up, so a
@@ -372,14 +388,13 @@ fn mempool_admission_checks_the_signer_before_the_signature() {
 fn an_oversized_block_is_refused() {
     let n = net();
     let parent = Parent::genesis(&n.genesis);
-    let (mut block, _, _) = build_block(
+    let Built { mut block, .. } = build_block(
         &n.store,
         &parent,
         n.validator.public_key(),
         TimestampMs(2_000),
         Vec::new(),
-        100,
-        1 << 20,
+        BlockLimits { txs: 100, bytes: 1 << 20 },
         &no_cache,
     )
     .unwrap();

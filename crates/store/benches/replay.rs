@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use huxin_state::{build_block, validate_block, Parent, ValidateOptions};
+use huxin_state::{build_block, validate_block, BlockLimits, Built, Parent, ValidateOptions};
 use huxin_store::Store;
 use huxin_types::genesis::{Genesis, GenesisMember, GenesisValidator, Role};
 use huxin_types::tx::{AnchorDocument, Expiry, TenderRef};
@@ -115,9 +115,16 @@ fn write_chain(store: &Store, genesis: &Genesis, blocks: usize, txs: usize) -> V
             .collect();
         let parent = parent_of(store, genesis);
         let time = TimestampMs(parent.time.0 + 100);
-        let (block, executed, skipped) =
-            build_block(store, &parent, proposer().public_key(), time, candidates, txs, usize::MAX, &|_| true)
-                .expect("build");
+        let Built { block, executed, skipped } = build_block(
+            store,
+            &parent,
+            proposer().public_key(),
+            time,
+            candidates,
+            BlockLimits { txs, bytes: usize::MAX },
+            &|_| true,
+        )
+        .expect("build");
         assert!(skipped.is_empty(), "{} skipped, the first: {:?}", skipped.len(), skipped.first());
         store.persist_block(&block, b"certificate", &executed).expect("persist");
         chain.push(block);

@@ -2,7 +2,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use huxin_state::{build_block, validate_block, Parent, ValidateOptions};
+use huxin_state::{build_block, validate_block, BlockLimits, Built, Parent, ValidateOptions};
 use huxin_types::genesis::{Genesis, GenesisMember, GenesisValidator, Role};
 use huxin_types::tx::{AnchorDocument, Expiry, TenderRef};
 use huxin_types::{Action, ChainId, RegionCode, SecretKey, SignedTx, TimestampMs, TxBody, Uscc};
@@ -78,14 +78,13 @@ fn build_next(store: &Store, g: &Genesis, count: u64) -> (Block, huxin_state::Ex
         if latest.0 == 0 { Parent::genesis(g) } else { Parent::of(&store.header(latest).unwrap().unwrap(), g.suite) };
     let first_nonce = latest.0 * count + 1;
     let txs: Vec<SignedTx> = (first_nonce..first_nonce + count).map(|n| anchor_in(g.suite, n)).collect();
-    let (block, executed, skipped) = build_block(
+    let Built { block, executed, skipped } = build_block(
         store,
         &parent,
         validator_in(g.suite).public_key(),
         TimestampMs(parent.time.0 + 1),
         txs,
-        10_000,
-        1 << 22,
+        BlockLimits { txs: 10_000, bytes: 1 << 22 },
         &|_| false,
     )
     .unwrap();
@@ -302,8 +301,11 @@ fn a_half_written_latest_block_is_named_by_check_committed() {
     assert!(e.to_string().contains("block 2 has no receipts"), "{e}");
 }
 
+/// A stored key or value.
+type Bytes = Box<[u8]>;
+
 /// A column family's entries, in key order.
-fn entries(store: &Store, cf: &str) -> Vec<(Box<[u8]>, Box<[u8]>)> {
+fn entries(store: &Store, cf: &str) -> Vec<(Bytes, Bytes)> {
     store.scan(cf, IteratorMode::Start).map(Result::unwrap).collect()
 }
 

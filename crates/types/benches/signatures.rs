@@ -2,6 +2,9 @@
 //! SHA-256, SM2 with SM3): `cargo bench --workspace --bench signatures`.
 //! Build with `RUSTFLAGS='--cfg curve25519_dalek_backend="avx512"'` to use the AVX-512 backend.
 
+// Test code: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::time::Instant;
 
 use huxin_types::tx::{AnchorDocument, DealStage, Expiry, TenderRef};

@@ -1,6 +1,9 @@
 //! Golden vectors: the canonical bytes and hashes of fixed values. A change here is a format
 //! change — every signature and hash on an existing chain depends on these bytes.
 
+// Test code: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use huxin_types::block::BlockHeader;
 use huxin_types::crypto::{Domain, PublicKey, SecretKey, Suite};
 use huxin_types::genesis::{Genesis, GenesisMember, GenesisValidator, Role};

@@ -1,6 +1,9 @@
 //! Property tests: canonical round-trips, and decoders that never panic on hostile bytes.
 //! proptest prints the failing input and persists its seed for replay.
 
+// Test code: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use proptest::prelude::*;
 
 use huxin_types::tx::{AnchorDocument, DealStage, Expiry, TenderRef};

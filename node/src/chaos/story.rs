@@ -61,6 +61,8 @@ pub enum Who {
 }
 
 /// What a step sends.
+// A story is a few dozen steps, built once: the size of an action costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Act {
     Do(Action),

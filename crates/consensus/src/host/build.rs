@@ -6,7 +6,7 @@ use eyre::eyre;
 use malachitebft_app_channel::app::types::core::Round;
 use tracing::{debug, info};
 
-use huxin_state::build_block;
+use huxin_state::{build_block, BlockLimits, Built};
 use huxin_store::Store;
 use huxin_types::{codec, Block, TimestampMs};
 
@@ -66,15 +66,14 @@ impl Host {
             mempool.select(self.config.block_txs_max, self.config.block_bytes_max, nonce_of)
         };
         let deadline = Instant::now() + Duration::from_millis(self.config.block_build_ms_max);
-        let (block, executed, skipped) = build_block(
+        let Built { block, executed, skipped } = build_block(
             self.store.as_ref(),
             &parent,
             self.public_key.to_huxin(),
             time,
             // Consumed lazily: once the build deadline passes, no more candidates are offered.
             candidates.into_iter().take_while(|_| Instant::now() < deadline),
-            self.config.block_txs_max,
-            self.config.block_bytes_max,
+            BlockLimits { txs: self.config.block_txs_max, bytes: self.config.block_bytes_max },
             // Candidates come from the mempool, which verified each signature on admission.
             &|_| true,
         )
@@ -106,14 +105,13 @@ impl Host {
     ) -> eyre::Result<()> {
         let parent = self.parent(self.latest()?)?;
         let time = self.proposal_time(&parent);
-        let (block, _, _) = build_block(
+        let Built { block, .. } = build_block(
             self.store.as_ref(),
             &parent,
             self.public_key.to_huxin(),
             time,
             std::iter::empty(),
-            0,
-            self.config.block_bytes_max,
+            BlockLimits { txs: 0, bytes: self.config.block_bytes_max },
             &|_| true,
         )
         .map_err(|e| eyre!("building an out-of-turn block: {e}"))?;

@@ -8,6 +8,7 @@ use malachitebft_app_channel::app::types::core::{Context as _, LinearTimeouts, R
 use malachitebft_app_channel::app::types::PeerId;
 
 use huxin_mempool::{Mempool, MempoolConfig};
+use huxin_state::{BlockLimits, Built};
 use huxin_store::Store;
 use huxin_types::crypto::Ed25519SecretKey;
 use huxin_types::genesis::{Genesis, GenesisMember, GenesisValidator, Role};
@@ -97,14 +98,13 @@ impl Net {
     /// A valid empty block at height 1 proposed by validator `i`, at `time`.
     fn block(&self, i: usize, time: u64) -> Block {
         let parent = self.host.parent(huxin_types::Height(0)).unwrap();
-        let (block, _, _) = huxin_state::build_block(
+        let Built { block, .. } = huxin_state::build_block(
             self.store.as_ref(),
             &parent,
             self.keys[i].public_key().into(),
             TimestampMs(time),
             Vec::new(),
-            10,
-            1 << 20,
+            BlockLimits { txs: 10, bytes: 1 << 20 },
             &|_| true,
         )
         .unwrap();
@@ -273,14 +273,13 @@ fn a_synced_blocks_unchecked_execution_is_never_reused_for_a_vote() {
     let mut forged = anchor(&n.chain, 1);
     forged.signature = anchor(&n.chain, 2).signature;
     let parent = n.host.parent(huxin_types::Height(0)).unwrap();
-    let (block, _, skipped) = huxin_state::build_block(
+    let Built { block, skipped, .. } = huxin_state::build_block(
         n.store.as_ref(),
         &parent,
         n.keys[proposer].public_key().into(),
         TimestampMs(now_ms().0),
         vec![forged],
-        10,
-        1 << 20,
+        BlockLimits { txs: 10, bytes: 1 << 20 },
         // As a lying proposer builds it: the signature taken as checked.
         &|_| true,
     )
