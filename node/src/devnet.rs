@@ -213,10 +213,7 @@ pub fn create(
 fn node_command(exe: &Path, home: &Path) -> Command {
     let mut command = Command::new(exe);
     command.arg("start").arg("--home").arg(home).stdin(Stdio::null());
-    let (name, value) = crate::ALLOCATOR_KEEPS_FREED_MEMORY;
-    if std::env::var_os(name).is_none() {
-        command.env(name, value);
-    }
+    crate::keep_freed_memory(&mut command);
     command
 }
 

@@ -16,6 +16,16 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// window, block size).
 pub const ALLOCATOR_KEEPS_FREED_MEMORY: (&str, &str) = ("MIMALLOC_PURGE_DELAY", "-1");
 
+/// Give a node process this one starts the allocator's setting ([`ALLOCATOR_KEEPS_FREED_MEMORY`]),
+/// unless this process's environment sets it already (then the node inherits that value).
+pub fn keep_freed_memory(command: &mut std::process::Command) -> &mut std::process::Command {
+    let (name, value) = ALLOCATOR_KEEPS_FREED_MEMORY;
+    if std::env::var_os(name).is_none() {
+        command.env(name, value);
+    }
+    command
+}
+
 mod admin;
 mod anchor;
 mod audit;

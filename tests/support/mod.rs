@@ -230,7 +230,12 @@ impl Net {
     pub fn start(&mut self, i: usize) {
         assert!(self.children[i].is_none(), "node {i} is already running");
         let log = std::fs::OpenOptions::new().create(true).append(true).open(self.home(i).join("node.log")).unwrap();
-        let child = Command::new(EXE)
+        let mut command = Command::new(EXE);
+        // As a deployed node starts (the node binary's `ALLOCATOR_KEEPS_FREED_MEMORY`).
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+            command.env("MIMALLOC_PURGE_DELAY", "-1");
+        }
+        let child = command
             .args(["start", "--log", &self.log_filter, "--home"])
             .arg(self.home(i))
             .stdout(log.try_clone().unwrap())

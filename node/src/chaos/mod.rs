@@ -287,20 +287,18 @@ impl Network {
     }
 
     fn start(&mut self, i: usize) -> eyre::Result<()> {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.homes[i].join("node.log"))?;
-        let child = self
-            .lab
-            .command(i, &self.exe)
-            .arg("start")
-            .arg("--home")
-            .arg(&self.homes[i])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .wrap_err_with(|| format!("starting node {i}"))?;
+        let child = self.spawn(i, &self.homes[i]).wrap_err_with(|| format!("starting node {i}"))?;
         self.children[i] = Some(child);
         Ok(())
+    }
+
+    /// Start the node whose home is `home` in namespace `slot`, as a deployed node starts (the
+    /// allocator's setting, see [`crate::ALLOCATOR_KEEPS_FREED_MEMORY`]), logging to its home.
+    fn spawn(&self, slot: usize, home: &Path) -> eyre::Result<Child> {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(home.join("node.log"))?;
+        let mut command = self.lab.command(slot, &self.exe);
+        command.arg("start").arg("--home").arg(home).stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log);
+        Ok(crate::keep_freed_memory(&mut command).spawn()?)
     }
 
     fn signal(&self, i: usize, signal: rustix::process::Signal) {
@@ -402,19 +400,7 @@ impl Network {
                 {
                     crate::backup::restore(&backup, &home)?;
                 }
-                let log = std::fs::OpenOptions::new().create(true).append(true).open(home.join("node.log"))?;
-                let child = self
-                    .lab
-                    .command(spare, &self.exe)
-                    .arg("start")
-                    .arg("--home")
-                    .arg(&home)
-                    .stdin(Stdio::null())
-                    .stdout(log.try_clone()?)
-                    .stderr(log)
-                    .spawn()
-                    .wrap_err("starting the twin")?;
-                self.twin = Some(child);
+                self.twin = Some(self.spawn(spare, &home).wrap_err("starting the twin")?);
             }
             Nemesis::Skew { node, ms } => self.skew_clock(*node, *ms).await?,
             Nemesis::DiskFull(i) => {
