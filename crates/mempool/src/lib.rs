@@ -260,6 +260,10 @@ impl Mempool {
         last_nonce: impl Fn(&PublicKey) -> u64,
     ) {
         for signer in signers {
+            // Nothing of this signer's is pending here: nothing to drop, and no nonce to read.
+            if !self.by_signer.contains_key(&signer) && !self.ledger_nonce.contains_key(&signer) {
+                continue;
+            }
             let last = last_nonce(&signer);
             if let Some(seen) = self.ledger_nonce.get_mut(&signer) {
                 *seen = (*seen).max(last);

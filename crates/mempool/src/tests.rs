@@ -101,6 +101,23 @@ fn removes_used_and_expired() {
     assert_eq!(pool.bytes(), 0);
 }
 
+/// After a block, the pool reads the ledger nonce only of the block's signers it holds something
+/// of: a catching-up node's pool is empty, and every such read is a state lookup.
+#[test]
+fn removing_used_reads_nonces_only_of_signers_with_pending_transactions() {
+    let (a, b) = (SecretKey::from_bytes([1; 32]), SecretKey::from_bytes([2; 32]));
+    let mut pool = Mempool::new(MempoolConfig::default());
+    pool.insert(tx(&a, 1, far())).unwrap();
+    pool.insert(tx(&a, 2, far())).unwrap();
+    let read = std::cell::RefCell::new(Vec::new());
+    pool.remove_used([a.public_key(), b.public_key()], |key| {
+        read.borrow_mut().push(*key);
+        1
+    });
+    assert_eq!(read.into_inner(), vec![a.public_key()], "b has nothing pending");
+    assert_eq!(pool.len(), 1, "a's nonce 1 is used, 2 stays");
+}
+
 /// Regression: a pool filled with transactions that cannot be included (nonces after a gap: a
 /// client that sent out of order, or a member that sent future nonces) refused every
 /// transaction that would have filled the gaps, and stayed full for good.

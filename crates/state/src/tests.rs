@@ -82,6 +82,18 @@ fn no_cache(_: &SignedTx) -> bool {
     false
 }
 
+/// The blocks these tests build hold at most this.
+const LIMITS: BlockLimits = BlockLimits { txs: 100, bytes: 1 << 20 };
+
+impl Net {
+    /// A block of `txs` on `parent`, built from this node's store by its validator at 2 s, every
+    /// signature checked.
+    fn build(&self, parent: &Parent, txs: Vec<SignedTx>) -> Built {
+        build_block(&self.store, parent, self.validator.public_key(), TimestampMs(2_000), txs, LIMITS, &no_cache)
+            .unwrap()
+    }
+}
+
 const OPTS: ValidateOptions = ValidateOptions {
     now: Some(TimestampMs(10_000)),
     time_drift_ms_max: 2_000,
@@ -97,16 +109,7 @@ fn anchor_applies_and_duplicate_is_rejected_in_receipt() {
         anchor_tx(&n.centre, "test-chain", 1, 9),
         anchor_tx(&n.centre, "test-chain", 2, 9), // same document, tender and stage
     ];
-    let Built { block, executed, skipped } = build_block(
-        &n.store,
-        &parent,
-        n.validator.public_key(),
-        TimestampMs(2_000),
-        txs,
-        BlockLimits { txs: 100, bytes: 1 << 20 },
-        &no_cache,
-    )
-    .unwrap();
+    let Built { block, executed, skipped } = n.build(&parent, txs);
     assert!(skipped.is_empty());
     assert_eq!(block.txs.len(), 2);
     assert_eq!(executed.receipts[0].outcome, Outcome::Applied);
@@ -160,16 +163,7 @@ fn a_read_fault_is_never_a_rejection() {
     let n = net();
     let parent = Parent::genesis(&n.genesis);
     let tx = anchor_tx(&n.centre, "test-chain", 1, 1);
-    let Built { block, .. } = build_block(
-        &n.store,
-        &parent,
-        n.validator.public_key(),
-        TimestampMs(2_000),
-        vec![tx.clone()],
-        BlockLimits { txs: 100, bytes: 1 << 20 },
-        &no_cache,
-    )
-    .unwrap();
+    let Built { block, .. } = n.build(&parent, vec![tx.clone()]);
     let faulty = FailingValues(&n.store);
     let built = build_block(
         &faulty,
@@ -177,7 +171,7 @@ fn a_read_fault_is_never_a_rejection() {
         n.validator.public_key(),
         TimestampMs(2_000),
         vec![tx.clone()],
-        BlockLimits { txs: 100, bytes: 1 << 20 },
+        LIMITS,
         &no_cache,
     );
     let built = built.err();
@@ -205,16 +199,7 @@ fn builder_skips_what_cannot_be_included() {
         bad_sig,                                      // bad signature
         anchor_tx(&n.supervisor, "test-chain", 1, 4), // not permitted: included, rejected
     ];
-    let Built { block, executed, skipped } = build_block(
-        &n.store,
-        &parent,
-        n.validator.public_key(),
-        TimestampMs(2_000),
-        txs,
-        BlockLimits { txs: 100, bytes: 1 << 20 },
-        &no_cache,
-    )
-    .unwrap();
+    let Built { block, executed, skipped } = n.build(&parent, txs);
     let codes: Vec<RejectCode> = skipped.iter().map(|(_, r)| r.code).collect();
     assert_eq!(
         codes,
@@ -234,16 +219,7 @@ fn builder_skips_what_cannot_be_included() {
 fn validators_refuse_tampered_blocks() {
     let n = net();
     let parent = Parent::genesis(&n.genesis);
-    let Built { block, .. } = build_block(
-        &n.store,
-        &parent,
-        n.validator.public_key(),
-        TimestampMs(2_000),
-        vec![anchor_tx(&n.centre, "test-chain", 1, 1)],
-        BlockLimits { txs: 100, bytes: 1 << 20 },
-        &no_cache,
-    )
-    .unwrap();
+    let Built { block, .. } = n.build(&parent, vec![anchor_tx(&n.centre, "test-chain", 1, 1)]);
 
     let mut wrong_root = block.clone();
     wrong_root.header.state_root = Hash32([1; 32]);
@@ -300,16 +276,7 @@ fn expired_transactions_are_not_includable() {
     let mut body = anchor_tx(&n.centre, "test-chain", 1, 1).body;
     body.expiry = Expiry::Time(TimestampMs(1_500));
     let tx = body.sign(&n.centre);
-    let Built { skipped, .. } = build_block(
-        &n.store,
-        &parent,
-        n.validator.public_key(),
-        TimestampMs(2_000),
-        vec![tx],
-        BlockLimits { txs: 100, bytes: 1 << 20 },
-        &no_cache,
-    )
-    .unwrap();
+    let Built { skipped, .. } = n.build(&parent, vec![tx]);
     assert_eq!(skipped[0].1.code, RejectCode::Expired);
     assert!(skipped[0].1.reason.contains("1500"), "{}", skipped[0].1.reason);
 }
@@ -325,7 +292,7 @@ fn execution_is_deterministic() {
         a.validator.public_key(),
         TimestampMs(5_000),
         txs.clone(),
-        BlockLimits { txs: 100, bytes: 1 << 20 },
+        LIMITS,
         &no_cache,
     )
     .unwrap();
@@ -335,7 +302,7 @@ fn execution_is_deterministic() {
         b.validator.public_key(),
         TimestampMs(5_000),
         txs,
-        BlockLimits { txs: 100, bytes: 1 << 20 },
+        LIMITS,
         &no_cache,
     )
     .unwrap();
@@ -388,16 +355,7 @@ fn mempool_admission_checks_the_signer_before_the_signature() {
 fn an_oversized_block_is_refused() {
     let n = net();
     let parent = Parent::genesis(&n.genesis);
-    let Built { mut block, .. } = build_block(
-        &n.store,
-        &parent,
-        n.validator.public_key(),
-        TimestampMs(2_000),
-        Vec::new(),
-        BlockLimits { txs: 100, bytes: 1 << 20 },
-        &no_cache,
-    )
-    .unwrap();
+    let Built { mut block, .. } = n.build(&parent, Vec::new());
     let mut big = anchor_tx(&n.centre, "test-chain", 1, 1);
     if let Action::AnchorDocument(a) = &mut big.body.action {
         a.title = "x".repeat(16_000);

@@ -50,8 +50,8 @@ impl Host {
         let nonce_of = |key: &huxin_types::PublicKey| last_nonce(&store, key);
         {
             let mut mempool = self.mempool.lock().map_err(|_| eyre!("mempool lock poisoned"))?;
-            let hashes: Vec<_> = block.txs.iter().map(|t| t.hash()).collect();
-            mempool.remove_hashes(hashes.iter());
+            // A receipt per transaction, each naming its transaction's hash.
+            mempool.remove_hashes(executed.receipts.iter().map(|r| &r.tx_hash));
             let signers: BTreeSet<_> = block.txs.iter().map(|t| t.body.signer).collect();
             mempool.remove_used(signers, nonce_of);
             mempool.evict_expired(huxin_types::Height(height.0 + 1), block.header.time);
