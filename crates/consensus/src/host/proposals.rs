@@ -222,9 +222,23 @@ impl Host {
         proposer: Address,
         block: &Block,
     ) -> eyre::Result<()> {
-        let record = StoredProposal { pol_round: pol_round.as_i64(), proposer: proposer.0, block: block.encode() };
+        self.store_proposal_bytes(height, round, pol_round, proposer, block.hash(), block.encode())
+    }
+
+    /// [`Self::store_proposal`] for a block already encoded: `block_bytes` must be the canonical
+    /// encoding of the block whose hash is `hash` (bytes received and decoded canonically).
+    pub(super) fn store_proposal_bytes(
+        &self,
+        height: Height,
+        round: Round,
+        pol_round: Round,
+        proposer: Address,
+        hash: BlockHash,
+        block_bytes: Vec<u8>,
+    ) -> eyre::Result<()> {
+        let record = StoredProposal { pol_round: pol_round.as_i64(), proposer: proposer.0, block: block_bytes };
         let round = round.as_i64().max(0) as u32;
-        self.store.put_proposal(huxin_types::Height(height.0), round, &block.hash(), &codec::encode(&record))?;
+        self.store.put_proposal(huxin_types::Height(height.0), round, &hash, &codec::encode(&record))?;
         Ok(())
     }
 

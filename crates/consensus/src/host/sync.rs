@@ -84,7 +84,8 @@ impl Host {
         };
         let hash = block.hash();
         self.network_height = self.network_height.max(height);
-        self.store_proposal(height, round, Round::Nil, proposer, &block)?;
+        // Stored as received: `Block::decode` checked these bytes are the block's canonical encoding.
+        self.store_proposal_bytes(height, round, Round::Nil, proposer, hash, value_bytes.to_vec())?;
         // The next height's block is executed now; a later one (sync runs requests in parallel)
         // is executed when it is decided, and a decided block that does not execute stops the node.
         // Its signatures are left to the certificate the engine checked before this call: an

@@ -291,6 +291,11 @@ fn a_synced_blocks_unchecked_execution_is_never_reused_for_a_vote() {
         panic!("the synced block is taken in")
     };
     assert_eq!(value.validity, Validity::Valid, "its signatures are the certificate's to vouch for");
+    // It is stored as the proposal it was sent as, bytes for bytes, under its hash.
+    let stored = n.host.stored_proposals(Height(1)).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].1.block, block.encode());
+    assert_eq!(n.host.stored_block(Height(1), block.hash()).unwrap(), Some(block.clone()));
     assert_eq!(n.host.validity(block.clone(), true, Signatures::Checked).unwrap(), Validity::Invalid);
     assert_eq!(n.host.validity(block, true, Signatures::Checked).unwrap(), Validity::Invalid, "and again");
 }
