@@ -538,7 +538,17 @@ async fn devnet_add_node_validator_votes_a_new_city_in() {
     net.start(newcomer);
     net.wait_height(newcomer, activation + 1, Duration::from_secs(60)).await;
 
-    // Four of five validators remain with Jiaxing stopped: a quorum only with Huzhou's vote.
+    // Four of five validators remain with Jiaxing stopped: a quorum only with Huzhou's vote, and
+    // every one of the four must hear every other (votes are not relayed). So first the five are a
+    // full mesh: a failure here names the node that lacks a link, rather than a stalled height.
+    for i in [0, 1, 2, 3, newcomer] {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut seen = None;
+        while Instant::now() < deadline && seen != Some(4) {
+            seen = net.wait_status(i, |s| s.consensus_peers, 4).await;
+        }
+        assert_eq!(seen, Some(4), "node {i} sees the other four validators");
+    }
     net.stop(3);
     let before = net.height(0).await.unwrap();
     net.wait_height(0, before + 3, Duration::from_secs(60)).await;
