@@ -538,9 +538,10 @@ async fn devnet_add_node_validator_votes_a_new_city_in() {
     net.start(newcomer);
     net.wait_height(newcomer, activation + 1, Duration::from_secs(60)).await;
 
-    // Four of five validators remain with Jiaxing stopped: a quorum only with Huzhou's vote, and
-    // every one of the four must hear every other (votes are not relayed). So first the five are a
-    // full mesh: a failure here names the node that lacks a link, rather than a stalled height.
+    // Four of five validators remain with Jiaxing stopped: a quorum only with Huzhou's vote. First
+    // the five are a full mesh, every validator having let the newcomer in: were a link missing,
+    // the four would lean on the engine's relayed certificates and on sync, and a stall would show
+    // only as a height not reached 60 s later. A failure here names the node that lacks a link.
     for i in [0, 1, 2, 3, newcomer] {
         let deadline = Instant::now() + Duration::from_secs(30);
         let mut seen = None;
