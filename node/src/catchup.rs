@@ -128,7 +128,7 @@ fn reuse_chain(args: &CatchUpArgs, chain: &Path) -> eyre::Result<Manifest> {
         let name = node.home.file_name().ok_or_else(|| eyre!("node home {} has no name", node.home.display()))?;
         node.home = dir.join(name);
     }
-    std::fs::write(args.dir.join("devnet.json"), serde_json::to_string_pretty(&manifest)?)?;
+    manifest.save(&args.dir)?;
     Ok(manifest)
 }
 

@@ -150,6 +150,13 @@ impl Manifest {
         let text = std::fs::read_to_string(&path).wrap_err_with(|| format!("reading {}", path.display()))?;
         serde_json::from_str(&text).wrap_err_with(|| format!("{} is not a devnet manifest", path.display()))
     }
+
+    /// Write this manifest as the devnet directory `dir`'s `devnet.json`.
+    pub fn save(&self, dir: &Path) -> eyre::Result<()> {
+        let path = dir.join("devnet.json");
+        std::fs::write(&path, serde_json::to_string_pretty(self)?)
+            .wrap_err_with(|| format!("writing {}", path.display()))
+    }
 }
 
 /// Create a devnet directory for `validators` nodes on 127.0.0.1, ports from `base_port`, with
@@ -204,7 +211,7 @@ pub fn create(
         });
     }
     let manifest = Manifest { chain_id: genesis.chain_id.clone(), nodes };
-    std::fs::write(dir.join("devnet.json"), serde_json::to_string_pretty(&manifest)?)?;
+    manifest.save(dir)?;
     Ok(manifest)
 }
 

@@ -139,7 +139,7 @@ pub fn add_node(dir: &Path, centre: bool) -> eyre::Result<Added> {
         public_key: node_key.public_key(),
     };
     manifest.nodes.push(node.clone());
-    std::fs::write(dir.join("devnet.json"), serde_json::to_string_pretty(&manifest)?)?;
+    manifest.save(dir)?;
     Ok(Added { node, centre: member })
 }
 
