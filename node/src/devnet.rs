@@ -138,6 +138,9 @@ pub struct ManifestNode {
     pub public_key: PublicKey,
 }
 
+/// A devnet directory's manifest file (what [`Manifest::save`] writes).
+const MANIFEST_FILE: &str = "devnet.json";
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Manifest {
     pub chain_id: ChainId,
@@ -146,14 +149,14 @@ pub struct Manifest {
 
 impl Manifest {
     pub fn load(dir: &Path) -> eyre::Result<Self> {
-        let path = dir.join("devnet.json");
+        let path = dir.join(MANIFEST_FILE);
         let text = std::fs::read_to_string(&path).wrap_err_with(|| format!("reading {}", path.display()))?;
         serde_json::from_str(&text).wrap_err_with(|| format!("{} is not a devnet manifest", path.display()))
     }
 
     /// Write this manifest as the devnet directory `dir`'s `devnet.json`.
     pub fn save(&self, dir: &Path) -> eyre::Result<()> {
-        let path = dir.join("devnet.json");
+        let path = dir.join(MANIFEST_FILE);
         std::fs::write(&path, serde_json::to_string_pretty(self)?)
             .wrap_err_with(|| format!("writing {}", path.display()))
     }
@@ -254,7 +257,7 @@ pub fn terminate(children: &mut [Child]) {
 /// `huxin devnet`: create (or reuse) the directory, start every node, report progress until
 /// Ctrl-C, then stop them all.
 pub async fn run(dir: &Path, validators: usize, base_port: u16, bench_keys: usize, suite: Suite) -> eyre::Result<()> {
-    let manifest = if dir.join("devnet.json").exists() {
+    let manifest = if dir.join(MANIFEST_FILE).exists() {
         let m = Manifest::load(dir)?;
         println!("reusing devnet in {} ({} nodes)", dir.display(), m.nodes.len());
         m
