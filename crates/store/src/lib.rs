@@ -159,6 +159,11 @@ pub type IndexEntry = (Vec<u8>, Vec<u8>);
 
 /// RocksDB's block cache, shared by every column family.
 pub const BLOCK_CACHE_BYTES: usize = 256 * 1024 * 1024;
+/// Most bytes of write-ahead log kept: past it, RocksDB flushes the column families whose
+/// memtables hold the oldest log, and deletes that log. Without a bound, a family written a
+/// little every block (the block hashes, the metadata) keeps every log since its last flush
+/// alive, up to four times all the memtables (about 6.6 GB here), which a restart then replays.
+pub const WAL_BYTES_MAX: u64 = 256 * 1024 * 1024;
 /// Bloom filter bits per key in table files: most state reads during execution are of keys
 /// that do not exist yet (a new section, a new document), and the filter answers those
 /// without reading a block.
@@ -215,10 +220,21 @@ impl Store {
     /// [`Store::open`], keeping `state_versions_kept` versions of the Merkle tree (0: every
     /// version; a node's config refuses fewer than [`STATE_VERSIONS_KEPT_MIN`]).
     pub fn open_keeping(path: &Path, sync_writes: bool, state_versions_kept: u64) -> Result<Self, StoreError> {
+        Self::open_with(path, sync_writes, state_versions_kept, WAL_BYTES_MAX)
+    }
+
+    /// [`Store::open_keeping`], keeping at most `wal_bytes_max` bytes of write-ahead log.
+    fn open_with(
+        path: &Path,
+        sync_writes: bool,
+        state_versions_kept: u64,
+        wal_bytes_max: u64,
+    ) -> Result<Self, StoreError> {
         let mut options = Options::default();
         options.create_if_missing(true);
         options.create_missing_column_families(true);
         options.set_max_open_files(512);
+        options.set_max_total_wal_size(wal_bytes_max);
         options.increase_parallelism(2);
         // Hash-indexed memtables insert one write at a time.
         options.set_allow_concurrent_memtable_write(false);

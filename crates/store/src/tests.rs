@@ -902,3 +902,46 @@ fn table_files_are_compressed() {
     // alone, about 100 % without compression.
     assert!(blocks * 2 < encoded, "{blocks} bytes of tables for {encoded} encoded");
 }
+
+/// Bytes of the store's live write-ahead log files.
+fn wal_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "log"))
+        .map(|path| std::fs::metadata(path).map_or(0, |m| m.len()))
+        .sum()
+}
+
+/// A family written a little with every batch (as the block hashes are, beside a block) does not
+/// keep every log since its last flush alive: past the bound RocksDB flushes it and deletes the
+/// old logs, and every record still reads, also after a reopen. (Without the bound, the logs of
+/// these 96 MB stay until the block hashes' memtable fills: all of them.)
+#[test]
+fn the_write_ahead_log_stays_bounded() {
+    const BOUND: u64 = 8 * 1024 * 1024;
+    const WRITES: u32 = 384;
+    let dir = tempfile::tempdir().unwrap();
+    let value = vec![7u8; 256 * 1024];
+    {
+        let store = Store::open_with(dir.path(), false, STATE_VERSIONS_KEPT_DEFAULT, BOUND).unwrap();
+        for i in 0..WRITES {
+            let mut batch = WriteBatch::default();
+            batch.put_cf(store.cf(CF_BLOCKS), i.to_be_bytes(), &value);
+            batch.put_cf(store.cf(CF_BLOCK_HASHES), i.to_be_bytes(), b"h");
+            store.write(batch).unwrap();
+        }
+        // The last flush runs in the background; its logs go when it is done.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while wal_bytes(dir.path()) > 2 * BOUND && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let wal = wal_bytes(dir.path());
+        assert!(wal <= 2 * BOUND, "{wal} bytes of write-ahead log, bound {BOUND}, {} MB written", WRITES / 4);
+    }
+    let store = Store::open_with(dir.path(), false, STATE_VERSIONS_KEPT_DEFAULT, BOUND).unwrap();
+    for i in 0..WRITES {
+        assert_eq!(store.get(CF_BLOCKS, &i.to_be_bytes()).unwrap().as_deref(), Some(&value[..]), "record {i}");
+        assert_eq!(store.get(CF_BLOCK_HASHES, &i.to_be_bytes()).unwrap().as_deref(), Some(&b"h"[..]), "hash {i}");
+    }
+}
