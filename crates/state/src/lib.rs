@@ -133,7 +133,7 @@ impl Parent {
 }
 
 /// Execute the genesis writes as version 0 of an empty tree.
-pub fn execute_genesis<R: TreeReader>(reader: &R, genesis: &Genesis) -> Result<(Hash32, Executed), InvalidBlock> {
+pub fn execute_genesis<R: TreeReader + Sync>(reader: &R, genesis: &Genesis) -> Result<(Hash32, Executed), InvalidBlock> {
     let writes: BTreeMap<Vec<u8>, Option<Vec<u8>>> =
         huxin_contracts::registry::genesis_writes(genesis).into_iter().map(|(k, v)| (k, Some(v))).collect();
     let (root, tree_batch) = put_writes(&InSuite { reader, suite: genesis.suite }, &writes, 0)?;
@@ -213,7 +213,7 @@ pub struct Built {
 /// on admission. A candidate that cannot be included (bad nonce, expired, unknown signer, …) is
 /// skipped and returned with its reason so the mempool can drop it; a candidate that fails its
 /// contract is included with a failed receipt.
-pub fn build_block<R: TreeReader>(
+pub fn build_block<R: TreeReader + Sync>(
     reader: &R,
     parent: &Parent,
     proposer: PublicKey,
@@ -283,7 +283,7 @@ pub struct ValidateOptions {
 }
 
 /// Validate a proposed block on `parent` and execute it; the roots in its header must match.
-pub fn validate_block<R: TreeReader>(
+pub fn validate_block<R: TreeReader + Sync>(
     reader: &R,
     parent: &Parent,
     block: &Block,
