@@ -133,7 +133,10 @@ impl Parent {
 }
 
 /// Execute the genesis writes as version 0 of an empty tree.
-pub fn execute_genesis<R: TreeReader + Sync>(reader: &R, genesis: &Genesis) -> Result<(Hash32, Executed), InvalidBlock> {
+pub fn execute_genesis<R: TreeReader + Sync>(
+    reader: &R,
+    genesis: &Genesis,
+) -> Result<(Hash32, Executed), InvalidBlock> {
     let writes: BTreeMap<Vec<u8>, Option<Vec<u8>>> =
         huxin_contracts::registry::genesis_writes(genesis).into_iter().map(|(k, v)| (k, Some(v))).collect();
     let (root, tree_batch) = put_writes(&InSuite { reader, suite: genesis.suite }, &writes, 0)?;

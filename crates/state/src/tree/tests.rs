@@ -85,8 +85,7 @@ fn deletions_and_empty_blocks_update_the_tree() {
     for suite in [Suite::Ed25519Sha256, Suite::Sm2Sm3] {
         let mock = MockTreeStore::default();
         let store = store(&mock, suite);
-        let first: BTreeMap<_, _> =
-            [(b"a".to_vec(), Some(b"1".to_vec())), (b"b".to_vec(), Some(b"2".to_vec()))].into();
+        let first: BTreeMap<_, _> = [(b"a".to_vec(), Some(b"1".to_vec())), (b"b".to_vec(), Some(b"2".to_vec()))].into();
         let (root0, batch) = put_writes(&store, &first, 0).expect("put");
         store.reader.write_tree_update_batch(batch).expect("write");
         let (root1, batch) = put_writes(&store, &BTreeMap::new(), 1).expect("empty");

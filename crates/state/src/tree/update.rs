@@ -45,9 +45,7 @@ pub const SPLIT_PARTS_MAX: usize = 4;
 /// Threads a large Merkle update is split across on this machine.
 fn split_parts() -> usize {
     static PARTS: OnceLock<usize> = OnceLock::new();
-    *PARTS.get_or_init(|| {
-        std::thread::available_parallelism().map_or(1, NonZeroUsize::get).min(SPLIT_PARTS_MAX)
-    })
+    *PARTS.get_or_init(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get).min(SPLIT_PARTS_MAX))
 }
 
 /// Put `writes` (`None`: delete) into the tree at `version`, on top of `version - 1`.
