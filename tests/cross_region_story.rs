@@ -123,6 +123,14 @@ async fn attest_recognise_guarantee_bid_penalise_blacklist() {
     assert_eq!(bidders, &[a.clone(), b.clone()], "{t:?}");
     let d = net.client(2).document(&bid).await.unwrap();
     assert_eq!(d.anchors.len(), 2, "{d:?}");
+    // The section's answer (its timeline and bid bond pairs read entry by entry) proves out.
+    let genesis: huxin_types::Genesis =
+        serde_json::from_slice(&std::fs::read(net.dir.path().join("genesis.json")).unwrap()).unwrap();
+    let proven = net.client(3).proven(&ProvableQuery::Tender(tender.clone()), &genesis).await.unwrap();
+    let stages: Vec<&str> =
+        proven.answer["tender"]["timeline"].as_array().unwrap().iter().map(|e| e["stage"].as_str().unwrap()).collect();
+    assert_eq!(stages, ["announcement", "bid", "bid"], "{}", proven.answer);
+    assert_eq!(proven.answer["tender"]["bid_bond_payers"], json!([[a.to_string(), a.to_string()]]));
 
     // The supervisor records a penalty decided in Hangzhou, then blacklists A nationally.
     let penalty = Action::RecordCredit(RecordCredit {

@@ -270,7 +270,7 @@ pub fn open(ctx: &TxContext, state: &mut dyn KvState, o: &OpenEvaluation) -> Res
             format!("only the centre of the tender's region {} opens its evaluation", o.tender.region),
         ));
     }
-    if crate::deal::tender(state, &o.tender)?.is_none() {
+    if crate::deal::section(state, &o.tender)?.is_none() {
         return Err(rejection(RejectCode::NotFound, format!("section {} has no anchor on the ledger", o.tender)));
     }
     let mut venues =
@@ -376,8 +376,7 @@ pub fn reveal_seats(ctx: &TxContext, state: &mut dyn KvState, r: &RevealSeats) -
     if s.seat_secret.is_some() {
         return Err(rejection(RejectCode::Conflict, "the seats are revealed already"));
     }
-    let opened = crate::deal::tender(state, &s.tender)?
-        .is_some_and(|t| t.timeline.iter().any(|e| e.stage == DealStage::OpeningRecord));
+    let opened = crate::deal::section(state, &s.tender)?.is_some_and(|t| t.has_stage(DealStage::OpeningRecord));
     if !opened {
         return Err(rejection(
             RejectCode::InvalidTransition,

@@ -29,7 +29,7 @@ use huxin_types::guarantee::{ClaimGuarantee, GuaranteeKind, GuaranteeNote, Issue
 use huxin_types::identity::SubjectId;
 use huxin_types::{Hash32, Height, MemberId, RegionCode, RejectCode, TimestampMs, TxHash};
 
-use crate::deal::{self, TenderRecord, SECTION_PAYERS_MAX};
+use crate::deal;
 use crate::risk::{self, RiskKind};
 use crate::{blacklist, keys, params, read, rejection, Error, KvState, StateError, TxContext};
 
@@ -177,7 +177,8 @@ pub fn issue(ctx: &TxContext, state: &mut dyn KvState, g: &IssueGuarantee) -> Re
             format!("guarantee number {} is already on the ledger (height {})", g.number, existing.history[0].height),
         ));
     }
-    let mut section = deal::tender(state, &g.tender)?.unwrap_or_else(|| TenderRecord::new(g.tender.clone()));
+    // A refused transaction's writes are discarded, so an old-form section moved here stays as it was.
+    let mut section = deal::section::section_to_change(state, &g.tender)?;
     deal::check_not_archived(&section)?;
     let applicant = SubjectId::Organisation(g.applicant.clone());
     let eligibility = blacklist::eligibility(state, &applicant, g.tender.region, ctx.time)?;
@@ -247,12 +248,9 @@ pub fn issue(ctx: &TxContext, state: &mut dyn KvState, g: &IssueGuarantee) -> Re
         }
         state.put(keys::bid_bond(&g.tender, &g.applicant), codec::encode(&g.number));
 
-        let pair = (g.premium_payer.clone(), g.applicant.clone());
-        let mut applicants: Vec<_> = section
-            .bid_bond_payers
-            .iter()
-            .filter(|(payer, applicant)| *payer == g.premium_payer && *applicant != g.applicant)
-            .map(|(_, applicant)| applicant.clone())
+        let mut applicants: Vec<_> = deal::section::applicants_paid_by(state, &g.tender, &g.premium_payer)?
+            .into_iter()
+            .filter(|applicant| *applicant != g.applicant)
             .collect();
         if !applicants.is_empty() {
             applicants.push(g.applicant.clone());
@@ -265,11 +263,8 @@ pub fn issue(ctx: &TxContext, state: &mut dyn KvState, g: &IssueGuarantee) -> Re
                 RiskKind::SameGuaranteePayer { payer: g.premium_payer.clone(), applicants },
             )?;
         }
-        if let Err(at) = section.bid_bond_payers.binary_search(&pair) {
-            if section.bid_bond_payers.len() < SECTION_PAYERS_MAX {
-                section.bid_bond_payers.insert(at, pair);
-                deal::put_tender(state, &section);
-            }
+        if deal::section::add_bond_pair(state, &mut section, &g.premium_payer, &g.applicant)? {
+            deal::section::put_section(state, &section);
         }
     }
 

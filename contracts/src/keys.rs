@@ -118,9 +118,30 @@ pub fn tender_id(tender: &TenderRef) -> Hash32 {
     huxin_types::codec::sha256(&bytes)
 }
 
-/// A tender section's progress (stages, publicity, archive, bid bonds).
+/// A tender section as protocol version 1 stored it: one record with its whole timeline and bid
+/// bond pairs. Read, and moved to the keys below at the section's next write.
 pub fn tender(tender: &TenderRef) -> Vec<u8> {
     format!("tender/{}", tender_id(tender)).into_bytes()
+}
+
+/// A tender section's record: stages, publicity, archive and counts (`deal::SectionRecord`).
+pub fn section(tender: &TenderRef) -> Vec<u8> {
+    format!("section/{}", tender_id(tender)).into_bytes()
+}
+
+/// The `n`-th entry (from 0) of a section's timeline.
+pub fn section_entry(tender: &TenderRef, n: u32) -> Vec<u8> {
+    format!("section_entry/{}/{n:04}", tender_id(tender)).into_bytes()
+}
+
+/// The `n`-th (premium payer, applicant) pair of a section's bid bonds.
+pub fn bond_pair(tender: &TenderRef, n: u32) -> Vec<u8> {
+    format!("bond_pair/{}/{n:04}", tender_id(tender)).into_bytes()
+}
+
+/// The applicants whose bid bonds in a section one payer paid for.
+pub fn bond_payer(tender: &TenderRef, payer: &Uscc) -> Vec<u8> {
+    format!("bond_payer/{}/{payer}", tender_id(tender)).into_bytes()
 }
 
 /// The bid bond an applicant holds for a section.

@@ -157,3 +157,102 @@ fn foreign_bids_cannot_block_or_fill_a_section() {
     run_at(&mut state, ningbo, 0, doc(DealStage::Clarification, 7, vec![])).unwrap();
     assert_eq!(contract::tender(&state, &ningbo_tender()).unwrap().unwrap().last_stage, Some(DealStage::Clarification));
 }
+
+/// Counts the bytes of keys and values an action writes.
+struct Counting<'a> {
+    state: &'a mut Memory,
+    bytes: usize,
+}
+
+impl KvState for Counting<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        self.state.get(key)
+    }
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.bytes += key.len() + value.len();
+        self.state.put(key, value);
+    }
+    fn delete(&mut self, key: Vec<u8>) {
+        self.bytes += key.len();
+        self.state.delete(key);
+    }
+}
+
+/// [`run_at`], returning the bytes the action wrote.
+fn written(state: &mut Memory, key: &SecretKey, n: u64, action: Action) -> usize {
+    let mut c = ctx(state, key);
+    c.tx_hash = TxHash(huxin_types::crypto::Suite::Ed25519Sha256.hash_tagged(b"test", &n.to_be_bytes()).0);
+    let mut counting = Counting { state, bytes: 0 };
+    apply(&c, &mut counting, &action).unwrap();
+    counting.bytes
+}
+
+/// Regression: a section was one record holding its whole timeline, rewritten by every anchor,
+/// and the ledger keeps every version of a value: the k-th bid wrote k timeline entries (a
+/// section of n anchors stored ≈ n²/2). Now an anchor writes the same bytes however long its
+/// section's timeline is.
+#[test]
+fn an_anchor_writes_as_much_in_a_long_section_as_in_a_new_one() {
+    let (mut state, k) = regions();
+    let ningbo = &k[1];
+    let bid = |i: u64| {
+        let bidder = uscc(&format!("91330200MA{i:07}"));
+        let Action::AnchorDocument(mut a) = doc(DealStage::Bid, 0, vec![bidder]) else { unreachable!() };
+        a.document_hash = Hash32::of_document(&i.to_be_bytes());
+        Action::AnchorDocument(a)
+    };
+    written(&mut state, ningbo, 0, doc(DealStage::Announcement, 1, vec![]));
+    let first = written(&mut state, ningbo, 1, bid(1));
+    let bids = contract::SECTION_REGION_BIDS_MAX as u64;
+    let mut last = 0;
+    for i in 2..=bids {
+        last = written(&mut state, ningbo, i, bid(i));
+    }
+    // The counts in the record grow by a byte or two; the timeline (255 entries now) is not rewritten.
+    assert!(last <= first + 8, "the first bid wrote {first} bytes, the {bids}th {last}");
+    let record = contract::tender(&state, &ningbo_tender()).unwrap().unwrap();
+    assert_eq!(record.timeline.len(), bids as usize + 1);
+    assert_eq!(record.timeline[1].parties, vec![uscc("91330200MA0000001")]);
+    rejected(
+        run_at(&mut state, ningbo, 0, bid(bids + 1)),
+        RejectCode::Conflict,
+        "at most 1024 in all and 256 per region",
+    );
+}
+
+/// A section stored by protocol version 1 (one record with its timeline and bid bond pairs)
+/// reads as it did, keeps its rules, and moves to the new keys at its next write.
+#[test]
+fn a_section_stored_by_protocol_1_reads_and_moves_at_its_next_write() {
+    let (mut state, k) = regions();
+    let ningbo = &k[1];
+    let (a, b) = (uscc("91330100MA0000001"), uscc("91330200MA0000002"));
+    run_at(&mut state, ningbo, 0, doc(DealStage::Announcement, 1, vec![])).unwrap();
+    run_at(&mut state, ningbo, DAY, doc(DealStage::Bid, 2, vec![a.clone()])).unwrap();
+    let mut old = contract::tender(&state, &ningbo_tender()).unwrap().unwrap();
+    let payer = uscc("91330100MA0000777");
+    old.bid_bond_payers = vec![(payer.clone(), a.clone())];
+    // Store it as protocol version 1 did: one record, none of the new keys.
+    state.0.retain(|key, _| !key.starts_with(b"section") && !key.starts_with(b"bond_"));
+    state.put(keys::tender(&ningbo_tender()), codec::encode(&old));
+
+    assert_eq!(contract::tender(&state, &ningbo_tender()).unwrap().as_ref(), Some(&old));
+    let record = contract::section(&state, &ningbo_tender()).unwrap().unwrap();
+    assert!(record.has_stage(DealStage::Announcement) && record.has_stage(DealStage::Bid));
+    assert_eq!((record.anchors, record.bond_pairs, record.bids(region(330200))), (2, 1, (1, 1)));
+
+    // The rules still read it: stages move forward only.
+    run_at(&mut state, ningbo, 2 * DAY, doc(DealStage::OpeningRecord, 3, vec![])).unwrap();
+    assert_eq!(state.get(&keys::tender(&ningbo_tender())).unwrap(), None, "the old record is deleted");
+    let moved = contract::tender(&state, &ningbo_tender()).unwrap().unwrap();
+    assert_eq!(moved.timeline[..2], old.timeline[..]);
+    assert_eq!(moved.timeline.len(), 3);
+    assert_eq!(moved.bid_bond_payers, old.bid_bond_payers);
+    assert_eq!(moved.last_stage, Some(DealStage::OpeningRecord));
+    assert_eq!(crate::deal::section::applicants_paid_by(&state, &ningbo_tender(), &payer).unwrap(), vec![a.clone()]);
+    rejected(
+        run_at(&mut state, ningbo, 3 * DAY, doc(DealStage::Bid, 4, vec![b])),
+        RejectCode::RuleViolated,
+        "stages move forward only",
+    );
+}

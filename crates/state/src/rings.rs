@@ -164,7 +164,8 @@ pub fn gather(
     from: u64,
     to: u64,
 ) -> Result<Facts, huxin_contracts::StateError> {
-    use huxin_contracts::deal::{anchors_of, tender, AnchorRecord};
+    use huxin_contracts::deal::section::{bond_pairs, section};
+    use huxin_contracts::deal::{anchors_of, AnchorRecord};
     use huxin_types::tx::DealStage;
     let mut facts = Facts::new();
     let mut anchors: BTreeMap<Hash32, Vec<AnchorRecord>> = BTreeMap::new();
@@ -197,9 +198,9 @@ pub fn gather(
             _ => {}
         }
     }
-    for (section, f) in facts.iter_mut() {
-        if let Some(record) = tender(state, section)? {
-            f.bond_payers = record.bid_bond_payers.into_iter().collect();
+    for (tender, f) in facts.iter_mut() {
+        if let Some(record) = section(state, tender)? {
+            f.bond_payers = bond_pairs(state, &record)?.into_iter().collect();
         }
         f.bids.sort_by_key(|b| (b.height, b.tx_hash));
     }

@@ -34,7 +34,11 @@ pub mod vc;
 /// on a block, so they refuse each other's connections; a change bumps it and needs a coordinated
 /// halt height (README: upgrades). A release that changes none of these keeps it, and centres
 /// upgrade one node at a time.
-pub const PROTOCOL_VERSION: u32 = 1;
+///
+/// - 2: a tender section's timeline and bid bond pairs are stored one entry per key, not inside
+///   the section's record (`huxin_contracts::deal::section`); a section stored by version 1
+///   still reads, and moves at its next write.
+pub const PROTOCOL_VERSION: u32 = 2;
 
 pub use block::{Block, BlockHeader};
 pub use crypto::{PublicKey, SecretKey, Signature};

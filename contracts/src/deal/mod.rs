@@ -20,6 +20,8 @@
 //!   documents from *different* bidders are accepted and raise a risk warning (围标串标预警);
 //! - at most [`DOCUMENT_ANCHORS_MAX`] anchors per document hash and [`SECTION_ANCHORS_MAX`] per
 //!   section.
+//!
+//! How a section is stored (a record of bounded size, its timeline one entry per key): [`section`].
 
 use serde::{Deserialize, Serialize};
 
@@ -30,7 +32,10 @@ use huxin_types::{Hash32, Height, MemberId, RegionCode, RejectCode, TimestampMs,
 
 use crate::identity::{self, AttestationStatus};
 use crate::risk::{self, RiskKind};
-use crate::{keys, params, read, read_or_default, rejection, Error, KvState, StateError, TxContext};
+use crate::{keys, params, read_or_default, rejection, Error, KvState, StateError, TxContext};
+
+pub mod section;
+pub use section::{section, tender, SectionRecord};
 
 /// Most anchors one document hash may carry.
 pub const DOCUMENT_ANCHORS_MAX: usize = 64;
@@ -72,6 +77,9 @@ pub struct TimelineEntry {
     pub time: TimestampMs,
 }
 
+// Served by `GET /v1/tenders/…`, assembled by [`tender`] from the section's record, timeline
+// entries and bid bond pairs (protocol version 1 stored it as one value). Its doc line below is
+// the OpenAPI schema's description, which the SDKs carry.
 /// A tender section's progress.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TenderRecord {
@@ -89,34 +97,12 @@ pub struct TenderRecord {
     pub bid_bond_payers: Vec<(Uscc, Uscc)>,
 }
 
-impl TenderRecord {
-    pub fn new(tender: TenderRef) -> Self {
-        TenderRecord {
-            tender,
-            last_stage: None,
-            candidate_publicity_at: None,
-            estimated_price_fen: None,
-            archived: None,
-            timeline: Vec::new(),
-            bid_bond_payers: Vec::new(),
-        }
-    }
-}
-
 pub fn anchors_of(state: &dyn KvState, hash: &Hash32) -> Result<Vec<AnchorRecord>, StateError> {
     read_or_default(state, &keys::document(hash), "document anchors")
 }
 
-pub fn tender(state: &dyn KvState, tender: &TenderRef) -> Result<Option<TenderRecord>, StateError> {
-    read(state, &keys::tender(tender), "tender")
-}
-
-pub fn put_tender(state: &mut dyn KvState, record: &TenderRecord) {
-    state.put(keys::tender(&record.tender), codec::encode(record));
-}
-
 /// Refuse anything for an archived section.
-pub fn check_not_archived(record: &TenderRecord) -> Result<(), Error> {
+pub fn check_not_archived(record: &SectionRecord) -> Result<(), Error> {
     match record.archived {
         Some((height, _)) => Err(rejection(
             RejectCode::InvalidTransition,
@@ -126,7 +112,7 @@ pub fn check_not_archived(record: &TenderRecord) -> Result<(), Error> {
     }
 }
 
-fn check_stage(ctx: &TxContext, state: &dyn KvState, record: &TenderRecord, a: &AnchorDocument) -> Result<(), Error> {
+fn check_stage(ctx: &TxContext, state: &dyn KvState, record: &SectionRecord, a: &AnchorDocument) -> Result<(), Error> {
     check_not_archived(record)?;
     if a.stage.is_unordered() {
         return Ok(());
@@ -165,17 +151,15 @@ fn check_stage(ctx: &TxContext, state: &dyn KvState, record: &TenderRecord, a: &
 }
 
 /// A bid needs the section's announcement first, and room among the section's bids.
-fn check_bid_room(ctx: &TxContext, record: &TenderRecord) -> Result<(), Error> {
-    if !record.timeline.iter().any(|e| e.stage == DealStage::Announcement) {
+fn check_bid_room(ctx: &TxContext, record: &SectionRecord) -> Result<(), Error> {
+    if !record.has_stage(DealStage::Announcement) {
         return Err(rejection(
             RejectCode::RuleViolated,
             format!("section {} has no announcement yet; bids come after it", record.tender),
         ));
     }
-    let bids = record.timeline.iter().filter(|e| e.stage == DealStage::Bid);
-    let (all, from_region) =
-        bids.fold((0, 0), |(all, own), e| (all + 1, own + usize::from(e.anchored_by_region == ctx.member.region)));
-    if all >= SECTION_BIDS_MAX || from_region >= SECTION_REGION_BIDS_MAX {
+    let (all, from_region) = record.bids(ctx.member.region);
+    if all as usize >= SECTION_BIDS_MAX || from_region as usize >= SECTION_REGION_BIDS_MAX {
         return Err(rejection(
             RejectCode::Conflict,
             format!(
@@ -214,13 +198,14 @@ pub fn anchor(ctx: &TxContext, state: &mut dyn KvState, a: &AnchorDocument) -> R
             ),
         ));
     }
-    let mut record = tender(state, &a.tender)?.unwrap_or_else(|| TenderRecord::new(a.tender.clone()));
+    // A refused anchor's writes are discarded, so an old-form section moved here stays as it was.
+    let mut record = section::section_to_change(state, &a.tender)?;
     check_stage(ctx, state, &record, a)?;
     check_experts(state, &a.experts)?;
     if a.stage == DealStage::Bid {
         check_bid_room(ctx, &record)?;
     }
-    if record.timeline.len() >= SECTION_ANCHORS_MAX {
+    if record.anchors as usize >= SECTION_ANCHORS_MAX {
         return Err(rejection(
             RejectCode::Conflict,
             format!("section {} already has {SECTION_ANCHORS_MAX} anchors, the most allowed", a.tender),
@@ -271,15 +256,16 @@ pub fn anchor(ctx: &TxContext, state: &mut dyn KvState, a: &AnchorDocument) -> R
         DealStage::Archive => record.archived = Some((ctx.height, ctx.time)),
         _ => {}
     }
-    record.timeline.push(TimelineEntry {
+    let entry = TimelineEntry {
         stage: a.stage,
         document_hash: a.document_hash,
         anchored_by_region: ctx.member.region,
         parties: a.parties.clone(),
         height: ctx.height,
         time: ctx.time,
-    });
-    put_tender(state, &record);
+    };
+    section::push_entry(state, &mut record, &entry);
+    section::put_section(state, &record);
 
     anchors.push(AnchorRecord {
         document_hash: a.document_hash,

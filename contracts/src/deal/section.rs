@@ -1,0 +1,221 @@
+//! How a tender section is stored: a small record of what the rules read, and its timeline and
+//! bid bond pairs one entry per key.
+//!
+//! Until protocol version 2 a section was one record holding its whole timeline and every bid
+//! bond pair (`keys::tender`). Every anchor rewrote it, and the ledger keeps each version of a
+//! value, so a section of n anchors stored about n²/2 timeline entries, and its k-th anchor
+//! encoded and hashed k of them: 1 000 bids in one section wrote ≈ 40 MB. Now an anchor writes its
+//! one entry (`keys::section_entry`) and the record (`keys::section`), whose size does not grow
+//! with the timeline; a bid bond its one pair (`keys::bond_pair`) and its payer's applicants
+//! (`keys::bond_payer`).
+//!
+//! A section written in the old form still reads (as the same [`TenderRecord`]); the first write
+//! to it moves it to the new keys and deletes the old record, so a chain continued from a halt
+//! height under protocol version 2 keeps every section (see `deploy/README.md`, Upgrades).
+
+use serde::{Deserialize, Serialize};
+
+use huxin_types::codec;
+use huxin_types::tx::{DealStage, TenderRef};
+use huxin_types::{Height, RegionCode, TimestampMs, Uscc};
+
+use super::{TenderRecord, TimelineEntry, SECTION_ANCHORS_MAX, SECTION_PAYERS_MAX};
+use crate::{keys, read, read_or_default, KvState, StateError};
+
+// Entry keys are zero-padded to four digits, so they sort in order.
+const _: () = assert!(SECTION_ANCHORS_MAX <= 10_000 && SECTION_PAYERS_MAX <= 10_000);
+
+/// A tender section as stored (`keys::section`): what its rules read. Its size is bounded by the
+/// stages and regions, not by its timeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SectionRecord {
+    pub tender: TenderRef,
+    /// The furthest ordered stage anchored so far.
+    pub last_stage: Option<DealStage>,
+    /// When the first candidate publicity was anchored.
+    pub candidate_publicity_at: Option<TimestampMs>,
+    /// The estimated price the announcement stated (caps bid bonds).
+    pub estimated_price_fen: Option<u64>,
+    /// Height and time of the archive anchor; nothing is accepted after it.
+    pub archived: Option<(Height, TimestampMs)>,
+    /// Every stage anchored so far, sorted, each once.
+    pub stages: Vec<DealStage>,
+    /// Bids anchored, per anchoring region, sorted by region.
+    pub region_bids: Vec<(RegionCode, u32)>,
+    /// Timeline entries: `keys::section_entry(tender, 0..anchors)`.
+    pub anchors: u32,
+    /// (premium payer, applicant) pairs of the section's bid bonds: `keys::bond_pair(tender,
+    /// 0..bond_pairs)`, in the order issued.
+    pub bond_pairs: u32,
+}
+
+impl SectionRecord {
+    pub fn new(tender: TenderRef) -> Self {
+        SectionRecord {
+            tender,
+            last_stage: None,
+            candidate_publicity_at: None,
+            estimated_price_fen: None,
+            archived: None,
+            stages: Vec::new(),
+            region_bids: Vec::new(),
+            anchors: 0,
+            bond_pairs: 0,
+        }
+    }
+
+    /// Whether a `stage` document was anchored.
+    pub fn has_stage(&self, stage: DealStage) -> bool {
+        self.stages.binary_search(&stage).is_ok()
+    }
+
+    /// Bids anchored in all, and by `region`'s centres.
+    pub fn bids(&self, region: RegionCode) -> (u32, u32) {
+        let all = self.region_bids.iter().map(|(_, n)| n).sum();
+        let own = self.region_bids.iter().find(|(r, _)| *r == region).map_or(0, |(_, n)| *n);
+        (all, own)
+    }
+
+    /// The record an old-form section's rules read.
+    fn of_legacy(legacy: &TenderRecord) -> Self {
+        let mut record = SectionRecord::new(legacy.tender.clone());
+        record.last_stage = legacy.last_stage;
+        record.candidate_publicity_at = legacy.candidate_publicity_at;
+        record.estimated_price_fen = legacy.estimated_price_fen;
+        record.archived = legacy.archived;
+        for entry in &legacy.timeline {
+            record.count(entry);
+        }
+        record.bond_pairs = len_u32(legacy.bid_bond_payers.len());
+        record
+    }
+
+    /// Count `entry` in the stages, bids and anchors (not in `last_stage`: the rules set it).
+    fn count(&mut self, entry: &TimelineEntry) {
+        if let Err(at) = self.stages.binary_search(&entry.stage) {
+            self.stages.insert(at, entry.stage);
+        }
+        if entry.stage == DealStage::Bid {
+            match self.region_bids.binary_search_by_key(&entry.anchored_by_region, |(r, _)| *r) {
+                Ok(at) => self.region_bids[at].1 += 1,
+                Err(at) => self.region_bids.insert(at, (entry.anchored_by_region, 1)),
+            }
+        }
+        self.anchors += 1;
+    }
+}
+
+fn len_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn legacy(state: &dyn KvState, tender: &TenderRef) -> Result<Option<TenderRecord>, StateError> {
+    read(state, &keys::tender(tender), "tender (protocol 1)")
+}
+
+/// The section's record, `None` if nothing was recorded for it (an old-form section reads as
+/// the record its rules would read).
+pub fn section(state: &dyn KvState, tender: &TenderRef) -> Result<Option<SectionRecord>, StateError> {
+    if let Some(record) = read(state, &keys::section(tender), "section")? {
+        return Ok(Some(record));
+    }
+    Ok(legacy(state, tender)?.as_ref().map(SectionRecord::of_legacy))
+}
+
+/// The section's record for a transaction about to change it: a new one if nothing was recorded;
+/// an old-form section is first moved to the new keys (its entries, pairs and record written, the
+/// old record deleted).
+pub fn section_to_change(state: &mut dyn KvState, tender: &TenderRef) -> Result<SectionRecord, StateError> {
+    if let Some(record) = read(state, &keys::section(tender), "section")? {
+        return Ok(record);
+    }
+    let Some(old) = legacy(state, tender)? else { return Ok(SectionRecord::new(tender.clone())) };
+    let record = SectionRecord::of_legacy(&old);
+    for (n, entry) in old.timeline.iter().enumerate() {
+        state.put(keys::section_entry(tender, len_u32(n)), codec::encode(entry));
+    }
+    for (n, (payer, applicant)) in old.bid_bond_payers.iter().enumerate() {
+        state.put(keys::bond_pair(tender, len_u32(n)), codec::encode(&(payer, applicant)));
+        let mut applicants = applicants_paid_by(state, tender, payer)?;
+        if let Err(at) = applicants.binary_search(applicant) {
+            applicants.insert(at, applicant.clone());
+        }
+        state.put(keys::bond_payer(tender, payer), codec::encode(&applicants));
+    }
+    state.delete(keys::tender(tender));
+    put_section(state, &record);
+    Ok(record)
+}
+
+pub fn put_section(state: &mut dyn KvState, record: &SectionRecord) {
+    state.put(keys::section(&record.tender), codec::encode(record));
+}
+
+/// Append `entry` to the section's timeline (the caller checked [`SECTION_ANCHORS_MAX`]) and
+/// count it; the caller then writes the record.
+pub fn push_entry(state: &mut dyn KvState, record: &mut SectionRecord, entry: &TimelineEntry) {
+    state.put(keys::section_entry(&record.tender, record.anchors), codec::encode(entry));
+    record.count(entry);
+}
+
+/// The applicants whose bid bonds in the section `payer` paid for, sorted.
+pub fn applicants_paid_by(state: &dyn KvState, tender: &TenderRef, payer: &Uscc) -> Result<Vec<Uscc>, StateError> {
+    read_or_default(state, &keys::bond_payer(tender, payer), "bond payer")
+}
+
+/// Record that `payer` paid `applicant`'s bid bond, unless recorded already or the section holds
+/// [`SECTION_PAYERS_MAX`] pairs; the caller then writes the record. Whether it was recorded.
+pub fn add_bond_pair(
+    state: &mut dyn KvState,
+    record: &mut SectionRecord,
+    payer: &Uscc,
+    applicant: &Uscc,
+) -> Result<bool, StateError> {
+    let mut applicants = applicants_paid_by(state, &record.tender, payer)?;
+    let Err(at) = applicants.binary_search(applicant) else { return Ok(false) };
+    if record.bond_pairs as usize >= SECTION_PAYERS_MAX {
+        return Ok(false);
+    }
+    applicants.insert(at, applicant.clone());
+    state.put(keys::bond_payer(&record.tender, payer), codec::encode(&applicants));
+    state.put(keys::bond_pair(&record.tender, record.bond_pairs), codec::encode(&(payer, applicant)));
+    record.bond_pairs += 1;
+    Ok(true)
+}
+
+/// The section as served: its record with its whole timeline and bid bond pairs (sorted), read
+/// entry by entry. `None` if nothing was recorded for it.
+pub fn tender(state: &dyn KvState, tender: &TenderRef) -> Result<Option<TenderRecord>, StateError> {
+    let Some(record) = read::<SectionRecord>(state, &keys::section(tender), "section")? else {
+        return legacy(state, tender);
+    };
+    let mut timeline = Vec::with_capacity(record.anchors as usize);
+    for n in 0..record.anchors {
+        let entry = read(state, &keys::section_entry(tender, n), "timeline entry")?;
+        timeline.push(entry.ok_or_else(|| missing("timeline entry", tender, n))?);
+    }
+    Ok(Some(TenderRecord {
+        tender: record.tender.clone(),
+        last_stage: record.last_stage,
+        candidate_publicity_at: record.candidate_publicity_at,
+        estimated_price_fen: record.estimated_price_fen,
+        archived: record.archived,
+        timeline,
+        bid_bond_payers: bond_pairs(state, &record)?,
+    }))
+}
+
+/// The section's (premium payer, applicant) pairs, sorted.
+pub fn bond_pairs(state: &dyn KvState, record: &SectionRecord) -> Result<Vec<(Uscc, Uscc)>, StateError> {
+    let mut pairs = Vec::with_capacity(record.bond_pairs as usize);
+    for n in 0..record.bond_pairs {
+        let pair = read(state, &keys::bond_pair(&record.tender, n), "bond pair")?;
+        pairs.push(pair.ok_or_else(|| missing("bond pair", &record.tender, n))?);
+    }
+    pairs.sort();
+    Ok(pairs)
+}
+
+fn missing(what: &'static str, tender: &TenderRef, n: u32) -> StateError {
+    StateError::Corrupt { what, detail: format!("section {tender} counts entry {n}, which is not stored") }
+}
