@@ -124,14 +124,16 @@ pub fn tender(tender: &TenderRef) -> Vec<u8> {
     format!("tender/{}", tender_id(tender)).into_bytes()
 }
 
-/// A tender section's record: stages, publicity, archive and counts (`deal::SectionRecord`).
+/// A tender section's record: stages, publicity, archive, counts and the newest timeline entries
+/// (`deal::SectionRecord`).
 pub fn section(tender: &TenderRef) -> Vec<u8> {
     format!("section/{}", tender_id(tender)).into_bytes()
 }
 
-/// The `n`-th entry (from 0) of a section's timeline.
-pub fn section_entry(tender: &TenderRef, n: u32) -> Vec<u8> {
-    format!("section_entry/{}/{n:04}", tender_id(tender)).into_bytes()
+/// The `n`-th full page (from 0) of a section's timeline (`deal::section::SECTION_PAGE_ENTRIES`
+/// entries).
+pub fn section_page(tender: &TenderRef, n: u32) -> Vec<u8> {
+    format!("section_page/{}/{n:04}", tender_id(tender)).into_bytes()
 }
 
 /// The `n`-th (premium payer, applicant) pair of a section's bid bonds.

@@ -21,7 +21,7 @@
 //! - at most [`DOCUMENT_ANCHORS_MAX`] anchors per document hash and [`SECTION_ANCHORS_MAX`] per
 //!   section.
 //!
-//! How a section is stored (a record of bounded size, its timeline one entry per key): [`section`].
+//! How a section is stored (a record of bounded size, older timeline entries in pages): [`section`].
 
 use serde::{Deserialize, Serialize};
 
@@ -205,7 +205,7 @@ pub fn anchor(ctx: &TxContext, state: &mut dyn KvState, a: &AnchorDocument) -> R
     if a.stage == DealStage::Bid {
         check_bid_room(ctx, &record)?;
     }
-    if record.anchors as usize >= SECTION_ANCHORS_MAX {
+    if record.anchors() >= SECTION_ANCHORS_MAX {
         return Err(rejection(
             RejectCode::Conflict,
             format!("section {} already has {SECTION_ANCHORS_MAX} anchors, the most allowed", a.tender),
@@ -264,7 +264,7 @@ pub fn anchor(ctx: &TxContext, state: &mut dyn KvState, a: &AnchorDocument) -> R
         height: ctx.height,
         time: ctx.time,
     };
-    section::push_entry(state, &mut record, &entry);
+    section::push_entry(state, &mut record, entry);
     section::put_section(state, &record);
 
     anchors.push(AnchorRecord {

@@ -1,13 +1,16 @@
-//! How a tender section is stored: a small record of what the rules read, and its timeline and
-//! bid bond pairs one entry per key.
+//! How a tender section is stored: a small record of what the rules read with the newest part of
+//! its timeline, older timeline entries in pages of [`SECTION_PAGE_ENTRIES`], and bid bond pairs
+//! one per key.
 //!
 //! Until protocol version 2 a section was one record holding its whole timeline and every bid
 //! bond pair (`keys::tender`). Every anchor rewrote it, and the ledger keeps each version of a
 //! value, so a section of n anchors stored about n²/2 timeline entries, and its k-th anchor
-//! encoded and hashed k of them: 1 000 bids in one section wrote ≈ 40 MB. Now an anchor writes its
-//! one entry (`keys::section_entry`) and the record (`keys::section`), whose size does not grow
-//! with the timeline; a bid bond its one pair (`keys::bond_pair`) and its payer's applicants
-//! (`keys::bond_payer`).
+//! encoded and hashed k of them: the 256th bid of a section wrote 16 509 bytes. Now the record
+//! holds at most [`SECTION_PAGE_ENTRIES`] entries (its `tail`); when the tail is full it is
+//! written once as a page (`keys::section_page`) and the record starts a new one. So an anchor
+//! writes a bounded number of bytes however long its section, and a section of a few anchors
+//! is still one key, as before. A bid bond writes its one pair (`keys::bond_pair`) and its
+//! payer's applicants (`keys::bond_payer`).
 //!
 //! A section written in the old form still reads (as the same [`TenderRecord`]); the first write
 //! to it moves it to the new keys and deletes the old record, so a chain continued from a halt
@@ -22,8 +25,12 @@ use huxin_types::{Height, RegionCode, TimestampMs, Uscc};
 use super::{TenderRecord, TimelineEntry, SECTION_ANCHORS_MAX, SECTION_PAYERS_MAX};
 use crate::{keys, read, read_or_default, KvState, StateError};
 
-// Entry keys are zero-padded to four digits, so they sort in order.
-const _: () = assert!(SECTION_ANCHORS_MAX <= 10_000 && SECTION_PAYERS_MAX <= 10_000);
+/// Timeline entries a section's record holds before they are written as a page: an anchor
+/// rewrites at most this many entries, and a section of this many anchors or fewer is one key.
+pub const SECTION_PAGE_ENTRIES: usize = 8;
+
+// Page and pair numbers are zero-padded to four digits, so their keys sort in order.
+const _: () = assert!(SECTION_ANCHORS_MAX / SECTION_PAGE_ENTRIES < 10_000 && SECTION_PAYERS_MAX <= 10_000);
 
 /// A tender section as stored (`keys::section`): what its rules read. Its size is bounded by the
 /// stages and regions, not by its timeline.
@@ -42,8 +49,11 @@ pub struct SectionRecord {
     pub stages: Vec<DealStage>,
     /// Bids anchored, per anchoring region, sorted by region.
     pub region_bids: Vec<(RegionCode, u32)>,
-    /// Timeline entries: `keys::section_entry(tender, 0..anchors)`.
-    pub anchors: u32,
+    /// The timeline's full pages: `keys::section_page(tender, 0..pages)`, each of
+    /// [`SECTION_PAGE_ENTRIES`] entries.
+    pub pages: u32,
+    /// The timeline's entries after its pages, at most [`SECTION_PAGE_ENTRIES`].
+    pub tail: Vec<TimelineEntry>,
     /// (premium payer, applicant) pairs of the section's bid bonds: `keys::bond_pair(tender,
     /// 0..bond_pairs)`, in the order issued.
     pub bond_pairs: u32,
@@ -59,9 +69,15 @@ impl SectionRecord {
             archived: None,
             stages: Vec::new(),
             region_bids: Vec::new(),
-            anchors: 0,
+            pages: 0,
+            tail: Vec::new(),
             bond_pairs: 0,
         }
+    }
+
+    /// Entries in the timeline.
+    pub fn anchors(&self) -> usize {
+        self.pages as usize * SECTION_PAGE_ENTRIES + self.tail.len()
     }
 
     /// Whether a `stage` document was anchored.
@@ -86,11 +102,14 @@ impl SectionRecord {
         for entry in &legacy.timeline {
             record.count(entry);
         }
+        let full = legacy.timeline.len() / SECTION_PAGE_ENTRIES;
+        record.pages = len_u32(full);
+        record.tail = legacy.timeline[full * SECTION_PAGE_ENTRIES..].to_vec();
         record.bond_pairs = len_u32(legacy.bid_bond_payers.len());
         record
     }
 
-    /// Count `entry` in the stages, bids and anchors (not in `last_stage`: the rules set it).
+    /// Count `entry` in the stages and bids (not in `last_stage`: the rules set it).
     fn count(&mut self, entry: &TimelineEntry) {
         if let Err(at) = self.stages.binary_search(&entry.stage) {
             self.stages.insert(at, entry.stage);
@@ -101,7 +120,6 @@ impl SectionRecord {
                 Err(at) => self.region_bids.insert(at, (entry.anchored_by_region, 1)),
             }
         }
-        self.anchors += 1;
     }
 }
 
@@ -131,8 +149,8 @@ pub fn section_to_change(state: &mut dyn KvState, tender: &TenderRef) -> Result<
     }
     let Some(old) = legacy(state, tender)? else { return Ok(SectionRecord::new(tender.clone())) };
     let record = SectionRecord::of_legacy(&old);
-    for (n, entry) in old.timeline.iter().enumerate() {
-        state.put(keys::section_entry(tender, len_u32(n)), codec::encode(entry));
+    for (n, page) in old.timeline.chunks_exact(SECTION_PAGE_ENTRIES).enumerate() {
+        state.put(keys::section_page(tender, len_u32(n)), codec::encode(&page));
     }
     for (n, (payer, applicant)) in old.bid_bond_payers.iter().enumerate() {
         state.put(keys::bond_pair(tender, len_u32(n)), codec::encode(&(payer, applicant)));
@@ -152,10 +170,15 @@ pub fn put_section(state: &mut dyn KvState, record: &SectionRecord) {
 }
 
 /// Append `entry` to the section's timeline (the caller checked [`SECTION_ANCHORS_MAX`]) and
-/// count it; the caller then writes the record.
-pub fn push_entry(state: &mut dyn KvState, record: &mut SectionRecord, entry: &TimelineEntry) {
-    state.put(keys::section_entry(&record.tender, record.anchors), codec::encode(entry));
-    record.count(entry);
+/// count it, writing a full tail as a page first; the caller then writes the record.
+pub fn push_entry(state: &mut dyn KvState, record: &mut SectionRecord, entry: TimelineEntry) {
+    if record.tail.len() >= SECTION_PAGE_ENTRIES {
+        let page = std::mem::take(&mut record.tail);
+        state.put(keys::section_page(&record.tender, record.pages), codec::encode(&page));
+        record.pages += 1;
+    }
+    record.count(&entry);
+    record.tail.push(entry);
 }
 
 /// The applicants whose bid bonds in the section `payer` paid for, sorted.
@@ -183,17 +206,28 @@ pub fn add_bond_pair(
     Ok(true)
 }
 
-/// The section as served: its record with its whole timeline and bid bond pairs (sorted), read
-/// entry by entry. `None` if nothing was recorded for it.
+/// The section as served: its record with its whole timeline (its pages, then its tail) and
+/// its bid bond pairs (sorted). `None` if nothing was recorded for it.
 pub fn tender(state: &dyn KvState, tender: &TenderRef) -> Result<Option<TenderRecord>, StateError> {
     let Some(record) = read::<SectionRecord>(state, &keys::section(tender), "section")? else {
         return legacy(state, tender);
     };
-    let mut timeline = Vec::with_capacity(record.anchors as usize);
-    for n in 0..record.anchors {
-        let entry = read(state, &keys::section_entry(tender, n), "timeline entry")?;
-        timeline.push(entry.ok_or_else(|| missing("timeline entry", tender, n))?);
+    let mut timeline = Vec::with_capacity(record.anchors());
+    for n in 0..record.pages {
+        let page: Vec<TimelineEntry> = read(state, &keys::section_page(tender, n), "timeline page")?
+            .ok_or_else(|| missing("timeline page", tender, n))?;
+        if page.len() != SECTION_PAGE_ENTRIES {
+            return Err(StateError::Corrupt {
+                what: "timeline page",
+                detail: format!(
+                    "page {n} of section {tender} holds {} entries, not {SECTION_PAGE_ENTRIES}",
+                    page.len()
+                ),
+            });
+        }
+        timeline.extend(page);
     }
+    timeline.extend(record.tail.iter().cloned());
     Ok(Some(TenderRecord {
         tender: record.tender.clone(),
         last_stage: record.last_stage,
@@ -217,5 +251,5 @@ pub fn bond_pairs(state: &dyn KvState, record: &SectionRecord) -> Result<Vec<(Us
 }
 
 fn missing(what: &'static str, tender: &TenderRef, n: u32) -> StateError {
-    StateError::Corrupt { what, detail: format!("section {tender} counts entry {n}, which is not stored") }
+    StateError::Corrupt { what, detail: format!("section {tender} counts {what} {n}, which is not stored") }
 }

@@ -1,7 +1,7 @@
 //! How fast a validator replays decided blocks, phase by phase, without network or consensus:
 //! what bounds catch-up (issue 10) and each block's critical path (issue 11).
 //!
-//! Builds a chain of signed anchors (each its own tender section, as `huxin bench` sends them)
+//! Builds a chain of signed anchors (by default each its own tender section, as `huxin bench` sends them)
 //! into one RocksDB store with the proposer's own `build_block`, then replays it into a fresh
 //! store as value sync does: verify every signature (on every core), execute and check the
 //! block against its header (`validate_block`), persist it (`persist_block`, WAL synced as a
@@ -20,6 +20,11 @@
 //!
 //! `HUXIN_BENCH_TREE_WRITE_BLOCKS=k` writes the Merkle tree once every `k` blocks (the store's
 //! default otherwise, `huxin_store::TREE_WRITE_BLOCKS_DEFAULT`; see the store's `window`).
+//!
+//! `HUXIN_BENCH_SECTION_ANCHORS=n` anchors `n` documents in each tender section (default 1,
+//! each its own section), as a real section gathers its announcement, clarifications and bids
+//! over weeks: anchor `i` of the chain's `N` goes to section `i mod N / n`, so a section's anchors
+//! land in blocks far apart, as many sections are open at once.
 
 use std::time::{Duration, Instant};
 
@@ -71,7 +76,9 @@ fn genesis() -> Genesis {
     }
 }
 
-fn anchor(chain_id: &ChainId, key: &SecretKey, nonce: u64, serial: u64, expiry: Height) -> SignedTx {
+/// Anchor `serial`'s document in section `S{serial mod sections}` (an announcement: the same
+/// stage may repeat, so a section's anchors need no order among themselves).
+fn anchor(chain_id: &ChainId, key: &SecretKey, nonce: u64, serial: u64, sections: u64, expiry: Height) -> SignedTx {
     let mut doc = [0u8; 32];
     doc[..8].copy_from_slice(&serial.to_be_bytes());
     TxBody {
@@ -83,7 +90,7 @@ fn anchor(chain_id: &ChainId, key: &SecretKey, nonce: u64, serial: u64, expiry: 
             TenderRef {
                 region: RegionCode::new(330100).expect("a region"),
                 project_code: "BENCH".into(),
-                section_code: format!("S{serial}"),
+                section_code: format!("S{}", serial % sections),
             },
             Hash32(doc),
         )),
@@ -99,10 +106,11 @@ fn parent_of(store: &Store, genesis: &Genesis) -> Parent {
 }
 
 /// Build and persist `blocks` blocks of `txs` anchors; the blocks, in order.
-fn write_chain(store: &Store, genesis: &Genesis, blocks: usize, txs: usize) -> Vec<Block> {
+fn write_chain(store: &Store, genesis: &Genesis, blocks: usize, txs: usize, section_anchors: u64) -> Vec<Block> {
     let keys: Vec<SecretKey> = (0..SIGNERS).map(signer).collect();
     let mut nonces = vec![1u64; SIGNERS];
     let mut serial = 0u64;
+    let sections = ((blocks * txs) as u64).div_ceil(section_anchors);
     let mut chain = Vec::with_capacity(blocks);
     for _ in 0..blocks {
         let candidates: Vec<SignedTx> = (0..txs)
@@ -110,7 +118,7 @@ fn write_chain(store: &Store, genesis: &Genesis, blocks: usize, txs: usize) -> V
                 let k = (serial % SIGNERS as u64) as usize;
                 serial += 1;
                 nonces[k] += 1;
-                anchor(&genesis.chain_id, &keys[k], nonces[k] - 1, serial, Height(blocks as u64 + 1_000))
+                anchor(&genesis.chain_id, &keys[k], nonces[k] - 1, serial, sections, Height(blocks as u64 + 1_000))
             })
             .collect();
         let parent = parent_of(store, genesis);
@@ -222,6 +230,7 @@ fn main() {
     let kept = env_or("HUXIN_BENCH_KEPT", huxin_store::STATE_VERSIONS_KEPT_DEFAULT as usize) as u64;
     let write_blocks = env_or("HUXIN_BENCH_TREE_WRITE_BLOCKS", huxin_store::TREE_WRITE_BLOCKS_DEFAULT as usize) as u64;
     let pipelined = env_or("HUXIN_BENCH_PIPELINE", 0) == 1;
+    let section_anchors = env_or("HUXIN_BENCH_SECTION_ANCHORS", 1).max(1) as u64;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let genesis = genesis();
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -229,7 +238,7 @@ fn main() {
     let source = Store::open(&dir.path().join("source"), sync).expect("open");
     source.init_genesis(&genesis).expect("genesis");
     let started = Instant::now();
-    let chain = write_chain(&source, &genesis, blocks, txs);
+    let chain = write_chain(&source, &genesis, blocks, txs, section_anchors);
     let built = started.elapsed();
     drop(source);
 
@@ -247,7 +256,7 @@ fn main() {
     let total = (blocks * txs) as f64;
     let per_tx = |d: Duration| d.as_secs_f64() * 1e6 / total;
     println!(
-        "replay: {blocks} blocks x {txs} anchors, WAL synced: {sync}, {threads} verifying threads, Merkle versions kept: {}, tree written every {} blocks",
+        "replay: {blocks} blocks x {txs} anchors, {section_anchors} a section, WAL synced: {sync}, {threads} verifying threads, Merkle versions kept: {}, tree written every {} blocks",
         if kept == 0 { "all".to_owned() } else { kept.to_string() },
         target.tree_write_blocks()
     );

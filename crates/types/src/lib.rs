@@ -35,9 +35,9 @@ pub mod vc;
 /// halt height (README: upgrades). A release that changes none of these keeps it, and centres
 /// upgrade one node at a time.
 ///
-/// - 2: a tender section's timeline and bid bond pairs are stored one entry per key, not inside
-///   the section's record (`huxin_contracts::deal::section`); a section stored by version 1
-///   still reads, and moves at its next write.
+/// - 2: a tender section's record keeps only its newest timeline entries, older ones in pages,
+///   and its bid bond pairs one per key (`huxin_contracts::deal::section`); a section stored by
+///   version 1 still reads, and moves at its next write.
 pub const PROTOCOL_VERSION: u32 = 2;
 
 pub use block::{Block, BlockHeader};
