@@ -264,3 +264,26 @@ fn a_section_stored_by_protocol_1_reads_and_moves_at_its_next_write() {
         "stages move forward only",
     );
 }
+
+/// A section takes at most `SECTION_ANCHORS_MAX` anchors, counted across its pages and tail.
+#[test]
+fn a_section_takes_at_most_its_limit_of_anchors() {
+    let (mut state, k) = regions();
+    let ningbo = &k[1];
+    let max = contract::SECTION_ANCHORS_MAX as u64;
+    let announcement = |i: u64| {
+        let Action::AnchorDocument(mut a) = doc(DealStage::Announcement, 0, vec![]) else { unreachable!() };
+        a.document_hash = Hash32::of_document(&i.to_be_bytes());
+        Action::AnchorDocument(a)
+    };
+    for i in 0..max {
+        run_at(&mut state, ningbo, i, announcement(i)).unwrap();
+    }
+    rejected(run_at(&mut state, ningbo, max, announcement(max)), RejectCode::Conflict, "already has 2048 anchors");
+    let record = contract::section(&state, &ningbo_tender()).unwrap().unwrap();
+    assert_eq!(record.anchors(), contract::SECTION_ANCHORS_MAX);
+    assert_eq!(record.tail.len(), crate::deal::section::SECTION_PAGE_ENTRIES);
+    let timeline = contract::tender(&state, &ningbo_tender()).unwrap().unwrap().timeline;
+    let hashes: Vec<Hash32> = timeline.iter().map(|e| e.document_hash).collect();
+    assert_eq!(hashes, (0..max).map(|i| Hash32::of_document(&i.to_be_bytes())).collect::<Vec<_>>());
+}

@@ -270,3 +270,24 @@ fn state_at_a_past_time_follows_the_history() {
     assert_eq!(g.state_at(TimestampMs(89 * DAY)), GuaranteeState::Issued);
     assert_eq!(g.state_at(TimestampMs(90 * DAY)), GuaranteeState::Expired);
 }
+
+/// A section keeps at most `SECTION_PAYERS_MAX` (payer, applicant) pairs for the same-payer check;
+/// bonds past it are still issued. (Each bond here replaces the one before, with a new payer.)
+#[test]
+fn a_section_keeps_at_most_its_limit_of_bond_pairs() {
+    let (mut state, k) = setup();
+    let bank = &k[4];
+    let max = crate::deal::SECTION_PAYERS_MAX;
+    for i in 0..=max {
+        let mut g = bond(&format!("G{i}"), A, 100);
+        g.premium_payer = uscc(&format!("91330100MB{i:07}"));
+        g.replaces = i.checked_sub(1).map(|before| format!("G{before}"));
+        run_at(&mut state, bank, DAY, Action::IssueGuarantee(g)).unwrap();
+    }
+    assert_eq!(contract::guarantee(&state, &format!("G{max}")).unwrap().unwrap().state, GuaranteeState::Issued);
+    let pairs = crate::deal::tender(&state, &tender()).unwrap().unwrap().bid_bond_payers;
+    assert_eq!(pairs.len(), max);
+    assert!(!pairs.iter().any(|(payer, _)| *payer == uscc(&format!("91330100MB{max:07}"))));
+    let section = crate::deal::section(&state, &tender()).unwrap().unwrap();
+    assert_eq!(section.bond_pairs as usize, max);
+}
