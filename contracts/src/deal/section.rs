@@ -32,8 +32,9 @@ pub const SECTION_PAGE_ENTRIES: usize = 8;
 // Page and pair numbers are zero-padded to four digits, so their keys sort in order.
 const _: () = assert!(SECTION_ANCHORS_MAX / SECTION_PAGE_ENTRIES < 10_000 && SECTION_PAYERS_MAX <= 10_000);
 
-/// A tender section as stored (`keys::section`): what its rules read. Its size is bounded by the
-/// stages and regions, not by its timeline.
+/// A tender section as stored (`keys::section`): what its rules read and its newest timeline
+/// entries. Its size is bounded by the stages, the regions and [`SECTION_PAGE_ENTRIES`], not by
+/// the length of its timeline.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SectionRecord {
     pub tender: TenderRef,
