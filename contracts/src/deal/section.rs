@@ -149,17 +149,14 @@ pub fn section_to_change(state: &mut dyn KvState, tender: &TenderRef) -> Result<
         return Ok(record);
     }
     let Some(old) = legacy(state, tender)? else { return Ok(SectionRecord::new(tender.clone())) };
-    let record = SectionRecord::of_legacy(&old);
+    let mut record = SectionRecord::of_legacy(&old);
     for (n, page) in old.timeline.chunks_exact(SECTION_PAGE_ENTRIES).enumerate() {
         state.put(keys::section_page(tender, len_u32(n)), codec::encode(&page));
     }
-    for (n, (payer, applicant)) in old.bid_bond_payers.iter().enumerate() {
-        state.put(keys::bond_pair(tender, len_u32(n)), codec::encode(&(payer, applicant)));
-        let mut applicants = applicants_paid_by(state, tender, payer)?;
-        if let Err(at) = applicants.binary_search(applicant) {
-            applicants.insert(at, applicant.clone());
-        }
-        state.put(keys::bond_payer(tender, payer), codec::encode(&applicants));
+    // The old record's pairs are distinct and at most `SECTION_PAYERS_MAX`: each is recorded.
+    record.bond_pairs = 0;
+    for (payer, applicant) in &old.bid_bond_payers {
+        add_bond_pair(state, &mut record, payer, applicant)?;
     }
     state.delete(keys::tender(tender));
     put_section(state, &record);
@@ -228,15 +225,16 @@ pub fn tender(state: &dyn KvState, tender: &TenderRef) -> Result<Option<TenderRe
         }
         timeline.extend(page);
     }
-    timeline.extend(record.tail.iter().cloned());
+    let bid_bond_payers = bond_pairs(state, &record)?;
+    timeline.extend(record.tail);
     Ok(Some(TenderRecord {
-        tender: record.tender.clone(),
+        tender: record.tender,
         last_stage: record.last_stage,
         candidate_publicity_at: record.candidate_publicity_at,
         estimated_price_fen: record.estimated_price_fen,
         archived: record.archived,
         timeline,
-        bid_bond_payers: bond_pairs(state, &record)?,
+        bid_bond_payers,
     }))
 }
 

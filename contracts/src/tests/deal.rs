@@ -187,12 +187,16 @@ fn written(state: &mut Memory, key: &SecretKey, n: u64, action: Action) -> usize
     counting.bytes
 }
 
-fn bid(i: u64) -> Action {
-    let Action::AnchorDocument(mut a) = doc(DealStage::Bid, 0, vec![uscc(&format!("91330200MA{i:07}"))]) else {
-        unreachable!()
-    };
+/// [`doc`] of the `i`-th document (its hash from `i`).
+fn numbered(stage: DealStage, i: u64, parties: Vec<Uscc>) -> Action {
+    let Action::AnchorDocument(mut a) = doc(stage, 0, parties) else { unreachable!() };
     a.document_hash = Hash32::of_document(&i.to_be_bytes());
     Action::AnchorDocument(a)
+}
+
+/// The `i`-th bid, by its own bidder.
+fn bid(i: u64) -> Action {
+    numbered(DealStage::Bid, i, vec![uscc(&format!("91330200MA{i:07}"))])
 }
 
 /// Regression: a section was one record holding its whole timeline, rewritten by every anchor,
@@ -271,11 +275,7 @@ fn a_section_takes_at_most_its_limit_of_anchors() {
     let (mut state, k) = regions();
     let ningbo = &k[1];
     let max = contract::SECTION_ANCHORS_MAX as u64;
-    let announcement = |i: u64| {
-        let Action::AnchorDocument(mut a) = doc(DealStage::Announcement, 0, vec![]) else { unreachable!() };
-        a.document_hash = Hash32::of_document(&i.to_be_bytes());
-        Action::AnchorDocument(a)
-    };
+    let announcement = |i: u64| numbered(DealStage::Announcement, i, vec![]);
     for i in 0..max {
         run_at(&mut state, ningbo, i, announcement(i)).unwrap();
     }
