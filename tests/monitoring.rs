@@ -18,6 +18,9 @@ use support::Net;
 
 const PROMETHEUS: &str = "/usr/bin/prometheus";
 
+/// How long a rule that must stay quiet on a healthy devnet may still be pending from its start.
+const QUIET_WITHIN_SECS: u64 = 30;
+
 fn monitoring_file(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/monitoring").join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -159,9 +162,27 @@ async fn prometheus_scrapes_every_node_and_every_rule_and_panel_has_data() {
         let series = answer["data"]["result"].as_array().map_or(0, Vec::len);
         assert!(series >= 1, "dashboard query {expr:?} returned nothing: {answer}");
     }
-    // The rules that must not fire on a healthy network do not.
-    for quiet in ["HuxinNodeDown", "HuxinPeersBelowQuorum", "HuxinEquivocationSeen", "HuxinMempoolNearFull"] {
-        let answer = query(&api, &format!("ALERTS{{alertname=\"{quiet}\"}}")).await;
-        assert_eq!(answer["data"]["result"].as_array().map_or(0, Vec::len), 0, "{quiet} fires: {answer}");
+    // The rules that must not fire on a healthy network do not. A node's peer gauge is refreshed
+    // every `PEER_REFRESH_MS` and a peer counts once the engine has its validator proof, so a rule
+    // may be pending for an evaluation or two while the devnet settles (a slow CI machine once
+    // caught HuxinPeersBelowQuorum pending at 12 s); a rule that holds on a healthy network stays.
+    let quiet = ["HuxinNodeDown", "HuxinPeersBelowQuorum", "HuxinEquivocationSeen", "HuxinMempoolNearFull"];
+    let deadline = Instant::now() + Duration::from_secs(QUIET_WITHIN_SECS);
+    loop {
+        let mut active = Vec::new();
+        for name in quiet {
+            let answer = query(&api, &format!("ALERTS{{alertname=\"{name}\"}}")).await;
+            if answer["data"]["result"].as_array().is_some_and(|r| !r.is_empty()) {
+                active.push(answer);
+            }
+        }
+        if active.is_empty() {
+            break;
+        }
+        if Instant::now() >= deadline {
+            let peers = query(&api, "huxin_consensus_validator_peers").await;
+            panic!("alerts active on a healthy network after {QUIET_WITHIN_SECS} s: {active:?}\npeer gauges: {peers}");
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
