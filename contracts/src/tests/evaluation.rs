@@ -280,3 +280,145 @@ fn seats_stay_blind_until_the_opening_replacements_are_redrawn_and_the_report_cl
         "closed",
     );
 }
+
+/// The `i`-th of many experts (beyond [`expert`]'s 256).
+fn numbered_expert(i: u32) -> Hash32 {
+    Hash32::of_document(&i.to_be_bytes())
+}
+
+/// Attest expert `e` in `key`'s region and return its enrolment for `specialties`.
+fn attested(state: &mut Memory, key: &SecretKey, e: Hash32, specialties: &[&str]) -> Action {
+    let attest = AttestSubject { kind: SubjectKind::Expert, ..attestation(SubjectId::Expert(e)) };
+    run_at(state, key, 0, Action::AttestSubject(attest)).unwrap();
+    Action::EnrolExpert(EnrolExpert {
+        expert: e,
+        specialties: specialties.iter().map(|s| s.to_string()).collect(),
+        employer: uscc(OTHER),
+    })
+}
+
+/// Re-enrol an enrolled expert for `specialties` (leaving the others).
+fn reenrol(state: &mut Memory, key: &SecretKey, e: Hash32, specialties: &[&str]) {
+    let again = EnrolExpert {
+        expert: e,
+        specialties: specialties.iter().map(|s| s.to_string()).collect(),
+        employer: uscc(OTHER),
+    };
+    run_at(state, key, 0, Action::EnrolExpert(again)).unwrap();
+}
+
+fn sorted(mut experts: Vec<Hash32>) -> Vec<Hash32> {
+    experts.sort();
+    experts
+}
+
+/// Regression: a specialty's pool was one sorted list, rewritten by every enrolment, while the
+/// ledger keeps every version of a value: the k-th expert wrote k entries (the 4 096th 128 KB).
+/// Now what an enrolment writes does not grow with the pool.
+#[test]
+fn an_enrolment_writes_as_much_in_a_large_pool_as_in_an_empty_one() {
+    let (mut state, k) = regions();
+    let experts = 300;
+    let sizes: Vec<usize> = (0..experts)
+        .map(|i| {
+            let enrol = attested(&mut state, &k[0], numbered_expert(i), &["土建"]);
+            written(&mut state, &k[0], u64::from(i), enrol)
+        })
+        .collect();
+    // Two pages' worth at each end: a page fills the same way whichever it is.
+    let span = 2 * contract::POOL_PAGE_EXPERTS;
+    let (early, late) = (sizes[..span].iter().max().unwrap(), sizes[sizes.len() - span..].iter().max().unwrap());
+    // The page number and the place grow by a digit or two.
+    assert!(late <= &(early + 8), "the first enrolments wrote at most {early} bytes, the last {late}: {sizes:?}");
+    assert_eq!(contract::pool(&state, "土建").unwrap(), sorted((0..experts).map(numbered_expert).collect()));
+}
+
+/// Experts leave a pool (re-enrolled without its specialty) from its first, a middle and its
+/// last page, and join again: the pool keeps exactly its members, and empties without a trace.
+#[test]
+fn a_pool_keeps_its_members_as_experts_leave_and_join() {
+    let (mut state, k) = regions();
+    let all: Vec<Hash32> = (0..40).map(numbered_expert).collect();
+    for e in &all {
+        let enrol = attested(&mut state, &k[0], *e, &["土建", "造价"]);
+        run_at(&mut state, &k[0], 0, enrol).unwrap();
+    }
+    let leaving = [0usize, 5, 17, 39, 38, 20];
+    for i in leaving {
+        reenrol(&mut state, &k[0], all[i], &["造价"]);
+    }
+    let staying: Vec<Hash32> = (0..40).filter(|i| !leaving.contains(i)).map(|i| all[i]).collect();
+    assert_eq!(contract::pool(&state, "土建").unwrap(), sorted(staying.clone()));
+    assert_eq!(contract::pool(&state, "造价").unwrap(), sorted(all.clone()));
+    // Leaving twice changes nothing; joining again restores the pool.
+    reenrol(&mut state, &k[0], all[5], &["造价"]);
+    assert_eq!(contract::pool(&state, "土建").unwrap(), sorted(staying));
+    for i in leaving {
+        reenrol(&mut state, &k[0], all[i], &["土建", "造价"]);
+    }
+    assert_eq!(contract::pool(&state, "土建").unwrap(), sorted(all.clone()));
+    // Everybody leaves: no page or place of the specialty stays.
+    for e in &all {
+        reenrol(&mut state, &k[0], *e, &["造价"]);
+    }
+    assert_eq!(contract::pool(&state, "土建").unwrap(), Vec::<Hash32>::new());
+    let id = codec::sha256("土建".as_bytes()).to_string();
+    let left: Vec<String> = state
+        .0
+        .keys()
+        .map(|key| String::from_utf8_lossy(key).into_owned())
+        .filter(|key| key.starts_with("expert_pool_") && key.contains(&id) && !key.starts_with("expert_pool_size/"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    assert_eq!(contract::pool(&state, "造价").unwrap(), sorted(all));
+}
+
+/// A pool stored by protocol version 2 (one sorted list) reads as it did and moves to pages at
+/// its next change.
+#[test]
+fn a_pool_stored_by_protocol_2_reads_and_moves_at_its_next_change() {
+    let (mut state, k) = regions();
+    let old: Vec<Hash32> = (0..20).map(numbered_expert).collect();
+    for e in &old {
+        let enrol = attested(&mut state, &k[0], *e, &["土建"]);
+        run_at(&mut state, &k[0], 0, enrol).unwrap();
+    }
+    let id = codec::sha256("土建".as_bytes()).to_string();
+    // Store it as protocol version 2 did.
+    state.0.retain(|key, _| !key.starts_with(b"expert_pool_size/") && !key.starts_with(b"expert_pool_page/"));
+    state.0.retain(|key, _| !key.starts_with(b"expert_pool_place/"));
+    let legacy = format!("expert_pool/{id}").into_bytes();
+    state.put(legacy.clone(), codec::encode(&sorted(old.clone())));
+    assert_eq!(contract::pool(&state, "土建").unwrap(), sorted(old.clone()));
+
+    // An enrolment moves it; an expert of the old list can still leave.
+    let newcomer = numbered_expert(100);
+    let enrol = attested(&mut state, &k[0], newcomer, &["土建"]);
+    run_at(&mut state, &k[0], 0, enrol).unwrap();
+    assert_eq!(state.get(&legacy).unwrap(), None, "the old list is deleted");
+    let mut now = old.clone();
+    now.push(newcomer);
+    assert_eq!(contract::pool(&state, "土建").unwrap(), sorted(now.clone()));
+    reenrol(&mut state, &k[0], old[3], &["造价"]);
+    now.retain(|e| *e != old[3]);
+    assert_eq!(contract::pool(&state, "土建").unwrap(), sorted(now));
+}
+
+/// A specialty's pool takes at most `POOL_PER_SPECIALTY_MAX` experts; another specialty still
+/// takes the one refused.
+#[test]
+fn a_pool_takes_at_most_its_limit_of_experts() {
+    let (mut state, k) = regions();
+    let max = contract::POOL_PER_SPECIALTY_MAX as u32;
+    for i in 0..max {
+        let enrol = attested(&mut state, &k[0], numbered_expert(i), &["土建"]);
+        run_at(&mut state, &k[0], 0, enrol).unwrap();
+    }
+    let one_more = attested(&mut state, &k[0], numbered_expert(max), &["土建"]);
+    rejected(run_at(&mut state, &k[0], 0, one_more), RejectCode::Conflict, "holds 4096 experts, its most");
+    reenrol(&mut state, &k[0], numbered_expert(max), &["造价"]);
+    assert_eq!(contract::pool(&state, "土建").unwrap().len(), max as usize);
+    // Re-enrolling a member is no new place.
+    reenrol(&mut state, &k[0], numbered_expert(0), &["土建", "造价"]);
+    assert_eq!(contract::pool(&state, "造价").unwrap().len(), 2);
+}

@@ -478,6 +478,35 @@ fn run_at(state: &mut Memory, key: &SecretKey, time: u64, action: Action) -> Res
     apply(&c, state, &action).map(|()| c.tx_hash).map_err(rejection_of)
 }
 
+/// Counts the bytes of keys and values an action writes.
+struct Counting<'a> {
+    state: &'a mut Memory,
+    bytes: usize,
+}
+
+impl KvState for Counting<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        self.state.get(key)
+    }
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.bytes += key.len() + value.len();
+        self.state.put(key, value);
+    }
+    fn delete(&mut self, key: Vec<u8>) {
+        self.bytes += key.len();
+        self.state.delete(key);
+    }
+}
+
+/// [`run_at`], returning the bytes the action wrote.
+fn written(state: &mut Memory, key: &SecretKey, n: u64, action: Action) -> usize {
+    let mut c = ctx(state, key);
+    c.tx_hash = TxHash(huxin_types::crypto::Suite::Ed25519Sha256.hash_tagged(b"test", &n.to_be_bytes()).0);
+    let mut counting = Counting { state, bytes: 0 };
+    apply(&c, &mut counting, &action).unwrap();
+    counting.bytes
+}
+
 /// A checked USCC from its first 17 characters.
 fn uscc(first17: &str) -> Uscc {
     Uscc::with_check(first17).unwrap()

@@ -38,7 +38,10 @@ pub mod vc;
 /// - 2: a tender section's record keeps only its newest timeline entries, older ones in pages,
 ///   and its bid bond pairs one per key (`huxin_contracts::deal::section`); a section stored by
 ///   version 1 still reads, and moves at its next write.
-pub const PROTOCOL_VERSION: u32 = 2;
+/// - 3: a specialty's expert pool is kept in pages with each member's place, not one sorted list
+///   (`huxin_contracts::evaluation::pool`); a pool stored by version 2 still reads, and moves at
+///   its next change.
+pub const PROTOCOL_VERSION: u32 = 3;
 
 pub use block::{Block, BlockHeader};
 pub use crypto::{PublicKey, SecretKey, Signature};

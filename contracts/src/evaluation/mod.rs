@@ -46,6 +46,10 @@ use crate::identity::{attestation, AttestationStatus};
 use crate::registry::{member, member_ids, MemberStatus};
 use crate::{read, read_or_default, rejection, Error, KvState, StateError, TxContext};
 
+mod pool;
+use pool::Pool;
+pub use pool::{pool, POOL_PAGE_EXPERTS};
+
 /// Most experts enrolled per specialty.
 pub const POOL_PER_SPECIALTY_MAX: usize = 4096;
 
@@ -176,9 +180,6 @@ impl EvaluationSession {
 /// The pool each specialty had when the session opened (sorted experts), in seat order.
 pub type SessionPool = Vec<Vec<Hash32>>;
 
-fn pool_key(specialty: &str) -> Vec<u8> {
-    format!("expert_pool/{}", codec::sha256(specialty.as_bytes())).into_bytes()
-}
 fn entry_key(expert: &Hash32) -> Vec<u8> {
     format!("expert_pool_entry/{expert}").into_bytes()
 }
@@ -191,11 +192,6 @@ fn session_pool_key(id: &Hash32) -> Vec<u8> {
 
 pub fn pool_entry(state: &dyn KvState, expert: &Hash32) -> Result<Option<PoolEntry>, StateError> {
     read(state, &entry_key(expert), "expert pool entry")
-}
-
-/// The experts enrolled for `specialty`, sorted.
-pub fn pool(state: &dyn KvState, specialty: &str) -> Result<Vec<Hash32>, StateError> {
-    read_or_default(state, &pool_key(specialty), "expert pool")
 }
 
 pub fn session(state: &dyn KvState, id: &Hash32) -> Result<Option<EvaluationSession>, StateError> {
@@ -234,21 +230,18 @@ pub fn enrol(ctx: &TxContext, state: &mut dyn KvState, e: &EnrolExpert) -> Resul
     }
     let previous = pool_entry(state, &e.expert)?;
     for specialty in previous.iter().flat_map(|p| &p.specialties).filter(|s| !e.specialties.contains(s)) {
-        let mut list = pool(state, specialty)?;
-        list.retain(|x| *x != e.expert);
-        state.put(pool_key(specialty), codec::encode(&list));
+        Pool::to_change(state, specialty)?.remove(state, &e.expert)?;
     }
     for specialty in &e.specialties {
-        let mut list = pool(state, specialty)?;
-        if let Err(at) = list.binary_search(&e.expert) {
-            if list.len() >= POOL_PER_SPECIALTY_MAX {
+        let mut pool = Pool::to_change(state, specialty)?;
+        if !pool.contains(state, &e.expert)? {
+            if pool.size() >= POOL_PER_SPECIALTY_MAX {
                 return Err(rejection(
                     RejectCode::Conflict,
                     format!("the pool for {specialty:?} holds {POOL_PER_SPECIALTY_MAX} experts, its most"),
                 ));
             }
-            list.insert(at, e.expert);
-            state.put(pool_key(specialty), codec::encode(&list));
+            pool.push(state, e.expert)?;
         }
     }
     let entry = PoolEntry {
