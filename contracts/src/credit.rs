@@ -8,8 +8,8 @@
 //!   USCC, so nobody can squat a supervisor's coming decision numbers;
 //! - each member records at most [`RECORDER_RECORDS_MAX`] records per subject (revoked ones
 //!   included: the history stays complete), so no member can use up a subject's room and make it
-//!   immune to the others; the records are listed in the order recorded under one key so the
-//!   history can be proven complete;
+//!   immune to the others; the records are listed in the order recorded (a [`crate::paged`]
+//!   list: one head, pages written once) so the history can be proven complete;
 //! - the subject need not be attested (an authority may record before the subject registers);
 //! - publication window (end − start) of a negative record (penalty, dishonest conduct) lies
 //!   within its severity's window (rule parameters; defaults minor ≤ 3 months, general 3–12
@@ -34,10 +34,13 @@ use huxin_types::governance::{Params, Window};
 use huxin_types::identity::SubjectId;
 use huxin_types::{Hash32, Height, MemberId, RegionCode, RejectCode, TimestampMs, TxHash};
 
-use crate::{keys, params, read, read_or_default, registry, rejection, Error, KvState, StateError, TxContext};
+use crate::{keys, paged, params, read, read_or_default, registry, rejection, Error, KvState, StateError, TxContext};
 
 /// Most credit records one member may record about one subject.
 pub const RECORDER_RECORDS_MAX: u32 = 256;
+
+const COMPLETE_LIST: &str = "credit list";
+const PUBLIC_LIST: &str = "public credit list";
 
 /// A later mark on a record: repaired or revoked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -123,14 +126,62 @@ impl PublicEntry {
 }
 
 fn public_list(state: &dyn KvState, subject: &SubjectId) -> Result<Vec<PublicEntry>, StateError> {
-    read_or_default(state, &keys::credit_public(subject), "public credit list")
+    match paged::head(state, &keys::credit_published(subject), PUBLIC_LIST)? {
+        Some(head) => paged::entries(state, &keys::credit_published(subject), head, PUBLIC_LIST),
+        None => read_or_default(state, &keys::credit_public(subject), "public credit list (protocol 2)"),
+    }
+}
+
+/// The subject's public list's head for a change, moving a list protocol version 2 stored first
+/// (its entries numbered in their order).
+fn public_to_change(state: &mut dyn KvState, subject: &SubjectId) -> Result<paged::Head<PublicEntry>, StateError> {
+    let key = keys::credit_published(subject);
+    if let Some(head) = paged::head(state, &key, PUBLIC_LIST)? {
+        return Ok(head);
+    }
+    let old: Vec<PublicEntry> =
+        read_or_default(state, &keys::credit_public(subject), "public credit list (protocol 2)")?;
+    if old.is_empty() {
+        return Ok(paged::Head::default());
+    }
+    for (ordinal, entry) in old.iter().enumerate() {
+        state.put(keys::credit_published_at(&entry.id), codec::encode(&u32::try_from(ordinal).unwrap_or(u32::MAX)));
+    }
+    state.delete(keys::credit_public(subject));
+    let head = paged::from_whole(state, &key, old);
+    state.put(key, codec::encode(&head));
+    Ok(head)
+}
+
+/// The subject's complete list's head for a change, moving a list protocol version 2 stored first.
+fn ids_to_change(state: &mut dyn KvState, subject: &SubjectId) -> Result<paged::Head<Hash32>, StateError> {
+    let key = keys::credit_ids(subject);
+    if let Some(head) = paged::head(state, &key, COMPLETE_LIST)? {
+        return Ok(head);
+    }
+    let old: Vec<Hash32> = read_or_default(state, &keys::credit_list(subject), "credit list (protocol 2)")?;
+    if old.is_empty() {
+        return Ok(paged::Head::default());
+    }
+    state.delete(keys::credit_list(subject));
+    let head = paged::from_whole(state, &key, old);
+    state.put(key, codec::encode(&head));
+    Ok(head)
 }
 
 /// Take `id` off its subject's public list (a repair or revocation).
 fn withdraw(state: &mut dyn KvState, subject: &SubjectId, id: &Hash32) -> Result<(), StateError> {
-    let mut list = public_list(state, subject)?;
-    list.retain(|e| e.id != *id);
-    state.put(keys::credit_public(subject), codec::encode(&list));
+    let mut head = public_to_change(state, subject)?;
+    let Some(ordinal) = read::<u32>(state, &keys::credit_published_at(id), "public credit list place")? else {
+        return Ok(());
+    };
+    if !paged::remove(state, &keys::credit_published(subject), &mut head, ordinal, |e| e.id == *id, PUBLIC_LIST)? {
+        return Err(StateError::Corrupt {
+            what: PUBLIC_LIST,
+            detail: format!("record {id} has place {ordinal} on the public list of {subject}, which does not hold it"),
+        });
+    }
+    state.delete(keys::credit_published_at(id));
     Ok(())
 }
 
@@ -163,7 +214,10 @@ pub fn record(state: &dyn KvState, id: &Hash32) -> Result<Option<CreditRecord>, 
 
 /// Every record id about `subject`, in the order recorded.
 pub fn record_ids(state: &dyn KvState, subject: &SubjectId) -> Result<Vec<Hash32>, StateError> {
-    read_or_default(state, &keys::credit_list(subject), "credit list")
+    match paged::head(state, &keys::credit_ids(subject), COMPLETE_LIST)? {
+        Some(head) => paged::entries(state, &keys::credit_ids(subject), head, COMPLETE_LIST),
+        None => read_or_default(state, &keys::credit_list(subject), "credit list (protocol 2)"),
+    }
 }
 
 /// Every record about `subject`, in the order recorded.
@@ -232,8 +286,6 @@ pub fn record_credit(ctx: &TxContext, state: &mut dyn KvState, r: &RecordCredit)
         ));
     }
     state.put(count_key, codec::encode(&(recorded + 1)));
-    let mut ids = record_ids(state, &r.subject)?;
-    ids.push(id);
     let stored = CreditRecord {
         id,
         record: r.clone(),
@@ -247,10 +299,12 @@ pub fn record_credit(ctx: &TxContext, state: &mut dyn KvState, r: &RecordCredit)
         revoked: None,
     };
     state.put(keys::credit_record(&id), codec::encode(&stored));
-    state.put(keys::credit_list(&r.subject), codec::encode(&ids));
-    let mut public = public_list(state, &r.subject)?;
-    public.push(PublicEntry { id, publication_start: r.publication_start, publication_end: r.publication_end });
-    state.put(keys::credit_public(&r.subject), codec::encode(&public));
+    let mut ids = ids_to_change(state, &r.subject)?;
+    paged::push(state, &keys::credit_ids(&r.subject), &mut ids, id);
+    let mut public = public_to_change(state, &r.subject)?;
+    let entry = PublicEntry { id, publication_start: r.publication_start, publication_end: r.publication_end };
+    let ordinal = paged::push(state, &keys::credit_published(&r.subject), &mut public, entry);
+    state.put(keys::credit_published_at(&id), codec::encode(&ordinal));
     Ok(())
 }
 

@@ -86,14 +86,32 @@ pub fn credit_record(id: &Hash32) -> Vec<u8> {
     format!("credit/{id}").into_bytes()
 }
 
-/// The ids of every credit record about a subject, in the order recorded (the complete list).
-pub fn credit_list(subject: &SubjectId) -> Vec<u8> {
-    format!("credit_list/{}", subject.key()).into_bytes()
+/// The ids of every credit record about a subject, in the order recorded (the complete list):
+/// a [`crate::paged`] list's head, its pages under this key's `/page/n`.
+pub fn credit_ids(subject: &SubjectId) -> Vec<u8> {
+    format!("credit_ids/{}", subject.key()).into_bytes()
 }
 
 /// The publication windows of a subject's records never repaired or revoked, in the order
 /// recorded: what a public answer reads (and proves) instead of every record, so a proof never
-/// carries a withdrawn or unpublished record's content.
+/// carries a withdrawn or unpublished record's content. A [`crate::paged`] list's head.
+pub fn credit_published(subject: &SubjectId) -> Vec<u8> {
+    format!("credit_published/{}", subject.key()).into_bytes()
+}
+
+/// A record's ordinal on its subject's [`credit_published`] list (to take it off).
+pub fn credit_published_at(id: &Hash32) -> Vec<u8> {
+    format!("credit_published_at/{id}").into_bytes()
+}
+
+/// [`credit_ids`] as protocol version 2 stored it: one list, rewritten by every record. Read,
+/// and moved at the subject's next record.
+pub fn credit_list(subject: &SubjectId) -> Vec<u8> {
+    format!("credit_list/{}", subject.key()).into_bytes()
+}
+
+/// [`credit_published`] as protocol version 2 stored it, one list. Read, and moved at the
+/// subject's next record, repair or revocation.
 pub fn credit_public(subject: &SubjectId) -> Vec<u8> {
     format!("credit_public/{}", subject.key()).into_bytes()
 }

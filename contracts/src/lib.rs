@@ -19,6 +19,7 @@ pub mod governance;
 pub mod guarantee;
 pub mod identity;
 pub mod keys;
+pub mod paged;
 pub mod params;
 pub mod permission;
 pub mod registry;

@@ -47,8 +47,8 @@ use crate::registry::{member, member_ids, MemberStatus};
 use crate::{read, read_or_default, rejection, Error, KvState, StateError, TxContext};
 
 mod pool;
+pub use pool::pool;
 use pool::Pool;
-pub use pool::{pool, POOL_PAGE_EXPERTS};
 
 /// Most experts enrolled per specialty.
 pub const POOL_PER_SPECIALTY_MAX: usize = 4096;
@@ -241,7 +241,7 @@ pub fn enrol(ctx: &TxContext, state: &mut dyn KvState, e: &EnrolExpert) -> Resul
                     format!("the pool for {specialty:?} holds {POOL_PER_SPECIALTY_MAX} experts, its most"),
                 ));
             }
-            pool.push(state, e.expert)?;
+            pool.push(state, e.expert);
         }
     }
     let entry = PoolEntry {

@@ -319,3 +319,116 @@ fn a_public_answer_reads_no_hidden_record() {
     // The complete history keeps every record for supervisors.
     assert_eq!(contract::history(&state, &subject).unwrap().len(), 5);
 }
+
+/// The `i`-th of many general dishonest-conduct records about the test subject, by Hangzhou's
+/// centre, published from day 0 for 200 days.
+fn numbered(i: usize) -> RecordCredit {
+    RecordCredit {
+        kind: CreditKind::DishonestConduct,
+        ..penalty(&format!("杭失信〔2026〕{i}号"), Severity::General, 0, 200)
+    }
+}
+
+fn decisions(records: &[contract::CreditRecord]) -> Vec<String> {
+    records.iter().map(|r| r.record.decision_no.clone()).collect()
+}
+
+/// Regression: a subject's complete and public lists were one value each, rewritten by every
+/// record, while the ledger keeps every version of a value: the k-th record wrote k ids and k
+/// publication windows (the 200th ≈ 16 KB). Now what a record writes does not grow with the
+/// subject's history.
+#[test]
+fn a_record_writes_as_much_for_a_long_history_as_for_a_new_one() {
+    let (mut state, k) = regions();
+    let records = 200;
+    let sizes: Vec<usize> =
+        (0..records).map(|i| written(&mut state, &k[0], i as u64, Action::RecordCredit(numbered(i)))).collect();
+    let span = 2 * crate::paged::PAGE_ENTRIES;
+    let (early, late) = (sizes[..span].iter().max().unwrap(), sizes[sizes.len() - span..].iter().max().unwrap());
+    // Counts and ordinals grow by a byte or two, decision numbers by a digit.
+    assert!(late <= &(early + 12), "the first records wrote at most {early} bytes, the last {late}: {sizes:?}");
+    let subject = org("91330100MA0000001");
+    let all: Vec<String> = (0..records).map(|i| numbered(i).decision_no).collect();
+    assert_eq!(decisions(&contract::history(&state, &subject).unwrap()), all);
+    assert_eq!(decisions(&contract::public_records(&state, &subject, TimestampMs(DAY)).unwrap()), all);
+}
+
+/// Records repaired or revoked from a full page, from the head and from the page the head just
+/// wrote leave the public list in order; the complete list keeps them all.
+#[test]
+fn withdrawn_records_leave_the_public_list_in_order_wherever_they_are() {
+    let (mut state, k) = regions();
+    let (hangzhou, supervisor) = (&k[0], &k[3]);
+    let records = 2 * crate::paged::PAGE_ENTRIES + 5;
+    for i in 0..records {
+        run_at(&mut state, hangzhou, 0, Action::RecordCredit(numbered(i))).unwrap();
+    }
+    // A whole page too (16..32), so a page is emptied and deleted.
+    let withdrawn: Vec<usize> = [0, 7, 15, 33, 36].into_iter().chain(16..32).collect();
+    for (n, i) in withdrawn.iter().enumerate() {
+        let record_id = numbered(*i).record_id(Suite::Ed25519Sha256);
+        let action = if n % 2 == 0 {
+            Action::RevokeCredit(RevokeCredit { record_id, reason: "录入错误".into() })
+        } else {
+            Action::RepairCredit(RepairCredit {
+                record_id, reason: "整改完成".into(), evidence_hash: Hash32([8; 32])
+            })
+        };
+        run_at(&mut state, supervisor, 100 * DAY, action).unwrap();
+    }
+    let subject = org("91330100MA0000001");
+    let left: Vec<String> = (0..records).filter(|i| !withdrawn.contains(i)).map(|i| numbered(i).decision_no).collect();
+    assert_eq!(decisions(&contract::public_records(&state, &subject, TimestampMs(DAY)).unwrap()), left);
+    assert_eq!(contract::history(&state, &subject).unwrap().len(), records);
+    // Added after the withdrawals: at the end.
+    run_at(&mut state, hangzhou, 0, Action::RecordCredit(numbered(records))).unwrap();
+    let public = contract::public_records(&state, &subject, TimestampMs(DAY)).unwrap();
+    assert_eq!(public.last().unwrap().record.decision_no, numbered(records).decision_no);
+    assert_eq!(public.len(), left.len() + 1);
+}
+
+/// A subject's lists stored by protocol version 2 (one value each) read as they did and move to
+/// pages at the subject's next change; a record of the old list can still be withdrawn.
+#[test]
+fn credit_lists_stored_by_protocol_2_read_and_move_at_the_next_change() {
+    let (mut state, k) = regions();
+    let (hangzhou, supervisor) = (&k[0], &k[3]);
+    let records = crate::paged::PAGE_ENTRIES + 3;
+    for i in 0..records {
+        run_at(&mut state, hangzhou, 0, Action::RecordCredit(numbered(i))).unwrap();
+    }
+    let subject = org("91330100MA0000001");
+    let ids = contract::record_ids(&state, &subject).unwrap();
+    let public: Vec<contract::PublicEntry> = contract::public_records(&state, &subject, TimestampMs(DAY))
+        .unwrap()
+        .iter()
+        .map(|r| contract::PublicEntry {
+            id: r.id,
+            publication_start: r.record.publication_start,
+            publication_end: r.record.publication_end,
+        })
+        .collect();
+    // Store them as protocol version 2 did.
+    state.0.retain(|key, _| {
+        !key.starts_with(b"credit_ids/")
+            && !key.starts_with(b"credit_published/")
+            && !key.starts_with(b"credit_published_at/")
+    });
+    state.put(keys::credit_list(&subject), codec::encode(&ids));
+    state.put(keys::credit_public(&subject), codec::encode(&public));
+    let all: Vec<String> = (0..records).map(|i| numbered(i).decision_no).collect();
+    assert_eq!(decisions(&contract::history(&state, &subject).unwrap()), all);
+    assert_eq!(decisions(&contract::public_records(&state, &subject, TimestampMs(DAY)).unwrap()), all);
+
+    // A revocation moves the public list, a new record the complete one.
+    let revoke = RevokeCredit { record_id: ids[2], reason: "录入错误".into() };
+    run_at(&mut state, supervisor, DAY, Action::RevokeCredit(revoke)).unwrap();
+    assert_eq!(state.get(&keys::credit_public(&subject)).unwrap(), None, "the old public list is deleted");
+    run_at(&mut state, hangzhou, 0, Action::RecordCredit(numbered(records))).unwrap();
+    assert_eq!(state.get(&keys::credit_list(&subject)).unwrap(), None, "the old complete list is deleted");
+    let mut now = all.clone();
+    now.push(numbered(records).decision_no);
+    assert_eq!(decisions(&contract::history(&state, &subject).unwrap()), now);
+    now.remove(2);
+    assert_eq!(decisions(&contract::public_records(&state, &subject, TimestampMs(DAY)).unwrap()), now);
+}

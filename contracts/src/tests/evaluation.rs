@@ -326,9 +326,9 @@ fn an_enrolment_writes_as_much_in_a_large_pool_as_in_an_empty_one() {
         })
         .collect();
     // Two pages' worth at each end: a page fills the same way whichever it is.
-    let span = 2 * contract::POOL_PAGE_EXPERTS;
+    let span = 2 * crate::paged::PAGE_ENTRIES;
     let (early, late) = (sizes[..span].iter().max().unwrap(), sizes[sizes.len() - span..].iter().max().unwrap());
-    // The page number and the place grow by a digit or two.
+    // The count and the ordinal grow by a byte or two.
     assert!(late <= &(early + 8), "the first enrolments wrote at most {early} bytes, the last {late}: {sizes:?}");
     assert_eq!(contract::pool(&state, "土建").unwrap(), sorted((0..experts).map(numbered_expert).collect()));
 }
@@ -367,7 +367,7 @@ fn a_pool_keeps_its_members_as_experts_leave_and_join() {
         .0
         .keys()
         .map(|key| String::from_utf8_lossy(key).into_owned())
-        .filter(|key| key.starts_with("expert_pool_") && key.contains(&id) && !key.starts_with("expert_pool_size/"))
+        .filter(|key| key.starts_with("expert_pool_") && key.contains(&id) && *key != format!("expert_pool_list/{id}"))
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
     assert_eq!(contract::pool(&state, "造价").unwrap(), sorted(all));
@@ -385,8 +385,7 @@ fn a_pool_stored_by_protocol_2_reads_and_moves_at_its_next_change() {
     }
     let id = codec::sha256("土建".as_bytes()).to_string();
     // Store it as protocol version 2 did.
-    state.0.retain(|key, _| !key.starts_with(b"expert_pool_size/") && !key.starts_with(b"expert_pool_page/"));
-    state.0.retain(|key, _| !key.starts_with(b"expert_pool_place/"));
+    state.0.retain(|key, _| !key.starts_with(b"expert_pool_list/") && !key.starts_with(b"expert_pool_place/"));
     let legacy = format!("expert_pool/{id}").into_bytes();
     state.put(legacy.clone(), codec::encode(&sorted(old.clone())));
     assert_eq!(contract::pool(&state, "土建").unwrap(), sorted(old.clone()));

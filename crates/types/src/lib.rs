@@ -39,8 +39,9 @@ pub mod vc;
 ///   and its bid bond pairs one per key (`huxin_contracts::deal::section`); a section stored by
 ///   version 1 still reads, and moves at its next write.
 /// - 3: a specialty's expert pool is kept in pages with each member's place, not one sorted list
-///   (`huxin_contracts::evaluation::pool`); a pool stored by version 2 still reads, and moves at
-///   its next change.
+///   (`huxin_contracts::evaluation::pool`), and a subject's complete and public credit lists are
+///   paged lists (`huxin_contracts::paged`), not one value each; what version 2 stored still
+///   reads, and moves at its next change.
 pub const PROTOCOL_VERSION: u32 = 3;
 
 pub use block::{Block, BlockHeader};
