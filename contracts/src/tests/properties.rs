@@ -189,3 +189,58 @@ proptest! {
         }
     }
 }
+
+/// A step on a paged list: add the next entry, or take out the n-th entry added (modulo how
+/// many were), present or not.
+#[derive(Clone, Debug)]
+enum ListStep {
+    Push,
+    Remove(usize),
+    /// Written as protocol version 2 did (one value) and moved to pages, as an old list is.
+    Move,
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// A paged list holds exactly what a plain list would, in order, after any sequence of
+    /// additions, removals (of present or absent entries) and moves from one value, with its
+    /// count, pages and head agreeing.
+    #[test]
+    fn a_paged_list_keeps_what_a_plain_list_would(steps in prop::collection::vec(
+        prop_oneof![3 => Just(ListStep::Push), 4 => any::<usize>().prop_map(ListStep::Remove), 1 => Just(ListStep::Move)],
+        0..200,
+    )) {
+        let key = b"list".to_vec();
+        let mut state = Memory::default();
+        let mut head = crate::paged::Head::<u32>::default();
+        // (ordinal, entry) of every entry added, and what a plain list would hold.
+        let mut ordinals: Vec<(u32, u32)> = Vec::new();
+        let mut model: Vec<u32> = Vec::new();
+        for (next, step) in (0u32..).zip(steps) {
+            match step {
+                ListStep::Push => {
+                    let ordinal = crate::paged::push(&mut state, &key, &mut head, next);
+                    ordinals.push((ordinal, next));
+                    model.push(next);
+                }
+                ListStep::Remove(n) => {
+                    let Some(&(ordinal, entry)) = ordinals.get(n % ordinals.len().max(1)) else { continue };
+                    let found = crate::paged::remove(&mut state, &key, &mut head, ordinal, |e| *e == entry, "list").unwrap();
+                    prop_assert_eq!(found, model.contains(&entry));
+                    model.retain(|e| *e != entry);
+                }
+                ListStep::Move => {
+                    state.0.clear();
+                    head = crate::paged::from_whole(&mut state, &key, model.clone());
+                    state.put(key.clone(), codec::encode(&head));
+                    ordinals = model.iter().enumerate().map(|(i, e)| (i as u32, *e)).collect();
+                }
+            }
+            let stored: crate::paged::Head<u32> = crate::paged::head(&state, &key, "list").unwrap().unwrap_or_default();
+            prop_assert_eq!(&stored, &head);
+            prop_assert!(head.tail.len() <= crate::paged::PAGE_ENTRIES);
+            prop_assert_eq!(crate::paged::entries(&state, &key, stored, "list").unwrap(), model.clone());
+        }
+    }
+}
