@@ -64,7 +64,7 @@ pub fn entries<T: DeserializeOwned>(
     head: Head<T>,
     what: &'static str,
 ) -> Result<Vec<T>, StateError> {
-    let mut all = Vec::with_capacity(head.len as usize);
+    let mut all = Vec::new();
     for page in 0..full_pages(&head) {
         // A page whose entries were all taken out is deleted.
         all.extend(read::<Vec<T>>(state, &page_key(key, page), what)?.unwrap_or_default());
@@ -104,8 +104,8 @@ pub fn push<T: Serialize>(state: &mut dyn KvState, key: &[u8], head: &mut Head<T
     ordinal
 }
 
-/// Take out the entry of `ordinal` that `is_it` recognises, and write what changed. `Ok(false)`
-/// if it is not there (taken out already).
+/// Take out the entry of `ordinal`, the first that `is_it` recognises in its page or the head,
+/// and write what changed. `Ok(false)` if it is not there (taken out already).
 pub fn remove<T: Serialize + DeserializeOwned>(
     state: &mut dyn KvState,
     key: &[u8],
@@ -117,23 +117,29 @@ pub fn remove<T: Serialize + DeserializeOwned>(
     let page = ordinal / PAGE;
     let found = if page < full_pages(head) {
         let mut entries: Vec<T> = read(state, &page_key(key, page), what)?.unwrap_or_default();
-        let before = entries.len();
-        entries.retain(|e| !is_it(e));
-        let found = entries.len() < before;
+        let found = take_first(&mut entries, is_it);
         if found {
             put_page(state, key, page, &entries);
         }
         found
     } else {
-        let before = head.tail.len();
-        head.tail.retain(|e| !is_it(e));
-        head.tail.len() < before
+        take_first(&mut head.tail, is_it)
     };
     if found {
         head.len = head.len.saturating_sub(1);
         state.put(key.to_vec(), codec::encode(&*head));
     }
     Ok(found)
+}
+
+fn take_first<T>(entries: &mut Vec<T>, is_it: impl Fn(&T) -> bool) -> bool {
+    match entries.iter().position(is_it) {
+        Some(at) => {
+            entries.remove(at);
+            true
+        }
+        None => false,
+    }
 }
 
 fn put_page<T: Serialize>(state: &mut dyn KvState, key: &[u8], page: u32, entries: &[T]) {
