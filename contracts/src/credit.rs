@@ -148,9 +148,7 @@ fn public_to_change(state: &mut dyn KvState, subject: &SubjectId) -> Result<page
         state.put(keys::credit_published_at(&entry.id), codec::encode(&u32::try_from(ordinal).unwrap_or(u32::MAX)));
     }
     state.delete(keys::credit_public(subject));
-    let head = paged::from_whole(state, &key, old);
-    state.put(key, codec::encode(&head));
-    Ok(head)
+    Ok(paged::from_whole(state, &key, old))
 }
 
 /// The subject's complete list's head for a change, moving a list protocol version 2 stored first.
@@ -164,9 +162,7 @@ fn ids_to_change(state: &mut dyn KvState, subject: &SubjectId) -> Result<paged::
         return Ok(paged::Head::default());
     }
     state.delete(keys::credit_list(subject));
-    let head = paged::from_whole(state, &key, old);
-    state.put(key, codec::encode(&head));
-    Ok(head)
+    Ok(paged::from_whole(state, &key, old))
 }
 
 /// Take `id` off its subject's public list (a repair or revocation).

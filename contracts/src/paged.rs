@@ -79,7 +79,8 @@ pub fn entries<T: DeserializeOwned>(
     Ok(all)
 }
 
-/// A list stored before pages (one value holding every entry) as a head and pages, written.
+/// Write a list stored before pages (one value holding every entry) as a head and pages, its
+/// entries numbered in their order; returns the head.
 pub fn from_whole<T: Serialize>(state: &mut dyn KvState, key: &[u8], mut whole: Vec<T>) -> Head<T> {
     let full = whole.len() / PAGE_ENTRIES * PAGE_ENTRIES;
     let tail = whole.split_off(full);
@@ -87,7 +88,9 @@ pub fn from_whole<T: Serialize>(state: &mut dyn KvState, key: &[u8], mut whole: 
         state.put(page_key(key, len_u32(page)), codec::encode(&entries));
     }
     let n = len_u32(full + tail.len());
-    Head { added: n, len: n, tail }
+    let head = Head { added: n, len: n, tail };
+    state.put(key.to_vec(), codec::encode(&head));
+    head
 }
 
 /// Add `entry` at the end and write the head (and the page it fills); returns its ordinal.

@@ -63,7 +63,6 @@ impl Pool {
         }
         state.delete(legacy_key(&id));
         let head = paged::from_whole(state, &list_key(&id), old);
-        state.put(list_key(&id), codec::encode(&head));
         Ok(Pool { id, head })
     }
 

@@ -233,7 +233,6 @@ proptest! {
                 ListStep::Move => {
                     state.0.clear();
                     head = crate::paged::from_whole(&mut state, &key, model.clone());
-                    state.put(key.clone(), codec::encode(&head));
                     ordinals = model.iter().enumerate().map(|(i, e)| (i as u32, *e)).collect();
                 }
             }
