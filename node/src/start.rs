@@ -345,6 +345,10 @@ pub async fn run(home: &Path) -> eyre::Result<()> {
             Err(eyre!("the consensus engine stopped: {r:?}"))
         }
         what = huxin_consensus::engine_stopped(engine_cell) => Err(eyre!("consensus is dead: {what}")),
+        r = &mut handle.peers => match r {
+            Ok(why) => Err(eyre!("consensus is dead: {why}")),
+            Err(e) => Err(eyre!("the consensus peer task failed: {e}")),
+        },
         r = api_task => Err(eyre!("the API server stopped: {r:?}")),
         r = gossip_task => Err(eyre!("transaction gossip stopped: {r:?}")),
     };

@@ -77,15 +77,40 @@ pub fn python_venv(name: &str) -> PathBuf {
     venv
 }
 
-/// A base port with `count` free ports above it (each node uses base+10i … base+10i+2).
+/// The lowest port a test network may use.
+const TEST_PORTS_FROM: u16 = 10_000;
+
+/// The kernel's ephemeral range (`ip_local_port_range`): the ports it hands to outgoing
+/// connections. A range drawn inside it can be taken by some client's connection between the
+/// check below and the node's bind, and the node then fails to start (stop 39's CI run: node 0's
+/// consensus port, found free, was refused to every peer).
+fn ephemeral_ports() -> std::ops::RangeInclusive<u16> {
+    let text = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
+    let mut bounds = text.split_whitespace().filter_map(|w| w.parse::<u16>().ok());
+    match (bounds.next(), bounds.next()) {
+        (Some(low), Some(high)) if low <= high => low..=high,
+        _ => 32_768..=60_999,
+    }
+}
+
+/// A base port with `count` free ports above it (each node uses base+10i … base+10i+2), all
+/// outside the ephemeral range.
 pub fn free_base_port(nodes: usize) -> u16 {
+    let span = nodes as u16 * 10;
+    let ephemeral = ephemeral_ports();
+    // The candidate bases: below the ephemeral range, then above it.
+    let below = (TEST_PORTS_FROM / 10)..(ephemeral.start().saturating_sub(span) / 10);
+    let above = (ephemeral.end().saturating_add(10) / 10)..(u16::MAX - span) / 10;
+    let slots = below.len() + above.len();
+    assert!(slots > 0, "no ports outside the ephemeral range {ephemeral:?}");
     // Tests of one file run in parallel in one process: each network draws its own range.
     static NETWORKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let drawn = NETWORKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let seed = (std::process::id() as u64).wrapping_add(drawn.wrapping_mul(104_729));
     for attempt in 0..200u64 {
-        let base = 20_000 + ((seed.wrapping_mul(7919).wrapping_add(attempt * 1237)) % 35_000) as u16;
-        let base = base - base % 10;
+        let slot = (seed.wrapping_mul(7919).wrapping_add(attempt * 1237) % slots as u64) as usize;
+        let base =
+            if slot < below.len() { below.start + slot as u16 } else { above.start + (slot - below.len()) as u16 } * 10;
         let all_free =
             (0..nodes).all(|i| (0..3).all(|o| TcpListener::bind(("127.0.0.1", base + i as u16 * 10 + o)).is_ok()));
         if all_free {
@@ -269,6 +294,23 @@ impl Net {
         }
     }
 
+    /// Wait up to `timeout` for node `i` to exit by itself; its exit status, or `None` if it is
+    /// still running (or was never started).
+    pub fn wait_exit(&mut self, i: usize, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        let child = self.children[i].as_mut()?;
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                self.children[i] = None;
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     pub fn is_running(&mut self, i: usize) -> bool {
         match self.children[i].as_mut() {
             Some(child) => child.try_wait().unwrap().is_none(),
@@ -435,6 +477,13 @@ impl Net {
         for i in 0..self.size {
             let log = std::fs::read_to_string(self.home(i).join("node.log")).unwrap_or_default();
             let lines: Vec<&str> = log.lines().collect();
+            // A node that exits with an error prints it, then a backtrace longer than the tail.
+            if let Some(error) = lines.iter().position(|line| line.starts_with("Error:")) {
+                eprintln!("----- node {i} exited with -----");
+                for line in lines[error..].iter().take(8) {
+                    eprintln!("{line}");
+                }
+            }
             eprintln!("----- node {i} log (last 40 lines) -----");
             for line in &lines[lines.len().saturating_sub(40)..] {
                 eprintln!("{line}");

@@ -109,8 +109,9 @@ pub struct EngineNodeHandle {
     /// The host loop; it ends with an error if the node must stop.
     pub app: JoinHandle<eyre::Result<()>>,
     pub engine: EngineHandle,
-    /// Keeps the consensus peer list in step with the ledger (see [`crate::peers`]).
-    pub peers: JoinHandle<()>,
+    /// Keeps the consensus peer list in step with the ledger (see [`crate::peers`]); it ends, saying
+    /// why, only when the engine's network is gone.
+    pub peers: JoinHandle<String>,
 }
 
 /// Resolves, with a description, when any of the engine's actors (network, consensus, host, WAL,
@@ -197,6 +198,7 @@ impl EngineNode {
         let proof_bytes = Codec::<ValidatorProof<HuxinContext>>::encode(&BorshCodec, &proof)?;
         let identity =
             NetworkIdentity::new_validator(self.config.moniker.clone(), keypair, address.to_string(), proof_bytes);
+        crate::peers::check_listen(&self.config.consensus.p2p.listen_addr, "consensus")?;
         let wal_dir = self.home.join("wal");
         std::fs::create_dir_all(&wal_dir)?;
         let wal = WalContext::new(wal_dir.join("consensus.wal"), BorshCodec);

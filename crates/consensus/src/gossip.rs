@@ -205,7 +205,10 @@ pub fn spawn(
     let ours = protocol_string(config.protocol_version);
     let topic = IdentTopic::new(config.topic.clone());
     swarm.behaviour_mut().gossipsub.subscribe(&topic)?;
-    swarm.listen_on(config.listen.clone())?;
+    crate::peers::check_listen(&config.listen, "transaction gossip")?;
+    swarm
+        .listen_on(config.listen.clone())
+        .map_err(|e| eyre::eyre!("transaction gossip cannot listen on {}: {e:?}", config.listen))?;
 
     let (sender, mut outbound) = mpsc::channel::<SignedTx>(GOSSIP_QUEUE_TXS_MAX);
     let dial_source = config.peers;

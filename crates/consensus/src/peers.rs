@@ -31,6 +31,33 @@ use crate::validators;
 /// How often the consensus peer list is checked against the ledger.
 pub const PEER_REFRESH_MS: u64 = 2_000;
 
+/// Refreshes in a row in which the engine's network cannot describe itself before the node
+/// takes it for dead. Malachite's network actor outlives its swarm: when the swarm stops (it
+/// could not listen, say) the actor only logs, and the node would go on serving its API deaf.
+pub const NETWORK_SILENT_REFRESHES_MAX: u32 = 5;
+
+/// Check that `addr` (`/ip4|ip6/…/tcp/PORT`) can be listened on now, so a node whose port is
+/// taken stops at start with the address and the reason, instead of running without a network.
+/// Port 0 and addresses that are not TCP pass (the transport checks them itself).
+pub fn check_listen(addr: &Multiaddr, what: &str) -> eyre::Result<()> {
+    let mut ip = None;
+    let mut port = None;
+    for part in addr.iter() {
+        match part {
+            Protocol::Ip4(a) => ip = Some(std::net::IpAddr::V4(a)),
+            Protocol::Ip6(a) => ip = Some(std::net::IpAddr::V6(a)),
+            Protocol::Tcp(p) => port = Some(p),
+            _ => {}
+        }
+    }
+    match (ip, port) {
+        (Some(ip), Some(port)) if port != 0 => std::net::TcpListener::bind((ip, port)).map(drop).map_err(|e| {
+            eyre::eyre!("{what} cannot listen on {addr}: {e} (is another node or program using the port?)")
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// The peers a node's config lists.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Peers {
@@ -82,21 +109,24 @@ pub fn peer_id_in(address: &Multiaddr) -> Option<PeerId> {
     })
 }
 
-/// Run until the network's request channel closes.
+/// Run until the engine's network is gone: its request channel closed, or
+/// [`NETWORK_SILENT_REFRESHES_MAX`] refreshes in a row without a description of its state. Returns
+/// which.
 pub async fn follow_validators(
     store: Arc<Store>,
     book: PeerBook,
     requests: mpsc::Sender<NetworkRequest>,
     metrics: Metrics,
     status: Arc<NodeStatus>,
-) {
+) -> String {
     // Every configured peer starts persistent (the engine was started with all of them).
     let mut active: Vec<Multiaddr> = book.get().consensus;
     let mut tick = tokio::time::interval(Duration::from_millis(PEER_REFRESH_MS));
+    let mut silent = 0u32;
     loop {
         tick.tick().await;
         if requests.is_closed() {
-            return;
+            return "the consensus network's request channel closed".into();
         }
         let keys = match validators::known_validator_keys(&store) {
             Ok(keys) => keys,
@@ -138,7 +168,21 @@ pub async fn follow_validators(
                 }
             }
         }
-        if let Ok(Some(dump)) = NetworkRequest::dump_state(&requests).await {
+        let dump = match NetworkRequest::dump_state(&requests).await {
+            Ok(Some(dump)) => dump,
+            Ok(None) => {
+                silent += 1;
+                if silent >= NETWORK_SILENT_REFRESHES_MAX {
+                    return format!(
+                        "the consensus network gave no state {silent} times in a row (see its errors above)"
+                    );
+                }
+                continue;
+            }
+            Err(_) => continue,
+        };
+        silent = 0;
+        {
             let connected = dump.peers.len() as i64;
             let proven = dump
                 .peers
