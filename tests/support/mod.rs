@@ -19,6 +19,9 @@ use huxin_types::{Action, ChainId, Hash32, Height, RegionCode, SecretKey, Signed
 
 pub const EXE: &str = env!("CARGO_BIN_EXE_huxin");
 
+/// How long a started network's nodes have, together, to finalise their first block.
+const START_WITHIN_SECS: u64 = 90;
+
 pub struct Net {
     pub dir: tempfile::TempDir,
     pub size: usize,
@@ -217,14 +220,28 @@ impl Net {
         Self::started(Net::create_in(size, suite)).await
     }
 
-    /// Start every node of `net` and wait until each has finalised a block.
+    /// Start every node of `net` and wait until each has finalised a block; a node that exits
+    /// meanwhile fails the test at once, with what it printed.
     pub async fn started(mut net: Net) -> Net {
         let size = net.size;
         for i in 0..size {
             net.start(i);
         }
+        let deadline = Instant::now() + Duration::from_secs(START_WITHIN_SECS);
         for i in 0..size {
-            net.wait_height(i, 1, Duration::from_secs(60)).await;
+            loop {
+                if net.height(i).await.is_some_and(|h| h >= 1) {
+                    break;
+                }
+                // (Dropping `net` while the test panics prints every node's log.)
+                if let Some(status) = net.children[i].as_mut().and_then(|c| c.try_wait().unwrap()) {
+                    panic!("node {i} exited while the network started: {status}");
+                }
+                if Instant::now() > deadline {
+                    panic!("node {i} did not finalise a block within {START_WITHIN_SECS} s of the start");
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
         }
         net
     }
