@@ -34,7 +34,7 @@ pub struct MempoolConfig {
 /// admission (`mempool_full`, with `Retry-After`) instead of queueing tens of seconds of them,
 /// each verified, gossiped and re-read every block. On the 4-validator devnet at twice its
 /// sustainable rate this keeps the finalised rate at its peak and p99 latency near 3.6 s, where
-/// 100 000 let it fall by a third with p99 at 17 s (README, "Overload").
+/// 100 000 let it fall by a third with p99 at 17 s (PERFORMANCE.md, "Overload").
 pub const TXS_MAX_DEFAULT: usize = 10_000;
 
 impl Default for MempoolConfig {

@@ -235,7 +235,7 @@ async fn a_validator_behind_the_network_proposes_without_waiting() {
 /// The default mempool holds a few full blocks, no more: a proposer finds a full block and the
 /// next waiting, and under overload a transaction waits a few blocks at most while the rest is
 /// shed at admission (a mempool of 50 full blocks queued 17 s of transactions at twice the
-/// sustainable rate and finalised a third less; README, "Overload").
+/// sustainable rate and finalised a third less; PERFORMANCE.md, "Overload").
 #[test]
 fn the_default_mempool_holds_a_few_full_blocks_no_more() {
     let block = HostConfig::default().block_txs_max;
