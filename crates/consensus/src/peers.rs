@@ -200,3 +200,22 @@ pub async fn follow_validators(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_port_is_named_and_a_free_or_unchecked_one_passes() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let address: Multiaddr = format!("/ip4/127.0.0.1/tcp/{port}").parse().unwrap();
+        let error = check_listen(&address, "consensus").unwrap_err().to_string();
+        assert!(error.starts_with(&format!("consensus cannot listen on {address}: ")), "{error}");
+        drop(taken);
+        check_listen(&address, "consensus").unwrap();
+        // Port 0 and transports other than TCP are the transport's to check.
+        check_listen(&"/ip4/127.0.0.1/tcp/0".parse().unwrap(), "consensus").unwrap();
+        check_listen(&"/ip4/127.0.0.1/udp/9/quic-v1".parse().unwrap(), "consensus").unwrap();
+    }
+}
