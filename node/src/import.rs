@@ -6,8 +6,11 @@
 //! 2. Rows go in batches (signed locally, `POST /v1/txs/batch`), each batch waited for until
 //!    finalised, with a progress bar.
 //! 3. Progress is kept in a state file beside the input (`<file>.import-state`): rows done, and
-//!    the batch in flight with its expiry. An interrupted import resumes where it stopped; it
-//!    first waits for the batch that was in flight to land or expire.
+//!    the batch in flight, signed, with its expiry. An interrupted import resumes where it
+//!    stopped: it first submits the batch that was in flight again, unchanged (same bytes, so
+//!    nothing applies twice), and waits for it to land or expire. (Interrupted between saving
+//!    the batch and submitting it, an import would otherwise wait out the batch's whole expiry,
+//!    [`EXPIRY_HEIGHTS`] blocks, for transactions no node ever saw.)
 //! 4. No row is imported twice: the ledger refuses a second credit record with the same authority
 //!    and decision number, and a second blacklist entry with the same decision, as `conflict`
 //!    (counted as "already on the ledger"); an attestation whose subject is already attested is
@@ -94,10 +97,55 @@ struct ImportState {
     in_flight: Option<InFlight>,
 }
 
-#[derive(Serialize, Deserialize, Debug)]
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
 struct InFlight {
     hashes: Vec<TxHash>,
     expiry_height: u64,
+    /// The batch's transactions, canonically encoded, in hex, in the order of `hashes`. Empty in a
+    /// state file written before they were kept: such a batch is only waited for.
+    #[serde(default)]
+    txs: Vec<String>,
+}
+
+impl InFlight {
+    fn new(txs: &[SignedTx], expiry_height: u64) -> Self {
+        InFlight {
+            hashes: txs.iter().map(|t| t.hash()).collect(),
+            expiry_height,
+            txs: txs.iter().map(|t| hex::encode(t.encode())).collect(),
+        }
+    }
+
+    /// The batch's transactions as signed, each checked against its hash; none if the state file
+    /// kept only the hashes.
+    fn signed(&self, state_file: &Path) -> eyre::Result<Vec<SignedTx>> {
+        if self.txs.is_empty() {
+            return Ok(Vec::new());
+        }
+        if self.txs.len() != self.hashes.len() {
+            return Err(eyre!(
+                "{} lists {} transactions in flight and {} hashes; delete it to start over",
+                state_file.display(),
+                self.txs.len(),
+                self.hashes.len()
+            ));
+        }
+        let mut txs = Vec::with_capacity(self.txs.len());
+        for (n, (text, hash)) in self.txs.iter().zip(&self.hashes).enumerate() {
+            let tx = hex::decode(text)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| SignedTx::decode(&bytes).map_err(|e| e.to_string()))
+                .map_err(|e| eyre!("{}: transaction {n} in flight does not decode: {e}", state_file.display()))?;
+            if tx.hash() != *hash {
+                return Err(eyre!(
+                    "{}: transaction {n} in flight is not the one its hash {hash} names; delete the file to start over",
+                    state_file.display()
+                ));
+            }
+            txs.push(tx);
+        }
+        Ok(txs)
+    }
 }
 
 fn state_path(file: &Path) -> PathBuf {
@@ -327,7 +375,19 @@ pub async fn run(args: ImportArgs) -> eyre::Result<()> {
         Err(_) => ImportState { file_sha256, ..Default::default() },
     };
     if let Some(in_flight) = state.in_flight.take() {
-        println!("resuming after row {}: waiting for the batch that was in flight", state.done);
+        let txs = in_flight.signed(&state_file)?;
+        if txs.is_empty() {
+            println!("resuming after row {}: waiting for the batch that was in flight", state.done);
+        } else {
+            println!(
+                "resuming after row {}: submitting the batch that was in flight again ({} transactions)",
+                state.done,
+                txs.len()
+            );
+            // Refusals do not matter here (already finalised, already pending, or a nonce spent
+            // since): what the ledger holds decides, and the rows after `done` are redone.
+            client.submit_batch_patiently(&txs, SHED_PATIENCE).await?;
+        }
         wait_resolved(&client, &in_flight.hashes, in_flight.expiry_height).await?;
         save_state(&state_file, &state)?;
     }
@@ -361,8 +421,9 @@ pub async fn run(args: ImportArgs) -> eyre::Result<()> {
             lines.push(*line);
             nonce += 1;
         }
-        let hashes: Vec<TxHash> = txs.iter().map(|t| t.hash()).collect();
-        state.in_flight = Some(InFlight { hashes: hashes.clone(), expiry_height });
+        let in_flight = InFlight::new(&txs, expiry_height);
+        let hashes = in_flight.hashes.clone();
+        state.in_flight = Some(in_flight);
         save_state(&state_file, &state)?;
         if !txs.is_empty() {
             // What the node sheds under load is resubmitted unchanged after its Retry-After.
@@ -450,6 +511,59 @@ mod tests {
         assert_eq!(time_cell(""), Ok(Value::Null));
         assert!(time_cell("2026-13-01").is_err());
         assert!(time_cell("yesterday").is_err());
+    }
+
+    fn batch() -> Vec<SignedTx> {
+        let key = SecretKey::from_bytes([7; 32]);
+        let chain = huxin_types::ChainId::new("huxin-devnet").unwrap();
+        let action = Action::AnchorDocument(huxin_types::tx::AnchorDocument {
+            tender: huxin_types::tx::TenderRef {
+                region: huxin_types::RegionCode::new(330200).unwrap(),
+                project_code: "NB-2019-001".into(),
+                section_code: "01".into(),
+            },
+            stage: huxin_types::tx::DealStage::Announcement,
+            document_hash: huxin_types::Hash32::of_document(b"announcement"),
+            title: "announcement".into(),
+            deal_code: String::new(),
+            platform_code: String::new(),
+            parties: Vec::new(),
+            experts: Vec::new(),
+            estimated_price_fen: None,
+        });
+        (0..3)
+            .map(|nonce| {
+                huxin_client::sign_tx(&key, &chain, nonce, huxin_client::expiry_after(10, 100), action.clone())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_batch_in_flight_is_kept_signed_and_read_back_checked() {
+        let path = Path::new("credit.csv.import-state");
+        let txs = batch();
+        let kept = InFlight::new(&txs, 110);
+        let read: InFlight = serde_json::from_slice(&serde_json::to_vec(&kept).unwrap()).unwrap();
+        assert_eq!(read, kept);
+        assert_eq!(read.signed(path).unwrap(), txs);
+
+        // A state file from before the transactions were kept: the batch is only waited for.
+        let hashes: Vec<String> = txs.iter().map(|t| t.hash().to_string()).collect();
+        let old: InFlight = serde_json::from_value(json!({"hashes": hashes, "expiry_height": 110})).unwrap();
+        assert_eq!(old.signed(path).unwrap(), Vec::<SignedTx>::new());
+
+        // Altered, truncated or miscounted: refused, naming the file.
+        let mut swapped = InFlight::new(&txs, 110);
+        swapped.txs.swap(0, 1);
+        let error = swapped.signed(path).unwrap_err().to_string();
+        assert!(error.contains("transaction 0 in flight is not the one its hash"), "{error}");
+        let mut cut = InFlight::new(&txs, 110);
+        cut.txs[2].truncate(20);
+        let error = cut.signed(path).unwrap_err().to_string();
+        assert!(error.contains("credit.csv.import-state: transaction 2 in flight does not decode"), "{error}");
+        let mut short = InFlight::new(&txs, 110);
+        short.txs.pop();
+        assert!(short.signed(path).unwrap_err().to_string().contains("2 transactions in flight and 3 hashes"));
     }
 
     #[test]
