@@ -112,7 +112,7 @@ async fn import_checks_rows_resumes_and_never_imports_twice() {
 
     // Resumed: it finishes, and every subject has exactly its one record. A batch it had saved
     // but not yet submitted when killed is submitted again, not waited for until it expires
-    // (100 blocks: stop 39's CI run spent 105 s here).
+    // (100 blocks: a CI run on this machine spent 105 s here, session 47).
     let before = net.height(2).await.unwrap();
     let out = import(&net, "supervisor", "credit", &good, 4);
     let (stdout, stderr) = text(&out);

@@ -1,7 +1,8 @@
 //! A node that cannot listen where its config says stops at once and names the address; it never
-//! runs on without one of its networks. Stop 39's CI run met a port taken between the test
-//! harness's check and the node's bind: the node exited with an empty message for the gossip
-//! port, and with the consensus port taken it would have kept serving its API, deaf to its peers.
+//! runs on without one of its networks. Stop 39's CI run lost a node at start, most likely to a
+//! port taken between the test harness's check and the node's bind (its error was not in the log
+//! tail shown). Trying each port by hand: with the gossip port taken the node exited with an empty
+//! message, and with the consensus port taken it kept serving its API, deaf to its peers.
 
 mod support;
 

@@ -85,8 +85,8 @@ const TEST_PORTS_FROM: u16 = 10_000;
 
 /// The kernel's ephemeral range (`ip_local_port_range`): the ports it hands to outgoing
 /// connections. A range drawn inside it can be taken by some client's connection between the
-/// check below and the node's bind, and the node then fails to start (stop 39's CI run: node 0's
-/// consensus port, found free, was refused to every peer).
+/// check below and the node's bind, and the node then fails to start (most likely what stop 39's
+/// CI run met: node 0 exited at start, its ports drawn from 51 480, inside the range).
 fn ephemeral_ports() -> std::ops::RangeInclusive<u16> {
     let text = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
     let mut bounds = text.split_whitespace().filter_map(|w| w.parse::<u16>().ok());

@@ -182,22 +182,20 @@ pub async fn follow_validators(
             Err(_) => continue,
         };
         silent = 0;
-        {
-            let connected = dump.peers.len() as i64;
-            let proven = dump
-                .peers
-                .values()
-                .filter(|p| {
-                    p.consensus_public_key
-                        .as_deref()
-                        .and_then(huxin_types::PublicKey::from_slice)
-                        .is_some_and(|k| keys.contains(&k))
-                })
-                .count() as i64;
-            metrics.consensus_peers.set(connected);
-            metrics.consensus_validator_peers.set(proven);
-            status.consensus_peers.store(connected, Ordering::Relaxed);
-        }
+        let connected = dump.peers.len() as i64;
+        let proven = dump
+            .peers
+            .values()
+            .filter(|p| {
+                p.consensus_public_key
+                    .as_deref()
+                    .and_then(huxin_types::PublicKey::from_slice)
+                    .is_some_and(|k| keys.contains(&k))
+            })
+            .count() as i64;
+        metrics.consensus_peers.set(connected);
+        metrics.consensus_validator_peers.set(proven);
+        status.consensus_peers.store(connected, Ordering::Relaxed);
     }
 }
 
