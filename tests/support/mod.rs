@@ -297,17 +297,10 @@ impl Net {
 
     /// SIGTERM and wait.
     pub fn stop(&mut self, i: usize) {
-        if let Some(mut child) = self.children[i].take() {
-            let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
-            let deadline = Instant::now() + Duration::from_secs(15);
-            while Instant::now() < deadline {
-                if child.try_wait().unwrap().is_some() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            child.kill().unwrap();
-            child.wait().unwrap();
+        let Some(child) = self.children[i].as_ref() else { return };
+        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        if self.wait_exit(i, Duration::from_secs(15)).is_none() {
+            self.kill9(i);
         }
     }
 
